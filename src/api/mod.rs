@@ -1,0 +1,3 @@
+//! The 1MSG API: its wire types (shared with the simulator) and our client.
+
+pub mod wire;
