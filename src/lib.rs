@@ -13,6 +13,8 @@ pub mod cli;
 pub mod duration;
 pub mod exit;
 
+pub mod ledger;
+
 pub mod api;
 
 pub mod app;
