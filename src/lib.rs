@@ -13,6 +13,8 @@ pub mod cli;
 pub mod duration;
 pub mod exit;
 
+pub mod input;
+pub mod delivery;
 pub mod ledger;
 
 pub mod api;
