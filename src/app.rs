@@ -17,16 +17,22 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(crate::exit::INTERNAL);
         }
     };
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         match cli.command {
-            Command::Simulate(args) => crate::simulate::run(args).await,
+            Command::Run(args) => match crate::run::run(args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(failure) => {
+                    eprintln!("error: {}", failure.message);
+                    ExitCode::from(failure.code)
+                }
+            },
+            Command::Simulate(args) => match crate::simulate::run(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(crate::exit::CONFIG)
+                }
+            },
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(crate::exit::CONFIG)
-        }
-    }
+    })
 }

@@ -19,6 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The nightly job: validate the deliveries CSV, send each partner the
+    /// WhatsApp template, track every message, write the reconciliation.
+    Run(RunArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
@@ -128,4 +131,127 @@ pub struct SimulateArgs {
     /// `GET templates` ignores `offset`, as the real list sometimes does.
     #[arg(long)]
     pub ignore_offset: bool,
+}
+
+/// `--map field="Header"`: which column holds a field.
+fn mapping(s: &str) -> Result<(crate::delivery::Field, String), String> {
+    let (field, header) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` should look like order_number=\"Order No\""))?;
+    let field = field.trim().parse().map_err(|e| format!("{e}"))?;
+    let header = header.trim().trim_matches('"').to_string();
+    if header.is_empty() {
+        return Err(format!("`{s}` names no column"));
+    }
+    Ok((field, header))
+}
+
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        other => Err(format!(
+            "`{other}` is not a delimiter we read; use , ; tab or |"
+        )),
+    }
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if r > 0.0 && r.is_finite() {
+        Ok(r)
+    } else {
+        Err(format!("`{s}` must be above 0"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The deliveries CSV exported by the TMS/OMS.
+    pub input: PathBuf,
+    /// Where to write the reconciliation CSV.
+    #[arg(long, default_value = "reconciliation.csv")]
+    pub out: PathBuf,
+    /// The ledger (SQLite) that remembers every send across runs. Keep the
+    /// same one every night: it is what stops an order being notified twice.
+    /// Default: handoff.ledger.sqlite beside the report.
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Start the built-in 1MSG simulator on a loopback port and run against
+    /// it: no credentials, no network, nobody messaged.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Validate, check the template, show the first messages as partners
+    /// would read them, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// 1MSG API base URL.
+    #[arg(long, env = "ONEMSG_API_URL", default_value = "https://api.1msg.io")]
+    pub api_url: String,
+    /// The channel (instance) id.
+    #[arg(long, env = "ONEMSG_CHANNEL_ID")]
+    pub channel: Option<String>,
+    /// A file holding the API token (the token is never taken from a flag
+    /// value, which would show in `ps` and shell history). Else
+    /// `ONEMSG_TOKEN`.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// The approved template's name.
+    #[arg(
+        long,
+        env = "ONEMSG_TEMPLATE",
+        default_value = "partner_delivery_confirmation"
+    )]
+    pub template: String,
+    /// The template namespace; by default the one `/templates` reports.
+    #[arg(long, env = "ONEMSG_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// The template's language code.
+    #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
+    pub language: String,
+    /// Messages per second for the channel.
+    #[arg(long, default_value = "20", value_parser = positive_rate)]
+    pub rate: f64,
+    /// Minimum spacing between two messages to one recipient (Meta's pair
+    /// rate is about one per 6 s).
+    #[arg(long, default_value = "6s", value_parser = duration)]
+    pub pair_interval: Duration,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Attempts per row for sends that provably did not go through.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// hookInfo calls per second.
+    #[arg(long, default_value = "40", value_parser = positive_rate)]
+    pub poll_rate: f64,
+    /// Delay from acceptance to a message's first status poll.
+    #[arg(long, default_value = "2s", value_parser = duration)]
+    pub first_poll: Duration,
+    /// How long to keep polling statuses after the last send; messages not
+    /// final by then are `pending`.
+    #[arg(long, default_value = "10m", value_parser = duration)]
+    pub track_for: Duration,
+    /// Per-request timeout.
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    pub request_timeout: Duration,
+    /// Which column holds a field, e.g. --map order_number="Order No".
+    /// Fields: partner_name, partner_phone, order_number, product_name,
+    /// delivery_note.
+    #[arg(long = "map", value_parser = mapping)]
+    pub map: Vec<(crate::delivery::Field, String)>,
+    /// The input's delimiter (, ; tab |); detected from the headers if not given.
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Also write the JSON summary to this file.
+    #[arg(long)]
+    pub summary_json: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -13,12 +13,18 @@ pub mod cli;
 pub mod duration;
 pub mod exit;
 
-pub mod input;
 pub mod delivery;
+pub mod input;
 pub mod ledger;
 
 pub mod api;
+pub mod progress;
+pub mod recorder;
+pub mod report;
+pub mod send;
+pub mod track;
 
 pub mod app;
+pub mod run;
 pub mod sim;
 pub mod simulate;

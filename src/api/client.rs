@@ -197,8 +197,12 @@ impl Client {
             .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Transport(describe(&e)))?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| ApiError::Transport("the token contains characters not allowed in an HTTP header".into()))?;
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                ApiError::Transport(
+                    "the token contains characters not allowed in an HTTP header".into(),
+                )
+            })?;
         auth.set_sensitive(true);
         Ok(Client {
             http,
@@ -593,7 +597,8 @@ mod tests {
 
     #[test]
     fn http_statuses() {
-        let c = |s: u16| classify(StatusCode::from_u16(s).unwrap(), None, b"{\"error\":\"x\"}").class;
+        let c =
+            |s: u16| classify(StatusCode::from_u16(s).unwrap(), None, b"{\"error\":\"x\"}").class;
         assert_eq!(c(401), SendClass::Fatal(Fatal::Credentials));
         assert_eq!(c(403), SendClass::Fatal(Fatal::Credentials));
         assert_eq!(c(400), SendClass::Rejected);
@@ -619,7 +624,10 @@ mod tests {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         let later = chrono::Utc::now() + chrono::Duration::seconds(30);
         let d = parse_retry_after(&later.to_rfc2822()).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
             Some(Duration::ZERO)

@@ -47,7 +47,8 @@ pub struct Parameter {
 pub struct SendTemplateRequest<'a> {
     pub phone: &'a str,
     pub template: &'a str,
-    pub namespace: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<&'a str>,
     pub language: Language,
     pub params: Vec<Component>,
 }
@@ -57,7 +58,7 @@ impl<'a> SendTemplateRequest<'a> {
     pub fn with_body(
         phone: &'a str,
         template: &'a str,
-        namespace: &'a str,
+        namespace: Option<&'a str>,
         language: &str,
         texts: &[&str],
     ) -> Self {

@@ -1,0 +1,240 @@
+//! The track stage: learns each accepted message's fate by polling
+//! `hookInfo`, from the moment it is accepted, while other rows are still
+//! being sent.
+//!
+//! Each message has its own schedule (first poll after `first_poll`, then
+//! doubling, capped at a minute), all polls share one rate limit, and a
+//! message leaves the schedule at its first final status. Statuses merge in
+//! the ledger monotonically (read > delivered > sent; failed wins), so late or
+//! repeated hooks change nothing.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::api::client::{ApiError, Client};
+use crate::api::wire::Hook;
+use crate::ledger::{StatusUpdate, is_final_status};
+use crate::progress::Progress;
+use crate::recorder::Recorder;
+use crate::send::Accepted;
+
+const POLL_CAP: Duration = Duration::from_secs(60);
+const POLLS_IN_FLIGHT: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct TrackSettings {
+    /// hookInfo calls per second.
+    pub poll_rate: f64,
+    /// Delay from acceptance to the first poll.
+    pub first_poll: Duration,
+    /// How long to keep polling after the last send.
+    pub track_for: Duration,
+}
+
+/// What the track stage saw.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TrackSummary {
+    pub polls: u64,
+    pub finals: u64,
+    /// Messages still open when tracking ended.
+    pub open: u64,
+    /// Tracking stopped because the API refused our credentials.
+    pub credentials_refused: bool,
+}
+
+struct Polled {
+    wamid: String,
+    polls: u32,
+    result: Result<Vec<Hook>, ApiError>,
+}
+
+/// Turns hooks into ledger updates.
+pub fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Vec<StatusUpdate> {
+    hooks
+        .iter()
+        .filter(|h| !h.status.is_empty())
+        .map(|h| {
+            let error = h.errors.as_ref().and_then(|e| e.first());
+            StatusUpdate {
+                wamid: wamid.to_string(),
+                status: h.status.to_ascii_lowercase(),
+                status_at: h
+                    .unix_seconds()
+                    .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)),
+                error_code: error.map(|e| e.code),
+                error_title: error.map(|e| {
+                    if e.title.is_empty() {
+                        e.message.clone().unwrap_or_default()
+                    } else {
+                        e.title.clone()
+                    }
+                }),
+                seen_at,
+            }
+        })
+        .collect()
+}
+
+/// Polls every message that arrives on `accepted` (and every wamid in
+/// `initial`) until it is final, or until `track_for` after `accepted`
+/// closes (the send stage ended), or until `interrupt`.
+pub async fn run(
+    settings: TrackSettings,
+    client: Client,
+    recorder: Recorder,
+    progress: Progress,
+    initial: Vec<String>,
+    mut accepted: mpsc::UnboundedReceiver<Accepted>,
+    mut interrupt: watch::Receiver<bool>,
+) -> Result<TrackSummary, String> {
+    let per = Duration::from_secs_f64(1.0 / settings.poll_rate.max(0.001));
+    let quota = Quota::with_period(per)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::MIN);
+    let limiter = RateLimiter::direct(quota);
+    let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
+    // (due, sequence, wamid, polls so far)
+    let mut heap: BinaryHeap<Reverse<(Instant, u64, String, u32)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut summary = TrackSummary::default();
+    let mut in_flight = 0usize;
+    let mut deadline: Option<Instant> = None;
+    let mut sending = true;
+
+    let now = Instant::now();
+    progress.will_track(initial.len() as u64);
+    for wamid in initial {
+        seq += 1;
+        heap.push(Reverse((now, seq, wamid, 0)));
+    }
+
+    loop {
+        if *interrupt.borrow() || summary.credentials_refused {
+            break;
+        }
+        if !sending && heap.is_empty() && in_flight == 0 {
+            break;
+        }
+        let next = heap.peek().map(|Reverse((due, ..))| *due);
+        tokio::select! {
+            biased;
+            polled = done_rx.recv() => {
+                let Some(p) = polled else { break };
+                in_flight -= 1;
+                summary.polls += 1;
+                match p.result {
+                    Ok(hooks) => {
+                        let is_final = hooks.iter().any(|h| is_final_status(&h.status));
+                        let ups = updates(&p.wamid, &hooks, Utc::now());
+                        let wamid = p.wamid.clone();
+                        let polls = p.polls;
+                        recorder
+                            .call(move |l| {
+                                l.record_statuses(&ups)?;
+                                l.record_polls(&[(wamid, 1)])
+                            })
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .map_err(|e| e.to_string())?;
+                        if is_final {
+                            summary.finals += 1;
+                            progress.final_status();
+                        } else {
+                            seq += 1;
+                            heap.push(Reverse((Instant::now() + backoff(settings.first_poll, polls), seq, p.wamid, polls)));
+                        }
+                    }
+                    Err(ApiError::Credentials { .. }) => {
+                        summary.credentials_refused = true;
+                    }
+                    Err(_) => {
+                        // A failed poll is harmless (GETs are idempotent):
+                        // try again on the message's schedule.
+                        seq += 1;
+                        heap.push(Reverse((Instant::now() + backoff(settings.first_poll, p.polls), seq, p.wamid, p.polls)));
+                    }
+                }
+            }
+            new = accepted.recv(), if sending => {
+                match new {
+                    Some(a) => {
+                        progress.will_track(1);
+                        seq += 1;
+                        heap.push(Reverse((Instant::now() + settings.first_poll, seq, a.wamid, 0)));
+                    }
+                    None => {
+                        sending = false;
+                        deadline = Some(Instant::now() + settings.track_for);
+                    }
+                }
+            }
+            _ = sleep_until_opt(deadline), if deadline.is_some() => break,
+            _ = interrupt.changed() => {}
+            _ = sleep_until_opt(next), if next.is_some() => {
+                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
+                limiter.until_ready().await;
+                let Some(Reverse((_, _, wamid, polls))) = heap.pop() else { continue };
+                in_flight += 1;
+                let client = client.clone();
+                let done = done_tx.clone();
+                tokio::spawn(async move {
+                    let result = client.hook_info(&wamid).await;
+                    drop(slot);
+                    let _ = done.send(Polled { wamid, polls: polls + 1, result });
+                });
+            }
+        }
+    }
+    summary.open = heap.len() as u64 + in_flight as u64;
+    Ok(summary)
+}
+
+/// The wait before poll number `polls + 1`: first_poll · 2^polls, capped.
+fn backoff(first: Duration, polls: u32) -> Duration {
+    first.saturating_mul(1u32 << polls.min(16)).min(POLL_CAP)
+}
+
+async fn sleep_until_opt(when: Option<Instant>) {
+    match when {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let f = Duration::from_secs(2);
+        assert_eq!(backoff(f, 1), Duration::from_secs(4));
+        assert_eq!(backoff(f, 2), Duration::from_secs(8));
+        assert_eq!(backoff(f, 10), POLL_CAP);
+    }
+
+    #[test]
+    fn hooks_become_updates_with_errors_and_times() {
+        let hooks: Vec<Hook> = serde_json::from_str(
+            r#"[{"id":"w","status":"sent","timestamp":"1700000000"},
+                {"id":"w","status":"FAILED","timestamp":"1700000005",
+                 "errors":[{"code":131026,"title":"Message undeliverable"}]}]"#,
+        )
+        .unwrap();
+        let ups = updates("w", &hooks, Utc::now());
+        assert_eq!(ups.len(), 2);
+        assert_eq!(ups[1].status, "failed");
+        assert_eq!(ups[1].error_code, Some(131026));
+        assert_eq!(ups[1].error_title.as_deref(), Some("Message undeliverable"));
+        assert_eq!(ups[0].status_at.unwrap().timestamp(), 1_700_000_000);
+    }
+}
