@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::duration::Span;
 
 #[derive(Debug, Parser)]
-#[command(name = "handoff", version, about, long_about = None)]
+#[command(name = "handoff", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

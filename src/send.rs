@@ -2,9 +2,11 @@
 //!
 //! One dispatcher task owns the schedule; workers (one per request in
 //! flight) record the intent, send, record the answer and report back. The
-//! dispatcher takes a concurrency slot first, then a permit from the global
-//! rate limiter (governor), and only then picks the delivery, so permits
-//! never bunch up into bursts (reliability.md §3).
+//! dispatcher takes a concurrency slot, then picks the delivery; the worker
+//! commits its intent and only then takes a permit from the global rate
+//! limiter (governor) and sends at once. Slot before permit keeps permits
+//! from bunching into bursts (reliability.md §3); permit after the commit
+//! keeps the fsync's jitter out of the spacing the API sees.
 //!
 //! Each recipient has its own queue, in input order, and its own "not
 //! before" instant (the pair interval after its previous send). The schedule
@@ -178,10 +180,136 @@ impl Schedule {
 /// Everything a worker needs, shared.
 struct Context {
     settings: SendSettings,
+    /// The global rate limiter and the run-wide pause, shared with workers:
+    /// the dispatcher changes them, workers obey them just before sending.
+    gate: std::sync::Mutex<Gate>,
     client: Client,
     recorder: Recorder,
     progress: Progress,
     accepted: mpsc::UnboundedSender<Accepted>,
+}
+
+/// The dispatcher's state: the schedule and what answers taught it.
+struct Dispatcher {
+    pair_interval: Duration,
+    rate: f64,
+    ctx: Arc<Context>,
+    schedule: Schedule,
+    in_flight: usize,
+    /// Set by a 429 or 130429: nobody sends before this instant.
+    paused_until: Option<Instant>,
+    /// Consecutive answers that suggest the API is down.
+    systemic_failures: u32,
+    stop: Option<Stop>,
+    max_attempts: u32,
+    progress: Progress,
+}
+
+impl Dispatcher {
+    fn pause(&mut self, until: Instant) {
+        let until = self.paused_until.map_or(until, |p| p.max(until));
+        self.paused_until = Some(until);
+        self.ctx.gate().paused_until = Some(until);
+    }
+
+    /// Learns from one finished attempt: retry, re-pace, pause, or stop.
+    fn handle(&mut self, f: Finished) {
+        self.in_flight -= 1;
+        let now = Instant::now();
+        let mut due = now + self.pair_interval;
+        let answer = match f.result {
+            Err(e) => {
+                self.stop.get_or_insert(Stop::Internal(e));
+                self.schedule.release(&f.phone, due);
+                return;
+            }
+            Ok(answer) => answer,
+        };
+        match &answer.class {
+            SendClass::Accepted { .. } | SendClass::Rejected => self.systemic_failures = 0,
+            SendClass::Fatal(kind) => {
+                self.stop.get_or_insert(Stop::Fatal {
+                    kind: *kind,
+                    detail: answer.detail.clone().unwrap_or_default(),
+                });
+            }
+            SendClass::Ambiguous => self.systemic_failures += 1,
+            SendClass::Retry { kind, after } => {
+                if *kind == RetryKind::Connect {
+                    self.systemic_failures += 1;
+                }
+                let job = f.job;
+                if job.attempts < self.max_attempts {
+                    let wait = match kind {
+                        RetryKind::TooManyRequests => {
+                            let wait = after
+                                .unwrap_or_else(|| full_jitter(job.attempts))
+                                .min(MAX_RETRY_AFTER);
+                            self.pause(now + wait);
+                            wait
+                        }
+                        RetryKind::Throughput => {
+                            // Meta says the channel's throughput is exceeded:
+                            // pause everyone and go slower from now on.
+                            self.rate = (self.rate * 0.9).max(1.0);
+                            self.ctx.gate().limiter = Arc::new(limiter(self.rate));
+                            let wait = full_jitter(job.attempts);
+                            self.pause(now + wait);
+                            wait
+                        }
+                        RetryKind::PairRate => self.pair_interval.max(Duration::from_secs(1)),
+                        RetryKind::Connect | RetryKind::Transient => full_jitter(job.attempts),
+                    };
+                    due = due.max(now + wait);
+                    self.schedule.retry(job);
+                } else {
+                    self.progress.not_sent();
+                }
+            }
+        }
+        if self.systemic_failures >= BREAKER_THRESHOLD {
+            self.stop.get_or_insert(Stop::Fatal {
+                kind: Fatal::Unavailable,
+                detail: answer.detail.clone().unwrap_or_default(),
+            });
+        }
+        self.schedule.release(&f.phone, due);
+    }
+}
+
+/// What every request waits for right before it leaves.
+struct Gate {
+    limiter: Arc<governor::DefaultDirectRateLimiter>,
+    paused_until: Option<Instant>,
+}
+
+impl Context {
+    fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until the run is not paused and the global rate allows one
+    /// more request. Taken after the intent's commit, so the fsync's jitter
+    /// never bunches requests at the API.
+    async fn permit(&self) {
+        loop {
+            let (limiter, paused) = {
+                let g = self.gate();
+                (Arc::clone(&g.limiter), g.paused_until)
+            };
+            if let Some(until) = paused
+                && until > Instant::now()
+            {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            limiter.until_ready().await;
+            let still_paused = self.gate().paused_until.is_some_and(|p| p > Instant::now());
+            if !still_paused {
+                return;
+            }
+        }
+    }
 }
 
 /// Sends `jobs` and returns why it stopped early, if it did. Rows not sent
@@ -196,136 +324,88 @@ pub async fn run(
     mut interrupt: watch::Receiver<bool>,
 ) -> Option<Stop> {
     let ctx = Arc::new(Context {
+        gate: std::sync::Mutex::new(Gate {
+            limiter: Arc::new(limiter(settings.rate)),
+            paused_until: None,
+        }),
         settings,
         client,
         recorder,
         progress,
         accepted,
     });
-    let pair_interval = padded(ctx.settings.pair_interval);
-    let mut rate = ctx.settings.rate;
-    let mut global = limiter(rate);
+    let mut d = Dispatcher {
+        pair_interval: padded(ctx.settings.pair_interval),
+        rate: ctx.settings.rate,
+        ctx: Arc::clone(&ctx),
+        schedule: Schedule::new(jobs, Instant::now()),
+        in_flight: 0,
+        paused_until: None,
+        systemic_failures: 0,
+        stop: None,
+        max_attempts: ctx.settings.max_attempts,
+        progress: ctx.progress.clone(),
+    };
     let slots = Arc::new(Semaphore::new(ctx.settings.concurrency.max(1)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Finished>();
-    let mut schedule = Schedule::new(jobs, Instant::now());
-    let mut in_flight = 0usize;
-    let mut paused_until: Option<Instant> = None;
-    let mut systemic_failures = 0u32;
-    let mut stop: Option<Stop> = None;
 
     loop {
-        if stop.is_none() && *interrupt.borrow() {
-            stop = Some(Stop::Interrupted);
+        if d.stop.is_none() && *interrupt.borrow() {
+            d.stop = Some(Stop::Interrupted);
         }
-        if (stop.is_some() || schedule.pending == 0) && in_flight == 0 {
+        if (d.stop.is_some() || d.schedule.pending == 0) && d.in_flight == 0 {
             break;
         }
-        let dispatchable = stop.is_none() && schedule.pending > 0;
-        let wake = match (dispatchable, schedule.next_due()) {
-            (true, Some(due)) => Some(paused_until.map_or(due, |p| p.max(due))),
+        let dispatchable = d.stop.is_none() && d.schedule.pending > 0;
+        let wake = match (dispatchable, d.schedule.next_due()) {
+            (true, Some(due)) => Some(d.paused_until.map_or(due, |p| p.max(due))),
             _ => None,
         };
         tokio::select! {
             biased;
             finished = done_rx.recv() => {
                 let Some(f) = finished else { break };
-                in_flight -= 1;
-                let now = Instant::now();
-                let mut due = now + pair_interval;
-                match f.result {
-                    Err(e) => {
-                        stop.get_or_insert(Stop::Internal(e));
-                    }
-                    Ok(answer) => {
-                        match &answer.class {
-                            SendClass::Accepted { .. } | SendClass::Rejected => {
-                                systemic_failures = 0;
-                            }
-                            SendClass::Fatal(kind) => {
-                                stop.get_or_insert(Stop::Fatal {
-                                    kind: *kind,
-                                    detail: answer.detail.clone().unwrap_or_default(),
-                                });
-                            }
-                            SendClass::Ambiguous => {
-                                systemic_failures += 1;
-                            }
-                            SendClass::Retry { kind, after } => {
-                                if *kind == RetryKind::Connect {
-                                    systemic_failures += 1;
-                                }
-                                let mut job = f.job;
-                                if job.attempts < ctx.settings.max_attempts {
-                                    let wait = match kind {
-                                        RetryKind::TooManyRequests => {
-                                            let wait = after
-                                                .unwrap_or_else(|| full_jitter(job.attempts))
-                                                .min(MAX_RETRY_AFTER);
-                                            let until = now + wait;
-                                            paused_until = Some(paused_until.map_or(until, |p| p.max(until)));
-                                            wait
-                                        }
-                                        RetryKind::Throughput => {
-                                            // Meta says we are over the channel's
-                                            // throughput: pause everyone and go slower.
-                                            rate = (rate * 0.9).max(1.0);
-                                            global = limiter(rate);
-                                            let until = now + full_jitter(job.attempts);
-                                            paused_until = Some(paused_until.map_or(until, |p| p.max(until)));
-                                            until - now
-                                        }
-                                        RetryKind::PairRate => pair_interval.max(Duration::from_secs(1)),
-                                        RetryKind::Connect | RetryKind::Transient => full_jitter(job.attempts),
-                                    };
-                                    due = due.max(now + wait);
-                                    job.attempts = job.attempts.max(1);
-                                    schedule.retry(job);
-                                } else {
-                                    ctx.progress.not_sent();
-                                }
-                                schedule.release(&f.phone, due);
-                                if systemic_failures >= BREAKER_THRESHOLD {
-                                    stop.get_or_insert(Stop::Fatal {
-                                        kind: Fatal::Unavailable,
-                                        detail: answer.detail.clone().unwrap_or_default(),
-                                    });
-                                }
-                                continue;
-                            }
-                        }
-                        if systemic_failures >= BREAKER_THRESHOLD {
-                            stop.get_or_insert(Stop::Fatal {
-                                kind: Fatal::Unavailable,
-                                detail: answer.detail.clone().unwrap_or_default(),
-                            });
-                        }
-                    }
-                }
-                schedule.release(&f.phone, due);
+                d.handle(f);
             }
             _ = interrupt.changed() => {
                 if *interrupt.borrow() {
-                    stop.get_or_insert(Stop::Interrupted);
+                    d.stop.get_or_insert(Stop::Interrupted);
                 }
             }
             _ = sleep_until_opt(wake), if wake.is_some() => {
-                // Concurrency slot first, then the rate permit, then pick.
+                // A concurrency slot first; the worker takes its rate permit
+                // after its intent is committed, right before it sends.
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
-                global.until_ready().await;
-                let Some(mut job) = schedule.pop() else { continue };
+                // A worker reports before it frees its slot, so whatever
+                // finished while we waited is in the channel now: a 401 or a
+                // 429 must be seen before one more request leaves.
+                while let Ok(f) = done_rx.try_recv() {
+                    d.handle(f);
+                }
+                if d.stop.is_some() || *interrupt.borrow() {
+                    continue;
+                }
+                if d.paused_until.is_some_and(|p| p > Instant::now())
+                    || d.schedule.next_due().is_none_or(|due| due > Instant::now())
+                {
+                    continue;
+                }
+                let Some(mut job) = d.schedule.pop() else { continue };
                 job.attempts += 1;
-                in_flight += 1;
+                d.in_flight += 1;
                 let ctx = Arc::clone(&ctx);
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     let phone = job.delivery.phone.clone();
                     let result = attempt(&ctx, &job).await;
-                    drop(slot);
                     let _ = done.send(Finished { phone, job, result });
+                    drop(slot);
                 });
             }
         }
     }
+    let stop = d.stop.clone();
+    let mut schedule = d.schedule;
 
     let left = schedule.drain();
     if !left.is_empty() {
@@ -386,6 +466,7 @@ async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("{e}"))?;
 
+    ctx.permit().await;
     let texts: Vec<&str> = params.iter().map(String::as_str).collect();
     let request = SendTemplateRequest::with_body(
         &d.phone,

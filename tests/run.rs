@@ -1,0 +1,745 @@
+//! `handoff run` end to end: the real binary against the simulator over
+//! real HTTP, one simulator per test on 127.0.0.1:0.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use handoff::duration::Span;
+use handoff::sim::scenario::{Fault, Outcome, Rule};
+use handoff::sim::{self, Scenario, SimHandle};
+use serde_json::Value;
+
+/// A scenario whose messages live fast, so tests finish in seconds.
+fn fast() -> Scenario {
+    let mut s = Scenario::default();
+    let ms = |n| Duration::from_millis(n);
+    s.latency.sent = Span::fixed(ms(10));
+    s.latency.delivered = Span {
+        min: ms(10),
+        max: ms(40),
+    };
+    s.latency.read = Span {
+        min: ms(10),
+        max: ms(40),
+    };
+    s.latency.failed = Span::fixed(ms(20));
+    s.limits.rate = 0;
+    s.limits.pair_interval = Duration::ZERO;
+    s
+}
+
+fn rule(phone: &str) -> Rule {
+    Rule {
+        phones: vec![phone.to_string()],
+        ..Rule::default()
+    }
+}
+
+struct Env {
+    sim: Option<SimHandle>,
+    base: String,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+type Row = [&'static str; 5];
+
+impl Env {
+    async fn start(scenario: Scenario) -> Env {
+        let sim = sim::spawn(scenario).await.expect("simulator starts");
+        Env {
+            base: sim.base_url(),
+            sim: Some(sim),
+            dir: tempfile::tempdir().unwrap(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a deliveries CSV (partner, phone, order, product, note).
+    fn csv(&self, rows: &[Row]) -> PathBuf {
+        let path = self.path("deliveries.csv");
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.write_record([
+            "Partner Name",
+            "Partner Phone",
+            "Order Number",
+            "Product Name",
+            "Delivery Note",
+        ])
+        .unwrap();
+        for r in rows {
+            w.write_record(r).unwrap();
+        }
+        w.flush().unwrap();
+        path
+    }
+
+    /// Runs the real binary with fast test defaults; `args` come last and win.
+    async fn run(&self, input: &Path, args: &[&str]) -> Output {
+        self.run_with_token(input, args, "sim-token").await
+    }
+
+    async fn run_with_token(&self, input: &Path, args: &[&str], token: &str) -> Output {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+        cmd.arg("run")
+            .arg(input)
+            .arg("--out")
+            .arg(self.path("reconciliation.csv"))
+            .arg("--ledger")
+            .arg(self.path("ledger.sqlite"))
+            .args(["--api-url", &self.base, "--channel", "SIM0001"])
+            .args([
+                "--rate",
+                "200",
+                "--pair-interval",
+                "0",
+                "--first-poll",
+                "50ms",
+            ])
+            .args(["--track-for", "3s", "--quiet"])
+            .args(args)
+            .env("ONEMSG_TOKEN", token)
+            .env_remove("ONEMSG_API_URL")
+            .env_remove("ONEMSG_CHANNEL_ID")
+            .kill_on_drop(true);
+        tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .expect("handoff finishes within a minute")
+            .expect("handoff runs")
+    }
+
+    fn report(&self) -> Vec<HashMap<String, String>> {
+        let mut r =
+            csv::Reader::from_path(self.path("reconciliation.csv")).expect("report written");
+        r.deserialize().map(|row| row.unwrap()).collect()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn sim_messages(&self) -> Vec<Value> {
+        self.get("/__sim/messages").await["messages"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    async fn stats(&self) -> Value {
+        self.get("/__sim/stats").await
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn summary(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().expect("a summary line on stdout");
+    serde_json::from_str(line).expect("the summary line is JSON")
+}
+
+fn outcomes(report: &[HashMap<String, String>]) -> Vec<(String, String)> {
+    report
+        .iter()
+        .map(|r| (r["order_number"].clone(), r["outcome"].clone()))
+        .collect()
+}
+
+fn send_requests(stats: &Value) -> u64 {
+    stats["requests"]["sendTemplate"]
+        .as_object()
+        .map_or(0, |m| m.values().map(|v| v.as_u64().unwrap()).sum())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_every_row_delivered_or_read_and_exit_0() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[
+        [
+            "North Distributor LLC",
+            "+49 151 2345 6701",
+            "10482",
+            "Wireless headphones",
+            "Accepted at 11:20",
+        ],
+        [
+            "North Distributor LLC",
+            "+49 151 2345 6701",
+            "10483",
+            "USB-C dock",
+            "Accepted at 11:20",
+        ],
+        [
+            "Südhafen Handels GmbH",
+            "0049 160 9876 5402",
+            "20117",
+            "Espresso machine",
+            "Dock 3",
+        ],
+        [
+            "Riverside #12",
+            "+44 7700 900123",
+            "31002",
+            "Coffee beans",
+            "Left with the manager",
+        ],
+    ]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = env.report();
+    assert_eq!(report.len(), 4);
+    let rows: Vec<&str> = report.iter().map(|r| r["row"].as_str()).collect();
+    assert_eq!(rows, ["1", "2", "3", "4"], "input order");
+    for r in &report {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{r:?}"
+        );
+        assert!(r["wamid"].starts_with("wamid."), "{r:?}");
+        assert_eq!(r["attempts"], "1");
+        assert!(!r["sent_at"].is_empty() && !r["status_at"].is_empty());
+    }
+    assert_eq!(report[2]["partner_name"], "Südhafen Handels GmbH");
+    assert_eq!(report[2]["phone"], "4916098765402");
+    // What the simulator accepted is exactly what the report says was sent.
+    let sent = env.sim_messages().await;
+    assert_eq!(sent.len(), 4);
+    let mut wamids: Vec<&str> = sent.iter().map(|m| m["wamid"].as_str().unwrap()).collect();
+    let mut reported: Vec<&str> = report.iter().map(|r| r["wamid"].as_str()).collect();
+    wamids.sort_unstable();
+    reported.sort_unstable();
+    assert_eq!(wamids, reported);
+    let first = sent.iter().find(|m| m["params"][1] == "10482").unwrap();
+    assert_eq!(first["params"][0], "North Distributor LLC");
+    assert_eq!(first["template"], "partner_delivery_confirmation");
+    assert_eq!(first["namespace"], sim::scenario::DEFAULT_NAMESPACE);
+    let s = summary(&out);
+    assert_eq!(s["exit_code"], 0);
+    assert_eq!(s["rows"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_outcome_is_reachable_and_reported_with_its_reason() {
+    let mut scenario = fast();
+    scenario.rules = vec![
+        Rule {
+            outcome: Some(Outcome::Read),
+            ..rule("491510000001")
+        },
+        Rule {
+            outcome: Some(Outcome::Delivered),
+            ..rule("491510000002")
+        },
+        Rule {
+            reject: Some(131047),
+            ..rule("491510000005")
+        },
+        Rule {
+            fault: Some(Fault::DropAfter),
+            ..rule("491510000008")
+        },
+        Rule {
+            fault: Some(Fault::Error5xx),
+            times: Some(1),
+            ..rule("491510000009")
+        },
+    ];
+    let env = Env::start(scenario).await;
+    let input = env.csv(&[
+        ["Read Co", "491510000001", "A1", "Item", "Note"],
+        ["Delivered Co", "491510000002", "A2", "Item", "Note"],
+        ["Not On WhatsApp", "15550101234", "A3", "Item", "Note"],
+        ["Never Delivered", "15550401234", "A4", "Item", "Note"],
+        ["Refused Co", "491510000005", "A5", "Item", "Note"],
+        ["Bad Phone Co", "12", "A6", "Item", "Note"],
+        ["Read Co", "491510000001", "A1", "Item", "Note"],
+        ["Lost Answer Co", "491510000008", "A8", "Item", "Note"],
+        ["Server Error Co", "491510000009", "A9", "Item", "Note"],
+    ]);
+    let out = env
+        .run(&input, &["--track-for", "500ms", "--first-poll", "250ms"])
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let report = env.report();
+    let got = outcomes(&report);
+    let want = [
+        ("A1", "read"),
+        ("A2", "delivered"),
+        ("A3", "failed"),
+        ("A4", "pending"),
+        ("A5", "rejected"),
+        ("A6", "invalid"),
+        ("A1", "duplicate"),
+        ("A8", "unknown"),
+        ("A9", "unknown"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(report[2]["error_code"], "131026");
+    assert_eq!(report[2]["error_detail"], "Message undeliverable");
+    assert_eq!(report[4]["error_code"], "131047");
+    assert!(
+        report[5]["error_detail"].contains("partner_phone"),
+        "{:?}",
+        report[5]
+    );
+    assert!(
+        report[5]["error_detail"].contains("line 7"),
+        "{:?}",
+        report[5]
+    );
+    assert!(
+        report[6]["error_detail"].contains("row 1"),
+        "{:?}",
+        report[6]
+    );
+    assert!(
+        report[7]["error_detail"].contains("never resent"),
+        "{:?}",
+        report[7]
+    );
+    assert_eq!(report[8]["http_status"], "500");
+    assert!(report[3]["wamid"].starts_with("wamid."));
+    // The lost answer was really accepted by the API: that is why it is
+    // unknown and not resent. The 5xx was not, and was not retried either.
+    let sent = env.sim_messages().await;
+    let phones: Vec<&str> = sent.iter().map(|m| m["phone"].as_str().unwrap()).collect();
+    assert_eq!(phones.iter().filter(|p| **p == "491510000008").count(), 1);
+    assert_eq!(phones.iter().filter(|p| **p == "491510000009").count(), 0);
+    assert_eq!(sent.len(), 5, "A1 A2 A3 A4 A8");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_retry_class_is_retried_and_then_accepted_once() {
+    let mut scenario = fast();
+    scenario.limits.retry_after = Duration::from_secs(1);
+    scenario.rules = vec![
+        Rule {
+            fault: Some(Fault::TooManyRequests),
+            times: Some(1),
+            ..rule("491520000001")
+        },
+        Rule {
+            reject: Some(130429),
+            times: Some(1),
+            ..rule("491520000002")
+        },
+        Rule {
+            reject: Some(131056),
+            times: Some(1),
+            ..rule("491520000003")
+        },
+        Rule {
+            reject: Some(131000),
+            times: Some(1),
+            ..rule("491520000004")
+        },
+    ];
+    let env = Env::start(scenario).await;
+    let input = env.csv(&[
+        ["Throttled", "491520000001", "R1", "Item", "Note"],
+        ["Throughput", "491520000002", "R2", "Item", "Note"],
+        ["Pair", "491520000003", "R3", "Item", "Note"],
+        ["Transient", "491520000004", "R4", "Item", "Note"],
+    ]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = env.report();
+    for r in &report {
+        assert_eq!(r["attempts"], "2", "{r:?}");
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        env.sim_messages().await.len(),
+        4,
+        "each accepted exactly once"
+    );
+    let stats = env.stats().await;
+    assert_eq!(stats["requests"]["sendTemplate"]["429"], 1);
+    assert_eq!(stats["refused_by_code"]["130429"], 1);
+    assert_eq!(stats["refused_by_code"]["131056"], 1);
+    assert_eq!(stats["refused_by_code"]["131000"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_rate_is_held() {
+    let mut scenario = fast();
+    scenario.limits.rate = 20;
+    let env = Env::start(scenario).await;
+    let rows: Vec<Row> = (0..50)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4915300000{i:02}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("O{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect();
+    let input = env.csv(&rows);
+    let out = env.run(&input, &["--rate", "20"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stats = env.stats().await;
+    assert_eq!(stats["rate_violations"], 0, "{stats}");
+    assert!(
+        stats["max_sends_in_one_second"].as_u64().unwrap() <= 20,
+        "{stats}"
+    );
+    assert_eq!(stats["accepted"], 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pair_pace_holds_while_other_partners_keep_flowing() {
+    let mut scenario = fast();
+    scenario.limits.pair_interval = Duration::from_millis(400);
+    let env = Env::start(scenario).await;
+    let mut rows: Vec<Row> = (0..5)
+        .map(|i| {
+            let order: &'static str = Box::leak(format!("BIG{i}").into_boxed_str());
+            ["Big Partner", "491540000000", order, "Item", "Note"]
+        })
+        .collect();
+    for i in 1..=10 {
+        let phone: &'static str = Box::leak(format!("4915400000{i:02}").into_boxed_str());
+        let order: &'static str = Box::leak(format!("S{i}").into_boxed_str());
+        rows.push(["Small Partner", phone, order, "Item", "Note"]);
+    }
+    let input = env.csv(&rows);
+    let out = env
+        .run(&input, &["--rate", "50", "--pair-interval", "400ms"])
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stats = env.stats().await;
+    assert_eq!(stats["pair_violations"], 0, "{stats}");
+    assert!(
+        stats["min_pair_spacing_ms"].as_f64().unwrap() >= 400.0,
+        "{stats}"
+    );
+    // The small partners did not wait behind the big one: all of them were
+    // accepted before the big partner's second message.
+    let sent = env.sim_messages().await;
+    let at = |m: &Value| m["accepted_unix_ms"].as_i64().unwrap();
+    let mut big: Vec<i64> = sent
+        .iter()
+        .filter(|m| m["phone"] == "491540000000")
+        .map(at)
+        .collect();
+    big.sort_unstable();
+    let last_small = sent
+        .iter()
+        .filter(|m| m["phone"] != "491540000000")
+        .map(at)
+        .max()
+        .unwrap();
+    assert_eq!(big.len(), 5);
+    assert!(
+        last_small < big[1],
+        "small partners held back: {last_small} vs {big:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_mid_run_stops_sending_after_the_first_401() {
+    let mut scenario = fast();
+    scenario.faults.revoke_token_after = Some(3);
+    let env = Env::start(scenario).await;
+    let rows: Vec<Row> = (0..10)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4915500000{i:02}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("T{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect();
+    let input = env.csv(&rows);
+    let out = env.run(&input, &["--concurrency", "1"]).await;
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    let stats = env.stats().await;
+    assert_eq!(stats["accepted"], 3);
+    assert_eq!(stats["requests"]["sendTemplate"]["401"], 1, "{stats}");
+    assert_eq!(send_requests(&stats), 4);
+    let report = env.report();
+    assert_eq!(report.len(), 10, "the report is still written");
+    assert_eq!(report[3]["outcome"], "rejected");
+    assert_eq!(report[3]["http_status"], "401");
+    for r in &report[4..] {
+        assert_eq!(r["outcome"], "skipped", "{r:?}");
+        assert!(r["error_detail"].contains("credentials"), "{r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_of_server_errors_opens_the_breaker_with_exit_69() {
+    let mut scenario = fast();
+    scenario.faults.error_5xx = 1.0;
+    let env = Env::start(scenario).await;
+    let rows: Vec<Row> = (0..12)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4915600000{i:02}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("E{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect();
+    let input = env.csv(&rows);
+    let out = env.run(&input, &["--concurrency", "1"]).await;
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    let report = env.report();
+    let unknown = report.iter().filter(|r| r["outcome"] == "unknown").count();
+    let skipped = report.iter().filter(|r| r["outcome"] == "skipped").count();
+    assert_eq!((unknown, skipped), (5, 7));
+    assert_eq!(send_requests(&env.stats().await), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_that_goes_away_is_retried_then_stops_the_run_with_exit_69() {
+    let mut env = Env::start(fast()).await;
+    let rows: Vec<Row> = (0..40)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4915700000{i:02}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("D{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect();
+    let input = env.csv(&rows);
+    let sim = env.sim.take().unwrap();
+    // Stop the simulator while the run is sending: from then on connections
+    // are refused, which is provably "not sent": retried, then the breaker
+    // opens. Nothing is lost: every row is in the report.
+    let (out, ()) = tokio::join!(
+        env.run(&input, &["--rate", "10", "--max-attempts", "3"]),
+        async {
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            sim.stop().await.unwrap();
+        }
+    );
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    let report = env.report();
+    assert_eq!(report.len(), 40);
+    let accepted = report
+        .iter()
+        .filter(|r| r["wamid"].starts_with("wamid."))
+        .count();
+    assert!((5..40).contains(&accepted), "{accepted}");
+    for r in &report {
+        let o = r["outcome"].as_str();
+        if r["wamid"].is_empty() {
+            assert!(["skipped", "unknown"].contains(&o), "{r:?}");
+        }
+    }
+    assert!(report.iter().any(|r| r["outcome"] == "skipped"));
+}
+
+async fn preflight_case(scenario: Scenario, args: &[&str], token: &str, want: i32, message: &str) {
+    let env = Env::start(scenario).await;
+    let input = env.csv(&[["P", "491580000001", "P1", "Item", "Note"]]);
+    let out = env.run_with_token(&input, args, token).await;
+    assert_eq!(code(&out), want, "{}", stderr(&out));
+    assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(send_requests(&env.stats().await), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_failures_stop_before_any_send() {
+    preflight_case(fast(), &[], "wrong-token", 77, "refused our credentials").await;
+    preflight_case(
+        fast(),
+        &["--template", "nope"],
+        "sim-token",
+        78,
+        "does not exist",
+    )
+    .await;
+    preflight_case(
+        fast(),
+        &["--language", "de"],
+        "sim-token",
+        78,
+        "no `de` translation",
+    )
+    .await;
+    let mut paused = fast();
+    paused.templates = vec![sim::scenario::TemplateSpec {
+        status: "paused".into(),
+        ..Default::default()
+    }];
+    preflight_case(paused, &[], "sim-token", 78, "PAUSED").await;
+    let mut three = fast();
+    three.templates = vec![sim::scenario::TemplateSpec {
+        body: "Hi {{1}}, order {{2}} of {{3}} arrived.".into(),
+        ..Default::default()
+    }];
+    preflight_case(three, &[], "sim-token", 78, "takes 3 body variable").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upper_case_status_and_an_offset_ignoring_list_still_pass_preflight() {
+    let mut s = fast();
+    s.templates_list.status_case = sim::scenario::StatusCase::Upper;
+    s.templates_list.ignore_offset = true;
+    let env = Env::start(s).await;
+    let input = env.csv(&[["P", "491580000002", "P2", "Item", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_previews_and_sends_nothing() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[
+        [
+            "North Distributor LLC",
+            "+49 151 2345 6701",
+            "10482",
+            "Wireless headphones",
+            "Accepted today at 11:20 AM at the partner warehouse",
+        ],
+        ["Bad", "12", "10483", "Dock", "Note"],
+    ]);
+    let out = env.run(&input, &["--dry-run"]).await;
+    assert_eq!(code(&out), 10, "an invalid row: {}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Hello, North Distributor LLC! Order #10482 for \"Wireless headphones\" has been delivered to your partner pickup point. Accepted today at 11:20 AM at the partner warehouse."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[Handoff details]"), "{stdout}");
+    assert!(stdout.contains("partner_phone"), "{stdout}");
+    assert_eq!(send_requests(&env.stats().await), 0);
+    assert!(!env.path("reconciliation.csv").exists());
+    assert!(!env.path("ledger.sqlite").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_any_output_or_file() {
+    const CANARY: &str = "CANARY-5d1f0b7e2c9a4413";
+    let mut s = fast();
+    s.token = CANARY.into();
+    // Revoke it mid-run too, so the 401 path and its error text are covered.
+    s.faults.revoke_token_after = Some(2);
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["A", "491590000001", "C1", "Item", "Note"],
+        ["B", "491590000002", "C2", "Item", "Note"],
+        ["C", "491590000003", "C3", "Item", "Note"],
+        ["D", "491590000004", "C4", "Item", "Note"],
+    ]);
+    let token_file = env.path("token");
+    std::fs::write(&token_file, format!("{CANARY}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let summary_path = env.path("summary.json");
+    let out = env
+        .run_with_token(
+            &input,
+            &[
+                "--token-file",
+                token_file.to_str().unwrap(),
+                "--concurrency",
+                "1",
+                "--summary-json",
+                summary_path.to_str().unwrap(),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    let mut places: Vec<(String, Vec<u8>)> = vec![
+        ("stdout".into(), out.stdout.clone()),
+        ("stderr".into(), out.stderr.clone()),
+    ];
+    for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path != token_file {
+            places.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(
+        places.len() >= 5,
+        "report, summary, ledger, input: {places:?}"
+    );
+    for (name, bytes) in places {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(CANARY), "the token leaked into {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_others_can_read_is_refused() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["A", "491590000001", "C1", "Item", "Note"]]);
+    let token_file = env.path("token");
+    std::fs::write(&token_file, "sim-token").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = env
+            .run_with_token(&input, &["--token-file", token_file.to_str().unwrap()], "")
+            .await;
+        assert_eq!(code(&out), 78, "{}", stderr(&out));
+        assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_errors_have_their_exit_codes() {
+    let env = Env::start(fast()).await;
+    let out = env.run(&env.path("missing.csv"), &[]).await;
+    assert_eq!(code(&out), 66, "{}", stderr(&out));
+    let bad = env.path("bad.csv");
+    std::fs::write(&bad, "Name,Mobile\nA,491511\n").unwrap();
+    let out = env.run(&bad, &[]).await;
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(stderr(&out).contains("order_number"), "{}", stderr(&out));
+    assert_eq!(send_requests(&env.stats().await), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_sent_last_night_is_not_sent_again() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["A", "491600000001", "N1", "Item", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let first = env.report();
+    let input = env.csv(&[
+        ["A", "491600000001", "N1", "Item", "Note"],
+        ["B", "491600000002", "N2", "Item", "Note"],
+    ]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let second = env.report();
+    assert_eq!(second[0]["wamid"], first[0]["wamid"]);
+    assert_eq!(second[0]["reused_from_run"], "1");
+    assert_eq!(second[0]["attempts"], "0");
+    assert_eq!(second[1]["reused_from_run"], "");
+    assert_eq!(env.sim_messages().await.len(), 2, "N1 once, N2 once");
+}
