@@ -892,6 +892,22 @@ async fn settings_read_update_and_refuse_bad_values() {
     assert_eq!(sim.get_json("settings").await, now);
 }
 
+#[tokio::test]
+async fn a_refused_settings_update_changes_nothing() {
+    let sim = Sim::start(scenario()).await;
+    let before = sim.get_json("settings").await;
+    let six: Vec<String> = (1..=6).map(|i| format!("https://h{i}.example/")).collect();
+    // Valid fields next to an invalid one: the whole request is refused.
+    for bad in [
+        json!({"ackNotificationsOn": true, "webhookUrl": six}),
+        json!({"guaranteedHooks": true, "rawHooks": "yes"}),
+        json!({"webhookUrl": "https://a.example/", "zzz": 1}),
+    ] {
+        assert_eq!(sim.post("settings", &bad).await.status(), 400, "{bad}");
+        assert_eq!(sim.get_json("settings").await, before, "after {bad}");
+    }
+}
+
 // ------------------------------------------------- templates, status, history
 
 #[tokio::test]
