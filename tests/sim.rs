@@ -908,6 +908,27 @@ async fn a_refused_settings_update_changes_nothing() {
     }
 }
 
+#[tokio::test]
+async fn settings_read_back_can_be_written_back() {
+    let sim = Sim::start(scenario()).await;
+    let mut current = sim.get_json("settings").await;
+    // The documented writable names, as GET shows them.
+    for key in [
+        "webhookUrl",
+        "ackNotificationsOn",
+        "guaranteedHooks",
+        "rawHooks",
+        "template_analytics_enabled",
+        "cta_url_link_tracking_opted_out",
+    ] {
+        assert!(current.get(key).is_some(), "{key} missing from {current}");
+    }
+    current["template_analytics_enabled"] = json!(true);
+    let resp = sim.post("settings", &current).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(sim.get_json("settings").await, current);
+}
+
 // ------------------------------------------------- templates, status, history
 
 #[tokio::test]
