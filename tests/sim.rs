@@ -781,6 +781,31 @@ async fn duplicate_option_delivers_every_ack_twice() {
 }
 
 #[tokio::test]
+async fn out_of_order_option_still_delivers_every_ack_once() {
+    let receiver = Receiver::start().await;
+    let mut s = scenario();
+    s.webhooks.out_of_order = true;
+    let sim = Sim::start(s).await;
+    // Settings can carry the URL and the switch in one request.
+    let resp = sim
+        .post(
+            "settings",
+            &json!({"webhookUrl": [receiver.url.clone()], "ackNotificationsOn": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let wamid = sim.send_ok("491510000029").await;
+    let mut statuses = eventually(|| async {
+        let s = receiver.statuses_of(&wamid);
+        (s.len() == 3).then_some(s)
+    })
+    .await
+    .expect("three acks (the random extra delay is under 1.5 s)");
+    statuses.sort();
+    assert_eq!(statuses, ["delivered", "read", "sent"]);
+}
+
+#[tokio::test]
 async fn set_webhook_replaces_the_list_allows_five_and_refuses_empty() {
     let sim = Sim::start(scenario()).await;
     let get = || async { sim.get_json("webhook").await["webhookUrl"].clone() };
