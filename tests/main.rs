@@ -1,1 +1,6 @@
+//! One integration-test binary: the real `handoff` binary and the
+//! simulator, over real HTTP on loopback.
+
 mod run;
+mod sim;
+mod util;

@@ -697,7 +697,9 @@ async fn set_settings(
     };
     let mut changed = serde_json::Map::new();
     let mut guard = state.lock();
-    let settings = &mut guard.settings;
+    // Work on a copy: a request refused for one field changes nothing.
+    let mut updated = guard.settings.clone();
+    let settings = &mut updated;
     for (key, value) in fields {
         match key.as_str() {
             "token" => continue,
@@ -734,7 +736,8 @@ async fn set_settings(
         }
         changed.insert(key, value);
     }
-    let mut answer = serde_json::to_value(&*settings).unwrap_or_default();
+    let mut answer = serde_json::to_value(&updated).unwrap_or_default();
+    guard.settings = updated;
     answer["update"] = Value::Object(changed);
     Json(answer).into_response()
 }

@@ -120,7 +120,10 @@ pub struct Settings {
     pub ack_notifications_on: bool,
     pub guaranteed_hooks: bool,
     pub raw_hooks: bool,
+    // 1MSG spells these two in snake case, and POST settings takes them so.
+    #[serde(rename = "template_analytics_enabled")]
     pub template_analytics_enabled: bool,
+    #[serde(rename = "cta_url_link_tracking_opted_out")]
     pub cta_url_link_tracking_opted_out: bool,
 }
 
