@@ -2,5 +2,6 @@
 //! simulator, over real HTTP on loopback.
 
 mod run;
+mod sdk;
 mod sim;
 mod util;
