@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use handoff::duration::Span;
 use handoff::sim::scenario::{
-    DEFAULT_NAMESPACE, DEFAULT_TEMPLATE, Fault, RateMode, Rule, StatusCase, TemplateSpec,
+    DEFAULT_NAMESPACE, DEFAULT_TEMPLATE, Fault, Outcome, RateMode, Rule, StatusCase, TemplateSpec,
     UnknownMessage,
 };
 use serde_json::{Value, json};
@@ -1357,4 +1357,36 @@ async fn simulate_subcommand_prints_its_base_url_and_serves() {
         .unwrap();
     assert_eq!(answer["sent"], true, "{answer}");
     drop(child);
+}
+
+/// A rule's `times` is spent only when its effect applies: a request the
+/// simulator refuses for another reason (here a wrong parameter count) does
+/// not use up "the first message to this number fails".
+#[tokio::test]
+async fn a_rule_is_not_used_up_by_a_request_refused_for_another_reason() {
+    let mut s = scenario();
+    s.rules = vec![Rule {
+        phones: vec!["491577000001".into()],
+        outcome: Some(Outcome::Failed),
+        error: Some(131050),
+        times: Some(1),
+        ..Rule::default()
+    }];
+    s.latency.read_ratio = 0.0;
+    let sim = Sim::start(s).await;
+    let bad = sim
+        .send_value(&send_body_with("491577000001", &["only one"]))
+        .await;
+    assert_eq!(meta_code(&bad), Some(132000), "{bad}");
+    let wamid = sim.send_ok("491577000001").await;
+    let hooks = sim.wait_for_statuses(&wamid, &["sent", "failed"]).await;
+    assert_eq!(
+        hooks.last().unwrap()["errors"][0]["code"],
+        131050,
+        "{hooks:?}"
+    );
+    // Spent now: the next message to the number lives normally.
+    let wamid = sim.send_ok("491577000001").await;
+    let hooks = sim.wait_for_statuses(&wamid, &["sent", "delivered"]).await;
+    assert!(hooks.iter().all(|h| h["status"] != "failed"), "{hooks:?}");
 }

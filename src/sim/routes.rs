@@ -177,6 +177,12 @@ async fn send_template(
     };
 
     let fate = state.fate(&phone);
+    if matches!(
+        fate.fault,
+        Some(Fault::DropBefore | Fault::Error5xx | Fault::TooManyRequests)
+    ) {
+        state.spend(&fate);
+    }
     match fate.fault {
         Some(Fault::DropBefore) => {
             state.note_fault("drop_before");
@@ -253,6 +259,7 @@ async fn send_template(
         );
     }
     if let Some(code) = fate.reject {
+        state.spend(&fate);
         state.note_refusal(code);
         return refused(code, "refused by the scenario");
     }

@@ -163,6 +163,10 @@ pub struct SendRequest<'a> {
 /// The rule (if any) that decides a send's fate.
 #[derive(Debug, Clone, Default)]
 pub struct Fate {
+    /// The rule that matched; its `times` budget is spent only when its
+    /// effect is applied (see [`SimState::spend`]), so a request refused for
+    /// another reason (a bad template, a limit) does not use it up.
+    pub rule: Option<usize>,
     pub fault: Option<Fault>,
     pub reject: Option<i64>,
     pub outcome: Option<Outcome>,
@@ -247,8 +251,8 @@ impl SimState {
             {
                 continue;
             }
-            inner.rule_uses[i] += 1;
             fate = Fate {
+                rule: Some(i),
                 fault: rule.fault,
                 reject: rule.reject,
                 outcome: rule.outcome,
@@ -275,6 +279,13 @@ impl SimState {
             }
         }
         fate
+    }
+
+    /// Counts one use of the fate's rule against its `times`.
+    pub fn spend(&self, fate: &Fate) {
+        if let Some(i) = fate.rule {
+            self.lock().rule_uses[i] += 1;
+        }
     }
 
     pub fn note_fault(&self, name: &str) {
@@ -355,7 +366,10 @@ impl SimState {
             };
         }
 
-        // Accepted.
+        // Accepted: the rule that decides this message's life is spent.
+        if let Some(i) = fate.rule {
+            inner.rule_uses[i] += 1;
+        }
         inner.sends_window.push_back(now);
         inner.stats.max_sends_in_one_second = inner
             .stats
