@@ -313,6 +313,8 @@ async fn token_in_body_query_or_header_with_documented_precedence() {
         (None, Some(&bad), Some(format!("Bearer {good}")), 401),
         (None, Some(&good), Some(format!("Bearer {bad}")), 200),
         (None, None, Some(format!("Bearer {bad}")), 401),
+        (None, None, Some(format!("bearer {good}")), 200),
+        (None, None, Some(format!("BEARER  {good}")), 200),
     ];
     for (i, (body_token, query_token, header, want)) in cases.into_iter().enumerate() {
         let mut body = send_body(&format!("4915200000{i:02}"));

@@ -98,7 +98,12 @@ fn find_token<'a>(
         return Some(t.as_str());
     }
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    Some(auth.strip_prefix("Bearer ").unwrap_or(auth).trim())
+    // The scheme name is case-insensitive (RFC 9110 §11.1); a bare token
+    // is accepted too, as the vendor's MCP server does.
+    match auth.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => Some(rest.trim()),
+        _ => Some(auth),
+    }
 }
 
 /// Checks instance and token; `Err` is the 401 to return.
