@@ -262,7 +262,16 @@ async fn every_outcome_is_reachable_and_reported_with_its_reason() {
             times: Some(1),
             ..rule("491510000009")
         },
+        Rule {
+            fault: Some(Fault::Queued),
+            ..rule("491510000010")
+        },
+        Rule {
+            fault: Some(Fault::Slow),
+            ..rule("491510000011")
+        },
     ];
+    scenario.faults.slow_delay = Duration::from_secs(3);
     let env = Env::start(scenario).await;
     let input = env.csv(&[
         ["Read Co", "491510000001", "A1", "Item", "Note"],
@@ -274,9 +283,23 @@ async fn every_outcome_is_reachable_and_reported_with_its_reason() {
         ["Read Co", "491510000001", "A1", "Item", "Note"],
         ["Lost Answer Co", "491510000008", "A8", "Item", "Note"],
         ["Server Error Co", "491510000009", "A9", "Item", "Note"],
+        ["Queued Co", "491510000010", "A10", "Item", "Note"],
+        ["Slow Co", "491510000011", "A11", "Item", "Note"],
     ]);
+    // The first poll comes after every read has landed (at most 90 ms), so
+    // A1 is seen as read: delivered is final, and tracking stops there.
     let out = env
-        .run(&input, &["--track-for", "500ms", "--first-poll", "250ms"])
+        .run(
+            &input,
+            &[
+                "--track-for",
+                "500ms",
+                "--first-poll",
+                "250ms",
+                "--request-timeout",
+                "1s",
+            ],
+        )
         .await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let report = env.report();
@@ -291,6 +314,8 @@ async fn every_outcome_is_reachable_and_reported_with_its_reason() {
         ("A1", "duplicate"),
         ("A8", "unknown"),
         ("A9", "unknown"),
+        ("A10", "unknown"),
+        ("A11", "unknown"),
     ];
     let want: Vec<(String, String)> = want
         .iter()
@@ -321,6 +346,16 @@ async fn every_outcome_is_reachable_and_reported_with_its_reason() {
         report[7]
     );
     assert_eq!(report[8]["http_status"], "500");
+    assert!(
+        report[9]["error_detail"].contains("queued"),
+        "{:?}",
+        report[9]
+    );
+    assert!(
+        report[10]["error_detail"].contains("timed out"),
+        "{:?}",
+        report[10]
+    );
     assert!(report[3]["wamid"].starts_with("wamid."));
     // The lost answer was really accepted by the API: that is why it is
     // unknown and not resent. The 5xx was not, and was not retried either.
@@ -328,7 +363,7 @@ async fn every_outcome_is_reachable_and_reported_with_its_reason() {
     let phones: Vec<&str> = sent.iter().map(|m| m["phone"].as_str().unwrap()).collect();
     assert_eq!(phones.iter().filter(|p| **p == "491510000008").count(), 1);
     assert_eq!(phones.iter().filter(|p| **p == "491510000009").count(), 0);
-    assert_eq!(sent.len(), 5, "A1 A2 A3 A4 A8");
+    assert_eq!(sent.len(), 7, "A1 A2 A3 A4 A8 A10 A11");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
