@@ -248,6 +248,19 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// Send rows whose earlier send is `unknown` (may or may not have been
+    /// accepted, and the API's history cannot tell), after you decided a
+    /// second message is better than none.
+    #[arg(long)]
+    pub resend_unknown: bool,
+    /// Send again orders whose phone or text changed since their message
+    /// was accepted (the report shows both wamids).
+    #[arg(long)]
+    pub resend_changed: bool,
+    /// How long after an uncertain send to look it up in 1MSG's message
+    /// history.
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    pub lookup_after: Duration,
     /// Also write the JSON summary to this file.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,

@@ -59,7 +59,8 @@ CREATE TABLE deliveries (
     product_name  TEXT NOT NULL,
     delivery_note TEXT NOT NULL,
     verdict       TEXT NOT NULL
-                  CHECK (verdict IN ('send', 'invalid', 'duplicate', 'reused', 'skipped')),
+                  CHECK (verdict IN ('send', 'invalid', 'duplicate', 'reused', 'skipped',
+                                     'unknown')),
     reason        TEXT,
     notes         TEXT,
     PRIMARY KEY (run_id, row_no)
@@ -237,6 +238,9 @@ pub enum Verdict {
     Reused,
     /// Not attempted in this run (stopped early, limit reached).
     Skipped,
+    /// An earlier send of this order may or may not have been accepted, and
+    /// the API's history could not settle it: not sent, a person decides.
+    Unknown,
 }
 
 impl Verdict {
@@ -248,6 +252,7 @@ impl Verdict {
             Verdict::Duplicate => "duplicate",
             Verdict::Reused => "reused",
             Verdict::Skipped => "skipped",
+            Verdict::Unknown => "unknown",
         }
     }
 
@@ -259,6 +264,7 @@ impl Verdict {
             "duplicate" => Verdict::Duplicate,
             "reused" => Verdict::Reused,
             "skipped" => Verdict::Skipped,
+            "unknown" => Verdict::Unknown,
             _ => return None,
         })
     }
@@ -425,6 +431,20 @@ pub struct AttemptInfo {
     pub intent_at: DateTime<Utc>,
 }
 
+/// A send that may or may not have been accepted: an intent with no answer
+/// (the process died with the request on the wire) or an ambiguous answer
+/// (a lost connection, a timeout, a 5xx, a queued send), for an order that
+/// has no accepted message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doubt {
+    /// The attempt, its run, its order, number, recipient, parameters, intent time.
+    pub attempt: AttemptInfo,
+    /// `None` for an unanswered intent, `Some("ambiguous")` otherwise.
+    pub result: Option<String>,
+    /// What the answer said, if anything.
+    pub error_detail: Option<String>,
+}
+
 /// One input row to record for a run (every input row, whatever its verdict).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowRecord {
@@ -512,6 +532,22 @@ pub struct ReportFacts {
     pub msg_error_title: Option<String>,
     /// Whether the message's status is final (false without a message).
     pub is_final: bool,
+}
+
+fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
+    Ok(Doubt {
+        attempt: AttemptInfo {
+            attempt_id: r.get(0)?,
+            run_id: r.get(1)?,
+            order_key: r.get(2)?,
+            attempt_no: r.get(3)?,
+            phone: r.get(4)?,
+            params: get_params(r, 5)?,
+            intent_at: get_ts(r, 6)?,
+        },
+        result: r.get(7)?,
+        error_detail: r.get(8)?,
+    })
 }
 
 /// Rank of a known status for [`merge_status`]; `None` for values we do not know.
@@ -971,25 +1007,100 @@ impl Ledger {
         Ok(stmt.query_row([wamid], message_from_row).optional()?)
     }
 
-    /// Intents for an order key (any run) that never got an answer, oldest first: a crash
-    /// between intent and answer, so the order is `unknown` and must not be resent silently.
-    pub fn unanswered_intents(&self, order_key: &str) -> Result<Vec<AttemptInfo>, LedgerError> {
+    /// The doubtful attempts of an order with no accepted message, across all
+    /// runs, oldest first (see [`Doubt`]).
+    pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at
-             FROM attempts WHERE order_key = ?1 AND result IS NULL ORDER BY attempt_id",
+            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
+                    result, error_detail
+             FROM attempts a
+             WHERE order_key = ?1 AND (result IS NULL OR result = 'ambiguous')
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
+             ORDER BY attempt_id",
         )?;
-        let rows = stmt.query_map([order_key], |r| {
-            Ok(AttemptInfo {
-                attempt_id: r.get(0)?,
-                run_id: r.get(1)?,
-                order_key: r.get(2)?,
-                attempt_no: r.get(3)?,
-                phone: r.get(4)?,
-                params: get_params(r, 5)?,
-                intent_at: get_ts(r, 6)?,
-            })
-        })?;
+        let rows = stmt.query_map([order_key], doubt_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The doubtful attempts recorded by one run, for orders with no
+    /// accepted message, oldest first.
+    pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
+                    result, error_detail
+             FROM attempts a
+             WHERE run_id = ?1 AND (result IS NULL OR result = 'ambiguous')
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
+             ORDER BY attempt_id",
+        )?;
+        let rows = stmt.query_map([run], doubt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Settles a doubtful attempt with the wamid found in the API's message
+    /// history: the attempt becomes accepted and the message is recorded
+    /// (and tracked from then on), in one transaction.
+    pub fn resolve_doubt(
+        &mut self,
+        attempt: AttemptId,
+        wamid: &str,
+        accepted_at: DateTime<Utc>,
+        note: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut get = tx.prepare_cached(
+                "SELECT run_id, order_key, phone, params, result, error_detail FROM attempts
+                 WHERE attempt_id = ?1",
+            )?;
+            let found = get
+                .query_row([attempt], |r| {
+                    Ok((
+                        r.get::<_, RunId>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .optional()?;
+            let Some((run_id, order_key, phone, params_json, result, detail)) = found else {
+                return Err(LedgerError::UnknownAttempt(attempt));
+            };
+            if let Some(result) = result.filter(|r| r != "ambiguous") {
+                return Err(LedgerError::AlreadyAnswered { attempt, result });
+            }
+            let at = ts(&accepted_at);
+            let detail = match detail {
+                Some(d) => format!("{d}; {note}"),
+                None => note.to_string(),
+            };
+            tx.prepare_cached(
+                "UPDATE attempts SET result = 'accepted', wamid = ?2, error_detail = ?3,
+                     answered_at = COALESCE(answered_at, ?4)
+                 WHERE attempt_id = ?1",
+            )?
+            .execute(params![attempt, wamid, detail, at])?;
+            tx.prepare_cached(
+                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, phone, params,
+                     accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                wamid,
+                order_key,
+                run_id,
+                attempt,
+                phone,
+                params_json,
+                at
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The facts for every row of a run, in row order, in one query (runs have 100k+ rows).
@@ -1321,7 +1432,7 @@ mod tests {
         assert_eq!(f.wamid.as_deref(), Some("w1"));
         assert_eq!(f.message_run_id, Some(run));
         assert_eq!(f.accepted_at, Some(t(20)));
-        assert!(l.unanswered_intents("A-1").unwrap().is_empty());
+        assert!(l.doubts("A-1").unwrap().is_empty());
     }
 
     #[test]
@@ -1340,18 +1451,22 @@ mod tests {
         assert_eq!(f.last_result, None);
         assert_eq!(f.wamid, None);
 
-        let open = l.unanswered_intents("A-1").unwrap();
+        let open = l.doubts("A-1").unwrap();
         assert_eq!(open.len(), 1);
-        assert_eq!(open[0].attempt_id, a);
-        assert_eq!(open[0].run_id, run);
-        assert_eq!(open[0].attempt_no, 1);
-        assert_eq!(open[0].params, p());
-        assert_eq!(open[0].intent_at, t(10));
-        assert!(l.unanswered_intents("B-2").unwrap().is_empty());
+        assert_eq!(open[0].attempt.attempt_id, a);
+        assert_eq!(open[0].attempt.run_id, run);
+        assert_eq!(open[0].attempt.attempt_no, 1);
+        assert_eq!(open[0].attempt.params, p());
+        assert_eq!(open[0].attempt.intent_at, t(10));
+        assert_eq!(open[0].result, None);
+        assert!(l.doubts("B-2").unwrap().is_empty());
 
         l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
             .unwrap();
-        assert!(l.unanswered_intents("A-1").unwrap().is_empty());
+        // An ambiguous answer is still a doubt.
+        let open = l.doubts("A-1").unwrap();
+        assert_eq!(open[0].result.as_deref(), Some("ambiguous"));
+        assert_eq!(l.run_doubts(run).unwrap(), open);
         // An answer is written once.
         assert!(matches!(
             l.record_answer(a, &accepted("w9", t(40))),
@@ -1400,7 +1515,47 @@ mod tests {
             l.record_answer(a3, &accepted("w2", t(610))),
             Err(LedgerError::DuplicateWamid { existing: Some(id), .. }) if id == a2
         ));
-        assert_eq!(l.unanswered_intents("A-1").unwrap().len(), 1);
+        // An order with an accepted message has no doubts, whatever else.
+        assert!(l.doubts("A-1").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_doubt_resolved_from_history_becomes_an_accepted_message() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
+            .unwrap();
+        let a = l
+            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+            .unwrap();
+        l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
+            .unwrap();
+        l.resolve_doubt(a, "w-found", t(12), "found in the message history")
+            .unwrap();
+        assert!(l.doubts("A-1").unwrap().is_empty());
+        assert!(l.run_doubts(run).unwrap().is_empty());
+        let m = l.accepted_message("A-1").unwrap().unwrap();
+        assert_eq!(m.wamid, "w-found");
+        assert_eq!(m.accepted_at, t(12));
+        let f = &l.report_rows(run).unwrap()[0];
+        assert_eq!(f.last_result.as_deref(), Some("accepted"));
+        assert!(
+            f.error_detail
+                .as_deref()
+                .unwrap()
+                .contains("message history")
+        );
+        // Only doubts can be resolved.
+        let b = l
+            .record_intent(run, "B-2", 1, "491711234568", &p(), t(40))
+            .unwrap();
+        l.record_answer(b, &answer(AttemptResult::Rejected, Some(400), t(41)))
+            .unwrap();
+        assert!(matches!(
+            l.resolve_doubt(b, "w-x", t(42), "x"),
+            Err(LedgerError::AlreadyAnswered { .. })
+        ));
+        assert_eq!(l.integrity_check().unwrap(), "ok");
     }
 
     #[test]
@@ -1646,7 +1801,7 @@ mod tests {
         let facts = l.report_rows(run).unwrap();
         assert_eq!(facts.len(), 1);
         assert_eq!(facts[0].wamid.as_deref(), Some("w1"));
-        assert_eq!(l.unanswered_intents("B-2").unwrap().len(), 1);
+        assert_eq!(l.doubts("B-2").unwrap().len(), 1);
         assert_eq!(l.accepted_message("A-1").unwrap().unwrap().params, p());
     }
 

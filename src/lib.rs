@@ -10,6 +10,7 @@
 //! `sim` is a faithful local 1MSG API that every test runs against.
 
 pub mod cli;
+pub mod crash;
 pub mod duration;
 pub mod exit;
 
@@ -21,6 +22,7 @@ pub mod api;
 pub mod progress;
 pub mod recorder;
 pub mod report;
+pub mod resolve;
 pub mod send;
 pub mod track;
 

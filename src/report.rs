@@ -140,6 +140,7 @@ pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
         Verdict::Invalid => row.outcome = Outcome::Invalid,
         Verdict::Duplicate => row.outcome = Outcome::Duplicate,
         Verdict::Skipped => row.outcome = Outcome::Skipped,
+        Verdict::Unknown => row.outcome = Outcome::Unknown,
         Verdict::Send | Verdict::Reused => {
             row.attempts = f.attempts;
             let message_counts = f.wamid.is_some()

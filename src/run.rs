@@ -18,7 +18,7 @@ use crate::cli::RunArgs;
 use crate::delivery::{Delivery, RowProblem, Rules, validate};
 use crate::exit;
 use crate::input::{self, InputOptions, RawRow};
-use crate::ledger::{Ledger, RowRecord, RunId, RunMeta, Verdict};
+use crate::ledger::{AttemptInfo, Doubt, Ledger, MessageInfo, RowRecord, RunId, RunMeta, Verdict};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
 use crate::report::{self, Summary};
@@ -321,6 +321,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         .ledger
         .clone()
         .unwrap_or_else(|| default_ledger(&args.out));
+    let _lock = lock_ledger(&ledger_path)?;
     let ledger =
         Ledger::open(&ledger_path).map_err(|e| Failure::new(exit::CONFIG, format!("{e}")))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
@@ -336,8 +337,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let progress = Progress::new(progress::Mode::detect(args.quiet));
 
     // Input → ledger, in batches; decide duplicates and earlier sends.
-    let mut jobs = Vec::new();
-    let mut reused_open = Vec::new();
+    let mut decided = Decided::default();
     let mut first_row: HashMap<String, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(ROW_BATCH);
     let mut reader = reader;
@@ -351,15 +351,62 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         if batch.len() >= ROW_BATCH || (end && !batch.is_empty()) {
             let rows = std::mem::take(&mut batch);
             progress.validated(rows.len() as u64);
-            let (new_jobs, open) = record_batch(&recorder, run_id, rows, &mut first_row).await?;
-            jobs.extend(new_jobs);
-            reused_open.extend(open);
+            let more =
+                record_batch(&recorder, run_id, rows, &mut first_row, args.resend_changed).await?;
+            decided.jobs.extend(more.jobs);
+            decided.open.extend(more.open);
+            decided.doubts.extend(more.doubts);
         }
         if end {
             break;
         }
     }
     drop(first_row);
+    let Decided {
+        mut jobs,
+        open: mut reused_open,
+        doubts,
+    } = decided;
+
+    // Earlier runs' doubts: settle them from the history before sending.
+    for doubt in doubts {
+        let settled = settle(
+            &client,
+            &recorder,
+            &args.template,
+            &doubt.delivery,
+            &doubt.doubts,
+            args.resend_unknown,
+        )
+        .await?;
+        let row = doubt.row;
+        let (verdict, reason) = match settled {
+            Settled::Found(wamid) => {
+                reused_open.push(wamid);
+                (
+                    Verdict::Reused,
+                    Some(
+                        "an earlier send's answer was lost; found in 1MSG's message history"
+                            .to_string(),
+                    ),
+                )
+            }
+            Settled::Send => {
+                jobs.push(Job {
+                    row,
+                    delivery: doubt.delivery,
+                    attempts: 0,
+                });
+                (Verdict::Send, None)
+            }
+            Settled::Doubt(reason) => (Verdict::Unknown, Some(reason)),
+        };
+        ledger_call(&recorder, move |l| {
+            l.set_verdict(run_id, row, verdict, reason.as_deref())
+        })
+        .await?;
+    }
+    jobs.sort_by_key(|j| j.row);
     progress.will_send(jobs.len() as u64);
 
     // Send and track, concurrently.
@@ -379,25 +426,79 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         accepted_rx,
         interrupt.clone(),
     ));
-    let stop = send::run(
-        SendSettings {
-            run: run_id,
-            template: args.template.clone(),
-            namespace: template.namespace.clone(),
-            language: args.language.clone(),
-            rate: args.rate,
-            pair_interval: args.pair_interval,
-            concurrency: args.concurrency as usize,
-            max_attempts: args.max_attempts,
-        },
+    let send_settings = SendSettings {
+        run: run_id,
+        template: args.template.clone(),
+        namespace: template.namespace.clone(),
+        language: args.language.clone(),
+        rate: args.rate,
+        pair_interval: args.pair_interval,
+        concurrency: args.concurrency as usize,
+        max_attempts: args.max_attempts,
+    };
+    let mut stop = send::run(
+        send_settings.clone(),
         client.clone(),
         recorder.clone(),
         progress.clone(),
         jobs,
-        accepted_tx,
+        accepted_tx.clone(),
         interrupt.clone(),
     )
     .await;
+
+    // This run's doubts: look them up once the API has had time to record
+    // them; found ones are tracked, proved-unsent ones are sent once more.
+    if stop.is_none() && !*interrupt.borrow() {
+        let doubts = ledger_call(&recorder, move |l| l.run_doubts(run_id)).await?;
+        let mut by_order: Vec<(String, Vec<Doubt>)> = Vec::new();
+        for d in doubts {
+            match by_order.iter_mut().find(|(k, _)| *k == d.attempt.order_key) {
+                Some((_, list)) => list.push(d),
+                None => by_order.push((d.attempt.order_key.clone(), vec![d])),
+            }
+        }
+        let mut again = Vec::new();
+        for (_, list) in by_order {
+            let Some(latest) = list.last() else { continue };
+            let due = latest.attempt.intent_at
+                + chrono::Duration::from_std(args.lookup_after).unwrap_or_default();
+            if let Ok(wait) = (due - Utc::now()).to_std() {
+                tokio::time::sleep(wait).await;
+            }
+            let a = &latest.attempt;
+            let Some(delivery) = delivery_from_attempt(a) else {
+                continue;
+            };
+            match settle(&client, &recorder, &args.template, &delivery, &list, false).await? {
+                Settled::Found(wamid) => {
+                    let _ = accepted_tx.send(send::Accepted { wamid });
+                }
+                Settled::Send if a.attempt_no < args.max_attempts => {
+                    again.push(Job {
+                        row: 0,
+                        delivery,
+                        attempts: a.attempt_no,
+                    });
+                }
+                Settled::Send | Settled::Doubt(_) => {}
+            }
+        }
+        if !again.is_empty() {
+            progress.will_send(again.len() as u64);
+            stop = send::run(
+                send_settings,
+                client.clone(),
+                recorder.clone(),
+                progress.clone(),
+                again,
+                accepted_tx.clone(),
+                interrupt.clone(),
+            )
+            .await;
+        }
+    }
+    drop(accepted_tx);
     let tracked = tracker
         .await
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?
@@ -497,6 +598,73 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     Ok(code)
 }
 
+/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
+fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
+    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
+        return None;
+    };
+    Some(Delivery {
+        order_key: a.order_key.clone(),
+        partner_name: partner_name.clone(),
+        phone: a.phone.clone(),
+        order_number: order_number.clone(),
+        product_name: product_name.clone(),
+        delivery_note: delivery_note.clone(),
+        notes: Vec::new(),
+    })
+}
+
+/// Takes the ledger's lock file (`<ledger>.lock`) for the whole run, so a
+/// manual rerun that overlaps the nightly run exits instead of racing it.
+/// The lock is the kernel's (flock): it goes away with the process, however
+/// the process ends.
+fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
+    use std::io::{Read, Seek, Write};
+    let mut name = ledger.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            Failure::new(
+                exit::CONFIG,
+                format!("failed to open the ledger lock `{}`: {e}", path.display()),
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Err(Failure::new(
+                exit::TEMPFAIL,
+                format!(
+                    "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
+                    if holder.trim().is_empty() {
+                        "unknown"
+                    } else {
+                        holder.trim()
+                    },
+                    ledger.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::new(
+            exit::CONFIG,
+            format!("failed to lock `{}`: {e}", path.display()),
+        )),
+    }
+}
+
 /// `handoff.ledger.sqlite` beside the report.
 fn default_ledger(out: &Path) -> PathBuf {
     match out.parent() {
@@ -517,16 +685,56 @@ where
         .map_err(|e| Failure::new(exit::INTERNAL, format!("ledger: {e}")))
 }
 
-/// Records a batch of rows and returns the jobs to send and the earlier
-/// runs' messages that are not final yet (to track again).
+/// What the ledger decided about a batch of rows.
+#[derive(Default)]
+struct Decided {
+    /// New orders to send.
+    jobs: Vec<Job>,
+    /// Earlier runs' messages that are not final yet: track them again.
+    open: Vec<String>,
+    /// Orders whose earlier send is in doubt: settle before sending.
+    doubts: Vec<DoubtRow>,
+}
+
+/// A row whose order has a doubtful earlier send and no accepted message.
+struct DoubtRow {
+    row: u64,
+    delivery: Delivery,
+    doubts: Vec<Doubt>,
+}
+
+/// What changed between the message already accepted for an order and this
+/// row, if anything.
+fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(phone) = earlier.phone.as_deref()
+        && phone != d.phone
+    {
+        out.push(format!("phone {phone} → {}", d.phone));
+    }
+    let names = [
+        "partner_name",
+        "order_number",
+        "product_name",
+        "delivery_note",
+    ];
+    for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
+        if old != new {
+            out.push(format!("{name} `{old}` → `{new}`"));
+        }
+    }
+    out
+}
+
+/// Records a batch of rows: duplicates within the file are decided here,
+/// earlier runs (reused, changed, in doubt) on the ledger thread.
 async fn record_batch(
     recorder: &Recorder,
     run: RunId,
     rows: Vec<Judged>,
     first_row: &mut HashMap<String, u64>,
-) -> Result<(Vec<Job>, Vec<String>), Failure> {
-    // Duplicates within the file are decided here; earlier runs on the
-    // ledger thread.
+    resend_changed: bool,
+) -> Result<Decided, Failure> {
     let mut candidates = Vec::with_capacity(rows.len());
     for j in rows {
         let verdict = match &j.result {
@@ -549,29 +757,58 @@ async fn record_batch(
     }
     ledger_call(recorder, move |l| {
         let mut records = Vec::with_capacity(candidates.len());
-        let mut jobs = Vec::new();
-        let mut open = Vec::new();
-        for (j, (mut verdict, reason)) in candidates {
+        let mut decided = Decided::default();
+        for (j, (mut verdict, mut reason)) in candidates {
             let raw = &j.raw;
+            let mut notes = None;
             if verdict == Verdict::Send
                 && let Ok(d) = &j.result
-                && let Some(earlier) = l.accepted_message(&d.order_key)?
             {
-                verdict = Verdict::Reused;
-                if !earlier.is_final {
-                    open.push(earlier.wamid.clone());
+                if let Some(earlier) = l.accepted_message(&d.order_key)? {
+                    let changed = changes(&earlier, d);
+                    if changed.is_empty() || !resend_changed {
+                        verdict = Verdict::Reused;
+                        if !earlier.is_final {
+                            decided.open.push(earlier.wamid.clone());
+                        }
+                        if !changed.is_empty() {
+                            reason = Some(format!(
+                                "changed since {} was accepted: {}; not resent (--resend-changed sends the corrected message)",
+                                earlier.wamid,
+                                changed.join(", ")
+                            ));
+                        }
+                    } else {
+                        notes = Some(format!(
+                            "resent with changed data ({}); replaces {}",
+                            changed.join(", "),
+                            earlier.wamid
+                        ));
+                    }
+                } else {
+                    let doubts = l.doubts(&d.order_key)?;
+                    if !doubts.is_empty() {
+                        verdict = Verdict::Unknown;
+                        decided.doubts.push(DoubtRow {
+                            row: raw.row,
+                            delivery: d.clone(),
+                            doubts,
+                        });
+                    }
                 }
             }
-            let (phone, order_key, notes) = match &j.result {
-                Ok(d) => (
-                    d.phone.clone(),
-                    Some(d.order_key.clone()),
-                    (!d.notes.is_empty()).then(|| d.notes.join("; ")),
-                ),
+            let (phone, order_key) = match &j.result {
+                Ok(d) => {
+                    let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
+                    notes = match (cleaning, notes) {
+                        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                        (a, b) => a.or(b),
+                    };
+                    (d.phone.clone(), Some(d.order_key.clone()))
+                }
                 Err(_) => (
                     raw.fields.partner_phone.clone(),
                     Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
-                    None,
                 ),
             };
             records.push(RowRecord {
@@ -590,7 +827,7 @@ async fn record_batch(
             if verdict == Verdict::Send
                 && let Ok(d) = j.result
             {
-                jobs.push(Job {
+                decided.jobs.push(Job {
                     row: raw.row,
                     delivery: d,
                     attempts: 0,
@@ -598,9 +835,68 @@ async fn record_batch(
             }
         }
         l.record_rows(run, &records)?;
-        Ok((jobs, open))
+        Ok(decided)
     })
     .await
+}
+
+/// How the doubts of one order were settled.
+enum Settled {
+    /// Found in the history: the wamid is recorded; track it.
+    Found(String),
+    /// Proved not sent (or the user said send anyway): send it.
+    Send,
+    /// Still in doubt, with the reason shown in the report.
+    Doubt(String),
+}
+
+/// Looks up one order's doubtful sends in the API's history and records
+/// what it found.
+async fn settle(
+    client: &Client,
+    recorder: &Recorder,
+    template: &str,
+    d: &Delivery,
+    doubts: &[Doubt],
+    resend_unknown: bool,
+) -> Result<Settled, Failure> {
+    let Some(latest) = doubts.last() else {
+        return Ok(Settled::Send);
+    };
+    let first = doubts
+        .first()
+        .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
+    let what = latest
+        .error_detail
+        .clone()
+        .unwrap_or_else(|| "the process stopped before the answer was recorded".into());
+    let queued = doubts.iter().any(|x| {
+        x.error_detail
+            .as_deref()
+            .is_some_and(|e| e.contains("queued"))
+    });
+    match crate::resolve::look_up(client, &d.phone, &d.order_key, template, first).await {
+        crate::resolve::Finding::Sent { wamid, at } => {
+            let attempt = latest.attempt.attempt_id;
+            let w = wamid.clone();
+            ledger_call(recorder, move |l| {
+                l.resolve_doubt(attempt, &w, at, "resolved: found in 1MSG's message history")
+            })
+            .await?;
+            Ok(Settled::Found(wamid))
+        }
+        crate::resolve::Finding::NotSent if !queued => Ok(Settled::Send),
+        _ if resend_unknown => Ok(Settled::Send),
+        crate::resolve::Finding::NotSent => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); 1MSG queued it and its history does not show it yet; never resent automatically (--resend-unknown sends it)"
+        ))),
+        crate::resolve::Finding::NoHistory => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); this channel keeps no message history to check; never resent automatically (--resend-unknown sends it)"
+        ))),
+        crate::resolve::Finding::Failed(e) => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); the message history could not be checked ({e}); never resent automatically (--resend-unknown sends it)"
+        ))),
+    }
 }
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends

@@ -435,7 +435,9 @@ pub async fn run(
         let _ = ctx
             .recorder
             .call(move |l| {
-                for row in rows {
+                // Row 0 marks a second-pass job rebuilt from the ledger,
+                // whose row keeps its own verdict.
+                for row in rows.into_iter().filter(|r| *r != 0) {
                     l.set_verdict(run, row, Verdict::Skipped, Some(&reason))?;
                 }
                 Ok::<_, crate::ledger::LedgerError>(())
@@ -465,6 +467,7 @@ async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("{e}"))?;
+    crate::crash::point("after_intent");
 
     ctx.permit().await;
     let texts: Vec<&str> = params.iter().map(String::as_str).collect();
@@ -498,6 +501,7 @@ async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("{e}"))?;
+    crate::crash::point("after_answer");
     match &answer.class {
         SendClass::Accepted { wamid } => {
             ctx.progress.sent();

@@ -1,6 +1,8 @@
 //! One integration-test binary: the real `handoff` binary and the
 //! simulator, over real HTTP on loopback.
 
+mod binary;
+mod resume;
 mod run;
 mod sdk;
 mod sim;

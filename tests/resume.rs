@@ -1,0 +1,292 @@
+//! Crashes, reruns and doubts: nothing sent twice, nothing lost, every
+//! doubt resolved from the API's own records or shown as `unknown`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use handoff::duration::Span;
+use handoff::ledger::Ledger;
+use handoff::sim::scenario::{Fault, Rule};
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+use crate::binary::*;
+
+fn rows(prefix: &str, n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4917{prefix}{i:04}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("{prefix}-{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect()
+}
+
+/// How many accepted messages the simulator holds for each order.
+async fn accepted_per_order(env: &Env) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for m in env.sim_messages().await {
+        let order = m["params"][1].as_str().unwrap().to_string();
+        *counts.entry(order).or_default() += 1;
+    }
+    counts
+}
+
+/// The invariants after any crash and a completed rerun.
+async fn assert_nothing_twice_nothing_lost(env: &Env, n: usize, context: &str) {
+    let counts = accepted_per_order(env).await;
+    for (order, count) in &counts {
+        assert_eq!(*count, 1, "{context}: order {order} accepted {count} times");
+    }
+    let report = env.report();
+    assert_eq!(report.len(), n, "{context}: every input row once");
+    let numbers: Vec<&str> = report.iter().map(|r| r["row"].as_str()).collect();
+    let want: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    assert_eq!(numbers, want, "{context}: in input order");
+    for r in &report {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{context}: {r:?}"
+        );
+        assert_eq!(counts.get(&r["order_number"]), Some(&1), "{context}: {r:?}");
+    }
+    let ledger = Ledger::open(&env.path("ledger.sqlite")).unwrap();
+    assert_eq!(ledger.integrity_check().unwrap(), "ok", "{context}");
+}
+
+fn latency() -> handoff::sim::Scenario {
+    let mut s = fast();
+    s.latency.response = Span::fixed(Duration::from_millis(20));
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_right_after_an_intent_is_settled_and_sent_once() {
+    let env = Env::start(latency()).await;
+    let input = env.csv(&rows("1", 8));
+    let mut cmd = env.command(&input, &["--concurrency", "1"], "sim-token");
+    cmd.env("HANDOFF_CRASH_AT", "after_intent:3");
+    let out = cmd.output().await.unwrap();
+    assert_eq!(out.status.code(), None, "aborted: {}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 2, "the third never left");
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, 8, "after_intent:3").await;
+    let report = env.report();
+    assert_eq!(report[0]["reused_from_run"], "1");
+    assert_eq!(report[2]["reused_from_run"], "", "sent by the rerun");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_right_after_an_answer_is_not_sent_again() {
+    let env = Env::start(latency()).await;
+    let input = env.csv(&rows("2", 8));
+    let mut cmd = env.command(&input, &["--concurrency", "1"], "sim-token");
+    cmd.env("HANDOFF_CRASH_AT", "after_answer:3");
+    let out = cmd.output().await.unwrap();
+    assert_eq!(out.status.code(), None, "aborted: {}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 3);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, 8, "after_answer:3").await;
+    let report = env.report();
+    assert_eq!(report[2]["reused_from_run"], "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_random_moments_and_rerun_nothing_is_sent_twice() {
+    let env = Env::start(latency()).await;
+    let n = 24;
+    let input = env.csv(&rows("3", n));
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(20261125);
+    for seed in 0..20 {
+        let delay = Duration::from_millis(rng.random_range(0..450));
+        let mut child = env
+            .command(&input, &["--rate", "60", "--concurrency", "4"], "sim-token")
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(delay).await;
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        let counts = accepted_per_order(&env).await;
+        assert!(
+            counts.values().all(|c| *c == 1),
+            "kill {seed} after {delay:?}: {counts:?}"
+        );
+    }
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, n, "random kills").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_are_settled_from_the_message_history() {
+    let mut s = fast();
+    s.faults.slow_delay = Duration::from_secs(3);
+    s.rules = vec![
+        Rule {
+            fault: Some(Fault::DropAfter),
+            ..rule("491740000001")
+        },
+        Rule {
+            fault: Some(Fault::DropBefore),
+            times: Some(1),
+            ..rule("491740000002")
+        },
+        Rule {
+            fault: Some(Fault::Error5xx),
+            times: Some(1),
+            ..rule("491740000003")
+        },
+        Rule {
+            fault: Some(Fault::Slow),
+            ..rule("491740000004")
+        },
+    ];
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["Dropped After", "491740000001", "H1", "Item", "Note"],
+        ["Dropped Before", "491740000002", "H2", "Item", "Note"],
+        ["Server Error", "491740000003", "H3", "Item", "Note"],
+        ["Slow", "491740000004", "H4", "Item", "Note"],
+    ]);
+    let out = env.run(&input, &["--request-timeout", "1s"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = env.report();
+    for r in &report {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{r:?}"
+        );
+    }
+    let counts = accepted_per_order(&env).await;
+    assert_eq!(counts.len(), 4);
+    assert!(counts.values().all(|c| *c == 1), "{counts:?}");
+    // Found in the history: one attempt, its wamid is the simulator's.
+    assert_eq!(report[0]["attempts"], "1");
+    assert_eq!(report[3]["attempts"], "1");
+    // Proved unsent by the history: sent once more.
+    assert_eq!(report[1]["attempts"], "2");
+    assert_eq!(report[2]["attempts"], "2");
+    let sent = env.sim_messages().await;
+    let wamid_of = |phone: &str| {
+        sent.iter()
+            .find(|m| m["phone"] == phone)
+            .map(|m| m["wamid"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(report[0]["wamid"], wamid_of("491740000001"));
+    assert_eq!(report[3]["wamid"], wamid_of("491740000004"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_history_a_doubt_stays_unknown_until_the_user_decides() {
+    let mut s = fast();
+    s.history.enabled = false;
+    s.rules = vec![Rule {
+        fault: Some(Fault::DropAfter),
+        times: Some(1),
+        ..rule("491750000001")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[["Dropped After", "491750000001", "U1", "Item", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.report()[0]["outcome"], "unknown");
+    // The next night, the doubt is still a doubt: not resent.
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_eq!(r["outcome"], "unknown");
+    assert!(r["error_detail"].contains("--resend-unknown"), "{r:?}");
+    assert_eq!(env.sim_messages().await.len(), 1);
+    // The user decides a second message is better than none.
+    let out = env.run(&input, &["--resend-unknown"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 2, "sent again, as asked");
+    assert!(["delivered", "read"].contains(&env.report()[0]["outcome"].as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_data_is_reported_and_resent_only_when_asked() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["Partner", "491760000001", "C1", "Lamp", "Note"]]);
+    assert_eq!(code(&env.run(&input, &[]).await), 0);
+    let first = env.report()[0]["wamid"].clone();
+    let input = env.csv(&[["Partner", "491760000002", "C1", "Lamp", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_eq!(r["wamid"], first, "not resent");
+    assert!(
+        r["error_detail"].contains("phone 491760000001 → 491760000002"),
+        "{r:?}"
+    );
+    let out = env.run(&input, &["--resend-changed"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_ne!(r["wamid"], first);
+    assert!(r["notes"].contains(&first), "both wamids: {r:?}");
+    let phones: Vec<Value> = env
+        .sim_messages()
+        .await
+        .iter()
+        .map(|m| m["phone"].clone())
+        .collect();
+    assert_eq!(phones, ["491760000001", "491760000002"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_the_same_ledger_exits_75_and_sends_nothing() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["Partner", "491770000001", "L1", "Item", "Note"]]);
+    let lock = std::fs::File::create(env.path("ledger.sqlite.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("another handoff run"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.sim_messages().await.len(), 0);
+    drop(lock);
+    assert_eq!(code(&env.run(&input, &[]).await), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully_with_a_complete_report_and_exit_75() {
+    let env = Env::start(latency()).await;
+    let n = 60;
+    let input = env.csv(&rows("8", n));
+    let child = env
+        .command(&input, &["--rate", "20"], "sim-token")
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let report = env.report();
+    assert_eq!(report.len(), n);
+    let skipped = report.iter().filter(|r| r["outcome"] == "skipped").count();
+    assert!(skipped > 0 && skipped < n, "{skipped}");
+    assert!(
+        report.iter().all(|r| r["outcome"] != "unknown"),
+        "in-flight requests finished and were recorded"
+    );
+    let sent = env.sim_messages().await.len();
+    assert_eq!(sent, n - skipped);
+    // The rerun continues where it stopped, sending only the rest.
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, n, "after SIGTERM").await;
+}
