@@ -26,6 +26,20 @@ pub fn main(cli: Cli) -> ExitCode {
                     ExitCode::from(failure.code)
                 }
             },
+            Command::Rerun(args) => match crate::run::rerun(args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(failure) => {
+                    eprintln!("error: {}", failure.message);
+                    ExitCode::from(failure.code)
+                }
+            },
+            Command::Track(args) => match crate::run::track(args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(failure) => {
+                    eprintln!("error: {}", failure.message);
+                    ExitCode::from(failure.code)
+                }
+            },
             Command::Simulate(args) => match crate::simulate::run(args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

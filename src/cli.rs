@@ -22,6 +22,12 @@ pub enum Command {
     /// The nightly job: validate the deliveries CSV, send each partner the
     /// WhatsApp template, track every message, write the reconciliation.
     Run(RunArgs),
+    /// Send again the rows of a reconciliation whose outcome allows it
+    /// (failed, rejected, invalid, skipped), using the data in that file.
+    Rerun(RerunArgs),
+    /// Poll the statuses of messages not final yet (the morning after) and
+    /// rewrite the report.
+    Track(TrackArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
@@ -167,26 +173,9 @@ fn positive_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The deliveries CSV exported by the TMS/OMS.
-    pub input: PathBuf,
-    /// Where to write the reconciliation CSV.
-    #[arg(long, default_value = "reconciliation.csv")]
-    pub out: PathBuf,
-    /// The ledger (SQLite) that remembers every send across runs. Keep the
-    /// same one every night: it is what stops an order being notified twice.
-    /// Default: handoff.ledger.sqlite beside the report.
-    #[arg(long)]
-    pub ledger: Option<PathBuf>,
-    /// Start the built-in 1MSG simulator on a loopback port and run against
-    /// it: no credentials, no network, nobody messaged.
-    #[arg(long)]
-    pub simulate: bool,
-    /// Validate, check the template, show the first messages as partners
-    /// would read them, and send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+/// Where the messages go.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
     /// 1MSG API base URL.
     #[arg(long, env = "ONEMSG_API_URL", default_value = "https://api.1msg.io")]
     pub api_url: String,
@@ -211,6 +200,14 @@ pub struct RunArgs {
     /// The template's language code.
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
     pub language: String,
+    /// Per-request timeout.
+    #[arg(long, default_value = "30s", value_parser = duration)]
+    pub request_timeout: Duration,
+}
+
+/// How fast and how persistently to send.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
     /// Messages per second for the channel.
     #[arg(long, default_value = "20", value_parser = positive_rate)]
     pub rate: f64,
@@ -224,6 +221,20 @@ pub struct RunArgs {
     /// Attempts per row for sends that provably did not go through.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+    /// Send rows whose earlier send is `unknown` (may or may not have been
+    /// accepted, and the API's history cannot tell), after you decided a
+    /// second message is better than none.
+    #[arg(long)]
+    pub resend_unknown: bool,
+    /// How long after an uncertain send to look it up in 1MSG's message
+    /// history.
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    pub lookup_after: Duration,
+}
+
+/// How to follow statuses.
+#[derive(Debug, Clone, Args)]
+pub struct PollArgs {
     /// hookInfo calls per second.
     #[arg(long, default_value = "40", value_parser = positive_rate)]
     pub poll_rate: f64,
@@ -234,9 +245,43 @@ pub struct RunArgs {
     /// final by then are `pending`.
     #[arg(long, default_value = "10m", value_parser = duration)]
     pub track_for: Duration,
-    /// Per-request timeout.
-    #[arg(long, default_value = "30s", value_parser = duration)]
-    pub request_timeout: Duration,
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// The ledger (SQLite) that remembers every send across runs. Keep the
+    /// same one every night: it is what stops an order being notified twice.
+    /// Default: handoff.ledger.sqlite beside the report.
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// Also write the JSON summary to this file.
+    #[arg(long)]
+    pub summary_json: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The deliveries CSV exported by the TMS/OMS.
+    pub input: PathBuf,
+    /// Where to write the reconciliation CSV.
+    #[arg(long, default_value = "reconciliation.csv")]
+    pub out: PathBuf,
+    /// Start the built-in 1MSG simulator on a loopback port and run against
+    /// it: no credentials, no network, nobody messaged.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Validate, check the template, show the first messages as partners
+    /// would read them, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send again orders whose phone or text changed since their message
+    /// was accepted (the report shows both wamids).
+    #[arg(long)]
+    pub resend_changed: bool,
     /// Which column holds a field, e.g. --map order_number="Order No".
     /// Fields: partner_name, partner_phone, order_number, product_name,
     /// delivery_note.
@@ -248,23 +293,68 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
-    /// Send rows whose earlier send is `unknown` (may or may not have been
-    /// accepted, and the API's history cannot tell), after you decided a
-    /// second message is better than none.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub send: SendArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A reconciliation CSV written by `handoff run` (or `rerun`), with the
+    /// data fixed where needed (a corrected phone number, say).
+    pub reconciliation: PathBuf,
+    /// Only rows with these outcomes (of failed, rejected, invalid,
+    /// skipped); all four by default. Rows delivered, read, pending,
+    /// duplicate or unknown are never sent by a rerun.
+    #[arg(long, value_delimiter = ',', value_parser = rerun_outcome)]
+    pub only: Vec<crate::report::Outcome>,
+    /// Where to write this rerun's reconciliation (every row of the file).
+    /// Default: `<file>-rerun.csv` beside the file.
     #[arg(long)]
-    pub resend_unknown: bool,
-    /// Send again orders whose phone or text changed since their message
-    /// was accepted (the report shows both wamids).
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub send: SendArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+}
+
+fn rerun_outcome(s: &str) -> Result<crate::report::Outcome, String> {
+    use crate::report::Outcome;
+    match Outcome::parse(s.trim()) {
+        Some(o @ (Outcome::Failed | Outcome::Rejected | Outcome::Invalid | Outcome::Skipped)) => {
+            Ok(o)
+        }
+        Some(o) => Err(format!(
+            "`{}` rows are never sent again by a rerun; choose from failed, rejected, invalid, skipped",
+            o.as_str()
+        )),
+        None => Err(format!(
+            "`{s}` is not an outcome; choose from failed, rejected, invalid, skipped"
+        )),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// Where to rewrite the reconciliation of the tracked run.
+    #[arg(long, default_value = "reconciliation.csv")]
+    pub out: PathBuf,
+    /// The run whose report to rewrite; default the latest run or rerun.
     #[arg(long)]
-    pub resend_changed: bool,
-    /// How long after an uncertain send to look it up in 1MSG's message
-    /// history.
-    #[arg(long, default_value = "5s", value_parser = duration)]
-    pub lookup_after: Duration,
-    /// Also write the JSON summary to this file.
-    #[arg(long)]
-    pub summary_json: Option<PathBuf>,
-    /// No progress output.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub run: Option<i64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
 }

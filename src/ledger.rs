@@ -1007,6 +1007,15 @@ impl Ledger {
         Ok(stmt.query_row([wamid], message_from_row).optional()?)
     }
 
+    /// The latest run that sent (`run` or `rerun`), whose report `handoff
+    /// track` rewrites by default.
+    pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MAX(run_id) FROM runs WHERE kind IN ('run', 'rerun')")?
+            .query_row([], |r| r.get::<_, Option<RunId>>(0))?)
+    }
+
     /// The doubtful attempts of an order with no accepted message, across all
     /// runs, oldest first (see [`Doubt`]).
     pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {

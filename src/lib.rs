@@ -27,6 +27,11 @@ pub mod send;
 pub mod track;
 
 pub mod app;
+pub mod config;
+pub mod decide;
+pub mod failure;
+pub mod preflight;
+pub mod rerun;
 pub mod run;
 pub mod sim;
 pub mod simulate;

@@ -1,6 +1,9 @@
-//! `handoff run`: the nightly job, stage by stage.
+//! The commands that send: `run` (the nightly job), `rerun` (the rows of a
+//! reconciliation that may be sent again) and `track` (statuses, the morning
+//! after), stage by stage:
 //!
-//! input → preflight → ledger (rows) → send + track (concurrently) → report.
+//! rows → ledger → settle doubts → send + track (concurrently) → report.
+//!
 //! Every stage's failure becomes a [`Failure`] carrying the documented exit
 //! code and one clear message; a bad row is never a failure, it is data.
 
@@ -12,377 +15,153 @@ use chrono::Utc;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use crate::api::client::{ApiError, Client, Fatal, Timeouts, Token};
-use crate::api::wire::{TemplateInfo, count_variables};
-use crate::cli::RunArgs;
-use crate::delivery::{Delivery, RowProblem, Rules, validate};
+use crate::api::client::{Client, Fatal};
+use crate::cli::{ApiArgs, OutputArgs, PollArgs, RunArgs, SendArgs};
+use crate::config::target;
+use crate::decide::{
+    Decided, Judged, Pass, Settled, delivery_from_attempt, judge, reason, record_batch, settle,
+};
+use crate::delivery::Rules;
 use crate::exit;
-use crate::input::{self, InputOptions, RawRow};
-use crate::ledger::{AttemptInfo, Doubt, Ledger, MessageInfo, RowRecord, RunId, RunMeta, Verdict};
+pub use crate::failure::Failure;
+use crate::input::{self, InputOptions};
+use crate::ledger::{Doubt, Ledger, RunId, RunMeta, Verdict};
+use crate::preflight::{Template, preflight};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
 use crate::report::{self, Summary};
 use crate::send::{self, Job, SendSettings, Stop};
-use crate::sim;
 use crate::track::{self, TrackSettings};
-
-/// The job ends with this exit code and message.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// How many rows go to the ledger in one transaction.
 const ROW_BATCH: usize = 1000;
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;
 
-/// Where the messages go, resolved from flags, environment or `--simulate`.
-struct Target {
-    api_url: String,
-    channel: String,
-    token: Token,
-    _sim: Option<sim::SimHandle>,
+/// A sending command's open ledger and everything it shares.
+struct Session {
+    started: Instant,
+    /// Kept for its lifetime: with `--simulate` it owns the simulator.
+    _target: crate::config::Target,
+    client: Client,
+    template: Template,
+    recorder: Recorder,
+    ledger_thread: std::thread::JoinHandle<Ledger>,
+    ledger_path: PathBuf,
+    _lock: std::fs::File,
+    /// This command's run in the ledger.
+    run_id: RunId,
+    progress: Progress,
+    interrupt: watch::Receiver<bool>,
 }
 
-async fn target(args: &RunArgs) -> Result<Target, Failure> {
-    if args.simulate {
-        let handle = sim::spawn(sim::Scenario::default()).await.map_err(|e| {
-            Failure::new(
-                exit::INTERNAL,
-                format!("failed to start the simulator: {e}"),
-            )
-        })?;
-        return Ok(Target {
-            api_url: handle.base_url(),
-            channel: handle.instance_id.clone(),
-            token: Token::new(handle.token.clone()),
-            _sim: Some(handle),
-        });
-    }
-    let channel = args
-        .channel
-        .clone()
-        .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| {
-            Failure::new(
-                exit::CONFIG,
-                "no channel: set --channel or ONEMSG_CHANNEL_ID (or use --simulate to rehearse)",
-            )
-        })?;
-    let token = read_token(args.token_file.as_deref())?;
-    Ok(Target {
-        api_url: args.api_url.clone(),
-        channel,
-        token,
-        _sim: None,
-    })
-}
-
-/// The token from `--token-file`, else `ONEMSG_TOKEN`. A token file others
-/// can read is refused: it would be a secret in plain sight.
-fn read_token(file: Option<&Path>) -> Result<Token, Failure> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::new(
-                exit::CONFIG,
-                format!("failed to read the token file `{}`: {e}", path.display()),
-            )
-        })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            if let Ok(meta) = std::fs::metadata(path)
-                && meta.permissions().mode() & 0o077 != 0
-            {
-                return Err(Failure::new(
-                    exit::CONFIG,
-                    format!(
-                        "the token file `{}` is readable by group or others; run `chmod 600 {}`",
-                        path.display(),
-                        path.display()
-                    ),
-                ));
-            }
-        }
-        let token = text.trim_end_matches(['\n', '\r']).to_string();
-        if token.trim().is_empty() {
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!("the token file `{}` is empty", path.display()),
-            ));
-        }
-        return Ok(Token::new(token));
-    }
-    match std::env::var("ONEMSG_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim_end_matches(['\n', '\r']))),
-        _ => Err(Failure::new(
-            exit::CONFIG,
-            "no API token: give --token-file FILE or set ONEMSG_TOKEN (or use --simulate to rehearse)",
-        )),
-    }
-}
-
-/// What preflight learned about the template.
-pub struct Template {
-    pub namespace: Option<String>,
-    pub body: String,
-    pub button: Option<String>,
-}
-
-/// Checks, before any send, that the credentials work and the template
-/// exists in our language, is approved and takes exactly four variables.
-async fn preflight(client: &Client, args: &RunArgs, channel: &str) -> Result<Template, Failure> {
-    let templates = client.templates().await.map_err(|e| match e {
-        ApiError::Credentials { status } => Failure::new(
-            exit::NO_PERM,
-            format!(
-                "the API refused our credentials for channel {channel} (HTTP {status}): check the token and the channel id; nothing was sent"
-            ),
-        ),
-        ApiError::Status { status, .. } if status < 500 && status != 429 => Failure::new(
-            exit::CONFIG,
-            format!("failed to list the channel's templates: {e}; check --api-url and --channel; nothing was sent"),
-        ),
-        e => Failure::new(
-            exit::UNAVAILABLE,
-            format!("failed to list the channel's templates: {e}; nothing was sent, run again later"),
-        ),
-    })?;
-    check_template(
-        &templates,
-        &args.template,
-        &args.language,
-        args.namespace.as_deref(),
-    )
-}
-
-/// The template checks, apart from the HTTP call, so they can be tested.
-pub fn check_template(
-    templates: &[TemplateInfo],
-    name: &str,
-    language: &str,
-    namespace: Option<&str>,
-) -> Result<Template, Failure> {
-    let named: Vec<&TemplateInfo> = templates.iter().filter(|t| t.name == name).collect();
-    if named.is_empty() {
-        let mut names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` does not exist on this channel (it has: {}); set --template; nothing was sent",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        ));
-    }
-    let Some(t) = named.iter().find(|t| t.language_code() == Some(language)) else {
-        let langs: Vec<&str> = named.iter().filter_map(|t| t.language_code()).collect();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` has no `{language}` translation (it has: {}); set --language; nothing was sent",
-                langs.join(", ")
-            ),
-        ));
-    };
-    let status = t.status.clone().unwrap_or_default();
-    if !status.eq_ignore_ascii_case("approved") {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) is {}, not approved; nothing was sent",
-                if status.is_empty() {
-                    "of unknown status".into()
-                } else {
-                    status.to_ascii_uppercase()
-                }
-            ),
-        ));
-    }
-    let body = t.body_text().unwrap_or_default();
-    let variables = count_variables(&body);
-    let other_variables: usize = t
-        .component_list()
-        .iter()
-        .filter(|c| {
-            !c.get("type")
-                .and_then(|k| k.as_str())
-                .is_some_and(|k| k.eq_ignore_ascii_case("body"))
-        })
-        .map(|c| count_variables(&c.to_string()))
-        .sum();
-    if variables != 4 || other_variables != 0 {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) takes {variables} body variable(s){}; handoff fills exactly four (partner, order, product, note) in the body; nothing was sent",
-                if other_variables > 0 {
-                    format!(" and {other_variables} outside the body")
-                } else {
-                    String::new()
-                }
-            ),
-        ));
-    }
-    let button = t.component_list().iter().find_map(|c| {
-        c.get("buttons")?
-            .as_array()?
-            .first()?
-            .get("text")?
-            .as_str()
-            .map(str::to_string)
-    });
-    Ok(Template {
-        namespace: namespace
-            .map(str::to_string)
-            .or_else(|| t.namespace().map(str::to_string)),
-        body,
-        button,
-    })
-}
-
-fn input_options(args: &RunArgs) -> InputOptions {
-    InputOptions {
-        delimiter: args.delimiter,
-        encoding: args.encoding.clone(),
-        column_map: args.map.clone(),
-    }
-}
-
-fn open_input(args: &RunArgs) -> Result<input::InputReader, Failure> {
-    input::open(&args.input, &input_options(args))
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
-}
-
-/// A row read and judged, before the ledger decides about earlier runs.
-struct Judged {
-    raw: RawRow,
-    result: Result<Delivery, RowProblem>,
-}
-
-fn judge(raw: RawRow, rules: &Rules) -> Judged {
-    let result = match &raw.problem {
-        Some(p) => Err(p.clone()),
-        None => validate(&raw.fields, rules),
-    };
-    Judged { raw, result }
-}
-
-fn reason(raw: &RawRow, p: &RowProblem) -> String {
-    format!("line {}: {p}", raw.line)
-}
-
-pub async fn run(args: RunArgs) -> Result<u8, Failure> {
-    let started = Instant::now();
-    let target = target(&args).await?;
-    let reader = open_input(&args)?;
-    let client = Client::new(
-        &target.api_url,
-        &target.channel,
-        &target.token,
-        Timeouts {
-            request: args.request_timeout,
-            ..Timeouts::default()
-        },
-    )
-    .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
-    let template = preflight(&client, &args, &target.channel).await?;
-    if template.namespace.is_none() {
-        eprintln!(
-            "warning: template `{}` reports no namespace and none was configured; sending without one",
-            args.template
-        );
-    }
-    let rules = Rules {
-        body_template: template.body.clone(),
-        max_body_chars: crate::delivery::MAX_BODY_CHARS,
-    };
-    if args.dry_run {
-        return dry_run(reader, &rules, &template);
-    }
-
-    let ledger_path = args
-        .ledger
-        .clone()
-        .unwrap_or_else(|| default_ledger(&args.out));
-    let _lock = lock_ledger(&ledger_path)?;
+/// Takes the lock, opens the ledger on its thread and records the run.
+async fn open_session(
+    kind: &str,
+    input: &Path,
+    out: &Path,
+    output: &OutputArgs,
+    api: &ApiArgs,
+    conn: Connection,
+) -> Result<Session, Failure> {
+    let Connection {
+        target,
+        client,
+        template,
+    } = conn;
+    let ledger_path = output.ledger.clone().unwrap_or_else(|| default_ledger(out));
+    let lock = lock_ledger(&ledger_path)?;
     let ledger =
         Ledger::open(&ledger_path).map_err(|e| Failure::new(exit::CONFIG, format!("{e}")))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let meta = RunMeta {
-        kind: "run".into(),
-        input_path: Some(args.input.display().to_string()),
+        kind: kind.into(),
+        input_path: Some(input.display().to_string()),
         channel: target.channel.clone(),
-        template: args.template.clone(),
-        language: args.language.clone(),
+        template: api.template.clone(),
+        language: api.language.clone(),
         started_at: Utc::now(),
     };
     let run_id = ledger_call(&recorder, move |l| l.begin_run(&meta)).await?;
-    let progress = Progress::new(progress::Mode::detect(args.quiet));
+    let (interrupt_tx, interrupt) = watch::channel(false);
+    tokio::spawn(watch_signals(interrupt_tx));
+    Ok(Session {
+        started: Instant::now(),
+        _target: target,
+        client,
+        template,
+        recorder,
+        ledger_thread,
+        ledger_path,
+        _lock: lock,
+        run_id,
+        progress: Progress::new(progress::Mode::detect(output.quiet)),
+        interrupt,
+    })
+}
 
-    // Input → ledger, in batches; decide duplicates and earlier sends.
+/// Records every row in the ledger, in batches, and decides what to send.
+async fn ingest(
+    s: &Session,
+    rows: impl Iterator<Item = Result<Judged, Failure>>,
+    resend_changed: bool,
+) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
     let mut first_row: HashMap<String, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(ROW_BATCH);
-    let mut reader = reader;
-    loop {
-        let next = reader.next();
-        let end = next.is_none();
-        if let Some(item) = next {
-            let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-            batch.push(judge(raw, &rules));
-        }
-        if batch.len() >= ROW_BATCH || (end && !batch.is_empty()) {
-            let rows = std::mem::take(&mut batch);
-            progress.validated(rows.len() as u64);
+    let mut rows = rows.peekable();
+    while let Some(row) = rows.next() {
+        batch.push(row?);
+        if batch.len() >= ROW_BATCH || rows.peek().is_none() {
+            let taken = std::mem::take(&mut batch);
+            s.progress.validated(taken.len() as u64);
             let more =
-                record_batch(&recorder, run_id, rows, &mut first_row, args.resend_changed).await?;
+                record_batch(&s.recorder, s.run_id, taken, &mut first_row, resend_changed).await?;
             decided.jobs.extend(more.jobs);
             decided.open.extend(more.open);
             decided.doubts.extend(more.doubts);
         }
-        if end {
-            break;
-        }
     }
-    drop(first_row);
+    Ok(decided)
+}
+
+/// How the send and track stages ended.
+struct Delivered {
+    stop: Option<Stop>,
+    tracked: track::TrackSummary,
+}
+
+/// Settles earlier doubts, then sends and tracks concurrently, then settles
+/// this run's doubts (sending once more what the history proves unsent).
+async fn deliver(
+    s: &Session,
+    decided: Decided,
+    api: &ApiArgs,
+    send_args: &SendArgs,
+    poll: &PollArgs,
+) -> Result<Delivered, Failure> {
+    let run_id = s.run_id;
     let Decided {
         mut jobs,
-        open: mut reused_open,
+        open: mut tracked_open,
         doubts,
     } = decided;
 
     // Earlier runs' doubts: settle them from the history before sending.
     for doubt in doubts {
         let settled = settle(
-            &client,
-            &recorder,
-            &args.template,
+            &s.client,
+            &s.recorder,
+            &api.template,
             &doubt.delivery,
             &doubt.doubts,
-            args.resend_unknown,
+            send_args.resend_unknown,
         )
         .await?;
         let row = doubt.row;
         let (verdict, reason) = match settled {
             Settled::Found(wamid) => {
-                reused_open.push(wamid);
+                tracked_open.push(wamid);
                 (
                     Verdict::Reused,
                     Some(
@@ -401,56 +180,51 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             }
             Settled::Doubt(reason) => (Verdict::Unknown, Some(reason)),
         };
-        ledger_call(&recorder, move |l| {
+        ledger_call(&s.recorder, move |l| {
             l.set_verdict(run_id, row, verdict, reason.as_deref())
         })
         .await?;
     }
     jobs.sort_by_key(|j| j.row);
-    progress.will_send(jobs.len() as u64);
+    s.progress.will_send(jobs.len() as u64);
 
-    // Send and track, concurrently.
-    let (interrupt_tx, interrupt) = watch::channel(false);
-    tokio::spawn(watch_signals(interrupt_tx));
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     let tracker = tokio::spawn(track::run(
-        TrackSettings {
-            poll_rate: args.poll_rate,
-            first_poll: args.first_poll,
-            track_for: args.track_for,
-        },
-        client.clone(),
-        recorder.clone(),
-        progress.clone(),
-        reused_open,
+        track_settings(poll),
+        s.client.clone(),
+        s.recorder.clone(),
+        s.progress.clone(),
+        tracked_open,
         accepted_rx,
-        interrupt.clone(),
+        s.interrupt.clone(),
     ));
     let send_settings = SendSettings {
         run: run_id,
-        template: args.template.clone(),
-        namespace: template.namespace.clone(),
-        language: args.language.clone(),
-        rate: args.rate,
-        pair_interval: args.pair_interval,
-        concurrency: args.concurrency as usize,
-        max_attempts: args.max_attempts,
+        template: api.template.clone(),
+        namespace: s.template.namespace.clone(),
+        language: api.language.clone(),
+        rate: send_args.rate,
+        pair_interval: send_args.pair_interval,
+        concurrency: send_args.concurrency as usize,
+        max_attempts: send_args.max_attempts,
     };
-    let mut stop = send::run(
-        send_settings.clone(),
-        client.clone(),
-        recorder.clone(),
-        progress.clone(),
-        jobs,
-        accepted_tx.clone(),
-        interrupt.clone(),
-    )
-    .await;
+    let send = |jobs| {
+        send::run(
+            send_settings.clone(),
+            s.client.clone(),
+            s.recorder.clone(),
+            s.progress.clone(),
+            jobs,
+            accepted_tx.clone(),
+            s.interrupt.clone(),
+        )
+    };
+    let mut stop = send(jobs).await;
 
     // This run's doubts: look them up once the API has had time to record
     // them; found ones are tracked, proved-unsent ones are sent once more.
-    if stop.is_none() && !*interrupt.borrow() {
-        let doubts = ledger_call(&recorder, move |l| l.run_doubts(run_id)).await?;
+    if stop.is_none() && !*s.interrupt.borrow() {
+        let doubts = ledger_call(&s.recorder, move |l| l.run_doubts(run_id)).await?;
         let mut by_order: Vec<(String, Vec<Doubt>)> = Vec::new();
         for d in doubts {
             match by_order.iter_mut().find(|(k, _)| *k == d.attempt.order_key) {
@@ -462,7 +236,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         for (_, list) in by_order {
             let Some(latest) = list.last() else { continue };
             let due = latest.attempt.intent_at
-                + chrono::Duration::from_std(args.lookup_after).unwrap_or_default();
+                + chrono::Duration::from_std(send_args.lookup_after).unwrap_or_default();
             if let Ok(wait) = (due - Utc::now()).to_std() {
                 tokio::time::sleep(wait).await;
             }
@@ -470,11 +244,20 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             let Some(delivery) = delivery_from_attempt(a) else {
                 continue;
             };
-            match settle(&client, &recorder, &args.template, &delivery, &list, false).await? {
+            match settle(
+                &s.client,
+                &s.recorder,
+                &api.template,
+                &delivery,
+                &list,
+                false,
+            )
+            .await?
+            {
                 Settled::Found(wamid) => {
                     let _ = accepted_tx.send(send::Accepted { wamid });
                 }
-                Settled::Send if a.attempt_no < args.max_attempts => {
+                Settled::Send if a.attempt_no < send_args.max_attempts => {
                     again.push(Job {
                         row: 0,
                         delivery,
@@ -485,17 +268,8 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             }
         }
         if !again.is_empty() {
-            progress.will_send(again.len() as u64);
-            stop = send::run(
-                send_settings,
-                client.clone(),
-                recorder.clone(),
-                progress.clone(),
-                again,
-                accepted_tx.clone(),
-                interrupt.clone(),
-            )
-            .await;
+            s.progress.will_send(again.len() as u64);
+            stop = send(again).await;
         }
     }
     drop(accepted_tx);
@@ -503,28 +277,47 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
-    progress.finish();
+    Ok(Delivered { stop, tracked })
+}
 
-    // Report, from the ledger alone.
-    let facts = ledger_call(&recorder, move |l| l.report_rows(run_id)).await?;
+fn track_settings(poll: &PollArgs) -> TrackSettings {
+    TrackSettings {
+        poll_rate: poll.poll_rate,
+        first_poll: poll.first_poll,
+        track_for: poll.track_for,
+    }
+}
+
+/// Writes the report of `report_run` from the ledger, prints the summary,
+/// records the end of the session's run and returns the exit code.
+async fn finish(
+    s: Session,
+    report_run: RunId,
+    out: &Path,
+    output: &OutputArgs,
+    delivered: Delivered,
+) -> Result<u8, Failure> {
+    s.progress.finish();
+    let facts = ledger_call(&s.recorder, move |l| l.report_rows(report_run)).await?;
     let mut summary = Summary::default();
     let rows: Vec<_> = facts
         .into_iter()
         .map(|f| {
-            let r = report::reconcile(f, run_id);
+            let r = report::reconcile(f, report_run);
             summary.add(r.outcome);
             r
         })
         .collect();
-    report::write_csv(&args.out, &rows).map_err(|e| {
+    report::write_csv(out, &rows).map_err(|e| {
         Failure::new(
             exit::CONFIG,
-            format!("failed to write the report `{}`: {e}", args.out.display()),
+            format!("failed to write the report `{}`: {e}", out.display()),
         )
     })?;
     drop(rows);
 
-    let interrupted = *interrupt.borrow();
+    let Delivered { stop, tracked } = delivered;
+    let interrupted = *s.interrupt.borrow();
     let code = match &stop {
         Some(Stop::Fatal {
             kind: Fatal::Credentials,
@@ -545,10 +338,18 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         None if summary.all_fine() => exit::OK,
         None => exit::NEEDS_ATTENTION,
     };
-    ledger_call(&recorder, move |l| {
+    let run_id = s.run_id;
+    ledger_call(&s.recorder, move |l| {
         l.finish_run(run_id, code as i32, Utc::now())
     })
     .await?;
+    let Session {
+        recorder,
+        ledger_thread,
+        ledger_path,
+        started,
+        ..
+    } = s;
     drop(recorder);
     let _ = tokio::task::spawn_blocking(move || ledger_thread.join()).await;
 
@@ -564,12 +365,12 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         Stop::Interrupted => "interrupted".to_string(),
         Stop::Internal(e) => format!("internal error: {e}"),
     });
-    if !args.quiet {
+    if !output.quiet {
         eprint!("{}", summary.table());
         if let Some(s) = &stopped {
             eprintln!("stopped early: {s}; rows not sent are `skipped`");
         }
-        eprintln!("report: {}", args.out.display());
+        eprintln!("report: {}", out.display());
     }
     let line = json!({
         "run_id": run_id,
@@ -578,12 +379,12 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
-        "report": args.out.display().to_string(),
+        "report": out.display().to_string(),
         "ledger": ledger_path.display().to_string(),
         "duration_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     });
     println!("{line}");
-    if let Some(path) = &args.summary_json {
+    if let Some(path) = &output.summary_json {
         report::write_atomic(path, |w| {
             use std::io::Write;
             writeln!(w, "{line}")
@@ -598,20 +399,169 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     Ok(code)
 }
 
-/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
-fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
-    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
-        return None;
-    };
-    Some(Delivery {
-        order_key: a.order_key.clone(),
-        partner_name: partner_name.clone(),
-        phone: a.phone.clone(),
-        order_number: order_number.clone(),
-        product_name: product_name.clone(),
-        delivery_note: delivery_note.clone(),
-        notes: Vec::new(),
+/// Where the messages go, a client for it, and the checked template.
+struct Connection {
+    target: crate::config::Target,
+    client: Client,
+    template: Template,
+}
+
+/// Connects, checks the template, and warns about a missing namespace.
+async fn connect(api: &ApiArgs, simulate: bool) -> Result<Connection, Failure> {
+    let target = target(api, simulate).await?;
+    let client = target.client(api)?;
+    let template = preflight(&client, api, &target.channel).await?;
+    if template.namespace.is_none() {
+        eprintln!(
+            "warning: template `{}` reports no namespace and none was configured; sending without one",
+            api.template
+        );
+    }
+    Ok(Connection {
+        target,
+        client,
+        template,
     })
+}
+
+fn rules(template: &Template) -> Rules {
+    Rules {
+        body_template: template.body.clone(),
+        max_body_chars: crate::delivery::MAX_BODY_CHARS,
+    }
+}
+
+/// `handoff run`: the nightly job.
+pub async fn run(args: RunArgs) -> Result<u8, Failure> {
+    let options = InputOptions {
+        delimiter: args.delimiter,
+        encoding: args.encoding.clone(),
+        column_map: args.map.clone(),
+    };
+    let conn = connect(&args.api, args.simulate).await?;
+    let reader = input::open(&args.input, &options)
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let rules = rules(&conn.template);
+    if args.dry_run {
+        return dry_run(reader, &rules, &conn.template);
+    }
+    let s = open_session("run", &args.input, &args.out, &args.output, &args.api, conn).await?;
+    let rows = reader.map(|item| {
+        item.map(|raw| judge(raw, &rules, Pass::Normal))
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+    });
+    let decided = ingest(&s, rows, args.resend_changed).await?;
+    let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+    let run_id = s.run_id;
+    finish(s, run_id, &args.out, &args.output, delivered).await
+}
+
+/// `handoff rerun`: the rows of a reconciliation that may be sent again,
+/// with the data of that file.
+pub async fn rerun(args: crate::cli::RerunArgs) -> Result<u8, Failure> {
+    let file = &args.reconciliation;
+    let outcomes = crate::rerun::outcomes(file)?;
+    let selected = crate::rerun::selection(&args.only);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::rerun::default_out(file));
+    let conn = connect(&args.api, false).await?;
+    let reader = input::open(file, &crate::rerun::input_options())
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let rules = rules(&conn.template);
+    let s = open_session("rerun", file, &out, &args.output, &args.api, conn).await?;
+    let mut outcomes = outcomes.into_iter();
+    let rows = reader.map(move |item| {
+        let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+        crate::rerun::undo_neutralising(&mut raw.fields);
+        let outcome = outcomes.next().flatten();
+        let pass = match outcome {
+            Some(o) if selected.contains(&o) => Pass::Resend,
+            Some(o) => Pass::Hold(o),
+            None => Pass::Hold(crate::report::Outcome::Unknown),
+        };
+        Ok(judge(raw, &rules, pass))
+    });
+    let decided = ingest(&s, rows, false).await?;
+    let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+    let run_id = s.run_id;
+    finish(s, run_id, &out, &args.output, delivered).await
+}
+
+/// `handoff track`: polls the messages that are not final yet and rewrites
+/// the report of a run.
+pub async fn track(args: crate::cli::TrackArgs) -> Result<u8, Failure> {
+    let target = target(&args.api, false).await?;
+    let client = target.client(&args.api)?;
+    // Tracking sends nothing, so no template check: only hookInfo is used.
+    let conn = Connection {
+        target,
+        client,
+        template: Template {
+            namespace: None,
+            body: String::new(),
+            button: None,
+        },
+    };
+    let ledger_path = args
+        .output
+        .ledger
+        .clone()
+        .unwrap_or_else(|| default_ledger(&args.out));
+    if !ledger_path.exists() {
+        return Err(Failure::new(
+            exit::NO_INPUT,
+            format!(
+                "no ledger at `{}`: give --ledger, the one `handoff run` used",
+                ledger_path.display()
+            ),
+        ));
+    }
+    let s = open_session(
+        "track",
+        &ledger_path,
+        &args.out,
+        &args.output,
+        &args.api,
+        conn,
+    )
+    .await?;
+    let report_run = match args.run {
+        Some(r) => r,
+        None => ledger_call(&s.recorder, |l| l.last_send_run())
+            .await?
+            .ok_or_else(|| Failure::new(exit::NO_INPUT, "the ledger holds no run to track"))?,
+    };
+    let open: Vec<String> = ledger_call(&s.recorder, |l| l.open_messages())
+        .await?
+        .into_iter()
+        .map(|m| m.wamid)
+        .collect();
+    let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
+    drop(accepted_tx);
+    let tracked = track::run(
+        track_settings(&args.poll),
+        s.client.clone(),
+        s.recorder.clone(),
+        s.progress.clone(),
+        open,
+        accepted_rx,
+        s.interrupt.clone(),
+    )
+    .await
+    .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
+    finish(
+        s,
+        report_run,
+        &args.out,
+        &args.output,
+        Delivered {
+            stop: None,
+            tracked,
+        },
+    )
+    .await
 }
 
 /// Takes the ledger's lock file (`<ledger>.lock`) for the whole run, so a
@@ -673,7 +623,7 @@ fn default_ledger(out: &Path) -> PathBuf {
     }
 }
 
-async fn ledger_call<R, F>(recorder: &Recorder, f: F) -> Result<R, Failure>
+pub async fn ledger_call<R, F>(recorder: &Recorder, f: F) -> Result<R, Failure>
 where
     F: FnOnce(&mut Ledger) -> Result<R, crate::ledger::LedgerError> + Send + 'static,
     R: Send + 'static,
@@ -683,220 +633,6 @@ where
         .await
         .map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("ledger: {e}")))
-}
-
-/// What the ledger decided about a batch of rows.
-#[derive(Default)]
-struct Decided {
-    /// New orders to send.
-    jobs: Vec<Job>,
-    /// Earlier runs' messages that are not final yet: track them again.
-    open: Vec<String>,
-    /// Orders whose earlier send is in doubt: settle before sending.
-    doubts: Vec<DoubtRow>,
-}
-
-/// A row whose order has a doubtful earlier send and no accepted message.
-struct DoubtRow {
-    row: u64,
-    delivery: Delivery,
-    doubts: Vec<Doubt>,
-}
-
-/// What changed between the message already accepted for an order and this
-/// row, if anything.
-fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(phone) = earlier.phone.as_deref()
-        && phone != d.phone
-    {
-        out.push(format!("phone {phone} → {}", d.phone));
-    }
-    let names = [
-        "partner_name",
-        "order_number",
-        "product_name",
-        "delivery_note",
-    ];
-    for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
-        if old != new {
-            out.push(format!("{name} `{old}` → `{new}`"));
-        }
-    }
-    out
-}
-
-/// Records a batch of rows: duplicates within the file are decided here,
-/// earlier runs (reused, changed, in doubt) on the ledger thread.
-async fn record_batch(
-    recorder: &Recorder,
-    run: RunId,
-    rows: Vec<Judged>,
-    first_row: &mut HashMap<String, u64>,
-    resend_changed: bool,
-) -> Result<Decided, Failure> {
-    let mut candidates = Vec::with_capacity(rows.len());
-    for j in rows {
-        let verdict = match &j.result {
-            Err(p) => (Verdict::Invalid, Some(reason(&j.raw, p))),
-            Ok(d) => match first_row.get(&d.order_key) {
-                Some(first) => (
-                    Verdict::Duplicate,
-                    Some(format!(
-                        "line {}: order number `{}` already appears in row {first}; not sent twice",
-                        j.raw.line, d.order_key
-                    )),
-                ),
-                None => {
-                    first_row.insert(d.order_key.clone(), j.raw.row);
-                    (Verdict::Send, None)
-                }
-            },
-        };
-        candidates.push((j, verdict));
-    }
-    ledger_call(recorder, move |l| {
-        let mut records = Vec::with_capacity(candidates.len());
-        let mut decided = Decided::default();
-        for (j, (mut verdict, mut reason)) in candidates {
-            let raw = &j.raw;
-            let mut notes = None;
-            if verdict == Verdict::Send
-                && let Ok(d) = &j.result
-            {
-                if let Some(earlier) = l.accepted_message(&d.order_key)? {
-                    let changed = changes(&earlier, d);
-                    if changed.is_empty() || !resend_changed {
-                        verdict = Verdict::Reused;
-                        if !earlier.is_final {
-                            decided.open.push(earlier.wamid.clone());
-                        }
-                        if !changed.is_empty() {
-                            reason = Some(format!(
-                                "changed since {} was accepted: {}; not resent (--resend-changed sends the corrected message)",
-                                earlier.wamid,
-                                changed.join(", ")
-                            ));
-                        }
-                    } else {
-                        notes = Some(format!(
-                            "resent with changed data ({}); replaces {}",
-                            changed.join(", "),
-                            earlier.wamid
-                        ));
-                    }
-                } else {
-                    let doubts = l.doubts(&d.order_key)?;
-                    if !doubts.is_empty() {
-                        verdict = Verdict::Unknown;
-                        decided.doubts.push(DoubtRow {
-                            row: raw.row,
-                            delivery: d.clone(),
-                            doubts,
-                        });
-                    }
-                }
-            }
-            let (phone, order_key) = match &j.result {
-                Ok(d) => {
-                    let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
-                    notes = match (cleaning, notes) {
-                        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-                        (a, b) => a.or(b),
-                    };
-                    (d.phone.clone(), Some(d.order_key.clone()))
-                }
-                Err(_) => (
-                    raw.fields.partner_phone.clone(),
-                    Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
-                ),
-            };
-            records.push(RowRecord {
-                row: raw.row,
-                line: raw.line,
-                order_key,
-                partner_name: raw.fields.partner_name.clone(),
-                phone,
-                order_number: raw.fields.order_number.clone(),
-                product_name: raw.fields.product_name.clone(),
-                delivery_note: raw.fields.delivery_note.clone(),
-                verdict,
-                reason,
-                notes,
-            });
-            if verdict == Verdict::Send
-                && let Ok(d) = j.result
-            {
-                decided.jobs.push(Job {
-                    row: raw.row,
-                    delivery: d,
-                    attempts: 0,
-                });
-            }
-        }
-        l.record_rows(run, &records)?;
-        Ok(decided)
-    })
-    .await
-}
-
-/// How the doubts of one order were settled.
-enum Settled {
-    /// Found in the history: the wamid is recorded; track it.
-    Found(String),
-    /// Proved not sent (or the user said send anyway): send it.
-    Send,
-    /// Still in doubt, with the reason shown in the report.
-    Doubt(String),
-}
-
-/// Looks up one order's doubtful sends in the API's history and records
-/// what it found.
-async fn settle(
-    client: &Client,
-    recorder: &Recorder,
-    template: &str,
-    d: &Delivery,
-    doubts: &[Doubt],
-    resend_unknown: bool,
-) -> Result<Settled, Failure> {
-    let Some(latest) = doubts.last() else {
-        return Ok(Settled::Send);
-    };
-    let first = doubts
-        .first()
-        .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let what = latest
-        .error_detail
-        .clone()
-        .unwrap_or_else(|| "the process stopped before the answer was recorded".into());
-    let queued = doubts.iter().any(|x| {
-        x.error_detail
-            .as_deref()
-            .is_some_and(|e| e.contains("queued"))
-    });
-    match crate::resolve::look_up(client, &d.phone, &d.order_key, template, first).await {
-        crate::resolve::Finding::Sent { wamid, at } => {
-            let attempt = latest.attempt.attempt_id;
-            let w = wamid.clone();
-            ledger_call(recorder, move |l| {
-                l.resolve_doubt(attempt, &w, at, "resolved: found in 1MSG's message history")
-            })
-            .await?;
-            Ok(Settled::Found(wamid))
-        }
-        crate::resolve::Finding::NotSent if !queued => Ok(Settled::Send),
-        _ if resend_unknown => Ok(Settled::Send),
-        crate::resolve::Finding::NotSent => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); 1MSG queued it and its history does not show it yet; never resent automatically (--resend-unknown sends it)"
-        ))),
-        crate::resolve::Finding::NoHistory => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); this channel keeps no message history to check; never resent automatically (--resend-unknown sends it)"
-        ))),
-        crate::resolve::Finding::Failed(e) => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); the message history could not be checked ({e}); never resent automatically (--resend-unknown sends it)"
-        ))),
-    }
 }
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
@@ -922,7 +658,7 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
     for item in reader {
         let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
         rows += 1;
-        let j = judge(raw, rules);
+        let j = judge(raw, rules, Pass::Normal);
         match &j.result {
             Err(p) => {
                 invalid += 1;

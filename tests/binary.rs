@@ -127,6 +127,28 @@ impl Env {
         cmd
     }
 
+    /// Runs another subcommand (`track`, `rerun`) against this simulator.
+    pub(crate) async fn sub(&self, sub: &str, args: &[&str]) -> Output {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+        cmd.arg(sub)
+            .args(args)
+            .args(["--api-url", &self.base, "--channel", "SIM0001", "--quiet"])
+            .env("ONEMSG_TOKEN", "sim-token")
+            .env_remove("ONEMSG_API_URL")
+            .env_remove("ONEMSG_CHANNEL_ID")
+            .kill_on_drop(true);
+        tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .expect("handoff finishes within a minute")
+            .expect("handoff runs")
+    }
+
+    /// Reads any CSV of the test's directory as maps.
+    pub(crate) fn read_csv(&self, name: &str) -> Vec<HashMap<String, String>> {
+        let mut r = csv::Reader::from_path(self.path(name)).expect("file written");
+        r.deserialize().map(|row| row.unwrap()).collect()
+    }
+
     pub(crate) fn report(&self) -> Vec<HashMap<String, String>> {
         let mut r =
             csv::Reader::from_path(self.path("reconciliation.csv")).expect("report written");

@@ -309,3 +309,195 @@ async fn sigterm_stops_gracefully_with_a_complete_report_and_exit_75() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_nothing_twice_nothing_lost(&env, n, "after SIGTERM").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_the_morning_after_turns_pending_into_final() {
+    let mut s = fast();
+    s.latency.delivered = Span::fixed(Duration::from_millis(1500));
+    s.latency.read_ratio = 0.0;
+    let env = Env::start(s).await;
+    let input = env.csv(&rows("9", 3));
+    let out = env.run(&input, &["--track-for", "100ms"]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert!(env.report().iter().all(|r| r["outcome"] == "pending"));
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let ledger = env.path("ledger.sqlite");
+    let report = env.path("reconciliation.csv");
+    let out = env
+        .sub(
+            "track",
+            &[
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--out",
+                report.to_str().unwrap(),
+                "--first-poll",
+                "10ms",
+            ],
+        )
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = env.report();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["outcome"] == "delivered"), "{rows:?}");
+    assert_eq!(env.sim_messages().await.len(), 3, "tracking sends nothing");
+    let missing = env.path("nope.sqlite");
+    let out = env
+        .sub("track", &["--ledger", missing.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 66, "{}", stderr(&out));
+}
+
+/// Rewrites the reconciliation the way a person fixing it in a spreadsheet
+/// would: a new phone for one order.
+fn fix_phone(env: &Env, order: &str, phone: &str) {
+    let path = env.path("reconciliation.csv");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&headers).unwrap();
+    for r in rows {
+        let mut cells: Vec<String> = r.iter().map(str::to_string).collect();
+        if cells[at("order_number")] == order {
+            cells[at("phone")] = phone.to_string();
+        }
+        w.write_record(&cells).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        reject: Some(131047),
+        times: Some(1),
+        ..rule("491780000003")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["Fine", "491780000001", "F1", "Item", "Note"],
+        ["Not On WhatsApp", "15550101234", "F2", "Item", "Note"],
+        ["Refused Once", "491780000003", "F3", "Item", "Note"],
+        ["Typo", "12", "F4", "Item", "Note"],
+        ["Fine", "491780000001", "F1", "Item", "Note"],
+    ]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let got: Vec<String> = env.report().iter().map(|r| r["outcome"].clone()).collect();
+    assert_eq!(
+        got,
+        ["read", "failed", "rejected", "invalid", "duplicate"]
+            .map(String::from)
+            .to_vec()
+            .iter()
+            .enumerate()
+            .map(|(i, o)| if i == 0 { got[0].clone() } else { o.clone() })
+            .collect::<Vec<_>>()
+    );
+    assert!(["delivered", "read"].contains(&got[0].as_str()));
+
+    // The partner's real number, fixed in the file; only failed rows first.
+    fix_phone(&env, "F2", "491780000002");
+    fix_phone(&env, "F4", "491780000004");
+    let file = env.path("reconciliation.csv");
+    let ledger = env.path("ledger.sqlite");
+    let out1 = env.path("rerun1.csv");
+    let out = env
+        .sub(
+            "rerun",
+            &[
+                file.to_str().unwrap(),
+                "--only",
+                "failed",
+                "--out",
+                out1.to_str().unwrap(),
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--pair-interval",
+                "0",
+                "--first-poll",
+                "50ms",
+                "--track-for",
+                "3s",
+            ],
+        )
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let first = env.read_csv("rerun1.csv");
+    assert_eq!(first.len(), 5, "every row of the file");
+    let outcome = |rows: &[HashMap<String, String>], i: usize| rows[i]["outcome"].clone();
+    assert!(
+        ["delivered", "read"].contains(&outcome(&first, 1).as_str()),
+        "{:?}",
+        first[1]
+    );
+    assert_eq!(first[1]["phone"], "491780000002");
+    assert!(first[1]["notes"].contains("failed"), "{:?}", first[1]);
+    assert_eq!(
+        outcome(&first, 2),
+        "skipped",
+        "not selected: {:?}",
+        first[2]
+    );
+    assert_eq!(outcome(&first, 3), "skipped", "fixed, but not selected");
+    assert!(
+        first[3]["error_detail"].contains("not selected"),
+        "{:?}",
+        first[3]
+    );
+    assert_eq!(outcome(&first, 4), "duplicate");
+    assert_eq!(first[0]["reused_from_run"], "1", "never resent");
+
+    // Then everything else that may be sent, from the original file.
+    let out2 = env.path("rerun2.csv");
+    let out = env
+        .sub(
+            "rerun",
+            &[
+                file.to_str().unwrap(),
+                "--out",
+                out2.to_str().unwrap(),
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--pair-interval",
+                "0",
+                "--first-poll",
+                "50ms",
+                "--track-for",
+                "3s",
+            ],
+        )
+        .await;
+    assert_eq!(
+        code(&out),
+        10,
+        "the duplicate still needs a look: {}",
+        stderr(&out)
+    );
+    let second = env.read_csv("rerun2.csv");
+    for i in [0, 1, 2, 3] {
+        assert!(
+            ["delivered", "read"].contains(&outcome(&second, i).as_str()),
+            "{:?}",
+            second[i]
+        );
+    }
+    assert_eq!(
+        second[1]["reused_from_run"], "2",
+        "sent by the first rerun, not again"
+    );
+    let sent: Vec<String> = env
+        .sim_messages()
+        .await
+        .iter()
+        .map(|m| m["params"][1].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sent,
+        ["F1", "F2", "F2", "F3", "F4"],
+        "F2 failed once, then its fixed number"
+    );
+}

@@ -1,0 +1,114 @@
+//! Where the messages go: the API, the channel and the token, from flags,
+//! the environment, a token file or `--simulate`. The token never comes
+//! from a flag value (it would show in `ps` and shell history).
+
+use std::path::Path;
+
+use crate::api::client::{Client, Timeouts, Token};
+use crate::cli::ApiArgs;
+use crate::exit;
+use crate::failure::Failure;
+use crate::sim;
+
+/// Where the messages go, resolved from flags, environment or `--simulate`.
+pub struct Target {
+    pub api_url: String,
+    pub channel: String,
+    pub token: Token,
+    _sim: Option<sim::SimHandle>,
+}
+
+/// `simulate` starts the built-in simulator and uses it.
+pub async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
+    if simulate {
+        let handle = sim::spawn(sim::Scenario::default()).await.map_err(|e| {
+            Failure::new(
+                exit::INTERNAL,
+                format!("failed to start the simulator: {e}"),
+            )
+        })?;
+        return Ok(Target {
+            api_url: handle.base_url(),
+            channel: handle.instance_id.clone(),
+            token: Token::new(handle.token.clone()),
+            _sim: Some(handle),
+        });
+    }
+    let channel = api
+        .channel
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| {
+            Failure::new(
+                exit::CONFIG,
+                "no channel: set --channel or ONEMSG_CHANNEL_ID (or use --simulate to rehearse)",
+            )
+        })?;
+    let token = read_token(api.token_file.as_deref())?;
+    Ok(Target {
+        api_url: api.api_url.clone(),
+        channel,
+        token,
+        _sim: None,
+    })
+}
+
+/// The token from `--token-file`, else `ONEMSG_TOKEN`. A token file others
+/// can read is refused: it would be a secret in plain sight.
+fn read_token(file: Option<&Path>) -> Result<Token, Failure> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::new(
+                exit::CONFIG,
+                format!("failed to read the token file `{}`: {e}", path.display()),
+            )
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                return Err(Failure::new(
+                    exit::CONFIG,
+                    format!(
+                        "the token file `{}` is readable by group or others; run `chmod 600 {}`",
+                        path.display(),
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        let token = text.trim_end_matches(['\n', '\r']).to_string();
+        if token.trim().is_empty() {
+            return Err(Failure::new(
+                exit::CONFIG,
+                format!("the token file `{}` is empty", path.display()),
+            ));
+        }
+        return Ok(Token::new(token));
+    }
+    match std::env::var("ONEMSG_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim_end_matches(['\n', '\r']))),
+        _ => Err(Failure::new(
+            exit::CONFIG,
+            "no API token: give --token-file FILE or set ONEMSG_TOKEN (or use --simulate to rehearse)",
+        )),
+    }
+}
+
+impl Target {
+    /// A client for this target.
+    pub fn client(&self, api: &ApiArgs) -> Result<Client, Failure> {
+        Client::new(
+            &self.api_url,
+            &self.channel,
+            &self.token,
+            Timeouts {
+                request: api.request_timeout,
+                ..Timeouts::default()
+            },
+        )
+        .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
+    }
+}

@@ -1,0 +1,309 @@
+//! Which rows to send: duplicates within the file, orders already accepted
+//! by an earlier run (reused, or changed), and orders whose earlier send is
+//! in doubt, settled from the API's message history.
+
+use std::collections::HashMap;
+
+use crate::api::client::Client;
+use crate::delivery::{Delivery, RowProblem, Rules, validate};
+use crate::failure::Failure;
+use crate::input::RawRow;
+use crate::ledger::{AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, Verdict};
+use crate::recorder::Recorder;
+use crate::report::Outcome;
+use crate::run::ledger_call;
+use crate::send::Job;
+
+/// What a command wants done with a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// `run`: send unless sent before.
+    Normal,
+    /// `rerun`, a selected row: send unless sent before, and send again
+    /// when its earlier message failed.
+    Resend,
+    /// `rerun`, a row not selected: never send; report what is known.
+    Hold(Outcome),
+}
+
+/// A row read and judged, before the ledger decides about earlier runs.
+pub struct Judged {
+    pub raw: RawRow,
+    pub result: Result<Delivery, RowProblem>,
+    pub pass: Pass,
+}
+
+pub fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
+    let result = match &raw.problem {
+        Some(p) => Err(p.clone()),
+        None => validate(&raw.fields, rules),
+    };
+    Judged { raw, result, pass }
+}
+
+pub fn reason(raw: &RawRow, p: &RowProblem) -> String {
+    format!("line {}: {p}", raw.line)
+}
+
+/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
+pub fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
+    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
+        return None;
+    };
+    Some(Delivery {
+        order_key: a.order_key.clone(),
+        partner_name: partner_name.clone(),
+        phone: a.phone.clone(),
+        order_number: order_number.clone(),
+        product_name: product_name.clone(),
+        delivery_note: delivery_note.clone(),
+        notes: Vec::new(),
+    })
+}
+
+/// What the ledger decided about a batch of rows.
+#[derive(Default)]
+pub struct Decided {
+    /// New orders to send.
+    pub jobs: Vec<Job>,
+    /// Earlier runs' messages that are not final yet: track them again.
+    pub open: Vec<String>,
+    /// Orders whose earlier send is in doubt: settle before sending.
+    pub doubts: Vec<DoubtRow>,
+}
+
+/// A row whose order has a doubtful earlier send and no accepted message.
+pub struct DoubtRow {
+    pub row: u64,
+    pub delivery: Delivery,
+    pub doubts: Vec<Doubt>,
+}
+
+/// What changed between the message already accepted for an order and this
+/// row, if anything.
+fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(phone) = earlier.phone.as_deref()
+        && phone != d.phone
+    {
+        out.push(format!("phone {phone} → {}", d.phone));
+    }
+    let names = [
+        "partner_name",
+        "order_number",
+        "product_name",
+        "delivery_note",
+    ];
+    for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
+        if old != new {
+            out.push(format!("{name} `{old}` → `{new}`"));
+        }
+    }
+    out
+}
+
+/// Records a batch of rows: duplicates within the file are decided here,
+/// earlier runs (reused, changed, in doubt) on the ledger thread.
+pub async fn record_batch(
+    recorder: &Recorder,
+    run: RunId,
+    rows: Vec<Judged>,
+    first_row: &mut HashMap<String, u64>,
+    resend_changed: bool,
+) -> Result<Decided, Failure> {
+    let mut candidates = Vec::with_capacity(rows.len());
+    for j in rows {
+        let verdict = match &j.result {
+            Err(p) => (Verdict::Invalid, Some(reason(&j.raw, p))),
+            Ok(d) => match first_row.get(&d.order_key) {
+                Some(first) => (
+                    Verdict::Duplicate,
+                    Some(format!(
+                        "line {}: order number `{}` already appears in row {first}; not sent twice",
+                        j.raw.line, d.order_key
+                    )),
+                ),
+                None => {
+                    first_row.insert(d.order_key.clone(), j.raw.row);
+                    (Verdict::Send, None)
+                }
+            },
+        };
+        candidates.push((j, verdict));
+    }
+    ledger_call(recorder, move |l| {
+        let mut records = Vec::with_capacity(candidates.len());
+        let mut decided = Decided::default();
+        for (j, (mut verdict, mut reason)) in candidates {
+            let raw = &j.raw;
+            let mut notes = None;
+            if verdict == Verdict::Send
+                && let Ok(d) = &j.result
+            {
+                let earlier = l.accepted_message(&d.order_key)?;
+                let failed_before = earlier.as_ref().is_some_and(|m| {
+                    m.is_final && matches!(m.status.as_deref(), Some("failed" | "undelivered"))
+                });
+                if let Pass::Hold(outcome) = j.pass {
+                    match &earlier {
+                        Some(m) => {
+                            verdict = Verdict::Reused;
+                            if !m.is_final {
+                                decided.open.push(m.wamid.clone());
+                            }
+                        }
+                        None => {
+                            verdict = match outcome {
+                                Outcome::Duplicate => Verdict::Duplicate,
+                                Outcome::Unknown => Verdict::Unknown,
+                                _ => Verdict::Skipped,
+                            };
+                            reason = Some(format!(
+                                "not selected for this rerun (outcome `{}` in the file)",
+                                outcome.as_str()
+                            ));
+                        }
+                    }
+                } else if let Some(earlier) =
+                    earlier.filter(|_| !(j.pass == Pass::Resend && failed_before))
+                {
+                    let changed = changes(&earlier, d);
+                    if changed.is_empty() || !resend_changed {
+                        verdict = Verdict::Reused;
+                        if !earlier.is_final {
+                            decided.open.push(earlier.wamid.clone());
+                        }
+                        if !changed.is_empty() {
+                            reason = Some(format!(
+                                "changed since {} was accepted: {}; not resent (--resend-changed sends the corrected message)",
+                                earlier.wamid,
+                                changed.join(", ")
+                            ));
+                        }
+                    } else {
+                        notes = Some(format!(
+                            "resent with changed data ({}); replaces {}",
+                            changed.join(", "),
+                            earlier.wamid
+                        ));
+                    }
+                } else if failed_before {
+                    notes = Some(format!(
+                        "sent again: the earlier message {} failed",
+                        l.accepted_message(&d.order_key)?
+                            .map(|m| m.wamid)
+                            .unwrap_or_default()
+                    ));
+                } else {
+                    let doubts = l.doubts(&d.order_key)?;
+                    if !doubts.is_empty() {
+                        verdict = Verdict::Unknown;
+                        decided.doubts.push(DoubtRow {
+                            row: raw.row,
+                            delivery: d.clone(),
+                            doubts,
+                        });
+                    }
+                }
+            }
+            let (phone, order_key) = match &j.result {
+                Ok(d) => {
+                    let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
+                    notes = match (cleaning, notes) {
+                        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                        (a, b) => a.or(b),
+                    };
+                    (d.phone.clone(), Some(d.order_key.clone()))
+                }
+                Err(_) => (
+                    raw.fields.partner_phone.clone(),
+                    Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
+                ),
+            };
+            records.push(RowRecord {
+                row: raw.row,
+                line: raw.line,
+                order_key,
+                partner_name: raw.fields.partner_name.clone(),
+                phone,
+                order_number: raw.fields.order_number.clone(),
+                product_name: raw.fields.product_name.clone(),
+                delivery_note: raw.fields.delivery_note.clone(),
+                verdict,
+                reason,
+                notes,
+            });
+            if verdict == Verdict::Send
+                && let Ok(d) = j.result
+            {
+                decided.jobs.push(Job {
+                    row: raw.row,
+                    delivery: d,
+                    attempts: 0,
+                });
+            }
+        }
+        l.record_rows(run, &records)?;
+        Ok(decided)
+    })
+    .await
+}
+
+/// How the doubts of one order were settled.
+pub enum Settled {
+    /// Found in the history: the wamid is recorded; track it.
+    Found(String),
+    /// Proved not sent (or the user said send anyway): send it.
+    Send,
+    /// Still in doubt, with the reason shown in the report.
+    Doubt(String),
+}
+
+/// Looks up one order's doubtful sends in the API's history and records
+/// what it found.
+pub async fn settle(
+    client: &Client,
+    recorder: &Recorder,
+    template: &str,
+    d: &Delivery,
+    doubts: &[Doubt],
+    resend_unknown: bool,
+) -> Result<Settled, Failure> {
+    let Some(latest) = doubts.last() else {
+        return Ok(Settled::Send);
+    };
+    let first = doubts
+        .first()
+        .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
+    let what = latest
+        .error_detail
+        .clone()
+        .unwrap_or_else(|| "the process stopped before the answer was recorded".into());
+    let queued = doubts.iter().any(|x| {
+        x.error_detail
+            .as_deref()
+            .is_some_and(|e| e.contains("queued"))
+    });
+    match crate::resolve::look_up(client, &d.phone, &d.order_key, template, first).await {
+        crate::resolve::Finding::Sent { wamid, at } => {
+            let attempt = latest.attempt.attempt_id;
+            let w = wamid.clone();
+            ledger_call(recorder, move |l| {
+                l.resolve_doubt(attempt, &w, at, "resolved: found in 1MSG's message history")
+            })
+            .await?;
+            Ok(Settled::Found(wamid))
+        }
+        crate::resolve::Finding::NotSent if !queued => Ok(Settled::Send),
+        _ if resend_unknown => Ok(Settled::Send),
+        crate::resolve::Finding::NotSent => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); 1MSG queued it and its history does not show it yet; never resent automatically (--resend-unknown sends it)"
+        ))),
+        crate::resolve::Finding::NoHistory => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); this channel keeps no message history to check; never resent automatically (--resend-unknown sends it)"
+        ))),
+        crate::resolve::Finding::Failed(e) => Ok(Settled::Doubt(format!(
+            "may or may not have been accepted ({what}); the message history could not be checked ({e}); never resent automatically (--resend-unknown sends it)"
+        ))),
+    }
+}
