@@ -5,8 +5,40 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+/// Writes generated text to stdout; a reader that closed the pipe early
+/// (`| head`) is not an error.
+fn print(text: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: failed to write to stdout: {e}");
+            ExitCode::from(crate::exit::INTERNAL)
+        }
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "handoff", &mut text);
+            return print(&text);
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut text) {
+                eprintln!("error: failed to render the man page: {e}");
+                return ExitCode::from(crate::exit::INTERNAL);
+            }
+            return print(&text);
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,6 +79,7 @@ pub fn main(cli: Cli) -> ExitCode {
                     ExitCode::from(crate::exit::CONFIG)
                 }
             },
+            Command::Completions { .. } | Command::Man => ExitCode::SUCCESS,
         }
     })
 }

@@ -31,6 +31,13 @@ pub enum Command {
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `handoff man > /usr/local/share/man/man1/handoff.1`.
+    Man,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -230,6 +237,23 @@ pub struct SendArgs {
     /// history.
     #[arg(long, default_value = "5s", value_parser = duration)]
     pub lookup_after: Duration,
+    /// Send only before this local time (HH:MM): a run that starts later,
+    /// or reaches it, stops sending (the rest `skipped`, exit 75), so
+    /// partners are not woken at night.
+    #[arg(long, value_parser = clock)]
+    pub not_after: Option<chrono::NaiveTime>,
+    /// With --not-after: send only from this local time on (HH:MM).
+    #[arg(long, default_value = "06:00", value_parser = clock)]
+    pub not_before: chrono::NaiveTime,
+    /// The time zone of --not-after and --not-before (an IANA name such as
+    /// Europe/Berlin); default the machine's.
+    #[arg(long)]
+    pub timezone: Option<chrono_tz::Tz>,
+}
+
+fn clock(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .map_err(|_| format!("`{s}` is not a time of day; write it like 22:00"))
 }
 
 /// How to follow statuses.
@@ -258,6 +282,18 @@ pub struct OutputArgs {
     /// Also write the JSON summary to this file.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
+    /// Also write the reconciliation as an Excel workbook (phones, wamids
+    /// and order numbers as text; a summary sheet).
+    #[arg(long)]
+    pub xlsx: Option<PathBuf>,
+    /// Write Prometheus metrics to this file at the end (for node_exporter's
+    /// textfile collector), atomically.
+    #[arg(long)]
+    pub metrics_file: Option<PathBuf>,
+    /// Push the metrics to this Prometheus Pushgateway at the end (job
+    /// `handoff`); the success timestamp is pushed only on success.
+    #[arg(long)]
+    pub pushgateway: Option<String>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -293,6 +329,10 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// Refuse an input with more rows than this before sending anything (a
+    /// runaway export).
+    #[arg(long)]
+    pub max_rows: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -53,48 +53,61 @@ pub async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
     })
 }
 
-/// The token from `--token-file`, else `ONEMSG_TOKEN`. A token file others
-/// can read is refused: it would be a secret in plain sight.
+/// The token, from the first of: `--token-file`, systemd's credential
+/// (`$CREDENTIALS_DIRECTORY/onemsg_token`, from `LoadCredential=`), and
+/// `ONEMSG_TOKEN` as the last resort (environment variables are inherited by
+/// children and often sit in world-readable unit files). A trailing newline
+/// is stripped; a token file others can read is refused.
 fn read_token(file: Option<&Path>) -> Result<Token, Failure> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::new(
-                exit::CONFIG,
-                format!("failed to read the token file `{}`: {e}", path.display()),
-            )
-        })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            if let Ok(meta) = std::fs::metadata(path)
-                && meta.permissions().mode() & 0o077 != 0
-            {
-                return Err(Failure::new(
-                    exit::CONFIG,
-                    format!(
-                        "the token file `{}` is readable by group or others; run `chmod 600 {}`",
-                        path.display(),
-                        path.display()
-                    ),
-                ));
-            }
+        return read_token_file(path);
+    }
+    if let Ok(dir) = std::env::var("CREDENTIALS_DIRECTORY") {
+        let path = Path::new(&dir).join("onemsg_token");
+        if path.exists() {
+            return read_token_file(&path);
         }
-        let token = text.trim_end_matches(['\n', '\r']).to_string();
-        if token.trim().is_empty() {
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!("the token file `{}` is empty", path.display()),
-            ));
-        }
-        return Ok(Token::new(token));
     }
     match std::env::var("ONEMSG_TOKEN") {
         Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim_end_matches(['\n', '\r']))),
         _ => Err(Failure::new(
             exit::CONFIG,
-            "no API token: give --token-file FILE or set ONEMSG_TOKEN (or use --simulate to rehearse)",
+            "no API token: give --token-file FILE, a systemd credential `onemsg_token`, or ONEMSG_TOKEN (or use --simulate to rehearse)",
         )),
     }
+}
+
+fn read_token_file(path: &Path) -> Result<Token, Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            return Err(Failure::new(
+                exit::CONFIG,
+                format!(
+                    "the token file `{}` is readable by group or others; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            exit::CONFIG,
+            format!("failed to read the token file `{}`: {e}", path.display()),
+        )
+    })?;
+    let token = text.trim_end_matches(['\n', '\r']);
+    if token.trim().is_empty() {
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!("the token file `{}` is empty", path.display()),
+        ));
+    }
+    Ok(Token::new(token))
 }
 
 impl Target {

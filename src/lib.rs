@@ -19,12 +19,15 @@ pub mod input;
 pub mod ledger;
 
 pub mod api;
+pub mod metrics;
 pub mod progress;
 pub mod recorder;
 pub mod report;
 pub mod resolve;
 pub mod send;
 pub mod track;
+pub mod window;
+pub mod workbook;
 
 pub mod app;
 pub mod config;

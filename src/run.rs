@@ -53,6 +53,10 @@ struct Session {
     run_id: RunId,
     progress: Progress,
     interrupt: watch::Receiver<bool>,
+    /// Stops the run as a signal would (the sending window closing).
+    interrupt_tx: std::sync::Arc<watch::Sender<bool>>,
+    /// Why the run was interrupted, for the summary.
+    stop_reason: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// Takes the lock, opens the ledger on its thread and records the run.
@@ -84,7 +88,12 @@ async fn open_session(
     };
     let run_id = ledger_call(&recorder, move |l| l.begin_run(&meta)).await?;
     let (interrupt_tx, interrupt) = watch::channel(false);
-    tokio::spawn(watch_signals(interrupt_tx));
+    let interrupt_tx = std::sync::Arc::new(interrupt_tx);
+    let stop_reason = std::sync::Arc::new(std::sync::Mutex::new(None));
+    tokio::spawn(watch_signals(
+        std::sync::Arc::clone(&interrupt_tx),
+        std::sync::Arc::clone(&stop_reason),
+    ));
     Ok(Session {
         started: Instant::now(),
         _target: target,
@@ -97,6 +106,8 @@ async fn open_session(
         run_id,
         progress: Progress::new(progress::Mode::detect(output.quiet)),
         interrupt,
+        interrupt_tx,
+        stop_reason,
     })
 }
 
@@ -186,6 +197,47 @@ async fn deliver(
         .await?;
     }
     jobs.sort_by_key(|j| j.row);
+
+    // The sending window: closed now, nothing is sent; open, it closes the
+    // run as a signal would when it ends.
+    if let Some(not_after) = send_args.not_after {
+        let window = crate::window::Window {
+            not_before: send_args.not_before,
+            not_after,
+            tz: send_args.timezone,
+        };
+        if window.is_open(Utc::now()) {
+            let closes = window.closes_in(Utc::now());
+            let (tx, reason) = (
+                std::sync::Arc::clone(&s.interrupt_tx),
+                std::sync::Arc::clone(&s.stop_reason),
+            );
+            let described = window.describe();
+            tokio::spawn(async move {
+                tokio::time::sleep(closes).await;
+                set_reason(
+                    &reason,
+                    &format!("the sending window {described} closed (--not-after)"),
+                );
+                let _ = tx.send(true);
+            });
+        } else {
+            let why = format!(
+                "not sent: the run is outside the sending window {} (--not-before/--not-after)",
+                window.describe()
+            );
+            set_reason(&s.stop_reason, &why);
+            let _ = s.interrupt_tx.send(true);
+            let rows: Vec<u64> = jobs.drain(..).map(|j| j.row).collect();
+            ledger_call(&s.recorder, move |l| {
+                for row in rows {
+                    l.set_verdict(run_id, row, Verdict::Skipped, Some(&why))?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+    }
     s.progress.will_send(jobs.len() as u64);
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
@@ -314,7 +366,6 @@ async fn finish(
             format!("failed to write the report `{}`: {e}", out.display()),
         )
     })?;
-    drop(rows);
 
     let Delivered { stop, tracked } = delivered;
     let interrupted = *s.interrupt.borrow();
@@ -339,10 +390,46 @@ async fn finish(
         None => exit::NEEDS_ATTENTION,
     };
     let run_id = s.run_id;
+    if let Some(path) = &output.xlsx {
+        crate::workbook::write(path, &rows, &summary, report_run, code).map_err(|e| {
+            Failure::new(
+                exit::CONFIG,
+                format!("failed to write the workbook `{}`: {e}", path.display()),
+            )
+        })?;
+    }
+    drop(rows);
     ledger_call(&s.recorder, move |l| {
         l.finish_run(run_id, code as i32, Utc::now())
     })
     .await?;
+    let metrics = crate::metrics::RunMetrics {
+        finished_at: Utc::now().timestamp_millis() as f64 / 1000.0,
+        duration_seconds: s.started.elapsed().as_secs_f64(),
+        exit_code: code,
+        summary: summary.clone(),
+        requests: s.client.requests(),
+    };
+    if let Some(path) = &output.metrics_file {
+        crate::metrics::write_file(path, &metrics).map_err(|e| {
+            Failure::new(
+                exit::CONFIG,
+                format!("failed to write the metrics file `{}`: {e}", path.display()),
+            )
+        })?;
+    }
+    if let Some(url) = &output.pushgateway
+        && let Err(e) = crate::metrics::push(url, &metrics).await
+    {
+        // The run itself is done and its report written: a monitoring
+        // hiccup must not turn a good night into a failed one.
+        eprintln!("warning: {e}");
+    }
+    let reason = s
+        .stop_reason
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let Session {
         recorder,
         ledger_thread,
@@ -362,9 +449,10 @@ async fn finish(
                 Fatal::Unavailable => "the API was unavailable",
             }
         ),
-        Stop::Interrupted => "interrupted".to_string(),
+        Stop::Interrupted => reason.clone().unwrap_or_else(|| "interrupted".to_string()),
         Stop::Internal(e) => format!("internal error: {e}"),
     });
+    let stopped = stopped.or(if interrupted { reason } else { None });
     if !output.quiet {
         eprint!("{}", summary.table());
         if let Some(s) = &stopped {
@@ -444,6 +532,22 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let rules = rules(&conn.template);
     if args.dry_run {
         return dry_run(reader, &rules, &conn.template);
+    }
+    if let Some(max) = args.max_rows {
+        // A first, cheap pass: a runaway export is refused before a single
+        // row is recorded or sent.
+        let rows = input::open(&args.input, &options)
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?
+            .count() as u64;
+        if rows > max {
+            return Err(Failure::new(
+                exit::DATA,
+                format!(
+                    "`{}` has {rows} rows, more than --max-rows {max}; nothing was sent (check the export, or raise --max-rows)",
+                    args.input.display()
+                ),
+            ));
+        }
     }
     let s = open_session("run", &args.input, &args.out, &args.output, &args.api, conn).await?;
     let rows = reader.map(|item| {
@@ -637,8 +741,12 @@ where
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
 /// the process at once (the ledger makes the next run resume correctly).
-async fn watch_signals(interrupt: watch::Sender<bool>) {
+async fn watch_signals(
+    interrupt: std::sync::Arc<watch::Sender<bool>>,
+    reason: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) {
     crate::simulate::shutdown_signal().await;
+    set_reason(&reason, "interrupted by a signal (Ctrl-C or SIGTERM)");
     let _ = interrupt.send(true);
     eprintln!(
         "stopping: no new sends; waiting for requests in flight (press Ctrl-C again to stop at once)"
@@ -646,6 +754,11 @@ async fn watch_signals(interrupt: watch::Sender<bool>) {
     crate::simulate::shutdown_signal().await;
     eprintln!("stopped at once");
     std::process::exit(i32::from(exit::TEMPFAIL));
+}
+
+fn set_reason(slot: &std::sync::Mutex<Option<String>>, why: &str) {
+    let mut r = slot.lock().unwrap_or_else(|p| p.into_inner());
+    r.get_or_insert_with(|| why.to_string());
 }
 
 /// Validates everything, shows a few messages as partners would read them,

@@ -534,6 +534,8 @@ async fn the_token_never_appears_in_any_output_or_file() {
         std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let summary_path = env.path("summary.json");
+    let xlsx = env.path("reconciliation.xlsx");
+    let prom = env.path("handoff.prom");
     let out = env
         .run_with_token(
             &input,
@@ -544,6 +546,10 @@ async fn the_token_never_appears_in_any_output_or_file() {
                 "1",
                 "--summary-json",
                 summary_path.to_str().unwrap(),
+                "--xlsx",
+                xlsx.to_str().unwrap(),
+                "--metrics-file",
+                prom.to_str().unwrap(),
             ],
             "",
         )

@@ -11,7 +11,9 @@
 //! The token travels only in the `Authorization` header, marked sensitive,
 //! and errors are stripped of their URL before they are shown.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -23,24 +25,26 @@ use super::wire::{
     SendTemplateResponse, TemplateInfo, TemplatesResponse,
 };
 
-/// The channel token. It prints as `[redacted]` and is only read where the
-/// request header is built.
+/// The channel token, in a `secrecy` box: it has no `Display`, its
+/// `Debug` prints `[REDACTED]`, it is zeroed when dropped, and it is read
+/// (`expose`) in exactly one place, where the request header is built.
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Token(secrecy::SecretString);
 
 impl Token {
     pub fn new(s: impl Into<String>) -> Token {
-        Token(s.into())
+        Token(secrecy::SecretString::from(s.into()))
     }
 
-    pub fn expose(&self) -> &str {
-        &self.0
+    fn expose(&self) -> &str {
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
     }
 }
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token([redacted])")
+        f.write_str("Token([REDACTED])")
     }
 }
 
@@ -144,6 +148,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     auth: HeaderValue,
+    /// Requests by (endpoint, result), for the metrics file.
+    requests: Arc<Mutex<BTreeMap<(&'static str, String), u64>>>,
 }
 
 impl fmt::Debug for Client {
@@ -208,7 +214,20 @@ impl Client {
             http,
             base: format!("{}/{}", api_url.trim_end_matches('/'), channel),
             auth,
+            requests: Arc::default(),
         })
+    }
+
+    fn count(&self, endpoint: &'static str, result: impl Into<String>) {
+        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((endpoint, result.into())).or_default() += 1;
+    }
+
+    /// Requests made so far by (endpoint, result), where the result is the
+    /// HTTP status or `error` when no answer arrived.
+    pub fn requests(&self) -> Vec<(&'static str, String, u64)> {
+        let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter().map(|((e, r), n)| (*e, r.clone(), *n)).collect()
     }
 
     fn url(&self, method: &str) -> String {
@@ -225,8 +244,12 @@ impl Client {
             .send()
             .await;
         let response = match result {
-            Ok(r) => r,
+            Ok(r) => {
+                self.count("sendTemplate", r.status().as_str());
+                r
+            }
             Err(e) => {
+                self.count("sendTemplate", "error");
                 let class = if e.is_connect() {
                     SendClass::Retry {
                         kind: RetryKind::Connect,
@@ -269,7 +292,7 @@ impl Client {
 
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
-        method: &str,
+        method: &'static str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         let response = self
@@ -279,8 +302,12 @@ impl Client {
             .query(query)
             .send()
             .await
-            .map_err(|e| ApiError::Transport(describe(&e)))?;
+            .map_err(|e| {
+                self.count(method, "error");
+                ApiError::Transport(describe(&e))
+            })?;
         let status = response.status();
+        self.count(method, status.as_str());
         let body = response
             .bytes()
             .await
