@@ -37,6 +37,15 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             return print(&text);
         }
+        Command::Config { config, flags } => {
+            return match crate::settings::describe(config.clone(), flags) {
+                Ok(text) => print(text.as_bytes()),
+                Err(failure) => {
+                    eprintln!("error: {}", failure.message);
+                    ExitCode::from(failure.code)
+                }
+            };
+        }
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -79,7 +88,9 @@ pub fn main(cli: Cli) -> ExitCode {
                     ExitCode::from(crate::exit::CONFIG)
                 }
             },
-            Command::Completions { .. } | Command::Man => ExitCode::SUCCESS,
+            Command::Completions { .. } | Command::Man | Command::Config { .. } => {
+                ExitCode::SUCCESS
+            }
         }
     })
 }

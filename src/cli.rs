@@ -38,6 +38,16 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `handoff man > /usr/local/share/man/man1/handoff.1`.
     Man,
+    /// Print the effective settings of `handoff run` and where each comes
+    /// from (flag, environment, settings file, default); the token redacted.
+    Config {
+        /// The settings file; default `handoff.toml` here, if there is one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// `run` flags to include, as you would give them (after `--`).
+        #[arg(last = true)]
+        flags: Vec<String>,
+    },
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -274,6 +284,11 @@ pub struct PollArgs {
 /// Where results go.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
+    /// A settings file (TOML) whose values sit between the environment and
+    /// the defaults; default `handoff.toml` in the working directory, if
+    /// there is one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// The ledger (SQLite) that remembers every send across runs. Keep the
     /// same one every night: it is what stops an order being notified twice.
     /// Default: handoff.ledger.sqlite beside the report.

@@ -36,5 +36,6 @@ pub mod failure;
 pub mod preflight;
 pub mod rerun;
 pub mod run;
+pub mod settings;
 pub mod sim;
 pub mod simulate;

@@ -6,6 +6,26 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = handoff::cli::Cli::parse();
-    handoff::app::main(cli)
+    // The settings file's values go in front of the user's flags, so clap
+    // parses and validates them like flags (see `settings`).
+    let args = match handoff::settings::with_file(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            return ExitCode::from(failure.code);
+        }
+    };
+    match handoff::cli::Cli::try_parse_from(args) {
+        Ok(cli) => handoff::app::main(cli),
+        Err(e) => {
+            // --help and --version are answers, not errors; a bad flag or
+            // setting value is a configuration error (design.md: 78).
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::from(handoff::exit::CONFIG)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
 }

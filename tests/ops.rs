@@ -379,3 +379,78 @@ fn completions_and_a_man_page_come_from_the_cli_definitions() {
     assert!(man.status.success());
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH handoff 1"));
 }
+
+/// `handoff config` shows where each value came from: flags over the
+/// environment over the settings file over the defaults.
+#[test]
+fn settings_precedence_flag_env_file_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("night.toml");
+    std::fs::write(
+        &file,
+        "[api]\ntemplate = \"from_file\"\nlanguage = \"fr\"\n[send]\nrate = 33\npair_interval = \"3s\"\n[input]\nmap = { order_number = \"Order No\" }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args([
+            "config",
+            "--config",
+            file.to_str().unwrap(),
+            "--",
+            "--rate",
+            "70",
+        ])
+        .env("ONEMSG_LANGUAGE", "de")
+        .env_remove("ONEMSG_TEMPLATE")
+        .env_remove("ONEMSG_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("rate"), "rate 70 flag");
+    assert_eq!(line("language"), "language de environment ONEMSG_LANGUAGE");
+    assert_eq!(line("template"), "template from_file settings file");
+    assert_eq!(line("pair-interval"), "pair-interval 3s settings file");
+    assert_eq!(line("concurrency"), "concurrency 8 default");
+    assert_eq!(line("map"), "map order_number=Order No settings file");
+    assert!(line("token").starts_with("token none"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_is_applied_and_refused_when_it_holds_a_token() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("6", 2));
+    let file = env.path("handoff.toml");
+    std::fs::write(&file, "[input]\nmax_rows = 1\n").unwrap();
+    let config = file.to_str().unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(
+        code(&out),
+        65,
+        "the file's max_rows applies: {}",
+        stderr(&out)
+    );
+    let out = env
+        .run(&input, &["--config", config, "--max-rows", "5"])
+        .await;
+    assert_eq!(code(&out), 0, "a flag wins over the file: {}", stderr(&out));
+    std::fs::write(&file, "token = \"sim-token\"\n").unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(code(&out), 78);
+    assert!(stderr(&out).contains("holds a token"), "{}", stderr(&out));
+    std::fs::write(&file, "[send]\nrate = \"fast\"\n").unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+}
