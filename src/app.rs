@@ -60,21 +60,30 @@ pub fn main(cli: Cli) -> ExitCode {
     };
     runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => match crate::run::run(args).await {
+            Command::Run(args) => match {
+                crate::logging::init(&args.output);
+                crate::run::run(args).await
+            } {
                 Ok(code) => ExitCode::from(code),
                 Err(failure) => {
                     eprintln!("error: {}", failure.message);
                     ExitCode::from(failure.code)
                 }
             },
-            Command::Rerun(args) => match crate::run::rerun(args).await {
+            Command::Rerun(args) => match {
+                crate::logging::init(&args.output);
+                crate::run::rerun(args).await
+            } {
                 Ok(code) => ExitCode::from(code),
                 Err(failure) => {
                     eprintln!("error: {}", failure.message);
                     ExitCode::from(failure.code)
                 }
             },
-            Command::Track(args) => match crate::run::track(args).await {
+            Command::Track(args) => match {
+                crate::logging::init(&args.output);
+                crate::run::track(args).await
+            } {
                 Ok(code) => ExitCode::from(code),
                 Err(failure) => {
                     eprintln!("error: {}", failure.message);

@@ -309,9 +309,22 @@ pub struct OutputArgs {
     /// `handoff`); the success timestamp is pushed only on success.
     #[arg(long)]
     pub pushgateway: Option<String>,
-    /// No progress output.
+    /// No progress output, and only warnings in the log.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Log lines on stderr: `text` for people, `json` (one object a line)
+    /// for journald, Kubernetes and log shippers.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// The least important log level shown: error, warn, info, debug.
+    #[arg(long)]
+    pub log_level: Option<tracing::Level>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

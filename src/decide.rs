@@ -284,7 +284,14 @@ pub async fn settle(
             .as_deref()
             .is_some_and(|e| e.contains("queued"))
     });
-    match crate::resolve::look_up(client, &d.phone, &d.order_key, template, first).await {
+    let finding = crate::resolve::look_up(client, &d.phone, &d.order_key, template, first).await;
+    tracing::info!(
+        order = %d.order_key,
+        phone = %crate::logging::mask_phone(&d.phone),
+        finding = ?finding,
+        "an uncertain send looked up in the message history"
+    );
+    match finding {
         crate::resolve::Finding::Sent { wamid, at } => {
             let attempt = latest.attempt.attempt_id;
             let w = wamid.clone();

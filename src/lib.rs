@@ -19,6 +19,7 @@ pub mod input;
 pub mod ledger;
 
 pub mod api;
+pub mod logging;
 pub mod metrics;
 pub mod progress;
 pub mod recorder;

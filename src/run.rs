@@ -14,6 +14,7 @@ use std::time::Instant;
 use chrono::Utc;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
+use tracing::{Instrument, info, warn};
 
 use crate::api::client::{Client, Fatal};
 use crate::cli::{ApiArgs, OutputArgs, PollArgs, RunArgs, SendArgs};
@@ -87,6 +88,7 @@ async fn open_session(
         started_at: Utc::now(),
     };
     let run_id = ledger_call(&recorder, move |l| l.begin_run(&meta)).await?;
+    info!(run_id, kind, input = %input.display(), ledger = %ledger_path.display(), "run started");
     let (interrupt_tx, interrupt) = watch::channel(false);
     let interrupt_tx = std::sync::Arc::new(interrupt_tx);
     let stop_reason = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -133,6 +135,11 @@ async fn ingest(
             decided.doubts.extend(more.doubts);
         }
     }
+    info!(
+        to_send = decided.jobs.len(),
+        in_doubt = decided.doubts.len(),
+        "rows recorded"
+    );
     Ok(decided)
 }
 
@@ -226,6 +233,7 @@ async fn deliver(
                 "not sent: the run is outside the sending window {} (--not-before/--not-after)",
                 window.describe()
             );
+            warn!(window = %window.describe(), "outside the sending window: nothing is sent");
             set_reason(&s.stop_reason, &why);
             let _ = s.interrupt_tx.send(true);
             let rows: Vec<u64> = jobs.drain(..).map(|j| j.row).collect();
@@ -453,6 +461,14 @@ async fn finish(
         Stop::Internal(e) => format!("internal error: {e}"),
     });
     let stopped = stopped.or(if interrupted { reason } else { None });
+    info!(
+        exit_code = code,
+        rows = summary.rows,
+        outcomes = %serde_json::to_string(&summary.outcomes).unwrap_or_default(),
+        stopped = stopped.as_deref().unwrap_or("-"),
+        report = %out.display(),
+        "run finished"
+    );
     if !output.quiet {
         eprint!("{}", summary.table());
         if let Some(s) = &stopped {
@@ -500,11 +516,18 @@ async fn connect(api: &ApiArgs, simulate: bool) -> Result<Connection, Failure> {
     let client = target.client(api)?;
     let template = preflight(&client, api, &target.channel).await?;
     if template.namespace.is_none() {
-        eprintln!(
-            "warning: template `{}` reports no namespace and none was configured; sending without one",
-            api.template
+        warn!(
+            template = %api.template,
+            "the template reports no namespace and none was configured; sending without one"
         );
     }
+    info!(
+        channel = %target.channel,
+        template = %api.template,
+        language = %api.language,
+        namespace = template.namespace.as_deref().unwrap_or("-"),
+        "preflight passed: the template is approved and takes four body variables"
+    );
     Ok(Connection {
         target,
         client,
@@ -550,14 +573,19 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         }
     }
     let s = open_session("run", &args.input, &args.out, &args.output, &args.api, conn).await?;
-    let rows = reader.map(|item| {
-        item.map(|raw| judge(raw, &rules, Pass::Normal))
-            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
-    });
-    let decided = ingest(&s, rows, args.resend_changed).await?;
-    let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
-    let run_id = s.run_id;
-    finish(s, run_id, &args.out, &args.output, delivered).await
+    let span = tracing::info_span!("run", run_id = s.run_id);
+    async {
+        let rows = reader.map(|item| {
+            item.map(|raw| judge(raw, &rules, Pass::Normal))
+                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+        });
+        let decided = ingest(&s, rows, args.resend_changed).await?;
+        let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+        let run_id = s.run_id;
+        finish(s, run_id, &args.out, &args.output, delivered).await
+    }
+    .instrument(span)
+    .await
 }
 
 /// `handoff rerun`: the rows of a reconciliation that may be sent again,
@@ -575,22 +603,27 @@ pub async fn rerun(args: crate::cli::RerunArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     let rules = rules(&conn.template);
     let s = open_session("rerun", file, &out, &args.output, &args.api, conn).await?;
+    let span = tracing::info_span!("rerun", run_id = s.run_id);
     let mut outcomes = outcomes.into_iter();
-    let rows = reader.map(move |item| {
-        let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-        crate::rerun::undo_neutralising(&mut raw.fields);
-        let outcome = outcomes.next().flatten();
-        let pass = match outcome {
-            Some(o) if selected.contains(&o) => Pass::Resend,
-            Some(o) => Pass::Hold(o),
-            None => Pass::Hold(crate::report::Outcome::Unknown),
-        };
-        Ok(judge(raw, &rules, pass))
-    });
-    let decided = ingest(&s, rows, false).await?;
-    let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
-    let run_id = s.run_id;
-    finish(s, run_id, &out, &args.output, delivered).await
+    async {
+        let rows = reader.map(move |item| {
+            let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            crate::rerun::undo_neutralising(&mut raw.fields);
+            let outcome = outcomes.next().flatten();
+            let pass = match outcome {
+                Some(o) if selected.contains(&o) => Pass::Resend,
+                Some(o) => Pass::Hold(o),
+                None => Pass::Hold(crate::report::Outcome::Unknown),
+            };
+            Ok(judge(raw, &rules, pass))
+        });
+        let decided = ingest(&s, rows, false).await?;
+        let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+        let run_id = s.run_id;
+        finish(s, run_id, &out, &args.output, delivered).await
+    }
+    .instrument(span)
+    .await
 }
 
 /// `handoff track`: polls the messages that are not final yet and rewrites
@@ -642,6 +675,11 @@ pub async fn track(args: crate::cli::TrackArgs) -> Result<u8, Failure> {
         .into_iter()
         .map(|m| m.wamid)
         .collect();
+    info!(
+        report_run,
+        open = open.len(),
+        "tracking the messages not final yet"
+    );
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     drop(accepted_tx);
     let tracked = track::run(

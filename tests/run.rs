@@ -550,6 +550,10 @@ async fn the_token_never_appears_in_any_output_or_file() {
                 xlsx.to_str().unwrap(),
                 "--metrics-file",
                 prom.to_str().unwrap(),
+                "--log-level",
+                "debug",
+                "--log-format",
+                "json",
             ],
             "",
         )
