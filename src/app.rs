@@ -58,48 +58,34 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(crate::exit::INTERNAL);
         }
     };
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => match {
+            Command::Run(args) => {
                 crate::logging::init(&args.output);
                 crate::run::run(args).await
-            } {
-                Ok(code) => ExitCode::from(code),
-                Err(failure) => {
-                    eprintln!("error: {}", failure.message);
-                    ExitCode::from(failure.code)
-                }
-            },
-            Command::Rerun(args) => match {
+            }
+            Command::Rerun(args) => {
                 crate::logging::init(&args.output);
                 crate::run::rerun(args).await
-            } {
-                Ok(code) => ExitCode::from(code),
-                Err(failure) => {
-                    eprintln!("error: {}", failure.message);
-                    ExitCode::from(failure.code)
-                }
-            },
-            Command::Track(args) => match {
+            }
+            Command::Track(args) => {
                 crate::logging::init(&args.output);
                 crate::run::track(args).await
-            } {
-                Ok(code) => ExitCode::from(code),
-                Err(failure) => {
-                    eprintln!("error: {}", failure.message);
-                    ExitCode::from(failure.code)
-                }
-            },
-            Command::Simulate(args) => match crate::simulate::run(args).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::from(crate::exit::CONFIG)
-                }
-            },
+            }
+            Command::Simulate(args) => crate::simulate::run(args)
+                .await
+                .map(|()| crate::exit::OK)
+                .map_err(|e| crate::failure::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
             Command::Completions { .. } | Command::Man | Command::Config { .. } => {
-                ExitCode::SUCCESS
+                Ok(crate::exit::OK)
             }
         }
-    })
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
 }
