@@ -30,7 +30,7 @@ pub fn init(output: &OutputArgs) {
         .add_directive("rustls=warn".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LineWriter(Vec::new()))
         .with_target(false);
     let result = match output.log_format {
         LogFormat::Json => builder
@@ -46,6 +46,29 @@ pub fn init(output: &OutputArgs) {
     };
     // A second init (tests calling twice) keeps the first subscriber.
     let _ = result;
+}
+
+/// Collects one event and hands it to [`crate::progress::write_stderr`]
+/// whole, so a log line never tears through the progress bars.
+struct LineWriter(Vec<u8>);
+
+impl std::io::Write for LineWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if !self.0.is_empty() {
+            let _ = crate::progress::write_stderr(&self.0);
+        }
+    }
 }
 
 /// `•••••••6701`: enough to tell partners apart in a log, not enough to

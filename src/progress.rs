@@ -9,6 +9,23 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// The bars on screen, if any, so log lines can be printed above them
+/// instead of through them.
+static BARS: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
+
+/// Writes a finished log line to stderr, above the progress bars when they
+/// are shown.
+pub fn write_stderr(line: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    match BARS.get() {
+        Some(multi) if !multi.is_hidden() => {
+            let text = String::from_utf8_lossy(line);
+            multi.println(text.trim_end_matches('\n'))
+        }
+        _ => std::io::stderr().write_all(line),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Bars,
@@ -59,10 +76,17 @@ impl Progress {
         let bars = match mode {
             Mode::Bars => {
                 let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+                let _ = BARS.set(multi.clone());
                 let style = ProgressStyle::with_template(
-                    "{prefix:>10} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+                    "{prefix:>10} [{bar:30}] {pos}/{len} {rate} eta {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> ");
                 let bar = |name: &str| {
                     let b = multi.add(ProgressBar::new(0));
