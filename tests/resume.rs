@@ -502,3 +502,35 @@ async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
         "F2 failed once, then its fixed number"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once_and_the_next_run_resumes() {
+    let env = Env::start(latency()).await;
+    let n = 40;
+    let input = env.csv(&rows("10", n));
+    let child = env
+        .command(&input, &["--rate", "20"], "sim-token")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let pid = child.id().unwrap().to_string();
+    for _ in 0..2 {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("the second signal ends the process at once")
+        .unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(stderr(&out).contains("stopped at once"), "{}", stderr(&out));
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, n, "after two signals").await;
+}
