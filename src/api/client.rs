@@ -492,7 +492,13 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) 
         detail,
     };
     if !status.is_success() {
-        let detail = Some(error_text(body));
+        // 1MSG's 401 text echoes the token it was given ("Wrong token
+        // \"xxx…xxx\""), barely masked: never carry it into a report or log.
+        let detail = Some(if matches!(code, 401 | 403) {
+            format!("the API refused the token for this channel (HTTP {code})")
+        } else {
+            error_text(body)
+        });
         let class = match code {
             401 | 403 => SendClass::Fatal(Fatal::Credentials),
             429 => SendClass::Retry {
@@ -644,6 +650,18 @@ mod tests {
             }
         );
         assert_eq!(a.detail.as_deref(), Some("Too many requests"));
+    }
+
+    #[test]
+    fn a_refused_token_is_never_echoed() {
+        let a = classify(
+            StatusCode::UNAUTHORIZED,
+            None,
+            br#"{"error":"Wrong token \"xxxRY-SECRET-VALUExxx\" for channel \"1\"."}"#,
+        );
+        let detail = a.detail.unwrap();
+        assert!(!detail.contains("SECRET"), "{detail}");
+        assert!(detail.contains("HTTP 401"));
     }
 
     #[test]
