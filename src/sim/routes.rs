@@ -106,6 +106,28 @@ fn find_token<'a>(
     }
 }
 
+/// A request whose query or `Authorization` header opens the channel (the
+/// GET routes, which have no body); it hands on the query parameters.
+struct Authorized(HashMap<String, String>);
+
+impl axum::extract::FromRequestParts<Shared> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Shared,
+    ) -> Result<Self, Response> {
+        let Path(instance) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        authorize(state, &instance, find_token(None, &query, &parts.headers)).map_err(|r| *r)?;
+        Ok(Authorized(query))
+    }
+}
+
 /// Checks instance and token; `Err` is the 401 to return.
 fn authorize(state: &SimState, instance: &str, token: Option<&str>) -> Result<(), Box<Response>> {
     if instance == state.scenario.instance_id && state.token_ok(token) {
@@ -441,15 +463,7 @@ fn render(body: &str, params: &[String]) -> String {
     out
 }
 
-async fn hook_info(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn hook_info(State(state): State<Shared>, Authorized(query): Authorized) -> Response {
     let Some(id) = query.get("messageId").filter(|s| !s.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "messageId is required");
     };
@@ -499,15 +513,7 @@ fn hooks_json(m: &Message, now: Instant) -> Vec<Value> {
         .collect()
 }
 
-async fn templates(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn templates(State(state): State<Shared>, Authorized(query): Authorized) -> Response {
     let number = |key: &str, default: usize| -> Result<usize, String> {
         match query.get(key) {
             None => Ok(default),
@@ -555,15 +561,7 @@ async fn templates(
     Json(json!({"total": total, "templates": page})).into_response()
 }
 
-async fn status(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn status(State(state): State<Shared>, _: Authorized) -> Response {
     Json(json!({
         "status": state.scenario.channel_status,
         "accountStatus": "active",
@@ -572,15 +570,7 @@ async fn status(
     .into_response()
 }
 
-async fn me(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn me(_: Authorized) -> Response {
     Json(json!({
         "about": "Simulated 1MSG channel",
         "address": "",
@@ -594,15 +584,7 @@ async fn me(
     .into_response()
 }
 
-async fn get_webhook(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn get_webhook(State(state): State<Shared>, _: Authorized) -> Response {
     let urls = state.lock().settings.webhook_url.clone();
     Json(json!({"webhookUrl": urls})).into_response()
 }
@@ -673,15 +655,7 @@ async fn set_webhook(
     }
 }
 
-async fn get_settings(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn get_settings(State(state): State<Shared>, _: Authorized) -> Response {
     let settings = state.lock().settings.clone();
     Json(settings).into_response()
 }
@@ -754,15 +728,7 @@ async fn set_settings(
     Json(answer).into_response()
 }
 
-async fn messages(
-    State(state): State<Shared>,
-    Path(instance): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(resp) = authorize(&state, &instance, find_token(None, &query, &headers)) {
-        return *resp;
-    }
+async fn messages(State(state): State<Shared>, Authorized(query): Authorized) -> Response {
     if !state.scenario.history.enabled {
         return Json(json!({
             "messages": [],
