@@ -348,6 +348,29 @@ async fn track_the_morning_after_turns_pending_into_final() {
     assert_eq!(code(&out), 66, "{}", stderr(&out));
 }
 
+/// `handoff rerun` of the test's reconciliation, on its ledger, writing
+/// `out` in the test's directory.
+async fn rerun(env: &Env, out: &str, extra: &[&str]) -> std::process::Output {
+    let file = env.path("reconciliation.csv");
+    let ledger = env.path("ledger.sqlite");
+    let out = env.path(out);
+    let mut args = vec![
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--pair-interval",
+        "0",
+        "--first-poll",
+        "50ms",
+        "--track-for",
+        "3s",
+    ];
+    args.extend_from_slice(extra);
+    env.sub("rerun", &args).await
+}
+
 /// Rewrites the reconciliation the way a person fixing it in a spreadsheet
 /// would: a new phone for one order.
 fn fix_phone(env: &Env, order: &str, phone: &str) {
@@ -402,29 +425,7 @@ async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
     // The partner's real number, fixed in the file; only failed rows first.
     fix_phone(&env, "F2", "491780000002");
     fix_phone(&env, "F4", "491780000004");
-    let file = env.path("reconciliation.csv");
-    let ledger = env.path("ledger.sqlite");
-    let out1 = env.path("rerun1.csv");
-    let out = env
-        .sub(
-            "rerun",
-            &[
-                file.to_str().unwrap(),
-                "--only",
-                "failed",
-                "--out",
-                out1.to_str().unwrap(),
-                "--ledger",
-                ledger.to_str().unwrap(),
-                "--pair-interval",
-                "0",
-                "--first-poll",
-                "50ms",
-                "--track-for",
-                "3s",
-            ],
-        )
-        .await;
+    let out = rerun(&env, "rerun1.csv", &["--only", "failed"]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let first = env.read_csv("rerun1.csv");
     assert_eq!(first.len(), 5, "every row of the file");
@@ -452,25 +453,7 @@ async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
     assert_eq!(first[0]["reused_from_run"], "1", "never resent");
 
     // Then everything else that may be sent, from the original file.
-    let out2 = env.path("rerun2.csv");
-    let out = env
-        .sub(
-            "rerun",
-            &[
-                file.to_str().unwrap(),
-                "--out",
-                out2.to_str().unwrap(),
-                "--ledger",
-                ledger.to_str().unwrap(),
-                "--pair-interval",
-                "0",
-                "--first-poll",
-                "50ms",
-                "--track-for",
-                "3s",
-            ],
-        )
-        .await;
+    let out = rerun(&env, "rerun2.csv", &[]).await;
     assert_eq!(
         code(&out),
         10,
