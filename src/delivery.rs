@@ -790,12 +790,25 @@ fn read_with_country(
     if digits.starts_with('0') {
         return national_to_international(shown, &digits, c, notes);
     }
+    let international_plan = check_plan(&digits);
     let mut national_notes = Vec::new();
     let national = national_to_international(shown, &digits, c, &mut national_notes);
     let national_valid = national
         .as_ref()
         .is_ok_and(|n| matches!(check_plan(n), Plan::Valid));
-    let international_valid = matches!(check_plan(&digits), Plan::Valid);
+    if !looks_national(&digits, c) {
+        // Calling code first, as Excel leaves a phone it took for a number;
+        // national only when that is impossible and the national reading is
+        // a real number (`(212) 555-0123` in the US).
+        return match national {
+            Ok(n) if national_valid && matches!(international_plan, Plan::Refused(_)) => {
+                notes.extend(national_notes);
+                Ok(n)
+            }
+            _ => Ok(digits),
+        };
+    }
+    let international_valid = matches!(international_plan, Plan::Valid);
     match national {
         Ok(n) if n == digits => Ok(digits),
         Ok(n) if national_valid && international_valid => Err(bad(format!(
@@ -803,12 +816,12 @@ fn read_with_country(
              with its country code to say which",
             c.region
         ))),
-        Ok(n) if national_valid || (!international_valid && looks_national(&digits, c)) => {
+        Ok(_) if international_valid => Ok(digits),
+        Ok(n) => {
             notes.extend(national_notes);
             Ok(n)
         }
-        Err(e) if looks_national(&digits, c) && !international_valid => Err(e),
-        _ => Ok(digits),
+        Err(e) => Err(e),
     }
 }
 
@@ -1585,6 +1598,45 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text at all: no panic, and what comes out is 8–15 digits
+        /// that normalise to themselves, with and without a default country.
+        #[test]
+        fn phone_normaliser_output_is_a_fixed_point(
+            s in prop_oneof![
+                any::<String>(),
+                "['+]?(00)?[0-9 ().-]{0,22}(\\.0)?",
+                "[+0-9]{1,3}[0-9 ]{6,16}",
+            ],
+            country in prop::sample::select(vec!["", "DE", "US", "GB", "IT", "RU"]),
+        ) {
+            let c: Option<Country> = (!country.is_empty()).then(|| country.parse().unwrap());
+            if let Ok(d) = normalize_phone_in(&s, c.as_ref()) {
+                prop_assert!((8..=15).contains(&d.len()), "{d}");
+                prop_assert!(d.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(!d.starts_with('0'));
+                // International form is a fixed point for every country…
+                prop_assert_eq!(normalize_phone_in(&format!("+{d}"), c.as_ref()), Ok(d.clone()));
+                // …and so are the bare digits, except where the country's
+                // trunk prefix is itself the start of other calling codes
+                // (Russia's 8), which the normaliser rightly refuses to guess.
+                if country != "RU" {
+                    prop_assert_eq!(normalize_phone_in(&d, c.as_ref()), Ok(d.clone()));
+                }
+            }
+        }
+
+        /// Any text at all: cleaning never panics, never leaves a newline,
+        /// a tab or five spaces in a row, and cleaning again changes nothing.
+        #[test]
+        fn clean_text_any_input(s in any::<String>()) {
+            let (once, _) = clean_text(&s);
+            prop_assert!(!once.contains(['\n', '\r', '\t']));
+            prop_assert!(!once.contains("     "));
+            prop_assert_eq!(clean_text(&once), (once.clone(), false));
+        }
+
         #[test]
         fn phone_normaliser_is_idempotent(s in "[+0-9 ().'-]{0,24}") {
             if let Ok(d) = normalize_phone(&s) {
