@@ -169,6 +169,10 @@ fn mapping(s: &str) -> Result<(crate::delivery::Field, String), String> {
     Ok((field, header))
 }
 
+fn country(s: &str) -> Result<crate::delivery::Country, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
 fn delimiter(s: &str) -> Result<u8, String> {
     match s {
         "," | "comma" => Ok(b','),
@@ -361,6 +365,11 @@ pub struct RunArgs {
     /// runaway export).
     #[arg(long)]
     pub max_rows: Option<u64>,
+    /// The country of national phone numbers (`0151…`, `8 (912)…`): a region
+    /// (DE, RU) or a calling code (49, 7). Without it, a phone starting with
+    /// 0 is invalid.
+    #[arg(long, value_parser = country)]
+    pub default_country: Option<crate::delivery::Country>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

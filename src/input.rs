@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::{Encoding, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use crate::delivery::{Field, ProblemKind, RawFields, RowProblem};
+use crate::delivery::{Field, Origin, ProblemKind, RawFields, RowProblem};
 
 /// How much of the decoded start of the file is examined to find the
 /// delimiter. A header line longer than this is not a delivery export.
@@ -61,15 +61,17 @@ pub enum InputError {
     },
 
     #[error(
-        "failed to decode {} at line {line}: {detail}; the file is not UTF-8, \
-         so pass the code page it was saved in, e.g. `--encoding windows-1252` \
-         (Western Europe) or `--encoding windows-1251` (Cyrillic)",
+        "failed to decode {} at line {line}: {detail}; the file is not UTF-8 \
+         and nothing was sent; {suggestion}",
         .path.display()
     )]
     Undecodable {
         path: PathBuf,
         line: u64,
         detail: String,
+        /// What to pass, from a look at the bytes (chardetng): a hint, never
+        /// acted on by itself.
+        suggestion: String,
     },
 
     #[error(
@@ -163,6 +165,9 @@ pub struct InputReader {
     row: u64,
     /// Lines before the CSV proper (a `sep=` line), added to csv's count.
     line_offset: u64,
+    /// The raw start of a UTF-8 file, to suggest an encoding if a later
+    /// line is not UTF-8 (bounded: [`PEEK_BYTES`]).
+    sample: Vec<u8>,
     done: bool,
 }
 
@@ -182,28 +187,46 @@ impl fmt::Debug for InputReader {
 /// reads the header. Everything that can make the whole file unusable is
 /// reported here, before the first row is handed out.
 pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError> {
-    let configured = match &opts.encoding {
-        None => None,
-        Some(label) => Some(Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
-            InputError::UnknownEncoding {
-                label: label.clone(),
-            }
-        })?),
-    };
-    let unreadable = |source: io::Error| InputError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    };
+    configured_encoding(opts)?;
     let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => InputError::NotFound {
             path: path.to_path_buf(),
         },
-        _ => unreadable(e),
+        _ => InputError::Unreadable {
+            path: path.to_path_buf(),
+            source: e,
+        },
     })?;
+    from_reader(path, file, opts)
+}
+
+fn configured_encoding(opts: &InputOptions) -> Result<Option<&'static Encoding>, InputError> {
+    match &opts.encoding {
+        None => Ok(None),
+        Some(label) => Encoding::for_label(label.trim().as_bytes())
+            .map(Some)
+            .ok_or_else(|| InputError::UnknownEncoding {
+                label: label.clone(),
+            }),
+    }
+}
+
+/// [`open`] over any byte source; `path` only names it in messages. For
+/// tests and fuzzing, which have bytes rather than files.
+pub fn from_reader<R: Read + Send + 'static>(
+    path: &Path,
+    source: R,
+    opts: &InputOptions,
+) -> Result<InputReader, InputError> {
+    let configured = configured_encoding(opts)?;
+    let unreadable = |source: io::Error| InputError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
 
     // A BOM decides the encoding, even over --encoding: it is the one
     // unambiguous statement a file makes about itself.
-    let mut raw = BufReader::with_capacity(64 * 1024, file);
+    let mut raw = BufReader::with_capacity(64 * 1024, source);
     let (bom_encoding, bom_len) = sniff_bom(raw.fill_buf().map_err(unreadable)?);
     raw.consume(bom_len);
     let encoding = bom_encoding.or(configured).unwrap_or(UTF_8);
@@ -223,6 +246,14 @@ pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError>
     let mut prefix = Vec::new();
     peek.read_to_end(&mut prefix).map_err(unreadable)?;
     let decoded = peek.into_inner();
+    let sample = if encoding == UTF_8 {
+        if let Some(err) = utf16_without_bom(path, &prefix) {
+            return Err(err);
+        }
+        prefix.clone()
+    } else {
+        Vec::new()
+    };
 
     let mut line_offset = 0;
     let mut sep_delimiter = None;
@@ -265,6 +296,7 @@ pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError>
                     i,
                     &e,
                     &format!("header column {}", i + 1),
+                    &sample,
                 ));
             }
         }
@@ -286,6 +318,7 @@ pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError>
         record,
         row: 0,
         line_offset,
+        sample,
         done: false,
     })
 }
@@ -308,6 +341,22 @@ impl InputReader {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file's name without its directory, as messages show it.
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The file and the column of each field, for problem messages.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            file: self.file_name(),
+            columns: Field::ALL.map(|f| self.column_for(f).to_string()),
+        }
     }
 
     /// The header each field was read from, for a run summary that shows
@@ -342,7 +391,15 @@ impl InputReader {
                         .headers
                         .get(i)
                         .map_or_else(|| format!("column {}", i + 1), |h| format!("column {h:?}"));
-                    return Err(undecodable(&self.path, line, &self.record, i, &e, &column));
+                    return Err(undecodable(
+                        &self.path,
+                        line,
+                        &self.record,
+                        i,
+                        &e,
+                        &column,
+                        &self.sample,
+                    ));
                 }
             }
             let mut fields = RawFields::default();
@@ -360,10 +417,12 @@ impl InputReader {
                     None,
                     ProblemKind::RaggedRow,
                     format!(
-                        "line {line} has {got} field{}; the header has {want}; \
-                         check the row for a missing value or a delimiter \
-                         inside an unquoted value",
-                        if got == 1 { "" } else { "s" }
+                        "the row has {got} field{} and the header of {} has \
+                         {want} (delimiter {}); check the row for a missing \
+                         value, or quote a value that contains the delimiter",
+                        if got == 1 { "" } else { "s" },
+                        self.file_name(),
+                        describe_delimiter(self.delimiter),
                     ),
                 )
             });
@@ -489,6 +548,7 @@ fn undecodable(
     field: usize,
     err: &std::str::Utf8Error,
     column: &str,
+    sample: &[u8],
 ) -> InputError {
     let bytes = record.get(field).unwrap_or_default();
     let good = &bytes[..err.valid_up_to()];
@@ -508,6 +568,73 @@ fn undecodable(
             bad.join(" "),
             String::from_utf8_lossy(&good[good.len().saturating_sub(20)..])
         ),
+        suggestion: suggest_encoding(sample, bytes),
+    }
+}
+
+/// A hint for `--encoding` from chardetng (Firefox's detector), fed with the
+/// start of the file and the bad value. Only a hint: the user confirms it by
+/// passing the flag, because a single-byte decoder never fails and a wrong
+/// code page would send mojibake.
+fn suggest_encoding(sample: &[u8], bad_value: &[u8]) -> String {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(sample, false);
+    detector.feed(bad_value, true);
+    let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+    let what = match guess.name() {
+        "windows-1252" => " (Western European Excel)",
+        "windows-1251" => " (Cyrillic Excel)",
+        "windows-1250" => " (Central European Excel)",
+        "windows-1253" => " (Greek Excel)",
+        "windows-1254" => " (Turkish Excel)",
+        "ISO-8859-2" | "ISO-8859-5" | "KOI8-U" | "IBM866" => " (older Unix or DOS export)",
+        _ => "",
+    };
+    let name = guess.name().to_ascii_lowercase();
+    format!(
+        "it looks like {name}{what}: if that is how it was saved, run again \
+         with `--encoding {name}`; the usual Excel code pages are \
+         `--encoding windows-1252` (Western Europe) and \
+         `--encoding windows-1251` (Cyrillic)"
+    )
+}
+
+/// A file whose first line has a NUL every other byte is UTF-16 without a
+/// byte-order mark: valid UTF-8 byte by byte, but no header would match.
+fn utf16_without_bom(path: &Path, prefix: &[u8]) -> Option<InputError> {
+    let head = &prefix[..prefix.len().min(512)];
+    if head.len() < 8 {
+        return None;
+    }
+    let nul_at = |parity: usize| {
+        head.iter()
+            .enumerate()
+            .filter(|&(i, &b)| i % 2 == parity && b == 0)
+            .count()
+    };
+    let (even, odd) = (nul_at(0), nul_at(1));
+    let half = head.len() / 2;
+    let label = if odd * 4 >= half * 3 {
+        "utf-16le"
+    } else if even * 4 >= half * 3 {
+        "utf-16be"
+    } else {
+        return None;
+    };
+    Some(InputError::Undecodable {
+        path: path.to_path_buf(),
+        line: 1,
+        detail: "every other byte is 0x00, which is UTF-16 without a \
+                 byte-order mark"
+            .into(),
+        suggestion: format!("run again with `--encoding {label}`"),
+    })
+}
+
+fn describe_delimiter(d: u8) -> String {
+    match d {
+        b'\t' => "tab".into(),
+        d => format!("`{}`", d as char),
     }
 }
 
@@ -815,7 +942,7 @@ mod tests {
         assert_eq!(p.kind, ProblemKind::RaggedRow);
         assert!(
             p.message
-                .starts_with("line 5 has 3 fields; the header has 5"),
+                .starts_with("the row has 3 fields and the header of in.csv has 5 (delimiter `,`)"),
             "{p}"
         );
         assert_eq!(short.fields.order_number, "O3");
@@ -1102,6 +1229,125 @@ mod tests {
         assert_eq!(normalize_header(" Order_No "), "order no");
         assert_eq!(normalize_header("ORDER\u{a0}-\u{a0}No"), "order no");
         assert_eq!(normalize_header("Order #"), "order #");
+    }
+
+    use proptest::prelude::*;
+
+    fn read_bytes(bytes: Vec<u8>, opts: &InputOptions) -> Vec<Result<RawRow, String>> {
+        match from_reader(Path::new("prop.csv"), Cursor::new(bytes), opts) {
+            Err(e) => vec![Err(e.to_string())],
+            Ok(r) => r.map(|row| row.map_err(|e| e.to_string())).collect(),
+        }
+    }
+
+    /// Physical lines before `at`: `\r\n`, `\r` and `\n` each end one.
+    fn lines_before(bytes: &[u8], at: usize) -> u64 {
+        let mut n = 0;
+        let mut i = 0;
+        while i < at {
+            match bytes[i] {
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') && i + 1 < at => {
+                    n += 1;
+                    i += 1;
+                }
+                b'\r' | b'\n' => n += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        n
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the bytes and options, the reader ends: rows or one
+        /// file-level error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            body in prop::collection::vec(any::<u8>(), 0..600),
+            with_header in any::<bool>(),
+            delimiter in prop::option::of(prop::sample::select(vec![b',', b';', b'\t', b'|'])),
+            encoding in prop::option::of(prop::sample::select(vec!["windows-1252", "utf-16le", "utf-8"])),
+        ) {
+            let mut bytes = Vec::new();
+            if with_header {
+                bytes.extend_from_slice(format!("{HEADER}\n").as_bytes());
+            }
+            bytes.extend_from_slice(&body);
+            let opts = InputOptions {
+                delimiter,
+                encoding: encoding.map(String::from),
+                ..InputOptions::default()
+            };
+            let items = read_bytes(bytes, &opts);
+            // At most one error, and it is the last item.
+            let errors = items.iter().filter(|i| i.is_err()).count();
+            prop_assert!(errors <= 1);
+            if errors == 1 {
+                prop_assert!(items.last().is_some_and(Result::is_err));
+            }
+        }
+
+        /// Every record written is read back as exactly one row, at the line
+        /// where it starts, and becomes a delivery or a reported problem;
+        /// blank records are the only ones skipped.
+        #[test]
+        fn every_line_is_a_delivery_or_a_problem(
+            records in prop::collection::vec(
+                prop::collection::vec("[a-z0-9 ,;\"\n\r+]{0,10}", 1..8),
+                0..25,
+            ),
+            blank_after in prop::collection::vec(0usize..3, 25),
+            terminator in prop::sample::select(vec!["\n", "\r\n", "\r"]),
+        ) {
+            let term = match terminator {
+                "\r\n" => csv::Terminator::CRLF,
+                t => csv::Terminator::Any(t.as_bytes()[0]),
+            };
+            let mut bytes = format!("{HEADER}{terminator}").into_bytes();
+            let mut expected = Vec::new();
+            for (i, rec) in records.iter().enumerate() {
+                let start = bytes.len();
+                let mut w = csv::WriterBuilder::new()
+                    .terminator(term)
+                    .flexible(true)
+                    .from_writer(Vec::new());
+                w.write_record(rec).unwrap();
+                bytes.extend_from_slice(&w.into_inner().unwrap());
+                let blank = rec
+                    .iter()
+                    .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()));
+                if !blank {
+                    expected.push((lines_before(&bytes, start) + 1, rec.len()));
+                }
+                for _ in 0..blank_after[i] {
+                    bytes.extend_from_slice(terminator.as_bytes());
+                }
+            }
+            let items = read_bytes(bytes, &InputOptions::default());
+            prop_assert_eq!(items.len(), expected.len());
+            let rules = crate::delivery::Rules::default();
+            let (mut delivered, mut problems) = (0, 0);
+            for (n, (item, (line, fields))) in items.into_iter().zip(&expected).enumerate() {
+                let row = item.map_err(TestCaseError::fail)?;
+                prop_assert_eq!(row.row, n as u64 + 1);
+                prop_assert_eq!(row.line, *line);
+                prop_assert_eq!(row.problem.is_some(), *fields != 5);
+                let verdict = match row.problem {
+                    Some(p) => Err(p),
+                    None => crate::delivery::validate(&row.fields, &rules),
+                };
+                match verdict {
+                    Ok(_) => delivered += 1,
+                    Err(p) => {
+                        prop_assert!(!p.message.is_empty());
+                        problems += 1;
+                    }
+                }
+            }
+            prop_assert_eq!(delivered + problems, expected.len());
+        }
     }
 
     #[test]

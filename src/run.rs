@@ -22,7 +22,7 @@ use crate::config::target;
 use crate::decide::{
     Decided, Judged, Pass, Settled, delivery_from_attempt, judge, reason, record_batch, settle,
 };
-use crate::delivery::Rules;
+use crate::delivery::{ProblemSummary, Rules};
 use crate::exit;
 pub use crate::failure::Failure;
 use crate::input::{self, InputOptions};
@@ -539,11 +539,13 @@ fn rules(template: &Template) -> Rules {
     Rules {
         body_template: template.body.clone(),
         max_body_chars: crate::delivery::MAX_BODY_CHARS,
+        ..Rules::default()
     }
 }
 
 /// `handoff run`: the nightly job.
 pub async fn run(args: RunArgs) -> Result<u8, Failure> {
+    crate::delivery::warm_up();
     let options = InputOptions {
         delimiter: args.delimiter,
         encoding: args.encoding.clone(),
@@ -552,7 +554,12 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let conn = connect(&args.api, args.simulate).await?;
     let reader = input::open(&args.input, &options)
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-    let rules = rules(&conn.template);
+    let rules = Rules {
+        default_country: args.default_country.clone(),
+        origin: Some(reader.origin()),
+        ..rules(&conn.template)
+    };
+    let problems = std::sync::Mutex::new(ProblemSummary::new(reader.file_name()));
     if args.dry_run {
         return dry_run(reader, &rules, &conn.template);
     }
@@ -576,13 +583,23 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let span = tracing::info_span!("run", run_id = s.run_id);
     async {
         let rows = reader.map(|item| {
-            item.map(|raw| judge(raw, &rules, Pass::Normal))
-                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+            item.map(|raw| {
+                let j = judge(raw, &rules, Pass::Normal);
+                if let (Err(p), Ok(mut summary)) = (&j.result, problems.lock()) {
+                    summary.add(j.raw.line, p);
+                }
+                j
+            })
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
         });
         let decided = ingest(&s, rows, args.resend_changed).await?;
         let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
         let run_id = s.run_id;
-        finish(s, run_id, &args.out, &args.output, delivered).await
+        let code = finish(s, run_id, &args.out, &args.output, delivered).await?;
+        if let Ok(summary) = problems.lock() {
+            eprint!("{summary}");
+        }
+        Ok(code)
     }
     .instrument(span)
     .await
@@ -806,6 +823,7 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
     let (mut rows, mut valid, mut invalid, mut duplicate) = (0u64, 0u64, 0u64, 0u64);
     let mut previews = Vec::new();
     let mut problems = Vec::new();
+    let mut summary = ProblemSummary::new(reader.file_name());
     for item in reader {
         let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
         rows += 1;
@@ -813,6 +831,7 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
         match &j.result {
             Err(p) => {
                 invalid += 1;
+                summary.add(j.raw.line, p);
                 if problems.len() < 20 {
                     problems.push(format!("  row {}: {}", j.raw.row, reason(&j.raw, p)));
                 }
@@ -820,6 +839,13 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
             Ok(d) => {
                 if let Some(first) = seen.get(&d.order_key) {
                     duplicate += 1;
+                    summary.add_duplicate(
+                        j.raw.line,
+                        &format!(
+                            "row {} repeats order {} of row {first}",
+                            j.raw.row, d.order_key
+                        ),
+                    );
                     if problems.len() < 20 {
                         problems.push(format!(
                             "  row {}: duplicate of row {first} (order {})",
@@ -867,6 +893,7 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
             );
         }
     }
+    eprint!("{summary}");
     Ok(if invalid == 0 {
         exit::OK
     } else {

@@ -2,6 +2,7 @@
 //! simulator, over real HTTP on loopback.
 
 mod binary;
+mod input;
 mod ops;
 mod resume;
 mod run;
