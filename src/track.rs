@@ -10,13 +10,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use governor::{Quota, RateLimiter};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::api::client::{ApiError, Client};
@@ -24,7 +23,7 @@ use crate::api::wire::Hook;
 use crate::ledger::{StatusUpdate, is_final_status};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
-use crate::send::Accepted;
+use crate::send::{Accepted, Pacer};
 
 const POLL_CAP: Duration = Duration::from_secs(60);
 const POLLS_IN_FLIGHT: usize = 8;
@@ -95,11 +94,7 @@ pub async fn run(
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
     mut interrupt: watch::Receiver<bool>,
 ) -> Result<TrackSummary, String> {
-    let per = Duration::from_secs_f64(1.0 / settings.poll_rate.max(0.001));
-    let quota = Quota::with_period(per)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::MIN);
-    let limiter = RateLimiter::direct(quota);
+    let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
     // (due, sequence, wamid, polls so far)
@@ -109,6 +104,7 @@ pub async fn run(
     let mut in_flight = 0usize;
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
+    let mut records: JoinSet<Result<(), String>> = JoinSet::new();
 
     let now = Instant::now();
     progress.will_track(initial.len() as u64);
@@ -137,14 +133,19 @@ pub async fn run(
                         let ups = updates(&p.wamid, &hooks, Utc::now());
                         let wamid = p.wamid.clone();
                         let polls = p.polls;
-                        recorder
-                            .call(move |l| {
-                                l.record_statuses(&ups)?;
-                                l.record_polls(&[(wamid, 1)])
-                            })
-                            .await
-                            .map_err(|e| e.to_string())?
-                            .map_err(|e| e.to_string())?;
+                        // Recorded in the background (grouped with other
+                        // writes), so polling goes on during the commit.
+                        let recorder = recorder.clone();
+                        records.spawn(async move {
+                            recorder
+                                .grouped(move |l| {
+                                    l.record_statuses(&ups)?;
+                                    l.record_polls(&[(wamid, 1)])
+                                })
+                                .await
+                                .map_err(|e| e.to_string())?
+                                .map_err(|e| e.to_string())
+                        });
                         if is_final {
                             summary.finals += 1;
                             progress.final_status();
@@ -177,6 +178,9 @@ pub async fn run(
                     }
                 }
             }
+            Some(recorded) = records.join_next(), if !records.is_empty() => {
+                recorded.map_err(|e| e.to_string())??;
+            }
             _ = sleep_until_opt(deadline), if deadline.is_some() => break,
             _ = interrupt.changed() => {}
             _ = sleep_until_opt(next), if next.is_some() => {
@@ -193,6 +197,10 @@ pub async fn run(
                 });
             }
         }
+    }
+    // Every status seen is in the ledger before the report reads it.
+    while let Some(recorded) = records.join_next().await {
+        recorded.map_err(|e| e.to_string())??;
     }
     summary.open = heap.len() as u64 + in_flight as u64;
     Ok(summary)
