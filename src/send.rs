@@ -87,6 +87,8 @@ struct Finished {
     phone: String,
     job: Job,
     result: Result<SendAnswer, String>,
+    /// When the request left (the rate permit was granted), if it did.
+    sent_at: Option<Instant>,
 }
 
 /// The pair interval with a small margin (2 %, at most 100 ms), because
@@ -154,11 +156,20 @@ impl Pacer {
     }
 }
 
-/// Per-recipient queues and the heap of when each recipient is next due.
+/// Per-recipient queues, the heap of when each waiting recipient is next
+/// due, and the recipients already due.
+///
+/// Among the recipients that are due, the one with the most deliveries
+/// left goes first (then the first to appear in the input): the partner
+/// with sixty orders is the night's longest chain of pair intervals, so
+/// each of its sends leaves as soon as it may, and the night ends one
+/// chain after it starts, not after every one-order partner went first.
 struct Schedule {
     queues: HashMap<String, VecDeque<Job>>,
-    /// (due, order of first appearance, phone).
-    heap: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    /// Not due yet: (due, order of first appearance, phone).
+    waiting: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    /// Due: (deliveries left, earlier appearance first, due, phone).
+    ready: BinaryHeap<(usize, Reverse<u64>, Reverse<Instant>, String)>,
     order: HashMap<String, u64>,
     pending: usize,
 }
@@ -167,7 +178,8 @@ impl Schedule {
     fn new(jobs: Vec<Job>, now: Instant) -> Schedule {
         let mut s = Schedule {
             queues: HashMap::new(),
-            heap: BinaryHeap::new(),
+            waiting: BinaryHeap::new(),
+            ready: BinaryHeap::new(),
             order: HashMap::new(),
             pending: jobs.len(),
         };
@@ -177,7 +189,7 @@ impl Schedule {
             let order = *s.order.entry(phone.clone()).or_insert(next);
             let queue = s.queues.entry(phone.clone()).or_default();
             if queue.is_empty() {
-                s.heap.push(Reverse((now, order, phone)));
+                s.waiting.push(Reverse((now, order, phone)));
             }
             queue.push_back(job);
         }
@@ -185,11 +197,27 @@ impl Schedule {
     }
 
     fn next_due(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((due, _, _))| *due)
+        let ready = self.ready.peek().map(|(_, _, Reverse(due), _)| *due);
+        let waiting = self.waiting.peek().map(|Reverse((due, _, _))| *due);
+        match (ready, waiting) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    fn pop(&mut self) -> Option<Job> {
-        let Reverse((_, _, phone)) = self.heap.pop()?;
+    /// The next delivery of the due recipient with the most left.
+    fn pop(&mut self, now: Instant) -> Option<Job> {
+        while let Some(Reverse((due, order, _))) = self.waiting.peek()
+            && *due <= now
+        {
+            let (due, order) = (*due, *order);
+            let Some(Reverse((_, _, phone))) = self.waiting.pop() else {
+                break;
+            };
+            let left = self.queues.get(&phone).map_or(0, VecDeque::len);
+            self.ready.push((left, Reverse(order), Reverse(due), phone));
+        }
+        let (_, _, _, phone) = self.ready.pop()?;
         let job = self.queues.get_mut(&phone)?.pop_front()?;
         self.pending -= 1;
         Some(job)
@@ -209,12 +237,13 @@ impl Schedule {
     fn release(&mut self, phone: &str, due: Instant) {
         if self.queues.get(phone).is_some_and(|q| !q.is_empty()) {
             let order = self.order.get(phone).copied().unwrap_or(u64::MAX);
-            self.heap.push(Reverse((due, order, phone.to_string())));
+            self.waiting.push(Reverse((due, order, phone.to_string())));
         }
     }
 
     fn drain(&mut self) -> Vec<Job> {
-        self.heap.clear();
+        self.waiting.clear();
+        self.ready.clear();
         self.pending = 0;
         self.queues.drain().flat_map(|(_, q)| q).collect()
     }
@@ -259,7 +288,11 @@ impl Dispatcher {
     fn handle(&mut self, f: Finished) {
         self.in_flight -= 1;
         let now = Instant::now();
-        let mut due = now + self.pair_interval;
+        // The pair interval runs from when the request left, not from when
+        // its answer came back and was recorded: a recipient with sixty
+        // orders then waits one interval per order, not one interval plus
+        // a round trip and two commits.
+        let mut due = f.sent_at.unwrap_or(now) + self.pair_interval;
         let answer = match f.result {
             Err(e) => {
                 self.stop.get_or_insert(Stop::Internal(e));
@@ -433,15 +466,16 @@ pub async fn run(
                 {
                     continue;
                 }
-                let Some(mut job) = d.schedule.pop() else { continue };
+                let Some(mut job) = d.schedule.pop(Instant::now()) else { continue };
                 job.attempts += 1;
                 d.in_flight += 1;
                 let ctx = Arc::clone(&ctx);
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     let phone = job.delivery.phone.clone();
-                    let result = attempt(&ctx, &job).await;
-                    let _ = done.send(Finished { phone, job, result });
+                    let mut sent_at = None;
+                    let result = attempt(&ctx, &job, &mut sent_at).await;
+                    let _ = done.send(Finished { phone, job, result, sent_at });
                     drop(slot);
                 });
             }
@@ -498,7 +532,11 @@ async fn sleep_until_opt(when: Option<Instant>) {
 }
 
 /// One attempt: intent (committed), request, answer (committed).
-async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
+async fn attempt(
+    ctx: &Context,
+    job: &Job,
+    sent_at: &mut Option<Instant>,
+) -> Result<SendAnswer, String> {
     let d = &job.delivery;
     let s = &ctx.settings;
     let params: Vec<String> = d.params().iter().map(|p| p.to_string()).collect();
@@ -517,6 +555,7 @@ async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
     crate::crash::point("after_intent");
 
     ctx.permit().await;
+    *sent_at = Some(Instant::now());
     let texts: Vec<&str> = params.iter().map(String::as_str).collect();
     let request = SendTemplateRequest::with_body(
         &d.phone,
@@ -565,6 +604,53 @@ async fn attempt(ctx: &Context, job: &Job) -> Result<SendAnswer, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(row: u64, phone: &str) -> Job {
+        let delivery = Delivery {
+            order_key: format!("K{row}"),
+            partner_name: "P".into(),
+            phone: phone.to_string(),
+            order_number: format!("K{row}"),
+            product_name: "Lamp".into(),
+            delivery_note: "Note".into(),
+            notes: Vec::new(),
+        };
+        Job {
+            row,
+            delivery,
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn the_recipient_with_most_left_goes_first_among_those_due() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // Rows 1–3 to three one-order partners, rows 4–6 to one partner.
+        let jobs = vec![
+            job(1, "491511"),
+            job(2, "491512"),
+            job(3, "491513"),
+            job(4, "4917"),
+            job(5, "4917"),
+            job(6, "4917"),
+        ];
+        let mut s = Schedule::new(jobs, t0);
+        assert_eq!(s.pop(t0).map(|j| j.row), Some(4));
+        s.release("4917", t0 + ms(500));
+        assert_eq!(s.pop(t0).map(|j| j.row), Some(1));
+        assert_eq!(s.next_due(), Some(t0));
+        // Due again, the big partner goes before partner 3, due earlier.
+        assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(5));
+        assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(2));
+        assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(3));
+        assert!(s.pop(t0 + ms(500)).is_none(), "row 6 waits for its release");
+        s.release("4917", t0 + ms(1000));
+        assert_eq!(s.next_due(), Some(t0 + ms(1000)));
+        assert!(s.pop(t0 + ms(999)).is_none());
+        assert_eq!(s.pop(t0 + ms(1000)).map(|j| j.row), Some(6));
+        assert_eq!(s.pending, 0);
+    }
 
     #[test]
     fn pacer_keeps_its_grid_when_callers_wake_a_little_late() {
