@@ -108,8 +108,12 @@ fn full_jitter(attempt: u32) -> Duration {
 }
 
 fn limiter(rate: f64) -> Pacer {
-    Pacer::new(rate * RATE_HEADROOM)
+    Pacer::new(rate * RATE_HEADROOM).with_window(rate)
 }
+
+/// The window of [`Pacer::with_window`]: the API's second, and 5 ms for
+/// the trip.
+const WINDOW: Duration = Duration::from_millis(1005);
 
 /// How late a permit may be taken and still keep its place on the grid.
 /// Below 1/0.985 − 1 of a second (15 ms), a grid at [`RATE_HEADROOM`] × the
@@ -129,6 +133,13 @@ const PACE_TOLERANCE: Duration = Duration::from_millis(2);
 pub struct Pacer {
     period: Duration,
     next: std::sync::Mutex<Option<Instant>>,
+    window: Option<std::sync::Mutex<Window>>,
+}
+
+/// When the last requests actually left, at most `cap` of them.
+struct Window {
+    cap: usize,
+    left: VecDeque<Instant>,
 }
 
 impl Pacer {
@@ -136,7 +147,41 @@ impl Pacer {
         Pacer {
             period: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
             next: std::sync::Mutex::new(None),
+            window: None,
         }
+    }
+
+    /// Also never lets more than `limit` callers go within any [`WINDOW`],
+    /// counted when they actually go. The grid alone keeps that in steady
+    /// flow; this catches the callers that a stalled process (a loaded
+    /// machine) wakes late, which would otherwise leave together with the
+    /// ones on time and put one request too many into the API's second.
+    pub fn with_window(mut self, limit: f64) -> Pacer {
+        let cap = limit.floor().max(1.0) as usize;
+        self.window = Some(std::sync::Mutex::new(Window {
+            cap,
+            left: VecDeque::with_capacity(cap.min(1 << 16)),
+        }));
+        self
+    }
+
+    /// Counts a caller going at `now`, if the window has room; otherwise
+    /// returns when it will.
+    fn admit(&self, now: Instant) -> Option<Instant> {
+        let w = self.window.as_ref()?;
+        let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
+        while w
+            .left
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+        {
+            w.left.pop_front();
+        }
+        if w.left.len() >= w.cap {
+            return w.left.front().map(|t| *t + WINDOW);
+        }
+        w.left.push_back(now);
+        None
     }
 
     /// Reserves the next instant at or after `now − PACE_TOLERANCE`; the
@@ -149,10 +194,13 @@ impl Pacer {
         slot
     }
 
-    /// Waits for the next instant.
+    /// Waits for the next instant (and for room in the window, if any).
     pub async fn until_ready(&self) {
         let slot = self.reserve(Instant::now());
         tokio::time::sleep_until(slot).await;
+        while let Some(room) = self.admit(Instant::now()) {
+            tokio::time::sleep_until(room).await;
+        }
     }
 }
 
@@ -666,6 +714,22 @@ mod tests {
         let late = t0 + ms(3) + Duration::from_micros(1500);
         assert_eq!(p.reserve(late), t0 + ms(3));
         assert_eq!(p.reserve(late), t0 + ms(4));
+    }
+
+    #[test]
+    fn the_window_holds_back_callers_that_woke_late_together() {
+        let p = Pacer::new(3.0).with_window(3.0);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(p.admit(t0), None);
+        // Two more, late and bunched: still three in the window, fine.
+        assert_eq!(p.admit(t0 + ms(600)), None);
+        assert_eq!(p.admit(t0 + ms(601)), None);
+        // A fourth must wait until the first is a window old.
+        assert_eq!(p.admit(t0 + ms(602)), Some(t0 + WINDOW));
+        assert_eq!(p.admit(t0 + WINDOW), None);
+        // Without a window, nobody waits.
+        assert_eq!(Pacer::new(3.0).admit(t0), None);
     }
 
     #[test]
