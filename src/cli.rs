@@ -276,8 +276,9 @@ pub struct PollArgs {
     /// hookInfo calls per second.
     #[arg(long, default_value = "40", value_parser = positive_rate)]
     pub poll_rate: f64,
-    /// Delay from acceptance to a message's first status poll.
-    #[arg(long, default_value = "2s", value_parser = duration)]
+    /// Delay from acceptance to a message's first status poll (then at
+    /// about 1.5× that delay, 1.5² × …, at most a minute apart).
+    #[arg(long, default_value = "3500ms", value_parser = duration)]
     pub first_poll: Duration,
     /// How long to keep polling statuses after the last send; messages not
     /// final by then are `pending`.

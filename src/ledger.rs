@@ -784,6 +784,38 @@ impl Ledger {
         }
     }
 
+    /// Opens a group: the writes that follow, up to [`Ledger::commit_group`], share one
+    /// transaction and so one fsync. Only methods that nest (a single statement, or a savepoint:
+    /// `record_intent`, `record_answer`, `record_statuses`, `record_polls`) may run inside it.
+    /// Nothing in a group is durable before `commit_group` returns, so no caller may act on
+    /// one of its writes (send a request after an intent) before then.
+    pub fn begin_group(&mut self) -> Result<(), LedgerError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the group opened by [`Ledger::begin_group`]. If the commit fails, the group is
+    /// rolled back: none of its writes happened.
+    pub fn commit_group(&mut self) -> Result<(), LedgerError> {
+        if self.conn.is_autocommit() {
+            // A statement's error already rolled the group back, and with it every write made
+            // before that error: report it, so no caller believes a write is durable.
+            return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the group's transaction was rolled back".into()),
+            )));
+        }
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
     /// Commits the intent to send, before the HTTP request leaves; returns the attempt id that
     /// the answer must be recorded against. A crash after this leaves an unanswered intent.
     pub fn record_intent(
@@ -819,9 +851,8 @@ impl Ledger {
         attempt: AttemptId,
         answer: &Answer,
     ) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A savepoint, so it nests inside a group (see `begin_group`).
+        let tx = self.conn.savepoint()?;
         {
             let mut get = tx.prepare_cached(
                 "SELECT run_id, order_key, phone, params, result FROM attempts
@@ -901,9 +932,8 @@ impl Ledger {
     /// verbatim even when the merge ignores it. Observations for wamids the ledger does not
     /// know (e.g. webhooks for messages sent by other tools) are skipped.
     pub fn record_statuses(&mut self, updates: &[StatusUpdate]) -> Result<usize, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A savepoint, so it nests inside a group (see `begin_group`).
+        let tx = self.conn.savepoint()?;
         let mut changed = 0;
         {
             let mut get = tx.prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?;
@@ -955,9 +985,8 @@ impl Ledger {
     /// can resume its schedule and the report can say how often a message was asked about.
     /// Unknown wamids are ignored.
     pub fn record_polls(&mut self, polls: &[(String, u32)]) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A savepoint, so it nests inside a group (see `begin_group`).
+        let tx = self.conn.savepoint()?;
         {
             let mut stmt =
                 tx.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1")?;
@@ -1295,6 +1324,47 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    #[test]
+    fn a_group_commits_its_writes_together_and_a_failed_one_alone_is_undone() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(
+            run,
+            &[
+                row(1, Some("A-1"), Verdict::Send),
+                row(2, Some("A-2"), Verdict::Send),
+            ],
+        )
+        .unwrap();
+        l.begin_group().unwrap();
+        let a1 = l
+            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+            .unwrap();
+        let a2 = l
+            .record_intent(run, "A-2", 1, "491711234567", &p(), t(11))
+            .unwrap();
+        l.record_answer(a1, &accepted("w1", t(20))).unwrap();
+        // A refused write inside the group (its savepoint is rolled back)
+        // does not take the others with it.
+        assert!(matches!(
+            l.record_answer(a1, &accepted("w9", t(21))),
+            Err(LedgerError::AlreadyAnswered { .. })
+        ));
+        assert!(!l.conn.is_autocommit(), "still inside the group");
+        l.commit_group().unwrap();
+        assert!(l.conn.is_autocommit());
+        assert!(l.message("w1").unwrap().is_some());
+        assert!(l.message("w9").unwrap().is_none());
+        // Outside a group the nesting methods commit on their own.
+        l.record_answer(a2, &accepted("w2", t(22))).unwrap();
+        assert!(l.conn.is_autocommit());
+        assert!(l.message("w2").unwrap().is_some());
+        // A group whose transaction is gone reports it.
+        l.begin_group().unwrap();
+        l.conn.execute_batch("ROLLBACK").unwrap();
+        assert!(l.commit_group().is_err());
     }
 
     #[test]
