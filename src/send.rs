@@ -636,15 +636,31 @@ async fn attempt(
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("{e}"))?;
     crate::crash::point("after_answer");
+    let phone = crate::logging::mask_phone(&d.phone);
+    let detail = answer.detail.as_deref().unwrap_or("");
     match &answer.class {
         SendClass::Accepted { wamid } => {
+            tracing::debug!(order = %d.order_key, %phone, %wamid, attempt = job.attempts, "accepted");
             ctx.progress.sent();
             let _ = ctx.accepted.send(Accepted {
                 wamid: wamid.clone(),
             });
         }
-        SendClass::Retry { .. } => {}
-        _ => ctx.progress.sent(),
+        SendClass::Retry { kind, .. } => {
+            tracing::info!(order = %d.order_key, %phone, attempt = job.attempts, ?kind, detail, "not sent; will retry");
+        }
+        SendClass::Ambiguous => {
+            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, detail, "may or may not have been accepted; will look it up");
+            ctx.progress.sent();
+        }
+        SendClass::Rejected => {
+            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, error_code = ?answer.error_code, detail, "rejected");
+            ctx.progress.sent();
+        }
+        SendClass::Fatal(kind) => {
+            tracing::error!(order = %d.order_key, %phone, ?kind, detail, "the API refused the run; stopping");
+            ctx.progress.sent();
+        }
     }
     Ok(answer)
 }
