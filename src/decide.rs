@@ -102,41 +102,52 @@ fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
     out
 }
 
-/// Records a batch of rows: duplicates within the file are decided here,
-/// earlier runs (reused, changed, in doubt) on the ledger thread.
+/// Records a batch of rows and decides each: invalid, a duplicate of an
+/// earlier row of this file, reused or changed (an earlier run sent it), in
+/// doubt, or to send. It all happens on the ledger thread, which finds
+/// earlier rows through an index, so memory does not grow with the file.
 pub async fn record_batch(
     recorder: &Recorder,
     run: RunId,
     rows: Vec<Judged>,
-    first_row: &mut HashMap<String, u64>,
     resend_changed: bool,
 ) -> Result<Decided, Failure> {
-    let mut candidates = Vec::with_capacity(rows.len());
-    for j in rows {
-        let verdict = match &j.result {
-            Err(p) => (Verdict::Invalid, Some(reason(&j.raw, p))),
-            Ok(d) => match first_row.get(&d.order_key) {
-                Some(first) => (
-                    Verdict::Duplicate,
-                    Some(format!(
-                        "line {}: order number `{}` already appears in row {first}; not sent twice",
-                        j.raw.line, d.order_key
-                    )),
-                ),
-                None => {
-                    first_row.insert(d.order_key.clone(), j.raw.row);
-                    (Verdict::Send, None)
-                }
-            },
-        };
-        candidates.push((j, verdict));
-    }
+    let candidates: Vec<(Judged, (Verdict, Option<String>))> = rows
+        .into_iter()
+        .map(|j| {
+            let verdict = match &j.result {
+                Err(p) => (Verdict::Invalid, Some(reason(&j.raw, p))),
+                Ok(_) => (Verdict::Send, None),
+            };
+            (j, verdict)
+        })
+        .collect();
     ledger_call(recorder, move |l| {
         let mut records = Vec::with_capacity(candidates.len());
         let mut decided = Decided::default();
+        // Rows of this batch are recorded at its end: look them up here.
+        let mut in_batch: HashMap<String, u64> = HashMap::new();
         for (j, (mut verdict, mut reason)) in candidates {
             let raw = &j.raw;
             let mut notes = None;
+            if let Ok(d) = &j.result {
+                let first = match in_batch.get(&d.order_key) {
+                    Some(row) => Some(*row),
+                    None => l.first_valid_row(run, &d.order_key)?,
+                };
+                match first {
+                    Some(first) => {
+                        verdict = Verdict::Duplicate;
+                        reason = Some(format!(
+                            "line {}: order number `{}` already appears in row {first}; not sent twice",
+                            raw.line, d.order_key
+                        ));
+                    }
+                    None => {
+                        in_batch.insert(d.order_key.clone(), raw.row);
+                    }
+                }
+            }
             if verdict == Verdict::Send
                 && let Ok(d) = &j.result
             {

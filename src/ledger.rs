@@ -29,7 +29,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+
+/// Schema version 2: finding a run's earlier row with the same order key
+/// without keeping every key of a million-row file in memory.
+const SCHEMA_V2: &str = "CREATE INDEX deliveries_run_order ON deliveries(run_id, order_key);";
 
 /// Schema version 1.
 ///
@@ -1036,6 +1040,20 @@ impl Ledger {
         Ok(stmt.query_row([wamid], message_from_row).optional()?)
     }
 
+    /// The first row of `run` that holds a valid delivery with this order
+    /// key, if one was recorded: the row a later one duplicates.
+    pub fn first_valid_row(&self, run: RunId, order_key: &str) -> Result<Option<u64>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                // INDEXED BY: without statistics SQLite prefers the primary
+                // key's run_id prefix, which scans the whole run per row.
+                "SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
+                 WHERE run_id = ?1 AND order_key = ?2 AND verdict != 'invalid'",
+            )?
+            .query_row(params![run, order_key], |r| r.get::<_, Option<u64>>(0))?)
+    }
+
     /// The latest run that sent (`run` or `rerun`), whose report `handoff
     /// track` rewrites by default.
     pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
@@ -1599,6 +1617,35 @@ mod tests {
     }
 
     #[test]
+    fn the_first_valid_row_of_an_order_key_is_found_by_index() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(
+            run,
+            &[
+                row(1, Some("A-1"), Verdict::Invalid),
+                row(2, Some("A-1"), Verdict::Send),
+                row(3, Some("A-1"), Verdict::Duplicate),
+            ],
+        )
+        .unwrap();
+        assert_eq!(l.first_valid_row(run, "A-1").unwrap(), Some(2));
+        assert_eq!(l.first_valid_row(run, "B-2").unwrap(), None);
+        let other = l.begin_run(&meta("run", t(1))).unwrap();
+        assert_eq!(l.first_valid_row(other, "A-1").unwrap(), None);
+        let plan: String = l
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
+                 WHERE run_id = 1 AND order_key = 'A-1' AND verdict != 'invalid'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("deliveries_run_order"), "{plan}");
+    }
+
+    #[test]
     fn a_doubt_resolved_from_history_becomes_an_accepted_message() {
         let mut l = Ledger::open_in_memory().unwrap();
         let run = l.begin_run(&meta("run", t(0))).unwrap();
@@ -1862,7 +1909,7 @@ mod tests {
                 .conn
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap();
-            assert_eq!(version, 1);
+            assert_eq!(version, MIGRATIONS.len() as i64);
 
             let run = l.begin_run(&meta("run", t(0))).unwrap();
             l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
@@ -1913,7 +1960,7 @@ mod tests {
             Ledger::open(&newer),
             Err(LedgerError::SchemaTooNew {
                 found: 7,
-                supported: 1
+                supported: 2
             })
         ));
     }

@@ -120,7 +120,6 @@ async fn ingest(
     resend_changed: bool,
 ) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
-    let mut first_row: HashMap<String, u64> = HashMap::new();
     let mut batch = Vec::with_capacity(ROW_BATCH);
     let mut rows = rows.peekable();
     while let Some(row) = rows.next() {
@@ -128,8 +127,7 @@ async fn ingest(
         if batch.len() >= ROW_BATCH || rows.peek().is_none() {
             let taken = std::mem::take(&mut batch);
             s.progress.validated(taken.len() as u64);
-            let more =
-                record_batch(&s.recorder, s.run_id, taken, &mut first_row, resend_changed).await?;
+            let more = record_batch(&s.recorder, s.run_id, taken, resend_changed).await?;
             decided.jobs.extend(more.jobs);
             decided.open.extend(more.open);
             decided.doubts.extend(more.doubts);
