@@ -7,7 +7,6 @@
 //! Every stage's failure becomes a [`Failure`] carrying the documented exit
 //! code and one clear message; a bad row is never a failure, it is data.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -817,7 +816,8 @@ fn set_reason(slot: &std::sync::Mutex<Option<String>>, why: &str) {
 /// Validates everything, shows a few messages as partners would read them,
 /// and sends nothing.
 fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Result<u8, Failure> {
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen = crate::decide::SeenKeys::new()
+        .map_err(|e| Failure::new(exit::INTERNAL, format!("failed to start the dry run: {e}")))?;
     let (mut rows, mut valid, mut invalid, mut duplicate) = (0u64, 0u64, 0u64, 0u64);
     let mut previews = Vec::new();
     let mut problems = Vec::new();
@@ -835,7 +835,10 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
                 }
             }
             Ok(d) => {
-                if let Some(first) = seen.get(&d.order_key) {
+                let first = seen
+                    .first(&d.order_key, j.raw.row)
+                    .map_err(|e| Failure::new(exit::INTERNAL, format!("dry run: {e}")))?;
+                if let Some(first) = first {
                     duplicate += 1;
                     summary.add_duplicate(
                         j.raw.line,
@@ -852,7 +855,6 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
                     }
                     continue;
                 }
-                seen.insert(d.order_key.clone(), j.raw.row);
                 valid += 1;
                 if previews.len() < PREVIEW {
                     previews.push(format!(
