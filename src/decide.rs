@@ -332,6 +332,9 @@ pub async fn settle(
 pub struct SeenKeys {
     conn: rusqlite::Connection,
     path: std::path::PathBuf,
+    /// Inserts in the open transaction (committed every 10,000: one
+    /// statement a transaction would cost a file write per row).
+    pending: u32,
 }
 
 impl SeenKeys {
@@ -346,9 +349,14 @@ impl SeenKeys {
         let conn = rusqlite::Connection::open(&path)?;
         conn.execute_batch(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-             CREATE TABLE seen (order_key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;",
+             CREATE TABLE seen (order_key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
+             BEGIN;",
         )?;
-        Ok(SeenKeys { conn, path })
+        Ok(SeenKeys {
+            conn,
+            path,
+            pending: 0,
+        })
     }
 
     /// The row that first had `key`, or `None` (and `row` is remembered).
@@ -358,6 +366,11 @@ impl SeenKeys {
             .prepare_cached("INSERT OR IGNORE INTO seen (order_key, row) VALUES (?1, ?2)")?
             .execute(rusqlite::params![key, row])?;
         if added == 1 {
+            self.pending += 1;
+            if self.pending >= 10_000 {
+                self.conn.execute_batch("COMMIT; BEGIN;")?;
+                self.pending = 0;
+            }
             return Ok(None);
         }
         self.conn
