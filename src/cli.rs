@@ -362,6 +362,10 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// Carry the input's other columns (a delivery date, a carrier, a cost
+    /// centre) into the reconciliation and the workbook, after ours.
+    #[arg(long)]
+    pub keep_columns: bool,
     /// Refuse an input with more rows than this before sending anything (a
     /// runaway export).
     #[arg(long)]

@@ -243,6 +243,8 @@ pub async fn record_batch(
                 verdict,
                 reason,
                 notes,
+                extra: (!raw.extra.is_empty())
+                    .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
             });
             if verdict == Verdict::Send
                 && let Ok(d) = j.result

@@ -150,6 +150,9 @@ pub struct RawRow {
     /// A problem with the row's shape (ragged row); value problems are
     /// found later by `validate`.
     pub problem: Option<RowProblem>,
+    /// The values of the columns no field uses, in [`InputReader::extra_headers`]
+    /// order, when [`InputReader::keep_extra_columns`] asked for them.
+    pub extra: Vec<String>,
 }
 
 /// A streaming reader over one export.
@@ -169,6 +172,8 @@ pub struct InputReader {
     /// line is not UTF-8 (bounded: [`PEEK_BYTES`]).
     sample: Vec<u8>,
     done: bool,
+    /// Carry the other columns along (`--keep-columns`).
+    keep_extra: bool,
 }
 
 impl fmt::Debug for InputReader {
@@ -320,6 +325,7 @@ pub fn from_reader<R: Read + Send + 'static>(
         line_offset,
         sample,
         done: false,
+        keep_extra: false,
     })
 }
 
@@ -337,6 +343,24 @@ impl InputReader {
     /// Header names as read (trimmed), in file order.
     pub fn headers(&self) -> &[String] {
         &self.headers
+    }
+
+    /// Hands out the values of the columns no field uses with every row
+    /// (`--keep-columns`), so the report can carry them for the reader of
+    /// the reconciliation.
+    pub fn keep_extra_columns(&mut self) {
+        self.keep_extra = true;
+    }
+
+    /// The headers of the columns no field uses, in file order.
+    pub fn extra_headers(&self) -> Vec<String> {
+        self.extra_indices()
+            .map(|i| self.headers[i].trim().to_string())
+            .collect()
+    }
+
+    fn extra_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.headers.len()).filter(|i| !self.columns.contains(i))
     }
 
     pub fn path(&self) -> &Path {
@@ -426,11 +450,24 @@ impl InputReader {
                     ),
                 )
             });
+            let extra = if self.keep_extra {
+                self.extra_indices()
+                    .map(|i| {
+                        self.record
+                            .get(i)
+                            .map(|v| String::from_utf8_lossy(v).into_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             return Ok(Some(RawRow {
                 row: self.row,
                 line,
                 fields,
                 problem,
+                extra,
             }));
         }
     }

@@ -29,7 +29,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+
+/// Schema version 3: the input's other columns, kept for the report when
+/// the user asks (`--keep-columns`), as JSON arrays.
+const SCHEMA_V3: &str = "ALTER TABLE deliveries ADD COLUMN extra TEXT;
+ALTER TABLE runs ADD COLUMN extra_columns TEXT;";
 
 /// Schema version 2: finding a run's earlier row with the same order key
 /// without keeping every key of a million-row file in memory.
@@ -129,7 +134,7 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        COALESCE(s.n, 0), la.result, la.attempt_id IS NOT NULL AND la.result IS NULL,
        la.http_status, la.error_code, la.error_detail, s.first_intent_at,
        m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
-       m.error_title, COALESCE(m.final, 0)
+       m.error_title, COALESCE(m.final, 0), d.extra
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -474,6 +479,8 @@ pub struct RowRecord {
     pub reason: Option<String>,
     /// Free-form notes (e.g. normalisation applied).
     pub notes: Option<String>,
+    /// The input's other columns (`--keep-columns`), as a JSON array.
+    pub extra: Option<String>,
 }
 
 /// Everything the report needs about one row of a run, gathered in one query.
@@ -536,6 +543,8 @@ pub struct ReportFacts {
     pub msg_error_title: Option<String>,
     /// Whether the message's status is final (false without a message).
     pub is_final: bool,
+    /// The input's other columns (`--keep-columns`), as a JSON array.
+    pub extra: Option<String>,
 }
 
 fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
@@ -747,8 +756,8 @@ impl Ledger {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
-                     order_number, product_name, delivery_note, verdict, reason, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     order_number, product_name, delivery_note, verdict, reason, notes, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -763,7 +772,8 @@ impl Ledger {
                     r.delivery_note,
                     r.verdict,
                     r.reason,
-                    r.notes
+                    r.notes,
+                    r.extra
                 ])?;
             }
         }
@@ -1054,6 +1064,29 @@ impl Ledger {
             .query_row(params![run, order_key], |r| r.get::<_, Option<u64>>(0))?)
     }
 
+    /// Records the headers of the other columns a run keeps.
+    pub fn set_extra_columns(&mut self, run: RunId, headers: &[String]) -> Result<(), LedgerError> {
+        let json = serde_json::to_string(headers).map_err(LedgerError::Params)?;
+        self.conn
+            .prepare_cached("UPDATE runs SET extra_columns = ?2 WHERE run_id = ?1")?
+            .execute(params![run, json])?;
+        Ok(())
+    }
+
+    /// The headers of the other columns a run kept (none by default).
+    pub fn extra_columns(&self, run: RunId) -> Result<Vec<String>, LedgerError> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT extra_columns FROM runs WHERE run_id = ?1")?
+            .query_row([run], |r| r.get(0))
+            .optional()?
+            .flatten();
+        match json {
+            Some(j) => serde_json::from_str(&j).map_err(LedgerError::Params),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The latest run that sent (`run` or `rerun`), whose report `handoff
     /// track` rewrites by default.
     pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
@@ -1190,6 +1223,7 @@ impl Ledger {
                 msg_error_code: r.get(23)?,
                 msg_error_title: r.get(24)?,
                 is_final: r.get(25)?,
+                extra: r.get(26)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -1280,6 +1314,7 @@ mod tests {
             verdict,
             reason: None,
             notes: None,
+            extra: None,
         }
     }
 
@@ -1960,7 +1995,7 @@ mod tests {
             Ledger::open(&newer),
             Err(LedgerError::SchemaTooNew {
                 found: 7,
-                supported: 2
+                supported: 3
             })
         ));
     }

@@ -91,6 +91,8 @@ pub struct ReportRow {
     /// The run that sent the message, when it was not this one.
     pub reused_from_run: Option<RunId>,
     pub notes: Option<String>,
+    /// The input's other columns (`--keep-columns`), after ours.
+    pub extra: Vec<String>,
 }
 
 pub const HEADER: [&str; 18] = [
@@ -135,6 +137,11 @@ pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
         status_at: None,
         reused_from_run: None,
         notes: f.notes,
+        extra: f
+            .extra
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
     };
     match f.verdict {
         Verdict::Invalid => row.outcome = Outcome::Invalid,
@@ -263,11 +270,17 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// Writes the rows as the reconciliation CSV, atomically.
-pub fn write_csv(path: &Path, rows: &[ReportRow]) -> io::Result<()> {
+/// Writes the rows as the reconciliation CSV, atomically; `extra` names
+/// the input's other columns kept with `--keep-columns`, written after ours.
+pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(HEADER)?;
+        csv.write_record(
+            HEADER
+                .iter()
+                .copied()
+                .chain(extra.iter().map(String::as_str)),
+        )?;
         for r in rows {
             let cells = [
                 r.row.to_string(),
@@ -289,7 +302,12 @@ pub fn write_csv(path: &Path, rows: &[ReportRow]) -> io::Result<()> {
                 opt(&r.reused_from_run),
                 opt(&r.notes),
             ];
-            csv.write_record(cells.iter().map(|c| neutralise(c).into_owned()))?;
+            csv.write_record(
+                cells
+                    .iter()
+                    .chain(r.extra.iter().take(extra.len()))
+                    .map(|c| neutralise(c).into_owned()),
+            )?;
         }
         csv.flush()?;
         Ok(())
@@ -366,6 +384,7 @@ mod tests {
             msg_error_code: None,
             msg_error_title: None,
             is_final: false,
+            extra: None,
         }
     }
 
@@ -455,7 +474,7 @@ mod tests {
         let path = dir.path().join("r.csv");
         fs::write(&path, "old").unwrap();
         let row = reconcile(facts(Verdict::Invalid), 1);
-        write_csv(&path, &[row]).unwrap();
+        write_csv(&path, &[row], &[]).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("row,line,order_number"));
         assert!(text.contains(",invalid,"));

@@ -365,7 +365,8 @@ async fn finish(
             r
         })
         .collect();
-    report::write_csv(out, &rows).map_err(|e| {
+    let extra = ledger_call(&s.recorder, move |l| l.extra_columns(report_run)).await?;
+    report::write_csv(out, &rows, &extra).map_err(|e| {
         Failure::new(
             exit::CONFIG,
             format!("failed to write the report `{}`: {e}", out.display()),
@@ -396,7 +397,7 @@ async fn finish(
     };
     let run_id = s.run_id;
     if let Some(path) = &output.xlsx {
-        crate::workbook::write(path, &rows, &summary, report_run, code).map_err(|e| {
+        crate::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(|e| {
             Failure::new(
                 exit::CONFIG,
                 format!("failed to write the workbook `{}`: {e}", path.display()),
@@ -549,8 +550,11 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         column_map: args.map.clone(),
     };
     let conn = connect(&args.api, args.simulate).await?;
-    let reader = input::open(&args.input, &options)
+    let mut reader = input::open(&args.input, &options)
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    if args.keep_columns {
+        reader.keep_extra_columns();
+    }
     let rules = Rules {
         default_country: args.default_country.clone(),
         origin: Some(reader.origin()),
@@ -577,6 +581,10 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         }
     }
     let s = open_session("run", &args.input, &args.out, &args.output, &args.api, conn).await?;
+    if args.keep_columns {
+        let (run_id, headers) = (s.run_id, reader.extra_headers());
+        ledger_call(&s.recorder, move |l| l.set_extra_columns(run_id, &headers)).await?;
+    }
     let span = tracing::info_span!("run", run_id = s.run_id);
     async {
         let rows = reader.map(|item| {

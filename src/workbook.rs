@@ -18,16 +18,18 @@ fn xlsx_error(e: XlsxError) -> io::Error {
 pub fn write(
     path: &Path,
     rows: &[ReportRow],
+    extra: &[String],
     summary: &Summary,
     run_id: i64,
     exit_code: u8,
 ) -> io::Result<()> {
-    let bytes = build(rows, summary, run_id, exit_code).map_err(xlsx_error)?;
+    let bytes = build(rows, extra, summary, run_id, exit_code).map_err(xlsx_error)?;
     crate::report::write_atomic(path, |w| io::Write::write_all(w, &bytes))
 }
 
 fn build(
     rows: &[ReportRow],
+    extra: &[String],
     summary: &Summary,
     run_id: i64,
     exit_code: u8,
@@ -38,8 +40,12 @@ fn build(
 
     let sheet = book.add_worksheet();
     sheet.set_name("Reconciliation")?;
-    for (col, name) in HEADER.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    let names = HEADER
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str));
+    for (col, name) in names.enumerate() {
+        sheet.write_string_with_format(0, col as u16, name, &bold)?;
     }
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
@@ -79,9 +85,20 @@ fn build(
                 None => {}
             }
         }
+        for (i, value) in r.extra.iter().take(extra.len()).enumerate() {
+            if !value.is_empty() {
+                let col = (HEADER.len() + i) as u16;
+                sheet.write_string_with_format(row, col, value, &text)?;
+            }
+        }
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, rows.len() as u32, HEADER.len() as u16 - 1)?;
+    sheet.autofilter(
+        0,
+        0,
+        rows.len() as u32,
+        (HEADER.len() + extra.len()) as u16 - 1,
+    )?;
     for (col, width) in [
         (2, 14),
         (3, 28),

@@ -635,3 +635,39 @@ async fn an_order_sent_last_night_is_not_sent_again() {
     assert_eq!(second[1]["reused_from_run"], "");
     assert_eq!(env.sim_messages().await.len(), 2, "N1 once, N2 once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_columns_carries_the_other_columns_into_the_report() {
+    let env = Env::start(fast()).await;
+    let input = env.path("with-extra.csv");
+    std::fs::write(
+        &input,
+        "Order Number,Carrier,Partner Name,Partner Phone,Product Name,Delivery Note,Cost Centre\n\
+         K1,DHL,North LLC,491611000001,Lamp,Dock 3,=CC-7\n\
+         K2,DPD,South LLC,12,Chair,Dock 4,CC-8\n",
+    )
+    .unwrap();
+    let out = env.run(&input, &["--keep-columns"]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let text = std::fs::read_to_string(env.path("reconciliation.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.ends_with(",notes,Carrier,Cost Centre"), "{header}");
+    let report = env.report();
+    assert_eq!(report[0]["Carrier"], "DHL");
+    assert_eq!(
+        report[0]["Cost Centre"], "'=CC-7",
+        "formula-neutralised like ours"
+    );
+    assert_eq!(report[1]["Carrier"], "DPD", "invalid rows keep theirs too");
+    assert_eq!(report[1]["outcome"], "invalid");
+    // Without the flag the report has our columns only.
+    let out = env
+        .run(
+            &input,
+            &["--ledger", env.path("other.sqlite").to_str().unwrap()],
+        )
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let text = std::fs::read_to_string(env.path("reconciliation.csv")).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",notes"));
+}
