@@ -399,6 +399,10 @@ pub struct RerunArgs {
     /// Default: `<file>-rerun.csv` beside the file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The country of national phone numbers typed into the file (a region
+    /// such as DE, or a calling code such as 49).
+    #[arg(long, value_parser = country)]
+    pub default_country: Option<crate::delivery::Country>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -623,7 +623,11 @@ pub async fn rerun(args: crate::cli::RerunArgs) -> Result<u8, Failure> {
     let conn = connect(&args.api, false).await?;
     let reader = input::open(file, &crate::rerun::input_options())
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-    let rules = rules(&conn.template);
+    let rules = Rules {
+        default_country: args.default_country.clone(),
+        origin: Some(reader.origin()),
+        ..rules(&conn.template)
+    };
     let s = open_session("rerun", file, &out, &args.output, &args.api, conn).await?;
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     let mut outcomes = outcomes.into_iter();

@@ -519,3 +519,30 @@ async fn a_second_signal_stops_at_once_and_the_next_run_resumes() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_nothing_twice_nothing_lost(&env, n, "after two signals").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_reads_a_national_number_with_default_country() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["Typo", "12", "G1", "Item", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    fix_phone(&env, "G1", "0151 2345 6709");
+    let out = rerun(&env, "rerun.csv", &[]).await;
+    assert_eq!(
+        code(&out),
+        10,
+        "without a country it is refused: {}",
+        stderr(&out)
+    );
+    let r = &env.read_csv("rerun.csv")[0];
+    assert_eq!(r["outcome"], "invalid");
+    assert!(r["error_detail"].contains("--default-country"), "{r:?}");
+    let out = rerun(&env, "rerun.csv", &["--default-country", "DE"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.read_csv("rerun.csv")[0];
+    assert_eq!(r["phone"], "4915123456709");
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+}
