@@ -469,7 +469,8 @@ fn meta_code(r: &SendTemplateResponse) -> Option<i64> {
     text[start..end].parse().ok()
 }
 
-/// What a status alone says, when the body could not be read.
+/// What a status alone says: an error status whatever its body, or a
+/// status whose body could not be read.
 fn classify_status_only(status: StatusCode, retry_after: Option<Duration>) -> SendClass {
     match status.as_u16() {
         401 | 403 => SendClass::Fatal(Fatal::Credentials),
@@ -478,6 +479,8 @@ fn classify_status_only(status: StatusCode, retry_after: Option<Duration>) -> Se
             after: retry_after,
         },
         400 | 404 | 422 => SendClass::Rejected,
+        // 5xx, a 2xx cut off, anything unexpected: the request reached the
+        // API and we cannot know what it did.
         _ => SendClass::Ambiguous,
     }
 }
@@ -499,18 +502,7 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) 
         } else {
             error_text(body)
         });
-        let class = match code {
-            401 | 403 => SendClass::Fatal(Fatal::Credentials),
-            429 => SendClass::Retry {
-                kind: RetryKind::TooManyRequests,
-                after: retry_after,
-            },
-            400 | 404 | 422 => SendClass::Rejected,
-            // 5xx (and anything unexpected): the request reached the API and
-            // we cannot know what it did.
-            _ => SendClass::Ambiguous,
-        };
-        return answer(class, None, detail);
+        return answer(classify_status_only(status, retry_after), None, detail);
     }
     let parsed: SendTemplateResponse = match serde_json::from_slice(body) {
         Ok(r) => r,
