@@ -12,7 +12,6 @@ use crate::ledger::{AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, Verdict};
 use crate::recorder::Recorder;
 use crate::report::Outcome;
 use crate::run::ledger_call;
-use crate::send::Job;
 
 /// What a command wants done with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +64,9 @@ pub fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
 #[derive(Default)]
 pub struct Decided {
     /// New orders to send.
-    pub jobs: Vec<Job>,
+    /// How many new orders to send (read back from the ledger by the send
+    /// stage, not kept here).
+    pub to_send: u64,
     /// Earlier runs' messages that are not final yet: track them again.
     pub open: Vec<String>,
     /// Orders whose earlier send is in doubt: settle before sending.
@@ -246,14 +247,8 @@ pub async fn record_batch(
                 extra: (!raw.extra.is_empty())
                     .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
             });
-            if verdict == Verdict::Send
-                && let Ok(d) = j.result
-            {
-                decided.jobs.push(Job {
-                    row: raw.row,
-                    delivery: d,
-                    attempts: 0,
-                });
+            if verdict == Verdict::Send && j.result.is_ok() {
+                decided.to_send += 1;
             }
         }
         l.record_rows(run, &records)?;

@@ -1064,6 +1064,59 @@ impl Ledger {
             .query_row(params![run, order_key], |r| r.get::<_, Option<u64>>(0))?)
     }
 
+    /// Up to `limit` rows of `run` to send, after row `after`, in row order:
+    /// the send stage reads its work from here a window at a time instead
+    /// of holding a million deliveries in memory.
+    pub fn send_rows(
+        &self,
+        run: RunId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, crate::delivery::RawFields)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note
+             FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
+             ORDER BY row_no LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![run, after, limit], |r| {
+            Ok((
+                r.get::<_, u64>(0)?,
+                crate::delivery::RawFields {
+                    partner_name: r.get(1)?,
+                    partner_phone: r.get(2)?,
+                    order_number: r.get(3)?,
+                    product_name: r.get(4)?,
+                    delivery_note: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many rows of `run` are to be sent.
+    pub fn count_send_rows(&self, run: RunId) -> Result<u64, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM deliveries WHERE run_id = ?1 AND verdict = 'send'",
+            )?
+            .query_row([run], |r| r.get(0))?)
+    }
+
+    /// Marks the rows of `run` still to send, and never attempted, as
+    /// skipped with `reason` (the run stopped before reaching them).
+    pub fn skip_unattempted(&mut self, run: RunId, reason: &str) -> Result<usize, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE deliveries SET verdict = 'skipped', reason = ?2
+                 WHERE run_id = ?1 AND verdict = 'send'
+                   AND NOT EXISTS (SELECT 1 FROM attempts a
+                                   WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key)",
+            )?
+            .execute(params![run, reason])?)
+    }
+
     /// Records the headers of the other columns a run keeps.
     pub fn set_extra_columns(&mut self, run: RunId, headers: &[String]) -> Result<(), LedgerError> {
         let json = serde_json::to_string(headers).map_err(LedgerError::Params)?;

@@ -127,13 +127,13 @@ async fn ingest(
             let taken = std::mem::take(&mut batch);
             s.progress.validated(taken.len() as u64);
             let more = record_batch(&s.recorder, s.run_id, taken, resend_changed).await?;
-            decided.jobs.extend(more.jobs);
+            decided.to_send += more.to_send;
             decided.open.extend(more.open);
             decided.doubts.extend(more.doubts);
         }
     }
     info!(
-        to_send = decided.jobs.len(),
+        to_send = decided.to_send,
         in_doubt = decided.doubts.len(),
         "rows recorded"
     );
@@ -151,15 +151,15 @@ struct Delivered {
 async fn deliver(
     s: &Session,
     decided: Decided,
-    api: &ApiArgs,
-    send_args: &SendArgs,
-    poll: &PollArgs,
+    rules: &Rules,
+    args: (&ApiArgs, &SendArgs, &PollArgs),
 ) -> Result<Delivered, Failure> {
+    let (api, send_args, poll) = args;
     let run_id = s.run_id;
     let Decided {
-        mut jobs,
         open: mut tracked_open,
         doubts,
+        ..
     } = decided;
 
     // Earlier runs' doubts: settle them from the history before sending.
@@ -185,14 +185,8 @@ async fn deliver(
                     ),
                 )
             }
-            Settled::Send => {
-                jobs.push(Job {
-                    row,
-                    delivery: doubt.delivery,
-                    attempts: 0,
-                });
-                (Verdict::Send, None)
-            }
+            // Back to `send`: the feed below reads it from the ledger.
+            Settled::Send => (Verdict::Send, None),
             Settled::Doubt(reason) => (Verdict::Unknown, Some(reason)),
         };
         ledger_call(&s.recorder, move |l| {
@@ -200,7 +194,6 @@ async fn deliver(
         })
         .await?;
     }
-    jobs.sort_by_key(|j| j.row);
 
     // The sending window: closed now, nothing is sent; open, it closes the
     // run as a signal would when it ends.
@@ -233,17 +226,12 @@ async fn deliver(
             warn!(window = %window.describe(), "outside the sending window: nothing is sent");
             set_reason(&s.stop_reason, &why);
             let _ = s.interrupt_tx.send(true);
-            let rows: Vec<u64> = jobs.drain(..).map(|j| j.row).collect();
-            ledger_call(&s.recorder, move |l| {
-                for row in rows {
-                    l.set_verdict(run_id, row, Verdict::Skipped, Some(&why))?;
-                }
-                Ok(())
-            })
-            .await?;
+            ledger_call(&s.recorder, move |l| l.skip_unattempted(run_id, &why)).await?;
         }
     }
-    s.progress.will_send(jobs.len() as u64);
+    let to_send = ledger_call(&s.recorder, move |l| l.count_send_rows(run_id)).await?;
+    s.progress.will_send(to_send);
+    let feed = feed_jobs(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     let tracker = tokio::spawn(track::run(
@@ -265,18 +253,24 @@ async fn deliver(
         concurrency: send_args.concurrency as usize,
         max_attempts: send_args.max_attempts,
     };
-    let send = |jobs| {
+    let send = |work| {
         send::run(
             send_settings.clone(),
             s.client.clone(),
             s.recorder.clone(),
             s.progress.clone(),
-            jobs,
+            work,
             accepted_tx.clone(),
             s.interrupt.clone(),
         )
     };
-    let mut stop = send(jobs).await;
+    let mut stop = send(send::Work::Feed(feed)).await;
+    if stop.is_some() {
+        // Rows the feed never reached keep the stop's reason, like the
+        // queued ones the send stage marked.
+        let why = send::skip_reason(stop.as_ref());
+        ledger_call(&s.recorder, move |l| l.skip_unattempted(run_id, &why)).await?;
+    }
 
     // This run's doubts: look them up once the API has had time to record
     // them; found ones are tracked, proved-unsent ones are sent once more.
@@ -326,7 +320,7 @@ async fn deliver(
         }
         if !again.is_empty() {
             s.progress.will_send(again.len() as u64);
-            stop = send(again).await;
+            stop = send(send::Work::Jobs(again)).await;
         }
     }
     drop(accepted_tx);
@@ -335,6 +329,48 @@ async fn deliver(
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
     Ok(Delivered { stop, tracked })
+}
+
+/// Reads the run's rows to send from the ledger, a page at a time, and
+/// hands them to the send stage through a bounded channel: the night's work
+/// waits in the ledger, not in memory. The stored raw fields are validated
+/// again, which gives the same delivery (cleaning is idempotent).
+fn feed_jobs(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Receiver<Job> {
+    const PAGE: u32 = 2_000;
+    let (tx, rx) = mpsc::channel(PAGE as usize);
+    tokio::spawn(async move {
+        let mut after = 0;
+        loop {
+            let page = match ledger_call(&recorder, move |l| l.send_rows(run_id, after, PAGE)).await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    warn!(error = %e.message, "failed to read the rows to send");
+                    return;
+                }
+            };
+            let Some((last, _)) = page.last() else { return };
+            after = *last;
+            for (row, fields) in page {
+                match crate::delivery::validate(&fields, &rules) {
+                    Ok(delivery) => {
+                        let job = Job {
+                            row,
+                            delivery,
+                            attempts: 0,
+                        };
+                        if tx.send(job).await.is_err() {
+                            return; // the send stage stopped
+                        }
+                    }
+                    Err(p) => {
+                        warn!(row, problem = %p, "a recorded row no longer validates; not sent")
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 fn track_settings(poll: &PollArgs) -> TrackSettings {
@@ -598,7 +634,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
         });
         let decided = ingest(&s, rows, args.resend_changed).await?;
-        let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+        let delivered = deliver(&s, decided, &rules, (&args.api, &args.send, &args.poll)).await?;
         let run_id = s.run_id;
         let code = finish(s, run_id, &args.out, &args.output, delivered).await?;
         if let Ok(summary) = problems.lock() {
@@ -632,6 +668,7 @@ pub async fn rerun(args: crate::cli::RerunArgs) -> Result<u8, Failure> {
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     let mut outcomes = outcomes.into_iter();
     async {
+        let judging = &rules;
         let rows = reader.map(move |item| {
             let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
             crate::rerun::undo_neutralising(&mut raw.fields);
@@ -641,10 +678,10 @@ pub async fn rerun(args: crate::cli::RerunArgs) -> Result<u8, Failure> {
                 Some(o) => Pass::Hold(o),
                 None => Pass::Hold(crate::report::Outcome::Unknown),
             };
-            Ok(judge(raw, &rules, pass))
+            Ok(judge(raw, judging, pass))
         });
         let decided = ingest(&s, rows, false).await?;
-        let delivered = deliver(&s, decided, &args.api, &args.send, &args.poll).await?;
+        let delivered = deliver(&s, decided, &rules, (&args.api, &args.send, &args.poll)).await?;
         let run_id = s.run_id;
         finish(s, run_id, &out, &args.output, delivered).await
     }

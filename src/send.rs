@@ -30,6 +30,11 @@ use crate::ledger::{Answer, AttemptResult, RunId, Verdict};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
 
+/// How many deliveries the send stage keeps queued when it is fed from the
+/// ledger: enough to keep every recipient of a window fairly ordered, few
+/// enough that a night of a million rows does not live in memory.
+const FEED_WINDOW: usize = 20_000;
+
 /// The global rate runs this much below `--rate`, so that scheduling jitter
 /// on our side never puts one send too many into the API's one-second window.
 /// 1.5 % of a second is 15 ms at any rate: room for the lateness the pacer
@@ -204,21 +209,24 @@ impl Pacer {
     }
 }
 
-/// Per-recipient queues, the heap of when each waiting recipient is next
-/// due, and the recipients already due.
+/// Per-recipient queues, and which recipients are due when.
 ///
-/// Among the recipients that are due, the one with the most deliveries
-/// left goes first (then the first to appear in the input): the partner
-/// with sixty orders is the night's longest chain of pair intervals, so
-/// each of its sends leaves as soon as it may, and the night ends one
-/// chain after it starts, not after every one-order partner went first.
+/// The send stage may be fed a window at a time (a million-row night is
+/// not held in memory), so a recipient can run out of queued deliveries and
+/// get more later: `active` says whether it is already scheduled or in
+/// flight, and `next_allowed` remembers when an idle recipient may be sent
+/// to again.
 struct Schedule {
     queues: HashMap<String, VecDeque<Job>>,
-    /// Not due yet: (due, order of first appearance, phone).
+    /// Not due yet: (due, row of its next delivery, phone).
     waiting: BinaryHeap<Reverse<(Instant, u64, String)>>,
-    /// Due: (deliveries left, earlier appearance first, due, phone).
+    /// Due: (deliveries left, earlier row first, due, phone).
     ready: BinaryHeap<(usize, Reverse<u64>, Reverse<Instant>, String)>,
-    order: HashMap<String, u64>,
+    /// Recipients in `waiting`, in `ready` or in flight.
+    active: std::collections::HashSet<String>,
+    /// Idle recipients' earliest next send (the pair interval), pruned once
+    /// it has passed.
+    next_allowed: HashMap<String, Instant>,
     pending: usize,
 }
 
@@ -228,20 +236,26 @@ impl Schedule {
             queues: HashMap::new(),
             waiting: BinaryHeap::new(),
             ready: BinaryHeap::new(),
-            order: HashMap::new(),
-            pending: jobs.len(),
+            active: std::collections::HashSet::new(),
+            next_allowed: HashMap::new(),
+            pending: 0,
         };
         for job in jobs {
-            let phone = job.delivery.phone.clone();
-            let next = s.order.len() as u64;
-            let order = *s.order.entry(phone.clone()).or_insert(next);
-            let queue = s.queues.entry(phone.clone()).or_default();
-            if queue.is_empty() {
-                s.waiting.push(Reverse((now, order, phone)));
-            }
-            queue.push_back(job);
+            s.add(job, now);
         }
         s
+    }
+
+    /// Queues one more delivery behind its recipient's others.
+    fn add(&mut self, job: Job, now: Instant) {
+        self.pending += 1;
+        let phone = job.delivery.phone.clone();
+        let row = job.row;
+        self.queues.entry(phone.clone()).or_default().push_back(job);
+        if self.active.insert(phone.clone()) {
+            let due = self.next_allowed.remove(&phone).map_or(now, |t| t.max(now));
+            self.waiting.push(Reverse((due, row, phone)));
+        }
     }
 
     fn next_due(&self) -> Option<Instant> {
@@ -266,12 +280,17 @@ impl Schedule {
             self.ready.push((left, Reverse(order), Reverse(due), phone));
         }
         let (_, _, _, phone) = self.ready.pop()?;
-        let job = self.queues.get_mut(&phone)?.pop_front()?;
+        let queue = self.queues.get_mut(&phone)?;
+        let job = queue.pop_front()?;
+        if queue.is_empty() {
+            self.queues.remove(&phone);
+        }
         self.pending -= 1;
         Some(job)
     }
 
-    /// Puts a job back at the front of its recipient's queue.
+    /// Puts a job back at the front of its recipient's queue (its
+    /// recipient is in flight, so still active).
     fn retry(&mut self, job: Job) {
         self.pending += 1;
         self.queues
@@ -281,17 +300,28 @@ impl Schedule {
     }
 
     /// The recipient's request is over; it is due again at `due` if it has
-    /// more to send.
+    /// more to send, and otherwise remembers `due` for when it gets more.
     fn release(&mut self, phone: &str, due: Instant) {
-        if self.queues.get(phone).is_some_and(|q| !q.is_empty()) {
-            let order = self.order.get(phone).copied().unwrap_or(u64::MAX);
-            self.waiting.push(Reverse((due, order, phone.to_string())));
+        match self.queues.get(phone).and_then(VecDeque::front) {
+            Some(next) => {
+                let row = next.row;
+                self.waiting.push(Reverse((due, row, phone.to_string())));
+            }
+            None => {
+                self.active.remove(phone);
+                if self.next_allowed.len() >= 4096 {
+                    let now = Instant::now();
+                    self.next_allowed.retain(|_, t| *t > now);
+                }
+                self.next_allowed.insert(phone.to_string(), due);
+            }
         }
     }
 
     fn drain(&mut self) -> Vec<Job> {
         self.waiting.clear();
         self.ready.clear();
+        self.active.clear();
         self.pending = 0;
         self.queues.drain().flat_map(|(_, q)| q).collect()
     }
@@ -443,10 +473,14 @@ pub async fn run(
     client: Client,
     recorder: Recorder,
     progress: Progress,
-    jobs: Vec<Job>,
+    work: Work,
     accepted: mpsc::UnboundedSender<Accepted>,
     mut interrupt: watch::Receiver<bool>,
 ) -> Option<Stop> {
+    let (jobs, mut feed) = match work {
+        Work::Jobs(jobs) => (jobs, None),
+        Work::Feed(rx) => (Vec::new(), Some(rx)),
+    };
     let ctx = Arc::new(Context {
         gate: std::sync::Mutex::new(Gate {
             limiter: Arc::new(limiter(settings.rate)),
@@ -477,9 +511,24 @@ pub async fn run(
         if d.stop.is_none() && *interrupt.borrow() {
             d.stop = Some(Stop::Interrupted);
         }
-        if (d.stop.is_some() || d.schedule.pending == 0) && d.in_flight == 0 {
+        // Keep a window of deliveries queued; the rest waits in the ledger.
+        if let Some(rx) = feed.as_mut() {
+            while d.schedule.pending < FEED_WINDOW {
+                match rx.try_recv() {
+                    Ok(job) => d.schedule.add(job, Instant::now()),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        feed = None;
+                        break;
+                    }
+                }
+            }
+        }
+        let fed = feed.is_none() || d.stop.is_some();
+        if (d.stop.is_some() || (d.schedule.pending == 0 && fed)) && d.in_flight == 0 {
             break;
         }
+        let hungry = d.stop.is_none() && d.schedule.pending < FEED_WINDOW;
         let dispatchable = d.stop.is_none() && d.schedule.pending > 0;
         let wake = match (dispatchable, d.schedule.next_due()) {
             (true, Some(due)) => Some(d.paused_until.map_or(due, |p| p.max(due))),
@@ -494,6 +543,12 @@ pub async fn run(
             _ = interrupt.changed() => {
                 if *interrupt.borrow() {
                     d.stop.get_or_insert(Stop::Interrupted);
+                }
+            }
+            job = recv_opt(&mut feed), if hungry && feed.is_some() => {
+                match job {
+                    Some(job) => d.schedule.add(job, Instant::now()),
+                    None => feed = None,
                 }
             }
             _ = sleep_until_opt(wake), if wake.is_some() => {
@@ -534,24 +589,7 @@ pub async fn run(
 
     let left = schedule.drain();
     if !left.is_empty() {
-        let reason = match &stop {
-            Some(Stop::Fatal { kind, detail }) => format!(
-                "not sent: the run stopped because {}{}",
-                match kind {
-                    Fatal::Credentials => "the API refused our credentials",
-                    Fatal::Configuration => "the API refused the template",
-                    Fatal::Unavailable => "the API was unavailable",
-                },
-                if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({detail})")
-                }
-            ),
-            Some(Stop::Interrupted) => "not sent: the run was interrupted".to_string(),
-            Some(Stop::Internal(e)) => format!("not sent: internal error ({e})"),
-            None => "not sent".to_string(),
-        };
+        let reason = skip_reason(stop.as_ref());
         let rows: Vec<u64> = left.iter().map(|j| j.row).collect();
         for _ in &rows {
             ctx.progress.not_sent();
@@ -570,6 +608,43 @@ pub async fn run(
             .await;
     }
     stop
+}
+
+/// What a row not sent because of `stop` says in the report.
+pub fn skip_reason(stop: Option<&Stop>) -> String {
+    match stop {
+        Some(Stop::Fatal { kind, detail }) => format!(
+            "not sent: the run stopped because {}{}",
+            match kind {
+                Fatal::Credentials => "the API refused our credentials",
+                Fatal::Configuration => "the API refused the template",
+                Fatal::Unavailable => "the API was unavailable",
+            },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            }
+        ),
+        Some(Stop::Interrupted) => "not sent: the run was interrupted".to_string(),
+        Some(Stop::Internal(e)) => format!("not sent: internal error ({e})"),
+        None => "not sent".to_string(),
+    }
+}
+
+/// The deliveries a send stage works through.
+pub enum Work {
+    /// A short list (a second pass over doubts settled from the history).
+    Jobs(Vec<Job>),
+    /// The night's rows, fed from the ledger a window at a time.
+    Feed(mpsc::Receiver<Job>),
+}
+
+async fn recv_opt(feed: &mut Option<mpsc::Receiver<Job>>) -> Option<Job> {
+    match feed {
+        Some(rx) => rx.recv().await,
+        None => None,
+    }
 }
 
 async fn sleep_until_opt(when: Option<Instant>) {
@@ -713,6 +788,25 @@ mod tests {
         assert_eq!(s.next_due(), Some(t0 + ms(1000)));
         assert!(s.pop(t0 + ms(999)).is_none());
         assert_eq!(s.pop(t0 + ms(1000)).map(|j| j.row), Some(6));
+        assert_eq!(s.pending, 0);
+    }
+
+    #[test]
+    fn a_recipient_fed_again_later_keeps_its_pair_interval_and_one_request_at_a_time() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut s = Schedule::new(vec![job(1, "4917")], t0);
+        assert_eq!(s.pop(t0).map(|j| j.row), Some(1));
+        s.release("4917", t0 + ms(500));
+        // Idle, then fed more from the ledger: it still waits its interval.
+        s.add(job(2, "4917"), t0 + ms(100));
+        assert!(s.pop(t0 + ms(499)).is_none());
+        assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(2));
+        // Fed while its request is in flight: not scheduled a second time.
+        s.add(job(3, "4917"), t0 + ms(600));
+        assert!(s.pop(t0 + ms(10_000)).is_none(), "waits for its release");
+        s.release("4917", t0 + ms(1000));
+        assert_eq!(s.pop(t0 + ms(1000)).map(|j| j.row), Some(3));
         assert_eq!(s.pending, 0);
     }
 
