@@ -563,6 +563,12 @@ fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
     })
 }
 
+impl From<LedgerError> for std::io::Error {
+    fn from(e: LedgerError) -> Self {
+        std::io::Error::other(e)
+    }
+}
+
 /// Rank of a known status for [`merge_status`]; `None` for values we do not know.
 fn status_rank(status: &str) -> Option<u8> {
     const RANKS: &[(&str, u8)] = &[
@@ -1247,39 +1253,63 @@ impl Ledger {
 
     /// The facts for every row of a run, in row order, in one query (runs have 100k+ rows).
     pub fn report_rows(&self, run: RunId) -> Result<Vec<ReportFacts>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(REPORT_SQL)?;
-        let rows = stmt.query_map([run], |r| {
-            Ok(ReportFacts {
-                row: r.get(0)?,
-                line: r.get(1)?,
-                order_key: r.get(2)?,
-                partner_name: r.get(3)?,
-                phone: r.get(4)?,
-                order_number: r.get(5)?,
-                product_name: r.get(6)?,
-                delivery_note: r.get(7)?,
-                verdict: r.get(8)?,
-                reason: r.get(9)?,
-                notes: r.get(10)?,
-                attempts: r.get(11)?,
-                last_result: r.get(12)?,
-                unanswered: r.get(13)?,
-                http_status: r.get(14)?,
-                error_code: r.get(15)?,
-                error_detail: r.get(16)?,
-                first_intent_at: get_opt_ts(r, 17)?,
-                wamid: r.get(18)?,
-                message_run_id: r.get(19)?,
-                accepted_at: get_opt_ts(r, 20)?,
-                status: r.get(21)?,
-                status_at: get_opt_ts(r, 22)?,
-                msg_error_code: r.get(23)?,
-                msg_error_title: r.get(24)?,
-                is_final: r.get(25)?,
-                extra: r.get(26)?,
-            })
+        let mut out = Vec::new();
+        self.each_report_row(run, |f| {
+            out.push(f);
+            Ok::<(), LedgerError>(())
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(out)
+    }
+
+    /// Hands the facts of every row of a run to `f`, in row order, as the
+    /// query yields them: a report of a million rows is written without
+    /// holding it.
+    pub fn each_report_row<E: From<LedgerError>>(
+        &self,
+        run: RunId,
+        mut f: impl FnMut(ReportFacts) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(REPORT_SQL)
+            .map_err(|e| E::from(e.into()))?;
+        let rows = stmt
+            .query_map([run], |r| {
+                Ok(ReportFacts {
+                    row: r.get(0)?,
+                    line: r.get(1)?,
+                    order_key: r.get(2)?,
+                    partner_name: r.get(3)?,
+                    phone: r.get(4)?,
+                    order_number: r.get(5)?,
+                    product_name: r.get(6)?,
+                    delivery_note: r.get(7)?,
+                    verdict: r.get(8)?,
+                    reason: r.get(9)?,
+                    notes: r.get(10)?,
+                    attempts: r.get(11)?,
+                    last_result: r.get(12)?,
+                    unanswered: r.get(13)?,
+                    http_status: r.get(14)?,
+                    error_code: r.get(15)?,
+                    error_detail: r.get(16)?,
+                    first_intent_at: get_opt_ts(r, 17)?,
+                    wamid: r.get(18)?,
+                    message_run_id: r.get(19)?,
+                    accepted_at: get_opt_ts(r, 20)?,
+                    status: r.get(21)?,
+                    status_at: get_opt_ts(r, 22)?,
+                    msg_error_code: r.get(23)?,
+                    msg_error_title: r.get(24)?,
+                    is_final: r.get(25)?,
+                    extra: r.get(26)?,
+                })
+            })
+            .map_err(|e| E::from(e.into()))?;
+        for row in rows {
+            f(row.map_err(|e| E::from(e.into()))?)?;
+        }
+        Ok(())
     }
 
     /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns `"ok"` for a healthy

@@ -273,6 +273,16 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 /// Writes the rows as the reconciliation CSV, atomically; `extra` names
 /// the input's other columns kept with `--keep-columns`, written after ours.
 pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
+    write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
+}
+
+/// The same, for rows produced one at a time: `produce` calls `emit` with
+/// each row, in order, so the report never has to be held whole.
+pub fn write_csv_from(
+    path: &Path,
+    extra: &[String],
+    produce: impl FnOnce(&mut dyn FnMut(&ReportRow) -> io::Result<()>) -> io::Result<()>,
+) -> io::Result<()> {
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(
@@ -281,7 +291,7 @@ pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Resul
                 .copied()
                 .chain(extra.iter().map(String::as_str)),
         )?;
-        for r in rows {
+        produce(&mut |r: &ReportRow| {
             let cells = [
                 r.row.to_string(),
                 r.line.to_string(),
@@ -308,7 +318,8 @@ pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Resul
                     .chain(r.extra.iter().take(extra.len()))
                     .map(|c| neutralise(c).into_owned()),
             )?;
-        }
+            Ok(())
+        })?;
         csv.flush()?;
         Ok(())
     })

@@ -391,18 +391,32 @@ async fn finish(
     delivered: Delivered,
 ) -> Result<u8, Failure> {
     s.progress.finish();
-    let facts = ledger_call(&s.recorder, move |l| l.report_rows(report_run)).await?;
-    let mut summary = Summary::default();
-    let rows: Vec<_> = facts
-        .into_iter()
-        .map(|f| {
-            let r = report::reconcile(f, report_run);
-            summary.add(r.outcome);
-            r
-        })
-        .collect();
+    // The report is written on the ledger thread as the query yields its
+    // rows: a million-row night is never held whole (unless a workbook is
+    // asked for, which needs every row at once).
     let extra = ledger_call(&s.recorder, move |l| l.extra_columns(report_run)).await?;
-    report::write_csv(out, &rows, &extra).map_err(|e| {
+    let (path, columns, keep) = (out.to_path_buf(), extra.clone(), output.xlsx.is_some());
+    let written = s
+        .recorder
+        .call(move |l| {
+            let mut summary = Summary::default();
+            let mut kept = Vec::new();
+            report::write_csv_from(&path, &columns, |emit| {
+                l.each_report_row(report_run, |f| -> std::io::Result<()> {
+                    let r = report::reconcile(f, report_run);
+                    summary.add(r.outcome);
+                    emit(&r)?;
+                    if keep {
+                        kept.push(r);
+                    }
+                    Ok(())
+                })
+            })
+            .map(|()| (summary, kept))
+        })
+        .await
+        .map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
+    let (summary, rows) = written.map_err(|e| {
         Failure::new(
             exit::CONFIG,
             format!("failed to write the report `{}`: {e}", out.display()),
