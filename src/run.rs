@@ -52,11 +52,10 @@ struct Session {
     /// This command's run in the ledger.
     run_id: RunId,
     progress: Progress,
-    interrupt: watch::Receiver<bool>,
-    /// Stops the run as a signal would (the sending window closing).
-    interrupt_tx: std::sync::Arc<watch::Sender<bool>>,
-    /// Why the run was interrupted, for the summary.
-    stop_reason: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    interrupt: send::Interrupt,
+    /// Stops the run as a signal would (the sending window closing), with
+    /// the reason the rows not sent and the summary show.
+    interrupt_tx: std::sync::Arc<watch::Sender<Option<String>>>,
 }
 
 /// Takes the lock, opens the ledger on its thread and records the run.
@@ -88,13 +87,9 @@ async fn open_session(
     };
     let run_id = ledger_call(&recorder, move |l| l.begin_run(&meta)).await?;
     info!(run_id, kind, input = %input.display(), ledger = %ledger_path.display(), "run started");
-    let (interrupt_tx, interrupt) = watch::channel(false);
+    let (interrupt_tx, interrupt) = watch::channel(None);
     let interrupt_tx = std::sync::Arc::new(interrupt_tx);
-    let stop_reason = std::sync::Arc::new(std::sync::Mutex::new(None));
-    tokio::spawn(watch_signals(
-        std::sync::Arc::clone(&interrupt_tx),
-        std::sync::Arc::clone(&stop_reason),
-    ));
+    tokio::spawn(watch_signals(std::sync::Arc::clone(&interrupt_tx)));
     Ok(Session {
         started: Instant::now(),
         _target: target,
@@ -108,7 +103,6 @@ async fn open_session(
         progress: Progress::new(progress::Mode::detect(output.quiet)),
         interrupt,
         interrupt_tx,
-        stop_reason,
     })
 }
 
@@ -205,28 +199,26 @@ async fn deliver(
         };
         if window.is_open(Utc::now()) {
             let closes = window.closes_in(Utc::now());
-            let (tx, reason) = (
-                std::sync::Arc::clone(&s.interrupt_tx),
-                std::sync::Arc::clone(&s.stop_reason),
-            );
+            let tx = std::sync::Arc::clone(&s.interrupt_tx);
             let described = window.describe();
             tokio::spawn(async move {
                 tokio::time::sleep(closes).await;
-                set_reason(
-                    &reason,
+                send::interrupt(
+                    &tx,
                     &format!("the sending window {described} closed (--not-after)"),
                 );
-                let _ = tx.send(true);
             });
         } else {
-            let why = format!(
-                "not sent: the run is outside the sending window {} (--not-before/--not-after)",
-                window.describe()
-            );
+            // Nothing is sent: the send stage sees the interrupt at once and
+            // the rows get its reason like any stop.
             warn!(window = %window.describe(), "outside the sending window: nothing is sent");
-            set_reason(&s.stop_reason, &why);
-            let _ = s.interrupt_tx.send(true);
-            ledger_call(&s.recorder, move |l| l.skip_unattempted(run_id, &why)).await?;
+            send::interrupt(
+                &s.interrupt_tx,
+                &format!(
+                    "the run is outside the sending window {} (--not-before/--not-after)",
+                    window.describe()
+                ),
+            );
         }
     }
     let to_send = ledger_call(&s.recorder, move |l| l.count_send_rows(run_id)).await?;
@@ -274,7 +266,7 @@ async fn deliver(
 
     // This run's doubts: look them up once the API has had time to record
     // them; found ones are tracked, proved-unsent ones are sent once more.
-    if stop.is_none() && !*s.interrupt.borrow() {
+    if stop.is_none() && s.interrupt.borrow().is_none() {
         let doubts = ledger_call(&s.recorder, move |l| l.run_doubts(run_id)).await?;
         let mut by_order: Vec<(String, Vec<Doubt>)> = Vec::new();
         for d in doubts {
@@ -424,7 +416,7 @@ async fn finish(
     })?;
 
     let Delivered { stop, tracked } = delivered;
-    let interrupted = *s.interrupt.borrow();
+    let interrupted = s.interrupt.borrow().clone();
     let code = match &stop {
         Some(Stop::Fatal {
             kind: Fatal::Credentials,
@@ -438,9 +430,9 @@ async fn finish(
             kind: Fatal::Unavailable,
             ..
         }) => exit::UNAVAILABLE,
-        Some(Stop::Interrupted) => exit::TEMPFAIL,
+        Some(Stop::Interrupted(_)) => exit::TEMPFAIL,
         Some(Stop::Internal(_)) => exit::INTERNAL,
-        None if interrupted => exit::TEMPFAIL,
+        None if interrupted.is_some() => exit::TEMPFAIL,
         None if tracked.credentials_refused => exit::NO_PERM,
         None if summary.all_fine() => exit::OK,
         None => exit::NEEDS_ATTENTION,
@@ -481,11 +473,6 @@ async fn finish(
         // hiccup must not turn a good night into a failed one.
         eprintln!("warning: {e}");
     }
-    let reason = s
-        .stop_reason
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
     let Session {
         recorder,
         ledger_thread,
@@ -496,19 +483,8 @@ async fn finish(
     drop(recorder);
     let _ = tokio::task::spawn_blocking(move || ledger_thread.join()).await;
 
-    let stopped = stop.as_ref().map(|s| match s {
-        Stop::Fatal { kind, detail } => format!(
-            "{}: {detail}",
-            match kind {
-                Fatal::Credentials => "the API refused our credentials",
-                Fatal::Configuration => "the API refused the template or its parameters",
-                Fatal::Unavailable => "the API was unavailable",
-            }
-        ),
-        Stop::Interrupted => reason.clone().unwrap_or_else(|| "interrupted".to_string()),
-        Stop::Internal(e) => format!("internal error: {e}"),
-    });
-    let stopped = stopped.or(if interrupted { reason } else { None });
+    // An interrupt during tracking (after the sends) still stops the run.
+    let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
     info!(
         exit_code = code,
         rows = summary.rows,
@@ -856,24 +832,15 @@ where
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
 /// the process at once (the ledger makes the next run resume correctly).
-async fn watch_signals(
-    interrupt: std::sync::Arc<watch::Sender<bool>>,
-    reason: std::sync::Arc<std::sync::Mutex<Option<String>>>,
-) {
+async fn watch_signals(interrupt: std::sync::Arc<watch::Sender<Option<String>>>) {
     crate::simulate::shutdown_signal().await;
-    set_reason(&reason, "interrupted by a signal (Ctrl-C or SIGTERM)");
-    let _ = interrupt.send(true);
+    send::interrupt(&interrupt, "interrupted by a signal (Ctrl-C or SIGTERM)");
     eprintln!(
         "stopping: no new sends; waiting for requests in flight (press Ctrl-C again to stop at once)"
     );
     crate::simulate::shutdown_signal().await;
     eprintln!("stopped at once");
     std::process::exit(i32::from(exit::TEMPFAIL));
-}
-
-fn set_reason(slot: &std::sync::Mutex<Option<String>>, why: &str) {
-    let mut r = slot.lock().unwrap_or_else(|p| p.into_inner());
-    r.get_or_insert_with(|| why.to_string());
 }
 
 /// Validates everything, shows a few messages as partners would read them,

@@ -77,9 +77,51 @@ pub struct Job {
 /// Why the send stage stopped before sending everything.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
-    Fatal { kind: Fatal, detail: String },
-    Interrupted,
+    Fatal {
+        kind: Fatal,
+        detail: String,
+    },
+    /// A signal, or the sending window closing: why, in words.
+    Interrupted(String),
     Internal(String),
+}
+
+impl Stop {
+    /// Why the run stopped, for the summary and for the rows not sent.
+    pub fn describe(&self) -> String {
+        match self {
+            Stop::Fatal { kind, detail } => {
+                let what = match kind {
+                    Fatal::Credentials => "the API refused our credentials",
+                    Fatal::Configuration => "the API refused the template or its parameters",
+                    Fatal::Unavailable => "the API was unavailable",
+                };
+                if detail.is_empty() {
+                    what.to_string()
+                } else {
+                    format!("{what} ({detail})")
+                }
+            }
+            Stop::Interrupted(why) => why.clone(),
+            Stop::Internal(e) => format!("an internal error ({e})"),
+        }
+    }
+}
+
+/// Asks the run to stop gracefully, saying why; `None` while it may go on.
+/// The first reason given stands.
+pub type Interrupt = watch::Receiver<Option<String>>;
+
+/// Sends `why` on the interrupt channel unless a reason is there already.
+pub fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
+    tx.send_if_modified(|current| {
+        if current.is_none() {
+            *current = Some(why.to_string());
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// A message accepted by the API, handed to the track stage.
@@ -475,7 +517,7 @@ pub async fn run(
     progress: Progress,
     work: Work,
     accepted: mpsc::UnboundedSender<Accepted>,
-    mut interrupt: watch::Receiver<bool>,
+    mut interrupt: Interrupt,
 ) -> Option<Stop> {
     let (jobs, mut feed) = match work {
         Work::Jobs(jobs) => (jobs, None),
@@ -508,8 +550,10 @@ pub async fn run(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Finished>();
 
     loop {
-        if d.stop.is_none() && *interrupt.borrow() {
-            d.stop = Some(Stop::Interrupted);
+        if d.stop.is_none()
+            && let Some(why) = interrupt.borrow().clone()
+        {
+            d.stop = Some(Stop::Interrupted(why));
         }
         // Keep a window of deliveries queued; the rest waits in the ledger.
         if let Some(rx) = feed.as_mut() {
@@ -541,8 +585,8 @@ pub async fn run(
                 d.handle(f);
             }
             _ = interrupt.changed() => {
-                if *interrupt.borrow() {
-                    d.stop.get_or_insert(Stop::Interrupted);
+                if let Some(why) = interrupt.borrow().clone() {
+                    d.stop.get_or_insert(Stop::Interrupted(why));
                 }
             }
             job = recv_opt(&mut feed), if hungry && feed.is_some() => {
@@ -561,7 +605,7 @@ pub async fn run(
                 while let Ok(f) = done_rx.try_recv() {
                     d.handle(f);
                 }
-                if d.stop.is_some() || *interrupt.borrow() {
+                if d.stop.is_some() || interrupt.borrow().is_some() {
                     continue;
                 }
                 if d.paused_until.is_some_and(|p| p > Instant::now())
@@ -613,21 +657,7 @@ pub async fn run(
 /// What a row not sent because of `stop` says in the report.
 pub fn skip_reason(stop: Option<&Stop>) -> String {
     match stop {
-        Some(Stop::Fatal { kind, detail }) => format!(
-            "not sent: the run stopped because {}{}",
-            match kind {
-                Fatal::Credentials => "the API refused our credentials",
-                Fatal::Configuration => "the API refused the template",
-                Fatal::Unavailable => "the API was unavailable",
-            },
-            if detail.is_empty() {
-                String::new()
-            } else {
-                format!(" ({detail})")
-            }
-        ),
-        Some(Stop::Interrupted) => "not sent: the run was interrupted".to_string(),
-        Some(Stop::Internal(e)) => format!("not sent: internal error ({e})"),
+        Some(stop) => format!("not sent: {}", stop.describe()),
         None => "not sent".to_string(),
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -92,7 +92,7 @@ pub async fn run(
     progress: Progress,
     initial: Vec<String>,
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
-    mut interrupt: watch::Receiver<bool>,
+    mut interrupt: crate::send::Interrupt,
 ) -> Result<TrackSummary, String> {
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
@@ -114,7 +114,7 @@ pub async fn run(
     }
 
     loop {
-        if *interrupt.borrow() || summary.credentials_refused {
+        if interrupt.borrow().is_some() || summary.credentials_refused {
             break;
         }
         if !sending && heap.is_empty() && in_flight == 0 {

@@ -268,6 +268,10 @@ async fn a_run_that_reaches_not_after_stops_sending_and_exits_75() {
         report.iter().filter(|r| r["outcome"] == "skipped").count(),
         200 - sent
     );
+    // The rows not sent say why: the window closed, not just "interrupted".
+    for r in report.iter().filter(|r| r["outcome"] == "skipped") {
+        assert!(r["error_detail"].contains("sending window"), "{r:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
