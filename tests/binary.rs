@@ -178,6 +178,16 @@ impl Env {
     }
 }
 
+/// Asserts that a report row's `error_detail` says `text`, showing the row
+/// when it does not.
+#[track_caller]
+pub(crate) fn assert_detail(row: &HashMap<String, String>, text: &str) {
+    assert!(
+        row["error_detail"].contains(text),
+        "`{text}` not in {row:?}"
+    );
+}
+
 pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
 }
