@@ -344,7 +344,7 @@ fn feed_jobs(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Receiver<
             let Some((last, _)) = page.last() else { return };
             after = *last;
             for (row, fields) in page {
-                match crate::delivery::validate(&fields, &rules) {
+                match crate::delivery::revalidate(&fields, &rules) {
                     Ok(delivery) => {
                         let job = Job {
                             row,
