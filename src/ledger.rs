@@ -639,6 +639,96 @@ fn get_params(row: &Row<'_>, idx: usize) -> rusqlite::Result<Vec<String>> {
     }
 }
 
+/// Why an answer to `attempt` was refused: no such attempt, answered already, or (given
+/// `wamid`) a wamid another message already has.
+fn answer_refused(
+    conn: &Connection,
+    attempt: AttemptId,
+    wamid: Option<&str>,
+) -> Result<LedgerError, LedgerError> {
+    let result = conn
+        .prepare_cached("SELECT result FROM attempts WHERE attempt_id = ?1")?
+        .query_row([attempt], |r| r.get::<_, Option<String>>(0))
+        .optional()?;
+    Ok(match (result, wamid) {
+        (None, _) => LedgerError::UnknownAttempt(attempt),
+        (Some(Some(result)), _) => LedgerError::AlreadyAnswered { attempt, result },
+        (Some(None), Some(wamid)) => LedgerError::DuplicateWamid {
+            wamid: wamid.to_owned(),
+            existing: conn
+                .prepare_cached("SELECT attempt_id FROM messages WHERE wamid = ?1")?
+                .query_row([wamid], |r| r.get::<_, Option<AttemptId>>(0))
+                .optional()?
+                .flatten(),
+        },
+        (Some(None), None) => LedgerError::UnknownAttempt(attempt),
+    })
+}
+
+/// Merges `updates` (all for `wamid`) into its message and history and adds `polls` to its
+/// poll counter. `None` if the ledger has no such message.
+fn merge_statuses(
+    conn: &Connection,
+    wamid: &str,
+    updates: &[StatusUpdate],
+    polls: u32,
+) -> Result<Option<usize>, LedgerError> {
+    let current = if polls == 0 {
+        conn.prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
+            .query_row([wamid], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+    } else {
+        conn.prepare_cached(
+            "UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1 RETURNING status",
+        )?
+        .query_row(params![wamid, polls], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+    };
+    let Some(mut current) = current else {
+        return Ok(None);
+    };
+    let mut hist = conn.prepare_cached(
+        "INSERT INTO status_history (wamid, status, status_at, error_code, error_title, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (wamid, status) DO NOTHING",
+    )?;
+    let mut merged = None;
+    let mut changed = 0;
+    for u in updates {
+        let status_at = u.status_at.as_ref().map(ts);
+        hist.execute(params![
+            wamid,
+            u.status,
+            status_at,
+            u.error_code,
+            u.error_title,
+            ts(&u.seen_at)
+        ])?;
+        if merge_status(current.as_deref(), &u.status) {
+            current = Some(u.status.clone());
+            merged = Some((u, status_at));
+            changed += 1;
+        }
+    }
+    // Only the last status merged stands, so one write does.
+    if let Some((u, status_at)) = merged {
+        conn.prepare_cached(
+            "UPDATE messages SET status = ?2, status_at = ?3, error_code = ?4,
+                 error_title = ?5, final = ?6
+             WHERE wamid = ?1",
+        )?
+        .execute(params![
+            wamid,
+            u.status,
+            status_at,
+            u.error_code,
+            u.error_title,
+            is_final_status(&u.status)
+        ])?;
+    }
+    Ok(Some(changed))
+}
+
 fn encode_params(params: &[String]) -> Result<String, LedgerError> {
     serde_json::to_string(params).map_err(LedgerError::Params)
 }
@@ -806,7 +896,7 @@ impl Ledger {
 
     /// Opens a group: the writes that follow, up to [`Ledger::commit_group`], share one
     /// transaction and so one fsync. Only methods that nest (a single statement, or a savepoint:
-    /// `record_intent`, `record_answer`, `record_statuses`, `record_polls`) may run inside it.
+    /// `record_intent`, `record_answer`, `record_statuses`, `record_poll`) may run inside it.
     /// Nothing in a group is durable before `commit_group` returns, so no caller may act on
     /// one of its writes (send a request after an intent) before then.
     pub fn begin_group(&mut self) -> Result<(), LedgerError> {
@@ -871,78 +961,64 @@ impl Ledger {
         attempt: AttemptId,
         answer: &Answer,
     ) -> Result<(), LedgerError> {
-        // A savepoint, so it nests inside a group (see `begin_group`).
-        let tx = self.conn.savepoint()?;
-        {
-            let mut get = tx.prepare_cached(
-                "SELECT run_id, order_key, phone, params, result FROM attempts
-                 WHERE attempt_id = ?1",
-            )?;
-            let found = get
-                .query_row([attempt], |r| {
-                    Ok((
-                        r.get::<_, RunId>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                    ))
-                })
-                .optional()?;
-            let Some((run_id, order_key, phone, params_json, result)) = found else {
-                return Err(LedgerError::UnknownAttempt(attempt));
-            };
-            if let Some(result) = result {
-                return Err(LedgerError::AlreadyAnswered { attempt, result });
-            }
-            let wamid = answer.result.wamid();
+        let wamid = answer.result.wamid();
+        let at = ts(&answer.at);
+        // No savepoint: inside a group its statement journal copied every
+        // page the answer touched (a third of this method's time). Instead
+        // the message row is written first, from the attempt and only while
+        // the attempt is unanswered, and the attempt is answered second, so
+        // a failure at either step leaves no half-written answer behind.
+        self.in_transaction(|conn| {
             if let Some(wamid) = wamid {
-                let mut dup =
-                    tx.prepare_cached("SELECT attempt_id FROM messages WHERE wamid = ?1")?;
-                if let Some(existing) = dup
-                    .query_row([wamid], |r| r.get::<_, Option<AttemptId>>(0))
-                    .optional()?
-                {
-                    return Err(LedgerError::DuplicateWamid {
-                        wamid: wamid.to_owned(),
-                        existing,
-                    });
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO messages (wamid, order_key, run_id, attempt_id, phone,
+                             params, accepted_at)
+                         SELECT ?1, order_key, run_id, attempt_id, phone, params, ?3
+                         FROM attempts WHERE attempt_id = ?2 AND result IS NULL
+                         ON CONFLICT (wamid) DO NOTHING",
+                    )?
+                    .execute(params![wamid, attempt, at])?;
+                if inserted == 0 {
+                    return Err(answer_refused(conn, attempt, Some(wamid))?);
                 }
             }
-            let mut upd = tx.prepare_cached(
-                "UPDATE attempts SET answered_at = ?2, result = ?3, http_status = ?4,
-                     error_code = ?5, error_detail = ?6, wamid = ?7
-                 WHERE attempt_id = ?1",
-            )?;
-            let at = ts(&answer.at);
-            upd.execute(params![
-                attempt,
-                at,
-                answer.result.as_str(),
-                answer.http_status,
-                answer.error_code,
-                answer.error_detail,
-                wamid
-            ])?;
-            if let Some(wamid) = wamid {
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO messages (wamid, order_key, run_id, attempt_id, phone, params,
-                         accepted_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                ins.execute(params![
-                    wamid,
-                    order_key,
-                    run_id,
+            let answered = conn
+                .prepare_cached(
+                    "UPDATE attempts SET answered_at = ?2, result = ?3, http_status = ?4,
+                         error_code = ?5, error_detail = ?6, wamid = ?7
+                     WHERE attempt_id = ?1 AND result IS NULL",
+                )?
+                .execute(params![
                     attempt,
-                    phone,
-                    params_json,
-                    at
+                    at,
+                    answer.result.as_str(),
+                    answer.http_status,
+                    answer.error_code,
+                    answer.error_detail,
+                    wamid
                 ])?;
+            if answered == 0 {
+                return Err(answer_refused(conn, attempt, None)?);
             }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in the open group's transaction, or in a transaction of its own outside a
+    /// group. `f` must leave nothing wrong behind if it fails part-way (inside a group its
+    /// earlier statements stay): the callers order their statements so that holds.
+    fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        if !self.conn.is_autocommit() {
+            return f(&self.conn);
         }
+        let tx = self.conn.transaction()?;
+        let out = f(&tx)?;
         tx.commit()?;
-        Ok(())
+        Ok(out)
     }
 
     /// Merges a batch of status observations in one transaction and returns how many changed a
@@ -952,70 +1028,30 @@ impl Ledger {
     /// verbatim even when the merge ignores it. Observations for wamids the ledger does not
     /// know (e.g. webhooks for messages sent by other tools) are skipped.
     pub fn record_statuses(&mut self, updates: &[StatusUpdate]) -> Result<usize, LedgerError> {
-        // A savepoint, so it nests inside a group (see `begin_group`).
-        let tx = self.conn.savepoint()?;
-        let mut changed = 0;
-        {
-            let mut get = tx.prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?;
-            let mut hist = tx.prepare_cached(
-                "INSERT INTO status_history
-                     (wamid, status, status_at, error_code, error_title, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (wamid, status) DO NOTHING",
-            )?;
-            let mut upd = tx.prepare_cached(
-                "UPDATE messages SET status = ?2, status_at = ?3, error_code = ?4,
-                     error_title = ?5, final = ?6
-                 WHERE wamid = ?1",
-            )?;
-            for u in updates {
-                let Some(current) = get
-                    .query_row([&u.wamid], |r| r.get::<_, Option<String>>(0))
-                    .optional()?
-                else {
-                    continue;
-                };
-                let status_at = u.status_at.as_ref().map(ts);
-                hist.execute(params![
-                    u.wamid,
-                    u.status,
-                    status_at,
-                    u.error_code,
-                    u.error_title,
-                    ts(&u.seen_at)
-                ])?;
-                if merge_status(current.as_deref(), &u.status) {
-                    upd.execute(params![
-                        u.wamid,
-                        u.status,
-                        status_at,
-                        u.error_code,
-                        u.error_title,
-                        is_final_status(&u.status)
-                    ])?;
-                    changed += 1;
-                }
+        // Every statement records an observation or a merge that a
+        // repeated observation makes again: a failure part-way is harmless.
+        self.in_transaction(|conn| {
+            let mut changed = 0;
+            for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
+                changed += merge_statuses(conn, &same[0].wamid, same, 0)?.unwrap_or(0);
             }
-        }
-        tx.commit()?;
-        Ok(changed)
+            Ok(changed)
+        })
     }
 
-    /// Adds `n` to the poll counters of a batch of messages (one transaction), so `track`
-    /// can resume its schedule and the report can say how often a message was asked about.
-    /// Unknown wamids are ignored.
-    pub fn record_polls(&mut self, polls: &[(String, u32)]) -> Result<(), LedgerError> {
-        // A savepoint, so it nests inside a group (see `begin_group`).
-        let tx = self.conn.savepoint()?;
-        {
-            let mut stmt =
-                tx.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1")?;
-            for (wamid, n) in polls {
-                stmt.execute(params![wamid, n])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+    /// Records one `hookInfo` answer: counts the poll (so `track` can resume its schedule and
+    /// the report can say how often a message was asked about) and merges the statuses it
+    /// listed, as [`Ledger::record_statuses`]. Returns how many changed the merged status;
+    /// an unknown wamid is ignored.
+    ///
+    /// The hot path of tracking: one statement finds the message and counts the poll, one
+    /// per hook adds history, and at most one writes the merged status.
+    pub fn record_poll(
+        &mut self,
+        wamid: &str,
+        updates: &[StatusUpdate],
+    ) -> Result<usize, LedgerError> {
+        self.in_transaction(|conn| Ok(merge_statuses(conn, wamid, updates, 1)?.unwrap_or(0)))
     }
 
     /// Messages without a final status, oldest first: what `track` polls.
@@ -1730,6 +1766,24 @@ mod tests {
             l.record_answer(a3, &accepted("w2", t(610))),
             Err(LedgerError::DuplicateWamid { existing: Some(id), .. }) if id == a2
         ));
+        // Refused inside a group too, and the group's commit keeps no half
+        // of it: the attempt stays unanswered, the first message unchanged.
+        l.begin_group().unwrap();
+        assert!(matches!(
+            l.record_answer(a3, &accepted("w2", t(620))),
+            Err(LedgerError::DuplicateWamid { .. })
+        ));
+        l.commit_group().unwrap();
+        let open: Option<String> = l
+            .conn
+            .query_row(
+                "SELECT result FROM attempts WHERE attempt_id = ?1",
+                [a3],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(open, None);
+        assert_eq!(l.message("w2").unwrap().unwrap().attempt_id, Some(a2));
         // An order with an accepted message has no doubts, whatever else.
         assert!(l.doubts("A-1").unwrap().is_empty());
     }
@@ -1881,6 +1935,31 @@ mod tests {
     }
 
     #[test]
+    fn a_poll_counts_itself_and_merges_its_hooks_in_one_call() {
+        let (mut l, _run) = with_message();
+        let changed = l
+            .record_poll("w1", &[st("w1", "sent", 100), st("w1", "delivered", 200)])
+            .unwrap();
+        assert_eq!(changed, 2);
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("delivered"));
+        assert_eq!(m.status_at, Some(t(200)));
+        assert!(m.is_final);
+        assert_eq!(m.polls, 1);
+        assert_eq!(history(&l, "w1"), ["sent", "delivered"]);
+        // The same hooks again: counted as a poll, nothing else changes.
+        let changed = l
+            .record_poll("w1", &[st("w1", "sent", 100), st("w1", "delivered", 200)])
+            .unwrap();
+        assert_eq!(changed, 0);
+        assert_eq!(l.message("w1").unwrap().unwrap().polls, 2);
+        assert_eq!(history(&l, "w1").len(), 2);
+        // A wamid the ledger does not know is ignored.
+        assert_eq!(l.record_poll("nope", &[st("nope", "read", 1)]).unwrap(), 0);
+        assert!(history(&l, "nope").is_empty());
+    }
+
+    #[test]
     fn unknown_status_kept_verbatim() {
         let (mut l, run) = with_message();
         let a = l
@@ -1925,12 +2004,9 @@ mod tests {
             st("w3", "failed", 100),
         ])
         .unwrap();
-        l.record_polls(&[
-            ("w2".to_owned(), 1),
-            ("w2".to_owned(), 2),
-            ("gone".to_owned(), 1),
-        ])
-        .unwrap();
+        for wamid in ["w2", "w2", "w2", "gone"] {
+            l.record_poll(wamid, &[]).unwrap();
+        }
 
         let open = l.open_messages().unwrap();
         assert_eq!(open.len(), 1);

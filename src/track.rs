@@ -138,10 +138,7 @@ pub async fn run(
                         let recorder = recorder.clone();
                         records.spawn(async move {
                             recorder
-                                .grouped(move |l| {
-                                    l.record_statuses(&ups)?;
-                                    l.record_polls(&[(wamid, 1)])
-                                })
+                                .grouped(move |l| l.record_poll(&wamid, &ups).map(drop))
                                 .await
                                 .map_err(|e| e.to_string())?
                                 .map_err(|e| e.to_string())
