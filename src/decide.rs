@@ -123,7 +123,9 @@ pub async fn record_batch(
             (j, verdict)
         })
         .collect();
-    ledger_call(recorder, move |l| {
+    // One transaction for the batch's lookups and its rows: a read lock
+    // taken once, not three times a row.
+    ledger_call(recorder, move |l| l.atomically(|l| {
         let mut records = Vec::with_capacity(candidates.len());
         let mut decided = Decided::default();
         // Rows of this batch are recorded at its end: look them up here.
@@ -253,7 +255,7 @@ pub async fn record_batch(
         }
         l.record_rows(run, &records)?;
         Ok(decided)
-    })
+    }))
     .await
 }
 

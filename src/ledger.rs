@@ -846,11 +846,8 @@ impl Ledger {
 
     /// Records input rows of a run in one transaction, so every input row has a report row.
     pub fn record_rows(&mut self, run: RunId, rows: &[RowRecord]) -> Result<(), LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
+        self.atomically(|l| {
+            let mut stmt = l.conn.prepare_cached(
                 "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
                      order_number, product_name, delivery_note, verdict, reason, notes, extra)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -872,9 +869,8 @@ impl Ledger {
                     r.extra
                 ])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Changes a row's verdict, e.g. `send` → `skipped` when a run stops before reaching it.
@@ -968,7 +964,8 @@ impl Ledger {
         // the message row is written first, from the attempt and only while
         // the attempt is unanswered, and the attempt is answered second, so
         // a failure at either step leaves no half-written answer behind.
-        self.in_transaction(|conn| {
+        self.atomically(|l| {
+            let conn = &l.conn;
             if let Some(wamid) = wamid {
                 let inserted = conn
                     .prepare_cached(
@@ -1005,20 +1002,24 @@ impl Ledger {
         })
     }
 
-    /// Runs `f` in the open group's transaction, or in a transaction of its own outside a
-    /// group. `f` must leave nothing wrong behind if it fails part-way (inside a group its
-    /// earlier statements stay): the callers order their statements so that holds.
-    fn in_transaction<T>(
+    /// Runs `f` in the open group's transaction, or in a transaction of its own (committed if
+    /// `f` succeeds, rolled back if not) outside a group. Inside a group `f`'s earlier
+    /// statements stay if it fails part-way, so the callers order their statements to leave
+    /// nothing wrong behind. Also batches reads: a batch of lookups in one transaction takes
+    /// the WAL read lock once instead of once per statement.
+    pub fn atomically<T>(
         &mut self,
-        f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
+        f: impl FnOnce(&mut Ledger) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
         if !self.conn.is_autocommit() {
-            return f(&self.conn);
+            return f(self);
         }
-        let tx = self.conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let out = f(self).and_then(|v| Ok(self.conn.execute_batch("COMMIT").map(|()| v)?));
+        if out.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
     }
 
     /// Merges a batch of status observations in one transaction and returns how many changed a
@@ -1030,10 +1031,10 @@ impl Ledger {
     pub fn record_statuses(&mut self, updates: &[StatusUpdate]) -> Result<usize, LedgerError> {
         // Every statement records an observation or a merge that a
         // repeated observation makes again: a failure part-way is harmless.
-        self.in_transaction(|conn| {
+        self.atomically(|l| {
             let mut changed = 0;
             for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
-                changed += merge_statuses(conn, &same[0].wamid, same, 0)?.unwrap_or(0);
+                changed += merge_statuses(&l.conn, &same[0].wamid, same, 0)?.unwrap_or(0);
             }
             Ok(changed)
         })
@@ -1051,7 +1052,7 @@ impl Ledger {
         wamid: &str,
         updates: &[StatusUpdate],
     ) -> Result<usize, LedgerError> {
-        self.in_transaction(|conn| Ok(merge_statuses(conn, wamid, updates, 1)?.unwrap_or(0)))
+        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.unwrap_or(0)))
     }
 
     /// Messages without a final status, oldest first: what `track` polls.
