@@ -131,7 +131,7 @@ pub struct Accepted {
 }
 
 struct Finished {
-    phone: String,
+    recipient: Recipient,
     job: Job,
     result: Result<SendAnswer, String>,
     /// When the request left (the rate permit was granted), if it did.
@@ -251,6 +251,29 @@ impl Pacer {
     }
 }
 
+/// A recipient as the schedule knows it: the phone's digits as a number.
+/// Every job in the feed window is keyed by its recipient in four places;
+/// a number instead of a `String` copy in each saves an allocation apiece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Recipient(u64);
+
+impl Recipient {
+    /// Normalised phones are 8–15 digits without a leading zero, so the
+    /// number is the phone. Anything else (never produced by validation)
+    /// gets a hash with the top bit set, apart from every digit string.
+    fn of(phone: &str) -> Recipient {
+        match phone.parse::<u64>() {
+            Ok(n) if phone.len() <= 15 && !phone.starts_with(['0', '+']) => Recipient(n),
+            _ => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::hash::DefaultHasher::new();
+                phone.hash(&mut h);
+                Recipient(h.finish() | 1 << 63)
+            }
+        }
+    }
+}
+
 /// `Schedule::next_allowed` is first pruned at this size.
 const MIN_PRUNE_AT: usize = 4096;
 
@@ -262,16 +285,16 @@ const MIN_PRUNE_AT: usize = 4096;
 /// flight, and `next_allowed` remembers when an idle recipient may be sent
 /// to again.
 struct Schedule {
-    queues: HashMap<String, VecDeque<Job>>,
-    /// Not due yet: (due, row of its next delivery, phone).
-    waiting: BinaryHeap<Reverse<(Instant, u64, String)>>,
-    /// Due: (deliveries left, earlier row first, due, phone).
-    ready: BinaryHeap<(usize, Reverse<u64>, Reverse<Instant>, String)>,
+    queues: HashMap<Recipient, VecDeque<Job>>,
+    /// Not due yet: (due, row of its next delivery, recipient).
+    waiting: BinaryHeap<Reverse<(Instant, u64, Recipient)>>,
+    /// Due: (deliveries left, earlier row first, due, recipient).
+    ready: BinaryHeap<(usize, Reverse<u64>, Reverse<Instant>, Recipient)>,
     /// Recipients in `waiting`, in `ready` or in flight.
-    active: std::collections::HashSet<String>,
+    active: std::collections::HashSet<Recipient>,
     /// Idle recipients' earliest next send (the pair interval), pruned once
     /// it has passed.
-    next_allowed: HashMap<String, Instant>,
+    next_allowed: HashMap<Recipient, Instant>,
     /// Prune `next_allowed` when it reaches this size. It doubles with what
     /// a prune leaves behind: at 1,000/s with a 6 s pair interval some
     /// 6,000 entries are legitimately in the future, and pruning at a fixed
@@ -301,10 +324,15 @@ impl Schedule {
     /// Queues one more delivery behind its recipient's others.
     fn add(&mut self, job: Job, now: Instant) {
         self.pending += 1;
-        let phone = job.delivery.phone.clone();
+        let phone = Recipient::of(&job.delivery.phone);
         let row = job.row;
-        self.queues.entry(phone.clone()).or_default().push_back(job);
-        if self.active.insert(phone.clone()) {
+        // Most recipients have one delivery queued: a queue of one, not the
+        // four a first push would reserve (a job is ~190 bytes).
+        self.queues
+            .entry(phone)
+            .or_insert_with(|| VecDeque::with_capacity(1))
+            .push_back(job);
+        if self.active.insert(phone) {
             let due = self.next_allowed.remove(&phone).map_or(now, |t| t.max(now));
             self.waiting.push(Reverse((due, row, phone)));
         }
@@ -346,27 +374,27 @@ impl Schedule {
     fn retry(&mut self, job: Job) {
         self.pending += 1;
         self.queues
-            .entry(job.delivery.phone.clone())
+            .entry(Recipient::of(&job.delivery.phone))
             .or_default()
             .push_front(job);
     }
 
     /// The recipient's request is over; it is due again at `due` if it has
     /// more to send, and otherwise remembers `due` for when it gets more.
-    fn release(&mut self, phone: &str, due: Instant) {
-        match self.queues.get(phone).and_then(VecDeque::front) {
+    fn release(&mut self, phone: Recipient, due: Instant) {
+        match self.queues.get(&phone).and_then(VecDeque::front) {
             Some(next) => {
                 let row = next.row;
-                self.waiting.push(Reverse((due, row, phone.to_string())));
+                self.waiting.push(Reverse((due, row, phone)));
             }
             None => {
-                self.active.remove(phone);
+                self.active.remove(&phone);
                 if self.next_allowed.len() >= self.prune_at {
                     let now = Instant::now();
                     self.next_allowed.retain(|_, t| *t > now);
                     self.prune_at = MIN_PRUNE_AT.max(2 * self.next_allowed.len());
                 }
-                self.next_allowed.insert(phone.to_string(), due);
+                self.next_allowed.insert(phone, due);
             }
         }
     }
@@ -427,7 +455,7 @@ impl Dispatcher {
         let answer = match f.result {
             Err(e) => {
                 self.stop.get_or_insert(Stop::Internal(e));
-                self.schedule.release(&f.phone, due);
+                self.schedule.release(f.recipient, due);
                 return;
             }
             Ok(answer) => answer,
@@ -480,7 +508,7 @@ impl Dispatcher {
                 detail: answer.detail.clone().unwrap_or_default(),
             });
         }
-        self.schedule.release(&f.phone, due);
+        self.schedule.release(f.recipient, due);
     }
 }
 
@@ -630,10 +658,10 @@ pub async fn run(
                 let ctx = Arc::clone(&ctx);
                 let done = done_tx.clone();
                 tokio::spawn(async move {
-                    let phone = job.delivery.phone.clone();
+                    let recipient = Recipient::of(&job.delivery.phone);
                     let mut sent_at = None;
                     let result = attempt(&ctx, &job, &mut sent_at).await;
-                    let _ = done.send(Finished { phone, job, result, sent_at });
+                    let _ = done.send(Finished { recipient, job, result, sent_at });
                     drop(slot);
                 });
             }
@@ -817,7 +845,7 @@ mod tests {
         ];
         let mut s = Schedule::new(jobs, t0);
         assert_eq!(s.pop(t0).map(|j| j.row), Some(4));
-        s.release("4917", t0 + ms(500));
+        s.release(Recipient::of("4917"), t0 + ms(500));
         assert_eq!(s.pop(t0).map(|j| j.row), Some(1));
         assert_eq!(s.next_due(), Some(t0));
         // Due again, the big partner goes before partner 3, due earlier.
@@ -825,11 +853,27 @@ mod tests {
         assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(2));
         assert_eq!(s.pop(t0 + ms(500)).map(|j| j.row), Some(3));
         assert!(s.pop(t0 + ms(500)).is_none(), "row 6 waits for its release");
-        s.release("4917", t0 + ms(1000));
+        s.release(Recipient::of("4917"), t0 + ms(1000));
         assert_eq!(s.next_due(), Some(t0 + ms(1000)));
         assert!(s.pop(t0 + ms(999)).is_none());
         assert_eq!(s.pop(t0 + ms(1000)).map(|j| j.row), Some(6));
         assert_eq!(s.pending, 0);
+    }
+
+    #[test]
+    fn a_recipient_is_its_digits_and_anything_else_is_kept_apart() {
+        assert_eq!(Recipient::of("4915112345678"), Recipient(4_915_112_345_678));
+        for odd in [
+            "+4915112345678",
+            "04915112345678",
+            "49 151",
+            "1234567890123456",
+        ] {
+            let r = Recipient::of(odd);
+            assert!(r.0 >= 1 << 63, "{odd}");
+            assert_ne!(r, Recipient::of("4915112345678"));
+        }
+        assert_eq!(Recipient::of("49 151"), Recipient::of("49 151"));
     }
 
     #[test]
@@ -844,7 +888,7 @@ mod tests {
             let phone = format!("49151{i:08}");
             s.add(job(i as u64, &phone), now);
             assert_eq!(s.pop(now).map(|j| j.row), Some(i as u64));
-            s.release(&phone, later);
+            s.release(Recipient::of(&phone), later);
         }
         assert_eq!(s.next_allowed.len(), n);
         // After a prune that kept everything the next one waits for twice
@@ -861,7 +905,7 @@ mod tests {
         let ms = Duration::from_millis;
         let mut s = Schedule::new(vec![job(1, "4917")], t0);
         assert_eq!(s.pop(t0).map(|j| j.row), Some(1));
-        s.release("4917", t0 + ms(500));
+        s.release(Recipient::of("4917"), t0 + ms(500));
         // Idle, then fed more from the ledger: it still waits its interval.
         s.add(job(2, "4917"), t0 + ms(100));
         assert!(s.pop(t0 + ms(499)).is_none());
@@ -869,7 +913,7 @@ mod tests {
         // Fed while its request is in flight: not scheduled a second time.
         s.add(job(3, "4917"), t0 + ms(600));
         assert!(s.pop(t0 + ms(10_000)).is_none(), "waits for its release");
-        s.release("4917", t0 + ms(1000));
+        s.release(Recipient::of("4917"), t0 + ms(1000));
         assert_eq!(s.pop(t0 + ms(1000)).map(|j| j.row), Some(3));
         assert_eq!(s.pending, 0);
     }
