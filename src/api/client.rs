@@ -147,10 +147,17 @@ impl ApiError {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// The two URLs of the hot path, parsed once instead of per request.
+    send_template_url: reqwest::Url,
+    hook_info_url: reqwest::Url,
     auth: HeaderValue,
-    /// Requests by (endpoint, result), for the metrics file.
-    requests: Arc<Mutex<BTreeMap<(&'static str, String), u64>>>,
+    /// Requests by (endpoint, HTTP status or none when no answer arrived),
+    /// for the metrics file.
+    requests: Arc<Mutex<RequestCounts>>,
 }
+
+/// Requests by endpoint and HTTP status (none: no answer arrived).
+type RequestCounts = BTreeMap<(&'static str, Option<StatusCode>), u64>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,6 +208,11 @@ impl Client {
             // rarely reset under a POST (an ambiguous loss).
             .pool_idle_timeout(Duration::from_secs(20))
             .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
+            // The API does not redirect. Following a 307/308 would POST a
+            // sendTemplate again to wherever it points (a second send, and
+            // the token with it); a redirect is classified like any other
+            // unexpected status: ambiguous, looked up, never blindly resent.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Transport(describe(&e)))?;
         let mut auth =
@@ -210,28 +222,52 @@ impl Client {
                 )
             })?;
         auth.set_sensitive(true);
+        let base = format!("{}/{}", api_url.trim_end_matches('/'), channel);
+        let parse = |method: &str| {
+            reqwest::Url::parse(&format!("{base}/{method}")).map_err(|e| {
+                ApiError::Transport(format!("the API URL `{api_url}` is not valid: {e}"))
+            })
+        };
         Ok(Client {
             http,
-            base: format!("{}/{}", api_url.trim_end_matches('/'), channel),
+            send_template_url: parse("sendTemplate")?,
+            hook_info_url: parse("hookInfo")?,
+            base,
             auth,
             requests: Arc::default(),
         })
     }
 
-    fn count(&self, endpoint: &'static str, result: impl Into<String>) {
+    fn count(&self, endpoint: &'static str, status: Option<StatusCode>) {
         let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry((endpoint, result.into())).or_default() += 1;
+        *map.entry((endpoint, status)).or_default() += 1;
     }
 
     /// Requests made so far by (endpoint, result), where the result is the
     /// HTTP status or `error` when no answer arrived.
     pub fn requests(&self) -> Vec<(&'static str, String, u64)> {
         let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter().map(|((e, r), n)| (*e, r.clone(), *n)).collect()
+        map.iter()
+            .map(|((e, status), n)| {
+                let result = status.as_ref().map_or("error", StatusCode::as_str);
+                (*e, result.to_string(), *n)
+            })
+            .collect()
     }
 
-    fn url(&self, method: &str) -> String {
-        format!("{}/{method}", self.base)
+    fn url(&self, method: &str) -> reqwest::Url {
+        match method {
+            "sendTemplate" => self.send_template_url.clone(),
+            "hookInfo" => self.hook_info_url.clone(),
+            _ => {
+                let mut url = self.send_template_url.clone();
+                url.path_segments_mut()
+                    .expect("an http(s) URL has path segments")
+                    .pop()
+                    .push(method);
+                url
+            }
+        }
     }
 
     /// Sends one template message and classifies the answer.
@@ -245,11 +281,11 @@ impl Client {
             .await;
         let response = match result {
             Ok(r) => {
-                self.count("sendTemplate", r.status().as_str());
+                self.count("sendTemplate", Some(r.status()));
                 r
             }
             Err(e) => {
-                self.count("sendTemplate", "error");
+                self.count("sendTemplate", None);
                 let class = if e.is_connect() {
                     SendClass::Retry {
                         kind: RetryKind::Connect,
@@ -303,11 +339,11 @@ impl Client {
             .send()
             .await
             .map_err(|e| {
-                self.count(method, "error");
+                self.count(method, None);
                 ApiError::Transport(describe(&e))
             })?;
         let status = response.status();
-        self.count(method, status.as_str());
+        self.count(method, Some(status));
         let body = response
             .bytes()
             .await
@@ -573,6 +609,43 @@ mod tests {
 
     fn ok(body: &str) -> SendAnswer {
         classify(StatusCode::OK, None, body.as_bytes())
+    }
+
+    /// A server that answers every request with a 307 to itself, and
+    /// counts the requests it got.
+    fn redirecting_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (count, location) = (Arc::clone(&hits), base.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 8192];
+                let _ = stream.read(&mut buf);
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}/C1/sendTemplate\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        (base, hits)
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_so_a_send_is_posted_once() {
+        let (base, hits) = redirecting_server();
+        let token = Token::new("t0ken".to_string());
+        let client = Client::new(&base, "C1", &token, Timeouts::default()).unwrap();
+        let request = SendTemplateRequest::with_body("4915112345678", "tpl", None, "en", &["a"]);
+        let answer = client.send_template(&request).await;
+        assert_eq!(answer.class, SendClass::Ambiguous);
+        assert_eq!(answer.http_status, Some(307));
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(client.requests(), [("sendTemplate", "307".to_string(), 1)]);
     }
 
     #[test]
