@@ -129,7 +129,9 @@ pub struct HookInfoResponse {
 }
 
 /// A Meta status object as 1MSG stores it. `timestamp` is a string of unix
-/// seconds on the wire.
+/// seconds on the wire. Its `conversation` and `pricing` objects are not
+/// read: nothing in the reconciliation needs them, and building them as
+/// JSON maps on every poll cost more than the rest of the hook.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Hook {
     #[serde(default)]
@@ -141,10 +143,6 @@ pub struct Hook {
     pub timestamp: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversation: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pricing: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<HookError>>,
 }
