@@ -673,17 +673,10 @@ fn merge_statuses(
     updates: &[StatusUpdate],
     polls: u32,
 ) -> Result<Option<usize>, LedgerError> {
-    let current = if polls == 0 {
-        conn.prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
-            .query_row([wamid], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-    } else {
-        conn.prepare_cached(
-            "UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1 RETURNING status",
-        )?
-        .query_row(params![wamid, polls], |r| r.get::<_, Option<String>>(0))
-        .optional()?
-    };
+    let current = conn
+        .prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
+        .query_row([wamid], |r| r.get::<_, Option<String>>(0))
+        .optional()?;
     let Some(mut current) = current else {
         return Ok(None);
     };
@@ -710,11 +703,12 @@ fn merge_statuses(
             changed += 1;
         }
     }
-    // Only the last status merged stands, so one write does.
+    // Only the last status merged stands, so one write does, and it
+    // counts the poll too.
     if let Some((u, status_at)) = merged {
         conn.prepare_cached(
             "UPDATE messages SET status = ?2, status_at = ?3, error_code = ?4,
-                 error_title = ?5, final = ?6
+                 error_title = ?5, final = ?6, polls = polls + ?7
              WHERE wamid = ?1",
         )?
         .execute(params![
@@ -723,8 +717,12 @@ fn merge_statuses(
             status_at,
             u.error_code,
             u.error_title,
-            is_final_status(&u.status)
+            is_final_status(&u.status),
+            polls
         ])?;
+    } else if polls > 0 {
+        conn.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1")?
+            .execute(params![wamid, polls])?;
     }
     Ok(Some(changed))
 }
@@ -1045,8 +1043,8 @@ impl Ledger {
     /// listed, as [`Ledger::record_statuses`]. Returns how many changed the merged status;
     /// an unknown wamid is ignored.
     ///
-    /// The hot path of tracking: one statement finds the message and counts the poll, one
-    /// per hook adds history, and at most one writes the merged status.
+    /// The hot path of tracking: one read finds the message's status, one statement per hook
+    /// adds history, and one write counts the poll along with any new merged status.
     pub fn record_poll(
         &mut self,
         wamid: &str,
