@@ -1286,7 +1286,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// The facts for every row of a run, in row order, in one query (runs have 100k+ rows).
+    /// The facts for every row of a run, in row order, in one query, collected: for tests (a
+    /// run's report streams them with [`Ledger::each_report_row`]).
+    #[cfg(test)]
     pub fn report_rows(&self, run: RunId) -> Result<Vec<ReportFacts>, LedgerError> {
         let mut out = Vec::new();
         self.each_report_row(run, |f| {

@@ -272,6 +272,8 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 
 /// Writes the rows as the reconciliation CSV, atomically; `extra` names
 /// the input's other columns kept with `--keep-columns`, written after ours.
+/// For tests: a run streams its report with [`write_csv_from`].
+#[cfg(test)]
 pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
     write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
 }
