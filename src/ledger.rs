@@ -960,8 +960,9 @@ impl Ledger {
         // No savepoint: inside a group its statement journal copied every
         // page the answer touched (a third of this method's time). Instead
         // the message row is written first, from the attempt and only while
-        // the attempt is unanswered, and the attempt is answered second, so
-        // a failure at either step leaves no half-written answer behind.
+        // the attempt is unanswered, and the attempt is answered second; if
+        // that fails, the row is deleted again, so a failure at either step
+        // leaves no half-written answer behind.
         self.atomically(|l| {
             let conn = &l.conn;
             if let Some(wamid) = wamid {
@@ -983,20 +984,37 @@ impl Ledger {
                     "UPDATE attempts SET answered_at = ?2, result = ?3, http_status = ?4,
                          error_code = ?5, error_detail = ?6, wamid = ?7
                      WHERE attempt_id = ?1 AND result IS NULL",
-                )?
-                .execute(params![
-                    attempt,
-                    at,
-                    answer.result.as_str(),
-                    answer.http_status,
-                    answer.error_code,
-                    answer.error_detail,
-                    wamid
-                ])?;
-            if answered == 0 {
-                return Err(answer_refused(conn, attempt, None)?);
+                )
+                .and_then(|mut update| {
+                    update.execute(params![
+                        attempt,
+                        at,
+                        answer.result.as_str(),
+                        answer.http_status,
+                        answer.error_code,
+                        answer.error_detail,
+                        wamid
+                    ])
+                });
+            match answered {
+                Ok(1..) => Ok(()),
+                outcome => {
+                    // The message row went in but its attempt was not
+                    // answered (an I/O or memory error on this statement
+                    // alone): take the row out again, so the group does not
+                    // commit half an answer.
+                    if let Some(wamid) = wamid {
+                        conn.prepare_cached(
+                            "DELETE FROM messages WHERE wamid = ?1 AND attempt_id = ?2",
+                        )?
+                        .execute(params![wamid, attempt])?;
+                    }
+                    match outcome {
+                        Err(e) => Err(e.into()),
+                        Ok(_) => Err(answer_refused(conn, attempt, None)?),
+                    }
+                }
             }
-            Ok(())
         })
     }
 
@@ -1785,6 +1803,24 @@ mod tests {
             .unwrap();
         assert_eq!(open, None);
         assert_eq!(l.message("w2").unwrap().unwrap().attempt_id, Some(a2));
+        // If answering the attempt fails after its message row went in (an
+        // I/O error, here a trigger), the row is taken out again.
+        l.conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail_answer BEFORE UPDATE ON attempts
+                 BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+            )
+            .unwrap();
+        l.begin_group().unwrap();
+        assert!(l.record_answer(a3, &accepted("w3", t(630))).is_err());
+        l.commit_group().unwrap();
+        l.conn.execute_batch("DROP TRIGGER fail_answer").unwrap();
+        assert!(
+            l.message("w3").unwrap().is_none(),
+            "no message without its answer"
+        );
+        l.record_answer(a3, &accepted("w3", t(640))).unwrap();
+        assert_eq!(l.message("w3").unwrap().unwrap().attempt_id, Some(a3));
         // An order with an accepted message has no doubts, whatever else.
         assert!(l.doubts("A-1").unwrap().is_empty());
     }
