@@ -223,6 +223,14 @@ impl Client {
             })?;
         auth.set_sensitive(true);
         let base = format!("{}/{}", api_url.trim_end_matches('/'), channel);
+        // Any other scheme (`localhost:8080` parses as scheme `localhost`)
+        // has no path to add a method to.
+        let scheme = reqwest::Url::parse(api_url).map(|u| u.scheme().to_string());
+        if !matches!(scheme.as_deref(), Ok("http" | "https")) {
+            return Err(ApiError::Transport(format!(
+                "the API URL `{api_url}` must start with http:// or https://"
+            )));
+        }
         let parse = |method: &str| {
             reqwest::Url::parse(&format!("{base}/{method}")).map_err(|e| {
                 ApiError::Transport(format!("the API URL `{api_url}` is not valid: {e}"))
@@ -633,6 +641,20 @@ mod tests {
             }
         });
         (base, hits)
+    }
+
+    #[test]
+    fn method_urls_keep_the_api_path_and_other_schemes_are_refused() {
+        let token = Token::new("t0ken".to_string());
+        let client = Client::new("HTTP://h:8/prefix/", "C1", &token, Timeouts::default()).unwrap();
+        for method in ["sendTemplate", "hookInfo", "templates", "messages"] {
+            assert_eq!(
+                client.url(method).as_str(),
+                format!("http://h:8/prefix/C1/{method}")
+            );
+        }
+        let e = Client::new("localhost:8080", "C1", &token, Timeouts::default()).unwrap_err();
+        assert!(e.to_string().contains("http:// or https://"), "{e}");
     }
 
     #[tokio::test]
