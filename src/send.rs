@@ -174,7 +174,7 @@ const PACE_TOLERANCE: Duration = Duration::from_millis(2);
 /// Unlike a GCRA with a burst of one (governor's), a caller that wakes a
 /// little late (tokio's timer has a 1 ms tick; a loaded machine adds more)
 /// does not push every later instant back: the grid keeps its place, so the
-/// achieved rate is the configured one. Lateness beyond [`PACE_TOLERANCE`]
+/// achieved rate is the configured one. Lateness beyond `PACE_TOLERANCE`
 /// is forgiven, never made up in a burst. One reservation per caller, in
 /// arrival order: no herd of waiters re-checking at every instant.
 pub struct Pacer {
@@ -198,7 +198,7 @@ impl Pacer {
         }
     }
 
-    /// Also never lets more than `limit` callers go within any [`WINDOW`],
+    /// Also never lets more than `limit` callers go within any `WINDOW`,
     /// counted when they actually go. The grid alone keeps that in steady
     /// flow; this catches the callers that a stalled process (a loaded
     /// machine) wakes late, which would otherwise leave together with the
