@@ -146,8 +146,9 @@ impl ApiError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
-    /// The two URLs of the hot path, parsed once instead of per request.
+    /// `<api_url>/<channel>`: each method's URL is this plus one segment.
+    channel_url: reqwest::Url,
+    /// The two URLs of the hot path, built once instead of per request.
     send_template_url: reqwest::Url,
     hook_info_url: reqwest::Url,
     auth: HeaderValue,
@@ -161,8 +162,20 @@ type RequestCounts = BTreeMap<(&'static str, Option<StatusCode>), u64>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish()
+        f.debug_struct("Client")
+            .field("channel_url", &self.channel_url.as_str())
+            .finish()
     }
+}
+
+/// `channel_url` plus the method's segment. `channel_url` is http(s)
+/// (checked in [`Client::new`]), so it has a path to add to.
+fn method_url(channel_url: &reqwest::Url, method: &str) -> reqwest::Url {
+    let mut url = channel_url.clone();
+    url.path_segments_mut()
+        .expect("an http(s) URL has path segments")
+        .push(method);
+    url
 }
 
 /// A reqwest error as text, without the URL (which could carry a token if
@@ -222,25 +235,22 @@ impl Client {
                 )
             })?;
         auth.set_sensitive(true);
-        let base = format!("{}/{}", api_url.trim_end_matches('/'), channel);
+        let channel_url =
+            reqwest::Url::parse(&format!("{}/{channel}", api_url.trim_end_matches('/'))).map_err(
+                |e| ApiError::Transport(format!("the API URL `{api_url}` is not valid: {e}")),
+            )?;
         // Any other scheme (`localhost:8080` parses as scheme `localhost`)
         // has no path to add a method to.
-        let scheme = reqwest::Url::parse(api_url).map(|u| u.scheme().to_string());
-        if !matches!(scheme.as_deref(), Ok("http" | "https")) {
+        if !matches!(channel_url.scheme(), "http" | "https") {
             return Err(ApiError::Transport(format!(
                 "the API URL `{api_url}` must start with http:// or https://"
             )));
         }
-        let parse = |method: &str| {
-            reqwest::Url::parse(&format!("{base}/{method}")).map_err(|e| {
-                ApiError::Transport(format!("the API URL `{api_url}` is not valid: {e}"))
-            })
-        };
         Ok(Client {
             http,
-            send_template_url: parse("sendTemplate")?,
-            hook_info_url: parse("hookInfo")?,
-            base,
+            send_template_url: method_url(&channel_url, "sendTemplate"),
+            hook_info_url: method_url(&channel_url, "hookInfo"),
+            channel_url,
             auth,
             requests: Arc::default(),
         })
@@ -267,14 +277,7 @@ impl Client {
         match method {
             "sendTemplate" => self.send_template_url.clone(),
             "hookInfo" => self.hook_info_url.clone(),
-            _ => {
-                let mut url = self.send_template_url.clone();
-                url.path_segments_mut()
-                    .expect("an http(s) URL has path segments")
-                    .pop()
-                    .push(method);
-                url
-            }
+            _ => method_url(&self.channel_url, method),
         }
     }
 
