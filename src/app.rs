@@ -40,10 +40,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Config { config, flags } => {
             return match crate::settings::describe(config.clone(), flags) {
                 Ok(text) => print(text.as_bytes()),
-                Err(failure) => {
-                    eprintln!("error: {}", failure.message);
-                    ExitCode::from(failure.code)
-                }
+                Err(failure) => failure.report(),
             };
         }
         _ => {}
@@ -75,7 +72,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Command::Simulate(args) => crate::simulate::run(args)
                 .await
                 .map(|()| crate::exit::OK)
-                .map_err(|e| crate::failure::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
+                .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
             Command::Completions { .. } | Command::Man | Command::Config { .. } => {
                 Ok(crate::exit::OK)
             }
@@ -83,9 +80,6 @@ pub fn main(cli: Cli) -> ExitCode {
     });
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => failure.report(),
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::api::client::{Client, Timeouts, Token};
 use crate::cli::ApiArgs;
+use crate::error::Failure;
 use crate::exit;
-use crate::failure::Failure;
 use crate::sim;
 
 /// Where the messages go, resolved from flags, environment or `--simulate`.
@@ -21,12 +21,9 @@ pub struct Target {
 /// `simulate` starts the built-in simulator and uses it.
 pub async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
     if simulate {
-        let handle = sim::spawn(sim::Scenario::default()).await.map_err(|e| {
-            Failure::new(
-                exit::INTERNAL,
-                format!("failed to start the simulator: {e}"),
-            )
-        })?;
+        let handle = sim::spawn(sim::Scenario::default())
+            .await
+            .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the simulator", e))?;
         return Ok(Target {
             api_url: handle.base_url(),
             channel: handle.instance_id.clone(),
@@ -95,9 +92,10 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
         }
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::new(
+        Failure::because(
             exit::CONFIG,
-            format!("failed to read the token file `{}`: {e}", path.display()),
+            format!("failed to read the token file `{}`", path.display()),
+            e,
         )
     })?;
     let token = text.trim_end_matches(['\n', '\r']);

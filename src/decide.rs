@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::api::client::Client;
 use crate::delivery::{Delivery, RowProblem, Rules, validate};
-use crate::failure::Failure;
+use crate::error::Failure;
 use crate::input::RawRow;
 use crate::ledger::{AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, Verdict};
 use crate::recorder::Recorder;

@@ -33,7 +33,7 @@ pub mod workbook;
 pub mod app;
 pub mod config;
 pub mod decide;
-pub mod failure;
+pub mod error;
 pub mod preflight;
 pub mod rerun;
 pub mod run;

@@ -16,8 +16,7 @@ fn main() -> ExitCode {
     let args = match handoff::settings::with_file(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            return ExitCode::from(failure.code);
+            return failure.report();
         }
     };
     match handoff::cli::Cli::try_parse_from(args) {

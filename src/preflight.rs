@@ -6,8 +6,8 @@
 use crate::api::client::{ApiError, Client};
 use crate::api::wire::{TemplateInfo, count_variables};
 use crate::cli::ApiArgs;
+use crate::error::Failure;
 use crate::exit;
-use crate::failure::Failure;
 
 /// What preflight learned about the template.
 pub struct Template {

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::delivery::{Field, RawFields};
+use crate::error::Failure;
 use crate::exit;
-use crate::failure::Failure;
 use crate::input::InputOptions;
 use crate::report::Outcome;
 

@@ -22,8 +22,8 @@ use crate::decide::{
     Decided, Judged, Pass, Settled, delivery_from_attempt, judge, reason, record_batch, settle,
 };
 use crate::delivery::{ProblemSummary, Rules};
+pub use crate::error::Failure;
 use crate::exit;
-pub use crate::failure::Failure;
 use crate::input::{self, InputOptions};
 use crate::ledger::{Doubt, Ledger, RunId, RunMeta, Verdict};
 use crate::preflight::{Template, preflight};
@@ -74,8 +74,7 @@ async fn open_session(
     } = conn;
     let ledger_path = output.ledger.clone().unwrap_or_else(|| default_ledger(out));
     let lock = lock_ledger(&ledger_path)?;
-    let ledger =
-        Ledger::open(&ledger_path).map_err(|e| Failure::new(exit::CONFIG, format!("{e}")))?;
+    let ledger = Ledger::open(&ledger_path).map_err(|e| Failure::of(exit::CONFIG, e))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let meta = RunMeta {
         kind: kind.into(),
@@ -318,7 +317,7 @@ async fn deliver(
     drop(accepted_tx);
     let tracked = tracker
         .await
-        .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?
+        .map_err(|e| Failure::because(exit::INTERNAL, "the tracker failed", e))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
     Ok(Delivered { stop, tracked })
 }
@@ -337,7 +336,7 @@ fn feed_jobs(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Receiver<
             {
                 Ok(page) => page,
                 Err(e) => {
-                    warn!(error = %e.message, "failed to read the rows to send");
+                    warn!(error = %e, "failed to read the rows to send");
                     return;
                 }
             };
@@ -407,11 +406,12 @@ async fn finish(
             .map(|()| (summary, kept))
         })
         .await
-        .map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
+        .map_err(|e| Failure::of(exit::INTERNAL, e))?;
     let (summary, rows) = written.map_err(|e| {
-        Failure::new(
+        Failure::because(
             exit::CONFIG,
-            format!("failed to write the report `{}`: {e}", out.display()),
+            format!("failed to write the report `{}`", out.display()),
+            e,
         )
     })?;
 
@@ -440,9 +440,10 @@ async fn finish(
     let run_id = s.run_id;
     if let Some(path) = &output.xlsx {
         crate::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(|e| {
-            Failure::new(
+            Failure::because(
                 exit::CONFIG,
-                format!("failed to write the workbook `{}`: {e}", path.display()),
+                format!("failed to write the workbook `{}`", path.display()),
+                e,
             )
         })?;
     }
@@ -460,9 +461,10 @@ async fn finish(
     };
     if let Some(path) = &output.metrics_file {
         crate::metrics::write_file(path, &metrics).map_err(|e| {
-            Failure::new(
+            Failure::because(
                 exit::CONFIG,
-                format!("failed to write the metrics file `{}`: {e}", path.display()),
+                format!("failed to write the metrics file `{}`", path.display()),
+                e,
             )
         })?;
     }
@@ -518,9 +520,10 @@ async fn finish(
             writeln!(w, "{line}")
         })
         .map_err(|e| {
-            Failure::new(
+            Failure::because(
                 exit::CONFIG,
-                format!("failed to write `{}`: {e}", path.display()),
+                format!("failed to write `{}`", path.display()),
+                e,
             )
         })?;
     }
@@ -775,9 +778,10 @@ fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         .truncate(false)
         .open(&path)
         .map_err(|e| {
-            Failure::new(
+            Failure::because(
                 exit::CONFIG,
-                format!("failed to open the ledger lock `{}`: {e}", path.display()),
+                format!("failed to open the ledger lock `{}`", path.display()),
+                e,
             )
         })?;
     match file.try_lock() {
@@ -803,9 +807,10 @@ fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
                 ),
             ))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::new(
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::because(
             exit::CONFIG,
-            format!("failed to lock `{}`: {e}", path.display()),
+            format!("failed to lock `{}`", path.display()),
+            e,
         )),
     }
 }
@@ -826,8 +831,8 @@ where
     recorder
         .call(f)
         .await
-        .map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?
-        .map_err(|e| Failure::new(exit::INTERNAL, format!("ledger: {e}")))
+        .map_err(|e| Failure::of(exit::INTERNAL, e))?
+        .map_err(|e| Failure::of(exit::INTERNAL, e))
 }
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
@@ -847,7 +852,7 @@ async fn watch_signals(interrupt: std::sync::Arc<watch::Sender<Option<String>>>)
 /// and sends nothing.
 fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Result<u8, Failure> {
     let mut seen = crate::decide::SeenKeys::new()
-        .map_err(|e| Failure::new(exit::INTERNAL, format!("failed to start the dry run: {e}")))?;
+        .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
     let (mut rows, mut valid, mut invalid, mut duplicate) = (0u64, 0u64, 0u64, 0u64);
     let mut previews = Vec::new();
     let mut problems = Vec::new();
@@ -867,7 +872,7 @@ fn dry_run(reader: input::InputReader, rules: &Rules, template: &Template) -> Re
             Ok(d) => {
                 let first = seen
                     .first(&d.order_key, j.raw.row)
-                    .map_err(|e| Failure::new(exit::INTERNAL, format!("dry run: {e}")))?;
+                    .map_err(|e| Failure::because(exit::INTERNAL, "dry run", e))?;
                 if let Some(first) = first {
                     duplicate += 1;
                     summary.add_duplicate(

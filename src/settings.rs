@@ -17,8 +17,8 @@ use clap::CommandFactory;
 use toml::Value;
 
 use crate::cli::Cli;
+use crate::error::Failure;
 use crate::exit;
-use crate::failure::Failure;
 
 /// The subcommands that read the settings file.
 const READERS: [&str; 3] = ["run", "rerun", "track"];
@@ -66,18 +66,17 @@ fn as_arg(v: &Value) -> Option<String> {
 /// The settings of `path` as command-line arguments for `sub`.
 pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::new(
+        Failure::because(
             exit::CONFIG,
-            format!("failed to read the settings file `{}`: {e}", path.display()),
+            format!("failed to read the settings file `{}`", path.display()),
+            e,
         )
     })?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        Failure::new(
+        Failure::because(
             exit::CONFIG,
-            format!(
-                "failed to parse the settings file `{}`: {e}",
-                path.display()
-            ),
+            format!("failed to parse the settings file `{}`", path.display()),
+            e,
         )
     })?;
     let mut pairs = Vec::new();

@@ -270,6 +270,26 @@ async fn a_second_run_on_the_same_ledger_exits_75_and_sends_nothing() {
     assert_eq!(code(&env.run(&input, &[]).await), 0);
 }
 
+/// A ledger path that holds some other file: the error says which file and
+/// why (SQLite's own reason), and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_that_is_not_sqlite_is_refused_with_its_reason() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["Partner", "491770000002", "L2", "Item", "Note"]]);
+    std::fs::write(
+        env.path("ledger.sqlite"),
+        "order,phone\nthis is a CSV someone saved under the ledger's name\n".repeat(50),
+    )
+    .unwrap();
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("failed to open ledger `"), "{err}");
+    assert!(err.contains("ledger.sqlite`: "), "the cause follows: {err}");
+    assert!(err.contains("file is not a database"), "{err}");
+    assert_eq!(env.sim_messages().await.len(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_gracefully_with_a_complete_report_and_exit_75() {
     let env = Env::start(latency()).await;
