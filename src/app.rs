@@ -59,17 +59,17 @@ pub fn main(cli: Cli) -> ExitCode {
         match cli.command {
             Command::Run(args) => {
                 crate::logging::init(&args.output);
-                crate::run::run(args).await
+                crate::commands::run(args).await
             }
             Command::Rerun(args) => {
                 crate::logging::init(&args.output);
-                crate::run::rerun(args).await
+                crate::commands::rerun(args).await
             }
             Command::Track(args) => {
                 crate::logging::init(&args.output);
-                crate::run::track(args).await
+                crate::commands::track(args).await
             }
-            Command::Simulate(args) => crate::simulate::run(args)
+            Command::Simulate(args) => crate::commands::simulate::run(args)
                 .await
                 .map(|()| crate::exit::OK)
                 .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),

@@ -20,3 +20,36 @@ pub const TEMPFAIL: u8 = 75;
 pub const NO_PERM: u8 = 77;
 /// Configuration is wrong.
 pub const CONFIG: u8 = 78;
+
+/// The code of a sending command that wrote its report: how the send stage
+/// stopped (if it did) comes first, then an interrupt during tracking,
+/// credentials refused while polling, and last whether every row is fine.
+pub fn for_run(
+    stop: Option<&crate::send::Stop>,
+    interrupted: bool,
+    credentials_refused: bool,
+    all_fine: bool,
+) -> u8 {
+    use crate::api::client::Fatal;
+    use crate::send::Stop;
+    match stop {
+        Some(Stop::Fatal {
+            kind: Fatal::Credentials,
+            ..
+        }) => NO_PERM,
+        Some(Stop::Fatal {
+            kind: Fatal::Configuration,
+            ..
+        }) => CONFIG,
+        Some(Stop::Fatal {
+            kind: Fatal::Unavailable,
+            ..
+        }) => UNAVAILABLE,
+        Some(Stop::Interrupted(_)) => TEMPFAIL,
+        Some(Stop::Internal(_)) => INTERNAL,
+        None if interrupted => TEMPFAIL,
+        None if credentials_refused => NO_PERM,
+        None if all_fine => OK,
+        None => NEEDS_ATTENTION,
+    }
+}

@@ -11,12 +11,20 @@
 //! in one transaction and answers each caller only after that transaction's
 //! commit, so each caller still sees its own write durable, and a night of
 //! sends costs one fsync per batch instead of two per message.
+//!
+//! One writer of run state: every write to the ledger during a command is
+//! one of the named methods below, so what a run can change is listed in
+//! one place. Stages read through [`Recorder::read`], which hands out a
+//! shared `&Ledger` that cannot write.
 
 use std::thread;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::ledger::{Ledger, LedgerError};
+use crate::error::Failure;
+use crate::exit;
+use crate::ledger::{AttemptId, Ledger, LedgerError, RowRecord, RunId, RunMeta, Verdict};
 
 /// The most jobs one group commit takes.
 const MAX_GROUP: usize = 512;
@@ -110,6 +118,94 @@ impl Recorder {
             })))
             .map_err(|_| RecorderGone)?;
         rx.await.map_err(|_| RecorderGone)
+    }
+}
+
+/// The run-state writes, each one named for what it records. A ledger or
+/// recorder failure here is a bug or a broken disk: exit 70 with its cause.
+impl Recorder {
+    /// Runs a read on the ledger thread (`&Ledger`: it cannot write).
+    pub async fn read<R, F>(&self, f: F) -> Result<R, Failure>
+    where
+        F: FnOnce(&Ledger) -> Result<R, LedgerError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write(move |l| f(l)).await
+    }
+
+    /// Runs a write on the ledger thread; private, so every write has a name.
+    async fn write<R, F>(&self, f: F) -> Result<R, Failure>
+    where
+        F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.call(f)
+            .await
+            .map_err(|e| Failure::of(exit::INTERNAL, e))?
+            .map_err(|e| Failure::of(exit::INTERNAL, e))
+    }
+
+    /// Records the start of a command's run.
+    pub async fn begin_run(&self, meta: RunMeta) -> Result<RunId, Failure> {
+        self.write(move |l| l.begin_run(&meta)).await
+    }
+
+    /// Records how a run ended.
+    pub async fn finish_run(&self, run: RunId, code: u8, at: DateTime<Utc>) -> Result<(), Failure> {
+        self.write(move |l| l.finish_run(run, i32::from(code), at))
+            .await
+    }
+
+    /// Records the input's columns that the report carries (`--keep-columns`).
+    pub async fn set_extra_columns(&self, run: RunId, headers: Vec<String>) -> Result<(), Failure> {
+        self.write(move |l| l.set_extra_columns(run, &headers))
+            .await
+    }
+
+    /// Decides a batch of rows with read-only lookups and records them, all
+    /// in one transaction (the lookups take the WAL read lock once).
+    pub async fn record_rows<D, F>(&self, run: RunId, decide: F) -> Result<D, Failure>
+    where
+        F: FnOnce(&Ledger) -> Result<(Vec<RowRecord>, D), LedgerError> + Send + 'static,
+        D: Send + 'static,
+    {
+        self.write(move |l| {
+            l.atomically(|l| {
+                let (records, decided) = decide(l)?;
+                l.record_rows(run, &records)?;
+                Ok(decided)
+            })
+        })
+        .await
+    }
+
+    /// Sets what a run does with a row, and why.
+    pub async fn set_verdict(
+        &self,
+        run: RunId,
+        row: u64,
+        verdict: Verdict,
+        reason: Option<String>,
+    ) -> Result<(), Failure> {
+        self.write(move |l| l.set_verdict(run, row, verdict, reason.as_deref()))
+            .await
+    }
+
+    /// Marks the rows to send that were never attempted `skipped`, with why.
+    pub async fn skip_unattempted(&self, run: RunId, why: String) -> Result<usize, Failure> {
+        self.write(move |l| l.skip_unattempted(run, &why)).await
+    }
+
+    /// Records that a doubtful attempt was found in the message history.
+    pub async fn resolve_doubt(
+        &self,
+        attempt: AttemptId,
+        wamid: String,
+        at: DateTime<Utc>,
+        note: &'static str,
+    ) -> Result<(), Failure> {
+        self.write(move |l| l.resolve_doubt(attempt, &wamid, at, note))
+            .await
     }
 }
 

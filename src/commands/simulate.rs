@@ -79,29 +79,7 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
     );
     println!("  introspection: http://{addr}/__sim/messages  http://{addr}/__sim/stats");
     println!("Press Ctrl-C to stop.");
-    sim::serve(listener, scenario, shutdown_signal()).await?;
+    sim::serve(listener, scenario, crate::signal::shutdown_signal()).await?;
     eprintln!("simulator stopped");
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }

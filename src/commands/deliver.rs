@@ -1,0 +1,182 @@
+//! The sending part of `run` and `rerun`: earlier doubts settled, then the
+//! send stage and the track stage side by side (every accepted wamid goes
+//! straight to the tracker), then this run's own doubts settled and the
+//! proved-unsent ones sent once more.
+
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use crate::cli::{ApiArgs, PollArgs, SendArgs};
+use crate::delivery::Rules;
+use crate::error::Failure;
+use crate::exit;
+use crate::ingest::Decided;
+use crate::ledger::RunId;
+use crate::recorder::Recorder;
+use crate::send::{self, Job, SendSettings, Stop};
+use crate::settle::{settle_earlier, settle_this_run};
+use crate::track::{self, TrackSettings};
+
+use super::session::Session;
+
+/// How the send and track stages ended.
+pub(super) struct Delivered {
+    pub(super) stop: Option<Stop>,
+    pub(super) tracked: track::TrackSummary,
+}
+
+/// Settles earlier doubts, then sends and tracks concurrently, then settles
+/// this run's doubts (sending once more what the history proves unsent).
+pub(super) async fn deliver(
+    s: &Session,
+    decided: Decided,
+    rules: &Rules,
+    args: (&ApiArgs, &SendArgs, &PollArgs),
+) -> Result<Delivered, Failure> {
+    let (api, send_args, poll) = args;
+    let run_id = s.run_id;
+    let Decided { open, doubts, .. } = decided;
+    let mut tracked_open = open;
+    tracked_open.extend(
+        settle_earlier(
+            &s.client,
+            &s.recorder,
+            run_id,
+            &api.template,
+            doubts,
+            send_args.resend_unknown,
+        )
+        .await?,
+    );
+    crate::signal::sending_window(send_args, &s.interrupt_tx);
+    let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
+    s.progress.will_send(to_send);
+    let feed = feed_jobs(s.recorder.clone(), run_id, rules.clone());
+
+    let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
+    let tracker = tokio::spawn(track::run(
+        track_settings(poll),
+        s.client.clone(),
+        s.recorder.clone(),
+        s.progress.clone(),
+        tracked_open,
+        accepted_rx,
+        s.interrupt.clone(),
+    ));
+    let send_settings = SendSettings {
+        run: run_id,
+        template: api.template.clone(),
+        namespace: s.template.namespace.clone(),
+        language: api.language.clone(),
+        rate: send_args.rate,
+        pair_interval: send_args.pair_interval,
+        concurrency: send_args.concurrency as usize,
+        max_attempts: send_args.max_attempts,
+    };
+    let send = |work| {
+        send::run(
+            send_settings.clone(),
+            s.client.clone(),
+            s.recorder.clone(),
+            s.progress.clone(),
+            work,
+            accepted_tx.clone(),
+            s.interrupt.clone(),
+        )
+    };
+    let mut stop = send(send::Work::Feed(feed)).await;
+    if stop.is_some() {
+        // Rows the feed never reached keep the stop's reason, like the
+        // queued ones the send stage marked.
+        let why = send::skip_reason(stop.as_ref());
+        s.recorder.skip_unattempted(run_id, why).await?;
+    }
+
+    // This run's doubts: look them up once the API has had time to record
+    // them; found ones are tracked, proved-unsent ones are sent once more.
+    if stop.is_none() && s.interrupt.borrow().is_none() {
+        let settled = settle_this_run(
+            &s.client,
+            &s.recorder,
+            run_id,
+            &api.template,
+            send_args.lookup_after,
+            send_args.max_attempts,
+        )
+        .await?;
+        for wamid in settled.found {
+            let _ = accepted_tx.send(send::Accepted { wamid });
+        }
+        let again: Vec<Job> = settled
+            .again
+            .into_iter()
+            .map(|a| Job {
+                row: 0,
+                delivery: a.delivery,
+                attempts: a.attempts,
+            })
+            .collect();
+        if !again.is_empty() {
+            s.progress.will_send(again.len() as u64);
+            stop = send(send::Work::Jobs(again)).await;
+        }
+    }
+    drop(accepted_tx);
+    let tracked = tracker
+        .await
+        .map_err(|e| Failure::because(exit::INTERNAL, "the tracker failed", e))?
+        .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
+    Ok(Delivered { stop, tracked })
+}
+
+/// Reads the run's rows to send from the ledger, a page at a time, and
+/// hands them to the send stage through a bounded channel: the night's work
+/// waits in the ledger, not in memory. The stored raw fields are validated
+/// again, which gives the same delivery (cleaning is idempotent).
+fn feed_jobs(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Receiver<Job> {
+    const PAGE: u32 = 2_000;
+    let (tx, rx) = mpsc::channel(PAGE as usize);
+    tokio::spawn(async move {
+        let mut after = 0;
+        loop {
+            let page = match recorder
+                .read(move |l| l.send_rows(run_id, after, PAGE))
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    warn!(error = %e, "failed to read the rows to send");
+                    return;
+                }
+            };
+            let Some((last, _)) = page.last() else { return };
+            after = *last;
+            for (row, fields) in page {
+                match crate::delivery::revalidate(&fields, &rules) {
+                    Ok(delivery) => {
+                        let job = Job {
+                            row,
+                            delivery,
+                            attempts: 0,
+                        };
+                        if tx.send(job).await.is_err() {
+                            return; // the send stage stopped
+                        }
+                    }
+                    Err(p) => {
+                        warn!(row, problem = %p, "a recorded row no longer validates; not sent")
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {
+    TrackSettings {
+        poll_rate: poll.poll_rate,
+        first_poll: poll.first_poll,
+        track_for: poll.track_for,
+    }
+}

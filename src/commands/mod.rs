@@ -1,0 +1,24 @@
+//! The commands, one file each (xsv's `cmd/`): `run` (the nightly job),
+//! `rerun` (the rows of a reconciliation that may be sent again), `track`
+//! (statuses, the morning after), the dry run, and `simulate`. The sending
+//! ones share a session (lock, ledger, recorder), the send-and-track step
+//! and the finish (report, exit code, summary):
+//!
+//! rows → ingest → settle doubts → send + track (side by side) → settle → report.
+//!
+//! Every failure becomes a [`Failure`](crate::error::Failure) carrying the
+//! documented exit code and its cause chain; a bad row is never a failure,
+//! it is data.
+
+mod deliver;
+mod dry_run;
+mod finish;
+mod rerun;
+mod run;
+mod session;
+pub mod simulate;
+mod track;
+
+pub use rerun::rerun;
+pub use run::run;
+pub use track::track;

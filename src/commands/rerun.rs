@@ -1,0 +1,58 @@
+//! `handoff rerun`: the rows of a reconciliation that may be sent again,
+//! with the data of that file (after a person fixed it).
+
+use tracing::Instrument;
+
+use crate::cli::RerunArgs;
+use crate::delivery::Rules;
+use crate::error::Failure;
+use crate::ingest::{Pass, ingest, judge};
+use crate::input;
+use crate::report::Outcome;
+
+use super::deliver::deliver;
+use super::finish::finish;
+use super::session::{connect, open_session, rules};
+
+/// `handoff rerun`: the rows of a reconciliation that may be sent again,
+/// with the data of that file.
+pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
+    let file = &args.reconciliation;
+    let outcomes = crate::rerun::outcomes(file)?;
+    let selected = crate::rerun::selection(&args.only);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::rerun::default_out(file));
+    let conn = connect(&args.api, false).await?;
+    let reader = input::open(file, &crate::rerun::input_options())
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let rules = Rules {
+        default_country: args.default_country.clone(),
+        origin: Some(reader.origin()),
+        ..rules(&conn.template)
+    };
+    let s = open_session("rerun", file, &out, &args.output, &args.api, conn).await?;
+    let span = tracing::info_span!("rerun", run_id = s.run_id);
+    let mut outcomes = outcomes.into_iter();
+    async {
+        let judging = &rules;
+        let rows = reader.map(move |item| {
+            let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            crate::rerun::undo_neutralising(&mut raw.fields);
+            let outcome = outcomes.next().flatten();
+            let pass = match outcome {
+                Some(o) if selected.contains(&o) => Pass::Resend,
+                Some(o) => Pass::Hold(o),
+                None => Pass::Hold(Outcome::Unknown),
+            };
+            Ok(judge(raw, judging, pass))
+        });
+        let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, false).await?;
+        let delivered = deliver(&s, decided, &rules, (&args.api, &args.send, &args.poll)).await?;
+        let run_id = s.run_id;
+        finish(s, run_id, &out, &args.output, delivered).await
+    }
+    .instrument(span)
+    .await
+}

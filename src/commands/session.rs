@@ -1,0 +1,193 @@
+//! What every sending command opens before its first row: the target and
+//! its checked template, the ledger's lock, the ledger on its own thread
+//! (the recorder), this command's run, the progress display and the stop
+//! signal.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::api::client::Client;
+use crate::cli::{ApiArgs, OutputArgs};
+use crate::config::{Target, target};
+use crate::delivery::Rules;
+use crate::error::Failure;
+use crate::exit;
+use crate::ledger::{Ledger, RunId, RunMeta};
+use crate::preflight::{Template, preflight};
+use crate::progress::{self, Progress};
+use crate::recorder::Recorder;
+use crate::signal::{Interrupt, watch_signals};
+
+/// A sending command's open ledger and everything it shares.
+pub(super) struct Session {
+    pub(super) started: Instant,
+    /// Kept for its lifetime: with `--simulate` it owns the simulator.
+    _target: Target,
+    pub(super) client: Client,
+    pub(super) template: Template,
+    pub(super) recorder: Recorder,
+    pub(super) ledger_thread: std::thread::JoinHandle<Ledger>,
+    pub(super) ledger_path: PathBuf,
+    _lock: std::fs::File,
+    /// This command's run in the ledger.
+    pub(super) run_id: RunId,
+    pub(super) progress: Progress,
+    pub(super) interrupt: Interrupt,
+    /// Stops the run as a signal would (the sending window closing), with
+    /// the reason the rows not sent and the summary show.
+    pub(super) interrupt_tx: Arc<watch::Sender<Option<String>>>,
+}
+
+/// Where the messages go, a client for it, and the checked template.
+pub(super) struct Connection {
+    pub(super) target: Target,
+    pub(super) client: Client,
+    pub(super) template: Template,
+}
+
+/// Connects, checks the template, and warns about a missing namespace.
+pub(super) async fn connect(api: &ApiArgs, simulate: bool) -> Result<Connection, Failure> {
+    let target = target(api, simulate).await?;
+    let client = target.client(api)?;
+    let template = preflight(&client, api, &target.channel).await?;
+    if template.namespace.is_none() {
+        warn!(
+            template = %api.template,
+            "the template reports no namespace and none was configured; sending without one"
+        );
+    }
+    info!(
+        channel = %target.channel,
+        template = %api.template,
+        language = %api.language,
+        namespace = template.namespace.as_deref().unwrap_or("-"),
+        "preflight passed: the template is approved and takes four body variables"
+    );
+    Ok(Connection {
+        target,
+        client,
+        template,
+    })
+}
+
+/// The validation rules for this template's body.
+pub(super) fn rules(template: &Template) -> Rules {
+    Rules {
+        body_template: template.body.clone(),
+        max_body_chars: crate::delivery::MAX_BODY_CHARS,
+        ..Rules::default()
+    }
+}
+
+/// Takes the lock, opens the ledger on its thread and records the run.
+pub(super) async fn open_session(
+    kind: &str,
+    input: &Path,
+    out: &Path,
+    output: &OutputArgs,
+    api: &ApiArgs,
+    conn: Connection,
+) -> Result<Session, Failure> {
+    let Connection {
+        target,
+        client,
+        template,
+    } = conn;
+    let ledger_path = output.ledger.clone().unwrap_or_else(|| default_ledger(out));
+    let lock = lock_ledger(&ledger_path)?;
+    let ledger = Ledger::open(&ledger_path).map_err(|e| Failure::of(exit::CONFIG, e))?;
+    let (recorder, ledger_thread) = Recorder::start(ledger);
+    let meta = RunMeta {
+        kind: kind.into(),
+        input_path: Some(input.display().to_string()),
+        channel: target.channel.clone(),
+        template: api.template.clone(),
+        language: api.language.clone(),
+        started_at: Utc::now(),
+    };
+    let run_id = recorder.begin_run(meta).await?;
+    info!(run_id, kind, input = %input.display(), ledger = %ledger_path.display(), "run started");
+    let (interrupt_tx, interrupt) = watch::channel(None);
+    let interrupt_tx = Arc::new(interrupt_tx);
+    tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
+    Ok(Session {
+        started: Instant::now(),
+        _target: target,
+        client,
+        template,
+        recorder,
+        ledger_thread,
+        ledger_path,
+        _lock: lock,
+        run_id,
+        progress: Progress::new(progress::Mode::detect(output.quiet)),
+        interrupt,
+        interrupt_tx,
+    })
+}
+
+/// Takes the ledger's lock file (`<ledger>.lock`) for the whole run, so a
+/// manual rerun that overlaps the nightly run exits instead of racing it.
+/// The lock is the kernel's (flock): it goes away with the process, however
+/// the process ends.
+fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
+    use std::io::{Read, Seek, Write};
+    let mut name = ledger.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| {
+            Failure::because(
+                exit::CONFIG,
+                format!("failed to open the ledger lock `{}`", path.display()),
+                e,
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Err(Failure::new(
+                exit::TEMPFAIL,
+                format!(
+                    "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
+                    if holder.trim().is_empty() {
+                        "unknown"
+                    } else {
+                        holder.trim()
+                    },
+                    ledger.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::because(
+            exit::CONFIG,
+            format!("failed to lock `{}`", path.display()),
+            e,
+        )),
+    }
+}
+
+/// `handoff.ledger.sqlite` beside the report.
+pub(super) fn default_ledger(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.join("handoff.ledger.sqlite"),
+        _ => PathBuf::from("handoff.ledger.sqlite"),
+    }
+}

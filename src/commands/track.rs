@@ -1,0 +1,93 @@
+//! `handoff track`: the morning after, the messages not final yet are
+//! polled again and the report of a run is rewritten.
+
+use tokio::sync::mpsc;
+use tracing::info;
+
+use crate::cli::TrackArgs;
+use crate::config::target;
+use crate::error::Failure;
+use crate::exit;
+use crate::preflight::Template;
+
+use super::deliver::{Delivered, track_settings};
+use super::finish::finish;
+use super::session::{Connection, default_ledger, open_session};
+
+/// `handoff track`: polls the messages that are not final yet and rewrites
+/// the report of a run.
+pub async fn track(args: TrackArgs) -> Result<u8, Failure> {
+    let target = target(&args.api, false).await?;
+    let client = target.client(&args.api)?;
+    // Tracking sends nothing, so no template check: only hookInfo is used.
+    let conn = Connection {
+        target,
+        client,
+        template: Template {
+            namespace: None,
+            body: String::new(),
+            button: None,
+        },
+    };
+    let ledger_path = args
+        .output
+        .ledger
+        .clone()
+        .unwrap_or_else(|| default_ledger(&args.out));
+    if !ledger_path.exists() {
+        return Err(Failure::new(
+            exit::NO_INPUT,
+            format!(
+                "no ledger at `{}`: give --ledger, the one `handoff run` used",
+                ledger_path.display()
+            ),
+        ));
+    }
+    let s = open_session(
+        "track",
+        &ledger_path,
+        &args.out,
+        &args.output,
+        &args.api,
+        conn,
+    )
+    .await?;
+    let report_run = match args.run {
+        Some(r) => r,
+        None => s
+            .recorder
+            .read(|l| l.last_send_run())
+            .await?
+            .ok_or_else(|| Failure::new(exit::NO_INPUT, "the ledger holds no run to track"))?,
+    };
+    let open: Vec<String> = s
+        .recorder
+        .read(|l| l.open_messages())
+        .await?
+        .into_iter()
+        .map(|m| m.wamid)
+        .collect();
+    info!(
+        report_run,
+        open = open.len(),
+        "tracking the messages not final yet"
+    );
+    let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
+    drop(accepted_tx);
+    let tracked = crate::track::run(
+        track_settings(&args.poll),
+        s.client.clone(),
+        s.recorder.clone(),
+        s.progress.clone(),
+        open,
+        accepted_rx,
+        s.interrupt.clone(),
+    )
+    .await
+    .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
+    let delivered = Delivered {
+        stop: None,
+        tracked,
+    };
+    finish(s, report_run, &args.out, &args.output, delivered).await
+}

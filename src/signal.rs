@@ -1,0 +1,85 @@
+//! How a run is asked to stop: Ctrl-C or SIGTERM (the first asks for a
+//! graceful stop, the second ends the process), and the sending window
+//! closing (`--not-after`). Both arrive on the one interrupt channel with
+//! the reason in words, which the rows not sent and the summary show.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tracing::warn;
+
+use crate::cli::SendArgs;
+use crate::exit;
+pub use crate::send::{Interrupt, interrupt};
+use crate::window::Window;
+
+/// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
+/// the process at once (the ledger makes the next run resume correctly).
+pub async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>>>) {
+    shutdown_signal().await;
+    interrupt(&interrupt_tx, "interrupted by a signal (Ctrl-C or SIGTERM)");
+    eprintln!(
+        "stopping: no new sends; waiting for requests in flight (press Ctrl-C again to stop at once)"
+    );
+    shutdown_signal().await;
+    eprintln!("stopped at once");
+    std::process::exit(i32::from(exit::TEMPFAIL));
+}
+
+/// The sending window: closed now, nothing is sent (the send stage sees the
+/// interrupt at once and the rows get its reason like any stop); open, it
+/// stops the run as a signal would when it closes.
+pub fn sending_window(send: &SendArgs, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
+    let Some(not_after) = send.not_after else {
+        return;
+    };
+    let window = Window {
+        not_before: send.not_before,
+        not_after,
+        tz: send.timezone,
+    };
+    if window.is_open(Utc::now()) {
+        let closes = window.closes_in(Utc::now());
+        let tx = Arc::clone(interrupt_tx);
+        let described = window.describe();
+        tokio::spawn(async move {
+            tokio::time::sleep(closes).await;
+            interrupt(
+                &tx,
+                &format!("the sending window {described} closed (--not-after)"),
+            );
+        });
+    } else {
+        warn!(window = %window.describe(), "outside the sending window: nothing is sent");
+        interrupt(
+            interrupt_tx,
+            &format!(
+                "the run is outside the sending window {} (--not-before/--not-after)",
+                window.describe()
+            ),
+        );
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
