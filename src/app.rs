@@ -38,7 +38,7 @@ pub fn main(cli: Cli) -> ExitCode {
             return print(&text);
         }
         Command::Config { config, flags } => {
-            return match crate::settings::describe(config.clone(), flags) {
+            return match crate::cli::settings::describe(config.clone(), flags) {
                 Ok(text) => print(text.as_bytes()),
                 Err(failure) => failure.report(),
             };

@@ -31,12 +31,11 @@ pub mod workbook;
 
 pub mod app;
 pub mod commands;
-pub mod config;
+
 pub mod error;
 pub mod ingest;
-pub mod preflight;
 pub mod rerun;
-pub mod settings;
+
 pub mod settle;
 pub mod signal;
 pub mod sim;

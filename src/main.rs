@@ -13,7 +13,7 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> ExitCode {
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
-    let args = match handoff::settings::with_file(std::env::args_os().collect()) {
+    let args = match handoff::cli::settings::with_file(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(failure) => {
             return failure.report();

@@ -7,7 +7,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Pass, SeenKeys, duplicate_reason, judge, reason};
 use crate::input;
-use crate::preflight::Template;
+use super::preflight::Template;
 
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;

@@ -13,6 +13,7 @@
 mod deliver;
 mod dry_run;
 mod finish;
+mod preflight;
 mod rerun;
 mod run;
 mod session;

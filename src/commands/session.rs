@@ -13,12 +13,12 @@ use tracing::{info, warn};
 
 use crate::api::client::Client;
 use crate::cli::{ApiArgs, OutputArgs};
-use crate::config::{Target, target};
+use crate::cli::config::{Target, target};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{Ledger, RunId, RunMeta};
-use crate::preflight::{Template, preflight};
+use super::preflight::{Template, preflight};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
 use crate::signal::{Interrupt, watch_signals};

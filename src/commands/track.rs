@@ -5,10 +5,10 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 use crate::cli::TrackArgs;
-use crate::config::target;
+use crate::cli::config::target;
 use crate::error::Failure;
 use crate::exit;
-use crate::preflight::Template;
+use super::preflight::Template;
 
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;

@@ -1,0 +1,11 @@
+//! The command line in two stages (ripgrep's flags → HiArgs): `args` is
+//! clap only, what was typed; `settings` puts a settings file's values in
+//! front of the flags so clap checks both alike; `config` turns the
+//! connection flags into a ready target and client. The stages below the
+//! commands get settings structs of their own, never clap's.
+
+mod args;
+pub mod config;
+pub mod settings;
+
+pub use args::*;
