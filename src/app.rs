@@ -19,6 +19,16 @@ fn print(text: &[u8]) -> ExitCode {
     }
 }
 
+/// Logs as `--log-format` and `--log-level` say (`--quiet`: warnings only).
+fn init_logs(output: &crate::cli::OutputArgs) {
+    let level = output.log_level.unwrap_or(if output.quiet {
+        tracing::Level::WARN
+    } else {
+        tracing::Level::INFO
+    });
+    crate::logging::init(output.log_format == crate::cli::LogFormat::Json, level);
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     match &cli.command {
@@ -58,15 +68,15 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => {
-                crate::logging::init(&args.output);
+                init_logs(&args.output);
                 crate::commands::run(args).await
             }
             Command::Rerun(args) => {
-                crate::logging::init(&args.output);
+                init_logs(&args.output);
                 crate::commands::rerun(args).await
             }
             Command::Track(args) => {
-                crate::logging::init(&args.output);
+                init_logs(&args.output);
                 crate::commands::track(args).await
             }
             Command::Simulate(args) => crate::commands::simulate::run(args)

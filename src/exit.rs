@@ -21,35 +21,61 @@ pub const NO_PERM: u8 = 77;
 /// Configuration is wrong.
 pub const CONFIG: u8 = 78;
 
+/// Why a send stage stopped before its work was done, as far as the exit
+/// code cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The API refused our credentials.
+    Credentials,
+    /// The API refused the template or its parameters.
+    Configuration,
+    /// The API was unavailable (the breaker opened).
+    Unavailable,
+    /// A signal, or the sending window closing.
+    Interrupted,
+    /// A bug.
+    Internal,
+}
+
 /// The code of a sending command that wrote its report: how the send stage
 /// stopped (if it did) comes first, then an interrupt during tracking,
 /// credentials refused while polling, and last whether every row is fine.
 pub fn for_run(
-    stop: Option<&crate::send::Stop>,
+    stopped: Option<Stopped>,
     interrupted: bool,
     credentials_refused: bool,
     all_fine: bool,
 ) -> u8 {
-    use crate::api::client::Fatal;
-    use crate::send::Stop;
-    match stop {
-        Some(Stop::Fatal {
-            kind: Fatal::Credentials,
-            ..
-        }) => NO_PERM,
-        Some(Stop::Fatal {
-            kind: Fatal::Configuration,
-            ..
-        }) => CONFIG,
-        Some(Stop::Fatal {
-            kind: Fatal::Unavailable,
-            ..
-        }) => UNAVAILABLE,
-        Some(Stop::Interrupted(_)) => TEMPFAIL,
-        Some(Stop::Internal(_)) => INTERNAL,
+    match stopped {
+        Some(Stopped::Credentials) => NO_PERM,
+        Some(Stopped::Configuration) => CONFIG,
+        Some(Stopped::Unavailable) => UNAVAILABLE,
+        Some(Stopped::Interrupted) => TEMPFAIL,
+        Some(Stopped::Internal) => INTERNAL,
         None if interrupted => TEMPFAIL,
         None if credentials_refused => NO_PERM,
         None if all_fine => OK,
         None => NEEDS_ATTENTION,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_outranks_an_interrupt_and_an_interrupt_outranks_the_rows() {
+        assert_eq!(
+            for_run(Some(Stopped::Credentials), true, false, true),
+            NO_PERM
+        );
+        assert_eq!(
+            for_run(Some(Stopped::Unavailable), false, false, true),
+            UNAVAILABLE
+        );
+        assert_eq!(for_run(None, true, true, true), TEMPFAIL);
+        assert_eq!(for_run(None, false, true, true), NO_PERM);
+        assert_eq!(for_run(None, false, false, true), OK);
+        assert_eq!(for_run(None, false, false, false), NEEDS_ATTENTION);
     }
 }

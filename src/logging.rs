@@ -12,15 +12,9 @@ use std::io::IsTerminal;
 use tracing::Level;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{LogFormat, OutputArgs};
-
-/// Installs the subscriber for a sending command.
-pub fn init(output: &OutputArgs) {
-    let level = output.log_level.unwrap_or(if output.quiet {
-        Level::WARN
-    } else {
-        Level::INFO
-    });
+/// Installs the subscriber for a sending command: JSON lines or text, at
+/// `level` unless `RUST_LOG` says otherwise.
+pub fn init(json: bool, level: Level) {
     let filter = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy()
@@ -32,17 +26,18 @@ pub fn init(output: &OutputArgs) {
         .with_env_filter(filter)
         .with_writer(|| LineWriter(Vec::new()))
         .with_target(false);
-    let result = match output.log_format {
-        LogFormat::Json => builder
+    let result = if json {
+        builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Text => builder
+            .try_init()
+    } else {
+        builder
             .with_ansi(std::io::stderr().is_terminal())
             .compact()
-            .try_init(),
+            .try_init()
     };
     // A second init (tests calling twice) keeps the first subscriber.
     let _ = result;

@@ -1,8 +1,10 @@
 //! One integration-test binary: the real `handoff` binary and the
-//! simulator, over real HTTP on loopback.
+//! simulator, over real HTTP on loopback; and `layout`, the source's own
+//! import rules.
 
 mod binary;
 mod input;
+mod layout;
 mod ops;
 mod resume;
 mod run;

@@ -2,12 +2,12 @@
 //! as the real run would, a few messages shown as partners will read them,
 //! nothing sent and nothing recorded.
 
+use super::preflight::Template;
 use crate::delivery::{ProblemSummary, Rules};
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Pass, SeenKeys, duplicate_reason, judge, reason};
 use crate::input;
-use super::preflight::Template;
 
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;

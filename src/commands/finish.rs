@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde_json::json;
 use tracing::info;
 
+use crate::api::client::Fatal;
 use crate::cli::OutputArgs;
 use crate::error::Failure;
 use crate::exit;
@@ -37,7 +38,7 @@ pub(super) async fn finish(
     let Delivered { stop, tracked } = delivered;
     let interrupted = s.interrupt.borrow().clone();
     let code = exit::for_run(
-        stop.as_ref(),
+        stop.as_ref().map(stopped),
         interrupted.is_some(),
         tracked.credentials_refused,
         summary.all_fine(),
@@ -108,6 +109,19 @@ pub(super) async fn finish(
         })?;
     }
     Ok(code)
+}
+
+/// What the exit code needs to know of how the send stage stopped.
+fn stopped(stop: &Stop) -> exit::Stopped {
+    match stop {
+        Stop::Fatal { kind, .. } => match kind {
+            Fatal::Credentials => exit::Stopped::Credentials,
+            Fatal::Configuration => exit::Stopped::Configuration,
+            Fatal::Unavailable => exit::Stopped::Unavailable,
+        },
+        Stop::Interrupted(_) => exit::Stopped::Interrupted,
+        Stop::Internal(_) => exit::Stopped::Internal,
+    }
 }
 
 /// Writes the report on the ledger thread as the query yields its rows: a

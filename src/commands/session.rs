@@ -11,14 +11,14 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use super::preflight::{Template, preflight};
 use crate::api::client::Client;
-use crate::cli::{ApiArgs, OutputArgs};
 use crate::cli::config::{Target, target};
+use crate::cli::{ApiArgs, OutputArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{Ledger, RunId, RunMeta};
-use super::preflight::{Template, preflight};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
 use crate::signal::{Interrupt, watch_signals};

@@ -4,11 +4,11 @@
 use tokio::sync::mpsc;
 use tracing::info;
 
+use super::preflight::Template;
 use crate::cli::TrackArgs;
 use crate::cli::config::target;
 use crate::error::Failure;
 use crate::exit;
-use super::preflight::Template;
 
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;

@@ -1,0 +1,241 @@
+//! The layout's rules, checked on the source itself (issue 11): imports
+//! point one way (no circle between the top-level modules, none between
+//! the files of one folder), and only the recorder and the ledger hold the
+//! ledger for writing. Run alone: `cargo test --test integration layout`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// One source file: its module path (`commands::run`) and its text, with
+/// `//` comments removed so a doc comment naming a module is not an import.
+struct Source {
+    module: Vec<String>,
+    path: PathBuf,
+    text: String,
+}
+
+fn sources() -> Vec<Source> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path.strip_prefix(&root).unwrap().with_extension("");
+            let mut module: Vec<String> = rel
+                .iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect();
+            if module.last().is_some_and(|m| m == "mod") {
+                module.pop();
+            }
+            if matches!(module.as_slice(), [m] if m == "lib" || m == "main") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = text
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.push(Source { module, path, text });
+        }
+    }
+    out.sort_by(|a, b| a.module.cmp(&b.module));
+    out
+}
+
+/// The paths that follow `prefix` (`crate::`, `super::`) in `text`, one
+/// for each name of a `{a, b::c}` group: `["ledger::Verdict", "exit"]`.
+fn paths_after(text: &str, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(prefix) {
+        let before = rest[..i].chars().next_back();
+        rest = &rest[i + prefix.len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let item = item.trim();
+                if !item.is_empty() {
+                    out.push(item.split(['{', ' ']).next().unwrap_or("").to_string());
+                }
+            }
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(rest.len());
+            out.push(rest[..end].trim_end_matches(':').to_string());
+        }
+    }
+    out
+}
+
+/// A circle in `edges`, if there is one, as the nodes along it.
+fn find_circle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut circle = stack[at..].to_vec();
+            circle.push(node.to_string());
+            return Some(circle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in edges.keys() {
+        if let Some(c) = visit(node, edges, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn the_top_level_modules_import_one_way() {
+    let sources = sources();
+    let tops: BTreeSet<String> = sources.iter().map(|s| s.module[0].clone()).collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in &sources {
+        let from = &s.module[0];
+        for path in paths_after(&s.text, "crate::") {
+            let to = path.split("::").next().unwrap_or("").to_string();
+            if tops.contains(&to) && &to != from {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    assert!(
+        edges.len() > 5,
+        "the scan found the imports: {edges:?} (from {} files)",
+        sources.len()
+    );
+    if let Some(circle) = find_circle(&edges) {
+        panic!("an import circle between modules: {}", circle.join(" -> "));
+    }
+}
+
+#[test]
+fn the_files_of_a_folder_import_one_way() {
+    let sources = sources();
+    let mut folders: BTreeMap<Vec<String>, Vec<&Source>> = BTreeMap::new();
+    for s in sources.iter().filter(|s| s.module.len() > 1) {
+        folders
+            .entry(s.module[..s.module.len() - 1].to_vec())
+            .or_default()
+            .push(s);
+    }
+    let mut checked = 0;
+    for (folder, files) in &folders {
+        let siblings: BTreeSet<&str> = files
+            .iter()
+            .map(|s| s.module.last().unwrap().as_str())
+            .collect();
+        // What the folder's mod.rs re-exports, by name: `pub use x::{A, B}`.
+        let owner: BTreeMap<String, String> = sources
+            .iter()
+            .filter(|s| &s.module == folder)
+            .flat_map(|m| reexports(&m.text))
+            .collect();
+        let crate_prefix = format!("crate::{}::", folder.join("::"));
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for s in files {
+            let from = s.module.last().unwrap().clone();
+            let mut paths = paths_after(&s.text, "super::");
+            paths.extend(paths_after(&s.text, &crate_prefix));
+            for path in paths {
+                let first = path.split("::").next().unwrap_or("");
+                let to = if siblings.contains(first) {
+                    first.to_string()
+                } else if let Some(o) = owner.get(first) {
+                    o.clone()
+                } else {
+                    continue;
+                };
+                if to != from {
+                    edges.entry(from.clone()).or_default().insert(to);
+                }
+            }
+        }
+        checked += files.len();
+        if let Some(circle) = find_circle(&edges) {
+            panic!(
+                "an import circle between the files of src/{}/: {} ({})",
+                folder.join("/"),
+                circle.join(" -> "),
+                files[0].path.display()
+            );
+        }
+    }
+    assert!(checked > 10, "the scan found the folders' files: {checked}");
+}
+
+/// `pub use x::{A, B};` and `pub use x::A;` in a mod.rs: name -> x.
+fn reexports(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for stmt in text.split(';') {
+        let Some(rest) = stmt.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let Some((module, names)) = rest.split_once("::") else {
+            continue;
+        };
+        let names = names.trim_start_matches('{').trim_end_matches('}');
+        for name in names.split(',') {
+            let name = name.trim().rsplit("::").next().unwrap_or("").trim();
+            if !name.is_empty() && name != "*" {
+                out.push((name.to_string(), module.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// A `&mut Ledger` is how run state is written; only the ledger itself and
+/// the recorder (its single owner during a run) ever hold one.
+#[test]
+fn only_the_recorder_and_the_ledger_hold_the_ledger_for_writing() {
+    let sources = sources();
+    let writers: Vec<String> = sources
+        .iter()
+        .filter(|s| s.text.contains("&mut Ledger"))
+        .map(|s| s.module.join("::"))
+        .collect();
+    assert!(
+        writers.iter().any(|m| m == "recorder"),
+        "the scan sees the recorder: {writers:?}"
+    );
+    let others: Vec<&String> = writers
+        .iter()
+        .filter(|m| *m != "recorder" && !m.starts_with("ledger"))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "these modules hold `&mut Ledger`, so they write run state outside the recorder: {others:?}"
+    );
+}
