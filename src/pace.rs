@@ -24,6 +24,8 @@ pub(crate) fn padded(interval: Duration) -> Duration {
     interval + (interval / 50).min(Duration::from_millis(100))
 }
 
+/// The send stage's global limiter for `rate`: its grid `RATE_HEADROOM`
+/// below the rate, its window at the rate itself.
 pub(crate) fn limiter(rate: f64) -> Pacer {
     Pacer::new(rate * RATE_HEADROOM).with_window(rate)
 }
