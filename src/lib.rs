@@ -21,10 +21,12 @@ pub mod ledger;
 pub mod api;
 pub mod logging;
 pub mod metrics;
+pub mod pace;
 pub mod progress;
 pub mod recorder;
 pub mod report;
 pub mod send;
+pub mod signal;
 pub mod track;
 pub mod window;
 pub mod workbook;
@@ -37,5 +39,4 @@ pub mod ingest;
 pub mod rerun;
 
 pub mod settle;
-pub mod signal;
 pub mod sim;

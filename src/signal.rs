@@ -1,7 +1,8 @@
 //! How a run is asked to stop: Ctrl-C or SIGTERM (the first asks for a
 //! graceful stop, the second ends the process), and the sending window
 //! closing (`--not-after`). Both arrive on the one interrupt channel with
-//! the reason in words, which the rows not sent and the summary show.
+//! the reason in words, which the rows not sent and the summary show. The
+//! channel is shared by send and track without either owning it.
 
 use std::sync::Arc;
 
@@ -11,8 +12,23 @@ use tracing::warn;
 
 use crate::cli::SendArgs;
 use crate::exit;
-pub use crate::send::{Interrupt, interrupt};
 use crate::window::Window;
+
+/// Asks the run to stop gracefully, saying why; `None` while it may go on.
+/// The first reason given stands.
+pub type Interrupt = watch::Receiver<Option<String>>;
+
+/// Sends `why` on the interrupt channel unless a reason is there already.
+pub fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
+    tx.send_if_modified(|current| {
+        if current.is_none() {
+            *current = Some(why.to_string());
+            true
+        } else {
+            false
+        }
+    });
+}
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
 /// the process at once (the ledger makes the next run resume correctly).

@@ -14,16 +14,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::api::client::{ApiError, Client};
 use crate::api::wire::Hook;
 use crate::ledger::{StatusUpdate, is_final_status};
+use crate::pace::{Pacer, sleep_until_opt};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
-use crate::send::{Accepted, Pacer};
+use crate::send::Accepted;
+use crate::signal::Interrupt;
 
 const POLL_CAP: Duration = Duration::from_secs(60);
 const POLLS_IN_FLIGHT: usize = 8;
@@ -53,6 +55,40 @@ struct Polled {
     wamid: String,
     polls: u32,
     result: Result<Vec<Hook>, ApiError>,
+}
+
+/// The messages waiting for their next poll: the earliest due first, and
+/// of those due together the one queued first.
+#[derive(Default)]
+struct Due {
+    /// (due, sequence, wamid, polls so far)
+    heap: BinaryHeap<Reverse<(Instant, u64, String, u32)>>,
+    seq: u64,
+}
+
+impl Due {
+    fn push(&mut self, due: Instant, wamid: String, polls: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((due, self.seq, wamid, polls)));
+    }
+
+    fn next(&self) -> Option<Instant> {
+        self.heap.peek().map(|Reverse((due, ..))| *due)
+    }
+
+    /// The wamid due first and its polls so far.
+    fn pop(&mut self) -> Option<(String, u32)> {
+        let Reverse((_, _, wamid, polls)) = self.heap.pop()?;
+        Some((wamid, polls))
+    }
+
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
 }
 
 /// Turns hooks into ledger updates.
@@ -92,14 +128,12 @@ pub async fn run(
     progress: Progress,
     initial: Vec<String>,
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
-    mut interrupt: crate::send::Interrupt,
+    mut interrupt: Interrupt,
 ) -> Result<TrackSummary, String> {
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
-    // (due, sequence, wamid, polls so far)
-    let mut heap: BinaryHeap<Reverse<(Instant, u64, String, u32)>> = BinaryHeap::new();
-    let mut seq = 0u64;
+    let mut due = Due::default();
     let mut summary = TrackSummary::default();
     let mut in_flight = 0usize;
     let mut deadline: Option<Instant> = None;
@@ -109,18 +143,17 @@ pub async fn run(
     let now = Instant::now();
     progress.will_track(initial.len() as u64);
     for wamid in initial {
-        seq += 1;
-        heap.push(Reverse((now, seq, wamid, 0)));
+        due.push(now, wamid, 0);
     }
 
     loop {
         if interrupt.borrow().is_some() || summary.credentials_refused {
             break;
         }
-        if !sending && heap.is_empty() && in_flight == 0 {
+        if !sending && due.is_empty() && in_flight == 0 {
             break;
         }
-        let next = heap.peek().map(|Reverse((due, ..))| *due);
+        let next = due.next();
         tokio::select! {
             biased;
             polled = done_rx.recv() => {
@@ -131,24 +164,13 @@ pub async fn run(
                     Ok(hooks) => {
                         let is_final = hooks.iter().any(|h| is_final_status(&h.status));
                         let ups = updates(&p.wamid, &hooks, Utc::now());
-                        let wamid = p.wamid.clone();
                         let polls = p.polls;
-                        // Recorded in the background (grouped with other
-                        // writes), so polling goes on during the commit.
-                        let recorder = recorder.clone();
-                        records.spawn(async move {
-                            recorder
-                                .grouped(move |l| l.record_poll(&wamid, &ups).map(drop))
-                                .await
-                                .map_err(|e| e.to_string())?
-                                .map_err(|e| e.to_string())
-                        });
+                        record_in_background(&mut records, &recorder, p.wamid.clone(), ups);
                         if is_final {
                             summary.finals += 1;
                             progress.final_status();
                         } else {
-                            seq += 1;
-                            heap.push(Reverse((Instant::now() + backoff(settings.first_poll, polls), seq, p.wamid, polls)));
+                            due.push(Instant::now() + backoff(settings.first_poll, polls), p.wamid, polls);
                         }
                     }
                     Err(ApiError::Credentials { .. }) => {
@@ -157,8 +179,7 @@ pub async fn run(
                     Err(_) => {
                         // A failed poll is harmless (GETs are idempotent):
                         // try again on the message's schedule.
-                        seq += 1;
-                        heap.push(Reverse((Instant::now() + backoff(settings.first_poll, p.polls), seq, p.wamid, p.polls)));
+                        due.push(Instant::now() + backoff(settings.first_poll, p.polls), p.wamid, p.polls);
                     }
                 }
             }
@@ -166,8 +187,7 @@ pub async fn run(
                 match new {
                     Some(a) => {
                         progress.will_track(1);
-                        seq += 1;
-                        heap.push(Reverse((Instant::now() + settings.first_poll, seq, a.wamid, 0)));
+                        due.push(Instant::now() + settings.first_poll, a.wamid, 0);
                     }
                     None => {
                         sending = false;
@@ -183,15 +203,9 @@ pub async fn run(
             _ = sleep_until_opt(next), if next.is_some() => {
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
                 limiter.until_ready().await;
-                let Some(Reverse((_, _, wamid, polls))) = heap.pop() else { continue };
+                let Some((wamid, polls)) = due.pop() else { continue };
                 in_flight += 1;
-                let client = client.clone();
-                let done = done_tx.clone();
-                tokio::spawn(async move {
-                    let result = client.hook_info(&wamid).await;
-                    drop(slot);
-                    let _ = done.send(Polled { wamid, polls: polls + 1, result });
-                });
+                start_poll(&client, wamid, polls, slot, &done_tx);
             }
         }
     }
@@ -199,8 +213,48 @@ pub async fn run(
     while let Some(recorded) = records.join_next().await {
         recorded.map_err(|e| e.to_string())??;
     }
-    summary.open = heap.len() as u64 + in_flight as u64;
+    summary.open = due.len() as u64 + in_flight as u64;
     Ok(summary)
+}
+
+/// Records one poll's statuses in the background (grouped with other
+/// writes), so polling goes on during the commit.
+fn record_in_background(
+    records: &mut JoinSet<Result<(), String>>,
+    recorder: &Recorder,
+    wamid: String,
+    ups: Vec<StatusUpdate>,
+) {
+    let recorder = recorder.clone();
+    records.spawn(async move {
+        recorder
+            .grouped(move |l| l.record_poll(&wamid, &ups).map(drop))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    });
+}
+
+/// Asks for `wamid`'s hooks on a task of its own, freeing `slot` as soon
+/// as the answer is in, and reports on `done`.
+fn start_poll(
+    client: &Client,
+    wamid: String,
+    polls: u32,
+    slot: OwnedSemaphorePermit,
+    done: &mpsc::UnboundedSender<Polled>,
+) {
+    let client = client.clone();
+    let done = done.clone();
+    tokio::spawn(async move {
+        let result = client.hook_info(&wamid).await;
+        drop(slot);
+        let _ = done.send(Polled {
+            wamid,
+            polls: polls + 1,
+            result,
+        });
+    });
 }
 
 /// How much later than the previous poll, counted from acceptance, each
@@ -227,13 +281,6 @@ fn backoff(first: Duration, polls: u32) -> Duration {
         Duration::from_secs_f64(secs)
     } else {
         POLL_CAP
-    }
-}
-
-async fn sleep_until_opt(when: Option<Instant>) {
-    match when {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,98 @@
+//! One attempt at one delivery: its intent committed, the request, its
+//! answer committed. Kept apart from the
+//! dispatcher, which decides what to send; this only carries it out.
+
+use chrono::Utc;
+use tokio::time::Instant;
+
+use super::dispatcher::Context;
+use super::{Accepted, Job};
+use crate::api::client::{SendAnswer, SendClass};
+use crate::api::wire::SendTemplateRequest;
+use crate::ledger::{Answer, AttemptResult};
+
+/// One attempt: intent (committed), request, answer (committed).
+pub(super) async fn attempt(
+    ctx: &Context,
+    job: &Job,
+    sent_at: &mut Option<Instant>,
+) -> Result<SendAnswer, String> {
+    let d = &job.delivery;
+    let s = &ctx.settings;
+    let params: Vec<String> = d.params().iter().map(|p| p.to_string()).collect();
+    let (run, key, attempt_no, phone) = (s.run, d.order_key.clone(), job.attempts, d.phone.clone());
+    let intent_params = params.clone();
+    // Grouped: committed (with whatever other writes were queued) before
+    // this returns, so the request below never leaves ahead of its intent.
+    let intent = ctx
+        .recorder
+        .grouped(move |l| {
+            l.record_intent(run, &key, attempt_no, &phone, &intent_params, Utc::now())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{e}"))?;
+    crate::crash::point("after_intent");
+
+    ctx.permit().await;
+    *sent_at = Some(Instant::now());
+    let texts: Vec<&str> = params.iter().map(String::as_str).collect();
+    let request = SendTemplateRequest::with_body(
+        &d.phone,
+        &s.template,
+        s.namespace.as_deref(),
+        &s.language,
+        &texts,
+    );
+    let answer = ctx.client.send_template(&request).await;
+
+    let result = match &answer.class {
+        SendClass::Accepted { wamid } => AttemptResult::Accepted {
+            wamid: wamid.clone(),
+        },
+        SendClass::Retry { .. } => AttemptResult::Retry,
+        SendClass::Ambiguous => AttemptResult::Ambiguous,
+        SendClass::Rejected => AttemptResult::Rejected,
+        SendClass::Fatal(_) => AttemptResult::Fatal,
+    };
+    let record = Answer {
+        result,
+        http_status: answer.http_status,
+        error_code: answer.error_code,
+        error_detail: answer.detail.clone(),
+        at: Utc::now(),
+    };
+    ctx.recorder
+        .grouped(move |l| l.record_answer(intent, &record))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{e}"))?;
+    crate::crash::point("after_answer");
+    let phone = crate::logging::mask_phone(&d.phone);
+    let detail = answer.detail.as_deref().unwrap_or("");
+    match &answer.class {
+        SendClass::Accepted { wamid } => {
+            tracing::debug!(order = %d.order_key, %phone, %wamid, attempt = job.attempts, "accepted");
+            ctx.progress.sent();
+            let _ = ctx.accepted.send(Accepted {
+                wamid: wamid.clone(),
+            });
+        }
+        SendClass::Retry { kind, .. } => {
+            tracing::info!(order = %d.order_key, %phone, attempt = job.attempts, ?kind, detail, "not sent; will retry");
+        }
+        SendClass::Ambiguous => {
+            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, detail, "may or may not have been accepted; will look it up");
+            ctx.progress.sent();
+        }
+        SendClass::Rejected => {
+            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, error_code = ?answer.error_code, detail, "rejected");
+            ctx.progress.sent();
+        }
+        SendClass::Fatal(kind) => {
+            tracing::error!(order = %d.order_key, %phone, ?kind, detail, "the API refused the run; stopping");
+            ctx.progress.sent();
+        }
+    }
+    Ok(answer)
+}
