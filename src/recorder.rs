@@ -24,7 +24,19 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Failure;
 use crate::exit;
-use crate::ledger::{AttemptId, Ledger, LedgerError, RowRecord, RunId, RunMeta, Verdict};
+use crate::ledger::{
+    Answer, AttemptId, Ledger, LedgerError, RowRecord, RunId, RunMeta, StatusUpdate, Verdict,
+};
+
+/// An attempt about to be sent, as its intent is recorded.
+pub struct Intent {
+    pub run: RunId,
+    pub order_key: String,
+    pub attempt_no: u32,
+    pub phone: String,
+    pub params: Vec<String>,
+    pub at: DateTime<Utc>,
+}
 
 /// The most jobs one group commit takes.
 const MAX_GROUP: usize = 512;
@@ -143,6 +155,62 @@ impl Recorder {
             .await
             .map_err(|e| Failure::of(exit::INTERNAL, e))?
             .map_err(|e| Failure::of(exit::INTERNAL, e))
+    }
+
+    /// Runs a hot write in a group commit (see [`Recorder::grouped`]).
+    async fn write_grouped<R, F>(&self, f: F) -> Result<R, Failure>
+    where
+        F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.grouped(f)
+            .await
+            .map_err(|e| Failure::of(exit::INTERNAL, e))?
+            .map_err(|e| Failure::of(exit::INTERNAL, e))
+    }
+
+    /// Records the intent of an attempt, durable before this returns, so
+    /// its request never leaves ahead of it.
+    pub async fn record_intent(&self, intent: Intent) -> Result<AttemptId, Failure> {
+        self.write_grouped(move |l| {
+            l.record_intent(
+                intent.run,
+                &intent.order_key,
+                intent.attempt_no,
+                &intent.phone,
+                &intent.params,
+                intent.at,
+            )
+        })
+        .await
+    }
+
+    /// Records the API's answer to an attempt.
+    pub async fn record_answer(&self, attempt: AttemptId, answer: Answer) -> Result<(), Failure> {
+        self.write_grouped(move |l| l.record_answer(attempt, &answer))
+            .await
+    }
+
+    /// Records one poll of a message and the statuses it saw.
+    pub async fn record_poll(
+        &self,
+        wamid: String,
+        updates: Vec<StatusUpdate>,
+    ) -> Result<usize, Failure> {
+        self.write_grouped(move |l| l.record_poll(&wamid, &updates))
+            .await
+    }
+
+    /// Marks these rows `skipped`, with why (the send stage stopped before
+    /// it sent them).
+    pub async fn skip_rows(&self, run: RunId, rows: Vec<u64>, why: String) -> Result<(), Failure> {
+        self.write(move |l| {
+            l.atomically(|l| {
+                rows.iter()
+                    .try_for_each(|row| l.set_verdict(run, *row, Verdict::Skipped, Some(&why)))
+            })
+        })
+        .await
     }
 
     /// Records the start of a command's run.

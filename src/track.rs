@@ -228,9 +228,9 @@ fn record_in_background(
     let recorder = recorder.clone();
     records.spawn(async move {
         recorder
-            .grouped(move |l| l.record_poll(&wamid, &ups).map(drop))
+            .record_poll(wamid, ups)
             .await
-            .map_err(|e| e.to_string())?
+            .map(drop)
             .map_err(|e| e.to_string())
     });
 }

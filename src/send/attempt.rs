@@ -10,6 +10,7 @@ use super::{Accepted, Job};
 use crate::api::client::{SendAnswer, SendClass};
 use crate::api::wire::SendTemplateRequest;
 use crate::ledger::{Answer, AttemptResult};
+use crate::recorder::Intent;
 
 /// One attempt: intent (committed), request, answer (committed).
 pub(super) async fn attempt(
@@ -20,18 +21,20 @@ pub(super) async fn attempt(
     let d = &job.delivery;
     let s = &ctx.settings;
     let params: Vec<String> = d.params().iter().map(|p| p.to_string()).collect();
-    let (run, key, attempt_no, phone) = (s.run, d.order_key.clone(), job.attempts, d.phone.clone());
-    let intent_params = params.clone();
     // Grouped: committed (with whatever other writes were queued) before
     // this returns, so the request below never leaves ahead of its intent.
     let intent = ctx
         .recorder
-        .grouped(move |l| {
-            l.record_intent(run, &key, attempt_no, &phone, &intent_params, Utc::now())
+        .record_intent(Intent {
+            run: s.run,
+            order_key: d.order_key.clone(),
+            attempt_no: job.attempts,
+            phone: d.phone.clone(),
+            params: params.clone(),
+            at: Utc::now(),
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{e}"))?;
+        .map_err(|e| e.to_string())?;
     crate::crash::point("after_intent");
 
     ctx.permit().await;
@@ -63,10 +66,9 @@ pub(super) async fn attempt(
         at: Utc::now(),
     };
     ctx.recorder
-        .grouped(move |l| l.record_answer(intent, &record))
+        .record_answer(intent, record)
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{e}"))?;
+        .map_err(|e| e.to_string())?;
     crate::crash::point("after_answer");
     let phone = crate::logging::mask_phone(&d.phone);
     let detail = answer.detail.as_deref().unwrap_or("");

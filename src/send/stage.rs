@@ -13,7 +13,6 @@ use super::dispatcher::{Context, Dispatcher, Finished};
 use super::schedule::{Recipient, Schedule};
 use super::{Accepted, Job, SendSettings, Stop, Work, skip_reason};
 use crate::api::client::Client;
-use crate::ledger::Verdict;
 use crate::pace::sleep_until_opt;
 use crate::progress::Progress;
 use crate::recorder::Recorder;
@@ -161,18 +160,14 @@ async fn skip_the_rest(ctx: &Context, mut schedule: Schedule, stop: Option<&Stop
         for _ in &rows {
             ctx.progress.not_sent();
         }
-        let run = ctx.settings.run;
-        let _ = ctx
-            .recorder
-            .call(move |l| {
-                // Row 0 marks a second-pass job rebuilt from the ledger,
-                // whose row keeps its own verdict.
-                for row in rows.into_iter().filter(|r| *r != 0) {
-                    l.set_verdict(run, row, Verdict::Skipped, Some(&reason))?;
-                }
-                Ok::<_, crate::ledger::LedgerError>(())
-            })
-            .await;
+        // Row 0 marks a second-pass job rebuilt from the ledger, whose row
+        // keeps its own verdict.
+        let rows = rows.into_iter().filter(|r| *r != 0).collect();
+        if let Err(e) = ctx.recorder.skip_rows(ctx.settings.run, rows, reason).await {
+            // The rows keep `send`; the command's skip_unattempted and the
+            // report's outcome for an unanswered row still cover them.
+            tracing::warn!(error = %e, "failed to mark the queued rows skipped");
+        }
     }
 }
 
