@@ -17,6 +17,9 @@ use serde::Serialize;
 
 use crate::ledger::{ReportFacts, RunId, Verdict};
 
+pub mod metrics;
+pub mod workbook;
+
 /// The verdict of the reconciliation for one row (design.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
