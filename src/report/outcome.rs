@@ -1,0 +1,269 @@
+//! What became of each row: the [`Outcome`] vocabulary that the report,
+//! the exit code and `handoff rerun --only` share, and [`reconcile`], the
+//! one place that turns the ledger's facts about a row into its verdict.
+
+use serde::Serialize;
+
+use super::csv::ReportRow;
+use crate::ledger::{ReportFacts, RunId, Verdict};
+
+/// The verdict of the reconciliation for one row (design.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Delivered,
+    Read,
+    Failed,
+    Pending,
+    Rejected,
+    Invalid,
+    Duplicate,
+    Unknown,
+    Skipped,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 9] = [
+        Outcome::Delivered,
+        Outcome::Read,
+        Outcome::Failed,
+        Outcome::Pending,
+        Outcome::Rejected,
+        Outcome::Invalid,
+        Outcome::Duplicate,
+        Outcome::Unknown,
+        Outcome::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Read => "read",
+            Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
+            Outcome::Rejected => "rejected",
+            Outcome::Invalid => "invalid",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Unknown => "unknown",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Whether the row needs nobody's attention.
+    pub fn is_fine(self) -> bool {
+        matches!(self, Outcome::Delivered | Outcome::Read)
+    }
+}
+
+/// Decides the outcome of one row from what the ledger knows.
+pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
+    let mut row = ReportRow {
+        row: f.row,
+        line: f.line,
+        order_number: f.order_number,
+        partner_name: f.partner_name,
+        phone: f.phone,
+        product_name: f.product_name,
+        delivery_note: f.delivery_note,
+        outcome: Outcome::Skipped,
+        status: None,
+        wamid: None,
+        http_status: None,
+        error_code: None,
+        error_detail: f.reason.clone(),
+        attempts: 0,
+        sent_at: None,
+        status_at: None,
+        reused_from_run: None,
+        notes: f.notes,
+        extra: f
+            .extra
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
+    };
+    match f.verdict {
+        Verdict::Invalid => row.outcome = Outcome::Invalid,
+        Verdict::Duplicate => row.outcome = Outcome::Duplicate,
+        Verdict::Skipped => row.outcome = Outcome::Skipped,
+        Verdict::Unknown => row.outcome = Outcome::Unknown,
+        Verdict::Send | Verdict::Reused => {
+            row.attempts = f.attempts;
+            let message_counts = f.wamid.is_some()
+                && (f.verdict == Verdict::Reused || f.message_run_id == Some(run));
+            if message_counts {
+                row.wamid = f.wamid;
+                row.sent_at = f.accepted_at;
+                row.status_at = f.status_at;
+                if f.message_run_id != Some(run) {
+                    row.reused_from_run = f.message_run_id;
+                }
+                let status = f.status.clone().unwrap_or_default();
+                row.outcome = match status.as_str() {
+                    "read" => Outcome::Read,
+                    "delivered" => Outcome::Delivered,
+                    "failed" | "undelivered" => Outcome::Failed,
+                    _ => Outcome::Pending,
+                };
+                if row.outcome == Outcome::Failed {
+                    row.error_code = f.msg_error_code;
+                    row.error_detail = f.msg_error_title;
+                } else if row.outcome == Outcome::Pending {
+                    row.error_detail = Some(
+                        "accepted; no final status before tracking ended (`handoff track` polls again)"
+                            .into(),
+                    );
+                }
+                row.status = f.status;
+                return row;
+            }
+            row.http_status = f.http_status;
+            row.error_code = f.error_code;
+            row.error_detail = f.error_detail.or(f.reason);
+            if f.attempts == 0 {
+                row.outcome = Outcome::Skipped;
+                row.error_detail
+                    .get_or_insert_with(|| "not attempted in this run".into());
+            } else if f.unanswered {
+                row.outcome = Outcome::Unknown;
+                row.error_detail = Some(
+                    "the send was recorded but its answer was not: it may or may not have been accepted"
+                        .into(),
+                );
+            } else {
+                row.outcome = match f.last_result.as_deref() {
+                    Some("ambiguous") => Outcome::Unknown,
+                    Some("rejected") | Some("fatal") => Outcome::Rejected,
+                    Some("retry") if f.http_status.is_none() => Outcome::Skipped,
+                    Some("retry") => Outcome::Rejected,
+                    Some("accepted") => Outcome::Pending,
+                    _ => Outcome::Unknown,
+                };
+                if f.last_result.as_deref() == Some("retry") {
+                    let detail = row.error_detail.take().unwrap_or_default();
+                    row.error_detail =
+                        Some(format!("gave up after {} attempts: {detail}", f.attempts));
+                }
+                if row.outcome == Outcome::Unknown {
+                    let detail = row.error_detail.take().unwrap_or_default();
+                    row.error_detail = Some(format!(
+                        "may or may not have been accepted ({detail}); never resent automatically"
+                    ));
+                }
+            }
+        }
+    }
+    row
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(in crate::report) fn facts(verdict: Verdict) -> ReportFacts {
+        ReportFacts {
+            row: 1,
+            line: 2,
+            order_key: Some("A1".into()),
+            partner_name: "P".into(),
+            phone: "491511234567".into(),
+            order_number: "A1".into(),
+            product_name: "X".into(),
+            delivery_note: "N".into(),
+            verdict,
+            reason: None,
+            notes: None,
+            attempts: 0,
+            last_result: None,
+            unanswered: false,
+            http_status: None,
+            error_code: None,
+            error_detail: None,
+            first_intent_at: None,
+            wamid: None,
+            message_run_id: None,
+            accepted_at: None,
+            status: None,
+            status_at: None,
+            msg_error_code: None,
+            msg_error_title: None,
+            is_final: false,
+            extra: None,
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_outcomes() {
+        for (status, outcome) in [
+            (Some("read"), Outcome::Read),
+            (Some("delivered"), Outcome::Delivered),
+            (Some("failed"), Outcome::Failed),
+            (Some("sent"), Outcome::Pending),
+            (None, Outcome::Pending),
+        ] {
+            let mut f = facts(Verdict::Send);
+            f.attempts = 1;
+            f.last_result = Some("accepted".into());
+            f.wamid = Some("wamid.1".into());
+            f.message_run_id = Some(3);
+            f.status = status.map(str::to_string);
+            assert_eq!(reconcile(f, 3).outcome, outcome, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn answers_map_to_outcomes() {
+        let case = |last: Option<&str>, unanswered: bool, http: Option<u16>| {
+            let mut f = facts(Verdict::Send);
+            f.attempts = 2;
+            f.last_result = last.map(str::to_string);
+            f.unanswered = unanswered;
+            f.http_status = http;
+            reconcile(f, 1)
+        };
+        assert_eq!(case(None, true, None).outcome, Outcome::Unknown);
+        assert_eq!(
+            case(Some("ambiguous"), false, Some(500)).outcome,
+            Outcome::Unknown
+        );
+        assert_eq!(
+            case(Some("rejected"), false, Some(200)).outcome,
+            Outcome::Rejected
+        );
+        assert_eq!(
+            case(Some("retry"), false, Some(429)).outcome,
+            Outcome::Rejected
+        );
+        assert_eq!(case(Some("retry"), false, None).outcome, Outcome::Skipped);
+        assert!(
+            case(Some("retry"), false, Some(429))
+                .error_detail
+                .unwrap()
+                .starts_with("gave up after 2 attempts")
+        );
+        let mut f = facts(Verdict::Send);
+        f.attempts = 0;
+        assert_eq!(reconcile(f, 1).outcome, Outcome::Skipped);
+    }
+
+    #[test]
+    fn earlier_runs_message_is_reused_and_said_so() {
+        let mut f = facts(Verdict::Reused);
+        f.wamid = Some("wamid.old".into());
+        f.message_run_id = Some(1);
+        f.status = Some("read".into());
+        let r = reconcile(f, 2);
+        assert_eq!(r.outcome, Outcome::Read);
+        assert_eq!(r.reused_from_run, Some(1));
+        // A duplicate row shares the first row's message in the ledger,
+        // but its own outcome is duplicate.
+        let mut f = facts(Verdict::Duplicate);
+        f.wamid = Some("wamid.x".into());
+        f.message_run_id = Some(2);
+        assert_eq!(reconcile(f, 2).outcome, Outcome::Duplicate);
+    }
+}
