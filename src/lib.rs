@@ -20,7 +20,6 @@ pub mod ledger;
 
 pub mod api;
 pub mod logging;
-pub mod metrics;
 pub mod pace;
 pub mod progress;
 pub mod recorder;
@@ -29,14 +28,12 @@ pub mod send;
 pub mod signal;
 pub mod track;
 pub mod window;
-pub mod workbook;
 
 pub mod app;
 pub mod commands;
 
 pub mod error;
 pub mod ingest;
-pub mod rerun;
 
 pub mod settle;
 pub mod sim;

@@ -44,13 +44,15 @@ pub(super) async fn finish(
         summary.all_fine(),
     );
     if let Some(path) = &output.xlsx {
-        crate::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the workbook `{}`", path.display()),
-                e,
-            )
-        })?;
+        crate::report::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(
+            |e| {
+                Failure::because(
+                    exit::CONFIG,
+                    format!("failed to write the workbook `{}`", path.display()),
+                    e,
+                )
+            },
+        )?;
     }
     drop(rows);
     s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
@@ -170,7 +172,7 @@ async fn write_metrics(
     code: u8,
     summary: &Summary,
 ) -> Result<(), Failure> {
-    let metrics = crate::metrics::RunMetrics {
+    let metrics = crate::report::metrics::RunMetrics {
         finished_at: Utc::now().timestamp_millis() as f64 / 1000.0,
         duration_seconds: s.started.elapsed().as_secs_f64(),
         exit_code: code,
@@ -178,7 +180,7 @@ async fn write_metrics(
         requests: s.client.requests(),
     };
     if let Some(path) = &output.metrics_file {
-        crate::metrics::write_file(path, &metrics).map_err(|e| {
+        crate::report::metrics::write_file(path, &metrics).map_err(|e| {
             Failure::because(
                 exit::CONFIG,
                 format!("failed to write the metrics file `{}`", path.display()),
@@ -187,7 +189,7 @@ async fn write_metrics(
         })?;
     }
     if let Some(url) = &output.pushgateway
-        && let Err(e) = crate::metrics::push(url, &metrics).await
+        && let Err(e) = crate::report::metrics::push(url, &metrics).await
     {
         // The run itself is done and its report written: a monitoring
         // hiccup must not turn a good night into a failed one.

@@ -8,7 +8,7 @@ use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::ingest::{Pass, ingest, judge};
 use crate::input;
-use crate::report::Outcome;
+use crate::report::{Outcome, read_back};
 
 use super::deliver::deliver;
 use super::finish::finish;
@@ -18,14 +18,14 @@ use super::session::{connect, open_session, rules};
 /// with the data of that file.
 pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let file = &args.reconciliation;
-    let outcomes = crate::rerun::outcomes(file)?;
-    let selected = crate::rerun::selection(&args.only);
+    let outcomes = read_back::outcomes(file)?;
+    let selected = read_back::selection(&args.only);
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| crate::rerun::default_out(file));
+        .unwrap_or_else(|| read_back::default_out(file));
     let conn = connect(&args.api, false).await?;
-    let reader = input::open(file, &crate::rerun::input_options())
+    let reader = input::open(file, &read_back::input_options())
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     let rules = Rules {
         default_country: args.default_country.clone(),
@@ -39,7 +39,7 @@ pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         let judging = &rules;
         let rows = reader.map(move |item| {
             let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-            crate::rerun::undo_neutralising(&mut raw.fields);
+            crate::report::undo_neutralising(&mut raw.fields);
             let outcome = outcomes.next().flatten();
             let pass = match outcome {
                 Some(o) if selected.contains(&o) => Pass::Resend,

@@ -1,21 +1,38 @@
-//! The reconciliation: one row per input row, in input order, matching each
-//! order to its wamid and outcome, built from the ledger alone.
-//!
-//! The file is written atomically (temp file in the same directory, fsync,
-//! rename, fsync of the directory), so a reader never sees half a report and
-//! a crash leaves the previous one intact. Cells a spreadsheet would run as a
-//! formula are prefixed with `'` (OWASP CSV injection), since partner names
-//! and API error texts are untrusted.
+//! What became of each row: the [`Outcome`] vocabulary that the report,
+//! the exit code and `handoff rerun --only` share, the [`ReportRow`], and
+//! [`reconcile`], the one place that turns the ledger's facts about a row
+//! into its verdict.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::ledger::{ReportFacts, RunId, Verdict};
+
+/// One line of the reconciliation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub row: u64,
+    pub line: u64,
+    pub order_number: String,
+    pub partner_name: String,
+    pub phone: String,
+    pub product_name: String,
+    pub delivery_note: String,
+    pub outcome: Outcome,
+    pub status: Option<String>,
+    pub wamid: Option<String>,
+    pub http_status: Option<u16>,
+    pub error_code: Option<i64>,
+    pub error_detail: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub status_at: Option<DateTime<Utc>>,
+    /// The run that sent the message, when it was not this one.
+    pub reused_from_run: Option<RunId>,
+    pub notes: Option<String>,
+    /// The input's other columns (`--keep-columns`), after ours.
+    pub extra: Vec<String>,
+}
 
 /// The verdict of the reconciliation for one row (design.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -68,53 +85,6 @@ impl Outcome {
         matches!(self, Outcome::Delivered | Outcome::Read)
     }
 }
-
-/// One line of the reconciliation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportRow {
-    pub row: u64,
-    pub line: u64,
-    pub order_number: String,
-    pub partner_name: String,
-    pub phone: String,
-    pub product_name: String,
-    pub delivery_note: String,
-    pub outcome: Outcome,
-    pub status: Option<String>,
-    pub wamid: Option<String>,
-    pub http_status: Option<u16>,
-    pub error_code: Option<i64>,
-    pub error_detail: Option<String>,
-    pub attempts: u32,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub status_at: Option<DateTime<Utc>>,
-    /// The run that sent the message, when it was not this one.
-    pub reused_from_run: Option<RunId>,
-    pub notes: Option<String>,
-    /// The input's other columns (`--keep-columns`), after ours.
-    pub extra: Vec<String>,
-}
-
-pub const HEADER: [&str; 18] = [
-    "row",
-    "line",
-    "order_number",
-    "partner_name",
-    "phone",
-    "product_name",
-    "delivery_note",
-    "outcome",
-    "status",
-    "wamid",
-    "http_status",
-    "error_code",
-    "error_detail",
-    "attempts",
-    "sent_at",
-    "status_at",
-    "reused_from_run",
-    "notes",
-];
 
 /// Decides the outcome of one row from what the ledger knows.
 pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
@@ -217,159 +187,11 @@ pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
     row
 }
 
-/// Counts by outcome, and the exit code they imply.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Summary {
-    pub rows: u64,
-    pub outcomes: BTreeMap<&'static str, u64>,
-}
-
-impl Summary {
-    pub fn add(&mut self, outcome: Outcome) {
-        self.rows += 1;
-        *self.outcomes.entry(outcome.as_str()).or_default() += 1;
-    }
-
-    pub fn count(&self, outcome: Outcome) -> u64 {
-        self.outcomes.get(outcome.as_str()).copied().unwrap_or(0)
-    }
-
-    /// Whether every row reached delivered or read.
-    pub fn all_fine(&self) -> bool {
-        self.count(Outcome::Delivered) + self.count(Outcome::Read) == self.rows
-    }
-
-    /// A small table for a person, one line per outcome that occurred.
-    pub fn table(&self) -> String {
-        let mut out = String::from("outcome      rows\n");
-        for o in Outcome::ALL {
-            let n = self.count(o);
-            if n > 0 {
-                out.push_str(&format!("{:<12} {n:>5}\n", o.as_str()));
-            }
-        }
-        out.push_str(&format!("{:<12} {:>5}\n", "total", self.rows));
-        out
-    }
-}
-
-/// Prefixes a cell that a spreadsheet would evaluate.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
-
-fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
-
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
-/// Writes the rows as the reconciliation CSV, atomically; `extra` names
-/// the input's other columns kept with `--keep-columns`, written after ours.
-/// For tests: a run streams its report with [`write_csv_from`].
 #[cfg(test)]
-pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
-    write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
-}
-
-/// The same, for rows produced one at a time: `produce` calls `emit` with
-/// each row, in order, so the report never has to be held whole.
-pub fn write_csv_from(
-    path: &Path,
-    extra: &[String],
-    produce: impl FnOnce(&mut dyn FnMut(&ReportRow) -> io::Result<()>) -> io::Result<()>,
-) -> io::Result<()> {
-    write_atomic(path, |w| {
-        let mut csv = csv::Writer::from_writer(w);
-        csv.write_record(
-            HEADER
-                .iter()
-                .copied()
-                .chain(extra.iter().map(String::as_str)),
-        )?;
-        produce(&mut |r: &ReportRow| {
-            let cells = [
-                r.row.to_string(),
-                r.line.to_string(),
-                r.order_number.clone(),
-                r.partner_name.clone(),
-                r.phone.clone(),
-                r.product_name.clone(),
-                r.delivery_note.clone(),
-                r.outcome.as_str().to_string(),
-                opt(&r.status),
-                opt(&r.wamid),
-                opt(&r.http_status),
-                opt(&r.error_code),
-                opt(&r.error_detail),
-                r.attempts.to_string(),
-                time(r.sent_at),
-                time(r.status_at),
-                opt(&r.reused_from_run),
-                opt(&r.notes),
-            ];
-            csv.write_record(
-                cells
-                    .iter()
-                    .chain(r.extra.iter().take(extra.len()))
-                    .map(|c| neutralise(c).into_owned()),
-            )?;
-            Ok(())
-        })?;
-        csv.flush()?;
-        Ok(())
-    })
-}
-
-/// Write to a temporary file beside `path`, fsync it, rename it over
-/// `path`, then fsync the directory so the rename itself is durable.
-pub fn write_atomic(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
-) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let file = File::create(&tmp)?;
-        {
-            let mut w = BufWriter::new(&file);
-            fill(&mut w)?;
-            w.flush()?;
-        }
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-#[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn facts(verdict: Verdict) -> ReportFacts {
+    pub(in crate::report) fn facts(verdict: Verdict) -> ReportFacts {
         ReportFacts {
             row: 1,
             line: 2,
@@ -470,31 +292,5 @@ mod tests {
         f.wamid = Some("wamid.x".into());
         f.message_run_id = Some(2);
         assert_eq!(reconcile(f, 2).outcome, Outcome::Duplicate);
-    }
-
-    #[test]
-    fn formulas_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(neutralise("+49"), "'+49");
-        assert_eq!(neutralise("@x"), "'@x");
-        assert_eq!(neutralise("-1"), "'-1");
-        assert_eq!(neutralise("ACME"), "ACME");
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.csv");
-        fs::write(&path, "old").unwrap();
-        let row = reconcile(facts(Verdict::Invalid), 1);
-        write_csv(&path, &[row], &[]).unwrap();
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("row,line,order_number"));
-        assert!(text.contains(",invalid,"));
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
-        );
     }
 }

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::delivery::{Field, RawFields};
+use super::Outcome;
+use crate::delivery::Field;
 use crate::error::Failure;
 use crate::exit;
 use crate::input::InputOptions;
-use crate::report::Outcome;
 
 /// The outcomes a rerun may send again (design.md): never delivered, read,
 /// pending, duplicate or unknown.
@@ -102,43 +102,12 @@ pub fn outcomes(file: &Path) -> Result<Vec<Option<Outcome>>, Failure> {
     Ok(out)
 }
 
-/// Removes the `'` the report put before cells a spreadsheet would run as
-/// formulas, so the partner reads the text as it was.
-pub fn undo_neutralising(fields: &mut RawFields) {
-    for f in Field::ALL {
-        let v = fields.get(f);
-        let mut chars = v.chars();
-        if chars.next() == Some('\'')
-            && matches!(
-                chars.next(),
-                Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n')
-            )
-        {
-            let fixed = v[1..].to_string();
-            fields.set(f, fixed);
-        }
-    }
-}
+// Lives with the report's own `neutralise`, so both directions share one
+// set of formula characters.
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn neutralised_cells_come_back_as_they_were() {
-        let mut f = RawFields {
-            partner_name: "'=ACME".into(),
-            partner_phone: "'+4915112345678".into(),
-            order_number: "'-17".into(),
-            product_name: "'quoted".into(),
-            delivery_note: "plain".into(),
-        };
-        undo_neutralising(&mut f);
-        assert_eq!(f.partner_name, "=ACME");
-        assert_eq!(f.partner_phone, "+4915112345678");
-        assert_eq!(f.order_number, "-17");
-        assert_eq!(f.product_name, "'quoted", "only the report's own prefix");
-    }
 
     #[test]
     fn default_out_sits_beside_the_file() {

@@ -1,0 +1,44 @@
+//! The run's totals: counts by outcome, which decide the exit code and feed
+//! the person's table, the workbook's summary sheet and the metrics.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::outcome::Outcome;
+
+/// Counts by outcome, and the exit code they imply.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    pub rows: u64,
+    pub outcomes: BTreeMap<&'static str, u64>,
+}
+
+impl Summary {
+    pub fn add(&mut self, outcome: Outcome) {
+        self.rows += 1;
+        *self.outcomes.entry(outcome.as_str()).or_default() += 1;
+    }
+
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.outcomes.get(outcome.as_str()).copied().unwrap_or(0)
+    }
+
+    /// Whether every row reached delivered or read.
+    pub fn all_fine(&self) -> bool {
+        self.count(Outcome::Delivered) + self.count(Outcome::Read) == self.rows
+    }
+
+    /// A small table for a person, one line per outcome that occurred.
+    pub fn table(&self) -> String {
+        let mut out = String::from("outcome      rows\n");
+        for o in Outcome::ALL {
+            let n = self.count(o);
+            if n > 0 {
+                out.push_str(&format!("{:<12} {n:>5}\n", o.as_str()));
+            }
+        }
+        out.push_str(&format!("{:<12} {:>5}\n", "total", self.rows));
+        out
+    }
+}
