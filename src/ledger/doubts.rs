@@ -1,0 +1,168 @@
+//! Doubts: sends that may or may not have been accepted, found across runs and settled from the
+//! API's history, so a person (or the history) decides instead of a silent resend.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+
+use super::codec::{get_params, get_ts, ts};
+use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId};
+
+fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
+    Ok(Doubt {
+        attempt: AttemptInfo {
+            attempt_id: r.get(0)?,
+            run_id: r.get(1)?,
+            order_key: r.get(2)?,
+            attempt_no: r.get(3)?,
+            phone: r.get(4)?,
+            params: get_params(r, 5)?,
+            intent_at: get_ts(r, 6)?,
+        },
+        result: r.get(7)?,
+        error_detail: r.get(8)?,
+    })
+}
+
+impl Ledger {
+    /// The doubtful attempts of an order with no accepted message, across all
+    /// runs, oldest first (see [`Doubt`]).
+    pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
+                    result, error_detail
+             FROM attempts a
+             WHERE order_key = ?1 AND (result IS NULL OR result = 'ambiguous')
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
+             ORDER BY attempt_id",
+        )?;
+        let rows = stmt.query_map([order_key], doubt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The doubtful attempts recorded by one run, for orders with no
+    /// accepted message, oldest first.
+    pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
+                    result, error_detail
+             FROM attempts a
+             WHERE run_id = ?1 AND (result IS NULL OR result = 'ambiguous')
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
+             ORDER BY attempt_id",
+        )?;
+        let rows = stmt.query_map([run], doubt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Settles a doubtful attempt with the wamid found in the API's message
+    /// history: the attempt becomes accepted and the message is recorded
+    /// (and tracked from then on), in one transaction.
+    pub fn resolve_doubt(
+        &mut self,
+        attempt: AttemptId,
+        wamid: &str,
+        accepted_at: DateTime<Utc>,
+        note: &str,
+    ) -> Result<(), LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut get = tx.prepare_cached(
+                "SELECT run_id, order_key, phone, params, result, error_detail FROM attempts
+                 WHERE attempt_id = ?1",
+            )?;
+            let found = get
+                .query_row([attempt], |r| {
+                    Ok((
+                        r.get::<_, RunId>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .optional()?;
+            let Some((run_id, order_key, phone, params_json, result, detail)) = found else {
+                return Err(LedgerError::UnknownAttempt(attempt));
+            };
+            if let Some(result) = result.filter(|r| r != "ambiguous") {
+                return Err(LedgerError::AlreadyAnswered { attempt, result });
+            }
+            let at = ts(&accepted_at);
+            let detail = match detail {
+                Some(d) => format!("{d}; {note}"),
+                None => note.to_string(),
+            };
+            tx.prepare_cached(
+                "UPDATE attempts SET result = 'accepted', wamid = ?2, error_detail = ?3,
+                     answered_at = COALESCE(answered_at, ?4)
+                 WHERE attempt_id = ?1",
+            )?
+            .execute(params![attempt, wamid, detail, at])?;
+            tx.prepare_cached(
+                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, phone, params,
+                     accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                wamid,
+                order_key,
+                run_id,
+                attempt,
+                phone,
+                params_json,
+                at
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::fixtures::{answer, meta, p, row, t};
+    use crate::ledger::{AttemptResult, Verdict};
+
+    #[test]
+    fn a_doubt_resolved_from_history_becomes_an_accepted_message() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
+            .unwrap();
+        let a = l
+            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+            .unwrap();
+        l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
+            .unwrap();
+        l.resolve_doubt(a, "w-found", t(12), "found in the message history")
+            .unwrap();
+        assert!(l.doubts("A-1").unwrap().is_empty());
+        assert!(l.run_doubts(run).unwrap().is_empty());
+        let m = l.accepted_message("A-1").unwrap().unwrap();
+        assert_eq!(m.wamid, "w-found");
+        assert_eq!(m.accepted_at, t(12));
+        let f = &l.report_rows(run).unwrap()[0];
+        assert_eq!(f.last_result.as_deref(), Some("accepted"));
+        assert!(
+            f.error_detail
+                .as_deref()
+                .unwrap()
+                .contains("message history")
+        );
+        // Only doubts can be resolved.
+        let b = l
+            .record_intent(run, "B-2", 1, "491711234568", &p(), t(40))
+            .unwrap();
+        l.record_answer(b, &answer(AttemptResult::Rejected, Some(400), t(41)))
+            .unwrap();
+        assert!(matches!(
+            l.resolve_doubt(b, "w-x", t(42), "x"),
+            Err(LedgerError::AlreadyAnswered { .. })
+        ));
+        assert_eq!(l.integrity_check().unwrap(), "ok");
+    }
+}

@@ -1,0 +1,100 @@
+//! Test fixtures shared by the ledger's test modules: fixed times, a run, rows, answers and a
+//! ledger holding one accepted message.
+
+use chrono::{DateTime, Utc};
+
+use super::{Answer, AttemptResult, Ledger, RowRecord, RunId, RunMeta, StatusUpdate, Verdict};
+
+pub(super) fn t(ms: i64) -> DateTime<Utc> {
+    // 2026-11-25T00:00:00Z plus `ms` milliseconds.
+    DateTime::from_timestamp_millis(1_795_564_800_000 + ms).unwrap()
+}
+
+pub(super) fn meta(kind: &str, at: DateTime<Utc>) -> RunMeta {
+    RunMeta {
+        kind: kind.to_owned(),
+        input_path: Some("deliveries.csv".to_owned()),
+        channel: "ch1".to_owned(),
+        template: "delivery_done".to_owned(),
+        language: "en".to_owned(),
+        started_at: at,
+    }
+}
+
+pub(super) fn row(row: u64, key: Option<&str>, verdict: Verdict) -> RowRecord {
+    RowRecord {
+        row,
+        line: row + 1,
+        order_key: key.map(str::to_owned),
+        partner_name: format!("Partner {row}"),
+        phone: "491711234567".to_owned(),
+        order_number: key.unwrap_or("").to_owned(),
+        product_name: "Widget".to_owned(),
+        delivery_note: format!("DN-{row}"),
+        verdict,
+        reason: None,
+        notes: None,
+        extra: None,
+    }
+}
+
+pub(super) fn p() -> Vec<String> {
+    ["Partner", "A-1", "Widget", "DN-1"]
+        .map(String::from)
+        .to_vec()
+}
+
+pub(super) fn answer(result: AttemptResult, http: Option<u16>, at: DateTime<Utc>) -> Answer {
+    Answer {
+        result,
+        http_status: http,
+        error_code: None,
+        error_detail: None,
+        at,
+    }
+}
+
+pub(super) fn accepted(wamid: &str, at: DateTime<Utc>) -> Answer {
+    answer(
+        AttemptResult::Accepted {
+            wamid: wamid.to_owned(),
+        },
+        Some(200),
+        at,
+    )
+}
+
+pub(super) fn st(wamid: &str, status: &str, ms: i64) -> StatusUpdate {
+    StatusUpdate {
+        wamid: wamid.to_owned(),
+        status: status.to_owned(),
+        status_at: Some(t(ms)),
+        error_code: None,
+        error_title: None,
+        seen_at: t(ms + 5),
+    }
+}
+
+/// A ledger with one run and one accepted message `w1` for order `A-1`.
+pub(super) fn with_message() -> (Ledger, RunId) {
+    let mut l = Ledger::open_in_memory().unwrap();
+    let run = l.begin_run(&meta("run", t(0))).unwrap();
+    l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
+        .unwrap();
+    let a = l
+        .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+        .unwrap();
+    l.record_answer(a, &accepted("w1", t(20))).unwrap();
+    (l, run)
+}
+
+pub(super) fn history(l: &Ledger, wamid: &str) -> Vec<String> {
+    let mut stmt = l
+        .conn
+        .prepare("SELECT status FROM status_history WHERE wamid = ?1 ORDER BY id")
+        .unwrap();
+    stmt.query_map([wamid], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}

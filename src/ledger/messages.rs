@@ -1,0 +1,243 @@
+//! Accepted messages and the statuses reported for them: what `track` polls, and what decides
+//! whether an order was already sent.
+
+use rusqlite::{OptionalExtension, Row};
+
+use super::codec::{get_opt_ts, get_params, get_ts};
+use super::status::merge_statuses;
+use super::{Ledger, LedgerError, MessageInfo, OpenMessage, StatusUpdate};
+
+const MESSAGE_COLUMNS: &str = "wamid, order_key, run_id, attempt_id, phone, params, accepted_at, \
+     status, status_at, error_code, error_title, final, polls";
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
+    Ok(MessageInfo {
+        wamid: row.get(0)?,
+        order_key: row.get(1)?,
+        run_id: row.get(2)?,
+        attempt_id: row.get(3)?,
+        phone: row.get(4)?,
+        params: get_params(row, 5)?,
+        accepted_at: get_ts(row, 6)?,
+        status: row.get(7)?,
+        status_at: get_opt_ts(row, 8)?,
+        error_code: row.get(9)?,
+        error_title: row.get(10)?,
+        is_final: row.get(11)?,
+        polls: row.get(12)?,
+    })
+}
+
+impl Ledger {
+    /// Merges a batch of status observations in one transaction and returns how many changed a
+    /// message's merged status.
+    ///
+    /// History gets one row per distinct (wamid, status) pair (the first observation), kept
+    /// verbatim even when the merge ignores it. Observations for wamids the ledger does not
+    /// know (e.g. webhooks for messages sent by other tools) are skipped.
+    pub fn record_statuses(&mut self, updates: &[StatusUpdate]) -> Result<usize, LedgerError> {
+        // Every statement records an observation or a merge that a
+        // repeated observation makes again: a failure part-way is harmless.
+        self.atomically(|l| {
+            let mut changed = 0;
+            for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
+                changed += merge_statuses(&l.conn, &same[0].wamid, same, 0)?.unwrap_or(0);
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Records one `hookInfo` answer: counts the poll (so `track` can resume its schedule and
+    /// the report can say how often a message was asked about) and merges the statuses it
+    /// listed, as [`Ledger::record_statuses`]. Returns how many changed the merged status;
+    /// an unknown wamid is ignored.
+    ///
+    /// The hot path of tracking: one read finds the message's status, one statement per hook
+    /// adds history, and one write counts the poll along with any new merged status.
+    pub fn record_poll(
+        &mut self,
+        wamid: &str,
+        updates: &[StatusUpdate],
+    ) -> Result<usize, LedgerError> {
+        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.unwrap_or(0)))
+    }
+
+    /// Messages without a final status, oldest first: what `track` polls.
+    pub fn open_messages(&self) -> Result<Vec<OpenMessage>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT wamid, order_key, run_id, phone, accepted_at, status, polls
+             FROM messages WHERE final = 0 ORDER BY accepted_at, wamid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OpenMessage {
+                wamid: r.get(0)?,
+                order_key: r.get(1)?,
+                run_id: r.get(2)?,
+                phone: r.get(3)?,
+                accepted_at: get_ts(r, 4)?,
+                status: r.get(5)?,
+                polls: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest accepted message for an order key across all runs, if any: decides whether a
+    /// row was already sent (resume after a crash, or the same order in a later night's file).
+    pub fn accepted_message(&self, order_key: &str) -> Result<Option<MessageInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE order_key = ?1
+             ORDER BY accepted_at DESC, rowid DESC LIMIT 1"
+        ))?;
+        Ok(stmt.query_row([order_key], message_from_row).optional()?)
+    }
+
+    /// One message by wamid; for tools and tests.
+    pub fn message(&self, wamid: &str) -> Result<Option<MessageInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE wamid = ?1"
+        ))?;
+        Ok(stmt.query_row([wamid], message_from_row).optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ledger::fixtures::{accepted, history, p, st, t, with_message};
+
+    #[test]
+    fn statuses_merge_monotonically() {
+        let (mut l, _run) = with_message();
+        // sent -> read -> delivered (late) stays read.
+        let n = l
+            .record_statuses(&[
+                st("w1", "sent", 100),
+                st("w1", "read", 300),
+                st("w1", "delivered", 200),
+            ])
+            .unwrap();
+        assert_eq!(n, 2);
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("read"));
+        assert_eq!(m.status_at, Some(t(300)));
+        assert!(m.is_final);
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered"]);
+
+        // Duplicates change nothing and are not appended again.
+        assert_eq!(
+            l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 300)])
+                .unwrap(),
+            0
+        );
+        assert_eq!(history(&l, "w1").len(), 3);
+
+        // failed wins over read and keeps its error.
+        let mut failed = st("w1", "failed", 400);
+        failed.error_code = Some(131_047);
+        failed.error_title = Some("Re-engagement message".to_owned());
+        assert_eq!(l.record_statuses(&[failed]).unwrap(), 1);
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("failed"));
+        assert_eq!(m.error_code, Some(131_047));
+        assert_eq!(m.error_title.as_deref(), Some("Re-engagement message"));
+        assert!(m.is_final);
+        // Nothing replaces failed.
+        assert_eq!(
+            l.record_statuses(&[st("w1", "undelivered", 500)]).unwrap(),
+            0
+        );
+        assert_eq!(
+            l.message("w1").unwrap().unwrap().status.as_deref(),
+            Some("failed")
+        );
+
+        // Unknown wamids are skipped, not an error.
+        assert_eq!(l.record_statuses(&[st("nope", "read", 1)]).unwrap(), 0);
+        assert!(history(&l, "nope").is_empty());
+    }
+
+    #[test]
+    fn a_poll_counts_itself_and_merges_its_hooks_in_one_call() {
+        let (mut l, _run) = with_message();
+        let changed = l
+            .record_poll("w1", &[st("w1", "sent", 100), st("w1", "delivered", 200)])
+            .unwrap();
+        assert_eq!(changed, 2);
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("delivered"));
+        assert_eq!(m.status_at, Some(t(200)));
+        assert!(m.is_final);
+        assert_eq!(m.polls, 1);
+        assert_eq!(history(&l, "w1"), ["sent", "delivered"]);
+        // The same hooks again: counted as a poll, nothing else changes.
+        let changed = l
+            .record_poll("w1", &[st("w1", "sent", 100), st("w1", "delivered", 200)])
+            .unwrap();
+        assert_eq!(changed, 0);
+        assert_eq!(l.message("w1").unwrap().unwrap().polls, 2);
+        assert_eq!(history(&l, "w1").len(), 2);
+        // A wamid the ledger does not know is ignored.
+        assert_eq!(l.record_poll("nope", &[st("nope", "read", 1)]).unwrap(), 0);
+        assert!(history(&l, "nope").is_empty());
+    }
+
+    #[test]
+    fn unknown_status_kept_verbatim() {
+        let (mut l, run) = with_message();
+        let a = l
+            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .unwrap();
+        l.record_answer(a, &accepted("w2", t(40))).unwrap();
+        // On a message without status, an unknown value is taken as the merged status.
+        assert_eq!(l.record_statuses(&[st("w1", "deleted", 100)]).unwrap(), 1);
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("deleted"));
+        assert!(!m.is_final);
+        // After a known status it is only kept in history.
+        assert_eq!(
+            l.record_statuses(&[st("w2", "sent", 100), st("w2", "deleted", 110)])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            l.message("w2").unwrap().unwrap().status.as_deref(),
+            Some("sent")
+        );
+        assert_eq!(history(&l, "w2"), ["sent", "deleted"]);
+        // A known status replaces the unknown one.
+        assert_eq!(l.record_statuses(&[st("w1", "delivered", 200)]).unwrap(), 1);
+        assert_eq!(history(&l, "w1"), ["deleted", "delivered"]);
+    }
+
+    #[test]
+    fn open_messages_excludes_finals_and_counts_polls() {
+        let (mut l, run) = with_message();
+        let a = l
+            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .unwrap();
+        l.record_answer(a, &accepted("w2", t(40))).unwrap();
+        let a = l
+            .record_intent(run, "C-3", 1, "491711234569", &p(), t(50))
+            .unwrap();
+        l.record_answer(a, &accepted("w3", t(60))).unwrap();
+        l.record_statuses(&[
+            st("w1", "delivered", 100),
+            st("w2", "sent", 100),
+            st("w3", "failed", 100),
+        ])
+        .unwrap();
+        for wamid in ["w2", "w2", "w2", "gone"] {
+            l.record_poll(wamid, &[]).unwrap();
+        }
+
+        let open = l.open_messages().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].wamid, "w2");
+        assert_eq!(open[0].order_key, "B-2");
+        assert_eq!(open[0].run_id, run);
+        assert_eq!(open[0].phone.as_deref(), Some("491711234568"));
+        assert_eq!(open[0].accepted_at, t(40));
+        assert_eq!(open[0].status.as_deref(), Some("sent"));
+        assert_eq!(open[0].polls, 3);
+    }
+}

@@ -1,0 +1,40 @@
+//! The ledger: the SQLite file that is the single source of truth of `handoff`.
+//!
+//! Every run, every input row, every send attempt (its *intent* committed before the HTTP request
+//! leaves, its *answer* after), every accepted message (wamid) and every status 1MSG reported is
+//! recorded here. The reconciliation CSV is a view of this file, and a rerun after a crash reads it
+//! to avoid sending an already-accepted order twice.
+//!
+//! Durability: WAL journal with `synchronous=FULL`, so a committed intent survives a host crash
+//! (reliability.md §8). Every write method is its own transaction; batch methods commit once per
+//! batch.
+//!
+//! Times are stored as RFC 3339 UTC strings with millisecond precision
+//! (`2026-11-25T01:02:03.456Z`), which sort lexicographically in time order.
+
+mod attempts;
+mod codec;
+mod connection;
+mod doubts;
+mod error;
+#[cfg(test)]
+mod fixtures;
+mod groups;
+mod messages;
+mod records;
+mod report;
+mod rows;
+mod runs;
+mod schema;
+mod status;
+mod verdict;
+
+pub use connection::Ledger;
+pub use error::LedgerError;
+pub use records::{
+    Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
+    RunId, RunMeta, StatusUpdate,
+};
+pub use report::ReportFacts;
+pub use status::{is_final_status, merge_status};
+pub use verdict::Verdict;

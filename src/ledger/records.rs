@@ -1,0 +1,212 @@
+//! The typed records the ledger takes and hands back, so no other stage reads or writes SQL
+//! rows itself.
+
+use chrono::{DateTime, Utc};
+
+use super::Verdict;
+
+/// Identifies one invocation of the tool (`run`, `rerun` or `track`) in the ledger.
+pub type RunId = i64;
+/// Identifies one recorded send attempt (one intent, at most one answer).
+pub type AttemptId = i64;
+
+/// Describes a run when it starts, so reports and `track` know what was sent with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunMeta {
+    /// `run`, `rerun` or `track`.
+    pub kind: String,
+    /// The input CSV (none for `track`).
+    pub input_path: Option<String>,
+    /// The 1MSG channel id.
+    pub channel: String,
+    /// The template name.
+    pub template: String,
+    /// The template language code.
+    pub language: String,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+}
+
+/// How one `sendTemplate` call ended, as classified by the api/send stages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// `sent:true` with a wamid: a message exists.
+    Accepted {
+        /// The message id returned by the API.
+        wamid: String,
+    },
+    /// Provably not processed (connect error, 429); another attempt may follow.
+    Retry,
+    /// Refused (4xx or `sent:false`); not sent.
+    Rejected,
+    /// May or may not have been accepted (timeout after the request was written).
+    Ambiguous,
+    /// Refused for a reason that stops the whole run (credentials, configuration).
+    Fatal,
+}
+
+impl AttemptResult {
+    /// The spelling stored in `attempts.result`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttemptResult::Accepted { .. } => "accepted",
+            AttemptResult::Retry => "retry",
+            AttemptResult::Rejected => "rejected",
+            AttemptResult::Ambiguous => "ambiguous",
+            AttemptResult::Fatal => "fatal",
+        }
+    }
+
+    /// The wamid, for an accepted attempt.
+    pub fn wamid(&self) -> Option<&str> {
+        match self {
+            AttemptResult::Accepted { wamid } => Some(wamid),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to one attempt, written after the HTTP call returned (or gave up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The classification.
+    pub result: AttemptResult,
+    /// The HTTP status, when a response arrived.
+    pub http_status: Option<u16>,
+    /// The API's error code, when it gave one.
+    pub error_code: Option<i64>,
+    /// A human-readable error (never containing the token).
+    pub error_detail: Option<String>,
+    /// When the answer arrived; for an accepted attempt this is the message's `accepted_at`.
+    pub at: DateTime<Utc>,
+}
+
+/// One status observation from `hookInfo` (or a webhook), to be merged into its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    /// The message.
+    pub wamid: String,
+    /// The status, verbatim (`sent`, `delivered`, `read`, `failed`, or anything else).
+    pub status: String,
+    /// The provider's timestamp for the status, if it gave one.
+    pub status_at: Option<DateTime<Utc>>,
+    /// The provider's error code (for `failed`).
+    pub error_code: Option<i64>,
+    /// The provider's error title (for `failed`).
+    pub error_title: Option<String>,
+    /// When we saw it.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// A message that still needs polling (no final status yet); what `track` works through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenMessage {
+    /// The message id to poll.
+    pub wamid: String,
+    /// The order it belongs to.
+    pub order_key: String,
+    /// The run that sent it.
+    pub run_id: RunId,
+    /// The recipient (normalised digits).
+    pub phone: Option<String>,
+    /// When `sendTemplate` accepted it.
+    pub accepted_at: DateTime<Utc>,
+    /// The latest merged non-final status, if any.
+    pub status: Option<String>,
+    /// How many times it has been polled so far (for the poll schedule).
+    pub polls: u32,
+}
+
+/// An accepted message with its merged status; used for resume and cross-night dedupe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// The message id.
+    pub wamid: String,
+    /// The order it belongs to.
+    pub order_key: String,
+    /// The run that sent it.
+    pub run_id: RunId,
+    /// The attempt that produced it.
+    pub attempt_id: Option<AttemptId>,
+    /// The recipient it was sent to.
+    pub phone: Option<String>,
+    /// The template parameters it was sent with.
+    pub params: Vec<String>,
+    /// When `sendTemplate` accepted it.
+    pub accepted_at: DateTime<Utc>,
+    /// The latest merged status (`None` until the first observation).
+    pub status: Option<String>,
+    /// The provider's timestamp of that status.
+    pub status_at: Option<DateTime<Utc>>,
+    /// Error code of a failed status.
+    pub error_code: Option<i64>,
+    /// Error title of a failed status.
+    pub error_title: Option<String>,
+    /// Whether the status is final (delivered, read, failed, undelivered).
+    pub is_final: bool,
+    /// How many times it was polled.
+    pub polls: u32,
+}
+
+/// An intent without an answer: the process died (or gave up) between intent and answer, so
+/// the send may or may not have happened. Such orders are `unknown` and never resent silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptInfo {
+    /// The attempt.
+    pub attempt_id: AttemptId,
+    /// The run that recorded it.
+    pub run_id: RunId,
+    /// The order.
+    pub order_key: String,
+    /// 1-based attempt number within its run.
+    pub attempt_no: u32,
+    /// The recipient.
+    pub phone: String,
+    /// The template parameters.
+    pub params: Vec<String>,
+    /// When the intent was committed.
+    pub intent_at: DateTime<Utc>,
+}
+
+/// A send that may or may not have been accepted: an intent with no answer
+/// (the process died with the request on the wire) or an ambiguous answer
+/// (a lost connection, a timeout, a 5xx, a queued send), for an order that
+/// has no accepted message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doubt {
+    /// The attempt, its run, its order, number, recipient, parameters, intent time.
+    pub attempt: AttemptInfo,
+    /// `None` for an unanswered intent, `Some("ambiguous")` otherwise.
+    pub result: Option<String>,
+    /// What the answer said, if anything.
+    pub error_detail: Option<String>,
+}
+
+/// One input row to record for a run (every input row, whatever its verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowRecord {
+    /// 1-based data row (the report's order).
+    pub row: u64,
+    /// 1-based physical line in the file where the row starts.
+    pub line: u64,
+    /// The order key, when the order number was usable.
+    pub order_key: Option<String>,
+    /// Partner name as read.
+    pub partner_name: String,
+    /// Normalised digits when valid, the raw text otherwise.
+    pub phone: String,
+    /// Order number as read.
+    pub order_number: String,
+    /// Product name as read.
+    pub product_name: String,
+    /// Delivery note as read.
+    pub delivery_note: String,
+    /// What the input stage decided.
+    pub verdict: Verdict,
+    /// Why (for invalid/duplicate/skipped), naming the field.
+    pub reason: Option<String>,
+    /// Free-form notes (e.g. normalisation applied).
+    pub notes: Option<String>,
+    /// The input's other columns (`--keep-columns`), as a JSON array.
+    pub extra: Option<String>,
+}

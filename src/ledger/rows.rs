@@ -1,0 +1,213 @@
+//! The input rows of a run and their verdicts: what the send stage reads its work from, a
+//! window at a time, instead of holding the file in memory.
+
+use rusqlite::params;
+
+use super::{Ledger, LedgerError, RowRecord, RunId, Verdict};
+
+impl Ledger {
+    /// Records input rows of a run in one transaction, so every input row has a report row.
+    pub fn record_rows(&mut self, run: RunId, rows: &[RowRecord]) -> Result<(), LedgerError> {
+        self.atomically(|l| {
+            let mut stmt = l.conn.prepare_cached(
+                "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
+                     order_number, product_name, delivery_note, verdict, reason, notes, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            for r in rows {
+                stmt.execute(params![
+                    run,
+                    r.row,
+                    r.line,
+                    r.order_key,
+                    r.partner_name,
+                    r.phone,
+                    r.order_number,
+                    r.product_name,
+                    r.delivery_note,
+                    r.verdict,
+                    r.reason,
+                    r.notes,
+                    r.extra
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Changes a row's verdict, e.g. `send` → `skipped` when a run stops before reaching it.
+    pub fn set_verdict(
+        &mut self,
+        run: RunId,
+        row: u64,
+        verdict: Verdict,
+        reason: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE deliveries SET verdict = ?3, reason = ?4 WHERE run_id = ?1 AND row_no = ?2",
+        )?;
+        match stmt.execute(params![run, row, verdict, reason])? {
+            0 => Err(LedgerError::UnknownRow { run, row }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The first row of `run` that holds a valid delivery with this order
+    /// key, if one was recorded: the row a later one duplicates.
+    pub fn first_valid_row(&self, run: RunId, order_key: &str) -> Result<Option<u64>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                // INDEXED BY: without statistics SQLite prefers the primary
+                // key's run_id prefix, which scans the whole run per row.
+                "SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
+                 WHERE run_id = ?1 AND order_key = ?2 AND verdict != 'invalid'",
+            )?
+            .query_row(params![run, order_key], |r| r.get::<_, Option<u64>>(0))?)
+    }
+
+    /// Up to `limit` rows of `run` to send, after row `after`, in row order:
+    /// the send stage reads its work from here a window at a time instead
+    /// of holding a million deliveries in memory.
+    pub fn send_rows(
+        &self,
+        run: RunId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, crate::delivery::RawFields)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note
+             FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
+             ORDER BY row_no LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![run, after, limit], |r| {
+            Ok((
+                r.get::<_, u64>(0)?,
+                crate::delivery::RawFields {
+                    partner_name: r.get(1)?,
+                    partner_phone: r.get(2)?,
+                    order_number: r.get(3)?,
+                    product_name: r.get(4)?,
+                    delivery_note: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many rows of `run` are to be sent.
+    pub fn count_send_rows(&self, run: RunId) -> Result<u64, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM deliveries WHERE run_id = ?1 AND verdict = 'send'",
+            )?
+            .query_row([run], |r| r.get(0))?)
+    }
+
+    /// Marks the rows of `run` still to send, and never attempted, as
+    /// skipped with `reason` (the run stopped before reaching them).
+    pub fn skip_unattempted(&mut self, run: RunId, reason: &str) -> Result<usize, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE deliveries SET verdict = 'skipped', reason = ?2
+                 WHERE run_id = ?1 AND verdict = 'send'
+                   AND NOT EXISTS (SELECT 1 FROM attempts a
+                                   WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key)",
+            )?
+            .execute(params![run, reason])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::fixtures::{meta, row, t};
+
+    #[test]
+    fn rows_are_recorded_atomically_and_reported_in_row_order() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        let mut invalid = row(2, None, Verdict::Invalid);
+        invalid.phone = "not a phone".to_owned();
+        invalid.reason = Some("phone: not a number".to_owned());
+        l.record_rows(
+            run,
+            &[
+                row(3, Some("A-1"), Verdict::Duplicate),
+                invalid,
+                row(1, Some("A-1"), Verdict::Send),
+            ],
+        )
+        .unwrap();
+        // A batch with a repeated row number fails as a whole.
+        let err = l.record_rows(
+            run,
+            &[
+                row(4, Some("B"), Verdict::Send),
+                row(1, Some("C"), Verdict::Send),
+            ],
+        );
+        assert!(err.is_err());
+        // Rows for a run that does not exist violate the foreign key.
+        assert!(
+            l.record_rows(999, &[row(1, Some("A"), Verdict::Send)])
+                .is_err()
+        );
+
+        let facts = l.report_rows(run).unwrap();
+        assert_eq!(facts.iter().map(|f| f.row).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(facts[0].line, 2);
+        assert_eq!(facts[0].verdict, Verdict::Send);
+        assert_eq!(facts[1].verdict, Verdict::Invalid);
+        assert_eq!(facts[1].phone, "not a phone");
+        assert_eq!(facts[1].reason.as_deref(), Some("phone: not a number"));
+        assert_eq!(facts[1].order_key, None);
+        assert_eq!(facts[2].verdict, Verdict::Duplicate);
+        assert!(
+            facts
+                .iter()
+                .all(|f| f.attempts == 0 && f.wamid.is_none() && !f.unanswered)
+        );
+
+        l.set_verdict(run, 1, Verdict::Skipped, Some("stopped"))
+            .unwrap();
+        let facts = l.report_rows(run).unwrap();
+        assert_eq!(facts[0].verdict, Verdict::Skipped);
+        assert_eq!(facts[0].reason.as_deref(), Some("stopped"));
+        assert!(matches!(
+            l.set_verdict(run, 42, Verdict::Skipped, None),
+            Err(LedgerError::UnknownRow { row: 42, .. })
+        ));
+    }
+
+    #[test]
+    fn the_first_valid_row_of_an_order_key_is_found_by_index() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(
+            run,
+            &[
+                row(1, Some("A-1"), Verdict::Invalid),
+                row(2, Some("A-1"), Verdict::Send),
+                row(3, Some("A-1"), Verdict::Duplicate),
+            ],
+        )
+        .unwrap();
+        assert_eq!(l.first_valid_row(run, "A-1").unwrap(), Some(2));
+        assert_eq!(l.first_valid_row(run, "B-2").unwrap(), None);
+        let other = l.begin_run(&meta("run", t(1))).unwrap();
+        assert_eq!(l.first_valid_row(other, "A-1").unwrap(), None);
+        let plan: String = l
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
+                 WHERE run_id = 1 AND order_key = 'A-1' AND verdict != 'invalid'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("deliveries_run_order"), "{plan}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Runs: each invocation's start, end and settings, which every other record hangs off.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::codec::ts;
+use super::{Ledger, LedgerError, RunId, RunMeta};
+
+impl Ledger {
+    /// Records the start of a run and returns its id; every other record hangs off it.
+    pub fn begin_run(&mut self, meta: &RunMeta) -> Result<RunId, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO runs (kind, input_path, channel, template, language, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        stmt.execute(params![
+            meta.kind,
+            meta.input_path,
+            meta.channel,
+            meta.template,
+            meta.language,
+            ts(&meta.started_at)
+        ])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a run ended; a run without `finished_at` was killed.
+    pub fn finish_run(
+        &mut self,
+        run: RunId,
+        exit_code: i32,
+        at: DateTime<Utc>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE runs SET finished_at = ?2, exit_code = ?3 WHERE run_id = ?1")?;
+        match stmt.execute(params![run, ts(&at), exit_code])? {
+            0 => Err(LedgerError::UnknownRun(run)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records the headers of the other columns a run keeps.
+    pub fn set_extra_columns(&mut self, run: RunId, headers: &[String]) -> Result<(), LedgerError> {
+        let json = serde_json::to_string(headers).map_err(LedgerError::Params)?;
+        self.conn
+            .prepare_cached("UPDATE runs SET extra_columns = ?2 WHERE run_id = ?1")?
+            .execute(params![run, json])?;
+        Ok(())
+    }
+
+    /// The headers of the other columns a run kept (none by default).
+    pub fn extra_columns(&self, run: RunId) -> Result<Vec<String>, LedgerError> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT extra_columns FROM runs WHERE run_id = ?1")?
+            .query_row([run], |r| r.get(0))
+            .optional()?
+            .flatten();
+        match json {
+            Some(j) => serde_json::from_str(&j).map_err(LedgerError::Params),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The latest run that sent (`run` or `rerun`), whose report `handoff
+    /// track` rewrites by default.
+    pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MAX(run_id) FROM runs WHERE kind IN ('run', 'rerun')")?
+            .query_row([], |r| r.get::<_, Option<RunId>>(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::fixtures::{meta, t};
+
+    #[test]
+    fn begin_and_finish_run() {
+        let mut l = Ledger::open_in_memory().unwrap();
+        let r1 = l.begin_run(&meta("run", t(1_234))).unwrap();
+        let r2 = l.begin_run(&meta("track", t(2_000))).unwrap();
+        assert!(r2 > r1);
+        l.finish_run(r1, 10, t(9_876)).unwrap();
+        let (kind, started, finished, code): (String, String, Option<String>, Option<i32>) = l
+            .conn
+            .query_row(
+                "SELECT kind, started_at, finished_at, exit_code FROM runs WHERE run_id = ?1",
+                [r1],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(kind, "run");
+        assert_eq!(started, "2026-11-25T00:00:01.234Z");
+        assert_eq!(finished.as_deref(), Some("2026-11-25T00:00:09.876Z"));
+        assert_eq!(code, Some(10));
+        assert!(matches!(
+            l.finish_run(999, 0, t(0)),
+            Err(LedgerError::UnknownRun(999))
+        ));
+        // The CHECK constraint rejects an unknown kind.
+        assert!(l.begin_run(&meta("nightly", t(0))).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! The schema and its migrations: the only place that knows the file's layout and version, so a
+//! schema change is one appended migration.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::LedgerError;
+
+/// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
+/// `i + 1`. To change the schema, append a new entry (never edit a released one).
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+
+/// Schema version 3: the input's other columns, kept for the report when
+/// the user asks (`--keep-columns`), as JSON arrays.
+const SCHEMA_V3: &str = "ALTER TABLE deliveries ADD COLUMN extra TEXT;
+ALTER TABLE runs ADD COLUMN extra_columns TEXT;";
+
+/// Schema version 2: finding a run's earlier row with the same order key
+/// without keeping every key of a million-row file in memory.
+const SCHEMA_V2: &str = "CREATE INDEX deliveries_run_order ON deliveries(run_id, order_key);";
+
+/// Schema version 1.
+///
+/// Column names differ from the first sketch in one place: `row`/`line` are `row_no`/`line_no`,
+/// because `ROW` is an SQL keyword (window frames) and would need quoting everywhere.
+const SCHEMA_V1: &str = r#"
+CREATE TABLE runs (
+    run_id      INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('run', 'rerun', 'track')),
+    input_path  TEXT,
+    channel     TEXT NOT NULL,
+    template    TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code   INTEGER
+);
+
+CREATE TABLE deliveries (
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    row_no        INTEGER NOT NULL,
+    line_no       INTEGER NOT NULL,
+    order_key     TEXT,
+    partner_name  TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    order_number  TEXT NOT NULL,
+    product_name  TEXT NOT NULL,
+    delivery_note TEXT NOT NULL,
+    verdict       TEXT NOT NULL
+                  CHECK (verdict IN ('send', 'invalid', 'duplicate', 'reused', 'skipped',
+                                     'unknown')),
+    reason        TEXT,
+    notes         TEXT,
+    PRIMARY KEY (run_id, row_no)
+);
+
+CREATE TABLE attempts (
+    attempt_id   INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(run_id),
+    order_key    TEXT NOT NULL,
+    attempt_no   INTEGER NOT NULL,
+    phone        TEXT NOT NULL,
+    params       TEXT NOT NULL,
+    intent_at    TEXT NOT NULL,
+    answered_at  TEXT,
+    result       TEXT
+                 CHECK (result IN ('accepted', 'retry', 'rejected', 'ambiguous', 'fatal')),
+    http_status  INTEGER,
+    error_code   INTEGER,
+    error_detail TEXT,
+    wamid        TEXT,
+    UNIQUE (run_id, order_key, attempt_no),
+    CHECK ((result = 'accepted') = (wamid IS NOT NULL))
+);
+CREATE INDEX attempts_order_key ON attempts(order_key);
+
+CREATE TABLE messages (
+    wamid       TEXT PRIMARY KEY,
+    order_key   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+    attempt_id  INTEGER REFERENCES attempts(attempt_id),
+    phone       TEXT,
+    params      TEXT,
+    accepted_at TEXT NOT NULL,
+    status      TEXT,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    final       INTEGER NOT NULL DEFAULT 0,
+    polls       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_order_key ON messages(order_key, accepted_at);
+CREATE INDEX messages_open ON messages(final) WHERE final = 0;
+
+CREATE TABLE status_history (
+    id          INTEGER PRIMARY KEY,
+    wamid       TEXT NOT NULL REFERENCES messages(wamid),
+    status      TEXT NOT NULL,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (wamid, status)
+);
+"#;
+
+/// Brings the schema up to the newest version, one transaction per migration step.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
+    let supported = MIGRATIONS.len() as i64;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read inside the write transaction, so two processes opening at once cannot both
+        // apply the same step.
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > supported {
+            return Err(LedgerError::SchemaTooNew { found, supported });
+        }
+        if found == supported {
+            return Ok(());
+        }
+        let version = found + 1;
+        let step = || -> rusqlite::Result<()> {
+            tx.execute_batch(MIGRATIONS[found as usize])?;
+            tx.pragma_update(None, "user_version", version)?;
+            Ok(())
+        };
+        step().map_err(|source| LedgerError::Migrate { version, source })?;
+        tx.commit()
+            .map_err(|source| LedgerError::Migrate { version, source })?;
+    }
+}

@@ -1,0 +1,90 @@
+//! A row's verdict and its stored spelling: the one enum the ledger writes to and reads from
+//! SQL directly, so the CHECK constraint and the code agree on the words.
+
+use rusqlite::ToSql;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+
+/// What the input stage decided about one row; drives whether it is sent and its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Valid and new: to be sent in this run.
+    Send,
+    /// Failed validation; never sent.
+    Invalid,
+    /// Same order key earlier in the same file; not sent.
+    Duplicate,
+    /// Accepted by an earlier run; not sent again, its message is reported.
+    Reused,
+    /// Not attempted in this run (stopped early, limit reached).
+    Skipped,
+    /// An earlier send of this order may or may not have been accepted, and
+    /// the API's history could not settle it: not sent, a person decides.
+    Unknown,
+}
+
+impl Verdict {
+    /// The spelling stored in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Send => "send",
+            Verdict::Invalid => "invalid",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Reused => "reused",
+            Verdict::Skipped => "skipped",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// Reads the stored spelling back; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "send" => Verdict::Send,
+            "invalid" => Verdict::Invalid,
+            "duplicate" => Verdict::Duplicate,
+            "reused" => Verdict::Reused,
+            "skipped" => Verdict::Skipped,
+            "unknown" => Verdict::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ToSql for Verdict {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Verdict {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        Verdict::parse(s)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown verdict `{s}`").into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_round_trips() {
+        for v in [
+            Verdict::Send,
+            Verdict::Invalid,
+            Verdict::Duplicate,
+            Verdict::Reused,
+            Verdict::Skipped,
+        ] {
+            assert_eq!(Verdict::parse(v.as_str()), Some(v));
+            assert_eq!(v.to_string(), v.as_str());
+        }
+        assert_eq!(Verdict::parse("SEND"), None);
+    }
+}
