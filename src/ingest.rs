@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use crate::delivery::{Delivery, RowProblem, Rules, validate};
+use crate::delivery::{Delivery, Rules, validate};
 use crate::error::Failure;
-use crate::input::RawRow;
+use crate::input::{RawRow, RowProblem};
 use crate::ledger::{Doubt, Ledger, LedgerError, MessageInfo, RowRecord, RunId, Verdict};
 use crate::progress::Progress;
 use crate::recorder::Recorder;

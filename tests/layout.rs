@@ -40,16 +40,52 @@ fn sources() -> Vec<Source> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            let text = text
-                .lines()
-                .map(|l| l.split("//").next().unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join("\n");
-            out.push(Source { module, path, text });
+            out.push(Source {
+                module,
+                path,
+                text: without_tests(&text),
+            });
         }
     }
+    // Test-only files (`#[cfg(test)] mod fixtures;`) may use anything.
+    let test_only: BTreeSet<Vec<String>> = out
+        .iter()
+        .flat_map(|s| {
+            test_only_children(&std::fs::read_to_string(&s.path).unwrap())
+                .into_iter()
+                .map(|child| [s.module.clone(), vec![child]].concat())
+        })
+        .collect();
+    out.retain(|s| !test_only.contains(&s.module));
     out.sort_by(|a, b| a.module.cmp(&b.module));
     out
+}
+
+/// The code a build uses: `//` comments and everything from a file's
+/// `#[cfg(test)] mod tests` on (tests sit at the bottom and may import any
+/// module; the rules are about the code that runs).
+fn without_tests(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].split_whitespace().any(|t| t == "mod"))
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The submodules a file declares for tests only: `#[cfg(test)] mod x;`.
+fn test_only_children(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0] == "#[cfg(test)]")
+        .filter_map(|w| w[1].strip_prefix("mod ")?.strip_suffix(';'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The paths that follow `prefix` (`crate::`, `super::`) in `text`, one

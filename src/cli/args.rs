@@ -157,7 +157,7 @@ pub struct SimulateArgs {
 }
 
 /// `--map field="Header"`: which column holds a field.
-fn mapping(s: &str) -> Result<(crate::delivery::Field, String), String> {
+fn mapping(s: &str) -> Result<(crate::input::Field, String), String> {
     let (field, header) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` should look like order_number=\"Order No\""))?;
@@ -355,7 +355,7 @@ pub struct RunArgs {
     /// Fields: partner_name, partner_phone, order_number, product_name,
     /// delivery_note.
     #[arg(long = "map", value_parser = mapping)]
-    pub map: Vec<(crate::delivery::Field, String)>,
+    pub map: Vec<(crate::input::Field, String)>,
     /// The input's delimiter (, ; tab |); detected from the headers if not given.
     #[arg(long, value_parser = delimiter)]
     pub delimiter: Option<u8>,

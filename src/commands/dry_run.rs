@@ -3,11 +3,11 @@
 //! nothing sent and nothing recorded.
 
 use super::preflight::Template;
-use crate::delivery::{ProblemSummary, Rules};
+use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Pass, SeenKeys, duplicate_reason, judge, reason};
-use crate::input;
+use crate::input::{self, ProblemSummary};
 
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;

@@ -5,11 +5,11 @@ use std::sync::Mutex;
 use tracing::Instrument;
 
 use crate::cli::RunArgs;
-use crate::delivery::{ProblemSummary, Rules};
+use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Pass, ingest, judge};
-use crate::input::{self, InputOptions};
+use crate::input::{self, InputOptions, ProblemSummary};
 
 use super::deliver::deliver;
 use super::finish::finish;

@@ -74,7 +74,7 @@ impl Ledger {
         run: RunId,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, crate::delivery::RawFields)>, LedgerError> {
+    ) -> Result<Vec<(u64, crate::input::RawFields)>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note
              FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
@@ -83,7 +83,7 @@ impl Ledger {
         let rows = stmt.query_map(params![run, after, limit], |r| {
             Ok((
                 r.get::<_, u64>(0)?,
-                crate::delivery::RawFields {
+                crate::input::RawFields {
                     partner_name: r.get(1)?,
                     partner_phone: r.get(2)?,
                     order_number: r.get(3)?,

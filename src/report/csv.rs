@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::atomic::write_atomic;
 use super::outcome::ReportRow;
-use crate::delivery::{Field, RawFields};
+use crate::input::{Field, RawFields};
 
 pub const HEADER: [&str; 18] = [
     "row",

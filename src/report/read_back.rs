@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use crate::delivery::Field;
 use crate::error::Failure;
 use crate::exit;
+use crate::input::Field;
 use crate::input::InputOptions;
 
 /// The outcomes a rerun may send again (design.md): never delivered, read,

@@ -1,0 +1,146 @@
+//! Which byte separates the columns. Excel picks it by locale (`;` in much
+//! of Europe) and sometimes says so in a `sep=` first line; otherwise the
+//! header decides: the delimiter that makes it name every field wins.
+
+use super::Field;
+use super::headers::map_columns;
+
+/// Delimiters tried, in order of preference when they do equally well.
+const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+pub(super) fn describe_delimiter(d: u8) -> String {
+    match d {
+        b'\t' => "tab".into(),
+        d => format!("`{}`", d as char),
+    }
+}
+
+/// Excel's `sep=;` (sometimes quoted) first line: returns the delimiter and
+/// the length of the line including its terminator.
+pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
+    let quoted = prefix.first() == Some(&b'"');
+    let body = if quoted { &prefix[1..] } else { prefix };
+    if body.len() < 5 || !body[..4].eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let d = body[4];
+    if !d.is_ascii() || d == b'\n' || d == b'\r' || d == b'"' {
+        return None;
+    }
+    let mut i = 5 + usize::from(quoted);
+    if quoted && body.get(5) == Some(&b'"') {
+        i += 1;
+    }
+    // `i` is now an index into `prefix` just after the (optional) quote.
+    let rest = &prefix[i..];
+    let term = if rest.starts_with(b"\r\n") {
+        2
+    } else if rest.starts_with(b"\n") || rest.starts_with(b"\r") {
+        1
+    } else if rest.is_empty() {
+        0
+    } else {
+        return None;
+    };
+    Some((d, i + term))
+}
+
+/// Picks the delimiter that makes the header name every required column.
+/// Several do: the one that splits the header into most columns. None does:
+/// the one that finds the most, so the error lists real header names.
+pub(super) fn detect_delimiter(prefix: &[u8], column_map: &[(Field, String)]) -> u8 {
+    let mut best: Option<(bool, usize, usize, u8)> = None;
+    for d in CANDIDATE_DELIMITERS {
+        let Some(headers) = first_record(prefix, d) else {
+            continue;
+        };
+        let score = match map_columns(&headers, column_map) {
+            Ok(_) => (true, Field::ALL.len(), headers.len(), d),
+            Err(missing) => (false, Field::ALL.len() - missing.len(), 0, d),
+        };
+        // Strictly better only, so earlier candidates win ties.
+        if best.is_none_or(|b| (score.0, score.1, score.2) > (b.0, b.1, b.2)) {
+            best = Some(score);
+        }
+    }
+    best.map_or(b',', |b| b.3)
+}
+
+fn first_record(prefix: &[u8], delimiter: u8) -> Option<Vec<String>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(prefix);
+    let mut record = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut record) {
+        Ok(true) => Some(
+            record
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sep_line;
+    use crate::input::test_support::{HEADER, Tmp, read_str};
+    use crate::input::{InputError, InputOptions, open};
+
+    #[test]
+    fn semicolon_and_tab_and_pipe_are_detected() {
+        for d in [';', '\t', '|'] {
+            let h = HEADER.replace(',', &d.to_string());
+            let row = ["Müller, GmbH", "+49 151", "A-1", "Chair", "ok"].join(&d.to_string());
+            let (r, rows, _t) = read_str(&format!("{h}\n{row}\n"));
+            assert_eq!(r.delimiter(), d as u8, "{d:?}");
+            assert_eq!(rows[0].fields.partner_name, "Müller, GmbH");
+            assert_eq!(rows[0].fields.delivery_note, "ok");
+        }
+    }
+
+    #[test]
+    fn explicit_delimiter_wins() {
+        let t = Tmp::new();
+        let h = HEADER.replace(',', ";");
+        let p = t.write("in.csv", format!("{h}\na;b;c;d;e\n").as_bytes());
+        let opts = InputOptions {
+            delimiter: Some(b','),
+            ..InputOptions::default()
+        };
+        match open(&p, &opts) {
+            Err(InputError::MissingColumns { missing, .. }) => assert_eq!(missing.len(), 5),
+            other => panic!("expected MissingColumns, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sep_line_sets_delimiter_and_shifts_lines() {
+        let h = HEADER.replace(',', ";");
+        let (r, rows, _t) = read_str(&format!("sep=;\r\n{h}\r\na,b;+491;A-1;P;N\r\n"));
+        assert_eq!(r.delimiter(), b';');
+        assert_eq!(r.headers()[0], "partner_name");
+        assert_eq!(rows[0].fields.partner_name, "a,b");
+        assert_eq!((rows[0].row, rows[0].line), (1, 3));
+    }
+
+    #[test]
+    fn several_delimiters_work_prefer_most_columns() {
+        // Both `,` (6 columns) and `;` (8 columns) name every field.
+        let h = "partner_name,partner_phone,order_number,product_name,delivery_note,;partner_name;partner_phone;order_number;product_name;delivery_note;x;y";
+        let (r, _, _t) = read_str(&format!("{h}\n"));
+        assert_eq!(r.delimiter(), b';');
+    }
+
+    #[test]
+    fn sep_line_variants() {
+        assert_eq!(sep_line(b"sep=;\nx"), Some((b';', 6)));
+        assert_eq!(sep_line(b"\"sep=|\"\r\nx"), Some((b'|', 9)));
+        assert_eq!(sep_line(b"SEP=\t"), Some((b'\t', 5)));
+        assert_eq!(sep_line(b"sep=;;\n"), None);
+        assert_eq!(sep_line(b"separator,x\n"), None);
+    }
+}

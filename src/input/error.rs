@@ -1,0 +1,114 @@
+//! The file-level failures: whatever stops the whole file before anything
+//! is sent, with the exit code each one maps to, kept apart from the row
+//! problems that only skip a row.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::Field;
+
+/// A file-level failure: nothing in the file should be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("failed to open {}: the file does not exist", .path.display())]
+    NotFound { path: PathBuf },
+
+    #[error("failed to read {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error(
+        "failed to decode {} at line {line}: {detail}; the file is not UTF-8 \
+         and nothing was sent; {suggestion}",
+        .path.display()
+    )]
+    Undecodable {
+        path: PathBuf,
+        line: u64,
+        detail: String,
+        /// What to pass, from a look at the bytes (chardetng): a hint, never
+        /// acted on by itself.
+        suggestion: String,
+    },
+
+    #[error(
+        "failed to find {} in {}; the header has {}; rename the columns or \
+         map them with --map FIELD=\"HEADER\" (e.g. --map {}=\"Your Header\")",
+        describe_missing(.missing),
+        .path.display(),
+        describe_found(.found),
+        .missing.first().map_or("partner_phone", |f| f.name())
+    )]
+    MissingColumns {
+        path: PathBuf,
+        missing: Vec<Field>,
+        found: Vec<String>,
+    },
+
+    #[error("failed to read {}: the file is empty (no header line)", .path.display())]
+    Empty { path: PathBuf },
+
+    #[error(
+        "failed to use encoding `{label}`: not a known encoding label; try \
+         windows-1252, windows-1251, iso-8859-15 or utf-16le"
+    )]
+    UnknownEncoding { label: String },
+
+    #[error("failed to parse {} at line {line}: {source}", .path.display())]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+}
+
+impl InputError {
+    /// The process exit code (design.md): 66 when the file cannot be read
+    /// at all, 78 for a bad `--encoding` value (a configuration error), and
+    /// 65 when the content is unusable.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            InputError::NotFound { .. } | InputError::Unreadable { .. } => 66,
+            InputError::UnknownEncoding { .. } => 78,
+            InputError::Undecodable { .. }
+            | InputError::MissingColumns { .. }
+            | InputError::Empty { .. }
+            | InputError::Csv { .. } => 65,
+        }
+    }
+}
+
+fn describe_missing(missing: &[Field]) -> String {
+    let names: Vec<&str> = missing.iter().map(|f| f.name()).collect();
+    match names.len() {
+        1 => format!("the {} column", names[0]),
+        _ => format!("the columns {}", names.join(", ")),
+    }
+}
+
+fn describe_found(found: &[String]) -> String {
+    if found.is_empty() {
+        return "no columns".to_string();
+    }
+    let quoted: Vec<String> = found.iter().map(|h| format!("{h:?}")).collect();
+    format!("columns {}", quoted.join(", "))
+}
+
+pub(super) fn csv_error(path: &Path, line: u64, e: csv::Error) -> InputError {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        // Keep the io kind for callers; the csv error displays the io one.
+        return InputError::Unreadable {
+            path: path.to_path_buf(),
+            source: io::Error::new(io.kind(), e),
+        };
+    }
+    InputError::Csv {
+        path: path.to_path_buf(),
+        line,
+        source: e,
+    }
+}

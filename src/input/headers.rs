@@ -1,0 +1,169 @@
+//! Which column holds which field. Exports name their columns every way a
+//! TMS or a person can think of, so each field answers to a list of
+//! aliases, matched loosely, and `--map` overrides them.
+
+use super::Field;
+
+/// Header names each field answers to, best first. The canonical name comes
+/// first so an export that uses it is never misread through an alias.
+fn aliases(f: Field) -> &'static [&'static str] {
+    match f {
+        Field::PartnerName => &[
+            "partner name",
+            "partner",
+            "company",
+            "company name",
+            "partner company",
+        ],
+        Field::PartnerPhone => &[
+            "partner phone",
+            "phone",
+            "manager phone",
+            "phone number",
+            "mobile",
+            "whatsapp",
+        ],
+        Field::OrderNumber => &["order number", "order", "order no", "order #", "order id"],
+        Field::ProductName => &["product name", "product", "item"],
+        Field::DeliveryNote => &["delivery note", "note", "notes", "comment"],
+    }
+}
+
+/// `Order_No`, `order-no`, ` ORDER\u{a0}NO ` all become `order no`.
+fn normalize_header(h: &str) -> String {
+    let spaced: String = h
+        .chars()
+        .map(|c| match c {
+            '_' | '-' => ' ',
+            c if c.is_whitespace() => ' ',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Column index per field, or the fields that have no column. `--map`
+/// entries are placed first so an alias cannot take a column the user
+/// assigned to another field.
+pub(super) fn map_columns(
+    headers: &[String],
+    column_map: &[(Field, String)],
+) -> Result<[usize; 5], Vec<Field>> {
+    let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
+    let mut taken = vec![false; headers.len()];
+    let mut columns: [Option<usize>; 5] = [None; 5];
+
+    for (slot, f) in Field::ALL.into_iter().enumerate() {
+        // The last --map for a field wins, as with repeated flags elsewhere.
+        if let Some((_, header)) = column_map.iter().rev().find(|(mf, _)| *mf == f) {
+            let want = normalize_header(header);
+            if let Some(i) = (0..headers.len()).find(|&i| !taken[i] && normalized[i] == want) {
+                taken[i] = true;
+                columns[slot] = Some(i);
+            }
+        }
+    }
+    for (slot, f) in Field::ALL.into_iter().enumerate() {
+        if columns[slot].is_some() || column_map.iter().any(|(mf, _)| *mf == f) {
+            continue;
+        }
+        'alias: for alias in aliases(f) {
+            for i in 0..headers.len() {
+                if !taken[i] && normalized[i] == *alias {
+                    taken[i] = true;
+                    columns[slot] = Some(i);
+                    break 'alias;
+                }
+            }
+        }
+    }
+
+    let missing: Vec<Field> = Field::ALL
+        .into_iter()
+        .zip(columns)
+        .filter_map(|(f, c)| c.is_none().then_some(f))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let mut out = [0; 5];
+    for (o, c) in out.iter_mut().zip(columns) {
+        *o = c.unwrap_or_default();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_header;
+    use crate::input::test_support::{Tmp, read_all, read_str};
+    use crate::input::{Field, InputError, InputOptions, open};
+
+    #[test]
+    fn header_aliases_match_loosely() {
+        let (r, rows, _t) = read_str(
+            "Item;Notes;ORDER\u{a0}No;Company Name;Extra;Mobile\nChair;ring;A-7;Acme;x;+491\n",
+        );
+        assert_eq!(r.delimiter(), b';');
+        let f = &rows[0].fields;
+        assert_eq!(f.partner_name, "Acme");
+        assert_eq!(f.partner_phone, "+491");
+        assert_eq!(f.order_number, "A-7");
+        assert_eq!(f.product_name, "Chair");
+        assert_eq!(f.delivery_note, "ring");
+        assert_eq!(r.column_for(Field::OrderNumber), "ORDER\u{a0}No");
+    }
+
+    #[test]
+    fn canonical_name_beats_alias() {
+        let (_, rows, _t) =
+            read_str("phone,partner-phone,partner,order,product,note\n111,222,A,O,P,N\n");
+        assert_eq!(rows[0].fields.partner_phone, "222");
+    }
+
+    #[test]
+    fn map_override_wins() {
+        let t = Tmp::new();
+        let p = t.write(
+            "in.csv",
+            b"Kunde,Phone,Tel WA,Order No,Item,Comment\nAcme,111,222,O1,P,N\n",
+        );
+        let opts = InputOptions {
+            column_map: vec![
+                (Field::PartnerName, "kunde".into()),
+                (Field::PartnerPhone, "TEL_WA".into()),
+            ],
+            ..InputOptions::default()
+        };
+        let (_, rows) = read_all(&p, &opts);
+        assert_eq!(rows[0].fields.partner_name, "Acme");
+        assert_eq!(rows[0].fields.partner_phone, "222");
+    }
+
+    #[test]
+    fn missing_columns_lists_missing_and_found() {
+        let t = Tmp::new();
+        let p = t.write("in.csv", b"Name;Tel;Order;Product;Note\nA;1;O;P;N\n");
+        let err = open(&p, &InputOptions::default()).expect_err("missing");
+        assert_eq!(err.exit_code(), 65);
+        match &err {
+            InputError::MissingColumns { missing, found, .. } => {
+                assert_eq!(missing, &[Field::PartnerName, Field::PartnerPhone]);
+                assert_eq!(found, &["Name", "Tel", "Order", "Product", "Note"]);
+            }
+            other => panic!("expected MissingColumns, got {other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains("partner_name, partner_phone"), "{msg}");
+        assert!(msg.contains("\"Tel\""), "{msg}");
+        assert!(msg.contains("--map"), "{msg}");
+    }
+
+    #[test]
+    fn header_normalization() {
+        assert_eq!(normalize_header(" Order_No "), "order no");
+        assert_eq!(normalize_header("ORDER\u{a0}-\u{a0}No"), "order no");
+        assert_eq!(normalize_header("Order #"), "order #");
+    }
+}

@@ -1,0 +1,100 @@
+//! Physical line numbers. csv counts `\n` only and stamps a record where the
+//! previous one ended; a user looking for a row in an editor needs the line
+//! where it starts, in CR, LF and CRLF files alike.
+
+use std::io::{self, Read};
+
+/// The physical line where the record just read starts.
+///
+/// csv stamps a record with the position where the previous one ended, which
+/// is before any blank lines and, with CRLF, before the `\n`. So we count
+/// back from where the record ends instead: every line end is `\n` by then
+/// (see [`LineEnds`]), and it was consumed unless the file ended without one.
+pub(super) fn record_start_line<R: Read>(
+    rdr: &csv::Reader<LineEnds<R>>,
+    record: &csv::ByteRecord,
+) -> u64 {
+    let end = rdr.position();
+    let inside: u64 = record
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum();
+    let src = rdr.get_ref();
+    let unterminated = src.eof && end.byte() == src.produced && src.last != Some(b'\n');
+    let terminator = u64::from(!unterminated);
+    end.line().saturating_sub(inside + terminator).max(1)
+}
+
+/// Turns CRLF and lone CR into LF before csv sees the bytes, so csv's line
+/// counter (which counts `\n` only) counts physical lines in every file,
+/// including classic-Mac CR files. Inside a quoted value this turns `\r\n`
+/// into `\n`, which cleaning folds to a space anyway.
+pub(super) struct LineEnds<R> {
+    inner: R,
+    after_cr: bool,
+    /// Bytes handed to csv so far, to tell whether csv has reached the end.
+    produced: u64,
+    last: Option<u8>,
+    eof: bool,
+}
+
+impl<R: Read> LineEnds<R> {
+    pub(super) fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            after_cr: false,
+            produced: 0,
+            last: None,
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                self.eof = !buf.is_empty();
+                return Ok(0);
+            }
+            let mut w = 0;
+            for i in 0..n {
+                let b = buf[i];
+                if self.after_cr && b == b'\n' {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                buf[w] = if b == b'\r' { b'\n' } else { b };
+                w += 1;
+            }
+            if w > 0 {
+                self.produced += w as u64;
+                self.last = Some(buf[w - 1]);
+                return Ok(w);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::input::test_support::{HEADER, read_str};
+
+    #[test]
+    fn crlf_and_cr_line_ends() {
+        let (_, rows, _t) = read_str(&format!("{HEADER}\r\nA,1,O1,P,N\r\nB,2,O2,P,N\r\n"));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].fields.delivery_note, "N");
+        assert_eq!(rows[1].line, 3);
+        let (_, rows, _t) = read_str(&format!("{HEADER}\rA,1,O1,P,N\rB,2,O2,P,N\r"));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].fields.order_number, "O2");
+        assert_eq!(rows[1].line, 3);
+        // Last line without a line end, after a quoted CRLF inside a value.
+        let (_, rows, _t) = read_str(&format!("{HEADER}\r\nA,1,O1,P,\"a\r\nb\"\r\nB,2,O2,P,N"));
+        assert_eq!(rows[0].fields.delivery_note, "a\nb");
+        assert_eq!((rows[1].row, rows[1].line), (2, 4));
+    }
+}

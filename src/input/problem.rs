@@ -1,0 +1,184 @@
+//! Why a row is not sent, in words a dispatcher can act on. The reader
+//! finds the shape problems (a ragged row) and validation the value
+//! problems; both speak this one vocabulary, so it lives with the first
+//! stage that needs it and the summary can count them together.
+
+use std::fmt;
+
+use super::Field;
+
+/// What makes a row unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// `None` when the problem is the row's shape, not one field.
+    pub field: Option<Field>,
+    pub kind: ProblemKind,
+    /// A full sentence naming the field and what to do; it goes verbatim
+    /// into the report's reason column.
+    pub message: String,
+}
+
+impl RowProblem {
+    pub fn new(field: Option<Field>, kind: ProblemKind, message: String) -> Self {
+        RowProblem {
+            field,
+            kind,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RowProblem {}
+
+/// The class of a [`RowProblem`], stable for machines (report column,
+/// summary counts) while the message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    Missing,
+    BadPhone,
+    BodyTooLong,
+    EmptyAfterCleaning,
+    RaggedRow,
+    /// A phone starting with 0 and no `--default-country` to read it with.
+    NationalPhone,
+    /// A phone Excel wrote in scientific notation (digits lost).
+    ExcelScientific,
+}
+
+impl ProblemKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::Missing => "missing",
+            ProblemKind::BadPhone => "bad_phone",
+            ProblemKind::BodyTooLong => "body_too_long",
+            ProblemKind::EmptyAfterCleaning => "empty_after_cleaning",
+            ProblemKind::RaggedRow => "ragged_row",
+            ProblemKind::NationalPhone => "national_phone",
+            ProblemKind::ExcelScientific => "excel_scientific",
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Problems counted by kind over a whole file, for the summary printed at
+/// the end of `handoff run` and `--dry-run`: a dispatcher fixing the export
+/// wants "412 phones in scientific notation" before the first of 412 rows.
+#[derive(Debug, Clone, Default)]
+pub struct ProblemSummary {
+    file: String,
+    /// Kind name → (count, the first occurrence's line and message).
+    kinds: std::collections::BTreeMap<&'static str, (u64, u64, String)>,
+}
+
+impl ProblemSummary {
+    /// `file` is how the user knows the input (its file name).
+    pub fn new(file: impl Into<String>) -> Self {
+        ProblemSummary {
+            file: file.into(),
+            kinds: Default::default(),
+        }
+    }
+
+    /// Counts a problem of the row starting at `line`.
+    pub fn add(&mut self, line: u64, p: &RowProblem) {
+        self.add_kind(p.kind.name(), line, &p.message);
+    }
+
+    /// Counts a row that is a duplicate of an earlier one.
+    pub fn add_duplicate(&mut self, line: u64, message: &str) {
+        self.add_kind("duplicate", line, message);
+    }
+
+    fn add_kind(&mut self, kind: &'static str, line: u64, message: &str) {
+        self.kinds
+            .entry(kind)
+            .and_modify(|e| e.0 += 1)
+            .or_insert_with(|| (1, line, message.to_string()));
+    }
+
+    /// Rows with a problem.
+    pub fn total(&self) -> u64 {
+        self.kinds.values().map(|e| e.0).sum()
+    }
+
+    /// How many rows had problems of this kind (`bad_phone`, `duplicate`…).
+    pub fn count(&self, kind: &str) -> u64 {
+        self.kinds.get(kind).map_or(0, |e| e.0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+}
+
+impl fmt::Display for ProblemSummary {
+    /// Nothing when there were no problems; else one line per kind, most
+    /// frequent first, each with the first row it happened in.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kinds.is_empty() {
+            return Ok(());
+        }
+        let total = self.total();
+        writeln!(
+            f,
+            "Problems in {}: {total} row{} will not be sent",
+            self.file,
+            if total == 1 { "" } else { "s" }
+        )?;
+        let mut kinds: Vec<_> = self.kinds.iter().collect();
+        kinds.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        for (kind, (count, line, message)) in kinds {
+            writeln!(
+                f,
+                "  {kind:<20} {count:>8}  first at line {line}: {message}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_summary_counts_by_kind() {
+        let mut s = ProblemSummary::new("orders.csv");
+        assert!(s.is_empty());
+        assert_eq!(s.to_string(), "");
+        let p = |kind| RowProblem::new(None, kind, format!("{kind} here"));
+        s.add(3, &p(ProblemKind::BadPhone));
+        s.add(5, &p(ProblemKind::RaggedRow));
+        s.add(9, &p(ProblemKind::BadPhone));
+        s.add_duplicate(12, "row 10 repeats order A of row 1");
+        assert_eq!(s.total(), 4);
+        assert_eq!(s.count("bad_phone"), 2);
+        assert_eq!(s.count("duplicate"), 1);
+        let text = s.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Problems in orders.csv: 4 rows will not be sent");
+        assert!(lines[1].starts_with("  bad_phone"), "{text}");
+        assert!(
+            lines[1].ends_with("2  first at line 3: bad_phone here"),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
+    }
+
+    #[test]
+    fn ragged_row_kind_has_a_name() {
+        assert_eq!(ProblemKind::RaggedRow.name(), "ragged_row");
+        assert_eq!(ProblemKind::BodyTooLong.to_string(), "body_too_long");
+    }
+}

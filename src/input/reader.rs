@@ -1,0 +1,314 @@
+//! The row reader: one record in memory at a time, however large the
+//! export, each handed out as a [`RawRow`] with the line it starts on. A
+//! bad value in one row never stops the file; a line we cannot decode does,
+//! because rows after it cannot be trusted.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use encoding_rs::Encoding;
+
+use super::delimiter::describe_delimiter;
+use super::encoding::undecodable;
+use super::error::csv_error;
+use super::lines::{LineEnds, record_start_line};
+use super::{Field, InputError, Origin, ProblemKind, RawFields, RawRow, RowProblem};
+
+/// The csv reader over the decoded file, line ends made `\n`.
+pub(super) type Records = csv::Reader<LineEnds<Box<dyn Read + Send>>>;
+
+/// A streaming reader over one export.
+pub struct InputReader {
+    pub(super) path: PathBuf,
+    pub(super) delimiter: u8,
+    pub(super) encoding: &'static Encoding,
+    pub(super) headers: Vec<String>,
+    /// Column index per field, in [`Field::ALL`] order.
+    pub(super) columns: [usize; 5],
+    pub(super) rdr: Records,
+    pub(super) record: csv::ByteRecord,
+    pub(super) row: u64,
+    /// Lines before the CSV proper (a `sep=` line), added to csv's count.
+    pub(super) line_offset: u64,
+    /// The raw start of a UTF-8 file, to suggest an encoding if a later
+    /// line is not UTF-8 (bounded: [`PEEK_BYTES`](super::open::PEEK_BYTES)).
+    pub(super) sample: Vec<u8>,
+    pub(super) done: bool,
+    /// Carry the other columns along (`--keep-columns`).
+    pub(super) keep_extra: bool,
+}
+
+impl fmt::Debug for InputReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputReader")
+            .field("path", &self.path)
+            .field("delimiter", &(self.delimiter as char))
+            .field("encoding", &self.encoding.name())
+            .field("headers", &self.headers)
+            .field("row", &self.row)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InputReader {
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The WHATWG name of the encoding actually used (`UTF-8`, `UTF-16LE`,
+    /// `windows-1252`, …); `latin1` resolves to `windows-1252`.
+    pub fn encoding_name(&self) -> &'static str {
+        self.encoding.name()
+    }
+
+    /// Header names as read (trimmed), in file order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Hands out the values of the columns no field uses with every row
+    /// (`--keep-columns`), so the report can carry them for the reader of
+    /// the reconciliation.
+    pub fn keep_extra_columns(&mut self) {
+        self.keep_extra = true;
+    }
+
+    /// The headers of the columns no field uses, in file order.
+    pub fn extra_headers(&self) -> Vec<String> {
+        self.extra_indices()
+            .map(|i| self.headers[i].trim().to_string())
+            .collect()
+    }
+
+    fn extra_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.headers.len()).filter(|i| !self.columns.contains(i))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's name without its directory, as messages show it.
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The file and the column of each field, for problem messages.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            file: self.file_name(),
+            columns: Field::ALL.map(|f| self.column_for(f).to_string()),
+        }
+    }
+
+    /// The header each field was read from, for a run summary that shows
+    /// the user how their columns were understood.
+    pub fn column_for(&self, field: Field) -> &str {
+        let i = Field::ALL.iter().position(|&f| f == field).unwrap_or(0);
+        self.headers.get(self.columns[i]).map_or("", String::as_str)
+    }
+    fn next_row(&mut self) -> Result<Option<RawRow>, InputError> {
+        if !self.next_record()? {
+            return Ok(None);
+        }
+        let line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        self.check_utf8(line)?;
+        let mut fields = RawFields::default();
+        for (f, &col) in Field::ALL.into_iter().zip(&self.columns) {
+            if let Some(v) = self.record.get(col) {
+                // Validated above; lossy is only a fallback that cannot
+                // trigger.
+                fields.set(f, String::from_utf8_lossy(v).into_owned());
+            }
+        }
+        self.row += 1;
+        Ok(Some(RawRow {
+            row: self.row,
+            line,
+            fields,
+            problem: self.ragged(),
+            extra: self.extra_values(),
+        }))
+    }
+
+    /// Reads the next record that is not blank into `self.record`; `false`
+    /// at the end of the file.
+    fn next_record(&mut self) -> Result<bool, InputError> {
+        loop {
+            let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
+                csv_error(&self.path, line, e)
+            })?;
+            if !more {
+                return Ok(false);
+            }
+            // Excel writes `;;;;` for rows that were formatted but never
+            // filled in; they are blank lines in all but name.
+            if !self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Every value of the record starting at `line` is UTF-8, or the error
+    /// names the line, the column and the bytes.
+    fn check_utf8(&self, line: u64) -> Result<(), InputError> {
+        for (i, bytes) in self.record.iter().enumerate() {
+            if let Err(e) = std::str::from_utf8(bytes) {
+                let column = self
+                    .headers
+                    .get(i)
+                    .map_or_else(|| format!("column {}", i + 1), |h| format!("column {h:?}"));
+                return Err(undecodable(
+                    &self.path,
+                    line,
+                    &self.record,
+                    i,
+                    &e,
+                    &column,
+                    &self.sample,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The problem of a record whose field count is not the header's.
+    fn ragged(&self) -> Option<RowProblem> {
+        let (got, want) = (self.record.len(), self.headers.len());
+        (got != want).then(|| {
+            RowProblem::new(
+                None,
+                ProblemKind::RaggedRow,
+                format!(
+                    "the row has {got} field{} and the header of {} has \
+                     {want} (delimiter {}); check the row for a missing \
+                     value, or quote a value that contains the delimiter",
+                    if got == 1 { "" } else { "s" },
+                    self.file_name(),
+                    describe_delimiter(self.delimiter),
+                ),
+            )
+        })
+    }
+
+    /// The record's values of the columns no field uses, when asked for.
+    fn extra_values(&self) -> Vec<String> {
+        if !self.keep_extra {
+            return Vec::new();
+        }
+        self.extra_indices()
+            .map(|i| {
+                self.record
+                    .get(i)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+impl Iterator for InputReader {
+    type Item = Result<RawRow, InputError>;
+
+    /// After a file-level error the iterator ends: rows after an undecodable
+    /// line cannot be trusted.
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.next_row().transpose();
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::input::test_support::{HEADER, read_str};
+    use crate::input::{Field, ProblemKind};
+
+    #[test]
+    fn comma_file() {
+        let (r, rows, _t) = read_str(&format!(
+            "{HEADER}\nAda Ltd,+49 151 1,A-1,Chair,Thanks\nBob,+49 2,A-2,Desk,Bye\n"
+        ));
+        assert_eq!(r.delimiter(), b',');
+        assert_eq!(r.encoding_name(), "UTF-8");
+        assert_eq!(r.headers().len(), 5);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].fields.partner_name, "Ada Ltd");
+        assert_eq!(rows[1].fields.order_number, "A-2");
+        assert_eq!((rows[1].row, rows[1].line), (2, 3));
+        assert!(rows.iter().all(|r| r.problem.is_none()));
+    }
+
+    #[test]
+    fn quoted_newline_delimiter_and_quote() {
+        let (_, rows, _t) = read_str(&format!(
+            "{HEADER}\nA,1,O1,\"Chair, \"\"Oak\"\"\",\"line one\nline two\"\nB,2,O2,P,N\n"
+        ));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].fields.product_name, "Chair, \"Oak\"");
+        assert_eq!(rows[0].fields.delivery_note, "line one\nline two");
+        assert_eq!((rows[1].row, rows[1].line), (2, 4));
+    }
+
+    #[test]
+    fn ragged_row_keeps_going_with_its_line() {
+        let (_, rows, _t) = read_str(&format!(
+            "{HEADER}\nA,1,O1,P,N\n\"x\ny\",1,O2,P,N\nB,2,O3\nC,3,O4,P,N,extra\nD,4,O5,P,N\n"
+        ));
+        assert_eq!(rows.len(), 5);
+        let short = &rows[2];
+        assert_eq!((short.row, short.line), (3, 5));
+        let p = short.problem.as_ref().expect("ragged");
+        assert_eq!(p.kind, ProblemKind::RaggedRow);
+        assert!(
+            p.message
+                .starts_with("the row has 3 fields and the header of in.csv has 5 (delimiter `,`)"),
+            "{p}"
+        );
+        assert_eq!(short.fields.order_number, "O3");
+        assert_eq!(short.fields.product_name, "");
+        let long = &rows[3];
+        assert_eq!(long.line, 6);
+        assert!(
+            long.problem
+                .as_ref()
+                .expect("ragged")
+                .message
+                .contains("has 6 fields")
+        );
+        assert!(rows[4].problem.is_none());
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_not_counted() {
+        let (_, rows, _t) = read_str(&format!(
+            "\n{HEADER}\n\nA,1,O1,P,N\n\n\n,,,,\n  \nB,2,O2,P,N\n\n"
+        ));
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].row, rows[0].line), (1, 4));
+        assert_eq!((rows[1].row, rows[1].line), (2, 9));
+    }
+
+    #[test]
+    fn reader_can_move_to_another_thread() {
+        fn assert_send<T: Send>(_: &T) {}
+        let (r, rows, _t) = read_str(&format!("{HEADER}\nA,1,O,P,N\n"));
+        assert_send(&r);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(r.column_for(Field::DeliveryNote), "delivery_note");
+    }
+}

@@ -1,0 +1,175 @@
+//! The row as the reading stage hands it on. These types are input's
+//! because input produces them: validation, the ledger and the report
+//! consume a row that input has already shaped, so they import from here
+//! rather than the reader importing from a later stage.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::RowProblem;
+
+/// The five input fields, in template order plus the recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    PartnerName,
+    PartnerPhone,
+    OrderNumber,
+    ProductName,
+    DeliveryNote,
+}
+
+impl Field {
+    /// Every field, in the order problems are checked and reported, so the
+    /// first problem a user sees is the first one in reading order.
+    pub const ALL: [Field; 5] = [
+        Field::PartnerName,
+        Field::PartnerPhone,
+        Field::OrderNumber,
+        Field::ProductName,
+        Field::DeliveryNote,
+    ];
+
+    /// The canonical name: what `--map` accepts, what the default header is,
+    /// and how reasons in the report refer to the field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::PartnerName => "partner_name",
+            Field::PartnerPhone => "partner_phone",
+            Field::OrderNumber => "order_number",
+            Field::ProductName => "product_name",
+            Field::DeliveryNote => "delivery_note",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `--map` key that names no field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown field `{0}`; expected one of partner_name, partner_phone, \
+     order_number, product_name, delivery_note"
+)]
+pub struct UnknownField(pub String);
+
+impl FromStr for Field {
+    type Err = UnknownField;
+
+    /// Lenient because people type `--map "Order Number=..."` as often as
+    /// `--map order_number=...`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted: String = s
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '-' | ' ' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        Field::ALL
+            .into_iter()
+            .find(|f| f.name() == wanted)
+            .ok_or_else(|| UnknownField(s.to_string()))
+    }
+}
+
+/// The five fields exactly as read, before any cleaning, so a report can
+/// show the user what they actually wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawFields {
+    pub partner_name: String,
+    pub partner_phone: String,
+    pub order_number: String,
+    pub product_name: String,
+    pub delivery_note: String,
+}
+
+impl RawFields {
+    pub fn get(&self, f: Field) -> &str {
+        match f {
+            Field::PartnerName => &self.partner_name,
+            Field::PartnerPhone => &self.partner_phone,
+            Field::OrderNumber => &self.order_number,
+            Field::ProductName => &self.product_name,
+            Field::DeliveryNote => &self.delivery_note,
+        }
+    }
+
+    pub fn set(&mut self, f: Field, v: String) {
+        match f {
+            Field::PartnerName => self.partner_name = v,
+            Field::PartnerPhone => self.partner_phone = v,
+            Field::OrderNumber => self.order_number = v,
+            Field::ProductName => self.product_name = v,
+            Field::DeliveryNote => self.delivery_note = v,
+        }
+    }
+
+    /// The order key exactly as [`Delivery::order_key`](crate::delivery::Delivery::order_key) computes it, so the
+    /// caller can key invalid rows (for duplicate detection and reruns) the
+    /// same way as valid ones.
+    pub fn order_key(&self) -> &str {
+        self.order_number.trim()
+    }
+}
+
+/// One data row as read, before validation.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// 1-based data-row number: header excluded, blank lines not counted.
+    pub row: u64,
+    /// 1-based physical line where the record starts, so a user can find
+    /// it in an editor.
+    pub line: u64,
+    pub fields: RawFields,
+    /// A problem with the row's shape (ragged row); value problems are
+    /// found later by `validate`.
+    pub problem: Option<RowProblem>,
+    /// The values of the columns no field uses, in
+    /// [`InputReader::extra_headers`](super::InputReader::extra_headers)
+    /// order, when
+    /// [`InputReader::keep_extra_columns`](super::InputReader::keep_extra_columns)
+    /// asked for them.
+    pub extra: Vec<String>,
+}
+
+/// The file and the header each field was read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The file name as the user knows it (no directory).
+    pub file: String,
+    /// The header per field, in [`Field::ALL`] order.
+    pub columns: [String; 5],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_round_trip() {
+        for f in Field::ALL {
+            assert_eq!(f.name().parse::<Field>(), Ok(f));
+            assert_eq!(f.to_string(), f.name());
+        }
+        assert_eq!("Order Number".parse::<Field>(), Ok(Field::OrderNumber));
+        assert_eq!("partner-phone".parse::<Field>(), Ok(Field::PartnerPhone));
+        let e = "phone".parse::<Field>().unwrap_err();
+        assert!(e.to_string().contains("unknown field `phone`"), "{e}");
+    }
+
+    #[test]
+    fn raw_fields_get_set() {
+        let mut r = RawFields::default();
+        for (i, f) in Field::ALL.into_iter().enumerate() {
+            r.set(f, i.to_string());
+        }
+        for (i, f) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(r.get(f), i.to_string());
+        }
+    }
+}
