@@ -6,7 +6,7 @@ use super::preflight::Template;
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
-use crate::ingest::{Pass, SeenKeys, duplicate_reason, judge, reason};
+use crate::ingest::{Pass, duplicate_reason, judge, reason};
 use crate::input::{self, ProblemSummary};
 
 /// How many rendered messages a dry run shows.
@@ -114,5 +114,83 @@ impl Tally {
                 println!("  … and {} more", not_sent - self.problems.len() as u64);
             }
         }
+    }
+}
+
+/// The order keys a dry run has seen, in a throwaway SQLite file rather
+/// than in memory, so checking a million-row export for duplicates does not
+/// hold a million keys.
+pub struct SeenKeys {
+    conn: rusqlite::Connection,
+    path: std::path::PathBuf,
+    /// Inserts in the open transaction (committed every 10,000: one
+    /// statement a transaction would cost a file write per row).
+    pending: u32,
+}
+
+impl SeenKeys {
+    pub fn new() -> rusqlite::Result<SeenKeys> {
+        let path = std::env::temp_dir().join(format!(
+            "handoff-dry-run-{}-{}.sqlite",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+             CREATE TABLE seen (order_key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
+             BEGIN;",
+        )?;
+        Ok(SeenKeys {
+            conn,
+            path,
+            pending: 0,
+        })
+    }
+
+    /// The row that first had `key`, or `None` (and `row` is remembered).
+    pub fn first(&mut self, key: &str, row: u64) -> rusqlite::Result<Option<u64>> {
+        let added = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO seen (order_key, row) VALUES (?1, ?2)")?
+            .execute(rusqlite::params![key, row])?;
+        if added == 1 {
+            self.pending += 1;
+            if self.pending >= 10_000 {
+                self.conn.execute_batch("COMMIT; BEGIN;")?;
+                self.pending = 0;
+            }
+            return Ok(None);
+        }
+        self.conn
+            .prepare_cached("SELECT row FROM seen WHERE order_key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .map(Some)
+    }
+}
+
+impl Drop for SeenKeys {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_keys_answer_the_first_row_and_clean_up() {
+        let mut seen = SeenKeys::new().unwrap();
+        let path = seen.path.clone();
+        assert_eq!(seen.first("A", 1).unwrap(), None);
+        assert_eq!(seen.first("B", 2).unwrap(), None);
+        assert_eq!(seen.first("A", 3).unwrap(), Some(1));
+        assert_eq!(seen.first("A", 4).unwrap(), Some(1));
+        assert!(path.exists());
+        drop(seen);
+        assert!(!path.exists());
     }
 }
