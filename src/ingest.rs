@@ -12,7 +12,7 @@ use tracing::info;
 use crate::delivery::{Delivery, Rules, validate};
 use crate::error::Failure;
 use crate::input::{RawRow, RowProblem};
-use crate::ledger::{Doubt, Ledger, LedgerError, MessageInfo, RowRecord, RunId, Verdict};
+use crate::ledger::{Doubt, Ledger, LedgerError, MessageInfo, RowRecord, RunId, Status, Verdict};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
 use crate::report::Outcome;
@@ -215,7 +215,7 @@ impl Batch {
     ) -> Result<(), LedgerError> {
         let earlier = l.accepted_message(&d.order_key)?;
         let failed_before = earlier.as_ref().is_some_and(|m| {
-            m.is_final && matches!(m.status.as_deref(), Some("failed" | "undelivered"))
+            m.is_final && m.status.as_deref().map(Status::of) == Some(Status::Failed)
         });
         if let Pass::Hold(outcome) = j.pass {
             self.held(earlier.as_ref(), outcome, decision);

@@ -36,5 +36,5 @@ pub use records::{
     RunId, RunMeta, StatusUpdate,
 };
 pub use report::ReportFacts;
-pub use status::{is_final_status, merge_status};
+pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;

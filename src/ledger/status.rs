@@ -6,19 +6,55 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::codec::ts;
 use super::{LedgerError, StatusUpdate};
 
+/// A status as 1MSG reports it, classified in this one place (ASCII case
+/// ignored); the ledger keeps the text itself verbatim, since the API may
+/// answer values we do not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Sent,
+    Delivered,
+    Read,
+    /// `failed` or `undelivered`.
+    Failed,
+    /// Any other value (`deleted`, `viewed`, …): kept, never final.
+    Other,
+}
+
+impl Status {
+    pub fn of(text: &str) -> Status {
+        const NAMES: &[(&str, Status)] = &[
+            ("sent", Status::Sent),
+            ("delivered", Status::Delivered),
+            ("read", Status::Read),
+            ("failed", Status::Failed),
+            ("undelivered", Status::Failed),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| text.eq_ignore_ascii_case(name))
+            .map_or(Status::Other, |&(_, s)| s)
+    }
+
+    /// Rank for [`merge_status`]; `None` for values we do not know.
+    fn rank(self) -> Option<u8> {
+        match self {
+            Status::Sent => Some(1),
+            Status::Delivered => Some(2),
+            Status::Read => Some(3),
+            Status::Failed => Some(4),
+            Status::Other => None,
+        }
+    }
+
+    /// Whether it ends polling: delivered, read, failed or undelivered.
+    pub fn is_final(self) -> bool {
+        self.rank().is_some_and(|rank| rank >= 2)
+    }
+}
+
 /// Rank of a known status for [`merge_status`]; `None` for values we do not know.
 fn status_rank(status: &str) -> Option<u8> {
-    const RANKS: &[(&str, u8)] = &[
-        ("sent", 1),
-        ("delivered", 2),
-        ("read", 3),
-        ("failed", 4),
-        ("undelivered", 4),
-    ];
-    RANKS
-        .iter()
-        .find(|(name, _)| status.eq_ignore_ascii_case(name))
-        .map(|&(_, rank)| rank)
+    Status::of(status).rank()
 }
 
 /// Decides whether status `new` replaces the merged status `current` of a message.
@@ -40,7 +76,7 @@ pub fn merge_status(current: Option<&str>, new: &str) -> bool {
 
 /// Whether a status ends polling: delivered, read, failed or undelivered.
 pub fn is_final_status(status: &str) -> bool {
-    status_rank(status).is_some_and(|rank| rank >= 2)
+    Status::of(status).is_final()
 }
 
 /// Merges `updates` (all for `wamid`) into its message and history and adds `polls` to its
@@ -108,6 +144,16 @@ pub(super) fn merge_statuses(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_is_classified_once_whatever_its_case() {
+        assert_eq!(Status::of("READ"), Status::Read);
+        assert_eq!(Status::of("undelivered"), Status::Failed);
+        assert_eq!(Status::of("viewed"), Status::Other);
+        assert!(Status::of("Delivered").is_final());
+        assert!(!Status::of("sent").is_final());
+        assert!(!Status::of("deleted").is_final());
+    }
 
     #[test]
     fn merge_status_is_monotonic() {

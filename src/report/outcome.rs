@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ledger::{ReportFacts, RunId, Verdict};
+use crate::ledger::{ReportFacts, RunId, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,11 +129,10 @@ pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
                 if f.message_run_id != Some(run) {
                     row.reused_from_run = f.message_run_id;
                 }
-                let status = f.status.clone().unwrap_or_default();
-                row.outcome = match status.as_str() {
-                    "read" => Outcome::Read,
-                    "delivered" => Outcome::Delivered,
-                    "failed" | "undelivered" => Outcome::Failed,
+                row.outcome = match f.status.as_deref().map(Status::of) {
+                    Some(Status::Read) => Outcome::Read,
+                    Some(Status::Delivered) => Outcome::Delivered,
+                    Some(Status::Failed) => Outcome::Failed,
                     _ => Outcome::Pending,
                 };
                 if row.outcome == Outcome::Failed {
@@ -231,6 +230,11 @@ pub(super) mod tests {
             (Some("failed"), Outcome::Failed),
             (Some("sent"), Outcome::Pending),
             (None, Outcome::Pending),
+            // The case the poller ignores when it stops polling: a final
+            // status in capitals is final here too, not pending forever.
+            (Some("DELIVERED"), Outcome::Delivered),
+            (Some("Undelivered"), Outcome::Failed),
+            (Some("deleted"), Outcome::Pending),
         ] {
             let mut f = facts(Verdict::Send);
             f.attempts = 1;
