@@ -68,11 +68,11 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => {
-                init_logs(&args.output);
+                init_logs(&args.sending.output);
                 crate::commands::run(args).await
             }
             Command::Rerun(args) => {
-                init_logs(&args.output);
+                init_logs(&args.sending.output);
                 crate::commands::rerun(args).await
             }
             Command::Track(args) => {

@@ -370,6 +370,14 @@ pub struct RunArgs {
     /// runaway export).
     #[arg(long)]
     pub max_rows: Option<u64>,
+    #[command(flatten)]
+    pub sending: SendingArgs,
+}
+
+/// What both sending commands (`run`, `rerun`) take besides their input:
+/// declared once, so the two cannot drift apart.
+#[derive(Debug, Args)]
+pub struct SendingArgs {
     /// The country of national phone numbers (`0151…`, `8 (912)…`): a region
     /// (DE, RU) or a calling code (49, 7). Without it, a phone starting with
     /// 0 is invalid.
@@ -399,18 +407,8 @@ pub struct RerunArgs {
     /// Default: `<file>-rerun.csv` beside the file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The country of national phone numbers typed into the file (a region
-    /// such as DE, or a calling code such as 49).
-    #[arg(long, value_parser = country)]
-    pub default_country: Option<crate::delivery::Country>,
     #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub api: ApiArgs,
-    #[command(flatten)]
-    pub send: SendArgs,
-    #[command(flatten)]
-    pub poll: PollArgs,
+    pub sending: SendingArgs,
 }
 
 fn rerun_outcome(s: &str) -> Result<crate::report::Outcome, String> {

@@ -24,15 +24,15 @@ pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| read_back::default_out(file));
-    let conn = connect(&args.api, false).await?;
+    let conn = connect(&args.sending.api, false).await?;
     let reader = input::open(file, &read_back::input_options())
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     let rules = Rules {
-        default_country: args.default_country.clone(),
+        default_country: args.sending.default_country.clone(),
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
-    let s = open_session("rerun", file, &out, &args.output, &args.api, conn).await?;
+    let s = open_session("rerun", file, &out, &args.sending.output, &args.sending.api, conn).await?;
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     let mut outcomes = outcomes.into_iter();
     async {
@@ -49,9 +49,9 @@ pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             Ok(judge(raw, judging, pass))
         });
         let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, false).await?;
-        let delivered = deliver(&s, decided, &rules, (&args.api, &args.send, &args.poll)).await?;
+        let delivered = deliver(&s, decided, &rules, (&args.sending.api, &args.sending.send, &args.sending.poll)).await?;
         let run_id = s.run_id;
-        finish(s, run_id, &out, &args.output, delivered).await
+        finish(s, run_id, &out, &args.sending.output, delivered).await
     }
     .instrument(span)
     .await

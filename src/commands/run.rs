@@ -23,14 +23,14 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         encoding: args.encoding.clone(),
         column_map: args.map.clone(),
     };
-    let conn = connect(&args.api, args.simulate).await?;
+    let conn = connect(&args.sending.api, args.simulate).await?;
     let mut reader = input::open(&args.input, &options)
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     if args.keep_columns {
         reader.keep_extra_columns();
     }
     let rules = Rules {
-        default_country: args.default_country.clone(),
+        default_country: args.sending.default_country.clone(),
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
@@ -41,7 +41,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(max) = args.max_rows {
         refuse_over(&args, &options, max)?;
     }
-    let s = open_session("run", &args.input, &args.out, &args.output, &args.api, conn).await?;
+    let s = open_session("run", &args.input, &args.out, &args.sending.output, &args.sending.api, conn).await?;
     if args.keep_columns {
         s.recorder
             .set_extra_columns(s.run_id, reader.extra_headers())
@@ -67,9 +67,9 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             args.resend_changed,
         )
         .await?;
-        let delivered = deliver(&s, decided, &rules, (&args.api, &args.send, &args.poll)).await?;
+        let delivered = deliver(&s, decided, &rules, (&args.sending.api, &args.sending.send, &args.sending.poll)).await?;
         let run_id = s.run_id;
-        let code = finish(s, run_id, &args.out, &args.output, delivered).await?;
+        let code = finish(s, run_id, &args.out, &args.sending.output, delivered).await?;
         if let Ok(summary) = problems.lock() {
             eprint!("{summary}");
         }
