@@ -1,4 +1,6 @@
 //! The 1MSG API: its wire types (shared with the simulator) and our client.
 
+mod classify;
 pub mod client;
+mod token;
 pub mod wire;
