@@ -20,7 +20,7 @@ fn spec() -> &'static Option<(String, u64)> {
 }
 
 /// Aborts the process if this is the configured crash point.
-pub fn point(name: &str) {
+pub(crate) fn point(name: &str) {
     if let Some((want, n)) = spec()
         && want == name
         && COUNT.fetch_add(1, Ordering::Relaxed) + 1 == *n

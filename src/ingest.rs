@@ -22,7 +22,7 @@ const ROW_BATCH: usize = 1000;
 
 /// What a command wants done with a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pass {
+pub(crate) enum Pass {
     /// `run`: send unless sent before.
     Normal,
     /// `rerun`, a selected row: send unless sent before, and send again
@@ -33,13 +33,13 @@ pub enum Pass {
 }
 
 /// A row read and judged, before the ledger decides about earlier runs.
-pub struct Judged {
+pub(crate) struct Judged {
     pub raw: RawRow,
     pub result: Result<Delivery, RowProblem>,
     pub pass: Pass,
 }
 
-pub fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
+pub(crate) fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
     let result = match &raw.problem {
         Some(p) => Err(p.clone()),
         None => validate(&raw.fields, rules),
@@ -48,19 +48,19 @@ pub fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
 }
 
 /// Why an invalid row is not sent, as the report and the dry run say it.
-pub fn reason(raw: &RawRow, p: &RowProblem) -> String {
+pub(crate) fn reason(raw: &RawRow, p: &RowProblem) -> String {
     format!("line {}: {p}", raw.line)
 }
 
 /// Why a row whose order number an earlier row of the file has is not
 /// sent; one wording for the report, the dry run and the problems block.
-pub fn duplicate_reason(key: &str, first_row: u64) -> String {
+pub(crate) fn duplicate_reason(key: &str, first_row: u64) -> String {
     format!("order number `{key}` already appears in row {first_row}; not sent twice")
 }
 
 /// What the ledger decided about a batch of rows.
 #[derive(Default)]
-pub struct Decided {
+pub(crate) struct Decided {
     /// How many new orders to send (read back from the ledger by the send
     /// stage, not kept here).
     pub to_send: u64,
@@ -71,14 +71,14 @@ pub struct Decided {
 }
 
 /// A row whose order has a doubtful earlier send and no accepted message.
-pub struct DoubtRow {
+pub(crate) struct DoubtRow {
     pub row: u64,
     pub delivery: Delivery,
     pub doubts: Vec<Doubt>,
 }
 
 /// Records every row in the ledger, in batches, and decides what to send.
-pub async fn ingest(
+pub(crate) async fn ingest(
     recorder: &Recorder,
     progress: &Progress,
     run: RunId,
@@ -110,7 +110,7 @@ pub async fn ingest(
 /// Records a batch of rows and decides each. It all happens on the ledger
 /// thread, which finds earlier rows through an index, so memory does not
 /// grow with the file.
-pub async fn record_batch(
+pub(crate) async fn record_batch(
     recorder: &Recorder,
     run: RunId,
     rows: Vec<Judged>,

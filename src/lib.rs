@@ -3,37 +3,57 @@
 //! API, tracks every message to a final status, and writes a reconciliation
 //! CSV that matches each input row to its wamid and outcome.
 //!
+//! The modules below are listed in the order the data flows through them:
+//!
 //! ```text
-//! deliveries.csv ─► input ─► ledger ─► send ─► track ─► report ─► reconciliation.csv
+//! deliveries.csv
+//!   │ input       decode, sniff the delimiter, map headers → raw rows
+//!   │ delivery    validate, normalise phones, clean text → deliveries or row problems
+//!   │ ingest      duplicates, earlier runs' messages, doubts → recorded rows
+//!   ▼
+//! ledger ◄─── recorder   SQLite (WAL), the one source of truth; the recorder is
+//!   │                    its single writer, on a thread of its own
+//!   │ settle      earlier runs' doubts, looked up in 1MSG's message history
+//!   ▼
+//! send ──wamid──► track  side by side: send paces (pace) and retries; track
+//!   │               │    polls hookInfo from the first wamid on
+//!   │ settle        │    this run's doubts: proved unsent → sent once more
+//!   ▼               ▼
+//! report          one row per input row, in input order → reconciliation.csv,
+//!                 the workbook and the metrics; exit picks the code
 //! ```
 //!
-//! `sim` is a faithful local 1MSG API that every test runs against.
-
-pub mod cli;
-pub mod crash;
-pub mod duration;
-pub mod exit;
-
-pub mod delivery;
-pub mod input;
-pub mod ledger;
-
-pub mod api;
-pub mod logging;
-pub mod pace;
-pub mod progress;
-pub mod recorder;
-pub mod report;
-pub mod send;
-pub mod signal;
-pub mod track;
-pub mod window;
+//! Around the stages: `cli` (flags, the settings file, the target), `app`
+//! and `commands` (one file per command, wiring the stages), `api` (the
+//! 1MSG wire types and client), `signal` (Ctrl-C, SIGTERM, the sending
+//! window), `error` and `exit` (how a command ends). `sim` is a faithful
+//! local 1MSG API that every test runs against.
+//!
+//! Only what the binary, the tests, the benchmarks and the fuzz targets
+//! use is `pub`; the rest is the crate's own.
 
 pub mod app;
-pub mod commands;
+pub mod cli;
+mod commands;
 
+pub mod delivery;
+mod ingest;
+pub mod input;
+pub mod ledger;
+mod pace;
+mod recorder;
+mod report;
+mod send;
+mod settle;
+mod track;
+
+mod api;
+mod crash;
+pub mod duration;
 pub mod error;
-pub mod ingest;
-
-pub mod settle;
+pub mod exit;
+mod logging;
+mod progress;
+mod signal;
 pub mod sim;
+mod window;

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the subscriber for a sending command: JSON lines or text, at
 /// `level` unless `RUST_LOG` says otherwise.
-pub fn init(json: bool, level: Level) {
+pub(crate) fn init(json: bool, level: Level) {
     let filter = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy()
@@ -68,7 +68,7 @@ impl Drop for LineWriter {
 
 /// `•••••••6701`: enough to tell partners apart in a log, not enough to
 /// call them.
-pub fn mask_phone(phone: &str) -> String {
+pub(crate) fn mask_phone(phone: &str) -> String {
     let digits: Vec<char> = phone.chars().collect();
     let keep = digits.len().min(4);
     let hidden = digits.len() - keep;

@@ -49,7 +49,7 @@ const PACE_TOLERANCE: Duration = Duration::from_millis(2);
 /// achieved rate is the configured one. Lateness beyond `PACE_TOLERANCE`
 /// is forgiven, never made up in a burst. One reservation per caller, in
 /// arrival order: no herd of waiters re-checking at every instant.
-pub struct Pacer {
+pub(crate) struct Pacer {
     period: Duration,
     next: std::sync::Mutex<Option<Instant>>,
     window: Option<std::sync::Mutex<Window>>,
@@ -62,7 +62,7 @@ struct Window {
 }
 
 impl Pacer {
-    pub fn new(per_second: f64) -> Pacer {
+    pub(crate) fn new(per_second: f64) -> Pacer {
         Pacer {
             period: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
             next: std::sync::Mutex::new(None),
@@ -75,7 +75,7 @@ impl Pacer {
     /// flow; this catches the callers that a stalled process (a loaded
     /// machine) wakes late, which would otherwise leave together with the
     /// ones on time and put one request too many into the API's second.
-    pub fn with_window(mut self, limit: f64) -> Pacer {
+    pub(crate) fn with_window(mut self, limit: f64) -> Pacer {
         let cap = limit.floor().max(1.0) as usize;
         self.window = Some(std::sync::Mutex::new(Window {
             cap,
@@ -105,7 +105,7 @@ impl Pacer {
 
     /// Reserves the next instant at or after `now − PACE_TOLERANCE`; the
     /// caller may go at the returned instant (at once if it is past).
-    pub fn reserve(&self, now: Instant) -> Instant {
+    pub(crate) fn reserve(&self, now: Instant) -> Instant {
         let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
         let earliest = now.checked_sub(PACE_TOLERANCE).unwrap_or(now);
         let slot = next.map_or(now, |n| n.max(earliest));
@@ -114,7 +114,7 @@ impl Pacer {
     }
 
     /// Waits for the next instant (and for room in the window, if any).
-    pub async fn until_ready(&self) {
+    pub(crate) async fn until_ready(&self) {
         let slot = self.reserve(Instant::now());
         tokio::time::sleep_until(slot).await;
         while let Some(room) = self.admit(Instant::now()) {

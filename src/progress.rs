@@ -15,7 +15,7 @@ static BARS: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
 
 /// Writes a finished log line to stderr, above the progress bars when they
 /// are shown.
-pub fn write_stderr(line: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_stderr(line: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     match BARS.get() {
         Some(multi) if !multi.is_hidden() => {
@@ -27,7 +27,7 @@ pub fn write_stderr(line: &[u8]) -> std::io::Result<()> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Bars,
     Lines,
     Quiet,
@@ -35,7 +35,7 @@ pub enum Mode {
 
 impl Mode {
     /// Bars on a terminal, lines otherwise, unless quiet.
-    pub fn detect(quiet: bool) -> Mode {
+    pub(crate) fn detect(quiet: bool) -> Mode {
         if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -65,13 +65,13 @@ struct Bars {
 
 /// Shared by every stage; counting is a relaxed atomic add.
 #[derive(Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     counters: Arc<Counters>,
     bars: Option<Arc<Bars>>,
 }
 
 impl Progress {
-    pub fn new(mode: Mode) -> Progress {
+    pub(crate) fn new(mode: Mode) -> Progress {
         let counters = Arc::new(Counters::default());
         let bars = match mode {
             Mode::Bars => {
@@ -137,7 +137,7 @@ impl Progress {
         Progress { counters, bars }
     }
 
-    pub fn validated(&self, n: u64) {
+    pub(crate) fn validated(&self, n: u64) {
         self.counters.validated.fetch_add(n, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.validated.inc_length(n);
@@ -145,14 +145,14 @@ impl Progress {
         }
     }
 
-    pub fn will_send(&self, n: u64) {
+    pub(crate) fn will_send(&self, n: u64) {
         self.counters.to_send.fetch_add(n, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.sent.inc_length(n);
         }
     }
 
-    pub fn sent(&self) {
+    pub(crate) fn sent(&self) {
         self.counters.sent.fetch_add(1, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.sent.inc(1);
@@ -160,7 +160,7 @@ impl Progress {
     }
 
     /// A send that will not happen after all (skipped, given up).
-    pub fn not_sent(&self) {
+    pub(crate) fn not_sent(&self) {
         self.counters.to_send.fetch_sub(1, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             let len = b.sent.length().unwrap_or(0);
@@ -168,14 +168,14 @@ impl Progress {
         }
     }
 
-    pub fn will_track(&self, n: u64) {
+    pub(crate) fn will_track(&self, n: u64) {
         self.counters.to_track.fetch_add(n, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.finals.inc_length(n);
         }
     }
 
-    pub fn final_status(&self) {
+    pub(crate) fn final_status(&self) {
         self.counters.finals.fetch_add(1, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.finals.inc(1);
@@ -183,7 +183,7 @@ impl Progress {
     }
 
     /// Stops the line printer and clears the bars.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.counters.done.store(true, Ordering::Relaxed);
         if let Some(b) = &self.bars {
             b.validated.finish();

@@ -29,7 +29,7 @@ use crate::ledger::{
 };
 
 /// An attempt about to be sent, as its intent is recorded.
-pub struct Intent {
+pub(crate) struct Intent {
     pub run: RunId,
     pub order_key: String,
     pub attempt_no: u32,
@@ -53,7 +53,7 @@ enum Job {
 
 /// A cheap handle to the ledger thread.
 #[derive(Clone)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     jobs: mpsc::UnboundedSender<Job>,
 }
 
@@ -61,12 +61,12 @@ pub struct Recorder {
 /// so nothing more may be sent.
 #[derive(Debug, thiserror::Error)]
 #[error("the ledger thread has stopped")]
-pub struct RecorderGone;
+pub(crate) struct RecorderGone;
 
 impl Recorder {
     /// Moves `ledger` onto its own thread. Join the handle after every
     /// `Recorder` clone is dropped to get the ledger back.
-    pub fn start(mut ledger: Ledger) -> (Recorder, thread::JoinHandle<Ledger>) {
+    pub(crate) fn start(mut ledger: Ledger) -> (Recorder, thread::JoinHandle<Ledger>) {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
         let handle = thread::Builder::new()
             .name("ledger".into())
@@ -90,7 +90,7 @@ impl Recorder {
     }
 
     /// Runs `f` on the ledger thread and returns its result.
-    pub async fn call<R, F>(&self, f: F) -> Result<R, RecorderGone>
+    pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, RecorderGone>
     where
         F: FnOnce(&mut Ledger) -> R + Send + 'static,
         R: Send + 'static,
@@ -109,7 +109,7 @@ impl Recorder {
     /// committed. `f` may only use the ledger methods that nest (see
     /// [`Ledger::begin_group`]). If the group's commit fails, the result is
     /// that error, whatever `f` returned.
-    pub async fn grouped<R, F>(&self, f: F) -> Result<Result<R, LedgerError>, RecorderGone>
+    pub(crate) async fn grouped<R, F>(&self, f: F) -> Result<Result<R, LedgerError>, RecorderGone>
     where
         F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
         R: Send + 'static,
@@ -137,7 +137,7 @@ impl Recorder {
 /// recorder failure here is a bug or a broken disk: exit 70 with its cause.
 impl Recorder {
     /// Runs a read on the ledger thread (`&Ledger`: it cannot write).
-    pub async fn read<R, F>(&self, f: F) -> Result<R, Failure>
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, Failure>
     where
         F: FnOnce(&Ledger) -> Result<R, LedgerError> + Send + 'static,
         R: Send + 'static,
@@ -171,7 +171,7 @@ impl Recorder {
 
     /// Records the intent of an attempt, durable before this returns, so
     /// its request never leaves ahead of it.
-    pub async fn record_intent(&self, intent: Intent) -> Result<AttemptId, Failure> {
+    pub(crate) async fn record_intent(&self, intent: Intent) -> Result<AttemptId, Failure> {
         self.write_grouped(move |l| {
             l.record_intent(
                 intent.run,
@@ -186,13 +186,17 @@ impl Recorder {
     }
 
     /// Records the API's answer to an attempt.
-    pub async fn record_answer(&self, attempt: AttemptId, answer: Answer) -> Result<(), Failure> {
+    pub(crate) async fn record_answer(
+        &self,
+        attempt: AttemptId,
+        answer: Answer,
+    ) -> Result<(), Failure> {
         self.write_grouped(move |l| l.record_answer(attempt, &answer))
             .await
     }
 
     /// Records one poll of a message and the statuses it saw.
-    pub async fn record_poll(
+    pub(crate) async fn record_poll(
         &self,
         wamid: String,
         updates: Vec<StatusUpdate>,
@@ -203,7 +207,12 @@ impl Recorder {
 
     /// Marks these rows `skipped`, with why (the send stage stopped before
     /// it sent them).
-    pub async fn skip_rows(&self, run: RunId, rows: Vec<u64>, why: String) -> Result<(), Failure> {
+    pub(crate) async fn skip_rows(
+        &self,
+        run: RunId,
+        rows: Vec<u64>,
+        why: String,
+    ) -> Result<(), Failure> {
         self.write(move |l| {
             l.atomically(|l| {
                 rows.iter()
@@ -214,25 +223,34 @@ impl Recorder {
     }
 
     /// Records the start of a command's run.
-    pub async fn begin_run(&self, meta: RunMeta) -> Result<RunId, Failure> {
+    pub(crate) async fn begin_run(&self, meta: RunMeta) -> Result<RunId, Failure> {
         self.write(move |l| l.begin_run(&meta)).await
     }
 
     /// Records how a run ended.
-    pub async fn finish_run(&self, run: RunId, code: u8, at: DateTime<Utc>) -> Result<(), Failure> {
+    pub(crate) async fn finish_run(
+        &self,
+        run: RunId,
+        code: u8,
+        at: DateTime<Utc>,
+    ) -> Result<(), Failure> {
         self.write(move |l| l.finish_run(run, i32::from(code), at))
             .await
     }
 
     /// Records the input's columns that the report carries (`--keep-columns`).
-    pub async fn set_extra_columns(&self, run: RunId, headers: Vec<String>) -> Result<(), Failure> {
+    pub(crate) async fn set_extra_columns(
+        &self,
+        run: RunId,
+        headers: Vec<String>,
+    ) -> Result<(), Failure> {
         self.write(move |l| l.set_extra_columns(run, &headers))
             .await
     }
 
     /// Decides a batch of rows with read-only lookups and records them, all
     /// in one transaction (the lookups take the WAL read lock once).
-    pub async fn record_rows<D, F>(&self, run: RunId, decide: F) -> Result<D, Failure>
+    pub(crate) async fn record_rows<D, F>(&self, run: RunId, decide: F) -> Result<D, Failure>
     where
         F: FnOnce(&Ledger) -> Result<(Vec<RowRecord>, D), LedgerError> + Send + 'static,
         D: Send + 'static,
@@ -248,7 +266,7 @@ impl Recorder {
     }
 
     /// Sets what a run does with a row, and why.
-    pub async fn set_verdict(
+    pub(crate) async fn set_verdict(
         &self,
         run: RunId,
         row: u64,
@@ -260,12 +278,12 @@ impl Recorder {
     }
 
     /// Marks the rows to send that were never attempted `skipped`, with why.
-    pub async fn skip_unattempted(&self, run: RunId, why: String) -> Result<usize, Failure> {
+    pub(crate) async fn skip_unattempted(&self, run: RunId, why: String) -> Result<usize, Failure> {
         self.write(move |l| l.skip_unattempted(run, &why)).await
     }
 
     /// Records that a doubtful attempt was found in the message history.
-    pub async fn resolve_doubt(
+    pub(crate) async fn resolve_doubt(
         &self,
         attempt: AttemptId,
         wamid: String,

@@ -16,10 +16,10 @@ use crate::window::Window;
 
 /// Asks the run to stop gracefully, saying why; `None` while it may go on.
 /// The first reason given stands.
-pub type Interrupt = watch::Receiver<Option<String>>;
+pub(crate) type Interrupt = watch::Receiver<Option<String>>;
 
 /// Sends `why` on the interrupt channel unless a reason is there already.
-pub fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
+pub(crate) fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
     tx.send_if_modified(|current| {
         if current.is_none() {
             *current = Some(why.to_string());
@@ -32,7 +32,7 @@ pub fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
 
 /// The first Ctrl-C or SIGTERM asks for a graceful stop; a second one ends
 /// the process at once (the ledger makes the next run resume correctly).
-pub async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>>>) {
+pub(crate) async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>>>) {
     shutdown_signal().await;
     interrupt(&interrupt_tx, "interrupted by a signal (Ctrl-C or SIGTERM)");
     eprintln!(
@@ -46,7 +46,7 @@ pub async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>>>) {
 /// The sending window: closed now, nothing is sent (the send stage sees the
 /// interrupt at once and the rows get its reason like any stop); open, it
 /// stops the run as a signal would when it closes.
-pub fn sending_window(send: &SendArgs, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
+pub(crate) fn sending_window(send: &SendArgs, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
     let Some(not_after) = send.not_after else {
         return;
     };
@@ -79,7 +79,7 @@ pub fn sending_window(send: &SendArgs, interrupt_tx: &Arc<watch::Sender<Option<S
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

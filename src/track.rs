@@ -31,7 +31,7 @@ const POLL_CAP: Duration = Duration::from_secs(60);
 const POLLS_IN_FLIGHT: usize = 8;
 
 #[derive(Debug, Clone)]
-pub struct TrackSettings {
+pub(crate) struct TrackSettings {
     /// hookInfo calls per second.
     pub poll_rate: f64,
     /// Delay from acceptance to the first poll.
@@ -42,7 +42,7 @@ pub struct TrackSettings {
 
 /// What the track stage saw.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct TrackSummary {
+pub(crate) struct TrackSummary {
     pub polls: u64,
     pub finals: u64,
     /// Messages still open when tracking ended.
@@ -92,7 +92,7 @@ impl Due {
 }
 
 /// Turns hooks into ledger updates.
-pub fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Vec<StatusUpdate> {
+pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Vec<StatusUpdate> {
     hooks
         .iter()
         .filter(|h| !h.status.is_empty())
@@ -121,7 +121,7 @@ pub fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Vec<Statu
 /// Polls every message that arrives on `accepted` (and every wamid in
 /// `initial`) until it is final, or until `track_for` after `accepted`
 /// closes (the send stage ended), or until `interrupt`.
-pub async fn run(
+pub(crate) async fn run(
     settings: TrackSettings,
     client: Client,
     recorder: Recorder,

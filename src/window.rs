@@ -8,7 +8,7 @@ use chrono::{DateTime, Local, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Window {
+pub(crate) struct Window {
     pub not_before: NaiveTime,
     pub not_after: NaiveTime,
     pub tz: Option<Tz>,
@@ -23,7 +23,7 @@ impl Window {
     }
 
     /// `06:00–22:00 Europe/Berlin`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{}–{} {}",
             self.not_before.format("%H:%M"),
@@ -35,7 +35,7 @@ impl Window {
 
     /// Whether sending is allowed at `now`. A window may cross midnight
     /// (`20:00–02:00`).
-    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_open(&self, now: DateTime<Utc>) -> bool {
         let t = self.clock(now);
         if self.not_before <= self.not_after {
             self.not_before <= t && t < self.not_after
@@ -46,7 +46,7 @@ impl Window {
 
     /// How long until the window closes, seen from `now` (inside it). A
     /// daylight-saving change that night can shift this by its hour.
-    pub fn closes_in(&self, now: DateTime<Utc>) -> Duration {
+    pub(crate) fn closes_in(&self, now: DateTime<Utc>) -> Duration {
         let t = self.clock(now);
         let secs = |x: NaiveTime| i64::from(x.num_seconds_from_midnight());
         let mut left = secs(self.not_after) - secs(t);

@@ -15,11 +15,11 @@ use handoff::sim::{Scenario, SimHandle};
 use serde_json::{Value, json};
 
 /// How long any poll waits before the test fails.
-pub const DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(5);
 
 /// A fast, permissive channel: no rate or pair limit, 10 ms status steps,
 /// every delivered message read. Tests switch on what they exercise.
-pub fn scenario() -> Scenario {
+pub(crate) fn scenario() -> Scenario {
     let mut s = Scenario::default();
     s.limits.rate = 0;
     s.limits.pair_interval = Duration::ZERO;
@@ -34,7 +34,7 @@ pub fn scenario() -> Scenario {
 
 /// A client that never pools connections across a dropped one for long and
 /// never waits forever.
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -42,11 +42,11 @@ pub fn client() -> reqwest::Client {
 }
 
 /// The four body texts of the default template.
-pub const PARAMS: [&str; 4] = ["Ada", "A-1001", "Blue lamp", "Thank you"];
+pub(crate) const PARAMS: [&str; 4] = ["Ada", "A-1001", "Blue lamp", "Thank you"];
 
 /// The JSON of a valid `partner_delivery_confirmation` send to `phone`, with
 /// the given body texts.
-pub fn send_body_with(phone: &str, texts: &[&str]) -> Value {
+pub(crate) fn send_body_with(phone: &str, texts: &[&str]) -> Value {
     json!({
         "phone": phone,
         "template": DEFAULT_TEMPLATE,
@@ -60,18 +60,18 @@ pub fn send_body_with(phone: &str, texts: &[&str]) -> Value {
 }
 
 /// The JSON of a valid send to `phone` with the four standard texts.
-pub fn send_body(phone: &str) -> Value {
+pub(crate) fn send_body(phone: &str) -> Value {
     send_body_with(phone, &PARAMS)
 }
 
 /// A simulator running in this test's runtime, plus a client for it.
-pub struct Sim {
+pub(crate) struct Sim {
     pub handle: SimHandle,
     pub client: reqwest::Client,
 }
 
 impl Sim {
-    pub async fn start(scenario: Scenario) -> Sim {
+    pub(crate) async fn start(scenario: Scenario) -> Sim {
         let handle = handoff::sim::spawn(scenario)
             .await
             .expect("spawn simulator");
@@ -81,21 +81,21 @@ impl Sim {
         }
     }
 
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         self.handle.base_url()
     }
 
     /// `http://127.0.0.1:PORT/{instance}/{method}`.
-    pub fn url(&self, method: &str) -> String {
+    pub(crate) fn url(&self, method: &str) -> String {
         format!("{}/{}/{method}", self.base(), self.handle.instance_id)
     }
 
-    pub fn bearer(&self) -> String {
+    pub(crate) fn bearer(&self) -> String {
         format!("Bearer {}", self.handle.token)
     }
 
     /// POSTs `body` to a channel method with the token in `Authorization`.
-    pub async fn post(&self, method: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, method: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(method))
             .header("Authorization", self.bearer())
@@ -107,7 +107,7 @@ impl Sim {
 
     /// GETs a channel method (`path_and_query` like `templates?limit=2`)
     /// with the token in `Authorization`.
-    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.client
             .get(self.url(path_and_query))
             .header("Authorization", self.bearer())
@@ -117,38 +117,38 @@ impl Sim {
     }
 
     /// GET, expecting 200 and JSON.
-    pub async fn get_json(&self, path_and_query: &str) -> Value {
+    pub(crate) async fn get_json(&self, path_and_query: &str) -> Value {
         let resp = self.get(path_and_query).await;
         assert_eq!(resp.status(), 200, "GET {path_and_query}");
         resp.json().await.expect("JSON answer")
     }
 
     /// A valid sendTemplate to `phone`; the raw response.
-    pub async fn send(&self, phone: &str) -> reqwest::Response {
+    pub(crate) async fn send(&self, phone: &str) -> reqwest::Response {
         self.post("sendTemplate", &send_body(phone)).await
     }
 
     /// A valid sendTemplate to `phone`, expecting HTTP 200; the JSON answer.
-    pub async fn send_json(&self, phone: &str) -> Value {
+    pub(crate) async fn send_json(&self, phone: &str) -> Value {
         self.send_value(&send_body(phone)).await
     }
 
     /// sendTemplate with `body`, expecting HTTP 200; the JSON answer.
-    pub async fn send_value(&self, body: &Value) -> Value {
+    pub(crate) async fn send_value(&self, body: &Value) -> Value {
         let resp = self.post("sendTemplate", body).await;
         assert_eq!(resp.status(), 200, "sendTemplate {body}");
         resp.json().await.expect("JSON answer")
     }
 
     /// Sends to `phone` and returns the wamid, failing unless accepted.
-    pub async fn send_ok(&self, phone: &str) -> String {
+    pub(crate) async fn send_ok(&self, phone: &str) -> String {
         let answer = self.send_json(phone).await;
         assert_eq!(answer["sent"], true, "{answer}");
         answer["id"].as_str().expect("id").to_string()
     }
 
     /// `GET /__sim/messages` → the `messages` array.
-    pub async fn sim_messages(&self) -> Vec<Value> {
+    pub(crate) async fn sim_messages(&self) -> Vec<Value> {
         let v: Value = self
             .client
             .get(format!("{}/__sim/messages", self.base()))
@@ -162,7 +162,7 @@ impl Sim {
     }
 
     /// `GET /__sim/stats`.
-    pub async fn sim_stats(&self) -> Value {
+    pub(crate) async fn sim_stats(&self) -> Value {
         self.client
             .get(format!("{}/__sim/stats", self.base()))
             .send()
@@ -174,13 +174,13 @@ impl Sim {
     }
 
     /// `GET hookInfo?messageId=` → the `hooks` array.
-    pub async fn hooks(&self, wamid: &str) -> Vec<Value> {
+    pub(crate) async fn hooks(&self, wamid: &str) -> Vec<Value> {
         let v = self.get_json(&format!("hookInfo?messageId={wamid}")).await;
         v["hooks"].as_array().cloned().expect("hooks array")
     }
 
     /// The statuses hookInfo reports for `wamid`, in order.
-    pub async fn hook_statuses(&self, wamid: &str) -> Vec<String> {
+    pub(crate) async fn hook_statuses(&self, wamid: &str) -> Vec<String> {
         self.hooks(wamid)
             .await
             .iter()
@@ -189,7 +189,7 @@ impl Sim {
     }
 
     /// Polls hookInfo until `wamid` has exactly `want` statuses.
-    pub async fn wait_for_statuses(&self, wamid: &str, want: &[&str]) -> Vec<Value> {
+    pub(crate) async fn wait_for_statuses(&self, wamid: &str, want: &[&str]) -> Vec<Value> {
         let got = eventually(|| async {
             let hooks = self.hooks(wamid).await;
             let statuses: Vec<&str> = hooks
@@ -204,7 +204,7 @@ impl Sim {
 }
 
 /// Polls `check` every 10 ms until it yields `Some`, or [`DEADLINE`] passes.
-pub async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
+pub(crate) async fn eventually<T, F, Fut>(mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -222,14 +222,14 @@ where
 }
 
 /// A webhook endpoint on loopback that records every JSON body POSTed to it.
-pub struct Receiver {
+pub(crate) struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<Value>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Receiver {
-    pub async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
         let app = Router::new()
             .route("/hook", post(record))
@@ -254,12 +254,12 @@ impl Receiver {
     }
 
     /// Every body received so far.
-    pub fn bodies(&self) -> Vec<Value> {
+    pub(crate) fn bodies(&self) -> Vec<Value> {
         self.received.lock().unwrap().clone()
     }
 
     /// Every ack received so far, flattened across bodies.
-    pub fn acks(&self) -> Vec<Value> {
+    pub(crate) fn acks(&self) -> Vec<Value> {
         self.bodies()
             .iter()
             .flat_map(|b| b["ack"].as_array().cloned().unwrap_or_default())
@@ -267,7 +267,7 @@ impl Receiver {
     }
 
     /// The statuses received for `wamid`, in arrival order.
-    pub fn statuses_of(&self, wamid: &str) -> Vec<String> {
+    pub(crate) fn statuses_of(&self, wamid: &str) -> Vec<String> {
         self.acks()
             .iter()
             .filter(|a| a["id"] == wamid)
@@ -293,7 +293,7 @@ async fn record(
 }
 
 /// Registers `receiver` on the simulator and switches ack notifications on.
-pub async fn subscribe(sim: &Sim, receiver: &Receiver) {
+pub(crate) async fn subscribe(sim: &Sim, receiver: &Receiver) {
     let resp = sim
         .post("webhook", &json!({"webhookUrl": receiver.url}))
         .await;
@@ -305,6 +305,6 @@ pub async fn subscribe(sim: &Sim, receiver: &Receiver) {
 }
 
 /// The Meta code of a `sent:false` answer.
-pub fn meta_code(answer: &Value) -> Option<i64> {
+pub(crate) fn meta_code(answer: &Value) -> Option<i64> {
     answer["error"]["code"].as_i64()
 }

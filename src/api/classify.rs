@@ -18,7 +18,7 @@ use super::wire::SendTemplateResponse;
 
 /// Why the whole run must stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fatal {
+pub(crate) enum Fatal {
     /// 401/403: the token or the channel is wrong (exit 77).
     Credentials,
     /// The template, its language or its parameters do not fit (exit 78).
@@ -29,7 +29,7 @@ pub enum Fatal {
 
 /// Why a send may be tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryKind {
+pub(crate) enum RetryKind {
     /// The connection could not be made: the request never left.
     Connect,
     /// HTTP 429: every sender pauses until `after`.
@@ -44,7 +44,7 @@ pub enum RetryKind {
 
 /// The decision about one `sendTemplate` answer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SendClass {
+pub(crate) enum SendClass {
     /// `sent:true` with an id: store the wamid at once.
     Accepted { wamid: String },
     /// Provably not processed; may be sent again after `after` (if given).
@@ -62,7 +62,7 @@ pub enum SendClass {
 
 /// One answer with everything the ledger and the report keep of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SendAnswer {
+pub(crate) struct SendAnswer {
     pub class: SendClass,
     pub http_status: Option<u16>,
     pub error_code: Option<i64>,
@@ -72,7 +72,7 @@ pub struct SendAnswer {
 
 /// A failure of a read-only call (templates, hookInfo, messages).
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("the API refused our credentials (HTTP {status})")]
     Credentials { status: u16 },
     #[error("the API answered HTTP {status}: {detail}")]
@@ -83,19 +83,8 @@ pub enum ApiError {
     Body(String),
 }
 
-impl ApiError {
-    /// Whether trying again later might help.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            ApiError::Credentials { .. } => false,
-            ApiError::Status { status, .. } => *status == 429 || *status >= 500,
-            ApiError::Transport(_) | ApiError::Body(_) => true,
-        }
-    }
-}
-
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -179,7 +168,11 @@ pub(super) fn classify_status_only(status: StatusCode, retry_after: Option<Durat
 }
 
 /// Classifies a complete answer. Public so the table can be unit-tested.
-pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> SendAnswer {
+pub(crate) fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> SendAnswer {
     let code = status.as_u16();
     let answer = |class, error_code, detail: Option<String>| SendAnswer {
         class,

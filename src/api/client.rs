@@ -19,15 +19,15 @@ use super::wire::{
     TemplatesResponse,
 };
 
-pub use super::classify::{
+pub(crate) use super::classify::{
     ApiError, Fatal, RetryKind, SendAnswer, SendClass, classify, parse_retry_after,
 };
 use super::classify::{classify_status_only, error_text};
-pub use super::token::Token;
+pub(crate) use super::token::Token;
 
 /// Timeouts for the HTTP client.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     pub connect: Duration,
     pub request: Duration,
 }
@@ -43,7 +43,7 @@ impl Default for Timeouts {
 
 /// A 1MSG channel client.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     /// `<api_url>/<channel>`: each method's URL is this plus one segment.
     channel_url: reqwest::Url,
@@ -107,7 +107,7 @@ fn describe(e: &reqwest::Error) -> String {
 impl Client {
     /// `api_url` is the base (`https://api.1msg.io`), `channel` the
     /// instance id.
-    pub fn new(
+    pub(crate) fn new(
         api_url: &str,
         channel: &str,
         token: &Token,
@@ -162,7 +162,7 @@ impl Client {
 
     /// Requests made so far by (endpoint, result), where the result is the
     /// HTTP status or `error` when no answer arrived.
-    pub fn requests(&self) -> Vec<(&'static str, String, u64)> {
+    pub(crate) fn requests(&self) -> Vec<(&'static str, String, u64)> {
         let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         map.iter()
             .map(|((e, status), n)| {
@@ -181,7 +181,7 @@ impl Client {
     }
 
     /// Sends one template message and classifies the answer.
-    pub async fn send_template(&self, request: &SendTemplateRequest<'_>) -> SendAnswer {
+    pub(crate) async fn send_template(&self, request: &SendTemplateRequest<'_>) -> SendAnswer {
         let result = self
             .http
             .post(self.url("sendTemplate"))
@@ -273,7 +273,7 @@ impl Client {
     }
 
     /// The statuses received so far for one message.
-    pub async fn hook_info(&self, wamid: &str) -> Result<Vec<Hook>, ApiError> {
+    pub(crate) async fn hook_info(&self, wamid: &str) -> Result<Vec<Hook>, ApiError> {
         match self
             .get_json::<HookInfoResponse>("hookInfo", &[("messageId", wamid.to_string())])
             .await
@@ -289,7 +289,7 @@ impl Client {
     /// Every template of the channel. Pages through `limit`/`offset` and
     /// stops when a page adds nothing new, because the real list sometimes
     /// ignores `offset` and answers the first page again.
-    pub async fn templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
+    pub(crate) async fn templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
         const PAGE: usize = 100;
         let mut all: Vec<TemplateInfo> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -322,7 +322,7 @@ impl Client {
 
     /// Outgoing and incoming history of one chat between two instants
     /// (unix seconds); `Ok(None)` when the channel keeps no history.
-    pub async fn messages(
+    pub(crate) async fn messages(
         &self,
         phone: &str,
         min_time: i64,

@@ -1,6 +1,6 @@
 //! The 1MSG API: its wire types (shared with the simulator) and our client.
 
 mod classify;
-pub mod client;
+pub(crate) mod client;
 mod token;
-pub mod wire;
+pub(crate) mod wire;

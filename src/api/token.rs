@@ -7,10 +7,10 @@ use std::fmt;
 /// `Debug` prints `[REDACTED]`, it is zeroed when dropped, and it is read
 /// (`expose`) in exactly one place, where the request header is built.
 #[derive(Clone)]
-pub struct Token(secrecy::SecretString);
+pub(crate) struct Token(secrecy::SecretString);
 
 impl Token {
-    pub fn new(s: impl Into<String>) -> Token {
+    pub(crate) fn new(s: impl Into<String>) -> Token {
         Token(secrecy::SecretString::from(s.into()))
     }
 

@@ -8,13 +8,13 @@ use serde_json::Value;
 
 /// `language` in a sendTemplate body; `policy` is always `deterministic`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Language {
+pub(crate) struct Language {
     pub policy: String,
     pub code: String,
 }
 
 impl Language {
-    pub fn deterministic(code: &str) -> Self {
+    pub(crate) fn deterministic(code: &str) -> Self {
         Language {
             policy: "deterministic".into(),
             code: code.into(),
@@ -24,7 +24,7 @@ impl Language {
 
 /// One Cloud-API component object in `params` (we only fill `body`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Component {
+pub(crate) struct Component {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -33,7 +33,7 @@ pub struct Component {
 
 /// A body parameter; only `text` is used by the partner-delivery template.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Parameter {
+pub(crate) struct Parameter {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,7 +44,7 @@ pub struct Parameter {
 /// `Authorization` header, never in this body or the URL, so it cannot leak
 /// through a logged URL or a request dump.
 #[derive(Debug, Clone, Serialize)]
-pub struct SendTemplateRequest<'a> {
+pub(crate) struct SendTemplateRequest<'a> {
     pub phone: &'a str,
     pub template: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ pub struct SendTemplateRequest<'a> {
 
 impl<'a> SendTemplateRequest<'a> {
     /// A request whose body variables are `texts`, in order.
-    pub fn with_body(
+    pub(crate) fn with_body(
         phone: &'a str,
         template: &'a str,
         namespace: Option<&'a str>,
@@ -85,7 +85,7 @@ impl<'a> SendTemplateRequest<'a> {
 /// is acceptance; `sent:false` carries a Meta error in `message`/`error`, or a
 /// `jobId` when the send was queued.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct SendTemplateResponse {
+pub(crate) struct SendTemplateResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,30 +100,14 @@ pub struct SendTemplateResponse {
     pub job_id: Option<String>,
 }
 
-/// The Meta Graph-style error object inside a `sent:false` answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MetaError {
-    pub code: i64,
-    #[serde(default)]
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_data: Option<ErrorData>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ErrorData {
+pub(crate) struct ErrorData {
     pub details: String,
-}
-
-/// `{"error": "..."}`, the shape of 400/401/429/500 answers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ErrorResponse {
-    pub error: String,
 }
 
 /// `GET hookInfo?messageId=` → the raw provider status hooks, in arrival order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct HookInfoResponse {
+pub(crate) struct HookInfoResponse {
     #[serde(default)]
     pub hooks: Vec<Hook>,
 }
@@ -133,7 +117,7 @@ pub struct HookInfoResponse {
 /// read: nothing in the reconciliation needs them, and building them as
 /// JSON maps on every poll cost more than the rest of the hook.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Hook {
+pub(crate) struct Hook {
     #[serde(default)]
     pub id: String,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -150,7 +134,7 @@ pub struct Hook {
 impl Hook {
     /// The provider's time of this status, whether it came as a string or a
     /// number of unix seconds.
-    pub fn unix_seconds(&self) -> Option<i64> {
+    pub(crate) fn unix_seconds(&self) -> Option<i64> {
         match self.timestamp.as_ref()? {
             Value::String(s) => s.trim().parse().ok(),
             Value::Number(n) => n.as_i64(),
@@ -161,7 +145,7 @@ impl Hook {
 
 /// The error on a `failed` status hook.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct HookError {
+pub(crate) struct HookError {
     pub code: i64,
     #[serde(default)]
     pub title: String,
@@ -173,7 +157,7 @@ pub struct HookError {
 
 /// `GET templates`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct TemplatesResponse {
+pub(crate) struct TemplatesResponse {
     #[serde(default)]
     pub total: Option<u64>,
     #[serde(default)]
@@ -184,7 +168,7 @@ pub struct TemplatesResponse {
 /// object with `code`; `components` may be an array or a JSON string; the
 /// namespace may sit in `message_template_namespace` instead.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TemplateInfo {
+pub(crate) struct TemplateInfo {
     #[serde(default)]
     pub id: Option<Value>,
     pub name: String,
@@ -205,7 +189,7 @@ pub struct TemplateInfo {
 }
 
 impl TemplateInfo {
-    pub fn language_code(&self) -> Option<&str> {
+    pub(crate) fn language_code(&self) -> Option<&str> {
         match self.language.as_ref()? {
             Value::String(s) => Some(s),
             Value::Object(o) => o.get("code").and_then(Value::as_str),
@@ -213,7 +197,7 @@ impl TemplateInfo {
         }
     }
 
-    pub fn namespace(&self) -> Option<&str> {
+    pub(crate) fn namespace(&self) -> Option<&str> {
         self.namespace
             .as_deref()
             .or(self.message_template_namespace.as_deref())
@@ -221,7 +205,7 @@ impl TemplateInfo {
     }
 
     /// The components as an array, decoding the stringified form.
-    pub fn component_list(&self) -> Vec<Value> {
+    pub(crate) fn component_list(&self) -> Vec<Value> {
         match &self.components {
             Some(Value::Array(a)) => a.clone(),
             Some(Value::String(s)) => serde_json::from_str::<Vec<Value>>(s).unwrap_or_default(),
@@ -230,7 +214,7 @@ impl TemplateInfo {
     }
 
     /// The BODY component's text, if any.
-    pub fn body_text(&self) -> Option<String> {
+    pub(crate) fn body_text(&self) -> Option<String> {
         self.component_list().into_iter().find_map(|c| {
             let kind = c.get("type")?.as_str()?;
             if kind.eq_ignore_ascii_case("body") {
@@ -243,7 +227,7 @@ impl TemplateInfo {
 }
 
 /// Counts the distinct `{{n}}` placeholders in a template text.
-pub fn count_variables(text: &str) -> usize {
+pub(crate) fn count_variables(text: &str) -> usize {
     let mut seen = std::collections::BTreeSet::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -264,7 +248,7 @@ pub fn count_variables(text: &str) -> usize {
 /// `GET messages` (history). `notice` is set, and `messages` empty, when the
 /// channel keeps no history.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct MessagesResponse {
+pub(crate) struct MessagesResponse {
     #[serde(default)]
     pub messages: Vec<HistoryMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,7 +257,7 @@ pub struct MessagesResponse {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HistoryMessage {
+pub(crate) struct HistoryMessage {
     #[serde(default)]
     pub message_number: Option<u64>,
     pub id: String,
@@ -303,33 +287,6 @@ pub struct HistoryMessage {
     pub metadata: Option<Value>,
     #[serde(default)]
     pub chat_name: Option<String>,
-}
-
-/// A webhook POST carrying status changes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AckPayload {
-    #[serde(rename = "instanceId")]
-    pub instance_id: String,
-    pub ack: Vec<Ack>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Ack {
-    pub id: String,
-    pub status: String,
-    #[serde(default)]
-    pub chat_id: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub bsuid: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    #[serde(default)]
-    pub user_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::exit;
 use crate::sim;
 
 /// Where the messages go, resolved from flags, environment or `--simulate`.
-pub struct Target {
+pub(crate) struct Target {
     pub api_url: String,
     pub channel: String,
     pub token: Token,
@@ -19,7 +19,7 @@ pub struct Target {
 }
 
 /// `simulate` starts the built-in simulator and uses it.
-pub async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
+pub(crate) async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
     if simulate {
         let handle = sim::spawn(sim::Scenario::default())
             .await
@@ -110,7 +110,7 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
 
 impl Target {
     /// A client for this target.
-    pub fn client(&self, api: &ApiArgs) -> Result<Client, Failure> {
+    pub(crate) fn client(&self, api: &ApiArgs) -> Result<Client, Failure> {
         Client::new(
             &self.api_url,
             &self.channel,

@@ -5,7 +5,7 @@
 //! commands get settings structs of their own, never clap's.
 
 mod args;
-pub mod config;
+pub(crate) mod config;
 pub mod settings;
 
 pub use args::*;

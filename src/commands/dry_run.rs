@@ -120,7 +120,7 @@ impl Tally {
 /// The order keys a dry run has seen, in a throwaway SQLite file rather
 /// than in memory, so checking a million-row export for duplicates does not
 /// hold a million keys.
-pub struct SeenKeys {
+pub(super) struct SeenKeys {
     conn: rusqlite::Connection,
     path: std::path::PathBuf,
     /// Inserts in the open transaction (committed every 10,000: one
@@ -129,7 +129,7 @@ pub struct SeenKeys {
 }
 
 impl SeenKeys {
-    pub fn new() -> rusqlite::Result<SeenKeys> {
+    pub(super) fn new() -> rusqlite::Result<SeenKeys> {
         let path = std::env::temp_dir().join(format!(
             "handoff-dry-run-{}-{}.sqlite",
             std::process::id(),
@@ -151,7 +151,7 @@ impl SeenKeys {
     }
 
     /// The row that first had `key`, or `None` (and `row` is remembered).
-    pub fn first(&mut self, key: &str, row: u64) -> rusqlite::Result<Option<u64>> {
+    pub(super) fn first(&mut self, key: &str, row: u64) -> rusqlite::Result<Option<u64>> {
         let added = self
             .conn
             .prepare_cached("INSERT OR IGNORE INTO seen (order_key, row) VALUES (?1, ?2)")?

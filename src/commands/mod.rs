@@ -17,9 +17,9 @@ mod preflight;
 mod rerun;
 mod run;
 mod session;
-pub mod simulate;
+pub(crate) mod simulate;
 mod track;
 
-pub use rerun::rerun;
-pub use run::run;
-pub use track::track;
+pub(crate) use rerun::rerun;
+pub(crate) use run::run;
+pub(crate) use track::track;

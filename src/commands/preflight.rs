@@ -10,7 +10,7 @@ use crate::error::Failure;
 use crate::exit;
 
 /// What preflight learned about the template.
-pub struct Template {
+pub(super) struct Template {
     pub namespace: Option<String>,
     pub body: String,
     pub button: Option<String>,
@@ -18,7 +18,11 @@ pub struct Template {
 
 /// Checks, before any send, that the credentials work and the template
 /// exists in our language, is approved and takes exactly four variables.
-pub async fn preflight(client: &Client, api: &ApiArgs, channel: &str) -> Result<Template, Failure> {
+pub(super) async fn preflight(
+    client: &Client,
+    api: &ApiArgs,
+    channel: &str,
+) -> Result<Template, Failure> {
     let templates = client.templates().await.map_err(|e| match e {
         ApiError::Credentials { status } => Failure::new(
             exit::NO_PERM,
@@ -44,7 +48,7 @@ pub async fn preflight(client: &Client, api: &ApiArgs, channel: &str) -> Result<
 }
 
 /// The template checks, apart from the HTTP call, so they can be tested.
-pub fn check_template(
+pub(super) fn check_template(
     templates: &[TemplateInfo],
     name: &str,
     language: &str,

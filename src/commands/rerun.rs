@@ -16,7 +16,7 @@ use super::session::{connect, open_session, rules};
 
 /// `handoff rerun`: the rows of a reconciliation that may be sent again,
 /// with the data of that file.
-pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
+pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let file = &args.reconciliation;
     let outcomes = read_back::outcomes(file)?;
     let selected = read_back::selection(&args.only);
@@ -32,7 +32,15 @@ pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
-    let s = open_session("rerun", file, &out, &args.sending.output, &args.sending.api, conn).await?;
+    let s = open_session(
+        "rerun",
+        file,
+        &out,
+        &args.sending.output,
+        &args.sending.api,
+        conn,
+    )
+    .await?;
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     let mut outcomes = outcomes.into_iter();
     async {
@@ -49,7 +57,13 @@ pub async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             Ok(judge(raw, judging, pass))
         });
         let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, false).await?;
-        let delivered = deliver(&s, decided, &rules, (&args.sending.api, &args.sending.send, &args.sending.poll)).await?;
+        let delivered = deliver(
+            &s,
+            decided,
+            &rules,
+            (&args.sending.api, &args.sending.send, &args.sending.poll),
+        )
+        .await?;
         let run_id = s.run_id;
         finish(s, run_id, &out, &args.sending.output, delivered).await
     }

@@ -16,7 +16,7 @@ use super::finish::finish;
 use super::session::{connect, open_session, rules};
 
 /// `handoff run`: the nightly job.
-pub async fn run(args: RunArgs) -> Result<u8, Failure> {
+pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     crate::delivery::warm_up();
     let options = InputOptions {
         delimiter: args.delimiter,
@@ -41,7 +41,15 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(max) = args.max_rows {
         refuse_over(&args, &options, max)?;
     }
-    let s = open_session("run", &args.input, &args.out, &args.sending.output, &args.sending.api, conn).await?;
+    let s = open_session(
+        "run",
+        &args.input,
+        &args.out,
+        &args.sending.output,
+        &args.sending.api,
+        conn,
+    )
+    .await?;
     if args.keep_columns {
         s.recorder
             .set_extra_columns(s.run_id, reader.extra_headers())
@@ -67,7 +75,13 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
             args.resend_changed,
         )
         .await?;
-        let delivered = deliver(&s, decided, &rules, (&args.sending.api, &args.sending.send, &args.sending.poll)).await?;
+        let delivered = deliver(
+            &s,
+            decided,
+            &rules,
+            (&args.sending.api, &args.sending.send, &args.sending.poll),
+        )
+        .await?;
         let run_id = s.run_id;
         let code = finish(s, run_id, &args.out, &args.sending.output, delivered).await?;
         if let Ok(summary) = problems.lock() {

@@ -7,7 +7,7 @@ use crate::cli::{OnOff, RateModeArg, SimulateArgs};
 use crate::sim::{self, Scenario, scenario::RateMode};
 
 /// The scenario file (or the default) with the flags applied on top.
-pub fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
+pub(crate) fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
     let mut s = match &args.scenario {
         Some(path) => Scenario::load(path).map_err(anyhow::Error::msg)?,
         None => Scenario::default(),
@@ -56,7 +56,7 @@ pub fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
     Ok(s)
 }
 
-pub async fn run(args: SimulateArgs) -> Result<()> {
+pub(crate) async fn run(args: SimulateArgs) -> Result<()> {
     let scenario = scenario_from(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

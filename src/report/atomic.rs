@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Write to a temporary file beside `path`, fsync it, rename it over
 /// `path`, then fsync the directory so the rename itself is durable.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -14,7 +14,7 @@ use super::atomic::write_atomic;
 use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
-pub const HEADER: [&str; 18] = [
+pub(crate) const HEADER: [&str; 18] = [
     "row",
     "line",
     "order_number",
@@ -44,7 +44,7 @@ fn starts_formula(c: Option<char>) -> bool {
 }
 
 /// Prefixes a cell that a spreadsheet would evaluate.
-pub fn neutralise(cell: &str) -> Cow<'_, str> {
+pub(crate) fn neutralise(cell: &str) -> Cow<'_, str> {
     if starts_formula(cell.chars().next()) {
         format!("'{cell}").into()
     } else {
@@ -61,7 +61,7 @@ fn strip_neutralising(cell: &str) -> Option<&str> {
 
 /// Removes the `'` the report put before cells a spreadsheet would run as
 /// formulas, so the partner reads the text as it was.
-pub fn undo_neutralising(fields: &mut RawFields) {
+pub(crate) fn undo_neutralising(fields: &mut RawFields) {
     for f in Field::ALL {
         if let Some(fixed) = strip_neutralising(fields.get(f)).map(str::to_string) {
             fields.set(f, fixed);
@@ -82,13 +82,13 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 /// the input's other columns kept with `--keep-columns`, written after ours.
 /// For tests: a run streams its report with [`write_csv_from`].
 #[cfg(test)]
-pub fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
+pub(crate) fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
     write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
 }
 
 /// The same, for rows produced one at a time: `produce` calls `emit` with
 /// each row, in order, so the report never has to be held whole.
-pub fn write_csv_from(
+pub(crate) fn write_csv_from(
     path: &Path,
     extra: &[String],
     produce: impl FnOnce(&mut dyn FnMut(&ReportRow) -> io::Result<()>) -> io::Result<()>,

@@ -19,7 +19,7 @@ use crate::report::{Outcome, Summary};
 
 /// What one run reports.
 #[derive(Debug, Clone)]
-pub struct RunMetrics {
+pub(crate) struct RunMetrics {
     pub finished_at: f64,
     pub duration_seconds: f64,
     pub exit_code: u8,
@@ -29,7 +29,7 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         matches!(self.exit_code, 0 | 10)
     }
 }
@@ -41,7 +41,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 
 /// The exposition text; `last_success` is this run's time on success, the
 /// carried-over value otherwise, or left out when there is none.
-pub fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
+pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
     let mut out = String::new();
     family(
         &mut out,
@@ -103,14 +103,14 @@ pub fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
 }
 
 /// The last-success value in an existing metrics file.
-pub fn previous_success(text: &str) -> Option<f64> {
+pub(crate) fn previous_success(text: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix("handoff_last_success_timestamp_seconds "))
         .and_then(|v| v.trim().parse().ok())
 }
 
 /// Writes the textfile atomically, carrying the last success over.
-pub fn write_file(path: &Path, m: &RunMetrics) -> io::Result<()> {
+pub(crate) fn write_file(path: &Path, m: &RunMetrics) -> io::Result<()> {
     let last = if m.succeeded() {
         Some(m.finished_at)
     } else {
@@ -125,7 +125,7 @@ pub fn write_file(path: &Path, m: &RunMetrics) -> io::Result<()> {
 /// POSTs to `{url}/metrics/job/handoff`: the success timestamp only on
 /// success, and no instance or run labels (the Pushgateway never forgets a
 /// series).
-pub async fn push(url: &str, m: &RunMetrics) -> Result<(), String> {
+pub(crate) async fn push(url: &str, m: &RunMetrics) -> Result<(), String> {
     let text = render(m, m.succeeded().then_some(m.finished_at));
     let target = format!("{}/metrics/job/handoff", url.trim_end_matches('/'));
     let answer = reqwest::Client::new()

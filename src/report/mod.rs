@@ -15,15 +15,13 @@
 mod atomic;
 mod csv;
 mod outcome;
-pub mod read_back;
+pub(crate) mod read_back;
 mod summary;
 
-pub mod metrics;
-pub mod workbook;
+pub(crate) mod metrics;
+pub(crate) mod workbook;
 
-pub use self::atomic::write_atomic;
-#[cfg(test)]
-pub use self::csv::write_csv;
-pub use self::csv::{HEADER, neutralise, undo_neutralising, write_csv_from};
-pub use self::outcome::{Outcome, ReportRow, reconcile};
-pub use self::summary::Summary;
+pub(crate) use self::atomic::write_atomic;
+pub(crate) use self::csv::{HEADER, undo_neutralising, write_csv_from};
+pub(crate) use self::outcome::{Outcome, ReportRow, reconcile};
+pub(crate) use self::summary::Summary;

@@ -10,7 +10,7 @@ use crate::ledger::{ReportFacts, RunId, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReportRow {
+pub(crate) struct ReportRow {
     pub row: u64,
     pub line: u64,
     pub order_number: String,
@@ -79,15 +79,10 @@ impl Outcome {
     pub fn parse(s: &str) -> Option<Outcome> {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
-
-    /// Whether the row needs nobody's attention.
-    pub fn is_fine(self) -> bool {
-        matches!(self, Outcome::Delivered | Outcome::Read)
-    }
 }
 
 /// Decides the outcome of one row from what the ledger knows.
-pub fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
+pub(crate) fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
     let mut row = ReportRow {
         row: f.row,
         line: f.line,

@@ -12,7 +12,7 @@ use crate::input::InputOptions;
 
 /// The outcomes a rerun may send again (design.md): never delivered, read,
 /// pending, duplicate or unknown.
-pub const RESENDABLE: [Outcome; 4] = [
+pub(crate) const RESENDABLE: [Outcome; 4] = [
     Outcome::Failed,
     Outcome::Rejected,
     Outcome::Invalid,
@@ -20,7 +20,7 @@ pub const RESENDABLE: [Outcome; 4] = [
 ];
 
 /// `--only`, or every resendable outcome.
-pub fn selection(only: &[Outcome]) -> Vec<Outcome> {
+pub(crate) fn selection(only: &[Outcome]) -> Vec<Outcome> {
     if only.is_empty() {
         RESENDABLE.to_vec()
     } else {
@@ -29,7 +29,7 @@ pub fn selection(only: &[Outcome]) -> Vec<Outcome> {
 }
 
 /// `<file>-rerun.csv` beside the file.
-pub fn default_out(file: &Path) -> PathBuf {
+pub(crate) fn default_out(file: &Path) -> PathBuf {
     let stem = file.file_stem().map_or_else(
         || "reconciliation".into(),
         |s| s.to_string_lossy().into_owned(),
@@ -39,7 +39,7 @@ pub fn default_out(file: &Path) -> PathBuf {
 
 /// Our own columns, named exactly: the file has both `delivery_note` and
 /// `notes`, which the aliases would otherwise confuse.
-pub fn input_options() -> InputOptions {
+pub(crate) fn input_options() -> InputOptions {
     InputOptions {
         delimiter: Some(b','),
         encoding: None,
@@ -55,7 +55,7 @@ pub fn input_options() -> InputOptions {
 
 /// The `outcome` of every row, in file order (`None` where the cell is not
 /// an outcome, e.g. edited by hand).
-pub fn outcomes(file: &Path) -> Result<Vec<Option<Outcome>>, Failure> {
+pub(crate) fn outcomes(file: &Path) -> Result<Vec<Option<Outcome>>, Failure> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(file)

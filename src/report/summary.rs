@@ -9,28 +9,28 @@ use super::outcome::Outcome;
 
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub rows: u64,
     pub outcomes: BTreeMap<&'static str, u64>,
 }
 
 impl Summary {
-    pub fn add(&mut self, outcome: Outcome) {
+    pub(crate) fn add(&mut self, outcome: Outcome) {
         self.rows += 1;
         *self.outcomes.entry(outcome.as_str()).or_default() += 1;
     }
 
-    pub fn count(&self, outcome: Outcome) -> u64 {
+    pub(crate) fn count(&self, outcome: Outcome) -> u64 {
         self.outcomes.get(outcome.as_str()).copied().unwrap_or(0)
     }
 
     /// Whether every row reached delivered or read.
-    pub fn all_fine(&self) -> bool {
+    pub(crate) fn all_fine(&self) -> bool {
         self.count(Outcome::Delivered) + self.count(Outcome::Read) == self.rows
     }
 
     /// A small table for a person, one line per outcome that occurred.
-    pub fn table(&self) -> String {
+    pub(crate) fn table(&self) -> String {
         let mut out = String::from("outcome      rows\n");
         for o in Outcome::ALL {
             let n = self.count(o);

@@ -15,7 +15,7 @@ fn xlsx_error(e: XlsxError) -> io::Error {
 }
 
 /// Writes the rows and a summary sheet to `path`, atomically.
-pub fn write(
+pub(crate) fn write(
     path: &Path,
     rows: &[ReportRow],
     extra: &[String],

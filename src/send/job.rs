@@ -11,7 +11,7 @@ use crate::delivery::Delivery;
 use crate::ledger::RunId;
 
 #[derive(Debug, Clone)]
-pub struct SendSettings {
+pub(crate) struct SendSettings {
     pub run: RunId,
     pub template: String,
     pub namespace: Option<String>,
@@ -26,7 +26,7 @@ pub struct SendSettings {
 
 /// One delivery waiting to be sent.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     pub row: u64,
     pub delivery: Delivery,
     /// Attempts already made in this run.
@@ -34,7 +34,7 @@ pub struct Job {
 }
 
 /// The deliveries a send stage works through.
-pub enum Work {
+pub(crate) enum Work {
     /// A short list (a second pass over doubts settled from the history).
     Jobs(Vec<Job>),
     /// The night's rows, fed from the ledger a window at a time.
@@ -43,6 +43,6 @@ pub enum Work {
 
 /// A message accepted by the API, handed to the track stage.
 #[derive(Debug, Clone)]
-pub struct Accepted {
+pub(crate) struct Accepted {
     pub wamid: String,
 }

@@ -22,6 +22,6 @@ mod schedule;
 mod stage;
 mod stop;
 
-pub use job::{Accepted, Job, SendSettings, Work};
-pub use stage::run;
-pub use stop::{Stop, skip_reason};
+pub(crate) use job::{Accepted, Job, SendSettings, Work};
+pub(crate) use stage::run;
+pub(crate) use stop::{Stop, skip_reason};

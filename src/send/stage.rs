@@ -25,7 +25,7 @@ const FEED_WINDOW: usize = 20_000;
 
 /// Sends `jobs` and returns why it stopped early, if it did. Rows not sent
 /// because of a stop are marked `skipped` in the ledger with the reason.
-pub async fn run(
+pub(crate) async fn run(
     settings: SendSettings,
     client: Client,
     recorder: Recorder,

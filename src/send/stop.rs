@@ -5,7 +5,7 @@ use crate::api::client::Fatal;
 
 /// Why the send stage stopped before sending everything.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
+pub(crate) enum Stop {
     Fatal {
         kind: Fatal,
         detail: String,
@@ -17,7 +17,7 @@ pub enum Stop {
 
 impl Stop {
     /// Why the run stopped, for the summary and for the rows not sent.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Stop::Fatal { kind, detail } => {
                 let what = match kind {
@@ -38,7 +38,7 @@ impl Stop {
 }
 
 /// What a row not sent because of `stop` says in the report.
-pub fn skip_reason(stop: Option<&Stop>) -> String {
+pub(crate) fn skip_reason(stop: Option<&Stop>) -> String {
     match stop {
         Some(stop) => format!("not sent: {}", stop.describe()),
         None => "not sent".to_string(),

@@ -11,7 +11,7 @@ use crate::recorder::Recorder;
 use super::history::{Finding, look_up};
 
 /// How the doubts of one order were settled.
-pub enum Settled {
+pub(crate) enum Settled {
     /// Found in the history: the wamid is recorded; track it.
     Found(String),
     /// Proved not sent (or the user said send anyway): send it.
@@ -21,7 +21,7 @@ pub enum Settled {
 }
 
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
-pub fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
+pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
     let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
         return None;
     };
@@ -38,7 +38,7 @@ pub fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
 
 /// Looks up one order's doubtful sends in the API's history and records
 /// what it found.
-pub async fn settle(
+pub(crate) async fn settle(
     client: &Client,
     recorder: &Recorder,
     template: &str,

@@ -17,7 +17,7 @@ const BEFORE: i64 = 120;
 
 /// What the history says about one doubtful send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
+pub(crate) enum Finding {
     /// The message was sent: its wamid and time.
     Sent { wamid: String, at: DateTime<Utc> },
     /// The history answered and holds no such message.
@@ -30,7 +30,7 @@ pub enum Finding {
 
 /// Whether `body` mentions `order` as a whole token (`#10482` matches,
 /// `#104821` does not).
-pub fn carries_order(body: &str, order: &str) -> bool {
+pub(crate) fn carries_order(body: &str, order: &str) -> bool {
     let order = order.trim();
     if order.is_empty() {
         return false;
@@ -54,7 +54,7 @@ pub fn carries_order(body: &str, order: &str) -> bool {
 }
 
 /// Whether a history entry is our message for `order`.
-pub fn is_our_message(m: &HistoryMessage, order: &str, template: &str) -> bool {
+pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) -> bool {
     if m.from_me == Some(false) {
         return false;
     }
@@ -75,7 +75,7 @@ fn time_of(m: &HistoryMessage) -> Option<DateTime<Utc>> {
 }
 
 /// Looks for our message about `order` to `phone` sent since `since`.
-pub async fn look_up(
+pub(crate) async fn look_up(
     client: &Client,
     phone: &str,
     order: &str,

@@ -9,6 +9,4 @@ mod decide;
 mod history;
 mod passes;
 
-pub use decide::{Settled, delivery_from_attempt, settle};
-pub use history::{Finding, carries_order, is_our_message, look_up};
-pub use passes::{Again, ThisRun, settle_earlier, settle_this_run};
+pub(crate) use passes::{settle_earlier, settle_this_run};

@@ -18,7 +18,7 @@ use super::decide::{Settled, delivery_from_attempt, settle};
 /// Settles the doubts that earlier runs left on this run's rows and records
 /// each row's verdict: reused (found; its wamid is returned to be
 /// tracked), back to `send` (proved unsent), or `unknown` with the reason.
-pub async fn settle_earlier(
+pub(crate) async fn settle_earlier(
     client: &Client,
     recorder: &Recorder,
     run: RunId,
@@ -61,14 +61,14 @@ pub async fn settle_earlier(
 
 /// An order of this run whose send the history proved unsent: send it once
 /// more, as attempt `attempts + 1`.
-pub struct Again {
+pub(crate) struct Again {
     pub delivery: Delivery,
     pub attempts: u32,
 }
 
 /// What this run's own doubts came to.
 #[derive(Default)]
-pub struct ThisRun {
+pub(crate) struct ThisRun {
     /// Found in the history: track them.
     pub found: Vec<String>,
     /// Proved unsent, with attempts left: send them again.
@@ -77,7 +77,7 @@ pub struct ThisRun {
 
 /// Looks up this run's doubtful sends, each order once its latest intent
 /// is `lookup_after` old.
-pub async fn settle_this_run(
+pub(crate) async fn settle_this_run(
     client: &Client,
     recorder: &Recorder,
     run: RunId,
