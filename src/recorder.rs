@@ -90,7 +90,7 @@ impl Recorder {
     }
 
     /// Runs `f` on the ledger thread and returns its result.
-    pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, RecorderGone>
+    async fn call<R, F>(&self, f: F) -> Result<R, RecorderGone>
     where
         F: FnOnce(&mut Ledger) -> R + Send + 'static,
         R: Send + 'static,
@@ -109,7 +109,7 @@ impl Recorder {
     /// committed. `f` may only use the ledger methods that nest (see
     /// [`Ledger::begin_group`]). If the group's commit fails, the result is
     /// that error, whatever `f` returned.
-    pub(crate) async fn grouped<R, F>(&self, f: F) -> Result<Result<R, LedgerError>, RecorderGone>
+    async fn grouped<R, F>(&self, f: F) -> Result<Result<R, LedgerError>, RecorderGone>
     where
         F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
         R: Send + 'static,

@@ -6,7 +6,7 @@
 use tokio::sync::mpsc;
 use tracing::warn;
 
-use crate::cli::{ApiArgs, PollArgs, SendArgs};
+use crate::cli::{PollArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
@@ -31,9 +31,9 @@ pub(super) async fn deliver(
     s: &Session,
     decided: Decided,
     rules: &Rules,
-    args: (&ApiArgs, &SendArgs, &PollArgs),
+    args: &SendingArgs,
 ) -> Result<Delivered, Failure> {
-    let (api, send_args, poll) = args;
+    let (api, send_args, poll) = (&args.api, &args.send, &args.poll);
     let run_id = s.run_id;
     let Decided { open, doubts, .. } = decided;
     let mut tracked_open = open;

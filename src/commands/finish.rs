@@ -9,15 +9,31 @@ use serde_json::json;
 use tracing::info;
 
 use crate::api::client::Fatal;
-use crate::cli::OutputArgs;
+use crate::cli::{OutputArgs, SendingArgs};
+use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
+use crate::ingest::Decided;
 use crate::ledger::RunId;
 use crate::report::{self, ReportRow, Summary};
 use crate::send::Stop;
 
-use super::deliver::Delivered;
+use super::deliver::{Delivered, deliver};
 use super::session::Session;
+
+/// The rest of a sending command once its rows are recorded: settle, send
+/// and track, then the report of this run and its exit code.
+pub(super) async fn deliver_and_finish(
+    s: Session,
+    decided: Decided,
+    rules: &Rules,
+    args: &SendingArgs,
+    out: &Path,
+) -> Result<u8, Failure> {
+    let delivered = deliver(&s, decided, rules, args).await?;
+    let run_id = s.run_id;
+    finish(s, run_id, out, &args.output, delivered).await
+}
 
 /// Writes the report of `report_run` from the ledger, prints the summary,
 /// records the end of the session's run and returns the exit code.

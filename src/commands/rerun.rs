@@ -10,8 +10,7 @@ use crate::ingest::{Pass, ingest, judge};
 use crate::input;
 use crate::report::{Outcome, read_back};
 
-use super::deliver::deliver;
-use super::finish::finish;
+use super::finish::deliver_and_finish;
 use super::session::{connect, open_session, rules};
 
 /// `handoff rerun`: the rows of a reconciliation that may be sent again,
@@ -57,15 +56,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             Ok(judge(raw, judging, pass))
         });
         let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, false).await?;
-        let delivered = deliver(
-            &s,
-            decided,
-            &rules,
-            (&args.sending.api, &args.sending.send, &args.sending.poll),
-        )
-        .await?;
-        let run_id = s.run_id;
-        finish(s, run_id, &out, &args.sending.output, delivered).await
+        deliver_and_finish(s, decided, &rules, &args.sending, &out).await
     }
     .instrument(span)
     .await

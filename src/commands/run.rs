@@ -11,8 +11,7 @@ use crate::exit;
 use crate::ingest::{Pass, ingest, judge};
 use crate::input::{self, InputOptions, ProblemSummary};
 
-use super::deliver::deliver;
-use super::finish::finish;
+use super::finish::deliver_and_finish;
 use super::session::{connect, open_session, rules};
 
 /// `handoff run`: the nightly job.
@@ -75,15 +74,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             args.resend_changed,
         )
         .await?;
-        let delivered = deliver(
-            &s,
-            decided,
-            &rules,
-            (&args.sending.api, &args.sending.send, &args.sending.poll),
-        )
-        .await?;
-        let run_id = s.run_id;
-        let code = finish(s, run_id, &args.out, &args.sending.output, delivered).await?;
+        let code = deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await?;
         if let Ok(summary) = problems.lock() {
             eprint!("{summary}");
         }
