@@ -10,7 +10,6 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::warn;
 
-use crate::cli::SendArgs;
 use crate::exit;
 use crate::window::Window;
 
@@ -46,15 +45,7 @@ pub(crate) async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>
 /// The sending window: closed now, nothing is sent (the send stage sees the
 /// interrupt at once and the rows get its reason like any stop); open, it
 /// stops the run as a signal would when it closes.
-pub(crate) fn sending_window(send: &SendArgs, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
-    let Some(not_after) = send.not_after else {
-        return;
-    };
-    let window = Window {
-        not_before: send.not_before,
-        not_after,
-        tz: send.timezone,
-    };
+pub(crate) fn sending_window(window: Window, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
     if window.is_open(Utc::now()) {
         let closes = window.closes_in(Utc::now());
         let tx = Arc::clone(interrupt_tx);

@@ -275,3 +275,28 @@ fn only_the_recorder_and_the_ledger_hold_the_ledger_for_writing() {
         "these modules hold `&mut Ledger`, so they write run state outside the recorder: {others:?}"
     );
 }
+
+/// Nothing below the commands sees clap (ripgrep's flags → HiArgs): the
+/// stages take settings of their own, built by the command from the flags.
+#[test]
+fn only_the_cli_the_app_and_the_commands_see_the_flags() {
+    let sources = sources();
+    let above = ["cli", "app", "commands"];
+    let mut seen = 0;
+    let mut below: Vec<String> = Vec::new();
+    for s in &sources {
+        let names_cli = paths_after(&s.text, "crate::")
+            .iter()
+            .any(|p| p.split("::").next() == Some("cli"));
+        if above.contains(&s.module[0].as_str()) {
+            seen += usize::from(names_cli);
+        } else if names_cli {
+            below.push(s.module.join("::"));
+        }
+    }
+    assert!(seen > 3, "the scan sees the commands use the flags: {seen}");
+    assert!(
+        below.is_empty(),
+        "these modules below the commands import crate::cli: {below:?}"
+    );
+}

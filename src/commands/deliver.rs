@@ -16,6 +16,7 @@ use crate::recorder::Recorder;
 use crate::send::{self, Job, SendSettings, Stop};
 use crate::settle::{settle_earlier, settle_this_run};
 use crate::track::{self, TrackSettings};
+use crate::window::Window;
 
 use super::session::Session;
 
@@ -48,7 +49,14 @@ pub(super) async fn deliver(
         )
         .await?,
     );
-    crate::signal::sending_window(send_args, &s.interrupt_tx);
+    if let Some(not_after) = send_args.not_after {
+        let window = Window {
+            not_before: send_args.not_before,
+            not_after,
+            tz: send_args.timezone,
+        };
+        crate::signal::sending_window(window, &s.interrupt_tx);
+    }
     let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
     s.progress.will_send(to_send);
     let feed = feed_jobs(s.recorder.clone(), run_id, rules.clone());
