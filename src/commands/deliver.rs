@@ -103,20 +103,18 @@ pub(super) async fn deliver(
     // This run's doubts: look them up once the API has had time to record
     // them; found ones are tracked, proved-unsent ones are sent once more.
     if stop.is_none() && s.interrupt.borrow().is_none() {
-        let settled = settle_this_run(
+        let again = settle_this_run(
             &s.client,
             &s.recorder,
             run_id,
             &api.template,
-            send_args.lookup_after,
-            send_args.max_attempts,
+            (send_args.lookup_after, send_args.max_attempts),
+            |wamid| {
+                let _ = accepted_tx.send(send::Accepted { wamid });
+            },
         )
         .await?;
-        for wamid in settled.found {
-            let _ = accepted_tx.send(send::Accepted { wamid });
-        }
-        let again: Vec<Job> = settled
-            .again
+        let again: Vec<Job> = again
             .into_iter()
             .map(|a| Job {
                 row: 0,

@@ -66,27 +66,20 @@ pub(crate) struct Again {
     pub attempts: u32,
 }
 
-/// What this run's own doubts came to.
-#[derive(Default)]
-pub(crate) struct ThisRun {
-    /// Found in the history: track them.
-    pub found: Vec<String>,
-    /// Proved unsent, with attempts left: send them again.
-    pub again: Vec<Again>,
-}
-
 /// Looks up this run's doubtful sends, each order once its latest intent
-/// is `lookup_after` old.
+/// is `lookup_after` old. A wamid found in the history goes to `found` at
+/// once (to be tracked while the pass goes on); the orders proved unsent,
+/// with attempts left, are returned to be sent again.
 pub(crate) async fn settle_this_run(
     client: &Client,
     recorder: &Recorder,
     run: RunId,
     template: &str,
-    lookup_after: Duration,
-    max_attempts: u32,
-) -> Result<ThisRun, Failure> {
+    (lookup_after, max_attempts): (Duration, u32),
+    mut found: impl FnMut(String),
+) -> Result<Vec<Again>, Failure> {
     let doubts = recorder.read(move |l| l.run_doubts(run)).await?;
-    let mut out = ThisRun::default();
+    let mut again = Vec::new();
     for list in by_order(doubts) {
         let Some(latest) = list.last() else { continue };
         let due =
@@ -99,15 +92,15 @@ pub(crate) async fn settle_this_run(
             continue;
         };
         match settle(client, recorder, template, &delivery, &list, false).await? {
-            Settled::Found(wamid) => out.found.push(wamid),
-            Settled::Send if a.attempt_no < max_attempts => out.again.push(Again {
+            Settled::Found(wamid) => found(wamid),
+            Settled::Send if a.attempt_no < max_attempts => again.push(Again {
                 delivery,
                 attempts: a.attempt_no,
             }),
             Settled::Send | Settled::Doubt(_) => {}
         }
     }
-    Ok(out)
+    Ok(again)
 }
 
 /// The doubts grouped by order, in the order each order first appears.
