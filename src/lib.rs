@@ -32,21 +32,35 @@
 //! Only what the binary, the tests, the benchmarks and the fuzz targets
 //! use is `pub`; the rest is the crate's own.
 
-pub mod app;
+// The edge: flags, dispatch, the commands.
 pub mod cli;
+
+pub mod app;
+
 mod commands;
 
-pub mod delivery;
-mod ingest;
+// The stages, in the order the data flows.
 pub mod input;
+
+pub mod delivery;
+
+mod ingest;
+
 pub mod ledger;
-mod pace;
+
 mod recorder;
-mod report;
-mod send;
+
 mod settle;
+
+mod pace;
+
+mod send;
+
 mod track;
 
+mod report;
+
+// Around the stages.
 mod api;
 mod crash;
 pub mod duration;
