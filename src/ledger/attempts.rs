@@ -136,8 +136,8 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{accepted, answer, meta, p, row, t, with_message};
-    use crate::ledger::{AttemptResult, Verdict};
+    use crate::ledger::AttemptResult;
+    use crate::ledger::fixtures::{accepted, answer, p, t, with_intent, with_message};
 
     #[test]
     fn accepted_answer_creates_message_and_report_facts() {
@@ -165,13 +165,7 @@ mod tests {
 
     #[test]
     fn intent_without_answer_is_unanswered() {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let run = l.begin_run(&meta("run", t(0))).unwrap();
-        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
-            .unwrap();
-        let a = l
-            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
-            .unwrap();
+        let (mut l, run, a) = with_intent();
 
         let f = &l.report_rows(run).unwrap()[0];
         assert_eq!(f.attempts, 1);
@@ -214,13 +208,7 @@ mod tests {
 
     #[test]
     fn retry_then_accepted_counts_two_attempts() {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let run = l.begin_run(&meta("run", t(0))).unwrap();
-        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
-            .unwrap();
-        let a1 = l
-            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
-            .unwrap();
+        let (mut l, run, a1) = with_intent();
         l.record_answer(a1, &answer(AttemptResult::Retry, Some(429), t(11)))
             .unwrap();
         let a2 = l
@@ -285,13 +273,7 @@ mod tests {
 
     #[test]
     fn rejected_keeps_code_and_detail() {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let run = l.begin_run(&meta("run", t(0))).unwrap();
-        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
-            .unwrap();
-        let a = l
-            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
-            .unwrap();
+        let (mut l, run, a) = with_intent();
         let ans = Answer {
             result: AttemptResult::Rejected,
             http_status: Some(400),

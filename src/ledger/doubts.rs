@@ -124,18 +124,12 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{answer, meta, p, row, t};
-    use crate::ledger::{AttemptResult, Verdict};
+    use crate::ledger::AttemptResult;
+    use crate::ledger::fixtures::{answer, p, t, with_intent};
 
     #[test]
     fn a_doubt_resolved_from_history_becomes_an_accepted_message() {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let run = l.begin_run(&meta("run", t(0))).unwrap();
-        l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
-            .unwrap();
-        let a = l
-            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
-            .unwrap();
+        let (mut l, run, a) = with_intent();
         l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
             .unwrap();
         l.resolve_doubt(a, "w-found", t(12), "found in the message history")

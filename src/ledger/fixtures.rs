@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Answer, AttemptResult, Ledger, RowRecord, RunId, RunMeta, StatusUpdate, Verdict};
+use super::{
+    Answer, AttemptId, AttemptResult, Ledger, RowRecord, RunId, RunMeta, StatusUpdate, Verdict,
+};
 
 pub(super) fn t(ms: i64) -> DateTime<Utc> {
     // 2026-11-25T00:00:00Z plus `ms` milliseconds.
@@ -75,8 +77,9 @@ pub(super) fn st(wamid: &str, status: &str, ms: i64) -> StatusUpdate {
     }
 }
 
-/// A ledger with one run and one accepted message `w1` for order `A-1`.
-pub(super) fn with_message() -> (Ledger, RunId) {
+/// A ledger with one run, its row 1 (order `A-1`) to send, and the intent
+/// of attempt 1 at `t(10)`, not answered yet.
+pub(super) fn with_intent() -> (Ledger, RunId, AttemptId) {
     let mut l = Ledger::open_in_memory().unwrap();
     let run = l.begin_run(&meta("run", t(0))).unwrap();
     l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
@@ -84,6 +87,12 @@ pub(super) fn with_message() -> (Ledger, RunId) {
     let a = l
         .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
         .unwrap();
+    (l, run, a)
+}
+
+/// A ledger with one run and one accepted message `w1` for order `A-1`.
+pub(super) fn with_message() -> (Ledger, RunId) {
+    let (mut l, run, a) = with_intent();
     l.record_answer(a, &accepted("w1", t(20))).unwrap();
     (l, run)
 }
