@@ -8,7 +8,6 @@ use chrono::Utc;
 use serde_json::json;
 use tracing::info;
 
-use crate::api::client::Fatal;
 use crate::cli::{OutputArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
@@ -54,7 +53,7 @@ pub(super) async fn finish(
     let Delivered { stop, tracked } = delivered;
     let interrupted = s.interrupt.borrow().clone();
     let code = exit::for_run(
-        stop.as_ref().map(stopped),
+        stop.as_ref().map(Stop::exit_kind),
         interrupted.is_some(),
         tracked.credentials_refused,
         summary.all_fine(),
@@ -127,19 +126,6 @@ pub(super) async fn finish(
         })?;
     }
     Ok(code)
-}
-
-/// What the exit code needs to know of how the send stage stopped.
-fn stopped(stop: &Stop) -> exit::Stopped {
-    match stop {
-        Stop::Fatal { kind, .. } => match kind {
-            Fatal::Credentials => exit::Stopped::Credentials,
-            Fatal::Configuration => exit::Stopped::Configuration,
-            Fatal::Unavailable => exit::Stopped::Unavailable,
-        },
-        Stop::Interrupted(_) => exit::Stopped::Interrupted,
-        Stop::Internal(_) => exit::Stopped::Internal,
-    }
 }
 
 /// Writes the report on the ledger thread as the query yields its rows: a

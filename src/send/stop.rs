@@ -2,6 +2,7 @@
 //! skipped rows carry: one place for what the report says about a stop.
 
 use crate::api::client::Fatal;
+use crate::exit;
 
 /// Why the send stage stopped before sending everything.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,20 @@ pub(crate) enum Stop {
 }
 
 impl Stop {
+    /// What the exit code needs to know of this stop (exit.rs cannot name
+    /// the send stage's types: the stages import exit, not the reverse).
+    pub(crate) fn exit_kind(&self) -> exit::Stopped {
+        match self {
+            Stop::Fatal { kind, .. } => match kind {
+                Fatal::Credentials => exit::Stopped::Credentials,
+                Fatal::Configuration => exit::Stopped::Configuration,
+                Fatal::Unavailable => exit::Stopped::Unavailable,
+            },
+            Stop::Interrupted(_) => exit::Stopped::Interrupted,
+            Stop::Internal(_) => exit::Stopped::Internal,
+        }
+    }
+
     /// Why the run stopped, for the summary and for the rows not sent.
     pub(crate) fn describe(&self) -> String {
         match self {
