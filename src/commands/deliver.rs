@@ -4,15 +4,12 @@
 //! proved-unsent ones sent once more.
 
 use tokio::sync::mpsc;
-use tracing::warn;
 
 use crate::cli::{PollArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::Decided;
-use crate::ledger::RunId;
-use crate::recorder::Recorder;
 use crate::send::{self, Job, SendSettings, Stop};
 use crate::settle::{settle_earlier, settle_this_run};
 use crate::track::{self, TrackSettings};
@@ -59,7 +56,7 @@ pub(super) async fn deliver(
     }
     let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
     s.progress.will_send(to_send);
-    let feed = feed_jobs(s.recorder.clone(), run_id, rules.clone());
+    let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     let tracker = tokio::spawn(track::run(
@@ -133,50 +130,6 @@ pub(super) async fn deliver(
         .map_err(|e| Failure::because(exit::INTERNAL, "the tracker failed", e))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
     Ok(Delivered { stop, tracked })
-}
-
-/// Reads the run's rows to send from the ledger, a page at a time, and
-/// hands them to the send stage through a bounded channel: the night's work
-/// waits in the ledger, not in memory. The stored raw fields are validated
-/// again, which gives the same delivery (cleaning is idempotent).
-fn feed_jobs(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Receiver<Job> {
-    const PAGE: u32 = 2_000;
-    let (tx, rx) = mpsc::channel(PAGE as usize);
-    tokio::spawn(async move {
-        let mut after = 0;
-        loop {
-            let page = match recorder
-                .read(move |l| l.send_rows(run_id, after, PAGE))
-                .await
-            {
-                Ok(page) => page,
-                Err(e) => {
-                    warn!(error = %e, "failed to read the rows to send");
-                    return;
-                }
-            };
-            let Some((last, _)) = page.last() else { return };
-            after = *last;
-            for (row, fields) in page {
-                match crate::delivery::revalidate(&fields, &rules) {
-                    Ok(delivery) => {
-                        let job = Job {
-                            row,
-                            delivery,
-                            attempts: 0,
-                        };
-                        if tx.send(job).await.is_err() {
-                            return; // the send stage stopped
-                        }
-                    }
-                    Err(p) => {
-                        warn!(row, problem = %p, "a recorded row no longer validates; not sent")
-                    }
-                }
-            }
-        }
-    });
-    rx
 }
 
 pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {

@@ -17,11 +17,13 @@
 
 mod attempt;
 mod dispatcher;
+mod feed;
 mod job;
 mod schedule;
 mod stage;
 mod stop;
 
+pub(crate) use feed::feed;
 pub(crate) use job::{Accepted, Job, SendSettings, Work};
 pub(crate) use stage::run;
 pub(crate) use stop::{Stop, skip_reason};
