@@ -5,8 +5,13 @@
 //! Each message has its own schedule (first poll after `first_poll`, then
 //! at about `first_poll × 1.5^n` after acceptance, intervals capped at a
 //! minute), all polls share one rate limit, and a message leaves the schedule at its first final status. Statuses merge in
-//! the ledger monotonically (read > delivered > sent; failed wins), so late or
-//! repeated hooks change nothing.
+//! the ledger monotonically, so late or repeated hooks change nothing.
+//!
+//! Two ways the route itself can fail are told apart from "nothing yet":
+//! a refused token (tracking stops and says which route refused it), and a
+//! `hookInfo` that answers 404 for every message (a retired route or a
+//! wrong base path: "statuses unavailable", said once, instead of every row
+//! silently pending).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,8 +23,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::api::client::{ApiError, Client};
-use crate::api::wire::Hook;
+use crate::api::client::{ApiError, Client, TokenIn};
+use crate::api::hooks::Hook;
+use crate::api::reads::HookInfo;
 use crate::ledger::{StatusUpdate, is_final_status};
 use crate::pace::{Pacer, sleep_until_opt};
 use crate::progress::Progress;
@@ -29,6 +35,9 @@ use crate::signal::Interrupt;
 
 const POLL_CAP: Duration = Duration::from_secs(60);
 const POLLS_IN_FLIGHT: usize = 8;
+/// 404 answers, with no other answer ever, after which `hookInfo` is taken
+/// to answer 404 for every message.
+const NOT_FOUND_POLLS: u64 = 10;
 
 #[derive(Debug, Clone)]
 pub(crate) struct TrackSettings {
@@ -49,12 +58,41 @@ pub(crate) struct TrackSummary {
     pub open: u64,
     /// Tracking stopped because the API refused our credentials.
     pub credentials_refused: bool,
+    /// `hookInfo` answered 404 for every poll and never anything else:
+    /// statuses cannot be learned on this channel (tracking stopped).
+    pub statuses_unavailable: bool,
+    /// Items of hookInfo answers that were not a hook with a status.
+    pub unreadable_hooks: u64,
+    /// Why tracking could not do its work, for the run's summary.
+    pub problem: Option<String>,
+}
+
+/// Whether `hookInfo` works at all: 404s counted until any other answer.
+#[derive(Debug, Default)]
+struct Route {
+    not_found: u64,
+    answered: bool,
+}
+
+impl Route {
+    fn saw(&mut self, info: &HookInfo) {
+        if info.not_found {
+            self.not_found += 1;
+        } else {
+            self.answered = true;
+        }
+    }
+
+    /// Whether every poll so far got 404 (at least `at_least` of them).
+    fn all_not_found(&self, at_least: u64) -> bool {
+        !self.answered && self.not_found >= at_least.max(1)
+    }
 }
 
 struct Polled {
     wamid: String,
     polls: u32,
-    result: Result<Vec<Hook>, ApiError>,
+    result: Result<HookInfo, ApiError>,
 }
 
 /// The messages waiting for their next poll: the earliest due first, and
@@ -96,26 +134,37 @@ pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Ve
     hooks
         .iter()
         .filter(|h| !h.status.is_empty())
-        .map(|h| {
-            let error = h.errors.as_ref().and_then(|e| e.first());
-            StatusUpdate {
-                wamid: wamid.to_string(),
-                status: h.status.to_ascii_lowercase(),
-                status_at: h
-                    .unix_seconds()
-                    .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)),
-                error_code: error.map(|e| e.code),
-                error_title: error.map(|e| {
-                    if e.title.is_empty() {
-                        e.message.clone().unwrap_or_default()
-                    } else {
-                        e.title.clone()
-                    }
-                }),
-                seen_at,
-            }
+        .map(|h| StatusUpdate {
+            wamid: wamid.to_string(),
+            status: h.status.to_ascii_lowercase(),
+            status_at: h
+                .unix_seconds
+                .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)),
+            error_code: h.error_code,
+            error_title: h.error_title.clone(),
+            seen_at,
         })
         .collect()
+}
+
+/// The message of a refused token on `route`, naming the way out.
+fn refused(route: &str, status: u16, said: &str, token_in: TokenIn) -> String {
+    let hint = match token_in {
+        TokenIn::Header => {
+            "if sending works, this route may want the token in the query: try --token-in query"
+        }
+        TokenIn::Query => "check the token and the channel id",
+    };
+    format!(
+        "{route} refused our credentials (HTTP {status}){said}; tracking stopped and the messages not final yet keep their last status; {hint}"
+    )
+}
+
+/// The message of a `hookInfo` that answers 404 for every message.
+fn unavailable(polls: u64) -> String {
+    format!(
+        "statuses unavailable: hookInfo answers 404 for every message ({polls} polls, no other answer); tracking stopped and the rows keep their send outcome; check --api-url, and whether this channel offers hookInfo"
+    )
 }
 
 /// Polls every message that arrives on `accepted` (and every wamid in
@@ -135,6 +184,7 @@ pub(crate) async fn run(
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
     let mut due = Due::default();
     let mut summary = TrackSummary::default();
+    let mut route = Route::default();
     let mut in_flight = 0usize;
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
@@ -147,7 +197,7 @@ pub(crate) async fn run(
     }
 
     loop {
-        if interrupt.borrow().is_some() || summary.credentials_refused {
+        if interrupt.borrow().is_some() || summary.stopped() {
             break;
         }
         if !sending && due.is_empty() && in_flight == 0 {
@@ -161,9 +211,10 @@ pub(crate) async fn run(
                 in_flight -= 1;
                 summary.polls += 1;
                 match p.result {
-                    Ok(hooks) => {
-                        let is_final = hooks.iter().any(|h| is_final_status(&h.status));
-                        let ups = updates(&p.wamid, &hooks, Utc::now());
+                    Ok(info) => {
+                        summary.watch(&mut route, &p.wamid, &info);
+                        let is_final = info.hooks.iter().any(|h| is_final_status(&h.status));
+                        let ups = updates(&p.wamid, &info.hooks, Utc::now());
                         let polls = p.polls;
                         record_in_background(&mut records, &recorder, p.wamid.clone(), ups);
                         if is_final {
@@ -173,8 +224,9 @@ pub(crate) async fn run(
                             due.push(Instant::now() + backoff(settings.first_poll, polls), p.wamid, polls);
                         }
                     }
-                    Err(ApiError::Credentials { .. }) => {
+                    Err(ApiError::Credentials { route, status, said }) => {
                         summary.credentials_refused = true;
+                        summary.give_up(refused(route, status, &said, client.token_in()));
                     }
                     Err(_) => {
                         // A failed poll is harmless (GETs are idempotent):
@@ -214,7 +266,48 @@ pub(crate) async fn run(
         recorded.map_err(|e| e.to_string())??;
     }
     summary.open = due.len() as u64 + in_flight as u64;
+    // Fewer polls than the threshold, all 404: still worth saying once.
+    if summary.problem.is_none() && interrupt.borrow().is_none() && route.all_not_found(1) {
+        summary.statuses_unavailable = true;
+        summary.give_up(unavailable(route.not_found));
+    }
     Ok(summary)
+}
+
+impl TrackSummary {
+    /// Whether tracking must stop: the route itself does not work.
+    fn stopped(&self) -> bool {
+        self.credentials_refused || self.statuses_unavailable
+    }
+
+    /// Records why tracking stops, said once in the log and the summary.
+    fn give_up(&mut self, problem: String) {
+        tracing::warn!("{problem}");
+        self.problem = Some(problem);
+    }
+
+    /// Notes what one answer says about the route: a 404 for every message
+    /// so far (stop at [`NOT_FOUND_POLLS`]), and its unreadable items (the
+    /// first logged as a warning, later ones at debug level: one per poll
+    /// would flood).
+    fn watch(&mut self, route: &mut Route, wamid: &str, info: &HookInfo) {
+        route.saw(info);
+        if route.all_not_found(NOT_FOUND_POLLS) {
+            self.statuses_unavailable = true;
+            self.give_up(unavailable(route.not_found));
+        }
+        let skipped = info.skipped;
+        if skipped > 0 && self.unreadable_hooks == 0 {
+            tracing::warn!(
+                wamid,
+                skipped,
+                "hookInfo answered items that are not a hook with a status; they were skipped (counted in the run's summary)"
+            );
+        } else if skipped > 0 {
+            tracing::debug!(wamid, skipped, "unreadable hookInfo items skipped");
+        }
+        self.unreadable_hooks += skipped;
+    }
 }
 
 /// Records one poll's statuses in the background (grouped with other
@@ -285,36 +378,4 @@ fn backoff(first: Duration, polls: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn polls_come_at_first_times_powers_of_one_and_a_half_capped() {
-        let f = Duration::from_millis(3500);
-        let mut at = Duration::ZERO;
-        let mut due = Vec::new();
-        for polls in 0..4 {
-            at += backoff(f, polls);
-            due.push(at.as_millis());
-        }
-        assert_eq!(due, [3500, 5250, 7875, 11812]);
-        assert_eq!(backoff(f, 30), POLL_CAP);
-        assert_eq!(backoff(f, u32::MAX), POLL_CAP);
-    }
-
-    #[test]
-    fn hooks_become_updates_with_errors_and_times() {
-        let hooks: Vec<Hook> = serde_json::from_str(
-            r#"[{"id":"w","status":"sent","timestamp":"1700000000"},
-                {"id":"w","status":"FAILED","timestamp":"1700000005",
-                 "errors":[{"code":131026,"title":"Message undeliverable"}]}]"#,
-        )
-        .unwrap();
-        let ups = updates("w", &hooks, Utc::now());
-        assert_eq!(ups.len(), 2);
-        assert_eq!(ups[1].status, "failed");
-        assert_eq!(ups[1].error_code, Some(131026));
-        assert_eq!(ups[1].error_title.as_deref(), Some("Message undeliverable"));
-        assert_eq!(ups[0].status_at.unwrap().timestamp(), 1_700_000_000);
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@ mod binary;
 mod input;
 mod layout;
 mod ops;
+mod reading;
 mod resume;
 mod run;
 mod sdk;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::wire::SendTemplateResponse;
+use super::detail::{error_text, message_of, shorten};
+use super::loose;
 
 /// Why the whole run must stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,14 +74,23 @@ pub(crate) struct SendAnswer {
 /// A failure of a read-only call (templates, hookInfo, messages).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
-    #[error("the API refused our credentials (HTTP {status})")]
-    Credentials { status: u16 },
+    /// 401/403 on `route`. `said` is a 403's own text (`: …`, redacted)
+    /// or empty: a 401's text echoes the token and is never kept.
+    #[error("the API refused our credentials on {route} (HTTP {status}){said}")]
+    Credentials {
+        route: &'static str,
+        status: u16,
+        said: String,
+    },
     #[error("the API answered HTTP {status}: {detail}")]
     Status { status: u16, detail: String },
     #[error("failed to reach the API: {0}")]
     Transport(String),
     #[error("the API's answer could not be read: {0}")]
     Body(String),
+    /// A 2xx whose body is the API's own error (`{"error": {…}}`).
+    #[error("the API answered with an error: {0}")]
+    Answered(String),
 }
 
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
@@ -92,63 +102,6 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// The text of an `{"error": …}` body, or the raw body, shortened.
-pub(super) fn error_text(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => message_of(&v).unwrap_or_else(|| v.to_string()),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    shorten(text.trim(), 300)
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// The human message of an error body, looking where 1MSG puts it:
-/// `message`, then `error` as a string, then Meta's error object.
-fn message_of(v: &Value) -> Option<String> {
-    if let Some(m) = v.get("message").and_then(Value::as_str) {
-        return Some(m.to_string());
-    }
-    match v.get("error")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => ["error_user_msg", "error_user_title", "message"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str))
-            .map(str::to_string),
-        _ => None,
-    }
-}
-
-/// The Meta error code of a `sent:false` answer: `error.code`,
-/// `error.error_code`, or `(#NNN)` in the message.
-fn meta_code(r: &SendTemplateResponse) -> Option<i64> {
-    if let Some(Value::Object(o)) = &r.error {
-        for key in ["code", "error_code"] {
-            match o.get(key) {
-                Some(Value::Number(n)) => return n.as_i64(),
-                Some(Value::String(s)) => {
-                    if let Ok(n) = s.parse() {
-                        return Some(n);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let text = r.message.as_deref()?;
-    let start = text.find("(#")? + 2;
-    let end = start + text[start..].find(')')?;
-    text[start..end].parse().ok()
 }
 
 /// What a status alone says: an error status whatever its body, or a
@@ -167,6 +120,80 @@ pub(super) fn classify_status_only(status: StatusCode, retry_after: Option<Durat
     }
 }
 
+/// The Meta error code of a `sent:false` answer: `error.code`,
+/// `error.error_code` (a number or a text), or `(#NNN)` in the message.
+fn meta_code(v: &Value) -> Option<i64> {
+    if let Some(e @ Value::Object(_)) = v.get("error")
+        && let Some(code) = ["code", "error_code"]
+            .iter()
+            .find_map(|k| loose::field(e, k, loose::int))
+    {
+        return Some(code);
+    }
+    v.get("message")
+        .and_then(Value::as_str)
+        .and_then(loose::code_in_text)
+}
+
+/// Whether a text looks like a message id rather than a sentence: the
+/// vendor's own SDK test puts the id in `message`.
+fn looks_like_id(text: &str) -> bool {
+    text.starts_with("wamid.")
+        || (text.len() >= 20
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=.+/".contains(c)))
+}
+
+/// The parts of a 2xx answer the decision needs, each read leniently
+/// (`sent` as a boolean, a text or 0/1; `id` and `jobId` as a text or a
+/// number), so an odd type makes a doubt, never an unreadable answer.
+struct Fields<'a> {
+    /// `sent` when present and not null, as it came.
+    sent_raw: Option<&'a Value>,
+    sent: Option<bool>,
+    id: Option<String>,
+    job: Option<String>,
+    message: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(v: &'a Value) -> Self {
+        let sent_raw = v.get("sent").filter(|s| !s.is_null());
+        Fields {
+            sent_raw,
+            sent: sent_raw.and_then(loose::flag),
+            id: loose::field(v, "id", loose::text),
+            job: loose::field(v, "jobId", loose::text),
+            message: v
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|m| !m.is_empty()),
+        }
+    }
+
+    /// What else the answer said, for a doubt's detail.
+    fn also(&self, with_id: bool) -> String {
+        let mut out = String::new();
+        if with_id && let Some(id) = &self.id {
+            out.push_str(&format!("; it named the id `{id}`"));
+        }
+        if let Some(job) = &self.job {
+            out.push_str(&format!("; queued as job {job}"));
+        }
+        match self.message {
+            Some(m) if looks_like_id(m) => out.push_str(&format!(
+                "; its `message` is `{}`, which may be the message id",
+                shorten(m, 120)
+            )),
+            Some(m) => out.push_str(&format!("; the API said: {}", shorten(m, 200))),
+            None => {}
+        }
+        out
+    }
+}
+
 /// Classifies a complete answer. Public so the table can be unit-tested.
 pub(crate) fn classify(
     status: StatusCode,
@@ -174,66 +201,101 @@ pub(crate) fn classify(
     body: &[u8],
 ) -> SendAnswer {
     let code = status.as_u16();
-    let answer = |class, error_code, detail: Option<String>| SendAnswer {
+    let answer = |class, error_code, detail: String| SendAnswer {
         class,
         http_status: Some(code),
         error_code,
-        detail,
+        detail: Some(detail),
     };
     if !status.is_success() {
         // 1MSG's 401 text echoes the token it was given ("Wrong token
         // \"xxx…xxx\""), barely masked: never carry it into a report or log.
-        let detail = Some(if matches!(code, 401 | 403) {
-            format!("the API refused the token for this channel (HTTP {code})")
-        } else {
-            error_text(body)
-        });
+        // A 403 is a plain-text refusal of a trial or blocked channel that
+        // says what to fix; the client redacts the token from it anyway.
+        let detail = match code {
+            401 => "the API refused the token for this channel (HTTP 401)".to_string(),
+            403 => format!(
+                "the API refused this channel (HTTP 403): {}",
+                error_text(body)
+            ),
+            _ => error_text(body),
+        };
         return answer(classify_status_only(status, retry_after), None, detail);
     }
-    let parsed: SendTemplateResponse = match serde_json::from_slice(body) {
-        Ok(r) => r,
-        Err(_) => {
+    let v = match serde_json::from_slice::<Value>(body) {
+        Ok(v) if v.is_object() => v,
+        _ => {
             return answer(
                 SendClass::Ambiguous,
                 None,
-                Some(format!(
-                    "HTTP {code} with an unreadable body: {}",
-                    shorten(&String::from_utf8_lossy(body), 200)
-                )),
+                format!("HTTP {code} with an unreadable body: {}", error_text(body)),
             );
         }
     };
-    match (parsed.sent, parsed.id.as_deref()) {
-        (Some(true), Some(id)) if !id.trim().is_empty() => {
-            return answer(
-                SendClass::Accepted {
-                    wamid: id.trim().to_string(),
-                },
-                None,
-                None,
-            );
-        }
-        (Some(true), _) => {
-            return answer(
+    let f = Fields::of(&v);
+    match f.sent {
+        Some(true) => match &f.id {
+            Some(id) => SendAnswer {
+                class: SendClass::Accepted { wamid: id.clone() },
+                http_status: Some(code),
+                error_code: None,
+                detail: None,
+            },
+            None => answer(
                 SendClass::Ambiguous,
                 None,
-                Some("the API said sent:true but gave no message id".into()),
-            );
+                format!("sent:true: accepted without a message id{}", f.also(false)),
+            ),
+        },
+        None => {
+            let head = match f.sent_raw {
+                Some(raw) => format!("the answer's `sent` field ({raw}) is neither true nor false"),
+                None => "the answer had no `sent` field".to_string(),
+            };
+            let also = f.also(true);
+            let detail = if also.is_empty() {
+                format!("{head}: {}", shorten(&v.to_string(), 200))
+            } else {
+                format!("{head}{also}")
+            };
+            answer(SendClass::Ambiguous, None, detail)
         }
-        _ => {}
+        Some(false) => sent_false(&v, &f, code),
     }
-    if let Some(job) = &parsed.job_id {
+}
+
+/// A `sent:false` answer: queued (a doubt), a Meta code (retry, stop or
+/// reject), or a plain refusal of this row.
+fn sent_false(v: &Value, f: &Fields<'_>, code: u16) -> SendAnswer {
+    let answer = |class, error_code, detail: String| SendAnswer {
+        class,
+        http_status: Some(code),
+        error_code,
+        detail: Some(detail),
+    };
+    if let Some(job) = &f.job {
         return answer(
             SendClass::Ambiguous,
             None,
-            Some(format!(
-                "the API queued the send as job {job} and gave no message id"
-            )),
+            format!("the API queued the send as job {job} and gave no message id"),
         );
     }
-    let meta = meta_code(&parsed);
-    let detail = message_of(&serde_json::to_value(&parsed).unwrap_or_default())
-        .or_else(|| Some("the API answered sent:false without a reason".into()));
+    if let Some(m) = f
+        .message
+        .filter(|m| m.to_ascii_lowercase().contains("queued"))
+    {
+        return answer(
+            SendClass::Ambiguous,
+            None,
+            format!(
+                "the API queued the send ({}) and gave no job or message id",
+                shorten(m, 200)
+            ),
+        );
+    }
+    let meta = meta_code(v);
+    let detail =
+        message_of(v).unwrap_or_else(|| "the API answered sent:false without a reason".into());
     let class = match meta {
         Some(130429) => SendClass::Retry {
             kind: RetryKind::Throughput,
@@ -254,107 +316,4 @@ pub(crate) fn classify(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(body: &str) -> SendAnswer {
-        classify(StatusCode::OK, None, body.as_bytes())
-    }
-
-    #[test]
-    fn acceptance_needs_sent_true_and_an_id() {
-        assert_eq!(
-            ok(r#"{"sent":true,"id":"wamid.1","message":"Sent to 1@c.us"}"#).class,
-            SendClass::Accepted {
-                wamid: "wamid.1".into()
-            }
-        );
-        assert_eq!(ok(r#"{"sent":true}"#).class, SendClass::Ambiguous);
-        assert_eq!(ok("not json").class, SendClass::Ambiguous);
-        assert_eq!(
-            ok(r#"{"sent":false,"message":"queued","jobId":"j1"}"#).class,
-            SendClass::Ambiguous
-        );
-    }
-
-    #[test]
-    fn meta_codes_decide_retry_reject_or_stop() {
-        let a = ok(r#"{"sent":false,"message":"(#131056) pair rate limit hit"}"#);
-        assert_eq!(a.error_code, Some(131056));
-        assert!(matches!(
-            a.class,
-            SendClass::Retry {
-                kind: RetryKind::PairRate,
-                ..
-            }
-        ));
-        let a = ok(r#"{"sent":false,"message":"x","error":{"code":130429,"message":"x"}}"#);
-        assert!(matches!(
-            a.class,
-            SendClass::Retry {
-                kind: RetryKind::Throughput,
-                ..
-            }
-        ));
-        let a = ok(r#"{"sent":false,"message":"(#132001) Template name does not exist"}"#);
-        assert_eq!(a.class, SendClass::Fatal(Fatal::Configuration));
-        let a = ok(r#"{"sent":false,"message":"rejected"}"#);
-        assert_eq!(a.class, SendClass::Rejected);
-        assert_eq!(a.detail.as_deref(), Some("rejected"));
-        let a = ok(r#"{"sent":false,"error":{"error_code":"131026","message":"undeliverable"}}"#);
-        assert_eq!(a.error_code, Some(131026));
-        assert_eq!(a.class, SendClass::Rejected);
-    }
-
-    #[test]
-    fn http_statuses() {
-        let c =
-            |s: u16| classify(StatusCode::from_u16(s).unwrap(), None, b"{\"error\":\"x\"}").class;
-        assert_eq!(c(401), SendClass::Fatal(Fatal::Credentials));
-        assert_eq!(c(403), SendClass::Fatal(Fatal::Credentials));
-        assert_eq!(c(400), SendClass::Rejected);
-        assert_eq!(c(500), SendClass::Ambiguous);
-        assert_eq!(c(503), SendClass::Ambiguous);
-        let a = classify(
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(Duration::from_secs(3)),
-            b"{\"error\":\"Too many requests\"}",
-        );
-        assert_eq!(
-            a.class,
-            SendClass::Retry {
-                kind: RetryKind::TooManyRequests,
-                after: Some(Duration::from_secs(3))
-            }
-        );
-        assert_eq!(a.detail.as_deref(), Some("Too many requests"));
-    }
-
-    #[test]
-    fn a_refused_token_is_never_echoed() {
-        let a = classify(
-            StatusCode::UNAUTHORIZED,
-            None,
-            br#"{"error":"Wrong token \"xxxRY-SECRET-VALUExxx\" for channel \"1\"."}"#,
-        );
-        let detail = a.detail.unwrap();
-        assert!(!detail.contains("SECRET"), "{detail}");
-        assert!(detail.contains("HTTP 401"));
-    }
-
-    #[test]
-    fn retry_after_in_both_forms() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        let later = chrono::Utc::now() + chrono::Duration::seconds(30);
-        let d = parse_retry_after(&later.to_rfc2822()).unwrap();
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-}
+mod tests;

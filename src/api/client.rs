@@ -1,10 +1,13 @@
 //! Our 1MSG client: one method per endpoint we use. Every answer to
 //! `sendTemplate` becomes one decision in `classify.rs`, whose types are
 //! re-exported here; there is deliberately no retry middleware on this
-//! client (see there why).
+//! client (see there why). The read-only endpoints are in `reads.rs`.
 //!
-//! The token travels only in the `Authorization` header, marked sensitive,
-//! and errors are stripped of their URL before they are shown.
+//! The token travels in the `Authorization` header, marked sensitive, or,
+//! with `--token-in query`, in the query string, where the specs put it
+//! (`shared/docs/api-variants.md` A4). Either way no text leaves this client
+//! with the token in it: errors are stripped of their URL, and every detail
+//! and error text is redacted before it is shown.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,16 +17,13 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 
-use super::wire::{
-    HistoryMessage, Hook, HookInfoResponse, MessagesResponse, SendTemplateRequest, TemplateInfo,
-    TemplatesResponse,
-};
-
+use super::classify::classify_status_only;
 pub(crate) use super::classify::{
     ApiError, Fatal, RetryKind, SendAnswer, SendClass, classify, parse_retry_after,
 };
-use super::classify::{classify_status_only, error_text};
+use super::detail::{error_text, redact};
 pub(crate) use super::token::Token;
+use super::wire::SendTemplateRequest;
 
 /// Timeouts for the HTTP client.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,24 @@ impl Default for Timeouts {
     }
 }
 
+/// Where each request carries the token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum TokenIn {
+    /// `Authorization: Bearer …` (the vendor's n8n node and agent guide).
+    #[default]
+    Header,
+    /// `?token=…` on every request (what both OpenAPI specs declare): for
+    /// routes that refuse the header.
+    Query,
+}
+
+/// How requests are authorized.
+#[derive(Clone)]
+enum Auth {
+    Header(HeaderValue),
+    Query(Token),
+}
+
 /// A 1MSG channel client.
 #[derive(Clone)]
 pub(crate) struct Client {
@@ -50,7 +68,9 @@ pub(crate) struct Client {
     /// The two URLs of the hot path, built once instead of per request.
     send_template_url: reqwest::Url,
     hook_info_url: reqwest::Url,
-    auth: HeaderValue,
+    auth: Auth,
+    /// Kept to redact it from any text an answer brings back.
+    token: Token,
     /// Requests by (endpoint, HTTP status or none when no answer arrived),
     /// for the metrics file.
     requests: Arc<Mutex<RequestCounts>>,
@@ -63,6 +83,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("channel_url", &self.channel_url.as_str())
+            .field("token_in", &self.token_in())
             .finish()
     }
 }
@@ -77,8 +98,8 @@ fn method_url(channel_url: &reqwest::Url, method: &str) -> reqwest::Url {
     url
 }
 
-/// A reqwest error as text, without the URL (which could carry a token if
-/// someone configured one in the query) and with its cause chain.
+/// A reqwest error as text, without the URL (which carries the token with
+/// `--token-in query`) and with its cause chain.
 fn describe(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut text = String::new();
@@ -112,6 +133,7 @@ impl Client {
         channel: &str,
         token: &Token,
         timeouts: Timeouts,
+        token_in: TokenIn,
     ) -> Result<Client, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
@@ -127,13 +149,19 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Transport(describe(&e)))?;
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                ApiError::Transport(
-                    "the token contains characters not allowed in an HTTP header".into(),
-                )
-            })?;
-        auth.set_sensitive(true);
+        let auth = match token_in {
+            TokenIn::Header => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        ApiError::Transport(
+                            "the token contains characters not allowed in an HTTP header".into(),
+                        )
+                    })?;
+                value.set_sensitive(true);
+                Auth::Header(value)
+            }
+            TokenIn::Query => Auth::Query(token.clone()),
+        };
         let channel_url =
             reqwest::Url::parse(&format!("{}/{channel}", api_url.trim_end_matches('/'))).map_err(
                 |e| ApiError::Transport(format!("the API URL `{api_url}` is not valid: {e}")),
@@ -151,8 +179,17 @@ impl Client {
             hook_info_url: method_url(&channel_url, "hookInfo"),
             channel_url,
             auth,
+            token: token.clone(),
             requests: Arc::default(),
         })
+    }
+
+    /// Where this client puts the token.
+    pub(crate) fn token_in(&self) -> TokenIn {
+        match self.auth {
+            Auth::Header(_) => TokenIn::Header,
+            Auth::Query(_) => TokenIn::Query,
+        }
     }
 
     fn count(&self, endpoint: &'static str, status: Option<StatusCode>) {
@@ -180,12 +217,30 @@ impl Client {
         }
     }
 
+    /// A request to `method` carrying the token where it was configured.
+    fn request(&self, http_method: reqwest::Method, method: &str) -> reqwest::RequestBuilder {
+        let builder = self.http.request(http_method, self.url(method));
+        match &self.auth {
+            Auth::Header(value) => builder.header(AUTHORIZATION, value.clone()),
+            Auth::Query(token) => builder.query(&[("token", token.expose())]),
+        }
+    }
+
+    /// `text` without the token.
+    fn clean(&self, text: &str) -> String {
+        redact(text, self.token.expose())
+    }
+
     /// Sends one template message and classifies the answer.
     pub(crate) async fn send_template(&self, request: &SendTemplateRequest<'_>) -> SendAnswer {
+        let mut answer = self.send_template_raw(request).await;
+        answer.detail = answer.detail.map(|d| self.clean(&d));
+        answer
+    }
+
+    async fn send_template_raw(&self, request: &SendTemplateRequest<'_>) -> SendAnswer {
         let result = self
-            .http
-            .post(self.url("sendTemplate"))
-            .header(AUTHORIZATION, self.auth.clone())
+            .request(reqwest::Method::POST, "sendTemplate")
             .json(request)
             .send()
             .await;
@@ -236,15 +291,43 @@ impl Client {
         classify(status, retry_after, &body)
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    /// GETs `method` and returns its JSON. A 401/403 is `Credentials`
+    /// (naming the route), any other error status `Status`; every text is
+    /// redacted.
+    pub(super) async fn get_value(
         &self,
         method: &'static str,
         query: &[(&str, String)],
-    ) -> Result<T, ApiError> {
+    ) -> Result<serde_json::Value, ApiError> {
+        self.get_value_raw(method, query)
+            .await
+            .map_err(|e| match e {
+                ApiError::Status { status, detail } => ApiError::Status {
+                    status,
+                    detail: self.clean(&detail),
+                },
+                ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
+                ApiError::Body(t) => ApiError::Body(self.clean(&t)),
+                ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
+                ApiError::Credentials {
+                    route,
+                    status,
+                    said,
+                } => ApiError::Credentials {
+                    route,
+                    status,
+                    said: self.clean(&said),
+                },
+            })
+    }
+
+    async fn get_value_raw(
+        &self,
+        method: &'static str,
+        query: &[(&str, String)],
+    ) -> Result<serde_json::Value, ApiError> {
         let response = self
-            .http
-            .get(self.url(method))
-            .header(AUTHORIZATION, self.auth.clone())
+            .request(reqwest::Method::GET, method)
             .query(query)
             .send()
             .await
@@ -260,7 +343,13 @@ impl Client {
             .map_err(|e| ApiError::Transport(describe(&e)))?;
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(ApiError::Credentials {
+                route: method,
                 status: status.as_u16(),
+                said: if status == StatusCode::FORBIDDEN {
+                    format!(": {}", error_text(&body))
+                } else {
+                    String::new()
+                },
             });
         }
         if !status.is_success() {
@@ -269,136 +358,10 @@ impl Client {
                 detail: error_text(&body),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| ApiError::Body(e.to_string()))
-    }
-
-    /// The statuses received so far for one message.
-    pub(crate) async fn hook_info(&self, wamid: &str) -> Result<Vec<Hook>, ApiError> {
-        match self
-            .get_json::<HookInfoResponse>("hookInfo", &[("messageId", wamid.to_string())])
-            .await
-        {
-            Ok(r) => Ok(r.hooks),
-            // Some deployments answer 404 for an id with no hooks yet; that
-            // is "nothing yet", not a failure.
-            Err(ApiError::Status { status: 404, .. }) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every template of the channel. Pages through `limit`/`offset` and
-    /// stops when a page adds nothing new, because the real list sometimes
-    /// ignores `offset` and answers the first page again.
-    pub(crate) async fn templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
-        const PAGE: usize = 100;
-        let mut all: Vec<TemplateInfo> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for page in 0..20 {
-            let r: TemplatesResponse = self
-                .get_json(
-                    "templates",
-                    &[
-                        ("limit", PAGE.to_string()),
-                        ("offset", (page * PAGE).to_string()),
-                    ],
-                )
-                .await?;
-            let count = r.templates.len();
-            let mut added = 0;
-            for t in r.templates {
-                let key = format!("{}\u{0}{}", t.name, t.language_code().unwrap_or_default());
-                if seen.insert(key) {
-                    all.push(t);
-                    added += 1;
-                }
-            }
-            let total_reached = r.total.is_some_and(|t| all.len() as u64 >= t);
-            if added == 0 || count < PAGE || total_reached {
-                break;
-            }
-        }
-        Ok(all)
-    }
-
-    /// Outgoing and incoming history of one chat between two instants
-    /// (unix seconds); `Ok(None)` when the channel keeps no history.
-    pub(crate) async fn messages(
-        &self,
-        phone: &str,
-        min_time: i64,
-        max_time: i64,
-    ) -> Result<Option<Vec<HistoryMessage>>, ApiError> {
-        let r: MessagesResponse = self
-            .get_json(
-                "messages",
-                &[
-                    ("chatId", format!("{phone}@c.us")),
-                    ("min_time", min_time.to_string()),
-                    ("max_time", max_time.to_string()),
-                    ("limit", "0".to_string()),
-                ],
-            )
-            .await?;
-        if r.notice.is_some() && r.messages.is_empty() {
-            Ok(None)
-        } else {
-            Ok(Some(r.messages))
-        }
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::Body(format!("{e}: {}", error_text(&body))))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A server that answers every request with a 307 to itself, and
-    /// counts the requests it got.
-    fn redirecting_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (count, location) = (Arc::clone(&hits), base.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut buf = [0u8; 8192];
-                let _ = stream.read(&mut buf);
-                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}/C1/sendTemplate\r\n\
-                     Content-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-            }
-        });
-        (base, hits)
-    }
-
-    #[test]
-    fn method_urls_keep_the_api_path_and_other_schemes_are_refused() {
-        let token = Token::new("t0ken".to_string());
-        let client = Client::new("HTTP://h:8/prefix/", "C1", &token, Timeouts::default()).unwrap();
-        for method in ["sendTemplate", "hookInfo", "templates", "messages"] {
-            assert_eq!(
-                client.url(method).as_str(),
-                format!("http://h:8/prefix/C1/{method}")
-            );
-        }
-        let e = Client::new("localhost:8080", "C1", &token, Timeouts::default()).unwrap_err();
-        assert!(e.to_string().contains("http:// or https://"), "{e}");
-    }
-
-    #[tokio::test]
-    async fn a_redirect_is_not_followed_so_a_send_is_posted_once() {
-        let (base, hits) = redirecting_server();
-        let token = Token::new("t0ken".to_string());
-        let client = Client::new(&base, "C1", &token, Timeouts::default()).unwrap();
-        let request = SendTemplateRequest::with_body("4915112345678", "tpl", None, "en", &["a"]);
-        let answer = client.send_template(&request).await;
-        assert_eq!(answer.class, SendClass::Ambiguous);
-        assert_eq!(answer.http_status, Some(307));
-        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert_eq!(client.requests(), [("sendTemplate", "307".to_string(), 1)]);
-    }
-}
+mod tests;

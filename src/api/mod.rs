@@ -1,6 +1,13 @@
-//! The 1MSG API: its wire types (shared with the simulator) and our client.
+//! The 1MSG API: what we send (shared with the simulator), our client, and
+//! the lenient reading of every answer.
 
 mod classify;
 pub(crate) mod client;
+mod detail;
+pub(crate) mod history;
+pub(crate) mod hooks;
+mod loose;
+pub(crate) mod reads;
+pub(crate) mod templates;
 mod token;
 pub(crate) mod wire;

@@ -5,7 +5,8 @@ use std::fmt;
 
 /// The channel token, in a `secrecy` box: it has no `Display`, its
 /// `Debug` prints `[REDACTED]`, it is zeroed when dropped, and it is read
-/// (`expose`) in exactly one place, where the request header is built.
+/// (`expose`) only inside `api/client.rs`: where the header or the query
+/// is built, and where answers' texts are redacted.
 #[derive(Clone)]
 pub(crate) struct Token(secrecy::SecretString);
 

@@ -75,6 +75,15 @@ pub enum OnOff {
     Off,
 }
 
+/// Where each API request carries the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenInArg {
+    /// `Authorization: Bearer <token>`.
+    Header,
+    /// `?token=<token>` in the query string, as the API's specs declare.
+    Query,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RateModeArg {
     /// HTTP 429 with Retry-After.
@@ -224,6 +233,12 @@ pub struct ApiArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_parser = duration)]
     pub request_timeout: Duration,
+    /// Where each request carries the token: `header` (Authorization:
+    /// Bearer) or `query` (`?token=`, where the API's specs put it; for a
+    /// channel whose hookInfo or messages refuse the header). A URL with
+    /// the token is never logged or shown.
+    #[arg(long, env = "ONEMSG_TOKEN_IN", value_enum, default_value = "header")]
+    pub token_in: TokenInArg,
 }
 
 /// How fast and how persistently to send.

@@ -98,6 +98,9 @@ pub(super) async fn finish(
         if let Some(s) = &stopped {
             eprintln!("stopped early: {s}; rows not sent are `skipped`");
         }
+        if let Some(problem) = &tracked.problem {
+            eprintln!("tracking: {problem}");
+        }
         eprintln!("report: {}", out.display());
     }
     let line = json!({
@@ -107,6 +110,9 @@ pub(super) async fn finish(
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
+        "statuses_unavailable": tracked.statuses_unavailable,
+        "unreadable_hooks": tracked.unreadable_hooks,
+        "tracking_problem": tracked.problem,
         "report": out.display().to_string(),
         "ledger": ledger_path.display().to_string(),
         "duration_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,

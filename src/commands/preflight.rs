@@ -1,13 +1,33 @@
-//! Before any send: the credentials work, and the template exists in our
-//! language, is approved and takes exactly the four body variables we fill.
-//! A misconfiguration stops the job here with one clear message, instead of
-//! failing ten thousand rows.
+//! Before any send: the channel is connected, the credentials work on every
+//! route the run uses (the token may be accepted by `sendTemplate` and
+//! refused by `hookInfo`, `shared/docs/api-variants.md` A4), and the
+//! template exists in our language, is approved and takes exactly the four
+//! body variables we fill. A misconfiguration stops the job here with one
+//! clear message, instead of failing ten thousand rows.
 
-use crate::api::client::{ApiError, Client};
-use crate::api::wire::{TemplateInfo, count_variables};
+use std::future::Future;
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use crate::api::client::{ApiError, Client, TokenIn};
+use crate::api::history::read_page;
+use crate::api::templates::{TemplateInfo, shared_namespace};
+use crate::api::wire::count_variables;
 use crate::cli::ApiArgs;
 use crate::error::Failure;
 use crate::exit;
+
+/// The waits before each retry of a `/templates` that answered 429, 5xx or
+/// nothing: one bad second must not end the night, a real outage must.
+const TEMPLATE_RETRIES: [Duration; 3] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+
+/// A message id no channel has issued, for probing `hookInfo`.
+const PROBE_ID: &str = "handoff-preflight-probe-no-such-message";
 
 /// What preflight learned about the template.
 pub(super) struct Template {
@@ -16,35 +36,203 @@ pub(super) struct Template {
     pub button: Option<String>,
 }
 
-/// Checks, before any send, that the credentials work and the template
-/// exists in our language, is approved and takes exactly four variables.
+/// Checks, before any send, the channel's status, the credentials on every
+/// route, and that the template exists in our language, is approved and
+/// takes exactly four variables.
 pub(super) async fn preflight(
     client: &Client,
     api: &ApiArgs,
     channel: &str,
 ) -> Result<Template, Failure> {
-    let templates = client.templates().await.map_err(|e| match e {
-        ApiError::Credentials { status } => Failure::new(
-            exit::NO_PERM,
-            format!(
-                "the API refused our credentials for channel {channel} (HTTP {status}): check the token and the channel id; nothing was sent"
-            ),
-        ),
-        ApiError::Status { status, .. } if status < 500 && status != 429 => Failure::new(
-            exit::CONFIG,
-            format!("failed to list the channel's templates: {e}; check --api-url and --channel; nothing was sent"),
-        ),
-        e => Failure::new(
-            exit::UNAVAILABLE,
-            format!("failed to list the channel's templates: {e}; nothing was sent, run again later"),
-        ),
-    })?;
+    check_status(client, channel).await?;
+    probe_routes(client, channel).await?;
+    let templates = retrying(&TEMPLATE_RETRIES, || client.templates())
+        .await
+        .map_err(|e| templates_failure(e, channel, client.token_in()))?;
     check_template(
         &templates,
         &api.template,
         &api.language,
         api.namespace.as_deref(),
     )
+}
+
+/// A refused token on `route`: exit 77, with the way out.
+fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenIn) -> Failure {
+    let hint = match token_in {
+        TokenIn::Header => {
+            "; if they are right, this route may want the token in the query: try --token-in query"
+        }
+        TokenIn::Query => "",
+    };
+    Failure::new(
+        exit::NO_PERM,
+        format!(
+            "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
+        ),
+    )
+}
+
+/// What a `/status` word means for sending: `Ok(())` to go on, `Err` with
+/// the explanation to stop. The words and their meaning are the OLD spec's
+/// (`connected`/`connecting`: everything is ok).
+fn status_verdict(word: &str) -> Result<(), &'static str> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "connected" | "connecting" | "authorized" | "authenticated" => Ok(()),
+        "disconnected" => Err("the channel is not connected to the WhatsApp servers"),
+        "uninitialized" => {
+            Err("the channel is upgrading or initializing; try again in a few minutes")
+        }
+        "unregistered" => Err("the channel must be registered, or was blocked; contact 1MSG"),
+        _ => Err("handoff sends only on a connected channel"),
+    }
+}
+
+/// `GET status`: a channel that is not connected stops the run (exit 78).
+/// A status that cannot be read is only a warning: the route is not known
+/// to exist on every deployment.
+async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
+    match client.status().await {
+        Ok(Some(word)) => match status_verdict(&word) {
+            Ok(()) => {
+                if word.eq_ignore_ascii_case("connecting") {
+                    warn!(
+                        channel,
+                        "the channel's status is `connecting`; sending anyway"
+                    );
+                }
+                Ok(())
+            }
+            Err(why) => Err(Failure::new(
+                exit::CONFIG,
+                format!(
+                    "channel {channel} reports status `{word}`, not connected: {why}; nothing was sent"
+                ),
+            )),
+        },
+        Ok(None) => {
+            warn!(channel, "GET status named no channel status; going on");
+            Ok(())
+        }
+        Err(ApiError::Credentials {
+            route,
+            status,
+            said,
+        }) => Err(refused(route, status, &said, channel, client.token_in())),
+        Err(e) => {
+            warn!(channel, error = %e, "the channel's status could not be read; going on");
+            Ok(())
+        }
+    }
+}
+
+/// One route the preflight asks, and what its failure means for the run.
+struct Probe {
+    route: &'static str,
+    query: (&'static str, &'static str),
+    consequence: &'static str,
+}
+
+/// Probes `hookInfo` and `messages` with the configured auth: a refused
+/// token stops the run (tracking and look-ups would silently fail); any
+/// other failure is a warning.
+async fn probe_routes(client: &Client, channel: &str) -> Result<(), Failure> {
+    let probes = [
+        Probe {
+            route: "hookInfo",
+            query: ("messageId", PROBE_ID),
+            consequence: "statuses may not be tracked (some deployments answer 404 for an unknown id; tracking says so if every message gets it)",
+        },
+        Probe {
+            route: "messages",
+            query: ("limit", "1"),
+            consequence: "doubtful sends may not be looked up in the history",
+        },
+    ];
+    for Probe {
+        route,
+        query: (key, value),
+        consequence,
+    } in probes
+    {
+        match client.probe(route, &[(key, value.to_string())]).await {
+            Ok(v) => {
+                if route == "messages" && read_page(&v).is_ok_and(|p| p.no_history) {
+                    info!(
+                        channel,
+                        "this channel keeps no message history: a doubtful send cannot be looked up and stays unknown"
+                    );
+                }
+            }
+            Err(ApiError::Credentials {
+                route,
+                status,
+                said,
+            }) => return Err(refused(route, status, &said, channel, client.token_in())),
+            Err(e) => warn!(channel, route, error = %e, "preflight probe failed: {consequence}"),
+        }
+    }
+    Ok(())
+}
+
+/// Whether a failure may pass by itself: a 429, a 5xx, no answer.
+fn is_transient(e: &ApiError) -> bool {
+    match e {
+        ApiError::Status { status, .. } => *status == 429 || *status >= 500,
+        ApiError::Transport(_) => true,
+        _ => false,
+    }
+}
+
+/// `op`, tried again after each of `delays` while it fails transiently.
+async fn retrying<T, F, Fut>(delays: &[Duration], mut op: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut waits = delays.iter();
+    loop {
+        match op().await {
+            Err(e) if is_transient(&e) => match waits.next() {
+                Some(wait) => {
+                    warn!(error = %e, retry_in = ?wait, "listing the templates failed; trying again");
+                    tokio::time::sleep(*wait).await;
+                }
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
+/// Why the template list could not be read, as the run's failure.
+fn templates_failure(e: ApiError, channel: &str, token_in: TokenIn) -> Failure {
+    match e {
+        ApiError::Credentials {
+            route,
+            status,
+            said,
+        } => refused(route, status, &said, channel, token_in),
+        ApiError::Status { status, .. } if status < 500 && status != 429 => Failure::new(
+            exit::CONFIG,
+            format!(
+                "failed to list the channel's templates: {e}; check --api-url and --channel; nothing was sent"
+            ),
+        ),
+        ApiError::Answered(_) => Failure::new(
+            exit::UNAVAILABLE,
+            format!(
+                "failed to list the channel's templates: {e}; nothing was sent, run again later"
+            ),
+        ),
+        e => Failure::new(
+            exit::UNAVAILABLE,
+            format!(
+                "failed to list the channel's templates ({} tries): {e}; nothing was sent, run again later",
+                TEMPLATE_RETRIES.len() + 1
+            ),
+        ),
+    }
 }
 
 /// The template checks, apart from the HTTP call, so they can be tested.
@@ -128,11 +316,21 @@ pub(super) fn check_template(
             .as_str()
             .map(str::to_string)
     });
+    let namespace = namespace.map(str::to_string).or_else(|| {
+        t.namespace().map(str::to_string).or_else(|| {
+            let shared = shared_namespace(templates).map(str::to_string);
+            if let Some(ns) = &shared {
+                info!(namespace = %ns, "the template names no namespace; using the one its sibling templates share");
+            }
+            shared
+        })
+    });
     Ok(Template {
-        namespace: namespace
-            .map(str::to_string)
-            .or_else(|| t.namespace().map(str::to_string)),
+        namespace,
         body,
         button,
     })
 }
+
+#[cfg(test)]
+mod tests;

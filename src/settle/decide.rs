@@ -80,9 +80,9 @@ pub(crate) async fn settle(
                 .await?;
             Ok(Settled::Found(wamid))
         }
-        Finding::NotSent if !queued => Ok(Settled::Send),
+        Finding::NotFound if !queued => Ok(Settled::Send),
         _ if resend_unknown => Ok(Settled::Send),
-        Finding::NotSent => Ok(Settled::Doubt(format!(
+        Finding::NotFound => Ok(Settled::Doubt(format!(
             "may or may not have been accepted ({what}); 1MSG queued it and its history does not show it yet; never resent automatically (--resend-unknown sends it)"
         ))),
         Finding::NoHistory => Ok(Settled::Doubt(format!(

@@ -1,30 +1,44 @@
 //! Settling doubts: a send that may or may not have been accepted is looked
 //! up in 1MSG's message history (`GET messages`) before anyone gives up on
 //! it. An outgoing message to that recipient, of our template, carrying the
-//! order number, is the message: its wamid is recorded and tracked. A
-//! history that answers and holds no such message proves nothing was sent,
-//! so the order can be sent. A channel without history proves nothing; the
-//! row stays `unknown` for a person to decide.
+//! order number, sent since the doubtful attempt, is the message: its wamid
+//! is recorded and tracked.
+//!
+//! Not finding it proves nothing by itself: the vendor says an empty or
+//! incomplete history does not prove that no message existed, the time
+//! filters are reported unreliable, and the list is paged
+//! (`shared/docs/api-variants.md` A1). So the whole chat is paged through
+//! with `lastMessageNumber` (the one reliable cursor), the time window is
+//! applied here as well, and a search that could not read everything says
+//! so (`Failed`) instead of reporting `NotFound`.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::api::client::Client;
-use crate::api::wire::HistoryMessage;
+use crate::api::history::{HistoryMessage, HistoryPage};
 
-/// How far before the intent the history is searched (clock skew).
+/// How far around the intent and now the history is searched (clock skew).
 const BEFORE: i64 = 120;
+/// Messages asked for per page (the API's documented default).
+const PAGE: usize = 100;
+/// Pages read at most before the search is called incomplete.
+const MAX_PAGES: usize = 50;
 
 /// What the history says about one doubtful send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Finding {
     /// The message was sent: its wamid and time.
     Sent { wamid: String, at: DateTime<Utc> },
-    /// The history answered and holds no such message.
-    NotSent,
+    /// The history answered completely and holds no such message. Not a
+    /// proof that nothing was sent: the history may lag, or not show an
+    /// outgoing template's text.
+    NotFound,
     /// The channel keeps no history: nothing can be proved.
     NoHistory,
-    /// The lookup itself failed.
+    /// The look-up failed or could not read everything; the text says which.
     Failed(String),
 }
 
@@ -53,25 +67,148 @@ pub(crate) fn carries_order(body: &str, order: &str) -> bool {
     false
 }
 
-/// Whether a history entry is our message for `order`.
+/// Whether a history entry is our message for `order`: outgoing (`fromMe`
+/// says so, or, when `fromMe` is absent, `self` does), of our template when
+/// its metadata names one, with the order number in its text.
 pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) -> bool {
-    if m.from_me == Some(false) {
-        return false;
-    }
-    let template_matches = match m.metadata.as_ref().and_then(|v| v.get("template")) {
+    let outgoing = match m.from_me {
+        Some(from_me) => from_me,
+        None => m.is_self == Some(true),
+    };
+    let named = m.metadata.as_ref().and_then(|v| v.get("template"));
+    let template_matches = match named {
         Some(Value::String(t)) => t == template,
+        Some(Value::Object(o)) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(|t| t == template),
         _ => true,
     };
-    template_matches && m.body.as_deref().is_some_and(|b| carries_order(b, order))
+    outgoing && template_matches && m.body.as_deref().is_some_and(|b| carries_order(b, order))
 }
 
-fn time_of(m: &HistoryMessage) -> Option<DateTime<Utc>> {
-    let secs = match m.time.as_ref()? {
-        Value::Number(n) => n.as_i64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    DateTime::from_timestamp(secs, 0)
+/// A search through the pages of one chat, oldest first.
+struct Search<'a> {
+    order: &'a str,
+    template: &'a str,
+    /// Unix seconds: a message outside is an earlier (or unrelated) one.
+    window: (i64, i64),
+    seen: HashSet<String>,
+    /// The highest `messageNumber` seen: the next page starts after it.
+    cursor: Option<u64>,
+    pages: usize,
+    /// Our message, but without a readable time.
+    untimed: Option<String>,
+    /// Unreadable items that mention the order.
+    unreadable_mentions: usize,
+}
+
+/// What one page tells the search.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Read the page after this message number.
+    More(u64),
+    Done(Finding),
+}
+
+impl<'a> Search<'a> {
+    fn new(order: &'a str, template: &'a str, window: (i64, i64)) -> Self {
+        Search {
+            order,
+            template,
+            window,
+            seen: HashSet::new(),
+            cursor: None,
+            pages: 0,
+            untimed: None,
+            unreadable_mentions: 0,
+        }
+    }
+
+    fn take(&mut self, page: HistoryPage, limit: usize) -> Step {
+        self.pages += 1;
+        if page.no_history {
+            return Step::Done(if self.pages == 1 {
+                Finding::NoHistory
+            } else {
+                self.incomplete("a later page said the channel keeps no history")
+            });
+        }
+        let full = page.len() >= limit;
+        let before = self.cursor;
+        let mut added = 0;
+        for item in &page.unreadable {
+            if carries_order(&item.to_string(), self.order) {
+                self.unreadable_mentions += 1;
+            }
+        }
+        for m in page.messages {
+            if let Some(n) = m.message_number {
+                self.cursor = Some(self.cursor.map_or(n, |c| c.max(n)));
+            }
+            if !self.seen.insert(m.id.clone()) {
+                continue;
+            }
+            added += 1;
+            if !is_our_message(&m, self.order, self.template) {
+                continue;
+            }
+            match m.time.and_then(|t| DateTime::from_timestamp(t, 0)) {
+                Some(at) if (self.window.0..=self.window.1).contains(&at.timestamp()) => {
+                    return Step::Done(Finding::Sent { wamid: m.id, at });
+                }
+                Some(_) => {}
+                None => self.untimed = self.untimed.take().or(Some(m.id)),
+            }
+        }
+        // A page that adds nothing, or gives nothing to page after, is the
+        // end only if it was not full: after a full one the rest cannot be
+        // reached.
+        let advanced = self.cursor.filter(|c| before.is_none_or(|b| *c > b));
+        let Some(next) = advanced.filter(|_| added > 0) else {
+            return Step::Done(if !full {
+                self.complete()
+            } else if added == 0 {
+                self.incomplete(
+                    "the history answered the same messages again (it ignores lastMessageNumber)",
+                )
+            } else {
+                self.incomplete("the history gives no messageNumber to page by")
+            });
+        };
+        if self.pages >= MAX_PAGES {
+            return Step::Done(self.incomplete(&format!(
+                "stopped after {MAX_PAGES} pages without reaching the end"
+            )));
+        }
+        // A short page may be the server's own page cap rather than the
+        // end: only a page with nothing new ends the search.
+        Step::More(next)
+    }
+
+    /// The search read everything: not found, unless something unreadable
+    /// could have been the message.
+    fn complete(&self) -> Finding {
+        if let Some(id) = &self.untimed {
+            Finding::Failed(format!(
+                "the history holds a message for this order ({id}) without a readable time, so it cannot be told from an earlier send"
+            ))
+        } else if self.unreadable_mentions > 0 {
+            Finding::Failed(format!(
+                "{} history item(s) mentioning this order could not be read",
+                self.unreadable_mentions
+            ))
+        } else {
+            Finding::NotFound
+        }
+    }
+
+    fn incomplete(&self, why: &str) -> Finding {
+        Finding::Failed(format!(
+            "the history search is incomplete after {} page(s): {why}",
+            self.pages
+        ))
+    }
 }
 
 /// Looks for our message about `order` to `phone` sent since `since`.
@@ -82,63 +219,44 @@ pub(crate) async fn look_up(
     template: &str,
     since: DateTime<Utc>,
 ) -> Finding {
-    let min = since.timestamp() - BEFORE;
-    let max = Utc::now().timestamp() + BEFORE;
-    match client.messages(phone, min, max).await {
-        Ok(None) => Finding::NoHistory,
-        Ok(Some(messages)) => messages
-            .iter()
-            .find(|m| is_our_message(m, order, template))
-            .map_or(Finding::NotSent, |m| Finding::Sent {
-                wamid: m.id.clone(),
-                at: time_of(m).unwrap_or(since),
-            }),
-        Err(e) => Finding::Failed(e.to_string()),
+    search(client, phone, (order, template), since, PAGE).await
+}
+
+/// [`look_up`] with `limit` messages a page.
+async fn search(
+    client: &Client,
+    phone: &str,
+    (order, template): (&str, &str),
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Finding {
+    let window = (since.timestamp() - BEFORE, Utc::now().timestamp() + BEFORE);
+    let mut search = Search::new(order, template, window);
+    let mut after = None;
+    loop {
+        match client.messages_page(phone, window, after, limit).await {
+            Ok(page) => {
+                if !page.unreadable.is_empty() {
+                    tracing::info!(
+                        unreadable = page.unreadable.len(),
+                        "history items that are not a message with an id were skipped"
+                    );
+                }
+                match search.take(page, limit) {
+                    Step::More(next) => after = Some(next),
+                    Step::Done(finding) => return finding,
+                }
+            }
+            Err(e) if search.pages == 0 => return Finding::Failed(e.to_string()),
+            Err(e) => {
+                return Finding::Failed(format!(
+                    "the history search is incomplete: page {} failed ({e})",
+                    search.pages + 1
+                ));
+            }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn order_numbers_match_as_whole_tokens() {
-        let body = "Hello, ACME! Order #10482 for \"Lamp\" has been delivered.";
-        assert!(carries_order(body, "10482"));
-        assert!(!carries_order(body, "1048"));
-        assert!(!carries_order(body, "0482"));
-        assert!(carries_order("Order #A-17.", "A-17"));
-        assert!(!carries_order("Order #A-170.", "A-17"));
-        assert!(!carries_order(body, ""));
-        assert!(carries_order("x 5 y 5", "5"));
-    }
-
-    #[test]
-    fn only_our_outgoing_template_message_counts() {
-        let m = |from_me: bool, template: &str, body: &str| HistoryMessage {
-            message_number: Some(1),
-            id: "wamid.1".into(),
-            body: Some(body.into()),
-            from_me: Some(from_me),
-            is_self: None,
-            is_forwarded: None,
-            author: None,
-            time: Some(Value::from(1_700_000_000)),
-            chat_id: None,
-            kind: None,
-            sender_name: None,
-            caption: None,
-            quoted_msg_id: None,
-            metadata: Some(serde_json::json!({ "template": template })),
-            chat_name: None,
-        };
-        assert!(is_our_message(&m(true, "t", "Order #7 ok"), "7", "t"));
-        assert!(!is_our_message(&m(false, "t", "Order #7 ok"), "7", "t"));
-        assert!(!is_our_message(&m(true, "other", "Order #7 ok"), "7", "t"));
-        assert!(!is_our_message(&m(true, "t", "Order #8 ok"), "7", "t"));
-        assert_eq!(
-            time_of(&m(true, "t", "")).unwrap().timestamp(),
-            1_700_000_000
-        );
-    }
-}
+mod tests;

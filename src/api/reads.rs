@@ -1,0 +1,141 @@
+//! The read-only endpoints: `hookInfo`, `templates`, `messages`, `status`,
+//! and the preflight's probes. Each answer is read leniently (`hooks.rs`,
+//! `history.rs`, `templates.rs`); an unreadable item is counted, never
+//! fatal.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::classify::ApiError;
+use super::client::Client;
+use super::history::{HistoryPage, read_page};
+use super::hooks::{Hook, read_hooks};
+use super::loose;
+use super::templates::{TemplateInfo, read_templates};
+
+/// What `hookInfo` said about one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HookInfo {
+    pub hooks: Vec<Hook>,
+    /// Items of the answer that were not a hook with a status.
+    pub skipped: u64,
+    /// The answer was a 404. Some deployments answer so for a message with
+    /// no hooks yet, so one 404 is "nothing yet"; a route that answers 404
+    /// for every message is a route that does not work, which only the
+    /// tracker, seeing every message, can tell.
+    pub not_found: bool,
+}
+
+/// Templates per `/templates` page, and pages at most (the vendor's n8n
+/// node reads the same).
+const TEMPLATE_PAGE: usize = 100;
+const TEMPLATE_PAGES: usize = 20;
+
+impl Client {
+    /// The statuses received so far for one message.
+    pub(crate) async fn hook_info(&self, wamid: &str) -> Result<HookInfo, ApiError> {
+        match self
+            .get_value("hookInfo", &[("messageId", wamid.to_string())])
+            .await
+        {
+            Ok(v) => {
+                let read = read_hooks(&v);
+                Ok(HookInfo {
+                    hooks: read.hooks,
+                    skipped: read.skipped,
+                    not_found: false,
+                })
+            }
+            Err(ApiError::Status { status: 404, .. }) => Ok(HookInfo {
+                not_found: true,
+                ..HookInfo::default()
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every template of the channel. Pages through `limit`/`offset` and
+    /// stops when a page adds nothing new, because the real list sometimes
+    /// ignores `offset` and answers the first page again. An `error` in an
+    /// answer without templates is the API's failure, not an empty list.
+    pub(crate) async fn templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
+        let mut all: Vec<TemplateInfo> = Vec::new();
+        let mut seen = HashSet::new();
+        for page in 0..TEMPLATE_PAGES {
+            let v = self
+                .get_value(
+                    "templates",
+                    &[
+                        ("limit", TEMPLATE_PAGE.to_string()),
+                        ("offset", (page * TEMPLATE_PAGE).to_string()),
+                    ],
+                )
+                .await?;
+            let r = read_templates(&v).map_err(ApiError::Body)?;
+            if let Some(error) = r.error {
+                return Err(ApiError::Answered(error));
+            }
+            if r.skipped > 0 {
+                tracing::warn!(
+                    skipped = r.skipped,
+                    "templates without a name in the /templates answer were ignored"
+                );
+            }
+            let count = r.len();
+            let mut added = 0;
+            for t in r.templates {
+                let key = format!("{}\u{0}{}", t.name, t.language_code().unwrap_or_default());
+                if seen.insert(key) {
+                    all.push(t);
+                    added += 1;
+                }
+            }
+            let total_reached = r.total.is_some_and(|t| all.len() as u64 >= t);
+            if added == 0 || count < TEMPLATE_PAGE || total_reached {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// One page of the history of one chat, oldest first, after message
+    /// number `after` (the history's only reliable cursor), between two
+    /// instants (unix seconds; not every deployment honours them).
+    pub(crate) async fn messages_page(
+        &self,
+        phone: &str,
+        (min_time, max_time): (i64, i64),
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<HistoryPage, ApiError> {
+        let mut query = vec![
+            ("chatId", format!("{phone}@c.us")),
+            ("min_time", min_time.to_string()),
+            ("max_time", max_time.to_string()),
+            ("limit", limit.to_string()),
+        ];
+        if let Some(n) = after {
+            query.push(("lastMessageNumber", n.to_string()));
+        }
+        let v = self.get_value("messages", &query).await?;
+        read_page(&v).map_err(ApiError::Body)
+    }
+
+    /// The channel's `status` word (`connected`, `disconnected`, …), or
+    /// `None` when the answer names none.
+    pub(crate) async fn status(&self) -> Result<Option<String>, ApiError> {
+        let v = self.get_value("status", &[]).await?;
+        Ok(loose::field(&v, "status", loose::text))
+    }
+
+    /// A GET of `method` with the configured auth, for the preflight's
+    /// probes: the answer's JSON, or why there is none.
+    pub(crate) async fn probe(
+        &self,
+        method: &'static str,
+        query: &[(&str, String)],
+    ) -> Result<Value, ApiError> {
+        self.get_value(method, query).await
+    }
+}
