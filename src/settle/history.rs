@@ -21,7 +21,7 @@ pub(crate) enum Finding {
     /// The message was sent: its wamid and time.
     Sent { wamid: String, at: DateTime<Utc> },
     /// The history answered and holds no such message.
-    NotSent,
+    NotFound,
     /// The channel keeps no history: nothing can be proved.
     NoHistory,
     /// The lookup itself failed.
@@ -89,7 +89,7 @@ pub(crate) async fn look_up(
         Ok(Some(messages)) => messages
             .iter()
             .find(|m| is_our_message(m, order, template))
-            .map_or(Finding::NotSent, |m| Finding::Sent {
+            .map_or(Finding::NotFound, |m| Finding::Sent {
                 wamid: m.id.clone(),
                 at: time_of(m).unwrap_or(since),
             }),
