@@ -117,7 +117,15 @@ impl Env {
                 "--first-poll",
                 "50ms",
             ])
-            .args(["--track-for", "3s", "--lookup-after", "200ms", "--quiet"])
+            .args([
+                "--track-for",
+                "3s",
+                "--lookup-after",
+                "200ms",
+                "--lookup-for",
+                "1s",
+            ])
+            .arg("--quiet")
             .args(args)
             .env("ONEMSG_TOKEN", token)
             .env_remove("ONEMSG_API_URL")

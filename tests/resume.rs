@@ -60,8 +60,32 @@ fn latency() -> handoff::sim::Scenario {
     s
 }
 
+/// Each order accepted at most once, and every row that is not delivered
+/// or read is `unknown` with a reason that says what to do.
+async fn assert_nothing_twice_every_doubt_explained(env: &Env, n: usize, context: &str) {
+    let counts = accepted_per_order(env).await;
+    for (order, count) in &counts {
+        assert_eq!(*count, 1, "{context}: order {order} accepted {count} times");
+    }
+    let report = env.report();
+    assert_eq!(report.len(), n, "{context}: every input row once");
+    for r in &report {
+        match r["outcome"].as_str() {
+            "delivered" | "read" => {
+                assert_eq!(counts.get(&r["order_number"]), Some(&1), "{context}: {r:?}");
+            }
+            "unknown" => assert_detail(r, "then `--resend-unknown` sends it"),
+            other => panic!("{context}: outcome {other}: {r:?}"),
+        }
+    }
+}
+
+/// A1: a crash between an intent and its request leaves an order whose
+/// message the history does not show. That proves nothing, so the next run
+/// leaves it `unknown` and says why; trusting the history (the simulator's
+/// is complete) sends it, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_right_after_an_intent_is_settled_and_sent_once() {
+async fn a_crash_right_after_an_intent_stays_unknown_unless_the_history_is_trusted() {
     let env = Env::start(latency()).await;
     let input = env.csv(&rows("1", 8));
     let mut cmd = env.command(&input, &["--concurrency", "1"], "sim-token");
@@ -69,12 +93,34 @@ async fn a_crash_right_after_an_intent_is_settled_and_sent_once() {
     let out = cmd.output().await.unwrap();
     assert_eq!(out.status.code(), None, "aborted: {}", stderr(&out));
     assert_eq!(env.sim_messages().await.len(), 2, "the third never left");
+
     let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_nothing_twice_every_doubt_explained(&env, 8, "after_intent:3").await;
+    let report = env.report();
+    let r = &report[2];
+    assert_eq!(r["outcome"], "unknown", "{r:?}");
+    assert_detail(r, "the process stopped before the answer was recorded");
+    assert_detail(r, "times in 1MSG's message history and not found");
+    assert_detail(r, "which does not prove it was not sent");
+    assert_detail(
+        r,
+        "check the 1MSG cabinet, then `--resend-unknown` sends it",
+    );
+    assert!(!accepted_per_order(&env).await.contains_key("1-2"));
+    assert_eq!(
+        env.sim_messages().await.len(),
+        7,
+        "the other five were sent"
+    );
+
+    let out = env.run(&input, &["--history-proves-absence"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_nothing_twice_nothing_lost(&env, 8, "after_intent:3").await;
+    assert_nothing_twice_nothing_lost(&env, 8, "after_intent:3, history trusted").await;
     let report = env.report();
     assert_eq!(report[0]["reused_from_run"], "1");
-    assert_eq!(report[2]["reused_from_run"], "", "sent by the rerun");
+    assert_eq!(report[2]["reused_from_run"], "", "sent by this run");
+    assert_eq!(report[3]["reused_from_run"], "2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,10 +156,15 @@ async fn kill_and_rerun(seed: u64) -> usize {
     let _ = child.start_kill();
     let _ = child.wait().await;
     let at_kill = env.sim_messages().await.len();
+    let context = format!("seed {seed}, killed after {delay:?}");
+    // An intent whose message the history does not show stays unknown.
     let out = env.run(&input, &[]).await;
-    assert_eq!(code(&out), 0, "seed {seed}: {}", stderr(&out));
-    assert_nothing_twice_nothing_lost(&env, n, &format!("seed {seed}, killed after {delay:?}"))
-        .await;
+    assert!([0, 10].contains(&code(&out)), "{context}: {}", stderr(&out));
+    assert_nothing_twice_every_doubt_explained(&env, n, &context).await;
+    // Trusting the history (the simulator's is complete) sends the rest.
+    let out = env.run(&input, &["--history-proves-absence"]).await;
+    assert_eq!(code(&out), 0, "{context}: {}", stderr(&out));
+    assert_nothing_twice_nothing_lost(&env, n, &context).await;
     at_kill
 }
 
@@ -138,8 +189,10 @@ async fn killed_at_random_moments_and_rerun_nothing_is_sent_twice() {
     eprintln!("orders accepted when each kill landed: {at_kill:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lost_answers_are_settled_from_the_message_history() {
+/// The scenario of the lost-answer tests: a message accepted and its
+/// answer lost (H1), a request dropped before the API saw it (H2), a 5xx
+/// that accepted nothing (H3), and an answer slower than the timeout (H4).
+fn lost_answers() -> (handoff::sim::Scenario, [Row; 4]) {
     let mut s = fast();
     s.faults.slow_delay = Duration::from_secs(3);
     s.rules = vec![
@@ -162,14 +215,79 @@ async fn lost_answers_are_settled_from_the_message_history() {
             ..rule("491740000004")
         },
     ];
-    let env = Env::start(s).await;
-    let input = env.csv(&[
+    let rows = [
         ["Dropped After", "491740000001", "H1", "Item", "Note"],
         ["Dropped Before", "491740000002", "H2", "Item", "Note"],
         ["Server Error", "491740000003", "H3", "Item", "Note"],
         ["Slow", "491740000004", "H4", "Item", "Note"],
-    ]);
+    ];
+    (s, rows)
+}
+
+/// The wamid the simulator accepted for `phone` (the only one).
+async fn wamid_of(env: &Env, phone: &str) -> String {
+    let sent: Vec<Value> = env
+        .sim_messages()
+        .await
+        .into_iter()
+        .filter(|m| m["phone"] == phone)
+        .collect();
+    assert_eq!(sent.len(), 1, "{phone}: {sent:?}");
+    sent[0]["wamid"].as_str().unwrap().to_string()
+}
+
+/// A1: a lost answer whose message the history shows is found, tracked and
+/// not sent again; one the history does not show stays `unknown` by
+/// default (the history does not prove absence), with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_are_found_in_the_history_or_stay_unknown() {
+    let (s, rows) = lost_answers();
+    let env = Env::start(s).await;
+    let input = env.csv(&rows);
     let out = env.run(&input, &["--request-timeout", "1s"]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let report = env.report();
+    for i in [0, 3] {
+        let r = &report[i];
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{r:?}"
+        );
+        assert_eq!(r["attempts"], "1", "found, not resent: {r:?}");
+        assert_eq!(r["wamid"], wamid_of(&env, &r["phone"]).await);
+    }
+    for i in [1, 2] {
+        let r = &report[i];
+        assert_eq!(r["outcome"], "unknown", "{r:?}");
+        assert_eq!(r["attempts"], "1", "{r:?}");
+        assert_detail(r, "not found, which does not prove it was not sent");
+        assert_detail(r, "then `--resend-unknown` sends it");
+    }
+    assert_eq!(report[2]["http_status"], "500");
+    assert_detail(&report[2], "(Internal server error)");
+    let counts = accepted_per_order(&env).await;
+    assert_eq!(
+        counts.len(),
+        2,
+        "only H1 and H4 reached the API: {counts:?}"
+    );
+    assert!(counts.values().all(|c| *c == 1), "{counts:?}");
+}
+
+/// The old path, when the operator vouches for the channel's history: a
+/// lost answer the history does not show is sent once more; one it shows
+/// is still only tracked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_history_proves_absence_a_lost_answer_not_found_is_sent_once() {
+    let (s, rows) = lost_answers();
+    let env = Env::start(s).await;
+    let input = env.csv(&rows);
+    let out = env
+        .run(
+            &input,
+            &["--request-timeout", "1s", "--history-proves-absence"],
+        )
+        .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = env.report();
     for r in &report {
@@ -177,25 +295,128 @@ async fn lost_answers_are_settled_from_the_message_history() {
             ["delivered", "read"].contains(&r["outcome"].as_str()),
             "{r:?}"
         );
+        assert_eq!(r["wamid"], wamid_of(&env, &r["phone"]).await, "{r:?}");
     }
-    let counts = accepted_per_order(&env).await;
-    assert_eq!(counts.len(), 4);
-    assert!(counts.values().all(|c| *c == 1), "{counts:?}");
-    // Found in the history: one attempt, its wamid is the simulator's.
-    assert_eq!(report[0]["attempts"], "1");
-    assert_eq!(report[3]["attempts"], "1");
-    // Proved unsent by the history: sent once more.
-    assert_eq!(report[1]["attempts"], "2");
-    assert_eq!(report[2]["attempts"], "2");
-    let sent = env.sim_messages().await;
-    let wamid_of = |phone: &str| {
-        sent.iter()
-            .find(|m| m["phone"] == phone)
-            .map(|m| m["wamid"].as_str().unwrap().to_string())
-            .unwrap()
-    };
-    assert_eq!(report[0]["wamid"], wamid_of("491740000001"));
-    assert_eq!(report[3]["wamid"], wamid_of("491740000004"));
+    assert_eq!(report[0]["attempts"], "1", "found in the history");
+    assert_eq!(report[3]["attempts"], "1", "found in the history");
+    assert_eq!(report[1]["attempts"], "2", "proved unsent: sent once more");
+    assert_eq!(report[2]["attempts"], "2", "proved unsent: sent once more");
+}
+
+/// A resend whose own answer is lost is looked up again, found and
+/// tracked, not left `unknown` (nor sent a third time): within one run
+/// (the history trusted), and in a run that resends an earlier night's
+/// doubt because the user said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resend_whose_answer_is_lost_again_is_looked_up_again_and_found() {
+    let mut s = fast();
+    s.rules = Vec::new();
+    for phone in ["491740000011", "491740000012"] {
+        s.rules.push(Rule {
+            fault: Some(Fault::Error5xx),
+            times: Some(1),
+            ..rule(phone)
+        });
+        s.rules.push(Rule {
+            fault: Some(Fault::DropAfter),
+            times: Some(1),
+            ..rule(phone)
+        });
+    }
+    let env = Env::start(s).await;
+
+    // In one run: 5xx, not found, sent again, that answer lost, found.
+    let input = env.csv(&[["Twice Lost", "491740000011", "J1", "Item", "Note"]]);
+    let out = env.run(&input, &["--history-proves-absence"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+    assert_eq!(r["attempts"], "2", "{r:?}");
+    assert_eq!(r["wamid"], wamid_of(&env, "491740000011").await);
+
+    // Across runs: the 5xx stays unknown; the user resends it; that answer
+    // is lost too, and this run finds it.
+    let input = env.csv(&[["Twice Lost", "491740000012", "J2", "Item", "Note"]]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.report()[0]["outcome"], "unknown");
+    let out = env.run(&input, &["--resend-unknown"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+    assert_eq!(r["attempts"], "1", "one attempt in this run: {r:?}");
+    assert_eq!(r["reused_from_run"], "", "sent by this run: {r:?}");
+    assert_eq!(r["wamid"], wamid_of(&env, "491740000012").await);
+    assert_eq!(send_requests(&env.stats().await), 4, "two sends per order");
+}
+
+/// A3: a send the API accepted without telling its id (`queued`) is never
+/// resent, even when the history is trusted: it is looked up pass after
+/// pass until it shows (then tracked), or it stays `unknown` saying the API
+/// accepted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_accepted_without_an_id_is_looked_up_until_found_never_resent() {
+    let mut s = fast();
+    // Longer than the first look-up (200 ms): found by a later pass.
+    s.faults.queued_delay = Duration::from_millis(900);
+    s.rules = vec![Rule {
+        fault: Some(Fault::Queued),
+        ..rule("491740000021")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[["Queued", "491740000021", "Q1", "Item", "Note"]]);
+    let out = env
+        .run(&input, &["--history-proves-absence", "--lookup-for", "10s"])
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+    assert_eq!(r["attempts"], "1", "{r:?}");
+    assert_eq!(r["wamid"], wamid_of(&env, "491740000021").await);
+    let stats = env.stats().await;
+    assert_eq!(send_requests(&stats), 1);
+    let lookups = stats["requests"]["messages"]["200"].as_u64().unwrap_or(0);
+    assert!(lookups >= 2, "not found at first, found later: {stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_accepted_without_an_id_and_not_found_stays_unknown_saying_so() {
+    let mut s = fast();
+    s.faults.queued_delay = Duration::from_secs(60);
+    s.rules = vec![Rule {
+        fault: Some(Fault::Queued),
+        ..rule("491740000022")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[["Queued", "491740000022", "Q2", "Item", "Note"]]);
+    let out = env.run(&input, &["--history-proves-absence"]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_eq!(r["outcome"], "unknown", "{r:?}");
+    assert_detail(r, "the API accepted it without telling its id");
+    assert_detail(r, "not found there yet");
+    assert_detail(r, "then `--resend-unknown` sends it");
+    let stats = env.stats().await;
+    assert_eq!(send_requests(&stats), 1, "never resent");
+    let lookups = stats["requests"]["messages"]["200"].as_u64().unwrap_or(0);
+    assert!(lookups >= 2, "looked up until --lookup-for ended: {stats}");
+    // Each pass counted in the reason (a look-up may take several pages).
+    let counted: u64 = r["error_detail"]
+        .split("looked up ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!((2..=lookups).contains(&counted), "{r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -528,7 +749,9 @@ async fn a_second_signal_stops_at_once_and_the_next_run_resumes() {
         .unwrap();
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     assert!(stderr(&out).contains("stopped at once"), "{}", stderr(&out));
-    let out = env.run(&input, &[]).await;
+    // Stopped at once, a send may be left between intent and answer; the
+    // simulator's history is complete, so it may be trusted to settle it.
+    let out = env.run(&input, &["--history-proves-absence"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_nothing_twice_nothing_lost(&env, n, "after two signals").await;
 }
@@ -558,4 +781,86 @@ async fn rerun_reads_a_national_number_with_default_country() {
         ["delivered", "read"].contains(&r["outcome"].as_str()),
         "{r:?}"
     );
+}
+
+/// An earlier night's doubt that its first look-up does not settle is
+/// looked up again after this run's sends, and found: the row is reused,
+/// not `unknown`, and nothing is sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_doubt_is_looked_up_again_after_the_sends() {
+    let mut s = fast();
+    s.faults.queued_delay = Duration::from_secs(4);
+    s.rules = vec![Rule {
+        fault: Some(Fault::Queued),
+        ..rule("491740000031")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[["Queued", "491740000031", "Q3", "Item", "Note"]]);
+    let out = env.run(&input, &["--lookup-for", "0s"]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_eq!(r["outcome"], "unknown", "{r:?}");
+    assert_detail(r, "looked up once");
+    let input = env.csv(&[
+        ["Queued", "491740000031", "Q3", "Item", "Note"],
+        ["Fresh", "491740000032", "Q4", "Item", "Note"],
+    ]);
+    let out = env.run(&input, &["--lookup-for", "20s"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = env.report();
+    let r = &report[0];
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+    assert_eq!(r["reused_from_run"], "1", "{r:?}");
+    assert_eq!(r["wamid"], wamid_of(&env, "491740000031").await);
+    assert_eq!(send_requests(&env.stats().await), 2, "Q3 once, Q4 once");
+}
+
+/// A signal while doubts are being looked up ends the passes at once: the
+/// run stops with exit 75 long before its look-up budget, and the doubt is
+/// `unknown` with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_stops_the_look_ups_at_once() {
+    let mut s = fast();
+    s.faults.queued_delay = Duration::from_secs(600);
+    s.rules = vec![Rule {
+        fault: Some(Fault::Queued),
+        ..rule("491740000041")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[["Queued", "491740000041", "Q5", "Item", "Note"]]);
+    let child = env
+        .command(&input, &["--lookup-for", "10m"], "sim-token")
+        .spawn()
+        .unwrap();
+    // Once the history has been asked, the run is in its look-up passes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = env.stats().await;
+        if stats["requests"]["messages"]["200"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never looked up: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the passes stop at the signal, not after --lookup-for")
+        .unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let r = &env.report()[0];
+    assert_eq!(r["outcome"], "unknown", "{r:?}");
+    assert_detail(r, "the API accepted it without telling its id");
+    assert_eq!(send_requests(&env.stats().await), 1);
 }

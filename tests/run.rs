@@ -647,3 +647,233 @@ async fn keep_columns_carries_the_other_columns_into_the_report() {
     let text = std::fs::read_to_string(env.path("reconciliation.csv")).unwrap();
     assert!(text.lines().next().unwrap().ends_with(",notes"));
 }
+
+/// Serves `app` on loopback, with a simulator answering whatever `app` has
+/// no route for (preflight, sends, history, statuses, `/__sim`): how a test
+/// shows the real binary an answer today's simulator never gives. Returns
+/// the base URL.
+async fn in_front_of_a_simulator(app: axum::Router) -> String {
+    let sim = sim::routes::router(std::sync::Arc::new(sim::SimState::new(fast())));
+    let app = app.fallback_service(sim);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// A `sendTemplate` that refuses every send with `status` and `body`
+/// (today's simulator never refuses every row alike). Returns the base URL
+/// and how many sends it refused.
+async fn refusing_every_send(
+    status: u16,
+    body: Value,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let refused = Arc::new(AtomicU64::new(0));
+    let count = Arc::clone(&refused);
+    let app = axum::Router::new().route(
+        "/{instance}/sendTemplate",
+        axum::routing::post(move || {
+            let count = Arc::clone(&count);
+            let body = body.clone();
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    axum::Json(body),
+                )
+            }
+        }),
+    );
+    (in_front_of_a_simulator(app).await, refused)
+}
+
+/// A5, A6: the same refusal for every row, not about its recipient (a 422
+/// for a missing namespace, a 400, a 200 `sent:false` without a Meta code
+/// for a disconnected channel), stops the run after five in a row: exit
+/// 78, nothing more sent, the rest skipped with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_refusal_for_every_row_stops_the_run_with_exit_78() {
+    let cases = [
+        (
+            422,
+            serde_json::json!({
+                "message": "The namespace field is required.",
+                "errors": {"namespace": ["The namespace field is required."]},
+            }),
+            "HTTP 422: The namespace field is required.",
+        ),
+        (
+            400,
+            serde_json::json!({"error": "template is not defined"}),
+            "HTTP 400: template is not defined",
+        ),
+        (
+            200,
+            serde_json::json!({"sent": false, "message": "Channel is not connected"}),
+            "sent:false: Channel is not connected",
+        ),
+    ];
+    for (status, body, said) in cases {
+        let (base, refused) = refusing_every_send(status, body).await;
+        let mut env = Env::start(fast()).await;
+        env.base = base;
+        let rows: Vec<Row> = (0..10)
+            .map(|i| {
+                let phone: &'static str = Box::leak(format!("4916200000{i:02}").into_boxed_str());
+                let order: &'static str = Box::leak(format!("B{i}").into_boxed_str());
+                ["Partner", phone, order, "Item", "Note"]
+            })
+            .collect();
+        let input = env.csv(&rows);
+        let out = env.run(&input, &["--concurrency", "1"]).await;
+        assert_eq!(code(&out), 78, "{status}: {}", stderr(&out));
+        assert_eq!(
+            refused.load(std::sync::atomic::Ordering::SeqCst),
+            5,
+            "{status}"
+        );
+        let report = env.report();
+        assert_eq!(report.len(), 10);
+        for r in &report[..5] {
+            assert_eq!(r["outcome"], "rejected", "{r:?}");
+        }
+        for r in &report[5..] {
+            assert_eq!(r["outcome"], "skipped", "{r:?}");
+            assert_detail(r, "the API refused 5 sends in a row the same way");
+            assert_detail(r, said);
+        }
+        assert_eq!(summary(&out)["exit_code"], 78);
+    }
+}
+
+/// A `hookInfo` that answers `statuses` for every message, a second apart
+/// and in that order, a `failed` one with Meta's 131026 (today's simulator
+/// never contradicts itself, nor says `viewed`, `played`, `undelivered` or
+/// `deleted`).
+async fn answering_statuses(statuses: &'static [&'static str]) -> String {
+    use std::collections::HashMap;
+    let app = axum::Router::new().route(
+        "/{instance}/hookInfo",
+        axum::routing::get(
+            move |axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>| async move {
+                let id = q.get("messageId").cloned().unwrap_or_default();
+                let now = chrono::Utc::now().timestamp() - 10;
+                let hooks: Vec<Value> = statuses
+                    .iter()
+                    .zip(0..)
+                    .map(|(status, i)| {
+                        let mut hook = serde_json::json!({
+                            "id": id,
+                            "status": status,
+                            "timestamp": (now + i).to_string(),
+                        });
+                        if *status == "failed" {
+                            hook["errors"] = serde_json::json!([{
+                                "code": 131026,
+                                "title": "Message undeliverable",
+                            }]);
+                        }
+                        hook
+                    })
+                    .collect();
+                axum::Json(serde_json::json!({ "hooks": hooks }))
+            },
+        ),
+    );
+    in_front_of_a_simulator(app).await
+}
+
+/// B2: a failure and a proof of delivery for one message, in either order:
+/// the proof stands, the row says "conflicting statuses", and a rerun does
+/// not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_failure_never_hides_a_read_and_the_row_is_not_resent() {
+    let cases: [(&'static [&'static str], &str); 2] = [
+        (
+            &["sent", "failed", "read"],
+            "conflicting statuses: sent → failed (131026 Message undeliverable) → read",
+        ),
+        (
+            &["sent", "read", "failed"],
+            "conflicting statuses: sent → read → failed (131026 Message undeliverable)",
+        ),
+    ];
+    for (statuses, said) in cases {
+        let mut env = Env::start(fast()).await;
+        env.base = answering_statuses(statuses).await;
+        let input = env.csv(&[["Partner", "491630000001", "S1", "Item", "Note"]]);
+        let out = env.run(&input, &[]).await;
+        assert_eq!(code(&out), 0, "{statuses:?}: {}", stderr(&out));
+        let r = &env.report()[0];
+        assert_eq!(r["outcome"], "read", "{r:?}");
+        assert_eq!(r["status"], "read", "{r:?}");
+        assert_detail(r, said);
+        assert_detail(r, "not sent again");
+        let file = env.path("reconciliation.csv");
+        let ledger = env.path("ledger.sqlite");
+        let again = env.path("rerun.csv");
+        let out = env
+            .sub(
+                "rerun",
+                &[
+                    file.to_str().unwrap(),
+                    "--out",
+                    again.to_str().unwrap(),
+                    "--ledger",
+                    ledger.to_str().unwrap(),
+                    "--first-poll",
+                    "50ms",
+                    "--track-for",
+                    "1s",
+                ],
+            )
+            .await;
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(env.read_csv("rerun.csv")[0]["outcome"], "read");
+        assert_eq!(
+            send_requests(&env.stats().await),
+            1,
+            "{statuses:?}: sent once"
+        );
+    }
+}
+
+/// B3: `viewed` and `played` are read (final: tracking stops), `undelivered`
+/// is failed, and a word handoff does not know is kept, never final, and
+/// named in the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_words_of_other_sources_map_to_their_outcomes() {
+    let cases: [(&'static [&'static str], &str, &str, i32); 4] = [
+        (&["sent", "delivered", "viewed"], "read", "viewed", 0),
+        (&["sent", "played"], "read", "played", 0),
+        (&["sent", "undelivered"], "failed", "undelivered", 10),
+        (&["sent", "deleted"], "pending", "sent", 10),
+    ];
+    for (statuses, outcome, status, exit) in cases {
+        let mut env = Env::start(fast()).await;
+        env.base = answering_statuses(statuses).await;
+        let input = env.csv(&[["Partner", "491640000001", "W1", "Item", "Note"]]);
+        let out = env.run(&input, &["--track-for", "700ms"]).await;
+        assert_eq!(code(&out), exit, "{statuses:?}: {}", stderr(&out));
+        let r = &env.report()[0];
+        assert_eq!(r["outcome"], outcome, "{r:?}");
+        assert_eq!(r["status"], status, "{r:?}");
+        if status == "sent" {
+            assert_detail(
+                r,
+                "1MSG also reported `deleted`, a status handoff does not know",
+            );
+        }
+        let polls = summary(&out)["polls"].as_u64().unwrap();
+        if outcome == "pending" {
+            assert!(polls > 1, "never final, polled again: {polls}");
+        } else {
+            assert_eq!(polls, 1, "{statuses:?}: final at the first poll");
+        }
+    }
+}

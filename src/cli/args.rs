@@ -263,9 +263,28 @@ pub struct SendArgs {
     #[arg(long)]
     pub resend_unknown: bool,
     /// How long after an uncertain send to look it up in 1MSG's message
-    /// history.
+    /// history; also the first pause between two look-ups of a doubt still
+    /// open (then twice that, and so on, at most 30 s apart).
     #[arg(long, default_value = "5s", value_parser = duration)]
     pub lookup_after: Duration,
+    /// How long after the sends to keep looking uncertain sends up in the
+    /// message history (the run ends later by up to this much while one is
+    /// not found); `0s` looks each up once. A doubt still open then is
+    /// `unknown`, with how often it was looked up.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    pub lookup_for: Duration,
+    /// Trust this channel's message history as complete: a send whose
+    /// answer was lost, and which the history does not show, is sent again
+    /// (never one the API accepted without an id). RISK: a partner messaged
+    /// twice. 1MSG says its history may be disabled or incomplete; it may be
+    /// paged, may lag behind a send, may ignore its time filters, and an
+    /// outgoing template's text may not carry the order number we look for.
+    /// Use it only once you checked on this channel that every message sent
+    /// shows in the history, with its text, within --lookup-after. Without
+    /// it such a row is `unknown`: check the 1MSG cabinet, then
+    /// --resend-unknown sends it.
+    #[arg(long)]
+    pub history_proves_absence: bool,
     /// Send only before this local time (HH:MM): a run that starts later,
     /// or reaches it, stops sending (the rest `skipped`, exit 75), so
     /// partners are not woken at night.

@@ -1,7 +1,8 @@
 //! The sending part of `run` and `rerun`: earlier doubts settled, then the
 //! send stage and the track stage side by side (every accepted wamid goes
-//! straight to the tracker), then this run's own doubts settled and the
-//! proved-unsent ones sent once more.
+//! straight to the tracker), then this run's own doubts looked up until
+//! settled or the look-up budget ends, the proved-unsent ones sent once
+//! more (and their doubts, if any, looked up in turn).
 
 use tokio::sync::mpsc;
 
@@ -11,7 +12,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::Decided;
 use crate::send::{self, Job, SendSettings, Stop};
-use crate::settle::{settle_earlier, settle_this_run};
+use crate::settle::{Again, Policy, Settling, Timing, settle_this_run};
 use crate::track::{self, TrackSettings};
 use crate::window::Window;
 
@@ -34,18 +35,13 @@ pub(super) async fn deliver(
     let (api, send_args, poll) = (&args.api, &args.send, &args.poll);
     let run_id = s.run_id;
     let Decided { open, doubts, .. } = decided;
+    let policy = Policy {
+        resend_unknown: send_args.resend_unknown,
+        history_proves_absence: send_args.history_proves_absence,
+    };
+    let mut settling = Settling::new(&s.client, &s.recorder, run_id, &api.template, policy);
     let mut tracked_open = open;
-    tracked_open.extend(
-        settle_earlier(
-            &s.client,
-            &s.recorder,
-            run_id,
-            &api.template,
-            doubts,
-            send_args.resend_unknown,
-        )
-        .await?,
-    );
+    tracked_open.extend(settling.earlier(doubts).await?);
     if let Some(not_after) = send_args.not_after {
         let window = Window {
             not_before: send_args.not_before,
@@ -98,31 +94,31 @@ pub(super) async fn deliver(
     }
 
     // This run's doubts: look them up once the API has had time to record
-    // them; found ones are tracked, proved-unsent ones are sent once more.
+    // them, again and again while the budget lasts; found ones are tracked,
+    // proved-unsent ones are sent once more.
     if stop.is_none() && s.interrupt.borrow().is_none() {
-        let again = settle_this_run(
-            &s.client,
-            &s.recorder,
-            run_id,
-            &api.template,
-            (send_args.lookup_after, send_args.max_attempts),
-            |wamid| {
-                let _ = accepted_tx.send(send::Accepted { wamid });
-            },
-        )
-        .await?;
-        let again: Vec<Job> = again
-            .into_iter()
-            .map(|a| Job {
-                row: 0,
-                delivery: a.delivery,
-                attempts: a.attempts,
-            })
-            .collect();
-        if !again.is_empty() {
-            s.progress.will_send(again.len() as u64);
-            stop = send(send::Work::Jobs(again)).await;
-        }
+        let timing = Timing {
+            lookup_after: send_args.lookup_after,
+            lookup_for: send_args.lookup_for,
+            max_attempts: send_args.max_attempts,
+        };
+        let mut interrupt = s.interrupt.clone();
+        let found = |wamid| {
+            let _ = accepted_tx.send(send::Accepted { wamid });
+        };
+        let resend = |again: Vec<Again>| {
+            let jobs: Vec<Job> = again
+                .into_iter()
+                .map(|a| Job {
+                    row: 0,
+                    delivery: a.delivery,
+                    attempts: a.attempts,
+                })
+                .collect();
+            s.progress.will_send(jobs.len() as u64);
+            send(send::Work::Jobs(jobs))
+        };
+        stop = settle_this_run(&mut settling, timing, &mut interrupt, found, resend).await?;
     }
     drop(accepted_tx);
     let tracked = tracker

@@ -186,7 +186,7 @@ mod tests {
             Ledger::open(&newer),
             Err(LedgerError::SchemaTooNew {
                 found: 7,
-                supported: 3
+                supported: 4
             })
         ));
     }

@@ -131,25 +131,43 @@ mod tests {
         );
         assert_eq!(history(&l, "w1").len(), 3);
 
-        // failed wins over read and keeps its error.
+        // A late failure does not hide the proof of delivery (B2); it stays
+        // in the history, where the report finds the conflict.
         let mut failed = st("w1", "failed", 400);
         failed.error_code = Some(131_047);
         failed.error_title = Some("Re-engagement message".to_owned());
-        assert_eq!(l.record_statuses(&[failed]).unwrap(), 1);
+        assert_eq!(l.record_statuses(&[failed.clone()]).unwrap(), 0);
         let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("read"));
+        assert_eq!(m.error_code, None);
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered", "failed"]);
+
+        // On a message only sent, a failure replaces it and keeps its error;
+        // a proof of delivery after it replaces it in turn.
+        let (mut l, run) = with_message();
+        let a = l
+            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .unwrap();
+        l.record_answer(a, &accepted("w2", t(40))).unwrap();
+        failed.wamid = "w2".into();
+        assert_eq!(
+            l.record_statuses(&[st("w2", "sent", 100), failed]).unwrap(),
+            2
+        );
+        let m = l.message("w2").unwrap().unwrap();
         assert_eq!(m.status.as_deref(), Some("failed"));
         assert_eq!(m.error_code, Some(131_047));
         assert_eq!(m.error_title.as_deref(), Some("Re-engagement message"));
         assert!(m.is_final);
-        // Nothing replaces failed.
         assert_eq!(
-            l.record_statuses(&[st("w1", "undelivered", 500)]).unwrap(),
+            l.record_statuses(&[st("w2", "undelivered", 500)]).unwrap(),
             0
         );
-        assert_eq!(
-            l.message("w1").unwrap().unwrap().status.as_deref(),
-            Some("failed")
-        );
+        assert_eq!(l.record_statuses(&[st("w2", "read", 600)]).unwrap(), 1);
+        let m = l.message("w2").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("read"));
+        assert_eq!((m.error_code, m.error_title), (None, None));
+        assert!(m.is_final);
 
         // Unknown wamids are skipped, not an error.
         assert_eq!(l.record_statuses(&[st("nope", "read", 1)]).unwrap(), 0);

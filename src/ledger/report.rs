@@ -15,7 +15,14 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        COALESCE(s.n, 0), la.result, la.attempt_id IS NOT NULL AND la.result IS NULL,
        la.http_status, la.error_code, la.error_detail, s.first_intent_at,
        m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
-       m.error_title, COALESCE(m.final, 0), d.extra
+       m.error_title, COALESCE(m.final, 0), d.extra,
+       CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
+                 WHERE h.wamid = m.wamid
+                   AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
+            THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
+                  FROM (SELECT status, error_code, error_title FROM status_history
+                        WHERE wamid = m.wamid ORDER BY COALESCE(status_at, seen_at), id) h)
+       END
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -27,6 +34,31 @@ LEFT JOIN messages m ON m.rowid =
         ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
+
+/// One status 1MSG reported for a message, as the status history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSeen {
+    /// The status, verbatim.
+    pub status: String,
+    /// The error code a failure carried.
+    pub error_code: Option<i64>,
+    /// The error title a failure carried.
+    pub error_title: Option<String>,
+}
+
+/// The history column: a JSON array of `[status, code, title]`, in the order the statuses
+/// happened. Unreadable JSON (which the query itself writes) reads as no history.
+fn history_of(json: Option<String>) -> Vec<StatusSeen> {
+    json.and_then(|j| serde_json::from_str::<Vec<(String, Option<i64>, Option<String>)>>(&j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(status, error_code, error_title)| StatusSeen {
+            status,
+            error_code,
+            error_title,
+        })
+        .collect()
+}
 
 /// Everything the report needs about one row of a run, gathered in one query.
 ///
@@ -90,6 +122,10 @@ pub struct ReportFacts {
     pub is_final: bool,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
+    /// The message's status history, oldest first, when it holds more than the plain path
+    /// (`sent`, `delivered`, `read`): a failure, or a status we do not know. Empty otherwise,
+    /// so the common row costs one index probe and no JSON.
+    pub history: Vec<StatusSeen>,
 }
 
 impl Ledger {
@@ -147,6 +183,7 @@ impl Ledger {
                     msg_error_title: r.get(24)?,
                     is_final: r.get(25)?,
                     extra: r.get(26)?,
+                    history: history_of(r.get(27)?),
                 })
             })
             .map_err(|e| E::from(e.into()))?;
@@ -216,6 +253,45 @@ mod tests {
         assert_eq!(f1.attempts, 1);
         assert_eq!(f1.wamid.as_deref(), Some("w1b"));
         assert_eq!(f1.message_run_id, Some(run2));
+    }
+
+    /// The report sees a message's failure and unknown words beside its
+    /// merged status, in the order they happened (B2, B3).
+    #[test]
+    fn a_failure_and_unknown_words_are_in_the_facts() {
+        let (mut l, run) = with_message();
+        let facts = |l: &Ledger| l.report_rows(run).unwrap().remove(0);
+        l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 300)])
+            .unwrap();
+        assert!(
+            facts(&l).history.is_empty(),
+            "the plain path is not fetched"
+        );
+        let mut failed = st("w1", "failed", 200);
+        failed.error_code = Some(131_026);
+        failed.error_title = Some("Message undeliverable".into());
+        l.record_statuses(&[failed, st("w1", "deleted", 400)])
+            .unwrap();
+        let f = facts(&l);
+        assert_eq!(f.status.as_deref(), Some("read"));
+        let seen: Vec<(&str, Option<i64>)> = f
+            .history
+            .iter()
+            .map(|h| (h.status.as_str(), h.error_code))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("sent", None),
+                ("failed", Some(131_026)),
+                ("read", None),
+                ("deleted", None)
+            ]
+        );
+        assert_eq!(
+            f.history[1].error_title.as_deref(),
+            Some("Message undeliverable")
+        );
     }
 
     /// Scale check (run with `--ignored --nocapture`): 100k rows over two runs, report in one query.

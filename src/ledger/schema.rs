@@ -7,7 +7,25 @@ use super::LedgerError;
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+
+/// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
+/// under the old rule are merged again from their history. A proof of delivery (`delivered`,
+/// `read`, `viewed`, `played`) now wins over a failure, and `viewed`/`played` are final, so an
+/// old ledger neither resends a message its partner read nor polls a viewed one forever.
+const SCHEMA_V4: &str = "
+UPDATE messages SET
+    status = (SELECT h.status FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played')
+              ORDER BY lower(h.status) = 'delivered', h.id LIMIT 1),
+    status_at = (SELECT h.status_at FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played')
+              ORDER BY lower(h.status) = 'delivered', h.id LIMIT 1),
+    error_code = NULL, error_title = NULL, final = 1
+WHERE lower(status) IN ('failed', 'undelivered')
+  AND EXISTS (SELECT 1 FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played'));
+UPDATE messages SET final = 1 WHERE final = 0 AND lower(status) IN ('viewed', 'played');";
 
 /// Schema version 3: the input's other columns, kept for the report when
 /// the user asks (`--keep-columns`), as JSON arrays.
@@ -126,5 +144,42 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
         step().map_err(|source| LedgerError::Migrate { version, source })?;
         tx.commit()
             .map_err(|source| LedgerError::Migrate { version, source })?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::fixtures::{st, t, with_message};
+
+    /// A message merged `failed` over `read` by the old rule is `read` after
+    /// the migration, and a `viewed` one is final.
+    #[test]
+    fn version_4_merges_old_messages_again() {
+        let (mut l, _run) = with_message();
+        l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 200)])
+            .unwrap();
+        let mut failed = st("w1", "failed", 300);
+        failed.error_code = Some(131_026);
+        l.record_statuses(&[failed]).unwrap();
+        // What the old merge left behind.
+        l.conn
+            .execute(
+                "UPDATE messages SET status = 'failed', error_code = 131026, final = 1",
+                [],
+            )
+            .unwrap();
+        l.conn.execute_batch(SCHEMA_V4).unwrap();
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!(m.status.as_deref(), Some("read"));
+        assert_eq!(m.status_at, Some(t(200)));
+        assert_eq!(m.error_code, None);
+        assert!(m.is_final);
+
+        l.conn
+            .execute("UPDATE messages SET status = 'Viewed', final = 0", [])
+            .unwrap();
+        l.conn.execute_batch(SCHEMA_V4).unwrap();
+        assert!(l.message("w1").unwrap().unwrap().is_final);
     }
 }

@@ -1,5 +1,5 @@
-//! The monotonic status merge: late, repeated and out-of-order `hookInfo` answers never move a
-//! message's status backwards.
+//! The status merge: late, repeated and out-of-order `hookInfo` answers never move a message's
+//! status backwards, and a proof of delivery is never overwritten by a failure.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -13,10 +13,12 @@ use super::{LedgerError, StatusUpdate};
 pub enum Status {
     Sent,
     Delivered,
+    /// `read`, and the old spec's `viewed` and EB's `played` (a voice or
+    /// video message played), which say the same: the partner saw it.
     Read,
     /// `failed` or `undelivered`.
     Failed,
-    /// Any other value (`deleted`, `viewed`, …): kept, never final.
+    /// Any other value (`deleted`, …): kept verbatim, never final, reported.
     Other,
 }
 
@@ -26,6 +28,8 @@ impl Status {
             ("sent", Status::Sent),
             ("delivered", Status::Delivered),
             ("read", Status::Read),
+            ("viewed", Status::Read),
+            ("played", Status::Read),
             ("failed", Status::Failed),
             ("undelivered", Status::Failed),
         ];
@@ -35,46 +39,48 @@ impl Status {
             .map_or(Status::Other, |&(_, s)| s)
     }
 
-    /// Rank for [`merge_status`]; `None` for values we do not know.
-    fn rank(self) -> Option<u8> {
-        match self {
-            Status::Sent => Some(1),
-            Status::Delivered => Some(2),
-            Status::Read => Some(3),
-            Status::Failed => Some(4),
-            Status::Other => None,
-        }
+    /// Whether it proves the partner's phone got the message.
+    pub fn proves_delivery(self) -> bool {
+        matches!(self, Status::Delivered | Status::Read)
     }
 
     /// Whether it ends polling: delivered, read, failed or undelivered.
     pub fn is_final(self) -> bool {
-        self.rank().is_some_and(|rank| rank >= 2)
+        !matches!(self, Status::Sent | Status::Other)
     }
-}
-
-/// Rank of a known status for [`merge_status`]; `None` for values we do not know.
-fn status_rank(status: &str) -> Option<u8> {
-    Status::of(status).rank()
 }
 
 /// Decides whether status `new` replaces the merged status `current` of a message.
 ///
-/// Exists because `hookInfo` answers arrive late, repeated and out of order: the merge must be
-/// monotonic. `read` > `delivered` > `sent`; `failed`/`undelivered` win over everything; a lower
-/// or equal rank never replaces. An unknown value (e.g. `deleted`) replaces only an absent
-/// status; any known status replaces an unknown one. Comparison ignores ASCII case.
+/// Exists because `hookInfo` answers arrive late, repeated, out of order and sometimes
+/// contradicting each other (`sent, failed, read`): the merge must be monotonic, and it must
+/// never let a failure hide a proof of delivery, since a `failed` row may be sent again and a
+/// partner who read the message would get it twice. So, as the production integration does
+/// (EB `procesarAck`): `read` > `delivered` > `sent`; `failed` replaces `sent` (and an unknown
+/// value) but not `delivered` or `read`; `delivered` or `read` after `failed` replaces it (the
+/// report then shows the conflict, see the report's notes). A lower or equal rank never
+/// replaces. An unknown value (e.g. `deleted`) replaces only an absent status; any known status
+/// replaces an unknown one. `viewed`/`played` count as `read`, `undelivered` as `failed`.
+/// Comparison ignores ASCII case.
 pub fn merge_status(current: Option<&str>, new: &str) -> bool {
     let Some(current) = current else {
         return true;
     };
-    match (status_rank(current), status_rank(new)) {
+    let rank = |s: Status| match s {
+        Status::Sent => Some(1),
+        Status::Failed => Some(2),
+        Status::Delivered => Some(3),
+        Status::Read => Some(4),
+        Status::Other => None,
+    };
+    match (rank(Status::of(current)), rank(Status::of(new))) {
         (_, None) => false,
         (None, Some(_)) => true,
         (Some(cur), Some(new)) => new > cur,
     }
 }
 
-/// Whether a status ends polling: delivered, read, failed or undelivered.
+/// Whether a status ends polling: delivered, read (viewed, played), failed or undelivered.
 pub fn is_final_status(status: &str) -> bool {
     Status::of(status).is_final()
 }
@@ -148,11 +154,16 @@ mod tests {
     #[test]
     fn a_status_is_classified_once_whatever_its_case() {
         assert_eq!(Status::of("READ"), Status::Read);
+        assert_eq!(Status::of("viewed"), Status::Read);
+        assert_eq!(Status::of("Played"), Status::Read);
         assert_eq!(Status::of("undelivered"), Status::Failed);
-        assert_eq!(Status::of("viewed"), Status::Other);
+        assert_eq!(Status::of("deleted"), Status::Other);
         assert!(Status::of("Delivered").is_final());
+        assert!(Status::of("viewed").is_final());
         assert!(!Status::of("sent").is_final());
         assert!(!Status::of("deleted").is_final());
+        assert!(Status::of("played").proves_delivery());
+        assert!(!Status::of("failed").proves_delivery());
     }
 
     #[test]
@@ -162,20 +173,52 @@ mod tests {
         assert!(merge_status(Some("sent"), "delivered"));
         assert!(merge_status(Some("sent"), "read"));
         assert!(merge_status(Some("delivered"), "read"));
+        assert!(merge_status(Some("delivered"), "viewed"));
         assert!(!merge_status(Some("read"), "delivered"));
         assert!(!merge_status(Some("read"), "sent"));
+        assert!(!merge_status(Some("read"), "played"));
         assert!(!merge_status(Some("delivered"), "delivered"));
-        assert!(merge_status(Some("read"), "failed"));
-        assert!(merge_status(Some("delivered"), "undelivered"));
-        assert!(!merge_status(Some("failed"), "read"));
         assert!(!merge_status(Some("failed"), "undelivered"));
         assert!(!merge_status(Some("failed"), "failed"));
+        assert!(!merge_status(Some("failed"), "sent"));
         assert!(!merge_status(Some("sent"), "deleted"));
         assert!(!merge_status(Some("failed"), "deleted"));
         assert!(merge_status(Some("deleted"), "sent"));
         assert!(merge_status(Some("Sent"), "READ"));
         assert!(is_final_status("delivered") && is_final_status("read"));
         assert!(is_final_status("failed") && is_final_status("undelivered"));
+        assert!(is_final_status("viewed") && is_final_status("played"));
         assert!(!is_final_status("sent") && !is_final_status("deleted"));
+    }
+
+    /// B2: a proof of delivery wins over a late failure, in either order.
+    #[test]
+    fn proof_of_delivery_wins_over_a_failure() {
+        assert!(merge_status(Some("sent"), "failed"));
+        assert!(merge_status(Some("sent"), "undelivered"));
+        assert!(merge_status(Some("deleted"), "failed"));
+        assert!(merge_status(Some("failed"), "read"));
+        assert!(merge_status(Some("failed"), "delivered"));
+        assert!(merge_status(Some("undelivered"), "viewed"));
+        assert!(!merge_status(Some("read"), "failed"));
+        assert!(!merge_status(Some("delivered"), "failed"));
+        assert!(!merge_status(Some("viewed"), "undelivered"));
+        let fold = |seq: &[&str]| {
+            seq.iter().fold(None::<String>, |cur, s| {
+                if merge_status(cur.as_deref(), s) {
+                    Some((*s).to_string())
+                } else {
+                    cur
+                }
+            })
+        };
+        assert_eq!(fold(&["sent", "failed", "read"]).as_deref(), Some("read"));
+        assert_eq!(fold(&["sent", "read", "failed"]).as_deref(), Some("read"));
+        assert_eq!(
+            fold(&["sent", "failed", "delivered", "failed"]).as_deref(),
+            Some("delivered")
+        );
+        assert_eq!(fold(&["sent", "failed"]).as_deref(), Some("failed"));
+        assert_eq!(fold(&["deleted", "sent"]).as_deref(), Some("sent"));
     }
 }

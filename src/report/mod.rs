@@ -14,6 +14,7 @@
 
 mod atomic;
 mod csv;
+mod notes;
 mod outcome;
 pub(crate) mod read_back;
 mod summary;

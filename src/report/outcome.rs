@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::notes::status_notes;
 use crate::ledger::{ReportFacts, RunId, Status, Verdict};
 
 /// One line of the reconciliation.
@@ -82,15 +83,16 @@ impl Outcome {
 }
 
 /// Decides the outcome of one row from what the ledger knows.
-pub(crate) fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
+pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
+    use std::mem::take;
     let mut row = ReportRow {
         row: f.row,
         line: f.line,
-        order_number: f.order_number,
-        partner_name: f.partner_name,
-        phone: f.phone,
-        product_name: f.product_name,
-        delivery_note: f.delivery_note,
+        order_number: take(&mut f.order_number),
+        partner_name: take(&mut f.partner_name),
+        phone: take(&mut f.phone),
+        product_name: take(&mut f.product_name),
+        delivery_note: take(&mut f.delivery_note),
         outcome: Outcome::Skipped,
         status: None,
         wamid: None,
@@ -101,7 +103,7 @@ pub(crate) fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
         sent_at: None,
         status_at: None,
         reused_from_run: None,
-        notes: f.notes,
+        notes: f.notes.take(),
         extra: f
             .extra
             .as_deref()
@@ -118,67 +120,93 @@ pub(crate) fn reconcile(f: ReportFacts, run: RunId) -> ReportRow {
             let message_counts = f.wamid.is_some()
                 && (f.verdict == Verdict::Reused || f.message_run_id == Some(run));
             if message_counts {
-                row.wamid = f.wamid;
-                row.sent_at = f.accepted_at;
-                row.status_at = f.status_at;
-                if f.message_run_id != Some(run) {
-                    row.reused_from_run = f.message_run_id;
-                }
-                row.outcome = match f.status.as_deref().map(Status::of) {
-                    Some(Status::Read) => Outcome::Read,
-                    Some(Status::Delivered) => Outcome::Delivered,
-                    Some(Status::Failed) => Outcome::Failed,
-                    _ => Outcome::Pending,
-                };
-                if row.outcome == Outcome::Failed {
-                    row.error_code = f.msg_error_code;
-                    row.error_detail = f.msg_error_title;
-                } else if row.outcome == Outcome::Pending {
-                    row.error_detail = Some(
-                        "accepted; no final status before tracking ended (`handoff track` polls again)"
-                            .into(),
-                    );
-                }
-                row.status = f.status;
-                return row;
-            }
-            row.http_status = f.http_status;
-            row.error_code = f.error_code;
-            row.error_detail = f.error_detail.or(f.reason);
-            if f.attempts == 0 {
-                row.outcome = Outcome::Skipped;
-                row.error_detail
-                    .get_or_insert_with(|| "not attempted in this run".into());
-            } else if f.unanswered {
-                row.outcome = Outcome::Unknown;
-                row.error_detail = Some(
-                    "the send was recorded but its answer was not: it may or may not have been accepted"
-                        .into(),
-                );
+                of_message(&mut row, f, run);
             } else {
-                row.outcome = match f.last_result.as_deref() {
-                    Some("ambiguous") => Outcome::Unknown,
-                    Some("rejected") | Some("fatal") => Outcome::Rejected,
-                    Some("retry") if f.http_status.is_none() => Outcome::Skipped,
-                    Some("retry") => Outcome::Rejected,
-                    Some("accepted") => Outcome::Pending,
-                    _ => Outcome::Unknown,
-                };
-                if f.last_result.as_deref() == Some("retry") {
-                    let detail = row.error_detail.take().unwrap_or_default();
-                    row.error_detail =
-                        Some(format!("gave up after {} attempts: {detail}", f.attempts));
-                }
-                if row.outcome == Outcome::Unknown {
-                    let detail = row.error_detail.take().unwrap_or_default();
-                    row.error_detail = Some(format!(
-                        "may or may not have been accepted ({detail}); never resent automatically"
-                    ));
-                }
+                of_answer(&mut row, f);
             }
         }
     }
     row
+}
+
+/// A row whose message counts: its outcome is the message's status.
+fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
+    row.wamid = f.wamid;
+    row.sent_at = f.accepted_at;
+    row.status_at = f.status_at;
+    if f.message_run_id != Some(run) {
+        row.reused_from_run = f.message_run_id;
+    }
+    row.outcome = match f.status.as_deref().map(Status::of) {
+        Some(Status::Read) => Outcome::Read,
+        Some(Status::Delivered) => Outcome::Delivered,
+        Some(Status::Failed) => Outcome::Failed,
+        _ => Outcome::Pending,
+    };
+    if row.outcome == Outcome::Failed {
+        row.error_code = f.msg_error_code;
+        row.error_detail = f.msg_error_title;
+    } else if row.outcome == Outcome::Pending {
+        row.error_detail = Some(
+            "accepted; no final status before tracking ended (`handoff track` polls again)".into(),
+        );
+    }
+    if let Some(note) = status_notes(&f.history) {
+        row.error_detail = Some(match row.error_detail.take() {
+            Some(d) if !d.is_empty() => format!("{d}; {note}"),
+            _ => note,
+        });
+    }
+    row.status = f.status;
+}
+
+/// A row sent in this run without a message: its outcome is its latest
+/// attempt's answer.
+fn of_answer(row: &mut ReportRow, f: ReportFacts) {
+    row.http_status = f.http_status;
+    row.error_code = f.error_code;
+    // Settling a doubt of this run leaves its reason on the row (how often
+    // it was looked up, why it is not resent): that is what an `unknown`
+    // row says, rather than the bare answer.
+    let settled_reason = f.reason.clone().filter(|_| f.attempts > 0);
+    row.error_detail = f.error_detail.or(f.reason);
+    if f.attempts == 0 {
+        row.outcome = Outcome::Skipped;
+        row.error_detail
+            .get_or_insert_with(|| "not attempted in this run".into());
+        return;
+    }
+    if f.unanswered {
+        row.outcome = Outcome::Unknown;
+        row.error_detail = Some(
+            "the send was recorded but its answer was not: it may or may not have been accepted"
+                .into(),
+        );
+    } else {
+        row.outcome = match f.last_result.as_deref() {
+            Some("ambiguous") => Outcome::Unknown,
+            Some("rejected") | Some("fatal") => Outcome::Rejected,
+            Some("retry") if f.http_status.is_none() => Outcome::Skipped,
+            Some("retry") => Outcome::Rejected,
+            Some("accepted") => Outcome::Pending,
+            _ => Outcome::Unknown,
+        };
+        if f.last_result.as_deref() == Some("retry") {
+            let detail = row.error_detail.take().unwrap_or_default();
+            row.error_detail = Some(format!("gave up after {} attempts: {detail}", f.attempts));
+        }
+        if row.outcome == Outcome::Unknown {
+            let detail = row.error_detail.take().unwrap_or_default();
+            row.error_detail = Some(format!(
+                "may or may not have been accepted ({detail}); never resent automatically"
+            ));
+        }
+    }
+    if row.outcome == Outcome::Unknown
+        && let Some(reason) = settled_reason
+    {
+        row.error_detail = Some(reason);
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +242,7 @@ pub(super) mod tests {
             msg_error_title: None,
             is_final: false,
             extra: None,
+            history: Vec::new(),
         }
     }
 
@@ -274,6 +303,70 @@ pub(super) mod tests {
         let mut f = facts(Verdict::Send);
         f.attempts = 0;
         assert_eq!(reconcile(f, 1).outcome, Outcome::Skipped);
+    }
+
+    /// B2: a failure beside a proof of delivery: the merged status (the
+    /// proof) decides the outcome, and the row names the conflict.
+    #[test]
+    fn conflicting_statuses_are_said_and_the_proof_stands() {
+        use crate::ledger::StatusSeen;
+        let seen = |status: &str, code: Option<i64>| StatusSeen {
+            status: status.into(),
+            error_code: code,
+            error_title: None,
+        };
+        let mut f = facts(Verdict::Send);
+        f.attempts = 1;
+        f.last_result = Some("accepted".into());
+        f.wamid = Some("wamid.1".into());
+        f.message_run_id = Some(3);
+        f.status = Some("read".into());
+        f.history = vec![
+            seen("sent", None),
+            seen("failed", Some(131_026)),
+            seen("read", None),
+        ];
+        let r = reconcile(f.clone(), 3);
+        assert_eq!(r.outcome, Outcome::Read);
+        assert_eq!(
+            r.error_detail.as_deref(),
+            Some(
+                "conflicting statuses: sent → failed (131026) → read; the proof of delivery stands and the row is not sent again"
+            )
+        );
+        // An unknown word is named; the message stays pending.
+        f.status = Some("sent".into());
+        f.history = vec![seen("sent", None), seen("deleted", None)];
+        let r = reconcile(f, 3);
+        assert_eq!(r.outcome, Outcome::Pending);
+        let detail = r.error_detail.unwrap();
+        assert!(detail.starts_with("accepted; no final status"), "{detail}");
+        assert!(
+            detail.contains("`deleted`, a status handoff does not know"),
+            "{detail}"
+        );
+    }
+
+    /// A doubt of this run that settling could not settle says why, in the
+    /// words settling left on the row.
+    #[test]
+    fn an_unsettled_doubt_of_this_run_shows_its_reason() {
+        let mut f = facts(Verdict::Send);
+        f.attempts = 1;
+        f.last_result = Some("ambiguous".into());
+        f.http_status = Some(500);
+        f.error_detail = Some("Internal server error".into());
+        let r = reconcile(f.clone(), 1);
+        assert_eq!(r.outcome, Outcome::Unknown);
+        assert!(r.error_detail.unwrap().contains("(Internal server error)"));
+        f.reason = Some("looked up 3 times, not found".into());
+        let r = reconcile(f, 1);
+        assert_eq!(r.outcome, Outcome::Unknown);
+        assert_eq!(r.http_status, Some(500));
+        assert_eq!(
+            r.error_detail.as_deref(),
+            Some("looked up 3 times, not found")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The dispatcher's state and what it learns from each answer (retry,
-//! re-pace, pause, or stop, with the breaker for a dead API), and the gate
+//! re-pace, pause, or stop, with the breakers of [`super::breaker`]), and the gate
 //! every worker passes right before it sends.
 
 use std::sync::Arc;
@@ -9,9 +9,10 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::breaker::Breaker;
 use super::schedule::{Recipient, Schedule};
 use super::{Accepted, Job, SendSettings, Stop};
-use crate::api::client::{Client, Fatal, RetryKind, SendAnswer, SendClass};
+use crate::api::client::{Client, RetryKind, SendAnswer, SendClass};
 use crate::pace::{Pacer, limiter, padded};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
@@ -28,9 +29,6 @@ fn full_jitter(attempt: u32) -> Duration {
     ceiling.mul_f64(rand::rng().random::<f64>())
 }
 
-/// Consecutive requests that may have reached a dead API (5xx, timeouts,
-/// refused connections) before the run stops with "unavailable".
-const BREAKER_THRESHOLD: u32 = 5;
 /// The longest `Retry-After` we wait for inside a run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
@@ -64,8 +62,8 @@ pub(super) struct Dispatcher {
     pub(super) in_flight: usize,
     /// Set by a 429 or 130429: nobody sends before this instant.
     pub(super) paused_until: Option<Instant>,
-    /// Consecutive answers that suggest the API is down.
-    systemic_failures: u32,
+    /// What the answers so far say about the whole run.
+    breaker: Breaker,
     pub(super) stop: Option<Stop>,
     max_attempts: u32,
     progress: Progress,
@@ -80,7 +78,7 @@ impl Dispatcher {
             schedule: Schedule::new(jobs, Instant::now()),
             in_flight: 0,
             paused_until: None,
-            systemic_failures: 0,
+            breaker: Breaker::default(),
             stop: None,
             max_attempts: ctx.settings.max_attempts,
             progress: ctx.progress.clone(),
@@ -111,19 +109,18 @@ impl Dispatcher {
             }
             Ok(answer) => answer,
         };
+        if let Some(stop) = self.breaker.note(&answer) {
+            self.stop.get_or_insert(stop);
+        }
         match &answer.class {
-            SendClass::Accepted { .. } | SendClass::Rejected => self.systemic_failures = 0,
+            SendClass::Accepted { .. } | SendClass::Rejected | SendClass::Ambiguous => {}
             SendClass::Fatal(kind) => {
                 self.stop.get_or_insert(Stop::Fatal {
                     kind: *kind,
                     detail: answer.detail.clone().unwrap_or_default(),
                 });
             }
-            SendClass::Ambiguous => self.systemic_failures += 1,
             SendClass::Retry { kind, after } => {
-                if *kind == RetryKind::Connect {
-                    self.systemic_failures += 1;
-                }
                 let job = f.job;
                 if job.attempts < self.max_attempts {
                     let wait = match kind {
@@ -152,12 +149,6 @@ impl Dispatcher {
                     self.progress.not_sent();
                 }
             }
-        }
-        if self.systemic_failures >= BREAKER_THRESHOLD {
-            self.stop.get_or_insert(Stop::Fatal {
-                kind: Fatal::Unavailable,
-                detail: answer.detail.clone().unwrap_or_default(),
-            });
         }
         self.schedule.release(f.recipient, due);
     }

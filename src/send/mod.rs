@@ -16,6 +16,7 @@
 //! [`Pacer`]: crate::pace::Pacer
 
 mod attempt;
+mod breaker;
 mod dispatcher;
 mod feed;
 mod job;

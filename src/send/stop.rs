@@ -11,6 +11,14 @@ pub(crate) enum Stop {
         kind: Fatal,
         detail: String,
     },
+    /// The same refusal, not about its recipient, for `count` sends in a
+    /// row (a missing namespace, a disconnected channel): every row would
+    /// get it, so the run stops as misconfigured (exit 78).
+    Refused {
+        http_status: Option<u16>,
+        detail: String,
+        count: u32,
+    },
     /// A signal, or the sending window closing: why, in words.
     Interrupted(String),
     Internal(String),
@@ -26,6 +34,7 @@ impl Stop {
                 Fatal::Configuration => exit::Stopped::Configuration,
                 Fatal::Unavailable => exit::Stopped::Unavailable,
             },
+            Stop::Refused { .. } => exit::Stopped::Configuration,
             Stop::Interrupted(_) => exit::Stopped::Interrupted,
             Stop::Internal(_) => exit::Stopped::Internal,
         }
@@ -45,6 +54,19 @@ impl Stop {
                 } else {
                     format!("{what} ({detail})")
                 }
+            }
+            Stop::Refused {
+                http_status,
+                detail,
+                count,
+            } => {
+                let answer = match http_status {
+                    Some(200) | None => format!("sent:false: {detail}"),
+                    Some(status) => format!("HTTP {status}: {detail}"),
+                };
+                format!(
+                    "the API refused {count} sends in a row the same way ({answer}), as it would every row; check the template's namespace and parameters and the channel's status, then run again"
+                )
             }
             Stop::Interrupted(why) => why.clone(),
             Stop::Internal(e) => format!("an internal error ({e})"),

@@ -1,6 +1,8 @@
 //! One order's doubts, looked up and decided. A message is sent again only
 //! on proof that the earlier one was not accepted; anything less stays a
-//! doubt with its reason.
+//! doubt with its reason. A history that does not show the message is such
+//! a "less" unless the operator says this channel's history is complete
+//! (`--history-proves-absence`), and never for a send the API accepted.
 
 use crate::api::client::Client;
 use crate::delivery::Delivery;
@@ -10,14 +12,40 @@ use crate::recorder::Recorder;
 
 use super::history::{Finding, look_up};
 
+/// What the operator allowed settling to conclude.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// `--resend-unknown`: send an earlier run's doubt the history does not
+    /// settle (the user decided a second message is better than none).
+    pub resend_unknown: bool,
+    /// `--history-proves-absence`: a history that answers without our
+    /// message proves it was not sent (never for a send the API accepted).
+    pub history_proves_absence: bool,
+}
+
 /// How the doubts of one order were settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Settled {
     /// Found in the history: the wamid is recorded; track it.
     Found(String),
     /// Proved not sent (or the user said send anyway): send it.
     Send,
-    /// Still in doubt, with the reason shown in the report.
-    Doubt(String),
+    /// Still in doubt, with the reason shown in the report; `again` when a
+    /// later look-up may still settle it (the history answered without it,
+    /// or could not be read), not when the channel keeps no history.
+    Doubt { reason: String, again: bool },
+}
+
+/// Whether an answer's detail says the API accepted the send without
+/// telling its id: `queued` (a job id instead of a wamid), or `sent:true`
+/// without an id (the client's wording "accepted without a message id",
+/// and its older "sent:true but gave no message id" that ledgers written
+/// before it still hold). Such a send is never resent on the history's
+/// silence: only `--resend-unknown` sends it.
+pub(crate) fn accepted_without_id(detail: &str) -> bool {
+    detail.contains("queued")
+        || detail.contains("accepted without a message id")
+        || detail.contains("sent:true but gave no message id")
 }
 
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
@@ -37,14 +65,16 @@ pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
 }
 
 /// Looks up one order's doubtful sends in the API's history and records
-/// what it found.
+/// what it found. `lookups` counts this look-up and the ones before it in
+/// this run, for the reason.
 pub(crate) async fn settle(
     client: &Client,
     recorder: &Recorder,
     template: &str,
     d: &Delivery,
     doubts: &[Doubt],
-    resend_unknown: bool,
+    policy: Policy,
+    lookups: u32,
 ) -> Result<Settled, Failure> {
     let Some(latest) = doubts.last() else {
         return Ok(Settled::Send);
@@ -52,44 +82,136 @@ pub(crate) async fn settle(
     let first = doubts
         .first()
         .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let what = latest
-        .error_detail
-        .clone()
-        .unwrap_or_else(|| "the process stopped before the answer was recorded".into());
-    let queued = doubts.iter().any(|x| {
-        x.error_detail
-            .as_deref()
-            .is_some_and(|e| e.contains("queued"))
-    });
+    let accepted = doubts
+        .iter()
+        .any(|x| x.error_detail.as_deref().is_some_and(accepted_without_id));
     let finding = look_up(client, &d.phone, &d.order_key, template, first).await;
     tracing::info!(
         order = %d.order_key,
         phone = %crate::logging::mask_phone(&d.phone),
         finding = ?finding,
+        lookups,
         "an uncertain send looked up in the message history"
     );
-    match finding {
-        Finding::Sent { wamid, at } => {
-            recorder
-                .resolve_doubt(
-                    latest.attempt.attempt_id,
-                    wamid.clone(),
-                    at,
-                    "resolved: found in 1MSG's message history",
-                )
-                .await?;
-            Ok(Settled::Found(wamid))
+    if let Finding::Sent { wamid, at } = finding {
+        recorder
+            .resolve_doubt(
+                latest.attempt.attempt_id,
+                wamid.clone(),
+                at,
+                "resolved: found in 1MSG's message history",
+            )
+            .await?;
+        return Ok(Settled::Found(wamid));
+    }
+    if policy.resend_unknown
+        || (finding == Finding::NotFound && policy.history_proves_absence && !accepted)
+    {
+        return Ok(Settled::Send);
+    }
+    let what = latest
+        .error_detail
+        .as_deref()
+        .unwrap_or("the process stopped before the answer was recorded");
+    Ok(doubt(&finding, what, accepted, lookups))
+}
+
+/// The doubt a finding leaves, in words a person can act on.
+fn doubt(finding: &Finding, what: &str, accepted: bool, lookups: u32) -> Settled {
+    let head = if accepted {
+        format!("the API accepted it without telling its id ({what})")
+    } else {
+        format!("may or may not have been accepted ({what})")
+    };
+    let times = match lookups {
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    };
+    let (found, again) = match finding {
+        Finding::NotFound if accepted => (
+            format!("looked up {times} in 1MSG's message history and not found there yet"),
+            true,
+        ),
+        Finding::NotFound => (
+            format!(
+                "looked up {times} in 1MSG's message history and not found, which does not prove it was not sent (a history may be disabled, incomplete, paged or late)"
+            ),
+            true,
+        ),
+        Finding::NoHistory => (
+            "this channel keeps no message history to check".into(),
+            false,
+        ),
+        Finding::Failed(e) => (
+            format!("the message history could not be checked ({e}; looked up {times})"),
+            true,
+        ),
+        // Not a doubt (settle records it as found); said truthfully anyway.
+        Finding::Sent { wamid, .. } => {
+            (format!("found in 1MSG's message history as {wamid}"), false)
         }
-        Finding::NotFound if !queued => Ok(Settled::Send),
-        _ if resend_unknown => Ok(Settled::Send),
-        Finding::NotFound => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); 1MSG queued it and its history does not show it yet; never resent automatically (--resend-unknown sends it)"
-        ))),
-        Finding::NoHistory => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); this channel keeps no message history to check; never resent automatically (--resend-unknown sends it)"
-        ))),
-        Finding::Failed(e) => Ok(Settled::Doubt(format!(
-            "may or may not have been accepted ({what}); the message history could not be checked ({e}); never resent automatically (--resend-unknown sends it)"
-        ))),
+    };
+    Settled::Doubt {
+        reason: format!(
+            "{head}; {found}; never resent automatically: check the 1MSG cabinet, then `--resend-unknown` sends it"
+        ),
+        again,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_accepted_the_send_is_recognised() {
+        assert!(accepted_without_id(
+            "the API queued the send as job job-7 and gave no message id"
+        ));
+        assert!(accepted_without_id(
+            "the API said sent:true: accepted without a message id"
+        ));
+        assert!(accepted_without_id(
+            "the API said sent:true but gave no message id"
+        ));
+        assert!(!accepted_without_id("Internal server error"));
+        assert!(!accepted_without_id(
+            "failed to reach the API: operation timed out"
+        ));
+    }
+
+    #[test]
+    fn not_found_is_a_doubt_that_says_what_to_do() {
+        let Settled::Doubt { reason, again } =
+            doubt(&Finding::NotFound, "Internal server error", false, 3)
+        else {
+            panic!("a doubt")
+        };
+        assert!(again);
+        assert_eq!(
+            reason,
+            "may or may not have been accepted (Internal server error); looked up 3 times in 1MSG's message history and not found, which does not prove it was not sent (a history may be disabled, incomplete, paged or late); never resent automatically: check the 1MSG cabinet, then `--resend-unknown` sends it"
+        );
+        let Settled::Doubt { reason, again } = doubt(&Finding::NotFound, "queued", true, 1) else {
+            panic!("a doubt")
+        };
+        assert!(again);
+        assert!(
+            reason.starts_with(
+                "the API accepted it without telling its id (queued); looked up once in 1MSG's message history and not found there yet;"
+            ),
+            "{reason}"
+        );
+        let Settled::Doubt { reason, again } = doubt(&Finding::NoHistory, "x", false, 1) else {
+            panic!("a doubt")
+        };
+        assert!(!again, "no history: nothing to look up again");
+        assert!(reason.contains("keeps no message history"), "{reason}");
+        let Settled::Doubt { again, .. } =
+            doubt(&Finding::Failed("HTTP 502".into()), "x", false, 2)
+        else {
+            panic!("a doubt")
+        };
+        assert!(again, "a failed look-up may work next time");
     }
 }

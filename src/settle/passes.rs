@@ -1,10 +1,16 @@
-//! The two passes over doubts in a sending command: earlier runs' doubts
-//! before anything is sent, and this run's own after its sends, once the
-//! API has had time to record them.
+//! The passes over doubts in a sending command: earlier runs' doubts before
+//! anything is sent, then, after the sends, this run's own (those of its
+//! resends too) and the earlier ones still open, pass after pass with
+//! growing pauses, until each is settled or the look-up budget
+//! (`--lookup-for`) ends. A row never ends `unknown` while the history
+//! could still settle it within the budget.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::time::Instant;
 
 use crate::api::client::Client;
 use crate::delivery::Delivery;
@@ -12,95 +18,368 @@ use crate::error::Failure;
 use crate::ingest::DoubtRow;
 use crate::ledger::{Doubt, RunId, Verdict};
 use crate::recorder::Recorder;
+use crate::signal::Interrupt;
 
-use super::decide::{Settled, delivery_from_attempt, settle};
+use super::decide::{Policy, Settled, delivery_from_attempt, settle};
 
-/// Settles the doubts that earlier runs left on this run's rows and records
-/// each row's verdict: reused (found; its wamid is returned to be
-/// tracked), back to `send` (proved unsent), or `unknown` with the reason.
-pub(crate) async fn settle_earlier(
-    client: &Client,
-    recorder: &Recorder,
-    run: RunId,
-    template: &str,
-    doubts: Vec<DoubtRow>,
-    resend_unknown: bool,
-) -> Result<Vec<String>, Failure> {
-    let mut found = Vec::new();
-    for doubt in doubts {
-        let settled = settle(
-            client,
-            recorder,
-            template,
-            &doubt.delivery,
-            &doubt.doubts,
-            resend_unknown,
-        )
-        .await?;
-        let (verdict, reason) = match settled {
-            Settled::Found(wamid) => {
-                found.push(wamid);
-                (
-                    Verdict::Reused,
-                    Some(
-                        "an earlier send's answer was lost; found in 1MSG's message history"
-                            .to_string(),
-                    ),
-                )
-            }
-            // Back to `send`: the send stage's feed reads it from the ledger.
-            Settled::Send => (Verdict::Send, None),
-            Settled::Doubt(reason) => (Verdict::Unknown, Some(reason)),
-        };
-        recorder
-            .set_verdict(run, doubt.row, verdict, reason)
-            .await?;
-    }
-    Ok(found)
+/// The longest pause between two passes: the history is asked again at
+/// least this often while the budget lasts.
+const PAUSE_CAP: Duration = Duration::from_secs(30);
+/// The shortest pause, so a tiny `--lookup-after` does not spin.
+const PAUSE_MIN: Duration = Duration::from_millis(100);
+
+/// When the passes run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// How old a send's intent must be before it is looked up; also the
+    /// first pause between passes (then doubled, at most [`PAUSE_CAP`]).
+    pub lookup_after: Duration,
+    /// How long after the sends the passes go on while doubts are open;
+    /// zero makes one pass.
+    pub lookup_for: Duration,
+    /// A send proved unsent is sent again only while attempts are left.
+    pub max_attempts: u32,
 }
 
 /// An order of this run whose send the history proved unsent: send it once
-/// more, as attempt `attempts + 1`.
+/// more, as attempt `attempts + 1` of this run.
 pub(crate) struct Again {
     pub delivery: Delivery,
     pub attempts: u32,
 }
 
-/// Looks up this run's doubtful sends, each order once its latest intent
-/// is `lookup_after` old. A wamid found in the history goes to `found` at
-/// once (to be tracked while the pass goes on); the orders proved unsent,
-/// with attempts left, are returned to be sent again.
-pub(crate) async fn settle_this_run(
-    client: &Client,
-    recorder: &Recorder,
+/// One order in doubt, while settling it.
+struct Entry {
+    key: String,
+    /// The row of this run that holds the order.
+    row: u64,
+    delivery: Delivery,
+    /// An earlier run's doubt: the row's verdict is `unknown` (not `send`)
+    /// until it is found or sent again.
+    earlier: bool,
+    /// Why it is still in doubt, once looked up.
+    reason: Option<String>,
+    /// Whether another look-up may settle it.
+    open: bool,
+}
+
+/// The doubts of one sending command, from its first pass to its last.
+pub(crate) struct Settling<'a> {
+    client: &'a Client,
+    recorder: &'a Recorder,
     run: RunId,
-    template: &str,
-    (lookup_after, max_attempts): (Duration, u32),
-    mut found: impl FnMut(String),
-) -> Result<Vec<Again>, Failure> {
-    let doubts = recorder.read(move |l| l.run_doubts(run)).await?;
-    let mut again = Vec::new();
-    for list in by_order(doubts) {
-        let Some(latest) = list.last() else { continue };
-        let due =
-            latest.attempt.intent_at + chrono::Duration::from_std(lookup_after).unwrap_or_default();
-        if let Ok(wait) = (due - Utc::now()).to_std() {
-            tokio::time::sleep(wait).await;
-        }
-        let a = &latest.attempt;
-        let Some(delivery) = delivery_from_attempt(a) else {
-            continue;
-        };
-        match settle(client, recorder, template, &delivery, &list, false).await? {
-            Settled::Found(wamid) => found(wamid),
-            Settled::Send if a.attempt_no < max_attempts => again.push(Again {
-                delivery,
-                attempts: a.attempt_no,
-            }),
-            Settled::Send | Settled::Doubt(_) => {}
+    template: &'a str,
+    policy: Policy,
+    /// Look-ups made in this run, by order key.
+    lookups: HashMap<String, u32>,
+    /// The orders still in doubt, in the order they were first seen.
+    entries: Vec<Entry>,
+    /// Orders sent again by a pass, with the attempt number of that send:
+    /// only a doubt of that attempt or a later one brings them back.
+    resent: HashMap<String, u32>,
+}
+
+impl<'a> Settling<'a> {
+    pub(crate) fn new(
+        client: &'a Client,
+        recorder: &'a Recorder,
+        run: RunId,
+        template: &'a str,
+        policy: Policy,
+    ) -> Settling<'a> {
+        Settling {
+            client,
+            recorder,
+            run,
+            template,
+            policy,
+            lookups: HashMap::new(),
+            entries: Vec::new(),
+            resent: HashMap::new(),
         }
     }
-    Ok(again)
+
+    /// Settles the doubts that earlier runs left on this run's rows and
+    /// records each row's verdict: reused (found; its wamid is returned to
+    /// be tracked), back to `send` (proved unsent, or the user said so), or
+    /// `unknown` with the reason. Those a later look-up may settle are kept
+    /// for the passes after the sends.
+    pub(crate) async fn earlier(&mut self, doubts: Vec<DoubtRow>) -> Result<Vec<String>, Failure> {
+        let mut found = Vec::new();
+        for doubt in doubts {
+            let key = doubt.delivery.order_key.clone();
+            let lookups = self.count(&key);
+            let settled = settle(
+                self.client,
+                self.recorder,
+                self.template,
+                &doubt.delivery,
+                &doubt.doubts,
+                self.policy,
+                lookups,
+            )
+            .await?;
+            let (verdict, reason) = match settled {
+                Settled::Found(wamid) => {
+                    found.push(wamid);
+                    (Verdict::Reused, Some(found_reason()))
+                }
+                // Back to `send`: the send stage's feed reads it from the ledger.
+                Settled::Send => (Verdict::Send, None),
+                Settled::Doubt { reason, again } => {
+                    self.entries.push(Entry {
+                        key,
+                        row: doubt.row,
+                        delivery: doubt.delivery,
+                        earlier: true,
+                        reason: Some(reason.clone()),
+                        open: again,
+                    });
+                    (Verdict::Unknown, Some(reason))
+                }
+            };
+            self.recorder
+                .set_verdict(self.run, doubt.row, verdict, reason)
+                .await?;
+        }
+        Ok(found)
+    }
+
+    fn count(&mut self, key: &str) -> u32 {
+        let n = self.lookups.entry(key.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+
+    /// Adds this run's doubts not seen yet: new ones, and those of resends.
+    async fn take_in_this_run(&mut self) -> Result<(), Failure> {
+        let run = self.run;
+        let doubts = self.recorder.read(move |l| l.run_doubts(run)).await?;
+        for list in by_order(doubts) {
+            let Some(latest) = list.last() else { continue };
+            let key = &latest.attempt.order_key;
+            if self.entries.iter().any(|e| &e.key == key)
+                || self
+                    .resent
+                    .get(key)
+                    .is_some_and(|n| latest.attempt.attempt_no < *n)
+            {
+                continue;
+            }
+            let Some(delivery) = delivery_from_attempt(&latest.attempt) else {
+                continue;
+            };
+            let k = key.clone();
+            let Some(row) = self
+                .recorder
+                .read(move |l| l.first_valid_row(run, &k))
+                .await?
+            else {
+                continue;
+            };
+            self.resent.remove(key);
+            self.entries.push(Entry {
+                key: key.clone(),
+                row,
+                delivery,
+                earlier: false,
+                reason: None,
+                open: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// One pass: every open doubt looked up once its latest intent is
+    /// `lookup_after` old. Found wamids go to `found` at once (to be tracked
+    /// while the pass goes on); orders proved unsent come back to be sent.
+    /// Returns early, with what it has, when the run is interrupted.
+    async fn pass(
+        &mut self,
+        timing: &Timing,
+        interrupt: &mut Interrupt,
+        found: &mut impl FnMut(String),
+    ) -> Result<Vec<Again>, Failure> {
+        self.take_in_this_run().await?;
+        let mut again = Vec::new();
+        let mut i = 0;
+        while i < self.entries.len() {
+            if !self.entries[i].open {
+                i += 1;
+                continue;
+            }
+            let key = self.entries[i].key.clone();
+            let k = key.clone();
+            let doubts = self.recorder.read(move |l| l.doubts(&k)).await?;
+            let Some(latest) = doubts.last() else {
+                // Settled meanwhile (its message is recorded).
+                self.entries.remove(i);
+                continue;
+            };
+            let due = latest.attempt.intent_at
+                + chrono::Duration::from_std(timing.lookup_after).unwrap_or_default();
+            let wait = (due - Utc::now()).to_std().unwrap_or_default();
+            if !sleep_unless_interrupted(Instant::now() + wait, interrupt).await {
+                break;
+            }
+            let lookups = self.count(&key);
+            let attempts = if latest.attempt.run_id == self.run {
+                latest.attempt.attempt_no
+            } else {
+                0
+            };
+            let e = &self.entries[i];
+            let settling = settle(
+                self.client,
+                self.recorder,
+                self.template,
+                &e.delivery,
+                &doubts,
+                self.policy,
+                lookups,
+            );
+            let settled = tokio::select! {
+                settled = settling => settled?,
+                () = interrupted(interrupt) => break,
+            };
+            match settled {
+                Settled::Found(wamid) => {
+                    found(wamid);
+                    let e = self.entries.remove(i);
+                    if e.earlier {
+                        self.recorder
+                            .set_verdict(self.run, e.row, Verdict::Reused, Some(found_reason()))
+                            .await?;
+                    }
+                }
+                Settled::Send if attempts < timing.max_attempts => {
+                    let e = self.entries.remove(i);
+                    if e.earlier {
+                        // The attempt it gets is this run's: the row reports it.
+                        self.recorder
+                            .set_verdict(self.run, e.row, Verdict::Send, None)
+                            .await?;
+                    }
+                    self.resent.insert(key, attempts + 1);
+                    again.push(Again {
+                        delivery: e.delivery,
+                        attempts,
+                    });
+                }
+                Settled::Send => {
+                    let e = &mut self.entries[i];
+                    e.reason = Some(format!(
+                        "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
+                        timing.max_attempts
+                    ));
+                    e.open = false;
+                    i += 1;
+                }
+                Settled::Doubt { reason, again } => {
+                    let e = &mut self.entries[i];
+                    e.reason = Some(reason);
+                    e.open = again;
+                    i += 1;
+                }
+            }
+        }
+        Ok(again)
+    }
+
+    /// How many doubts another look-up may still settle.
+    fn open(&self) -> usize {
+        self.entries.iter().filter(|e| e.open).count()
+    }
+
+    /// Records why each order still in doubt is: on an earlier run's row as
+    /// its `unknown` verdict's reason, on this run's row as the reason its
+    /// `unknown` outcome shows.
+    async fn finish(&mut self) -> Result<(), Failure> {
+        for e in self.entries.drain(..) {
+            let Some(reason) = e.reason else { continue };
+            let verdict = if e.earlier {
+                Verdict::Unknown
+            } else {
+                Verdict::Send
+            };
+            self.recorder
+                .set_verdict(self.run, e.row, verdict, Some(reason))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a row found in the history after its answer was lost says.
+fn found_reason() -> String {
+    "an earlier send's answer was lost; found in 1MSG's message history".to_string()
+}
+
+/// Looks up this run's doubts (and the earlier ones still open) pass after
+/// pass: the first once the sends are done, the next after `lookup_after`,
+/// then after twice that, and so on (at most [`PAUSE_CAP`] apart), while
+/// doubts another look-up may settle remain and `lookup_for` has not run
+/// out, or until the run is interrupted. Orders proved unsent are handed to
+/// `resend` (which sends them and says why it stopped, if it did), and
+/// their doubts, if their answers are lost again, are looked up in turn.
+/// Records each remaining doubt's reason, and returns `resend`'s stop.
+pub(crate) async fn settle_this_run<S, F, Fut>(
+    settling: &mut Settling<'_>,
+    timing: Timing,
+    interrupt: &mut Interrupt,
+    mut found: impl FnMut(String),
+    mut resend: F,
+) -> Result<Option<S>, Failure>
+where
+    F: FnMut(Vec<Again>) -> Fut,
+    Fut: Future<Output = Option<S>>,
+{
+    let ends = Instant::now() + timing.lookup_for;
+    let mut pause = timing.lookup_after.max(PAUSE_MIN);
+    let stop = loop {
+        let again = settling.pass(&timing, interrupt, &mut found).await?;
+        if !again.is_empty() {
+            match resend(again).await {
+                Some(stop) => break Some(stop),
+                None => continue,
+            }
+        }
+        let open = settling.open();
+        if open == 0 || interrupt.borrow().is_some() || Instant::now() >= ends {
+            break None;
+        }
+        tracing::info!(
+            open,
+            pause_ms = pause.as_millis() as u64,
+            "doubts not settled yet; looking them up again after a pause"
+        );
+        if !sleep_unless_interrupted((Instant::now() + pause).min(ends), interrupt).await {
+            break None;
+        }
+        pause = (pause * 2).min(PAUSE_CAP);
+    };
+    settling.finish().await?;
+    Ok(stop)
+}
+
+/// Sleeps until `until`; false, at once, if the run is interrupted first.
+async fn sleep_unless_interrupted(until: Instant, interrupt: &mut Interrupt) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep_until(until) => interrupt.borrow().is_none(),
+        () = interrupted(interrupt) => false,
+    }
+}
+
+/// Resolves once the run is interrupted (never, if the signal side is gone).
+async fn interrupted(interrupt: &mut Interrupt) {
+    loop {
+        if interrupt.borrow_and_update().is_some() {
+            return;
+        }
+        if interrupt.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// The doubts grouped by order, in the order each order first appears.

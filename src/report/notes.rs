@@ -1,0 +1,115 @@
+//! What a row says about its message's status history beyond the merged
+//! status: a failure next to a proof of delivery ("conflicting statuses"),
+//! and status words handoff does not know. The ledger keeps both verbatim;
+//! this is where they become words for the person reading the report.
+
+use crate::ledger::{Status, StatusSeen};
+
+/// The note for a message's history, if it needs one.
+pub(super) fn status_notes(history: &[StatusSeen]) -> Option<String> {
+    let mut notes = Vec::new();
+    if conflicting(history) {
+        let sequence: Vec<String> = history.iter().map(describe).collect();
+        notes.push(format!(
+            "conflicting statuses: {}; the proof of delivery stands and the row is not sent again",
+            sequence.join(" → ")
+        ));
+    }
+    let unknown: Vec<String> = history
+        .iter()
+        .filter(|h| Status::of(&h.status) == Status::Other)
+        .map(|h| format!("`{}`", h.status))
+        .collect();
+    if !unknown.is_empty() {
+        notes.push(format!(
+            "1MSG also reported {}, a status handoff does not know (kept as reported, not final)",
+            unknown.join(", ")
+        ));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// Whether the history holds both a failure and a proof of delivery.
+pub(crate) fn conflicting(history: &[StatusSeen]) -> bool {
+    let has = |f: fn(Status) -> bool| history.iter().any(|h| f(Status::of(&h.status)));
+    has(|s| s == Status::Failed) && has(Status::proves_delivery)
+}
+
+/// `failed (131026 Message undeliverable)`, or the bare status.
+fn describe(h: &StatusSeen) -> String {
+    match (
+        h.error_code,
+        h.error_title.as_deref().filter(|t| !t.is_empty()),
+    ) {
+        (Some(code), Some(title)) => format!("{} ({code} {title})", h.status),
+        (Some(code), None) => format!("{} ({code})", h.status),
+        (None, Some(title)) => format!("{} ({title})", h.status),
+        (None, None) => h.status.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(status: &str, code: Option<i64>, title: Option<&str>) -> StatusSeen {
+        StatusSeen {
+            status: status.into(),
+            error_code: code,
+            error_title: title.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_failure_beside_a_delivery_proof_is_a_conflict() {
+        let history = [
+            seen("sent", None, None),
+            seen("failed", Some(131_026), Some("Message undeliverable")),
+            seen("read", None, None),
+        ];
+        assert_eq!(
+            status_notes(&history).unwrap(),
+            "conflicting statuses: sent → failed (131026 Message undeliverable) → read; \
+             the proof of delivery stands and the row is not sent again"
+        );
+        assert!(conflicting(&[
+            seen("delivered", None, None),
+            seen("undelivered", None, None)
+        ]));
+        assert!(conflicting(&[
+            seen("FAILED", None, None),
+            seen("viewed", None, None)
+        ]));
+        assert!(!conflicting(&[
+            seen("sent", None, None),
+            seen("failed", None, None)
+        ]));
+        assert!(status_notes(&[seen("sent", None, None), seen("failed", Some(1), None)]).is_none());
+        assert!(status_notes(&[]).is_none());
+    }
+
+    #[test]
+    fn unknown_words_are_named() {
+        let note = status_notes(&[seen("sent", None, None), seen("deleted", None, None)]).unwrap();
+        assert_eq!(
+            note,
+            "1MSG also reported `deleted`, a status handoff does not know (kept as reported, not final)"
+        );
+        let both = status_notes(&[
+            seen("failed", Some(131_050), None),
+            seen("played", None, None),
+            seen("archived", None, None),
+        ])
+        .unwrap();
+        assert!(
+            both.starts_with("conflicting statuses: failed (131050) → played → archived"),
+            "{both}"
+        );
+        assert!(
+            both.ends_with(
+                "`archived`, a status handoff does not know (kept as reported, not final)"
+            ),
+            "{both}"
+        );
+    }
+}
