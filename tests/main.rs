@@ -10,4 +10,5 @@ mod resume;
 mod run;
 mod sdk;
 mod sim;
+mod sim_variants;
 mod util;
