@@ -11,4 +11,5 @@ mod resume;
 mod run;
 mod sdk;
 mod sim;
+mod sim_variants;
 mod util;

@@ -1226,8 +1226,10 @@ fn noisy(seed: u64) -> handoff::sim::Scenario {
     s
 }
 
-/// What a client sees for a sequential series, then what the channel holds.
-async fn replay(seed: u64) -> (Vec<String>, Vec<Value>) {
+/// What a client sees for a sequential series, then what the channel holds,
+/// then the wamids it issued (which differ per simulator start by design:
+/// `seen` and `held` name a wamid only by whether there is one).
+async fn replay(seed: u64) -> (Vec<String>, Vec<Value>, Vec<String>) {
     let sim = Sim::start(noisy(seed)).await;
     let mut seen = Vec::new();
     for i in 0..40 {
@@ -1245,24 +1247,30 @@ async fn replay(seed: u64) -> (Vec<String>, Vec<Value>) {
                 let v: Value = r.json().await.unwrap();
                 format!(
                     "{status} sent={} id={} code={} job={}",
-                    v["sent"], v["id"], v["error"]["code"], v["jobId"]
+                    v["sent"],
+                    v["id"].is_string(),
+                    v["error"]["code"],
+                    v["jobId"]
                 )
             }
         });
     }
-    let held = sim
-        .sim_messages()
-        .await
-        .into_iter()
-        .map(|m| json!([m["wamid"], m["phone"], m["status"], m["job_id"]]))
+    let messages = sim.sim_messages().await;
+    let held = messages
+        .iter()
+        .map(|m| json!([m["number"], m["phone"], m["status"], m["job_id"]]))
         .collect();
-    (seen, held)
+    let wamids = messages
+        .iter()
+        .map(|m| m["wamid"].as_str().unwrap().to_string())
+        .collect();
+    (seen, held, wamids)
 }
 
 #[tokio::test]
 async fn same_seed_same_outcomes() {
-    let (a, held_a) = replay(42).await;
-    let (b, held_b) = replay(42).await;
+    let (a, held_a, wamids_a) = replay(42).await;
+    let (b, held_b, wamids_b) = replay(42).await;
     assert_eq!(a, b);
     assert_eq!(held_a, held_b);
     // The series is varied, so the equality above means something.
@@ -1280,8 +1288,13 @@ async fn same_seed_same_outcomes() {
     let statuses: std::collections::BTreeSet<String> =
         held_a.iter().map(|m| m[2].to_string()).collect();
     assert!(statuses.len() >= 2, "{held_a:?}");
+    // Same draws, but a restarted simulator never repeats a wamid.
+    assert!(
+        wamids_a.iter().all(|w| !wamids_b.contains(w)),
+        "{wamids_a:?}"
+    );
 
-    let (c, _) = replay(43).await;
+    let (c, _, _) = replay(43).await;
     assert_ne!(a, c, "another seed, another series");
 }
 

@@ -7,5 +7,7 @@
 mod args;
 pub(crate) mod config;
 pub mod settings;
+mod sim_args;
 
 pub use args::*;
+pub use sim_args::*;

@@ -3,57 +3,119 @@
 
 use anyhow::{Context, Result};
 
-use crate::cli::{OnOff, RateModeArg, SimulateArgs};
-use crate::sim::{self, Scenario, scenario::RateMode};
+use crate::cli::{AnswerArgs, FaultArgs, OnOff, RateModeArg, SimulateArgs};
+use crate::sim::scenario::{RateMode, StatusCase};
+use crate::sim::{self, Scenario};
 
-/// The scenario file (or the default) with the flags applied on top.
-pub(crate) fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
-    let mut s = match &args.scenario {
-        Some(path) => Scenario::load(path).map_err(anyhow::Error::msg)?,
-        None => Scenario::default(),
+/// Sets `$field` from an `Option` flag when the flag was given.
+macro_rules! set {
+    ($flag:expr => $field:expr) => {
+        if let Some(v) = $flag.clone() {
+            $field = v;
+        }
     };
-    macro_rules! set {
-        ($flag:expr => $field:expr) => {
-            if let Some(v) = $flag.clone() {
-                $field = v;
-            }
-        };
-    }
+}
+
+/// Turns `$field` on when a switch flag was given.
+macro_rules! on {
+    ($flag:expr => $field:expr) => {
+        if $flag {
+            $field = true;
+        }
+    };
+}
+
+/// The scenario file, the profile or the default, with the flags applied on
+/// top, checked as a file would be.
+pub(crate) fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
+    let mut s = match (&args.scenario, &args.profile) {
+        (Some(path), _) => Scenario::load(path).map_err(anyhow::Error::msg)?,
+        (None, Some(name)) => Scenario::profile(name).map_err(anyhow::Error::msg)?,
+        (None, None) => Scenario::default(),
+    };
     set!(args.channel => s.instance_id);
     set!(args.token => s.token);
     set!(args.seed => s.seed);
     set!(args.rate => s.limits.rate);
     set!(args.pair_interval => s.limits.pair_interval);
+    on!(args.omit_retry_after => s.limits.omit_retry_after);
     set!(args.response_latency => s.latency.response);
     set!(args.sent_latency => s.latency.sent);
     set!(args.delivered_latency => s.latency.delivered);
     set!(args.read_latency => s.latency.read);
     set!(args.read_ratio => s.latency.read_ratio);
-    set!(args.error_5xx => s.faults.error_5xx);
-    set!(args.drop_before => s.faults.drop_before);
-    set!(args.drop_after => s.faults.drop_after);
-    set!(args.slow => s.faults.slow);
-    set!(args.slow_delay => s.faults.slow_delay);
-    set!(args.queued => s.faults.queued);
     if let Some(mode) = args.rate_mode {
         s.limits.rate_mode = match mode {
             RateModeArg::Http429 => RateMode::Http429,
             RateModeArg::Meta130429 => RateMode::Meta130429,
         };
     }
-    if args.revoke_token_after.is_some() {
-        s.faults.revoke_token_after = args.revoke_token_after;
-    }
-    if let Some(h) = args.history {
-        s.history.enabled = h == OnOff::On;
-    }
-    if args.upper_case_status {
-        s.templates_list.status_case = sim::scenario::StatusCase::Upper;
-    }
-    if args.ignore_offset {
-        s.templates_list.ignore_offset = true;
-    }
+    apply_faults(&args.faults, &mut s);
+    apply_answers(&args.answers, &mut s);
+    s.check().map_err(anyhow::Error::msg)?;
     Ok(s)
+}
+
+fn apply_faults(f: &FaultArgs, s: &mut Scenario) {
+    let faults = &mut s.faults;
+    set!(f.error_5xx => faults.error_5xx);
+    set!(f.drop_before => faults.drop_before);
+    set!(f.drop_after => faults.drop_after);
+    set!(f.slow => faults.slow);
+    set!(f.slow_delay => faults.slow_delay);
+    set!(f.queued => faults.queued);
+    set!(f.queued_delay => faults.queued_delay);
+    set!(f.queued_numeric_job => faults.queued_numeric_job);
+    set!(f.sent_no_id => faults.sent_no_id);
+    set!(f.id_in_message => faults.id_in_message);
+    set!(f.no_sent_field => faults.no_sent_field);
+    set!(f.sent_as_string => faults.sent_as_string);
+    set!(f.numeric_id => faults.numeric_id);
+    set!(f.html_502 => faults.html_502);
+    set!(f.html_504 => faults.html_504);
+    if f.revoke_token_after.is_some() {
+        faults.revoke_token_after = f.revoke_token_after;
+    }
+    if f.disconnect_after.is_some() {
+        faults.disconnect_after = f.disconnect_after;
+    }
+}
+
+fn apply_answers(a: &AnswerArgs, s: &mut Scenario) {
+    set!(a.channel_status => s.channel_status);
+    on!(a.require_namespace => s.require_namespace);
+    set!(a.count_mismatch_as => s.count_mismatch_as);
+    if a.header_routes.is_some() {
+        s.auth.header_routes.clone_from(&a.header_routes);
+    }
+    let h = &mut s.history;
+    if let Some(on) = a.history {
+        h.enabled = on == OnOff::On;
+    }
+    set!(a.history_body => h.body);
+    set!(a.history_lag => h.lag);
+    set!(a.history_page_cap => h.page_cap);
+    on!(a.history_ignore_time_filter => h.ignore_time_filter);
+    set!(a.history_wrapper => h.wrapper);
+    on!(a.history_numeric_flags => h.numeric_flags);
+    on!(a.history_time_as_string => h.time_as_string);
+    set!(a.history_others_in_chat => h.others_in_chat);
+    let hooks = &mut s.hooks;
+    set!(a.hooks_shape => hooks.shape);
+    set!(a.read_as => hooks.read_as);
+    set!(a.failed_as => hooks.failed_as);
+    on!(a.deleted_after_read => hooks.deleted_after_read);
+    on!(a.hooks_not_found => hooks.not_found_for_all);
+    let list = &mut s.templates_list;
+    if a.upper_case_status {
+        list.status_case = StatusCase::Upper;
+    }
+    on!(a.ignore_offset => list.ignore_offset);
+    set!(a.templates_shape => list.shape);
+    on!(a.templates_total_as_string => list.total_as_string);
+    on!(a.templates_error_object => list.error_object);
+    set!(a.templates_fail_first => list.fail_first);
+    set!(a.templates_fail_status => list.fail_status);
 }
 
 pub(crate) async fn run(args: SimulateArgs) -> Result<()> {
@@ -77,6 +139,9 @@ pub(crate) async fn run(args: SimulateArgs) -> Result<()> {
         scenario.limits.rate,
         crate::duration::format(scenario.limits.pair_interval)
     );
+    if let Some(profile) = &args.profile {
+        println!("  profile:   {profile}");
+    }
     println!("  introspection: http://{addr}/__sim/messages  http://{addr}/__sim/stats");
     println!("Press Ctrl-C to stop.");
     sim::serve(listener, scenario, crate::signal::shutdown_signal()).await?;

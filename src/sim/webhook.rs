@@ -6,10 +6,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::scenario::meta_error_title;
-use super::state::SimState;
+use super::state::{Message, PlannedHook, SimState};
 
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
@@ -54,19 +54,7 @@ pub fn schedule(state: &Arc<SimState>, wamid: &str) {
                 }
                 inner.settings.webhook_url.clone()
             };
-            let mut ack = json!({
-                "id": message.wamid,
-                "status": hook.status,
-                "chatId": format!("{}@c.us", message.phone),
-                "phone": message.phone,
-                "bsuid": null,
-                "category": "utility",
-                "userName": null,
-            });
-            if let Some(code) = hook.error {
-                // The failed ack carries Meta's error as human text, not a code.
-                ack["error"] = json!(meta_error_title(code));
-            }
+            let ack = ack_json(&message, &hook);
             let payload = json!({"instanceId": state.scenario.instance_id, "ack": [ack]});
             let copies = if options.duplicate { 2 } else { 1 };
             for _ in 0..copies {
@@ -87,4 +75,24 @@ pub fn schedule(state: &Arc<SimState>, wamid: &str) {
             }
         });
     }
+}
+
+/// One status of `message` as 1MSG's normalized ack item (EB's production
+/// capture): the shape of a webhook push, and of hookInfo with
+/// `hooks.shape = "normalized_ack"`.
+pub fn ack_json(message: &Message, hook: &PlannedHook) -> Value {
+    let mut ack = json!({
+        "id": message.wamid,
+        "status": hook.status,
+        "chatId": format!("{}@c.us", message.phone),
+        "phone": message.phone,
+        "bsuid": null,
+        "category": "utility",
+        "userName": null,
+    });
+    if let Some(code) = hook.error {
+        // The failed ack carries Meta's error as human text, not a code.
+        ack["error"] = json!(meta_error_title(code));
+    }
+    ack
 }
