@@ -13,3 +13,4 @@ mod sdk;
 mod sim;
 mod sim_variants;
 mod util;
+mod variants;

@@ -41,6 +41,13 @@ impl Breaker {
                 self.unavailable = 0;
                 return self.refused(answer);
             }
+            // A 2xx the client could not take as an acceptance (`sent:true`
+            // without an id, a queued job, an odd body) is an API that
+            // answers: it says nothing about an outage.
+            SendClass::Ambiguous if answer.http_status.is_some_and(|s| (200..300).contains(&s)) => {
+                self.unavailable = 0;
+                self.refusal = None;
+            }
             SendClass::Ambiguous
             | SendClass::Retry {
                 kind: RetryKind::Connect,
@@ -133,6 +140,29 @@ mod tests {
         for http in [400, 404] {
             assert!(stops_after(&vec![refused(http, "template is not defined"); 5]).is_some());
         }
+    }
+
+    #[test]
+    fn answers_that_accepted_without_an_id_are_an_api_that_works() {
+        let no_id = answer(
+            SendClass::Ambiguous,
+            200,
+            None,
+            "sent:true: accepted without a message id",
+        );
+        assert!(stops_after(&vec![no_id; 20]).is_none());
+        let lost = SendAnswer {
+            class: SendClass::Ambiguous,
+            http_status: None,
+            error_code: None,
+            detail: Some("timed out".into()),
+        };
+        assert_eq!(
+            stops_after(&vec![lost; 5]).unwrap().0,
+            UNAVAILABLE_AFTER as usize
+        );
+        let bad_gateway = answer(SendClass::Ambiguous, 502, None, "an HTML page: 502");
+        assert!(stops_after(&vec![bad_gateway; 5]).is_some());
     }
 
     #[test]

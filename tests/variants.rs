@@ -1,0 +1,221 @@
+//! The real 1MSG API's variants (`shared/docs/api-variants.md`), each played
+//! by the simulator and met by the real binary over real HTTP. Every test
+//! checks the run against the simulator's ground truth (`/__sim/messages`):
+//! no order accepted twice, every accepted message in exactly one report
+//! row with the simulator's status (or its row `unknown` and explained),
+//! and no report row that claims a message the simulator never accepted.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::binary::*;
+
+/// `n` deliveries to distinct phones, orders `{prefix}-{i}`.
+fn rows(prefix: &str, n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4916{prefix}{i:05}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("{prefix}-{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect()
+}
+
+/// What a status means for finance: the simulator's last word for a
+/// message, read the way the client must read it (a proof of delivery wins
+/// over a failure, whichever came last).
+fn meaning(statuses: &[String]) -> &'static str {
+    let has = |words: &[&str]| statuses.iter().any(|s| words.contains(&s.as_str()));
+    if has(&["read", "viewed", "played"]) {
+        "read"
+    } else if has(&["delivered"]) {
+        "delivered"
+    } else if has(&["failed", "undelivered"]) {
+        "failed"
+    } else {
+        "sent"
+    }
+}
+
+/// The statuses the simulator has played for `wamid` so far, oldest first.
+async fn sim_statuses(env: &Env, wamid: &str) -> Vec<String> {
+    let truth = env.get("/__sim/messages").await;
+    truth["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["wamid"] == wamid)
+        .and_then(|m| m["statuses"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The ground-truth checks every variant test ends with. Returns the
+/// report, keyed by order number.
+pub(crate) async fn assert_truthful(
+    env: &Env,
+    context: &str,
+) -> HashMap<String, HashMap<String, String>> {
+    let report = env.report();
+    let by_order: HashMap<String, HashMap<String, String>> = report
+        .iter()
+        .map(|r| (r["order_number"].clone(), r.clone()))
+        .collect();
+    assert_eq!(by_order.len(), report.len(), "{context}: one row per order");
+    let truth = env.sim_messages().await;
+    let mut accepted: HashMap<String, Vec<&Value>> = HashMap::new();
+    for m in &truth {
+        let order = m["params"][1].as_str().unwrap().to_string();
+        accepted.entry(order).or_default().push(m);
+    }
+    for (order, messages) in &accepted {
+        assert_eq!(
+            messages.len(),
+            1,
+            "{context}: order {order} was accepted {} times: {messages:?}",
+            messages.len()
+        );
+        let m = messages[0];
+        let wamid = m["wamid"].as_str().unwrap();
+        let row = by_order
+            .get(order)
+            .unwrap_or_else(|| panic!("{context}: accepted order {order} has no report row"));
+        let holding: Vec<&HashMap<String, String>> =
+            report.iter().filter(|r| r["wamid"] == wamid).collect();
+        if holding.is_empty() {
+            // The client never learned this wamid: it must not claim
+            // anything about the message, and must say why.
+            assert_eq!(
+                row["outcome"], "unknown",
+                "{context}: order {order} was accepted as {wamid} but the report says {row:?}"
+            );
+            assert!(
+                !row["error_detail"].trim().is_empty(),
+                "{context}: unknown row without a reason: {row:?}"
+            );
+            continue;
+        }
+        assert_eq!(holding.len(), 1, "{context}: {wamid} in several rows");
+        assert_eq!(holding[0]["order_number"], *order, "{context}: {wamid}");
+        let statuses = sim_statuses(env, wamid).await;
+        let want = meaning(&statuses);
+        let got = row["outcome"].as_str();
+        // The report may lag the simulator only by statuses that had not
+        // been played when tracking ended (`sent`, `pending`).
+        assert!(
+            got == want || (["sent", "pending"].contains(&got) && want != "failed"),
+            "{context}: order {order} ({wamid}) is `{got}` in the report, `{want}` at the simulator ({statuses:?}): {row:?}"
+        );
+    }
+    for r in &report {
+        if !r["wamid"].is_empty() {
+            assert!(
+                truth.iter().any(|m| m["wamid"] == r["wamid"].as_str()),
+                "{context}: the report names a wamid the simulator never issued: {r:?}"
+            );
+        }
+        if r["outcome"] == "unknown" {
+            assert!(
+                !r["error_detail"].trim().is_empty(),
+                "{context}: unknown row without a reason: {r:?}"
+            );
+        }
+    }
+    by_order
+}
+
+/// A rehearsal with `--simulate`, interrupted, then the same command: the
+/// second embedded simulator must not issue the first one's wamids again
+/// (that ended in exit 70, "already recorded").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_rehearsal_interrupted_and_run_again_completes() {
+    let env = Env::start(fast()).await;
+    let n = 40;
+    let input = env.csv(&rows("71", n));
+    let command = || {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+        cmd.arg("run")
+            .arg(&input)
+            .arg("--simulate")
+            .arg("--out")
+            .arg(env.path("reconciliation.csv"))
+            .arg("--ledger")
+            .arg(env.path("ledger.sqlite"))
+            .args(["--rate", "4", "--first-poll", "50ms", "--track-for", "1s"])
+            .args(["--quiet"])
+            .env_remove("ONEMSG_TOKEN")
+            .env_remove("ONEMSG_API_URL")
+            .env_remove("ONEMSG_CHANNEL_ID")
+            .kill_on_drop(true);
+        cmd
+    };
+    let child = command().spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let first = env.report();
+    let sent_first = first.iter().filter(|r| !r["wamid"].is_empty()).count();
+    assert!(sent_first > 0 && sent_first < n, "{first:?}");
+
+    let out = tokio::time::timeout(Duration::from_secs(60), command().output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        [0, 10].contains(&code(&out)),
+        "exit {}: {}",
+        code(&out),
+        stderr(&out)
+    );
+    let second = env.report();
+    assert_eq!(second.len(), n);
+    let mut wamids: Vec<&str> = second
+        .iter()
+        .map(|r| r["wamid"].as_str())
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(wamids.len(), n, "every row sent once: {second:?}");
+    wamids.sort_unstable();
+    wamids.dedup();
+    assert_eq!(wamids.len(), n, "no wamid twice: {second:?}");
+    for r in &first {
+        if !r["wamid"].is_empty() {
+            let again = second
+                .iter()
+                .find(|s| s["order_number"] == r["order_number"])
+                .unwrap();
+            assert_eq!(again["wamid"], r["wamid"], "not sent again: {again:?}");
+        }
+    }
+}
+
+/// A3: `{"sent":true}` without an id is an acceptance. It is never sent
+/// again; its wamid is found in the history and tracked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sent_true_without_an_id_is_found_in_the_history_and_never_resent() {
+    let mut s = fast();
+    s.faults.sent_no_id = 1.0;
+    let env = Env::start(s).await;
+    let input = env.csv(&rows("72", 5));
+    let out = env.run(&input, &["--lookup-for", "5s"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = assert_truthful(&env, "sent:true without an id").await;
+    assert_eq!(report.len(), 5);
+    for r in report.values() {
+        assert!(!r["wamid"].is_empty(), "{r:?}");
+    }
+    assert_eq!(send_requests(&env.stats().await), 5, "nothing sent twice");
+}
