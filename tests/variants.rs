@@ -219,3 +219,54 @@ async fn sent_true_without_an_id_is_found_in_the_history_and_never_resent() {
     }
     assert_eq!(send_requests(&env.stats().await), 5, "nothing sent twice");
 }
+
+/// `run --simulate --simulate-profile hostile`: a rehearsal against the
+/// rude simulator needs no scenario file; an unknown profile is refused
+/// before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsal_can_use_the_hostile_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("deliveries.csv");
+    std::fs::write(
+        &input,
+        "Partner Name,Partner Phone,Order Number,Product Name,Delivery Note\n\
+         Ada,+49 151 2345 6701,H-1,Lamp,Dock 1\n\
+         Bea,+44 7700 900123,H-2,Desk,Dock 2\n\
+         Cyd,+1 555 010 1234,H-3,Chair,Dock 3\n",
+    )
+    .unwrap();
+    let run = |profile: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+        cmd.current_dir(dir.path())
+            .arg("run")
+            .arg(&input)
+            .args(["--simulate", "--simulate-profile", profile])
+            .args(["--token-in", "query", "--quiet"])
+            .args(["--first-poll", "100ms", "--track-for", "3s"])
+            .args(["--lookup-after", "100ms", "--lookup-for", "0s"])
+            .env_remove("ONEMSG_TOKEN")
+            .env_remove("ONEMSG_API_URL")
+            .env_remove("ONEMSG_CHANNEL_ID");
+        cmd.output().unwrap()
+    };
+    let out = run("nasty");
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no simulator profile `nasty`; choose default or hostile"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run("hostile");
+    // Exit 10: the third partner is one of the simulator's built-in
+    // numbers that are not on WhatsApp, so one row needs a person.
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let report: Vec<HashMap<String, String>> =
+        csv::Reader::from_path(dir.path().join("reconciliation.csv"))
+            .unwrap()
+            .deserialize()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(report.len(), 3);
+    assert_eq!(report[2]["outcome"], "failed", "{:?}", report[2]);
+    assert_eq!(report[2]["error_code"], "131026", "{:?}", report[2]);
+}

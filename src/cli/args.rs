@@ -274,6 +274,17 @@ pub struct RunArgs {
     /// it: no credentials, no network, nobody messaged.
     #[arg(long)]
     pub simulate: bool,
+    /// With --simulate: how rude the embedded simulator is. `hostile` plays
+    /// the real API's documented variants at once (see `handoff simulate
+    /// --profile`); pair it with --token-in query, as that profile refuses
+    /// the header outside sendTemplate and templates.
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        requires = "simulate",
+        default_value = "default"
+    )]
+    pub simulate_profile: String,
     /// Validate, check the template, show the first messages as partners
     /// would read them, and send nothing.
     #[arg(long)]

@@ -18,10 +18,13 @@ pub(crate) struct Target {
     _sim: Option<sim::SimHandle>,
 }
 
-/// `simulate` starts the built-in simulator and uses it.
-pub(crate) async fn target(api: &ApiArgs, simulate: bool) -> Result<Target, Failure> {
-    if simulate {
-        let handle = sim::spawn(sim::Scenario::default())
+/// `simulate`, a simulator profile, starts the built-in simulator with it
+/// and uses it.
+pub(crate) async fn target(api: &ApiArgs, simulate: Option<&str>) -> Result<Target, Failure> {
+    if let Some(profile) = simulate {
+        let scenario =
+            sim::Scenario::profile(profile).map_err(|e| Failure::new(exit::CONFIG, e))?;
+        let handle = sim::spawn(scenario)
             .await
             .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the simulator", e))?;
         return Ok(Target {

@@ -23,7 +23,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| read_back::default_out(file));
-    let conn = connect(&args.sending.api, false).await?;
+    let conn = connect(&args.sending.api, None).await?;
     let reader = input::open(file, &read_back::input_options())
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     let rules = Rules {

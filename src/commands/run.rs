@@ -22,7 +22,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         encoding: args.encoding.clone(),
         column_map: args.map.clone(),
     };
-    let conn = connect(&args.sending.api, args.simulate).await?;
+    let simulate = args.simulate.then_some(args.simulate_profile.as_str());
+    let conn = connect(&args.sending.api, simulate).await?;
     let mut reader = input::open(&args.input, &options)
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     if args.keep_columns {

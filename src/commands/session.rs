@@ -51,7 +51,8 @@ pub(super) struct Connection {
 }
 
 /// Connects, checks the template, and warns about a missing namespace.
-pub(super) async fn connect(api: &ApiArgs, simulate: bool) -> Result<Connection, Failure> {
+/// `simulate` names the embedded simulator's profile, if one is to run.
+pub(super) async fn connect(api: &ApiArgs, simulate: Option<&str>) -> Result<Connection, Failure> {
     let target = target(api, simulate).await?;
     let client = target.client(api)?;
     let template = preflight(&client, api, &target.channel).await?;
