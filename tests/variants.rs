@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::binary::*;
 
 /// `n` deliveries to distinct phones, orders `{prefix}-{i}`.
-fn rows(prefix: &str, n: usize) -> Vec<Row> {
+pub(crate) fn rows(prefix: &str, n: usize) -> Vec<Row> {
     (0..n)
         .map(|i| {
             let phone: &'static str = Box::leak(format!("4916{prefix}{i:05}").into_boxed_str());

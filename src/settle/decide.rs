@@ -48,6 +48,48 @@ pub(crate) fn accepted_without_id(detail: &str) -> bool {
         || detail.contains("sent:true but gave no message id")
 }
 
+/// How the client words an id in a doubtful answer (`classify.rs`): an
+/// `id` without a readable `sent`, and a `message` that looks like an id.
+const NAMED_ID: &str = "it named the id `";
+const ID_IN_MESSAGE: &str = "its `message` is `";
+
+/// The ids a doubtful answer's detail names, to look for in the history.
+pub(crate) fn named_ids(detail: &str) -> Vec<String> {
+    [NAMED_ID, ID_IN_MESSAGE]
+        .iter()
+        .filter_map(|marker| {
+            let rest = &detail[detail.find(marker)? + marker.len()..];
+            let id = &rest[..rest.find('`')?];
+            (!id.is_empty() && !id.ends_with('…')).then(|| id.to_string())
+        })
+        .collect()
+}
+
+/// What the doubtful answers said about whether the API took the send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// Nothing: no answer, a 5xx, an unreadable body.
+    Unsaid,
+    /// Accepted without telling its id (queued, `sent:true` without one).
+    WithoutId,
+    /// Named a message id, without a `sent` to read: the API gave the
+    /// send an id, so it took it.
+    NamedId,
+}
+
+impl Taken {
+    fn of(doubts: &[Doubt]) -> Taken {
+        let details = || doubts.iter().filter_map(|x| x.error_detail.as_deref());
+        if details().any(accepted_without_id) {
+            Taken::WithoutId
+        } else if details().any(|d| d.contains(NAMED_ID)) {
+            Taken::NamedId
+        } else {
+            Taken::Unsaid
+        }
+    }
+}
+
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
 pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
     let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
@@ -82,10 +124,13 @@ pub(crate) async fn settle(
     let first = doubts
         .first()
         .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let accepted = doubts
+    let taken = Taken::of(doubts);
+    let hints = doubts
         .iter()
-        .any(|x| x.error_detail.as_deref().is_some_and(accepted_without_id));
-    let finding = look_up(client, &d.phone, &d.order_key, template, first).await;
+        .filter_map(|x| x.error_detail.as_deref())
+        .flat_map(named_ids)
+        .collect();
+    let finding = look_up(client, &d.phone, (&d.order_key, template), first, hints).await;
     tracing::info!(
         order = %d.order_key,
         phone = %crate::logging::mask_phone(&d.phone),
@@ -105,7 +150,7 @@ pub(crate) async fn settle(
         return Ok(Settled::Found(wamid));
     }
     if policy.resend_unknown
-        || (finding == Finding::NotFound && policy.history_proves_absence && !accepted)
+        || (finding == Finding::NotFound && policy.history_proves_absence && taken == Taken::Unsaid)
     {
         return Ok(Settled::Send);
     }
@@ -113,16 +158,19 @@ pub(crate) async fn settle(
         .error_detail
         .as_deref()
         .unwrap_or("the process stopped before the answer was recorded");
-    Ok(doubt(&finding, what, accepted, lookups))
+    Ok(doubt(&finding, what, taken, lookups))
 }
 
 /// The doubt a finding leaves, in words a person can act on.
-fn doubt(finding: &Finding, what: &str, accepted: bool, lookups: u32) -> Settled {
-    let head = if accepted {
-        format!("the API accepted it without telling its id ({what})")
-    } else {
-        format!("may or may not have been accepted ({what})")
+fn doubt(finding: &Finding, what: &str, taken: Taken, lookups: u32) -> Settled {
+    let head = match taken {
+        Taken::WithoutId => format!("the API accepted it without telling its id ({what})"),
+        Taken::NamedId => {
+            format!("the API named a message id for it without saying it was sent ({what})")
+        }
+        Taken::Unsaid => format!("may or may not have been accepted ({what})"),
     };
+    let accepted = taken != Taken::Unsaid;
     let times = match lookups {
         1 => "once".to_string(),
         n => format!("{n} times"),
@@ -135,6 +183,12 @@ fn doubt(finding: &Finding, what: &str, accepted: bool, lookups: u32) -> Settled
         Finding::NotFound => (
             format!(
                 "looked up {times} in 1MSG's message history and not found, which does not prove it was not sent (a history may be disabled, incomplete, paged or late)"
+            ),
+            true,
+        ),
+        Finding::Hidden(n) => (
+            format!(
+                "looked up {times} in 1MSG's message history, which holds {n} message(s) of our template to this partner since the send whose text does not show the order number, so it cannot tell whether one is this send"
             ),
             true,
         ),
@@ -181,10 +235,54 @@ mod tests {
     }
 
     #[test]
+    fn the_ids_a_doubtful_answer_named_are_looked_for() {
+        assert_eq!(
+            named_ids(
+                "the answer had no `sent` field; it named the id `wamid.7`; the API said: Sent to 49@c.us"
+            ),
+            vec!["wamid.7".to_string()]
+        );
+        assert_eq!(
+            named_ids(
+                "sent:true: accepted without a message id; its `message` is `wamid.HBgL1`, which may be the message id"
+            ),
+            vec!["wamid.HBgL1".to_string()]
+        );
+        // Shortened, or nothing named: nothing to look for.
+        assert!(named_ids("its `message` is `wamid.HBgL…`, which").is_empty());
+        assert!(named_ids("Internal server error").is_empty());
+        let doubt = |detail: &str| Doubt {
+            attempt: AttemptInfo {
+                attempt_id: 1,
+                run_id: 1,
+                order_key: "7".into(),
+                attempt_no: 1,
+                phone: "49".into(),
+                params: Vec::new(),
+                intent_at: chrono::Utc::now(),
+            },
+            result: Some("ambiguous".into()),
+            error_detail: Some(detail.into()),
+        };
+        assert_eq!(
+            Taken::of(&[
+                doubt("HTTP 500"),
+                doubt("the answer had no `sent` field; it named the id `w`")
+            ]),
+            Taken::NamedId
+        );
+        assert_eq!(Taken::of(&[doubt("queued as job 7")]), Taken::WithoutId);
+        assert_eq!(Taken::of(&[doubt("timed out")]), Taken::Unsaid);
+    }
+
+    #[test]
     fn not_found_is_a_doubt_that_says_what_to_do() {
-        let Settled::Doubt { reason, again } =
-            doubt(&Finding::NotFound, "Internal server error", false, 3)
-        else {
+        let Settled::Doubt { reason, again } = doubt(
+            &Finding::NotFound,
+            "Internal server error",
+            Taken::Unsaid,
+            3,
+        ) else {
             panic!("a doubt")
         };
         assert!(again);
@@ -192,7 +290,9 @@ mod tests {
             reason,
             "may or may not have been accepted (Internal server error); looked up 3 times in 1MSG's message history and not found, which does not prove it was not sent (a history may be disabled, incomplete, paged or late); never resent automatically: check the 1MSG cabinet, then `--resend-unknown` sends it"
         );
-        let Settled::Doubt { reason, again } = doubt(&Finding::NotFound, "queued", true, 1) else {
+        let Settled::Doubt { reason, again } =
+            doubt(&Finding::NotFound, "queued", Taken::WithoutId, 1)
+        else {
             panic!("a doubt")
         };
         assert!(again);
@@ -202,13 +302,14 @@ mod tests {
             ),
             "{reason}"
         );
-        let Settled::Doubt { reason, again } = doubt(&Finding::NoHistory, "x", false, 1) else {
+        let Settled::Doubt { reason, again } = doubt(&Finding::NoHistory, "x", Taken::Unsaid, 1)
+        else {
             panic!("a doubt")
         };
         assert!(!again, "no history: nothing to look up again");
         assert!(reason.contains("keeps no message history"), "{reason}");
         let Settled::Doubt { again, .. } =
-            doubt(&Finding::Failed("HTTP 502".into()), "x", false, 2)
+            doubt(&Finding::Failed("HTTP 502".into()), "x", Taken::Unsaid, 2)
         else {
             panic!("a doubt")
         };

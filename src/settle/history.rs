@@ -36,6 +36,11 @@ pub(crate) enum Finding {
     /// proof that nothing was sent: the history may lag, or not show an
     /// outgoing template's text.
     NotFound,
+    /// The history holds this many outgoing messages of our template since
+    /// the send whose text does not show the order number (the template's
+    /// name, nothing): any of them may be this send, so absence is not
+    /// proved, whatever the operator trusts.
+    Hidden(usize),
     /// The channel keeps no history: nothing can be proved.
     NoHistory,
     /// The look-up failed or could not read everything; the text says which.
@@ -67,10 +72,9 @@ pub(crate) fn carries_order(body: &str, order: &str) -> bool {
     false
 }
 
-/// Whether a history entry is our message for `order`: outgoing (`fromMe`
-/// says so, or, when `fromMe` is absent, `self` does), of our template when
-/// its metadata names one, with the order number in its text.
-pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) -> bool {
+/// Whether a history entry is outgoing (`fromMe` says so, or, when `fromMe`
+/// is absent, `self` does) and of our template when its metadata names one.
+fn ours_of_template(m: &HistoryMessage, template: &str) -> bool {
     let outgoing = match m.from_me {
         Some(from_me) => from_me,
         None => m.is_self == Some(true),
@@ -84,7 +88,27 @@ pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) ->
             .is_none_or(|t| t == template),
         _ => true,
     };
-    outgoing && template_matches && m.body.as_deref().is_some_and(|b| carries_order(b, order))
+    outgoing && template_matches
+}
+
+/// Whether a history entry is our message for `order`: outgoing, of our
+/// template when its metadata names one, with the order number in its text.
+pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) -> bool {
+    ours_of_template(m, template) && m.body.as_deref().is_some_and(|b| carries_order(b, order))
+}
+
+/// Whether a history entry is an outgoing message of our template whose
+/// text is not the filled-in one (none, empty, the template's name, or its
+/// `{{n}}` placeholders): it could be any order's message, this one's too.
+/// No source says what an outgoing template's `body` holds
+/// (`shared/docs/api-variants.md` A1), so such a message makes "not
+/// found" unprovable.
+fn hides_its_order(m: &HistoryMessage, template: &str) -> bool {
+    let hidden = match m.body.as_deref().map(str::trim) {
+        None | Some("") => true,
+        Some(b) => b.eq_ignore_ascii_case(template) || b.contains("{{"),
+    };
+    hidden && ours_of_template(m, template)
 }
 
 /// A search through the pages of one chat, oldest first.
@@ -101,6 +125,13 @@ struct Search<'a> {
     untimed: Option<String>,
     /// Unreadable items that mention the order.
     unreadable_mentions: usize,
+    /// Ids the doubtful answer named (an `id` without `sent`, a `message`
+    /// that looks like one): an outgoing message with one of them is ours,
+    /// whatever its text.
+    hints: Vec<String>,
+    /// Outgoing messages of our template in the window whose text does not
+    /// show any order ([`hides_its_order`]).
+    hidden: usize,
 }
 
 /// What one page tells the search.
@@ -122,7 +153,14 @@ impl<'a> Search<'a> {
             pages: 0,
             untimed: None,
             unreadable_mentions: 0,
+            hints: Vec::new(),
+            hidden: 0,
         }
+    }
+
+    fn with_hints(mut self, hints: Vec<String>) -> Self {
+        self.hints = hints;
+        self
     }
 
     fn take(&mut self, page: HistoryPage, limit: usize) -> Step {
@@ -150,15 +188,27 @@ impl<'a> Search<'a> {
                 continue;
             }
             added += 1;
-            if !is_our_message(&m, self.order, self.template) {
+            let hinted = self.hints.contains(&m.id) && ours_of_template(&m, self.template);
+            let hidden = !hinted && hides_its_order(&m, self.template);
+            if !hinted && !hidden && !is_our_message(&m, self.order, self.template) {
                 continue;
             }
-            match m.time.and_then(|t| DateTime::from_timestamp(t, 0)) {
-                Some(at) if (self.window.0..=self.window.1).contains(&at.timestamp()) => {
+            let at = m.time.and_then(|t| DateTime::from_timestamp(t, 0));
+            let in_window = at.map(|at| (self.window.0..=self.window.1).contains(&at.timestamp()));
+            match (at, in_window) {
+                (Some(at), Some(true)) if !hidden => {
                     return Step::Done(Finding::Sent { wamid: m.id, at });
                 }
-                Some(_) => {}
-                None => self.untimed = self.untimed.take().or(Some(m.id)),
+                // The API named this id for the send: its time is no doubt.
+                (None, _) if hinted => {
+                    return Step::Done(Finding::Sent {
+                        wamid: m.id,
+                        at: Utc::now(),
+                    });
+                }
+                (_, Some(true) | None) if hidden => self.hidden += 1,
+                (None, _) => self.untimed = self.untimed.take().or(Some(m.id)),
+                _ => {}
             }
         }
         // A page that adds nothing, or gives nothing to page after, is the
@@ -198,6 +248,8 @@ impl<'a> Search<'a> {
                 "{} history item(s) mentioning this order could not be read",
                 self.unreadable_mentions
             ))
+        } else if self.hidden > 0 {
+            Finding::Hidden(self.hidden)
         } else {
             Finding::NotFound
         }
@@ -211,15 +263,17 @@ impl<'a> Search<'a> {
     }
 }
 
-/// Looks for our message about `order` to `phone` sent since `since`.
+/// Looks for our message about `order` to `phone` sent since `since`, or
+/// for an outgoing message with one of the ids the doubtful answers named
+/// (`hints`).
 pub(crate) async fn look_up(
     client: &Client,
     phone: &str,
-    order: &str,
-    template: &str,
+    (order, template): (&str, &str),
     since: DateTime<Utc>,
+    hints: Vec<String>,
 ) -> Finding {
-    search(client, phone, (order, template), since, PAGE).await
+    search(client, phone, (order, template), since, (PAGE, hints)).await
 }
 
 /// [`look_up`] with `limit` messages a page.
@@ -228,10 +282,10 @@ async fn search(
     phone: &str,
     (order, template): (&str, &str),
     since: DateTime<Utc>,
-    limit: usize,
+    (limit, hints): (usize, Vec<String>),
 ) -> Finding {
     let window = (since.timestamp() - BEFORE, Utc::now().timestamp() + BEFORE);
-    let mut search = Search::new(order, template, window);
+    let mut search = Search::new(order, template, window).with_hints(hints);
     let mut after = None;
     loop {
         match client.messages_page(phone, window, after, limit).await {

@@ -223,16 +223,23 @@ async fn the_simulators_history_is_paged_and_searched() {
         wamids.push(wamid);
     }
     let what = ("A-5", crate::sim::scenario::DEFAULT_TEMPLATE);
-    let found = search(&client, "4915112345678", what, since, 2).await;
+    let found = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
     let Finding::Sent { wamid, .. } = found else {
         panic!("{found:?}");
     };
     assert_eq!(wamid, wamids[4]);
     let what = ("A-6", crate::sim::scenario::DEFAULT_TEMPLATE);
-    let missing = search(&client, "4915112345678", what, since, 2).await;
+    let missing = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
     assert_eq!(missing, Finding::NotFound);
     assert_eq!(
-        look_up(&client, "4915112345678", "A-1", "other_template", since).await,
+        look_up(
+            &client,
+            "4915112345678",
+            ("A-1", "other_template"),
+            since,
+            Vec::new()
+        )
+        .await,
         Finding::NotFound
     );
 }
@@ -240,9 +247,76 @@ async fn the_simulators_history_is_paged_and_searched() {
 #[tokio::test]
 async fn a_channel_without_history_and_an_unreachable_one() {
     let (sim, client) = simulator(false).await;
-    let finding = look_up(&client, "4915112345678", "A-1", "t", Utc::now()).await;
+    let finding = look_up(
+        &client,
+        "4915112345678",
+        ("A-1", "t"),
+        Utc::now(),
+        Vec::new(),
+    )
+    .await;
     assert_eq!(finding, Finding::NoHistory);
     sim.stop().await.unwrap();
-    let finding = look_up(&client, "4915112345678", "A-1", "t", Utc::now()).await;
+    let finding = look_up(
+        &client,
+        "4915112345678",
+        ("A-1", "t"),
+        Utc::now(),
+        Vec::new(),
+    )
+    .await;
     assert!(matches!(finding, Finding::Failed(_)), "{finding:?}");
+}
+
+#[test]
+fn a_message_of_ours_that_hides_its_order_makes_absence_unprovable() {
+    let hiding = |body: Value| {
+        let mut m = ours(1, "wamid.h", "7", T0);
+        m["body"] = body;
+        m
+    };
+    for body in [json!("t"), json!(""), json!(null), json!("Order #{{2}}")] {
+        assert_eq!(
+            finding(json!([hiding(body.clone())])),
+            Finding::Hidden(1),
+            "{body}"
+        );
+    }
+    // Another order's filled-in text, or another template: not this send.
+    assert_eq!(finding(json!([ours(1, "w", "8", T0)])), Finding::NotFound);
+    let mut theirs = hiding(json!(""));
+    theirs["metadata"] = json!({"template": "other"});
+    assert_eq!(finding(json!([theirs])), Finding::NotFound);
+    // Yesterday's, outside the window: an earlier send.
+    let mut old = hiding(json!("t"));
+    old["time"] = json!(T0 - 86_400);
+    assert_eq!(finding(json!([old])), Finding::NotFound);
+    // An inbound one is the partner's.
+    let mut inbound = hiding(json!(""));
+    inbound["fromMe"] = json!(0);
+    assert_eq!(finding(json!([inbound])), Finding::NotFound);
+}
+
+#[test]
+fn an_id_the_answer_named_is_ours_whatever_its_text() {
+    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    let mut named = ours(2, "wamid.named", "7", T0 + 1);
+    named["body"] = json!("t");
+    assert_eq!(
+        s.take(page(json!([other(1), named.clone()])), 5),
+        Step::Done(Finding::Sent {
+            wamid: "wamid.named".into(),
+            at: DateTime::from_timestamp(T0 + 1, 0).unwrap()
+        })
+    );
+    // Without a time too; but never an inbound message with that id.
+    named.as_object_mut().unwrap().remove("time");
+    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    assert!(matches!(
+        s.take(page(json!([named.clone()])), 5),
+        Step::Done(Finding::Sent { .. })
+    ));
+    named["fromMe"] = json!(false);
+    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    assert_eq!(s.take(page(json!([named])), 5), Step::More(2));
 }
