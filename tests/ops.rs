@@ -238,23 +238,27 @@ async fn a_run_that_reaches_not_after_stops_sending_and_exits_75() {
         })
         .collect();
     let input = env.csv(&orders);
-    let out = env
-        .run(
-            &input,
-            &[
-                "--pair-interval",
-                "1s",
-                "--not-before",
-                &from,
-                "--not-after",
-                &to,
-                "--timezone",
-                "UTC",
-                "--track-for",
-                "1s",
-            ],
-        )
-        .await;
+    let args = [
+        "--pair-interval",
+        "1s",
+        "--not-before",
+        &from,
+        "--not-after",
+        &to,
+        "--timezone",
+        "UTC",
+        "--track-for",
+        "1s",
+    ];
+    // The window may close up to a minute from now, so this run gets more
+    // than the harness's one minute.
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        env.command(&input, &args, "sim-token").output(),
+    )
+    .await
+    .expect("handoff finishes within two minutes")
+    .expect("handoff runs");
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     let summary = summary(&out);
     assert!(

@@ -61,15 +61,15 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// Counts every answer by route and status for `/__sim/stats`.
+/// Counts every answer by route and status for `/__sim/stats`. The
+/// simulator's own `/__sim` routes are not counted: `/__sim/messages`
+/// would otherwise count as the API's `messages` route.
 async fn count_requests(State(state): State<Shared>, req: Request, next: Next) -> Response {
-    let route = req
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let path = req.uri().path();
+    if path.starts_with("/__sim/") {
+        return next.run(req).await;
+    }
+    let route = path.rsplit('/').next().unwrap_or_default().to_string();
     let response = next.run(req).await;
     state.count(&route, response.status().as_str());
     response
