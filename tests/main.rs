@@ -14,3 +14,4 @@ mod sim;
 mod sim_variants;
 mod util;
 mod variants;
+mod variants_track;
