@@ -4,8 +4,11 @@
 //!
 //! Each message has its own schedule (first poll after `first_poll`, then
 //! at about `first_poll × 1.5^n` after acceptance, intervals capped at a
-//! minute), all polls share one rate limit, and a message leaves the schedule at its first final status. Statuses merge in
-//! the ledger monotonically, so late or repeated hooks change nothing.
+//! minute), and all polls share one rate limit. A message leaves the
+//! schedule at its first proof of delivery, or a few polls after a
+//! failure (a later `read` may contradict it: see [`watch`]). Statuses
+//! merge in the ledger monotonically, so late or repeated hooks change
+//! nothing.
 //!
 //! Two ways the route itself can fail are told apart from "nothing yet":
 //! a refused token (tracking stops and says which route refused it), and a
@@ -13,8 +16,8 @@
 //! wrong base path: "statuses unavailable", said once, instead of every row
 //! silently pending).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+mod watch;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,14 +29,14 @@ use tokio::time::Instant;
 use crate::api::client::{ApiError, Client, TokenIn};
 use crate::api::hooks::Hook;
 use crate::api::reads::HookInfo;
-use crate::ledger::{StatusUpdate, is_final_status};
+use crate::ledger::StatusUpdate;
 use crate::pace::{Pacer, sleep_until_opt};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
 use crate::send::Accepted;
 use crate::signal::Interrupt;
+use watch::{Due, Heard, Watch, after, backoff};
 
-const POLL_CAP: Duration = Duration::from_secs(60);
 const POLLS_IN_FLIGHT: usize = 8;
 /// 404 answers, with no other answer ever, after which `hookInfo` is taken
 /// to answer 404 for every message.
@@ -65,6 +68,9 @@ pub(crate) struct TrackSummary {
     pub unreadable_hooks: u64,
     /// Why tracking could not do its work, for the run's summary.
     pub problem: Option<String>,
+    /// The same, short, for the report row of each message left without a
+    /// final status: why it has none (not "tracking ended").
+    pub untracked: Option<String>,
 }
 
 /// Whether `hookInfo` works at all: 404s counted until any other answer.
@@ -90,43 +96,8 @@ impl Route {
 }
 
 struct Polled {
-    wamid: String,
-    polls: u32,
+    watch: Watch,
     result: Result<HookInfo, ApiError>,
-}
-
-/// The messages waiting for their next poll: the earliest due first, and
-/// of those due together the one queued first.
-#[derive(Default)]
-struct Due {
-    /// (due, sequence, wamid, polls so far)
-    heap: BinaryHeap<Reverse<(Instant, u64, String, u32)>>,
-    seq: u64,
-}
-
-impl Due {
-    fn push(&mut self, due: Instant, wamid: String, polls: u32) {
-        self.seq += 1;
-        self.heap.push(Reverse((due, self.seq, wamid, polls)));
-    }
-
-    fn next(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((due, ..))| *due)
-    }
-
-    /// The wamid due first and its polls so far.
-    fn pop(&mut self) -> Option<(String, u32)> {
-        let Reverse((_, _, wamid, polls)) = self.heap.pop()?;
-        Some((wamid, polls))
-    }
-
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
 }
 
 /// Turns hooks into ledger updates.
@@ -160,6 +131,9 @@ fn refused(route: &str, status: u16, said: &str, token_in: TokenIn) -> String {
     )
 }
 
+/// Why a row has no status when `hookInfo` answers 404 for every message.
+const UNAVAILABLE_ROW: &str = "statuses unavailable: hookInfo answered 404 for every message";
+
 /// The message of a `hookInfo` that answers 404 for every message.
 fn unavailable(polls: u64) -> String {
     format!(
@@ -186,6 +160,8 @@ pub(crate) async fn run(
     let mut summary = TrackSummary::default();
     let mut route = Route::default();
     let mut in_flight = 0usize;
+    // Of those, the polls of messages without a final status.
+    let mut in_flight_open = 0usize;
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
     let mut records: JoinSet<Result<(), String>> = JoinSet::new();
@@ -193,7 +169,7 @@ pub(crate) async fn run(
     let now = Instant::now();
     progress.will_track(initial.len() as u64);
     for wamid in initial {
-        due.push(now, wamid, 0);
+        due.push(now, Watch::new(wamid));
     }
 
     loop {
@@ -207,39 +183,44 @@ pub(crate) async fn run(
         tokio::select! {
             biased;
             polled = done_rx.recv() => {
-                let Some(p) = polled else { break };
+                let Some(Polled { watch, result }) = polled else { break };
                 in_flight -= 1;
+                in_flight_open -= usize::from(watch.is_open());
                 summary.polls += 1;
-                match p.result {
+                let heard = match result {
                     Ok(info) => {
-                        summary.watch(&mut route, &p.wamid, &info);
-                        let is_final = info.hooks.iter().any(|h| is_final_status(&h.status));
-                        let ups = updates(&p.wamid, &info.hooks, Utc::now());
-                        let polls = p.polls;
-                        record_in_background(&mut records, &recorder, p.wamid.clone(), ups);
-                        if is_final {
-                            summary.finals += 1;
-                            progress.final_status();
-                        } else {
-                            due.push(Instant::now() + backoff(settings.first_poll, polls), p.wamid, polls);
-                        }
+                        summary.watch(&mut route, &watch.wamid, &info);
+                        let ups = updates(&watch.wamid, &info.hooks, Utc::now());
+                        record_in_background(&mut records, &recorder, watch.wamid.clone(), ups);
+                        Heard::of(&info.hooks)
                     }
                     Err(ApiError::Credentials { route, status, said }) => {
                         summary.credentials_refused = true;
-                        summary.give_up(refused(route, status, &said, client.token_in()));
+                        summary.give_up(
+                            refused(route, status, &said, client.token_in()),
+                            format!("tracking stopped: {route} refused our credentials (HTTP {status})"),
+                        );
+                        continue;
                     }
-                    Err(_) => {
-                        // A failed poll is harmless (GETs are idempotent):
-                        // try again on the message's schedule.
-                        due.push(Instant::now() + backoff(settings.first_poll, p.polls), p.wamid, p.polls);
-                    }
+                    // A failed poll is harmless (GETs are idempotent):
+                    // try again on the message's schedule.
+                    Err(_) => Heard::Nothing,
+                };
+                let polls = watch.polls;
+                let next = after(watch, heard);
+                if next.became_final {
+                    summary.finals += 1;
+                    progress.final_status();
+                }
+                if let Some(again) = next.again {
+                    due.push(Instant::now() + backoff(settings.first_poll, polls), again);
                 }
             }
             new = accepted.recv(), if sending => {
                 match new {
                     Some(a) => {
                         progress.will_track(1);
-                        due.push(Instant::now() + settings.first_poll, a.wamid, 0);
+                        due.push(Instant::now() + settings.first_poll, Watch::new(a.wamid));
                     }
                     None => {
                         sending = false;
@@ -255,9 +236,10 @@ pub(crate) async fn run(
             _ = sleep_until_opt(next), if next.is_some() => {
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
                 limiter.until_ready().await;
-                let Some((wamid, polls)) = due.pop() else { continue };
+                let Some(watch) = due.pop() else { continue };
                 in_flight += 1;
-                start_poll(&client, wamid, polls, slot, &done_tx);
+                in_flight_open += usize::from(watch.is_open());
+                start_poll(&client, watch, slot, &done_tx);
             }
         }
     }
@@ -265,11 +247,11 @@ pub(crate) async fn run(
     while let Some(recorded) = records.join_next().await {
         recorded.map_err(|e| e.to_string())??;
     }
-    summary.open = due.len() as u64 + in_flight as u64;
+    summary.open = (due.open() + in_flight_open) as u64;
     // Fewer polls than the threshold, all 404: still worth saying once.
     if summary.problem.is_none() && interrupt.borrow().is_none() && route.all_not_found(1) {
         summary.statuses_unavailable = true;
-        summary.give_up(unavailable(route.not_found));
+        summary.give_up(unavailable(route.not_found), UNAVAILABLE_ROW.into());
     }
     Ok(summary)
 }
@@ -281,9 +263,10 @@ impl TrackSummary {
     }
 
     /// Records why tracking stops, said once in the log and the summary.
-    fn give_up(&mut self, problem: String) {
+    fn give_up(&mut self, problem: String, untracked: String) {
         tracing::warn!("{problem}");
         self.problem = Some(problem);
+        self.untracked = Some(untracked);
     }
 
     /// Notes what one answer says about the route: a 404 for every message
@@ -294,7 +277,7 @@ impl TrackSummary {
         route.saw(info);
         if route.all_not_found(NOT_FOUND_POLLS) {
             self.statuses_unavailable = true;
-            self.give_up(unavailable(route.not_found));
+            self.give_up(unavailable(route.not_found), UNAVAILABLE_ROW.into());
         }
         let skipped = info.skipped;
         if skipped > 0 && self.unreadable_hooks == 0 {
@@ -328,53 +311,22 @@ fn record_in_background(
     });
 }
 
-/// Asks for `wamid`'s hooks on a task of its own, freeing `slot` as soon
-/// as the answer is in, and reports on `done`.
+/// Asks for the message's hooks on a task of its own, freeing `slot` as
+/// soon as the answer is in, and reports on `done`.
 fn start_poll(
     client: &Client,
-    wamid: String,
-    polls: u32,
+    mut watch: Watch,
     slot: OwnedSemaphorePermit,
     done: &mpsc::UnboundedSender<Polled>,
 ) {
     let client = client.clone();
     let done = done.clone();
     tokio::spawn(async move {
-        let result = client.hook_info(&wamid).await;
+        let result = client.hook_info(&watch.wamid).await;
         drop(slot);
-        let _ = done.send(Polled {
-            wamid,
-            polls: polls + 1,
-            result,
-        });
+        watch.polls += 1;
+        let _ = done.send(Polled { watch, result });
     });
-}
-
-/// How much later than the previous poll, counted from acceptance, each
-/// poll comes: poll n (from 0) is due about `first_poll × 1.5^n` after
-/// acceptance.
-const POLL_GROWTH: f64 = 1.5;
-
-/// The wait after poll number `polls` (1-based) before the next one:
-/// `first · (1.5^polls − 1.5^(polls−1))`, capped at a minute. With the
-/// default first poll at 3.5 s, polls come 3.5, 5.25, 7.9, 11.8 … s after
-/// acceptance: one poll finds most deliveries final (they take a few
-/// seconds), the second comes soon enough that the last message of a
-/// night is seen final within a fraction of a second of its delivery,
-/// and a message that stays pending is asked about less and less often.
-/// Doubling from 2 s (2, 6, 14 s) took 1.75 polls per message when
-/// deliveries take 1–5 s, and saw a 4.9 s delivery only at 6 s.
-fn backoff(first: Duration, polls: u32) -> Duration {
-    if polls == 0 {
-        return first;
-    }
-    let n = polls.min(64) as i32;
-    let secs = first.as_secs_f64() * (POLL_GROWTH.powi(n) - POLL_GROWTH.powi(n - 1));
-    if secs.is_finite() && secs < POLL_CAP.as_secs_f64() {
-        Duration::from_secs_f64(secs)
-    } else {
-        POLL_CAP
-    }
 }
 
 #[cfg(test)]

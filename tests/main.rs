@@ -15,3 +15,4 @@ mod sim_variants;
 mod util;
 mod variants;
 mod variants_send;
+mod variants_track;

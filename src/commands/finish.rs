@@ -48,7 +48,16 @@ pub(super) async fn finish(
         .recorder
         .read(move |l| l.extra_columns(report_run))
         .await?;
-    let (summary, rows) = write_report(&s, report_run, out, &extra, output.xlsx.is_some()).await?;
+    let untracked = delivered.tracked.untracked.clone();
+    let (summary, rows) = write_report(
+        &s,
+        report_run,
+        out,
+        &extra,
+        untracked,
+        output.xlsx.is_some(),
+    )
+    .await?;
 
     let Delivered { stop, tracked } = delivered;
     let interrupted = s.interrupt.borrow().clone();
@@ -136,12 +145,14 @@ pub(super) async fn finish(
 
 /// Writes the report on the ledger thread as the query yields its rows: a
 /// million-row night is never held whole (unless a workbook is asked for,
-/// which needs every row at once; then the rows are returned).
+/// which needs every row at once; then the rows are returned). `untracked`
+/// is why tracking could not work, said in each pending row.
 async fn write_report(
     s: &Session,
     report_run: RunId,
     out: &Path,
     extra: &[String],
+    untracked: Option<String>,
     keep: bool,
 ) -> Result<(Summary, Vec<ReportRow>), Failure> {
     let (path, columns) = (out.to_path_buf(), extra.to_vec());
@@ -152,7 +163,10 @@ async fn write_report(
             let mut kept = Vec::new();
             Ok(report::write_csv_from(&path, &columns, |emit| {
                 l.each_report_row(report_run, |f| -> std::io::Result<()> {
-                    let r = report::reconcile(f, report_run);
+                    let mut r = report::reconcile(f, report_run);
+                    if let Some(why) = &untracked {
+                        report::untracked(&mut r, why);
+                    }
                     summary.add(r.outcome);
                     emit(&r)?;
                     if keep {

@@ -18,6 +18,7 @@ mod notes;
 mod outcome;
 pub(crate) mod read_back;
 mod summary;
+mod untracked;
 
 pub(crate) mod metrics;
 pub(crate) mod workbook;
@@ -26,3 +27,4 @@ pub(crate) use self::atomic::write_atomic;
 pub(crate) use self::csv::{HEADER, undo_neutralising, write_csv_from};
 pub(crate) use self::outcome::{Outcome, ReportRow, reconcile};
 pub(crate) use self::summary::Summary;
+pub(crate) use self::untracked::untracked;

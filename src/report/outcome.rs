@@ -82,6 +82,10 @@ impl Outcome {
     }
 }
 
+/// Why a pending row has no final status, when tracking worked.
+pub(super) const PENDING: &str =
+    "accepted; no final status before tracking ended (`handoff track` polls again)";
+
 /// Decides the outcome of one row from what the ledger knows.
 pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
     use std::mem::take;
@@ -147,9 +151,7 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
         row.error_code = f.msg_error_code;
         row.error_detail = f.msg_error_title;
     } else if row.outcome == Outcome::Pending {
-        row.error_detail = Some(
-            "accepted; no final status before tracking ended (`handoff track` polls again)".into(),
-        );
+        row.error_detail = Some(PENDING.into());
     }
     if let Some(note) = status_notes(&f.history) {
         row.error_detail = Some(match row.error_detail.take() {

@@ -1,20 +1,6 @@
 use super::*;
 
 #[test]
-fn polls_come_at_first_times_powers_of_one_and_a_half_capped() {
-    let f = Duration::from_millis(3500);
-    let mut at = Duration::ZERO;
-    let mut due = Vec::new();
-    for polls in 0..4 {
-        at += backoff(f, polls);
-        due.push(at.as_millis());
-    }
-    assert_eq!(due, [3500, 5250, 7875, 11812]);
-    assert_eq!(backoff(f, 30), POLL_CAP);
-    assert_eq!(backoff(f, u32::MAX), POLL_CAP);
-}
-
-#[test]
 fn hooks_become_updates_with_errors_and_times() {
     let hooks = crate::api::hooks::read_hooks(&serde_json::json!(
         [{"id":"w","status":"sent","timestamp":"1700000000"},
