@@ -273,3 +273,30 @@ async fn a_rehearsal_can_use_the_hostile_profile() {
     assert_eq!(report[2]["outcome"], "failed", "{:?}", report[2]);
     assert_eq!(report[2]["error_code"], "131026", "{:?}", report[2]);
 }
+
+/// B5/A3: an answer without `sent` that named an id is confirmed by
+/// `hookInfo` for that id, even on a channel that keeps no history: the
+/// message is tracked, never sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_the_answer_named_is_confirmed_by_its_statuses_without_a_history() {
+    let mut s = fast();
+    s.faults.no_sent_field = 1.0;
+    s.history.enabled = false;
+    let env = Env::start(s).await;
+    let input = env.csv(&rows("73", 3));
+    let out = env
+        .run(&input, &["--lookup-for", "3s", "--history-proves-absence"])
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = assert_truthful(&env, "an id named without sent").await;
+    for r in report.values() {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "{r:?}"
+        );
+        // Without a history, only hookInfo for the named id can have
+        // settled it.
+        assert!(!r["wamid"].is_empty(), "{r:?}");
+    }
+    assert_eq!(send_requests(&env.stats().await), 3, "nothing sent twice");
+}

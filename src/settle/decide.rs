@@ -4,6 +4,8 @@
 //! a "less" unless the operator says this channel's history is complete
 //! (`--history-proves-absence`), and never for a send the API accepted.
 
+use chrono::{DateTime, Utc};
+
 use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
@@ -125,11 +127,22 @@ pub(crate) async fn settle(
         .first()
         .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
     let taken = Taken::of(doubts);
-    let hints = doubts
+    let hints: Vec<String> = doubts
         .iter()
         .filter_map(|x| x.error_detail.as_deref())
         .flat_map(named_ids)
         .collect();
+    if let Some((wamid, at)) = confirmed_by_hooks(client, &hints).await {
+        recorder
+            .resolve_doubt(
+                latest.attempt.attempt_id,
+                wamid.clone(),
+                at.unwrap_or(latest.attempt.intent_at),
+                "resolved: the id the API named for it has statuses in hookInfo",
+            )
+            .await?;
+        return Ok(Settled::Found(wamid));
+    }
     let finding = look_up(client, &d.phone, (&d.order_key, template), first, hints).await;
     tracing::info!(
         order = %d.order_key,
@@ -159,6 +172,32 @@ pub(crate) async fn settle(
         .as_deref()
         .unwrap_or("the process stopped before the answer was recorded");
     Ok(doubt(&finding, what, taken, lookups))
+}
+
+/// The first id a doubtful answer named that `hookInfo` knows: a status
+/// for it proves the API took the send under that id, even where the
+/// history cannot show it (a body without the order number, a lag). An
+/// empty answer or a 404 proves nothing (a message may have no status yet,
+/// and some deployments answer 404 for it), nor does a failed request.
+async fn confirmed_by_hooks(
+    client: &Client,
+    ids: &[String],
+) -> Option<(String, Option<DateTime<Utc>>)> {
+    for id in ids {
+        let Ok(info) = client.hook_info(id).await else {
+            continue;
+        };
+        if !info.hooks.is_empty() {
+            let at = info
+                .hooks
+                .iter()
+                .filter_map(|h| h.unix_seconds)
+                .min()
+                .and_then(|s| DateTime::from_timestamp(s, 0));
+            return Some((id.clone(), at));
+        }
+    }
+    None
 }
 
 /// The doubt a finding leaves, in words a person can act on.
