@@ -151,6 +151,29 @@ impl Env {
             .expect("handoff runs")
     }
 
+    /// `handoff rerun` on this test's reconciliation and ledger, writing
+    /// `out`, with fast test defaults; `extra` comes last and wins.
+    pub(crate) async fn rerun(&self, out: &str, extra: &[&str]) -> Output {
+        let file = self.path("reconciliation.csv");
+        let ledger = self.path("ledger.sqlite");
+        let out = self.path(out);
+        let mut args = vec![
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--pair-interval",
+            "0",
+            "--first-poll",
+            "50ms",
+            "--track-for",
+            "3s",
+        ];
+        args.extend_from_slice(extra);
+        self.sub("rerun", &args).await
+    }
+
     /// Reads any CSV of the test's directory as maps.
     pub(crate) fn read_csv(&self, name: &str) -> Vec<HashMap<String, String>> {
         let mut r = csv::Reader::from_path(self.path(name)).expect("file written");

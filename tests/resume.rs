@@ -587,29 +587,6 @@ async fn track_the_morning_after_turns_pending_into_final() {
     assert_eq!(code(&out), 66, "{}", stderr(&out));
 }
 
-/// `handoff rerun` of the test's reconciliation, on its ledger, writing
-/// `out` in the test's directory.
-async fn rerun(env: &Env, out: &str, extra: &[&str]) -> std::process::Output {
-    let file = env.path("reconciliation.csv");
-    let ledger = env.path("ledger.sqlite");
-    let out = env.path(out);
-    let mut args = vec![
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--pair-interval",
-        "0",
-        "--first-poll",
-        "50ms",
-        "--track-for",
-        "3s",
-    ];
-    args.extend_from_slice(extra);
-    env.sub("rerun", &args).await
-}
-
 /// Rewrites the reconciliation the way a person fixing it in a spreadsheet
 /// would: a new phone for one order.
 fn fix_phone(env: &Env, order: &str, phone: &str) {
@@ -664,7 +641,7 @@ async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
     // The partner's real number, fixed in the file; only failed rows first.
     fix_phone(&env, "F2", "491780000002");
     fix_phone(&env, "F4", "491780000004");
-    let out = rerun(&env, "rerun1.csv", &["--only", "failed"]).await;
+    let out = env.rerun("rerun1.csv", &["--only", "failed"]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let first = env.read_csv("rerun1.csv");
     assert_eq!(first.len(), 5, "every row of the file");
@@ -688,7 +665,7 @@ async fn rerun_sends_only_what_may_be_sent_with_the_fixed_data() {
     assert_eq!(first[0]["reused_from_run"], "1", "never resent");
 
     // Then everything else that may be sent, from the original file.
-    let out = rerun(&env, "rerun2.csv", &[]).await;
+    let out = env.rerun("rerun2.csv", &[]).await;
     assert_eq!(
         code(&out),
         10,
@@ -764,7 +741,7 @@ async fn rerun_reads_a_national_number_with_default_country() {
     let out = env.run(&input, &[]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     fix_phone(&env, "G1", "0151 2345 6709");
-    let out = rerun(&env, "rerun.csv", &[]).await;
+    let out = env.rerun("rerun.csv", &[]).await;
     assert_eq!(
         code(&out),
         10,
@@ -774,7 +751,7 @@ async fn rerun_reads_a_national_number_with_default_country() {
     let r = &env.read_csv("rerun.csv")[0];
     assert_eq!(r["outcome"], "invalid");
     assert_detail(r, "--default-country");
-    let out = rerun(&env, "rerun.csv", &["--default-country", "DE"]).await;
+    let out = env.rerun("rerun.csv", &["--default-country", "DE"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let r = &env.read_csv("rerun.csv")[0];
     assert_eq!(r["phone"], "4915123456709");

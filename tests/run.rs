@@ -814,25 +814,7 @@ async fn a_late_failure_never_hides_a_read_and_the_row_is_not_resent() {
         assert_eq!(r["status"], "read", "{r:?}");
         assert_detail(r, said);
         assert_detail(r, "not sent again");
-        let file = env.path("reconciliation.csv");
-        let ledger = env.path("ledger.sqlite");
-        let again = env.path("rerun.csv");
-        let out = env
-            .sub(
-                "rerun",
-                &[
-                    file.to_str().unwrap(),
-                    "--out",
-                    again.to_str().unwrap(),
-                    "--ledger",
-                    ledger.to_str().unwrap(),
-                    "--first-poll",
-                    "50ms",
-                    "--track-for",
-                    "1s",
-                ],
-            )
-            .await;
+        let out = env.rerun("rerun.csv", &["--track-for", "1s"]).await;
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         assert_eq!(env.read_csv("rerun.csv")[0]["outcome"], "read");
         assert_eq!(

@@ -6,25 +6,7 @@ use super::*;
 /// `handoff rerun` on the reconciliation, against the same simulator:
 /// exit 0, every row read again, and not one more send.
 async fn rerun_sends_nothing(env: &Env, sends: u64) {
-    let file = env.path("reconciliation.csv");
-    let ledger = env.path("ledger.sqlite");
-    let again = env.path("rerun.csv");
-    let out = env
-        .sub(
-            "rerun",
-            &[
-                file.to_str().unwrap(),
-                "--out",
-                again.to_str().unwrap(),
-                "--ledger",
-                ledger.to_str().unwrap(),
-                "--first-poll",
-                "50ms",
-                "--track-for",
-                "1s",
-            ],
-        )
-        .await;
+    let out = env.rerun("rerun.csv", &["--track-for", "1s"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     for r in env.read_csv("rerun.csv") {
         assert_eq!(r["outcome"], "read", "{r:?}");
