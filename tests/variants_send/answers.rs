@@ -35,12 +35,14 @@ async fn delivered_once(s: Scenario, prefix: &str, what: &str, args: &[&str]) ->
 
 /// `{"sent":true,"message":"wamid.…"}`: an acceptance whose id sits in
 /// `message`. The client does not take a text for an id on its own word;
-/// it looks the send up and the history confirms the wamid.
+/// it asks `hookInfo` about it, and a status for that id confirms it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_id_in_message_is_confirmed_by_the_history_and_tracked() {
+async fn an_id_in_message_is_confirmed_by_its_statuses_and_tracked() {
     let s = with(|s| s.faults.id_in_message = 1.0);
     let stats = delivered_once(s, "85", "id in message", &["--lookup-for", "3s"]).await;
-    assert!(lookup_reads(&stats) >= 4, "{stats}");
+    // One confirming hookInfo per message, and at least one poll each.
+    let hook_infos = stats["requests"]["hookInfo"]["200"].as_u64().unwrap_or(0);
+    assert!(hook_infos >= 8, "{stats}");
 }
 
 /// `{"id":…,"message":…}` without `sent`: a doubt (B5), looked up and
@@ -51,14 +53,16 @@ async fn an_answer_without_sent_is_looked_up_and_tracked() {
     delivered_once(s, "86", "no sent field", &["--lookup-for", "3s"]).await;
 }
 
-/// The same answer when the history lags past `--lookup-for` and the
-/// operator trusts the history: the answer named a message id, so the API
-/// took the message; not finding it yet is no reason to send it again.
+/// The same answer when neither `hookInfo` (404 for every id) nor the
+/// history (lagging past `--lookup-for`) can confirm it, and the operator
+/// trusts the history: the answer named a message id, so the API took the
+/// message; not finding it yet is no reason to send it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_without_sent_that_named_an_id_is_never_resent() {
     let env = Env::start(with(|s| {
         s.faults.no_sent_field = 1.0;
         s.history.lag = Duration::from_secs(60);
+        s.hooks.not_found_for_all = true;
     }))
     .await;
     let input = env.csv(&rows("87", 3));
