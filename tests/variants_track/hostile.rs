@@ -91,8 +91,17 @@ async fn the_hostile_preset_with_faults_on_top_stays_truthful() {
     for (reason, n) in &unknown_because {
         eprintln!("  unknown ×{n}: {reason}…");
     }
+    // The failing test numbers' messages fail, whatever else the night
+    // did to them (which rows a fault hits depends on request order, so
+    // some may be `unknown` instead; those assert_truthful has checked).
+    for r in report.values() {
+        let failing = r["phone"].starts_with("1555010") || r["phone"].starts_with("1555020");
+        if failing && !r["wamid"].is_empty() {
+            assert_eq!(r["outcome"], "failed", "{r:?}");
+        }
+    }
     assert!(
-        by_outcome.get("failed").copied().unwrap_or(0) >= 20,
+        by_outcome.get("failed").copied().unwrap_or(0) > 0,
         "{counts:?}"
     );
 }
