@@ -3,6 +3,7 @@
 //! import rules.
 
 mod binary;
+mod cells;
 mod input;
 mod layout;
 mod ops;

@@ -2,12 +2,17 @@
 //! which phones, wamids and order numbers are text cells, so Excel never
 //! drops a leading zero or turns `4915123456701` into `4.91512E+12`. The
 //! CSV stays the machine format; this is the one people open.
+//!
+//! Its text cells are written as strings, never formulas, and carry the
+//! CSV's own neutralising `'` too: a person who saves the sheet as CSV
+//! keeps the guard, and rerun reads both files with the one inverse.
 
 use std::io;
 use std::path::Path;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
+use super::csv::neutralise;
 use crate::report::{HEADER, Outcome, ReportRow, Summary};
 
 fn xlsx_error(e: XlsxError) -> io::Error {
@@ -45,7 +50,7 @@ fn build(
         .copied()
         .chain(extra.iter().map(String::as_str));
     for (col, name) in names.enumerate() {
-        sheet.write_string_with_format(0, col as u16, name, &bold)?;
+        sheet.write_string_with_format(0, col as u16, neutralise(name), &bold)?;
     }
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
@@ -77,10 +82,8 @@ fn build(
                 Some(n) => {
                     sheet.write_number(row, col, n)?;
                 }
-                // Written as strings, never as formulas: a partner name
-                // beginning with `=` stays text here, no `'` needed.
                 None if !string.is_empty() => {
-                    sheet.write_string_with_format(row, col, &string, &text)?;
+                    sheet.write_string_with_format(row, col, neutralise(&string), &text)?;
                 }
                 None => {}
             }
@@ -88,7 +91,7 @@ fn build(
         for (i, value) in r.extra.iter().take(extra.len()).enumerate() {
             if !value.is_empty() {
                 let col = (HEADER.len() + i) as u16;
-                sheet.write_string_with_format(row, col, value, &text)?;
+                sheet.write_string_with_format(row, col, neutralise(value), &text)?;
             }
         }
     }
