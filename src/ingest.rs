@@ -11,7 +11,7 @@ use tracing::info;
 
 use crate::delivery::{Delivery, Rules, validate};
 use crate::error::Failure;
-use crate::input::{RawRow, RowProblem};
+use crate::input::{Field, RawRow, RowProblem, echo, shorten_quoted};
 use crate::ledger::{Doubt, Ledger, LedgerError, MessageInfo, RowRecord, RunId, Status, Verdict};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
@@ -39,10 +39,19 @@ pub(crate) struct Judged {
     pub pass: Pass,
 }
 
+/// A problem's message quotes the value it judged; a long value (a 50 MB
+/// line) is cut there to a prefix and its length, so the report, the dry
+/// run and the summary stay readable.
 pub(crate) fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
     let result = match &raw.problem {
         Some(p) => Err(p.clone()),
-        None => validate(&raw.fields, rules),
+        None => validate(&raw.fields, rules).map_err(|mut p| {
+            let values = Field::ALL.map(|f| raw.fields.get(f));
+            if let Some(short) = shorten_quoted(&p.message, &values) {
+                p.message = short;
+            }
+            p
+        }),
     };
     Judged { raw, result, pass }
 }
@@ -299,6 +308,7 @@ fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
     if let Some(phone) = earlier.phone.as_deref()
         && phone != d.phone
     {
+        // Both are normalised digits (the earlier one as the ledger kept it).
         out.push(format!("phone {phone} → {}", d.phone));
     }
     let names = [
@@ -309,7 +319,7 @@ fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
     ];
     for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
         if old != new {
-            out.push(format!("{name} `{old}` → `{new}`"));
+            out.push(format!("{name} {} → {}", echo(old), echo(new)));
         }
     }
     out

@@ -2,6 +2,8 @@
 //! simulator, over real HTTP on loopback; and `layout`, the source's own
 //! import rules.
 
+mod bad_input;
+mod bad_input_corpus;
 mod binary;
 mod cells;
 mod input;

@@ -6,6 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Field;
+use super::echo::echo;
+use super::sniff::Container;
 
 /// A file-level failure: nothing in the file should be sent.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,41 @@ pub enum InputError {
     Empty { path: PathBuf },
 
     #[error(
+        "failed to read {}: the file is {}; {}; nothing was sent",
+        .path.display(),
+        .container.describe(),
+        .container.advice()
+    )]
+    NotText { path: PathBuf, container: Container },
+
+    #[error(
+        "failed to read {}: the quote at line {line}, character {column} of \
+         the header is never closed, so the whole file would be read as the \
+         header; close the quote and run again; nothing was sent",
+        .path.display()
+    )]
+    UnclosedHeaderQuote {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+    },
+
+    #[error(
+        "failed to read {}: in the header (line {line}), {}; nothing was sent",
+        .path.display(),
+        describe_competing(*.field, .columns, *.same_name)
+    )]
+    CompetingColumns {
+        path: PathBuf,
+        line: u64,
+        field: Field,
+        /// Index and header of each column.
+        columns: [(usize, String); 2],
+        /// Same name: only a column number (`--map FIELD=#N`) chooses.
+        same_name: bool,
+    },
+
+    #[error(
         "failed to use encoding `{label}`: not a known encoding label; try \
          windows-1252, windows-1251, iso-8859-15 or utf-16le"
     )]
@@ -77,6 +114,9 @@ impl InputError {
             InputError::Undecodable { .. }
             | InputError::MissingColumns { .. }
             | InputError::Empty { .. }
+            | InputError::NotText { .. }
+            | InputError::UnclosedHeaderQuote { .. }
+            | InputError::CompetingColumns { .. }
             | InputError::Csv { .. } => 65,
         }
     }
@@ -90,12 +130,51 @@ fn describe_missing(missing: &[Field]) -> String {
     }
 }
 
+/// At most this many header names are listed: a file whose "header" is a
+/// 50 MB line of commas is not helped by the whole list.
+const LISTED_COLUMNS: usize = 20;
+
 fn describe_found(found: &[String]) -> String {
     if found.is_empty() {
         return "no columns".to_string();
     }
-    let quoted: Vec<String> = found.iter().map(|h| format!("{h:?}")).collect();
-    format!("columns {}", quoted.join(", "))
+    let quoted: Vec<String> = found
+        .iter()
+        .take(LISTED_COLUMNS)
+        .map(|h| {
+            // A short header is quoted as before ("Tel"); a long one cut.
+            if h.chars().nth(60).is_none() {
+                format!("{h:?}")
+            } else {
+                echo(h)
+            }
+        })
+        .collect();
+    let more = match found.len().saturating_sub(LISTED_COLUMNS) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let n = found.len();
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} column{s} {}{more}", quoted.join(", "))
+}
+
+fn describe_competing(field: Field, columns: &[(usize, String); 2], same_name: bool) -> String {
+    let [(a, ha), (b, hb)] = columns;
+    let (a, b) = (a + 1, b + 1);
+    if same_name {
+        format!(
+            "columns {a} and {b} are both named {ha:?}, and {field} could be \
+             either; say which with --map {field}=#{a} or --map {field}=#{b} \
+             (the column's number), or rename one of them"
+        )
+    } else {
+        format!(
+            "columns {ha:?} (column {a}) and {hb:?} (column {b}) could both be \
+             {field}; say which one with --map {field}=\"{ha}\" or --map \
+             {field}=\"{hb}\""
+        )
+    }
 }
 
 pub(super) fn csv_error(path: &Path, line: u64, e: csv::Error) -> InputError {

@@ -6,7 +6,7 @@ use super::Field;
 
 /// Header names each field answers to, best first. The canonical name comes
 /// first so an export that uses it is never misread through an alias.
-fn aliases(f: Field) -> &'static [&'static str] {
+pub(super) fn aliases(f: Field) -> &'static [&'static str] {
     match f {
         Field::PartnerName => &[
             "partner name",
@@ -30,7 +30,7 @@ fn aliases(f: Field) -> &'static [&'static str] {
 }
 
 /// `Order_No`, `order-no`, ` ORDER\u{a0}NO ` all become `order no`.
-fn normalize_header(h: &str) -> String {
+pub(super) fn normalize_header(h: &str) -> String {
     let spaced: String = h
         .chars()
         .map(|c| match c {
@@ -58,7 +58,10 @@ pub(super) fn map_columns(
         // The last --map for a field wins, as with repeated flags elsewhere.
         if let Some((_, header)) = column_map.iter().rev().find(|(mf, _)| *mf == f) {
             let want = normalize_header(header);
-            if let Some(i) = (0..headers.len()).find(|&i| !taken[i] && normalized[i] == want) {
+            let found = (0..headers.len())
+                .find(|&i| !taken[i] && normalized[i] == want)
+                .or_else(|| column_number(header, headers.len()).filter(|&i| !taken[i]));
+            if let Some(i) = found {
                 taken[i] = true;
                 columns[slot] = Some(i);
             }
@@ -92,6 +95,13 @@ pub(super) fn map_columns(
         *o = c.unwrap_or_default();
     }
     Ok(out)
+}
+
+/// `#3`: the third column, for `--map` when two columns have the same
+/// name. A header that is literally `#3` is matched by name first.
+pub(super) fn column_number(map_to: &str, columns: usize) -> Option<usize> {
+    let n: usize = map_to.trim().strip_prefix('#')?.parse().ok()?;
+    (1..=columns).contains(&n).then(|| n - 1)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use std::io::{self, Read};
 
+use super::quotes::QuoteGuard;
+
 /// The physical line where the record just read starts.
 ///
 /// csv stamps a record with the position where the previous one ended, which
@@ -11,7 +13,7 @@ use std::io::{self, Read};
 /// back from where the record ends instead: every line end is `\n` by then
 /// (see [`LineEnds`]), and it was consumed unless the file ended without one.
 pub(super) fn record_start_line<R: Read>(
-    rdr: &csv::Reader<LineEnds<R>>,
+    rdr: &csv::Reader<QuoteGuard<R>>,
     record: &csv::ByteRecord,
 ) -> u64 {
     let end = rdr.position();
@@ -32,10 +34,6 @@ pub(super) fn record_start_line<R: Read>(
 pub(super) struct LineEnds<R> {
     inner: R,
     after_cr: bool,
-    /// Bytes handed to csv so far, to tell whether csv has reached the end.
-    produced: u64,
-    last: Option<u8>,
-    eof: bool,
 }
 
 impl<R: Read> LineEnds<R> {
@@ -43,9 +41,6 @@ impl<R: Read> LineEnds<R> {
         LineEnds {
             inner,
             after_cr: false,
-            produced: 0,
-            last: None,
-            eof: false,
         }
     }
 }
@@ -55,7 +50,6 @@ impl<R: Read> Read for LineEnds<R> {
         loop {
             let n = self.inner.read(buf)?;
             if n == 0 {
-                self.eof = !buf.is_empty();
                 return Ok(0);
             }
             let mut w = 0;
@@ -70,8 +64,6 @@ impl<R: Read> Read for LineEnds<R> {
                 w += 1;
             }
             if w > 0 {
-                self.produced += w as u64;
-                self.last = Some(buf[w - 1]);
                 return Ok(w);
             }
         }

@@ -17,20 +17,31 @@
 //! The reader streams: it keeps one record and a bounded peek of the start
 //! of the file, so a large export costs no more memory than a small one.
 
+mod competing;
+mod controls;
 mod delimiter;
+mod echo;
 mod encoding;
 mod error;
 mod headers;
 mod lines;
 mod open;
 mod problem;
+#[cfg(test)]
+mod props;
+mod quotes;
 mod reader;
 mod row;
+mod scan;
+mod shape;
+mod sniff;
 #[cfg(test)]
 mod test_support;
 
+pub use echo::{echo, shorten_quoted};
 pub use error::InputError;
 pub use open::{InputOptions, from_reader, open};
 pub use problem::{ProblemKind, ProblemSummary, RowProblem};
 pub use reader::InputReader;
 pub use row::{Field, Origin, RawFields, RawRow, UnknownField};
+pub use sniff::{Container, sniff_container};

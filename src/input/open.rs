@@ -10,12 +10,16 @@ use std::path::Path;
 use encoding_rs::{Encoding, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
+use super::competing::competing;
+use super::controls::visible;
 use super::delimiter::{detect_delimiter, sep_line};
 use super::encoding::{configured_encoding, sniff_bom, undecodable, utf16_without_bom};
 use super::error::csv_error;
 use super::headers::map_columns;
 use super::lines::{LineEnds, record_start_line};
+use super::quotes::QuoteGuard;
 use super::reader::Records;
+use super::sniff::sniff_container;
 use super::{Field, InputError, InputReader};
 
 /// How much of the decoded start of the file is examined to find the
@@ -88,16 +92,25 @@ pub fn from_reader<R: Read + Send + 'static>(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(LineEnds::new(source));
+        .from_reader(QuoteGuard::new(LineEnds::new(source), delimiter));
 
     let mut record = csv::ByteRecord::new();
-    let headers = read_header(path, &mut rdr, &mut record, line_offset, &sample)?;
+    let (headers, header_line) = read_header(path, &mut rdr, &mut record, line_offset, &sample)?;
     let columns =
         map_columns(&headers, &opts.column_map).map_err(|missing| InputError::MissingColumns {
             path: path.to_path_buf(),
             missing,
             found: headers.clone(),
         })?;
+    if let Some(c) = competing(&headers, &columns, &opts.column_map) {
+        return Err(InputError::CompetingColumns {
+            path: path.to_path_buf(),
+            line: header_line,
+            field: c.field,
+            columns: c.columns,
+            same_name: c.same_name,
+        });
+    }
 
     Ok(InputReader {
         path: path.to_path_buf(),
@@ -131,7 +144,14 @@ fn decode<R: Read + Send + 'static>(
     // A BOM decides the encoding, even over --encoding: it is the one
     // unambiguous statement a file makes about itself.
     let mut raw = BufReader::with_capacity(64 * 1024, source);
-    let (bom_encoding, bom_len) = sniff_bom(raw.fill_buf().map_err(|e| unreadable(path, e))?);
+    let start = raw.fill_buf().map_err(|e| unreadable(path, e))?;
+    if let Some(container) = sniff_container(start) {
+        return Err(InputError::NotText {
+            path: path.to_path_buf(),
+            container,
+        });
+    }
+    let (bom_encoding, bom_len) = sniff_bom(start);
     raw.consume(bom_len);
     let encoding = bom_encoding.or(configured).unwrap_or(UTF_8);
     // UTF-8 passes through undecoded so that invalid bytes surface as an
@@ -161,14 +181,15 @@ fn peek(
     Ok((prefix, peek.into_inner()))
 }
 
-/// Reads the header line into `record` and returns its names, trimmed.
+/// Reads the header line into `record` and returns its names, trimmed, and
+/// the line it is on.
 fn read_header(
     path: &Path,
     rdr: &mut Records,
     record: &mut csv::ByteRecord,
     line_offset: u64,
     sample: &[u8],
-) -> Result<Vec<String>, InputError> {
+) -> Result<(Vec<String>, u64), InputError> {
     let has_header = rdr
         .read_byte_record(record)
         .map_err(|e| csv_error(path, line_offset + 1, e))?;
@@ -177,11 +198,19 @@ fn read_header(
             path: path.to_path_buf(),
         });
     }
+    let end = rdr.position().byte();
+    if let Some(u) = rdr.get_mut().take_unclosed(end) {
+        return Err(InputError::UnclosedHeaderQuote {
+            path: path.to_path_buf(),
+            line: u.line + line_offset,
+            column: u.column,
+        });
+    }
     let header_line = record_start_line(rdr, record) + line_offset;
     let mut headers = Vec::with_capacity(record.len());
     for (i, bytes) in record.iter().enumerate() {
         match std::str::from_utf8(bytes) {
-            Ok(s) => headers.push(s.trim().to_string()),
+            Ok(s) => headers.push(visible(s.trim()).unwrap_or_else(|| s.trim().to_string())),
             Err(e) => {
                 return Err(undecodable(
                     path,
@@ -195,16 +224,13 @@ fn read_header(
             }
         }
     }
-    Ok(headers)
+    Ok((headers, header_line))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::io::Cursor;
-    use std::path::Path;
-
     use crate::input::test_support::{HEADER, Tmp};
-    use crate::input::{InputError, InputOptions, RawRow, from_reader, open};
+    use crate::input::{InputError, InputOptions, open};
 
     #[test]
     fn not_found_and_empty() {
@@ -238,124 +264,5 @@ mod tests {
         let first = r.next().expect("row").expect("ok");
         assert_eq!(first.fields.order_number, "O0");
         assert_eq!(r.count(), 19_999);
-    }
-
-    use proptest::prelude::*;
-
-    fn read_bytes(bytes: Vec<u8>, opts: &InputOptions) -> Vec<Result<RawRow, String>> {
-        match from_reader(Path::new("prop.csv"), Cursor::new(bytes), opts) {
-            Err(e) => vec![Err(e.to_string())],
-            Ok(r) => r.map(|row| row.map_err(|e| e.to_string())).collect(),
-        }
-    }
-
-    /// Physical lines before `at`: `\r\n`, `\r` and `\n` each end one.
-    fn lines_before(bytes: &[u8], at: usize) -> u64 {
-        let mut n = 0;
-        let mut i = 0;
-        while i < at {
-            match bytes[i] {
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') && i + 1 < at => {
-                    n += 1;
-                    i += 1;
-                }
-                b'\r' | b'\n' => n += 1,
-                _ => {}
-            }
-            i += 1;
-        }
-        n
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-
-        /// Whatever the bytes and options, the reader ends: rows or one
-        /// file-level error, never a panic.
-        #[test]
-        fn arbitrary_bytes_never_panic(
-            body in prop::collection::vec(any::<u8>(), 0..600),
-            with_header in any::<bool>(),
-            delimiter in prop::option::of(prop::sample::select(vec![b',', b';', b'\t', b'|'])),
-            encoding in prop::option::of(prop::sample::select(vec!["windows-1252", "utf-16le", "utf-8"])),
-        ) {
-            let mut bytes = Vec::new();
-            if with_header {
-                bytes.extend_from_slice(format!("{HEADER}\n").as_bytes());
-            }
-            bytes.extend_from_slice(&body);
-            let opts = InputOptions {
-                delimiter,
-                encoding: encoding.map(String::from),
-                ..InputOptions::default()
-            };
-            let items = read_bytes(bytes, &opts);
-            // At most one error, and it is the last item.
-            let errors = items.iter().filter(|i| i.is_err()).count();
-            prop_assert!(errors <= 1);
-            if errors == 1 {
-                prop_assert!(items.last().is_some_and(Result::is_err));
-            }
-        }
-
-        /// Every record written is read back as exactly one row, at the line
-        /// where it starts, and becomes a delivery or a reported problem;
-        /// blank records are the only ones skipped.
-        #[test]
-        fn every_line_is_a_delivery_or_a_problem(
-            records in prop::collection::vec(
-                prop::collection::vec("[a-z0-9 ,;\"\n\r+]{0,10}", 1..8),
-                0..25,
-            ),
-            blank_after in prop::collection::vec(0usize..3, 25),
-            terminator in prop::sample::select(vec!["\n", "\r\n", "\r"]),
-        ) {
-            let term = match terminator {
-                "\r\n" => csv::Terminator::CRLF,
-                t => csv::Terminator::Any(t.as_bytes()[0]),
-            };
-            let mut bytes = format!("{HEADER}{terminator}").into_bytes();
-            let mut expected = Vec::new();
-            for (i, rec) in records.iter().enumerate() {
-                let start = bytes.len();
-                let mut w = csv::WriterBuilder::new()
-                    .terminator(term)
-                    .flexible(true)
-                    .from_writer(Vec::new());
-                w.write_record(rec).unwrap();
-                bytes.extend_from_slice(&w.into_inner().unwrap());
-                let blank = rec
-                    .iter()
-                    .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()));
-                if !blank {
-                    expected.push((lines_before(&bytes, start) + 1, rec.len()));
-                }
-                for _ in 0..blank_after[i] {
-                    bytes.extend_from_slice(terminator.as_bytes());
-                }
-            }
-            let items = read_bytes(bytes, &InputOptions::default());
-            prop_assert_eq!(items.len(), expected.len());
-            let rules = crate::delivery::Rules::default();
-            let (mut delivered, mut problems) = (0, 0);
-            for (n, (item, (line, fields))) in items.into_iter().zip(&expected).enumerate() {
-                let row = item.map_err(TestCaseError::fail)?;
-                prop_assert_eq!(row.row, n as u64 + 1);
-                prop_assert_eq!(row.line, *line);
-                prop_assert_eq!(row.problem.is_some(), *fields != 5);
-                let verdict = match row.problem {
-                    Some(p) => Err(p),
-                    None => crate::delivery::validate(&row.fields, &rules),
-                };
-                match verdict {
-                    Ok(_) => delivered += 1,
-                    Err(p) => {
-                        prop_assert!(!p.message.is_empty());
-                        problems += 1;
-                    }
-                }
-            }
-            prop_assert_eq!(delivered + problems, expected.len());
-        }
     }
 }

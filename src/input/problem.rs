@@ -49,6 +49,10 @@ pub enum ProblemKind {
     NationalPhone,
     /// A phone Excel wrote in scientific notation (digits lost).
     ExcelScientific,
+    /// A quote that opens a value and is never closed.
+    UnclosedQuote,
+    /// A NUL, ESC or other control character in a value.
+    ControlCharacter,
 }
 
 impl ProblemKind {
@@ -61,6 +65,8 @@ impl ProblemKind {
             ProblemKind::RaggedRow => "ragged_row",
             ProblemKind::NationalPhone => "national_phone",
             ProblemKind::ExcelScientific => "excel_scientific",
+            ProblemKind::UnclosedQuote => "unclosed_quote",
+            ProblemKind::ControlCharacter => "control_character",
         }
     }
 }

@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::delimiter::describe_delimiter;
+use super::controls::visible;
 use super::encoding::undecodable;
 use super::error::csv_error;
 use super::lines::{LineEnds, record_start_line};
-use super::{Field, InputError, Origin, ProblemKind, RawFields, RawRow, RowProblem};
+use super::quotes::{QuoteGuard, Unclosed};
+use super::shape::Record;
+use super::{Field, InputError, Origin, RawFields, RawRow};
 
-/// The csv reader over the decoded file, line ends made `\n`.
-pub(super) type Records = csv::Reader<LineEnds<Box<dyn Read + Send>>>;
+/// The csv reader over the decoded file, line ends made `\n` and unclosed
+/// quotes closed.
+pub(super) type Records = csv::Reader<QuoteGuard<LineEnds<Box<dyn Read + Send>>>>;
 
 /// A streaming reader over one export.
 pub struct InputReader {
@@ -112,40 +115,50 @@ impl InputReader {
         self.headers.get(self.columns[i]).map_or("", String::as_str)
     }
     fn next_row(&mut self) -> Result<Option<RawRow>, InputError> {
-        if !self.next_record()? {
+        let Some(unclosed) = self.next_record()? else {
             return Ok(None);
-        }
+        };
         let line = record_start_line(&self.rdr, &self.record) + self.line_offset;
         self.check_utf8(line)?;
         let mut fields = RawFields::default();
         for (f, &col) in Field::ALL.into_iter().zip(&self.columns) {
             if let Some(v) = self.record.get(col) {
-                // Validated above; lossy is only a fallback that cannot
-                // trigger.
-                fields.set(f, String::from_utf8_lossy(v).into_owned());
+                fields.set(f, text(v));
             }
         }
+        let problem = Record {
+            path: &self.path,
+            headers: &self.headers,
+            columns: &self.columns,
+            delimiter: self.delimiter,
+            record: &self.record,
+            line,
+            line_offset: self.line_offset,
+        }
+        .problem(unclosed.as_ref());
         self.row += 1;
         Ok(Some(RawRow {
             row: self.row,
             line,
             fields,
-            problem: self.ragged(),
+            problem,
             extra: self.extra_values(),
         }))
     }
 
-    /// Reads the next record that is not blank into `self.record`; `false`
-    /// at the end of the file.
-    fn next_record(&mut self) -> Result<bool, InputError> {
+    /// Reads the next record that is not blank into `self.record`, with the
+    /// quote the guard had to close in it; `None` at the end of the file.
+    fn next_record(&mut self) -> Result<Option<Option<Unclosed>>, InputError> {
         loop {
             let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
                 csv_error(&self.path, line, e)
             })?;
             if !more {
-                return Ok(false);
+                return Ok(None);
             }
+            let end = self.rdr.position().byte();
+            let unclosed = self.rdr.get_mut().take_unclosed(end);
             // Excel writes `;;;;` for rows that were formatted but never
             // filled in; they are blank lines in all but name.
             if !self
@@ -153,7 +166,7 @@ impl InputReader {
                 .iter()
                 .all(|f| f.iter().all(u8::is_ascii_whitespace))
             {
-                return Ok(true);
+                return Ok(Some(unclosed));
             }
         }
     }
@@ -181,39 +194,23 @@ impl InputReader {
         Ok(())
     }
 
-    /// The problem of a record whose field count is not the header's.
-    fn ragged(&self) -> Option<RowProblem> {
-        let (got, want) = (self.record.len(), self.headers.len());
-        (got != want).then(|| {
-            RowProblem::new(
-                None,
-                ProblemKind::RaggedRow,
-                format!(
-                    "the row has {got} field{} and the header of {} has \
-                     {want} (delimiter {}); check the row for a missing \
-                     value, or quote a value that contains the delimiter",
-                    if got == 1 { "" } else { "s" },
-                    self.file_name(),
-                    describe_delimiter(self.delimiter),
-                ),
-            )
-        })
-    }
-
     /// The record's values of the columns no field uses, when asked for.
     fn extra_values(&self) -> Vec<String> {
         if !self.keep_extra {
             return Vec::new();
         }
         self.extra_indices()
-            .map(|i| {
-                self.record
-                    .get(i)
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-                    .unwrap_or_default()
-            })
+            .map(|i| self.record.get(i).map(text).unwrap_or_default())
             .collect()
     }
+}
+
+/// A value as the row hands it on: checked to be UTF-8 already (lossy is a
+/// fallback that cannot trigger), a control character made visible (see
+/// [`visible`]) so it never reaches the report.
+fn text(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    visible(&s).unwrap_or_else(|| s.into_owned())
 }
 
 impl Iterator for InputReader {

@@ -1,0 +1,116 @@
+//! Two columns that could each be one field: two `Phone` columns, or a
+//! `Phone` and a `Mobile` column. Taking either silently sends half the
+//! partners' messages to the wrong number, so the file stops, both columns
+//! are named, and `--map` says which one it is (after which that choice is
+//! the answer, and the other column is an extra like any other).
+
+use super::Field;
+use super::headers::{aliases, column_number, normalize_header};
+
+/// The field and the two columns (index, header) it could be read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Competing {
+    pub(super) field: Field,
+    pub(super) columns: [(usize, String); 2],
+    /// The two columns have the same name, so only a column number chooses.
+    pub(super) same_name: bool,
+}
+
+/// The first field, in field order, that another column could also be:
+/// one with the same name as its column (unless `--map` chose it by
+/// number), or one named by another of its aliases (unless `--map` chose
+/// one, or the column has the field's own name, `partner_phone`, which is
+/// an export saying what it means).
+pub(super) fn competing(
+    headers: &[String],
+    columns: &[usize],
+    column_map: &[(Field, String)],
+) -> Option<Competing> {
+    let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
+    let pair = |field, a: usize, b: usize, same_name| Competing {
+        field,
+        columns: [(a, headers[a].clone()), (b, headers[b].clone())],
+        same_name,
+    };
+    for (f, &col) in Field::ALL.into_iter().zip(columns) {
+        let mapped = column_map.iter().rev().find(|(mf, _)| *mf == f);
+        let by_number = mapped.is_some_and(|(_, h)| {
+            !normalized.contains(&normalize_header(h)) && column_number(h, headers.len()).is_some()
+        });
+        if by_number {
+            continue;
+        }
+        let name = &normalized[col];
+        if let Some(other) = (0..headers.len()).find(|&j| j != col && normalized[j] == *name) {
+            return Some(pair(f, col.min(other), col.max(other), true));
+        }
+        if mapped.is_some() || aliases(f).first() == Some(&name.as_str()) {
+            continue;
+        }
+        let rival = (0..headers.len()).find(|&j| {
+            j != col && !columns.contains(&j) && aliases(f).contains(&normalized[j].as_str())
+        });
+        if let Some(other) = rival {
+            return Some(pair(f, col.min(other), col.max(other), false));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::competing;
+    use crate::input::Field;
+    use crate::input::headers::map_columns;
+
+    fn check(headers: &str, map: &[(Field, &str)]) -> Option<(Field, [usize; 2], bool)> {
+        let headers: Vec<String> = headers.split(',').map(String::from).collect();
+        let map: Vec<(Field, String)> = map.iter().map(|(f, h)| (*f, h.to_string())).collect();
+        let columns = map_columns(&headers, &map).expect("every field found");
+        competing(&headers, &columns, &map)
+            .map(|c| (c.field, [c.columns[0].0, c.columns[1].0], c.same_name))
+    }
+
+    #[test]
+    fn competing_and_duplicate_columns() {
+        let base = "partner_name,order_number,product_name,delivery_note";
+        assert_eq!(check(&format!("{base},phone"), &[]), None);
+        assert_eq!(
+            check(&format!("{base},phone,mobile"), &[]),
+            Some((Field::PartnerPhone, [4, 5], false))
+        );
+        assert_eq!(
+            check(&format!("{base},Phone,phone "), &[]),
+            Some((Field::PartnerPhone, [4, 5], true))
+        );
+        // The field's own name says what it means.
+        assert_eq!(check(&format!("{base},phone,Partner Phone"), &[]), None);
+        assert_eq!(
+            check("Company,Partner,phone,order,item,note", &[]),
+            Some((Field::PartnerName, [0, 1], false))
+        );
+        // --map chooses: by name among aliases, by number among namesakes.
+        let mobile = [(Field::PartnerPhone, "Mobile")];
+        assert_eq!(check(&format!("{base},phone,mobile"), &mobile), None);
+        let by_name = [(Field::PartnerPhone, "phone")];
+        assert_eq!(
+            check(&format!("{base},phone,phone"), &by_name),
+            Some((Field::PartnerPhone, [4, 5], true))
+        );
+        let second = [(Field::PartnerPhone, "#6")];
+        assert_eq!(check(&format!("{base},phone,phone"), &second), None);
+    }
+
+    #[test]
+    fn a_column_number_picks_that_column() {
+        let headers: Vec<String> =
+            "partner_name,order_number,product_name,delivery_note,phone,phone"
+                .split(',')
+                .map(String::from)
+                .collect();
+        let map = vec![(Field::PartnerPhone, "#6".to_string())];
+        assert_eq!(map_columns(&headers, &map).expect("found")[1], 5);
+        let map = vec![(Field::PartnerPhone, "#7".to_string())];
+        assert_eq!(map_columns(&headers, &map), Err(vec![Field::PartnerPhone]));
+    }
+}
