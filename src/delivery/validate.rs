@@ -4,7 +4,7 @@
 
 use super::phone::phone_checked;
 use super::text::clean_detailed;
-use super::{Delivery, Rules};
+use super::{Country, Delivery, Rules};
 use crate::input::{Field, ProblemKind, RawFields, RowProblem};
 
 /// Checks and cleans one row. The first problem in field order wins; the
@@ -81,7 +81,10 @@ fn checked_phone(
         Phone::Normalised if is_normalised(&raw.partner_phone) => {
             Ok((raw.partner_phone.clone(), Vec::new()))
         }
-        _ => phone_checked(&raw.partner_phone, rules.default_country.as_ref()),
+        _ => {
+            let (country, from) = row_country(raw, rules)?;
+            phone_checked(&raw.partner_phone, country.as_ref(), &from)
+        }
     };
     match checked {
         Ok((digits, phone_notes)) => {
@@ -96,6 +99,29 @@ fn checked_phone(
             Some(Field::PartnerPhone),
             e.kind,
             format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
+        )),
+    }
+}
+
+/// The country the row's national phone belongs to, and where it came
+/// from for the note: the row's country column (`--map country=…`) when
+/// the cell has a value, else `--default-country`.
+fn row_country(raw: &RawFields, rules: &Rules) -> Result<(Option<Country>, String), RowProblem> {
+    let cell = raw.country.trim();
+    if cell.is_empty() {
+        return Ok((rules.default_country.clone(), "--default-country".into()));
+    }
+    match cell.parse::<Country>() {
+        Ok(c) => Ok((Some(c), format!("`{cell}` in {}", rules.at(Field::Country)))),
+        Err(e) => Err(RowProblem::new(
+            Some(Field::Country),
+            ProblemKind::BadCountry,
+            format!(
+                "{}: {e}; write the region (DE) or the calling code (49) of \
+                 the phone's country, or leave the cell empty for \
+                 --default-country",
+                rules.at(Field::Country)
+            ),
         )),
     }
 }
@@ -222,6 +248,7 @@ mod tests {
             origin: Some(Origin {
                 file: "orders.csv".into(),
                 columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
+                country: Some("Land".into()),
             }),
             ..Rules::default()
         };

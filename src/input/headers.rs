@@ -26,6 +26,8 @@ fn aliases(f: Field) -> &'static [&'static str] {
         Field::OrderNumber => &["order number", "order", "order no", "order #", "order id"],
         Field::ProductName => &["product name", "product", "item"],
         Field::DeliveryNote => &["delivery note", "note", "notes", "comment"],
+        // Only through --map: see `Field::Country`.
+        Field::Country => &[],
     }
 }
 
@@ -53,6 +55,16 @@ pub(super) fn map_columns(
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut taken = vec![false; headers.len()];
     let mut columns: [Option<usize>; 5] = [None; 5];
+    // A column --map gives an optional field is not for an alias either.
+    for (_, header) in column_map
+        .iter()
+        .filter(|(f, _)| Field::OPTIONAL.contains(f))
+    {
+        let want = normalize_header(header);
+        if let Some(i) = normalized.iter().position(|h| *h == want) {
+            taken[i] = true;
+        }
+    }
 
     for (slot, f) in Field::ALL.into_iter().enumerate() {
         // The last --map for a field wins, as with repeated flags elsewhere.
@@ -92,6 +104,25 @@ pub(super) fn map_columns(
         *o = c.unwrap_or_default();
     }
     Ok(out)
+}
+
+/// The column `--map` gives an optional field, `None` when it was not
+/// mapped, `Err` when the mapped header is not in the file (or is one a
+/// required field already uses): the user asked for a column we cannot use.
+pub(super) fn map_optional(
+    headers: &[String],
+    column_map: &[(Field, String)],
+    field: Field,
+    required: &[usize],
+) -> Result<Option<usize>, Field> {
+    let Some((_, header)) = column_map.iter().rev().find(|(f, _)| *f == field) else {
+        return Ok(None);
+    };
+    let want = normalize_header(header);
+    (0..headers.len())
+        .find(|i| !required.contains(i) && normalize_header(&headers[*i]) == want)
+        .map(Some)
+        .ok_or(field)
 }
 
 #[cfg(test)]

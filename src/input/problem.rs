@@ -49,6 +49,11 @@ pub enum ProblemKind {
     NationalPhone,
     /// A phone Excel wrote in scientific notation (digits lost).
     ExcelScientific,
+    /// A phone that reads as two different numbers (international digits
+    /// and a national number of the row's country).
+    AmbiguousPhone,
+    /// A country cell that names no region or calling code.
+    BadCountry,
 }
 
 impl ProblemKind {
@@ -61,6 +66,8 @@ impl ProblemKind {
             ProblemKind::RaggedRow => "ragged_row",
             ProblemKind::NationalPhone => "national_phone",
             ProblemKind::ExcelScientific => "excel_scientific",
+            ProblemKind::AmbiguousPhone => "ambiguous_phone",
+            ProblemKind::BadCountry => "bad_country",
         }
     }
 }

@@ -161,6 +161,7 @@ mod tests {
             order_number: "'-17".into(),
             product_name: "'quoted".into(),
             delivery_note: "plain".into(),
+            ..RawFields::default()
         };
         undo_neutralising(&mut f);
         assert_eq!(f.partner_name, "=ACME");
@@ -181,6 +182,7 @@ mod tests {
                     order_number: written.clone(),
                     product_name: written.clone(),
                     delivery_note: written,
+                    ..RawFields::default()
                 };
                 undo_neutralising(&mut f);
                 for field in Field::ALL {
