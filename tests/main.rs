@@ -6,6 +6,7 @@ mod binary;
 mod input;
 mod layout;
 mod ops;
+mod phones;
 mod reading;
 mod resume;
 mod run;

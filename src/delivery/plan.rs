@@ -219,6 +219,10 @@ mod tests {
             notes.iter().any(|n| n.contains("+44 has allocated")),
             "{notes:?}"
         );
+        // Sint Maarten's numbers are +1 721 5…: +1 721 2… is only possible
+        // (a length +1 uses), and written with + it is sent with a note.
+        let (_, notes) = phone_detailed("+1 721 200 0000", None).expect("possible");
+        assert!(notes.iter().any(|n| n.contains("SX (+1)")), "{notes:?}");
         let (_, notes) = phone_detailed("+44 7911 123456", None).expect("valid");
         assert!(notes.is_empty(), "{notes:?}");
         // What phonenumber's parser turns into +7 005553535 is a toll-free
