@@ -25,6 +25,7 @@ mod phone_props;
 mod plan;
 mod readings;
 mod render;
+mod row_country;
 mod rules;
 mod scan;
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! the report carries a reason naming the field.
 
 use super::phone::phone_checked;
+use super::row_country::row_country;
 use super::text::clean_detailed;
-use super::{Country, Delivery, Rules};
+use super::{Delivery, Rules};
 use crate::input::{Field, ProblemKind, RawFields, RowProblem};
 
 /// Checks and cleans one row. The first problem in field order wins; the
@@ -99,29 +100,6 @@ fn checked_phone(
             Some(Field::PartnerPhone),
             e.kind,
             format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
-        )),
-    }
-}
-
-/// The country the row's national phone belongs to, and where it came
-/// from for the note: the row's country column (`--map country=…`) when
-/// the cell has a value, else `--default-country`.
-fn row_country(raw: &RawFields, rules: &Rules) -> Result<(Option<Country>, String), RowProblem> {
-    let cell = raw.country.trim();
-    if cell.is_empty() {
-        return Ok((rules.default_country.clone(), "--default-country".into()));
-    }
-    match cell.parse::<Country>() {
-        Ok(c) => Ok((Some(c), format!("`{cell}` in {}", rules.at(Field::Country)))),
-        Err(e) => Err(RowProblem::new(
-            Some(Field::Country),
-            ProblemKind::BadCountry,
-            format!(
-                "{}: {e}; write the region (DE) or the calling code (49) of \
-                 the phone's country, or leave the cell empty for \
-                 --default-country",
-                rules.at(Field::Country)
-            ),
         )),
     }
 }

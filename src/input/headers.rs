@@ -173,6 +173,42 @@ mod tests {
     }
 
     #[test]
+    fn a_country_column_is_read_only_when_mapped() {
+        let t = Tmp::new();
+        let csv = b"Partner,Phone,Order,Product,Note,Country,Land\nA,1,O,P,N,DE,IT\n";
+        let p = t.write("in.csv", csv);
+        // An export's own `Country` column is not taken unasked.
+        let (r, rows) = read_all(&p, &InputOptions::default());
+        assert_eq!(rows[0].fields.country, "");
+        assert_eq!(r.origin().country, None);
+        let opts = |header: &str| InputOptions {
+            column_map: vec![(Field::Country, header.into())],
+            ..InputOptions::default()
+        };
+        let mut r = open(&p, &opts("land")).expect("mapped");
+        r.keep_extra_columns();
+        assert_eq!(r.extra_headers(), ["Country"]);
+        let row = r.next().expect("a row").expect("readable");
+        assert_eq!(row.fields.country, "IT");
+        assert_eq!(row.extra, ["DE"]);
+        assert_eq!(r.origin().country.as_deref(), Some("Land"));
+        assert_eq!(r.column_for(Field::Country), "Land");
+        // A mapped column that is not there stops the file.
+        match open(&p, &opts("Pays")).expect_err("no such column") {
+            InputError::MissingColumns { missing, .. } => assert_eq!(missing, [Field::Country]),
+            other => panic!("expected MissingColumns, got {other:?}"),
+        }
+        // A column mapped to the country is not an alias's to take.
+        let p = t.write(
+            "two.csv",
+            b"Partner,Phone,Order,Product,Note,Notes\nA,1,O,P,N,DE\n",
+        );
+        let (_, rows) = read_all(&p, &opts("Note"));
+        assert_eq!(rows[0].fields.country, "N");
+        assert_eq!(rows[0].fields.delivery_note, "DE");
+    }
+
+    #[test]
     fn missing_columns_lists_missing_and_found() {
         let t = Tmp::new();
         let p = t.write("in.csv", b"Name;Tel;Order;Product;Note\nA;1;O;P;N\n");
