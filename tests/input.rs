@@ -435,7 +435,17 @@ fn national_numbers_with_default_country_by_region_or_code() {
                 sent(2, "L-1", "N1", "4915123456701").noted("national number read as DE (+49)"),
                 sent(3, "L-2", "N2", "49301234567"),
                 sent(4, "L-3", "N3", "33612345678"),
-                sent(5, "L-4", "N4", "4915123456704"),
+                // Germany's plan has numbers of every length under 049x:
+                // read as a national number these digits are Leer's
+                // 0491 5123456704, so they are ambiguous (issue 16).
+                invalid(
+                    5,
+                    "L-4",
+                    "N4",
+                    "`4915123456704` is ambiguous: it reads as +4915123456704 \
+                     (international digits, calling code first) and as \
+                     +494915123456704 (a national number of DE (+49))",
+                ),
                 invalid(6, "L-5", "N5", "`0151 23` has 7 digits"),
             ],
         );

@@ -9,6 +9,7 @@ mod cells;
 mod input;
 mod layout;
 mod ops;
+mod phones;
 mod reading;
 mod resume;
 mod run;

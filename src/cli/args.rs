@@ -295,7 +295,8 @@ pub struct RunArgs {
     pub resend_changed: bool,
     /// Which column holds a field, e.g. --map order_number="Order No".
     /// Fields: partner_name, partner_phone, order_number, product_name,
-    /// delivery_note.
+    /// delivery_note, and country (each row's phone country, a region or a
+    /// calling code; read only when mapped, e.g. --map country="Country").
     #[arg(long = "map", value_parser = mapping)]
     pub map: Vec<(crate::input::Field, String)>,
     /// The input's delimiter (, ; tab |); detected from the headers if not given.
@@ -321,8 +322,10 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct SendingArgs {
     /// The country of national phone numbers (`0151…`, `8 (912)…`): a region
-    /// (DE, RU) or a calling code (49, 7). Without it, a phone starting with
-    /// 0 is invalid.
+    /// (DE, RU) or a calling code (49, 7); a row's country column (--map
+    /// country=…) wins. Without either, a phone starting with 0 is invalid.
+    /// A phone that reads as a valid number both as a national number and
+    /// as international digits is invalid (ambiguous): write it with + .
     #[arg(long, value_parser = country)]
     pub default_country: Option<crate::delivery::Country>,
     #[command(flatten)]

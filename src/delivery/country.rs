@@ -74,16 +74,11 @@ impl fmt::Display for Country {
 }
 
 impl Country {
-    pub(super) fn id(&self) -> Option<phonenumber::country::Id> {
-        self.region.parse().ok()
-    }
-
-    /// The trunk prefix a national number starts with in this region
-    /// (`0`, `8`, `1`), if the region has one.
-    pub(super) fn trunk_prefix(&self) -> Option<String> {
-        phonenumber::metadata::DATABASE
-            .by_id(self.region.as_str())
-            .and_then(|m| m.national_prefix().map(str::to_string))
+    /// The numbering plan of the region; every `Country` was parsed from a
+    /// region or code the metadata has, so `None` only for a value built by
+    /// hand.
+    pub(super) fn meta(&self) -> Option<&'static phonenumber::Metadata> {
+        phonenumber::metadata::DATABASE.by_id(self.region.as_str())
     }
 }
 

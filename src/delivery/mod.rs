@@ -15,13 +15,19 @@
 //! Duplicate order keys are deliberately not detected here: that needs the
 //! whole file (and the ledger), which is the caller's business.
 
+mod choose;
 mod country;
 mod national;
 mod phone;
 mod phone_error;
+#[cfg(test)]
+mod phone_props;
 mod plan;
+mod readings;
 mod render;
+mod row_country;
 mod rules;
+mod scan;
 #[cfg(test)]
 mod test_support;
 mod text;

@@ -1,14 +1,16 @@
 //! Phone normalisation: what a partner's phone cell becomes before it is a
-//! recipient. Excel damages phones on the way into a CSV (scientific
-//! notation, a trailing `.0`, a leading apostrophe), so that damage is
-//! repaired or refused here, with a reason, before the number is checked
-//! against the numbering plans ([`super::plan`]) or read as a national
-//! number ([`super::national`]).
+//! recipient. The cell is scanned ([`super::scan`]: Excel's damage repaired
+//! or refused), every number it can be read as is listed
+//! ([`super::readings`]), and the numbering plans decide between them
+//! ([`super::choose`]): a wrong guess sends a partner's order to a
+//! stranger, so two readings that are both numbers are refused.
 
 use super::Country;
-use super::national::read_with_country;
-use super::phone_error::{PhoneError, bad};
-use super::plan::{Plan, check_plan};
+use super::choose::{Verdict, choose, judged};
+use super::phone_error::PhoneError;
+use super::plan::keep_compiled_regexes;
+use super::readings::{How, readings};
+use super::scan::{Scanned, scan_phone};
 use crate::input::ProblemKind;
 
 /// Loads the numbering plans on a thread of their own, so the one-time
@@ -19,6 +21,7 @@ pub fn warm_up() {
         .name("phone-plans".into())
         .spawn(|| {
             let _ = &*phonenumber::metadata::DATABASE;
+            keep_compiled_regexes();
         });
 }
 
@@ -36,188 +39,55 @@ pub fn normalize_phone_in(s: &str, country: Option<&Country>) -> Result<String, 
     phone_detailed(s, country).map(|(digits, _)| digits)
 }
 
-/// The phone as written, split into its digits and how it was marked as
-/// international.
-struct Scanned {
-    digits: String,
-    /// Written with `+` or `00`: the digits start with the calling code.
-    international: bool,
-}
-
 /// [`normalize_phone`] plus notes on Excel damage that was repaired and on
 /// the numbering plan, so the report can tell the user to fix the export.
 pub(super) fn phone_detailed(
     s: &str,
     country: Option<&Country>,
 ) -> Result<(String, Vec<String>), String> {
-    phone_checked(s, country).map_err(|e| e.message)
+    phone_checked(s, country, "--default-country").map_err(|e| e.message)
 }
 
+/// The phone in international digits and its notes; `from` says where
+/// `country` came from, for the note on a national number.
 pub(super) fn phone_checked(
     s: &str,
     country: Option<&Country>,
+    from: &str,
 ) -> Result<(String, Vec<String>), PhoneError> {
+    keep_compiled_regexes();
     let mut notes = Vec::new();
     let shown = s.trim();
-    let scanned = scan_phone(shown, &mut notes)?;
-    let Scanned {
-        digits,
-        international,
-    } = scanned;
-
-    let digits = if international {
-        digits
-    } else if let Some(c) = country {
-        read_with_country(shown, digits, c, &mut notes)?
-    } else if digits.starts_with('0') {
+    let Scanned { digits, plus } = scan_phone(shown, &mut notes)?;
+    if !plus && country.is_none() && digits.starts_with('0') && !digits.starts_with("00") {
         return Err(PhoneError {
             kind: ProblemKind::NationalPhone,
             message: format!(
                 "`{shown}` starts with 0, so it looks like a national number \
                  without the country code; write it in international form \
                  (e.g. +49 151 2345 6789) or pass --default-country with the \
-                 country it belongs to (e.g. --default-country DE)"
+                 country it belongs to (e.g. --default-country DE), or map a \
+                 column with each row's country (--map country=…)"
             ),
         });
-    } else {
-        // Digits without `+`: Excel drops the `+` of a phone it reads as a
-        // number, so the digits are read as starting with the calling code.
-        digits
-    };
-
-    let n = digits.len();
-    if !(8..=15).contains(&n) {
-        return Err(bad(format!(
-            "`{shown}` has {n} digit{}; a phone needs 8 to 15 digits with the \
-             country code",
-            if n == 1 { "" } else { "s" }
-        )));
     }
-    if digits.starts_with('0') {
-        return Err(bad(format!(
-            "`{shown}` starts with 0 after the international prefix; write it \
-             in international form, e.g. +49 151 2345 6789"
-        )));
+    let judged = judged(readings(&digits, plus, country));
+    let (reading, verdict) = choose(shown, &judged)?;
+    match (&reading.how, &reading.trunk) {
+        (How::National(c), _) => notes.push(format!(
+            "national number read as {c}: +{} ({from})",
+            reading.digits
+        )),
+        (_, Some(t)) => notes.push(format!("trunk `{t}` after the country code removed")),
+        _ => {}
     }
-    match check_plan(&digits) {
-        Plan::Valid | Plan::Unchecked => {}
-        Plan::Unallocated(region) => notes.push(format!(
+    if let Verdict::Possible(region) = verdict {
+        notes.push(format!(
             "not in a range {region} has allocated (libphonenumber metadata); \
              check the number if the message fails"
-        )),
-        Plan::Refused(why) => return Err(bad(format!("`{shown}` {why}"))),
-    }
-    Ok((digits, notes))
-}
-
-/// Excel damage first, then the characters a phone may be written with.
-fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned, PhoneError> {
-    let mut t = shown;
-    if t.is_empty() {
-        return Err(bad(
-            "the value is empty; write the phone with the country code".into(),
         ));
     }
-    if let Some(rest) = t.strip_prefix('\'') {
-        // Excel's "store as text" marker leaks into some exports.
-        notes.push("leading apostrophe removed (Excel text marker)".into());
-        t = rest.trim_start();
-    }
-    if is_scientific(t) {
-        return Err(PhoneError {
-            kind: ProblemKind::ExcelScientific,
-            message: format!(
-                "`{shown}` is in scientific notation: Excel turned the phone \
-                 into a number and the last digits are lost; format the column \
-                 as Text in the source and export again"
-            ),
-        });
-    }
-    if let Some(int_part) = strip_decimal_zero(t) {
-        notes.push("trailing `.0` removed (Excel stored the phone as a number)".into());
-        t = int_part;
-    }
-
-    let mut digits = String::with_capacity(t.len());
-    let mut rest = t;
-    let plus = if let Some(r) = rest.strip_prefix('+') {
-        rest = r;
-        true
-    } else {
-        false
-    };
-    // "+49 (0)30 ..." is the usual way to show a trunk 0 that must be
-    // dropped when dialling from abroad.
-    let mut trunk_zero = None;
-    if plus {
-        let country_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
-            .unwrap_or(rest.len());
-        if !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
-            trunk_zero = Some(country_len);
-        }
-    }
-    for (i, c) in rest.char_indices() {
-        if trunk_zero.is_some_and(|at| i >= at && i < at + 3) {
-            continue;
-        }
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '.' | '-' | '(' | ')' => {}
-            c if c.is_whitespace() => {}
-            '+' => {
-                return Err(bad(format!(
-                    "`{shown}` has a `+` that is not at the start; write one \
-                     phone per row, with the country code, e.g. +49 151 2345 6789"
-                )));
-            }
-            c => {
-                return Err(bad(format!(
-                    "`{shown}` contains `{}`, which is not part of a phone \
-                     number; write digits with the country code, e.g. \
-                     +49 151 2345 6789",
-                    c.escape_debug()
-                )));
-            }
-        }
-    }
-    if trunk_zero.is_some() {
-        notes.push("`(0)` after the country code removed".into());
-    }
-    let mut international = plus;
-    if !plus && digits.starts_with("00") {
-        digits.drain(..2);
-        international = true;
-    }
-    Ok(Scanned {
-        digits,
-        international,
-    })
-}
-
-/// `4.91511E+11`, `4,91511E+11`, `4.9E11`: what Excel writes for a long
-/// number in a General-formatted cell.
-fn is_scientific(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let Some((mantissa, exp)) = s.split_once(['e', 'E']) else {
-        return false;
-    };
-    let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-    let (int, frac) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
-    let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    !int.is_empty() && all_digits(int) && all_digits(frac) && !exp.is_empty() && all_digits(exp)
-}
-
-/// `491511234567.0` (or `,0`, `.00`) → `491511234567`: only when the part
-/// before the separator is plain digits, so a dotted `030.123.0` stays a
-/// formatted number.
-fn strip_decimal_zero(s: &str) -> Option<&str> {
-    let (int, frac) = s.rsplit_once(['.', ','])?;
-    let ok = !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && !frac.is_empty()
-        && frac.bytes().all(|b| b == b'0');
-    ok.then_some(int)
+    Ok((reading.digits.clone(), notes))
 }
 
 #[cfg(test)]
@@ -282,9 +152,36 @@ mod tests {
         phone_ok("+49 30 1234567", "49301234567");
     }
 
+    const COUNTRIES: [&str; 8] = ["", "DE", "US", "GB", "IT", "RU", "BR", "ES"];
+
+    fn country_of(region: &str) -> Option<Country> {
+        (!region.is_empty()).then(|| region.parse().expect("a known region"))
+    }
+
+    /// The proptest failure this rule fixed: read with `00` the digits are
+    /// +1 1000000, read as a US national number +1 0011000000; neither is
+    /// a valid number and both are possible ones (by length), so neither is
+    /// chosen. It used to go to 11000000, which as a US national number is
+    /// something else again.
+    #[test]
+    fn zero_zero_one_one_is_no_us_number() {
+        let us = country_of("US");
+        let e = phone_checked("00110(0000.0", us.as_ref(), "--default-country")
+            .expect_err("two possible readings");
+        assert_eq!(e.kind, ProblemKind::AmbiguousPhone);
+        assert_eq!(
+            e.message,
+            "`00110(0000.0` is ambiguous: it reads as +11000000 (international \
+             after the exit code 00) and as +10011000000 (a national number of \
+             US (+1)), each a possible number, none in a range the numbering \
+             plans list as allocated; write it with + and the country code \
+             (+11000000 or +10011000000) to say which"
+        );
+    }
+
     #[test]
     fn scientific_notation_has_its_own_kind() {
-        let e = phone_checked("4.91511E+11", None).expect_err("scientific");
+        let e = phone_checked("4.91511E+11", None, "").expect_err("scientific");
         assert_eq!(e.kind, ProblemKind::ExcelScientific);
         let mut r = good();
         r.partner_phone = "4,91511E+11".into();
@@ -297,7 +194,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// Any text at all: no panic, and what comes out is 8–15 digits
-        /// that normalise to themselves, with and without a default country.
+        /// that, written with `+`, normalise to themselves under every
+        /// country: `+` leaves no other reading. (The bare digits need not:
+        /// `49100000` with DE is the national number 0491 00000.)
         #[test]
         fn phone_normaliser_output_is_a_fixed_point(
             s in prop_oneof![
@@ -305,20 +204,20 @@ mod tests {
                 "['+]?(00)?[0-9 ().-]{0,22}(\\.0)?",
                 "[+0-9]{1,3}[0-9 ]{6,16}",
             ],
-            country in prop::sample::select(vec!["", "DE", "US", "GB", "IT", "RU"]),
+            country in prop::sample::select(COUNTRIES.to_vec()),
         ) {
-            let c: Option<Country> = (!country.is_empty()).then(|| country.parse().unwrap());
+            let c = country_of(country);
             if let Ok(d) = normalize_phone_in(&s, c.as_ref()) {
                 prop_assert!((8..=15).contains(&d.len()), "{d}");
                 prop_assert!(d.bytes().all(|b| b.is_ascii_digit()));
                 prop_assert!(!d.starts_with('0'));
-                // International form is a fixed point for every country…
-                prop_assert_eq!(normalize_phone_in(&format!("+{d}"), c.as_ref()), Ok(d.clone()));
-                // …and so are the bare digits, except where the country's
-                // trunk prefix is itself the start of other calling codes
-                // (Russia's 8), which the normaliser rightly refuses to guess.
-                if country != "RU" {
-                    prop_assert_eq!(normalize_phone_in(&d, c.as_ref()), Ok(d.clone()));
+                for other in COUNTRIES {
+                    let o = country_of(other);
+                    prop_assert_eq!(
+                        normalize_phone_in(&format!("+{d}"), o.as_ref()),
+                        Ok(d.clone()),
+                        "{:?} in {} gave {}; +{} in {}", s, country, d, d, other
+                    );
                 }
             }
         }

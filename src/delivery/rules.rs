@@ -21,8 +21,8 @@ pub struct Rules {
     pub body_template: String,
     /// Limit for the filled-in body, in UTF-16 code units.
     pub max_body_chars: usize,
-    /// The country national numbers (`0151…`, `8 (912)…`) belong to;
-    /// `None` refuses them.
+    /// The country national numbers (`0151…`, `8 (912)…`) belong to, where
+    /// the row names none in its country column; `None` refuses them.
     pub default_country: Option<Country>,
     /// Where the values come from, so every problem names the file and the
     /// column as the user sees them; `None` names the field only.
@@ -36,8 +36,14 @@ impl Rules {
         match &self.origin {
             None => f.name().to_string(),
             Some(o) => {
-                let i = Field::ALL.iter().position(|&x| x == f).unwrap_or(0);
-                format!("{f} (column {:?} of {})", o.columns[i], o.file)
+                let column = match f {
+                    Field::Country => o.country.as_deref().unwrap_or_default(),
+                    f => Field::ALL
+                        .iter()
+                        .position(|&x| x == f)
+                        .map_or("", |i| o.columns[i].as_str()),
+                };
+                format!("{f} (column {column:?} of {})", o.file)
             }
         }
     }

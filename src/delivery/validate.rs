@@ -3,6 +3,7 @@
 //! the report carries a reason naming the field.
 
 use super::phone::phone_checked;
+use super::row_country::row_country;
 use super::text::clean_detailed;
 use super::{Delivery, Rules};
 use crate::input::{Field, ProblemKind, RawFields, RowProblem};
@@ -81,7 +82,10 @@ fn checked_phone(
         Phone::Normalised if is_normalised(&raw.partner_phone) => {
             Ok((raw.partner_phone.clone(), Vec::new()))
         }
-        _ => phone_checked(&raw.partner_phone, rules.default_country.as_ref()),
+        _ => {
+            let (country, from) = row_country(raw, rules)?;
+            phone_checked(&raw.partner_phone, country.as_ref(), &from)
+        }
     };
     match checked {
         Ok((digits, phone_notes)) => {
@@ -222,6 +226,7 @@ mod tests {
             origin: Some(Origin {
                 file: "orders.csv".into(),
                 columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
+                country: Some("Land".into()),
             }),
             ..Rules::default()
         };

@@ -26,6 +26,8 @@ pub(super) fn aliases(f: Field) -> &'static [&'static str] {
         Field::OrderNumber => &["order number", "order", "order no", "order #", "order id"],
         Field::ProductName => &["product name", "product", "item"],
         Field::DeliveryNote => &["delivery note", "note", "notes", "comment"],
+        // Only through --map: see `Field::Country`.
+        Field::Country => &[],
     }
 }
 
@@ -53,6 +55,16 @@ pub(super) fn map_columns(
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut taken = vec![false; headers.len()];
     let mut columns: [Option<usize>; 5] = [None; 5];
+    // A column --map gives an optional field is not for an alias either.
+    for (_, header) in column_map
+        .iter()
+        .filter(|(f, _)| Field::OPTIONAL.contains(f))
+    {
+        let want = normalize_header(header);
+        if let Some(i) = normalized.iter().position(|h| *h == want) {
+            taken[i] = true;
+        }
+    }
 
     for (slot, f) in Field::ALL.into_iter().enumerate() {
         // The last --map for a field wins, as with repeated flags elsewhere.
@@ -104,6 +116,25 @@ pub(super) fn column_number(map_to: &str, columns: usize) -> Option<usize> {
     (1..=columns).contains(&n).then(|| n - 1)
 }
 
+/// The column `--map` gives an optional field, `None` when it was not
+/// mapped, `Err` when the mapped header is not in the file (or is one a
+/// required field already uses): the user asked for a column we cannot use.
+pub(super) fn map_optional(
+    headers: &[String],
+    column_map: &[(Field, String)],
+    field: Field,
+    required: &[usize],
+) -> Result<Option<usize>, Field> {
+    let Some((_, header)) = column_map.iter().rev().find(|(f, _)| *f == field) else {
+        return Ok(None);
+    };
+    let want = normalize_header(header);
+    (0..headers.len())
+        .find(|i| !required.contains(i) && normalize_header(&headers[*i]) == want)
+        .map(Some)
+        .ok_or(field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_header;
@@ -149,6 +180,42 @@ mod tests {
         let (_, rows) = read_all(&p, &opts);
         assert_eq!(rows[0].fields.partner_name, "Acme");
         assert_eq!(rows[0].fields.partner_phone, "222");
+    }
+
+    #[test]
+    fn a_country_column_is_read_only_when_mapped() {
+        let t = Tmp::new();
+        let csv = b"Partner,Phone,Order,Product,Note,Country,Land\nA,1,O,P,N,DE,IT\n";
+        let p = t.write("in.csv", csv);
+        // An export's own `Country` column is not taken unasked.
+        let (r, rows) = read_all(&p, &InputOptions::default());
+        assert_eq!(rows[0].fields.country, "");
+        assert_eq!(r.origin().country, None);
+        let opts = |header: &str| InputOptions {
+            column_map: vec![(Field::Country, header.into())],
+            ..InputOptions::default()
+        };
+        let mut r = open(&p, &opts("land")).expect("mapped");
+        r.keep_extra_columns();
+        assert_eq!(r.extra_headers(), ["Country"]);
+        let row = r.next().expect("a row").expect("readable");
+        assert_eq!(row.fields.country, "IT");
+        assert_eq!(row.extra, ["DE"]);
+        assert_eq!(r.origin().country.as_deref(), Some("Land"));
+        assert_eq!(r.column_for(Field::Country), "Land");
+        // A mapped column that is not there stops the file.
+        match open(&p, &opts("Pays")).expect_err("no such column") {
+            InputError::MissingColumns { missing, .. } => assert_eq!(missing, [Field::Country]),
+            other => panic!("expected MissingColumns, got {other:?}"),
+        }
+        // A column mapped to the country is not an alias's to take.
+        let p = t.write(
+            "two.csv",
+            b"Partner,Phone,Order,Product,Note,Notes\nA,1,O,P,N,DE\n",
+        );
+        let (_, rows) = read_all(&p, &opts("Note"));
+        assert_eq!(rows[0].fields.country, "N");
+        assert_eq!(rows[0].fields.delivery_note, "DE");
     }
 
     #[test]

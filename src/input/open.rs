@@ -15,7 +15,7 @@ use super::controls::visible;
 use super::delimiter::{detect_delimiter, sep_line};
 use super::encoding::{configured_encoding, sniff_bom, undecodable, utf16_without_bom};
 use super::error::csv_error;
-use super::headers::map_columns;
+use super::headers::{map_columns, map_optional};
 use super::lines::{LineEnds, record_start_line};
 use super::quotes::QuoteGuard;
 use super::reader::Records;
@@ -96,12 +96,12 @@ pub fn from_reader<R: Read + Send + 'static>(
 
     let mut record = csv::ByteRecord::new();
     let (headers, header_line) = read_header(path, &mut rdr, &mut record, line_offset, &sample)?;
-    let columns =
-        map_columns(&headers, &opts.column_map).map_err(|missing| InputError::MissingColumns {
-            path: path.to_path_buf(),
-            missing,
-            found: headers.clone(),
-        })?;
+    let missing = |missing| InputError::MissingColumns {
+        path: path.to_path_buf(),
+        missing,
+        found: headers.clone(),
+    };
+    let columns = map_columns(&headers, &opts.column_map).map_err(missing)?;
     if let Some(c) = competing(&headers, &columns, &opts.column_map) {
         return Err(InputError::CompetingColumns {
             path: path.to_path_buf(),
@@ -111,6 +111,8 @@ pub fn from_reader<R: Read + Send + 'static>(
             same_name: c.same_name,
         });
     }
+    let country_column = map_optional(&headers, &opts.column_map, Field::Country, &columns)
+        .map_err(|f| missing(vec![f]))?;
 
     Ok(InputReader {
         path: path.to_path_buf(),
@@ -118,6 +120,7 @@ pub fn from_reader<R: Read + Send + 'static>(
         encoding,
         headers,
         columns,
+        country_column,
         rdr,
         record,
         row: 0,

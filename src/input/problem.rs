@@ -53,6 +53,11 @@ pub enum ProblemKind {
     UnclosedQuote,
     /// A NUL, ESC or other control character in a value.
     ControlCharacter,
+    /// A phone that reads as two different numbers (international digits
+    /// and a national number of the row's country).
+    AmbiguousPhone,
+    /// A country cell that names no region or calling code.
+    BadCountry,
 }
 
 impl ProblemKind {
@@ -67,6 +72,8 @@ impl ProblemKind {
             ProblemKind::ExcelScientific => "excel_scientific",
             ProblemKind::UnclosedQuote => "unclosed_quote",
             ProblemKind::ControlCharacter => "control_character",
+            ProblemKind::AmbiguousPhone => "ambiguous_phone",
+            ProblemKind::BadCountry => "bad_country",
         }
     }
 }

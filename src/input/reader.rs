@@ -29,6 +29,8 @@ pub struct InputReader {
     pub(super) headers: Vec<String>,
     /// Column index per field, in [`Field::ALL`] order.
     pub(super) columns: [usize; 5],
+    /// The column of the row's country (`--map country=…`), if mapped.
+    pub(super) country_column: Option<usize>,
     pub(super) rdr: Records,
     pub(super) record: csv::ByteRecord,
     pub(super) row: u64,
@@ -85,7 +87,8 @@ impl InputReader {
     }
 
     fn extra_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.headers.len()).filter(|i| !self.columns.contains(i))
+        (0..self.headers.len())
+            .filter(|i| !self.columns.contains(i) && self.country_column != Some(*i))
     }
 
     pub fn path(&self) -> &Path {
@@ -105,14 +108,25 @@ impl InputReader {
         Origin {
             file: self.file_name(),
             columns: Field::ALL.map(|f| self.column_for(f).to_string()),
+            country: self
+                .country_column
+                .map(|_| self.column_for(Field::Country).to_string()),
         }
     }
 
     /// The header each field was read from, for a run summary that shows
     /// the user how their columns were understood.
     pub fn column_for(&self, field: Field) -> &str {
-        let i = Field::ALL.iter().position(|&f| f == field).unwrap_or(0);
-        self.headers.get(self.columns[i]).map_or("", String::as_str)
+        let column = match field {
+            Field::Country => self.country_column,
+            f => Field::ALL
+                .iter()
+                .position(|&x| x == f)
+                .map(|i| self.columns[i]),
+        };
+        column
+            .and_then(|c| self.headers.get(c))
+            .map_or("", String::as_str)
     }
     fn next_row(&mut self) -> Result<Option<RawRow>, InputError> {
         let Some(unclosed) = self.next_record()? else {
@@ -125,6 +139,9 @@ impl InputReader {
             if let Some(v) = self.record.get(col) {
                 fields.set(f, text(v));
             }
+        }
+        if let Some(v) = self.country_column.and_then(|c| self.record.get(c)) {
+            fields.country = text(v);
         }
         let problem = Record {
             path: &self.path,

@@ -8,7 +8,8 @@ use std::str::FromStr;
 
 use super::RowProblem;
 
-/// The five input fields, in template order plus the recipient.
+/// The five input fields, in template order plus the recipient, and the
+/// optional ones a row may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     PartnerName,
@@ -16,6 +17,11 @@ pub enum Field {
     OrderNumber,
     ProductName,
     DeliveryNote,
+    /// The country of the row's phone (a region or a calling code), for
+    /// exports that span countries; read only when `--map` names its
+    /// column, so a `Country` column an export already has does not change
+    /// how its phones are read unasked.
+    Country,
 }
 
 impl Field {
@@ -29,6 +35,10 @@ impl Field {
         Field::DeliveryNote,
     ];
 
+    /// The fields a file may have but need not: never required, never
+    /// found through an alias, only through `--map`.
+    pub const OPTIONAL: [Field; 1] = [Field::Country];
+
     /// The canonical name: what `--map` accepts, what the default header is,
     /// and how reasons in the report refer to the field.
     pub fn name(self) -> &'static str {
@@ -38,6 +48,7 @@ impl Field {
             Field::OrderNumber => "order_number",
             Field::ProductName => "product_name",
             Field::DeliveryNote => "delivery_note",
+            Field::Country => "country",
         }
     }
 }
@@ -52,7 +63,7 @@ impl fmt::Display for Field {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown field `{0}`; expected one of partner_name, partner_phone, \
-     order_number, product_name, delivery_note"
+     order_number, product_name, delivery_note, country"
 )]
 pub struct UnknownField(pub String);
 
@@ -72,12 +83,13 @@ impl FromStr for Field {
             .collect();
         Field::ALL
             .into_iter()
+            .chain(Field::OPTIONAL)
             .find(|f| f.name() == wanted)
             .ok_or_else(|| UnknownField(s.to_string()))
     }
 }
 
-/// The five fields exactly as read, before any cleaning, so a report can
+/// The fields exactly as read, before any cleaning, so a report can
 /// show the user what they actually wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawFields {
@@ -86,6 +98,9 @@ pub struct RawFields {
     pub order_number: String,
     pub product_name: String,
     pub delivery_note: String,
+    /// Empty when the file has no country column or the cell is empty:
+    /// then `--default-country` applies.
+    pub country: String,
 }
 
 impl RawFields {
@@ -96,6 +111,7 @@ impl RawFields {
             Field::OrderNumber => &self.order_number,
             Field::ProductName => &self.product_name,
             Field::DeliveryNote => &self.delivery_note,
+            Field::Country => &self.country,
         }
     }
 
@@ -106,6 +122,7 @@ impl RawFields {
             Field::OrderNumber => self.order_number = v,
             Field::ProductName => self.product_name = v,
             Field::DeliveryNote => self.delivery_note = v,
+            Field::Country => self.country = v,
         }
     }
 
@@ -144,6 +161,8 @@ pub struct Origin {
     pub file: String,
     /// The header per field, in [`Field::ALL`] order.
     pub columns: [String; 5],
+    /// The header of the country column (`--map country=…`), if any.
+    pub country: Option<String>,
 }
 
 #[cfg(test)]
@@ -152,12 +171,13 @@ mod tests {
 
     #[test]
     fn field_names_round_trip() {
-        for f in Field::ALL {
+        for f in Field::ALL.into_iter().chain(Field::OPTIONAL) {
             assert_eq!(f.name().parse::<Field>(), Ok(f));
             assert_eq!(f.to_string(), f.name());
         }
         assert_eq!("Order Number".parse::<Field>(), Ok(Field::OrderNumber));
         assert_eq!("partner-phone".parse::<Field>(), Ok(Field::PartnerPhone));
+        assert_eq!("Country".parse::<Field>(), Ok(Field::Country));
         let e = "phone".parse::<Field>().unwrap_err();
         assert!(e.to_string().contains("unknown field `phone`"), "{e}");
     }
@@ -165,10 +185,10 @@ mod tests {
     #[test]
     fn raw_fields_get_set() {
         let mut r = RawFields::default();
-        for (i, f) in Field::ALL.into_iter().enumerate() {
+        for (i, f) in Field::ALL.into_iter().chain(Field::OPTIONAL).enumerate() {
             r.set(f, i.to_string());
         }
-        for (i, f) in Field::ALL.into_iter().enumerate() {
+        for (i, f) in Field::ALL.into_iter().chain(Field::OPTIONAL).enumerate() {
             assert_eq!(r.get(f), i.to_string());
         }
     }

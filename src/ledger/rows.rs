@@ -89,6 +89,8 @@ impl Ledger {
                     order_number: r.get(3)?,
                     product_name: r.get(4)?,
                     delivery_note: r.get(5)?,
+                    // Not kept: the phone is already the normalised digits.
+                    country: String::new(),
                 },
             ))
         })?;

@@ -242,6 +242,7 @@ mod tests {
             order_number: "''=17".into(),
             product_name: "'quoted".into(),
             delivery_note: "'   @note".into(),
+            ..RawFields::default()
         };
         undo_neutralising(&mut f);
         assert_eq!(f.partner_name, "=ACME");
@@ -272,6 +273,7 @@ mod tests {
                 order_number: written.clone().into_owned(),
                 product_name: written.clone().into_owned(),
                 delivery_note: written.into_owned(),
+                ..RawFields::default()
             };
             undo_neutralising(&mut f);
             for field in Field::ALL {

@@ -1,0 +1,119 @@
+//! The phone cell as written: Excel's damage (scientific notation, a
+//! trailing `.0`, a leading apostrophe) repaired or refused, and the
+//! characters a phone is written with reduced to its digits, with whether
+//! it was marked as international.
+
+use super::phone_error::{PhoneError, bad};
+use crate::input::ProblemKind;
+
+/// The phone as written, reduced to its digits.
+pub(super) struct Scanned {
+    /// Every digit written, a leading `00` included (whether it is an exit
+    /// code is for the readings to say).
+    pub(super) digits: String,
+    /// Written with `+`: the digits start with the calling code, and no
+    /// other reading exists.
+    pub(super) plus: bool,
+}
+
+/// Excel damage first, then the characters a phone may be written with.
+pub(super) fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned, PhoneError> {
+    let mut t = shown;
+    if t.is_empty() {
+        return Err(bad(
+            "the value is empty; write the phone with the country code".into(),
+        ));
+    }
+    if let Some(rest) = t.strip_prefix('\'') {
+        // Excel's "store as text" marker leaks into some exports.
+        notes.push("leading apostrophe removed (Excel text marker)".into());
+        t = rest.trim_start();
+    }
+    if is_scientific(t) {
+        return Err(PhoneError {
+            kind: ProblemKind::ExcelScientific,
+            message: format!(
+                "`{shown}` is in scientific notation: Excel turned the phone \
+                 into a number and the last digits are lost; format the column \
+                 as Text in the source and export again"
+            ),
+        });
+    }
+    if let Some(int_part) = strip_decimal_zero(t) {
+        notes.push("trailing `.0` removed (Excel stored the phone as a number)".into());
+        t = int_part;
+    }
+
+    let mut digits = String::with_capacity(t.len());
+    let mut rest = t;
+    let plus = if let Some(r) = rest.strip_prefix('+') {
+        rest = r;
+        true
+    } else {
+        false
+    };
+    // "+49 (0)30 ..." is the usual way to show a trunk 0 that must be
+    // dropped when dialling from abroad.
+    let mut trunk_zero = None;
+    if plus {
+        let country_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+            .unwrap_or(rest.len());
+        if !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
+            trunk_zero = Some(country_len);
+        }
+    }
+    for (i, c) in rest.char_indices() {
+        if trunk_zero.is_some_and(|at| i >= at && i < at + 3) {
+            continue;
+        }
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '.' | '-' | '(' | ')' => {}
+            c if c.is_whitespace() => {}
+            '+' => {
+                return Err(bad(format!(
+                    "`{shown}` has a `+` that is not at the start; write one \
+                     phone per row, with the country code, e.g. +49 151 2345 6789"
+                )));
+            }
+            c => {
+                return Err(bad(format!(
+                    "`{shown}` contains `{}`, which is not part of a phone \
+                     number; write digits with the country code, e.g. \
+                     +49 151 2345 6789",
+                    c.escape_debug()
+                )));
+            }
+        }
+    }
+    if trunk_zero.is_some() {
+        notes.push("`(0)` after the country code removed".into());
+    }
+    Ok(Scanned { digits, plus })
+}
+
+/// `4.91511E+11`, `4,91511E+11`, `4.9E11`: what Excel writes for a long
+/// number in a General-formatted cell.
+fn is_scientific(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let Some((mantissa, exp)) = s.split_once(['e', 'E']) else {
+        return false;
+    };
+    let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+    let (int, frac) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
+    let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    !int.is_empty() && all_digits(int) && all_digits(frac) && !exp.is_empty() && all_digits(exp)
+}
+
+/// `491511234567.0` (or `,0`, `.00`) → `491511234567`: only when the part
+/// before the separator is plain digits, so a dotted `030.123.0` stays a
+/// formatted number.
+fn strip_decimal_zero(s: &str) -> Option<&str> {
+    let (int, frac) = s.rsplit_once(['.', ','])?;
+    let ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0');
+    ok.then_some(int)
+}
