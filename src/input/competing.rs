@@ -47,8 +47,18 @@ pub(super) fn competing(
         if mapped.is_some() || aliases(f).first() == Some(&name.as_str()) {
             continue;
         }
+        // A column `--map` gives another field (the row's `country`) is
+        // that field's, not a rival.
+        let mapped_elsewhere = |j: usize| {
+            column_map
+                .iter()
+                .any(|(mf, h)| *mf != f && normalize_header(h) == normalized[j])
+        };
         let rival = (0..headers.len()).find(|&j| {
-            j != col && !columns.contains(&j) && aliases(f).contains(&normalized[j].as_str())
+            j != col
+                && !columns.contains(&j)
+                && !mapped_elsewhere(j)
+                && aliases(f).contains(&normalized[j].as_str())
         });
         if let Some(other) = rival {
             return Some(pair(f, col.min(other), col.max(other), false));
