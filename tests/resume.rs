@@ -845,3 +845,43 @@ async fn a_signal_stops_the_look_ups_at_once() {
     assert_detail(r, "the API accepted it without telling its id");
     assert_eq!(send_requests(&env.stats().await), 1);
 }
+
+/// The reconciliation holds a sent row's phone as its E.164 digits without
+/// the `+`. Rerun with `--default-country DE` must read them as the number
+/// they are, not refuse them as also a national number (+49 4915…).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_with_a_default_country_reads_our_own_digits_as_international() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        reject: Some(131047),
+        times: Some(1),
+        ..rule("4915123456701")
+    }];
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["Ada", "+49 151 2345 6701", "D1", "Lamp", "Dock"],
+        ["Bea", "4915123456704", "D2", "Desk", "Dock"],
+    ]);
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.report()[0]["outcome"], "rejected");
+    let out = env.rerun("rerun.csv", &["--default-country", "DE"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = &env.read_csv("rerun.csv")[0];
+    assert!(
+        ["delivered", "read"].contains(&r["outcome"].as_str()),
+        "{r:?}"
+    );
+    assert_eq!(r["phone"], "4915123456701");
+    let sent: Vec<String> = env
+        .sim_messages()
+        .await
+        .iter()
+        .map(|m| m["phone"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sent,
+        ["4915123456704", "4915123456701"],
+        "each once, to itself"
+    );
+}

@@ -48,6 +48,9 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
             crate::report::undo_neutralising(&mut raw.fields);
             let outcome = outcomes.next().flatten();
+            if outcome.is_some_and(|o| o != Outcome::Invalid) {
+                as_written_by_us(&mut raw.fields.partner_phone);
+            }
             let pass = match outcome {
                 Some(o) if selected.contains(&o) => Pass::Resend,
                 Some(o) => Pass::Hold(o),
@@ -60,4 +63,21 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     }
     .instrument(span)
     .await
+}
+
+/// A row that passed validation has its phone in the reconciliation as
+/// the E.164 digits it was sent to, without the `+` (a `+` would start a
+/// formula). Read back with `--default-country`, bare digits such as
+/// `4915123456701` are also a national number (+49 4915…) and would be
+/// refused as ambiguous; they are the number we resolved, so they are
+/// read as international. A row that was `invalid` holds the input as it
+/// was written, which must be read as the run read it.
+fn as_written_by_us(phone: &mut String) {
+    let digits = phone.trim();
+    if (8..=15).contains(&digits.len())
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        *phone = format!("+{digits}");
+    }
 }
