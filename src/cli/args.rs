@@ -304,6 +304,9 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// With a workbook (.xlsx, .xls, .ods): the sheet to read (the first by default).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Carry the input's other columns (a delivery date, a carrier, a cost
     /// centre) into the reconciliation and the workbook, after ours.
     #[arg(long)]

@@ -57,6 +57,9 @@ pub enum InputError {
     )]
     UnknownEncoding { label: String },
 
+    #[error("failed to read {} as a workbook: {detail}", .path.display())]
+    Workbook { path: PathBuf, detail: String },
+
     #[error("failed to parse {} at line {line}: {source}", .path.display())]
     Csv {
         path: PathBuf,
@@ -77,6 +80,7 @@ impl InputError {
             InputError::Undecodable { .. }
             | InputError::MissingColumns { .. }
             | InputError::Empty { .. }
+            | InputError::Workbook { .. }
             | InputError::Csv { .. } => 65,
         }
     }

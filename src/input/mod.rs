@@ -28,6 +28,7 @@ mod reader;
 mod row;
 #[cfg(test)]
 mod test_support;
+mod xlsx;
 
 pub use error::InputError;
 pub use open::{InputOptions, from_reader, open};

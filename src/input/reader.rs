@@ -13,6 +13,7 @@ use super::delimiter::describe_delimiter;
 use super::encoding::undecodable;
 use super::error::csv_error;
 use super::lines::{LineEnds, record_start_line};
+use super::xlsx::SheetRows;
 use super::{Field, InputError, Origin, ProblemKind, RawFields, RawRow, RowProblem};
 
 /// The csv reader over the decoded file, line ends made `\n`.
@@ -37,6 +38,8 @@ pub struct InputReader {
     pub(super) done: bool,
     /// Carry the other columns along (`--keep-columns`).
     pub(super) keep_extra: bool,
+    /// A workbook's sheet read as CSV: its rows and its name, for messages.
+    pub(super) sheet: Option<SheetRows>,
 }
 
 impl fmt::Debug for InputReader {
@@ -89,8 +92,12 @@ impl InputReader {
         &self.path
     }
 
-    /// The file's name without its directory, as messages show it.
+    /// The file's name without its directory, as messages show it (a
+    /// workbook's: `sheet "Orders" of orders.xlsx`).
     pub fn file_name(&self) -> String {
+        if let Some(sheet) = &self.sheet {
+            return sheet.shown_as.clone();
+        }
         self.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -115,7 +122,10 @@ impl InputReader {
         if !self.next_record()? {
             return Ok(None);
         }
-        let line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        let mut line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        if let Some(sheet) = &self.sheet {
+            line = sheet.row_of(line);
+        }
         self.check_utf8(line)?;
         let mut fields = RawFields::default();
         for (f, &col) in Field::ALL.into_iter().zip(&self.columns) {

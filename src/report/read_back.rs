@@ -43,6 +43,7 @@ pub(crate) fn input_options() -> InputOptions {
     InputOptions {
         delimiter: Some(b','),
         encoding: None,
+        sheet: None,
         column_map: vec![
             (Field::PartnerName, "partner_name".into()),
             (Field::PartnerPhone, "phone".into()),
