@@ -37,6 +37,9 @@ pub(crate) struct Judged {
     pub raw: RawRow,
     pub result: Result<Delivery, RowProblem>,
     pub pass: Pass,
+    /// What the command has to say about the row (a rerun: what the file
+    /// changed that was not sent); it goes into the row's notes.
+    pub note: Option<String>,
 }
 
 /// A problem's message quotes the value it judged; a long value (a 50 MB
@@ -53,7 +56,12 @@ pub(crate) fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
             p
         }),
     };
-    Judged { raw, result, pass }
+    Judged {
+        raw,
+        result,
+        pass,
+        note: None,
+    }
 }
 
 /// Why an invalid row is not sent, as the report and the dry run say it.
@@ -160,6 +168,10 @@ struct Decision {
 
 impl Batch {
     fn decide(&mut self, l: &Ledger, j: Judged) -> Result<RowRecord, LedgerError> {
+        if let Pass::Hold(outcome) = j.pass {
+            let decision = self.decide_held(l, &j, outcome)?;
+            return Ok(row_record(&j, decision));
+        }
         let mut decision = match &j.result {
             Err(p) => Decision {
                 verdict: Verdict::Invalid,
@@ -173,7 +185,7 @@ impl Batch {
             },
         };
         if let Ok(d) = &j.result {
-            self.duplicate(l, &j.raw, d, &mut decision)?;
+            self.duplicate(l, &j.raw, &d.order_key, &mut decision)?;
             if decision.verdict == Verdict::Send {
                 self.against_earlier(l, &j, d, &mut decision)?;
             }
@@ -190,12 +202,12 @@ impl Batch {
         &mut self,
         l: &Ledger,
         raw: &RawRow,
-        d: &Delivery,
+        key: &str,
         decision: &mut Decision,
     ) -> Result<(), LedgerError> {
-        let first = match self.in_batch.get(&d.order_key) {
+        let first = match self.in_batch.get(key) {
             Some(row) => Some(*row),
-            None => l.first_valid_row(self.run, &d.order_key)?,
+            None => l.first_valid_row(self.run, key)?,
         };
         match first {
             Some(first) => {
@@ -203,14 +215,42 @@ impl Batch {
                 decision.reason = Some(format!(
                     "line {}: {}",
                     raw.line,
-                    duplicate_reason(&d.order_key, first)
+                    duplicate_reason(key, first)
                 ));
             }
             None => {
-                self.in_batch.insert(d.order_key.clone(), raw.row);
+                self.in_batch.insert(key.to_string(), raw.row);
             }
         }
         Ok(())
+    }
+
+    /// A rerun row that is not to be sent: its outcome is what the ledger
+    /// knows of its order, never what its cells would make of it now (a
+    /// phone a spreadsheet rounded does not make a delivered row invalid).
+    fn decide_held(
+        &mut self,
+        l: &Ledger,
+        j: &Judged,
+        outcome: Outcome,
+    ) -> Result<Decision, LedgerError> {
+        let key = j.raw.fields.order_key();
+        let mut decision = Decision {
+            verdict: Verdict::Skipped,
+            reason: None,
+            notes: j.note.clone(),
+        };
+        if !key.is_empty() {
+            self.duplicate(l, &j.raw, key, &mut decision)?;
+        }
+        if decision.verdict != Verdict::Duplicate {
+            let earlier = match key {
+                "" => None,
+                key => l.accepted_message(key)?,
+            };
+            self.held(earlier.as_ref(), outcome, &mut decision);
+        }
+        Ok(decision)
     }
 
     /// What earlier runs did with this order: reused, changed, failed (sent
@@ -226,10 +266,7 @@ impl Batch {
         let failed_before = earlier.as_ref().is_some_and(|m| {
             m.is_final && m.status.as_deref().map(Status::of) == Some(Status::Failed)
         });
-        if let Pass::Hold(outcome) = j.pass {
-            self.held(earlier.as_ref(), outcome, decision);
-        } else if let Some(earlier) = earlier.filter(|_| !(j.pass == Pass::Resend && failed_before))
-        {
+        if let Some(earlier) = earlier.filter(|_| !(j.pass == Pass::Resend && failed_before)) {
             self.sent_before(&earlier, d, decision);
         } else if failed_before {
             decision.notes = Some(format!(
@@ -334,8 +371,13 @@ fn row_record(j: &Judged, decision: Decision) -> RowRecord {
         reason,
         mut notes,
     } = decision;
-    let (phone, order_key) = match &j.result {
-        Ok(d) => {
+    let judged = match j.pass {
+        // Held rows were not judged by their cells: recorded as read.
+        Pass::Hold(_) => None,
+        _ => Some(&j.result),
+    };
+    let (phone, order_key) = match judged {
+        Some(Ok(d)) => {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = match (cleaning, notes) {
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
@@ -343,7 +385,7 @@ fn row_record(j: &Judged, decision: Decision) -> RowRecord {
             };
             (d.phone.clone(), Some(d.order_key.clone()))
         }
-        Err(_) => (
+        _ => (
             raw.fields.partner_phone.clone(),
             Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
         ),

@@ -16,6 +16,7 @@ mod run;
 mod sdk;
 mod sim;
 mod sim_variants;
+mod spreadsheets;
 mod util;
 mod variants;
 mod variants_send;

@@ -305,6 +305,9 @@ pub struct RunArgs {
     /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
     #[arg(long)]
     pub encoding: Option<String>,
+    /// With a workbook (.xlsx, .xls, .ods): the sheet to read (the first by default).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Carry the input's other columns (a delivery date, a carrier, a cost
     /// centre) into the reconciliation and the workbook, after ours.
     #[arg(long)]
@@ -340,8 +343,10 @@ pub struct SendingArgs {
 
 #[derive(Debug, Args)]
 pub struct RerunArgs {
-    /// A reconciliation CSV written by `handoff run` (or `rerun`), with the
-    /// data fixed where needed (a corrected phone number, say).
+    /// A reconciliation written by `handoff run` (or `rerun`), with the data
+    /// fixed where needed (a corrected phone number, say): the CSV as we
+    /// wrote it or as a spreadsheet saved it (`;`, another encoding, a BOM),
+    /// or a workbook (the `--xlsx` one, or the CSV saved as .xlsx).
     pub reconciliation: PathBuf,
     /// Only rows with these outcomes (of failed, rejected, invalid,
     /// skipped); all four by default. Rows delivered, read, pending,
@@ -349,9 +354,23 @@ pub struct RerunArgs {
     #[arg(long, value_delimiter = ',', value_parser = rerun_outcome)]
     pub only: Vec<crate::report::Outcome>,
     /// Where to write this rerun's reconciliation (every row of the file).
-    /// Default: `<file>-rerun.csv` beside the file.
+    /// Default: `<file>-rerun.csv` beside the file, or `<file>-rerun-2.csv`,
+    /// `-rerun-3.csv`, … when an earlier rerun's report is there.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Show what the rerun would send, and why not the rest; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The file's delimiter (, ; tab |); detected from the headers if not given.
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// The file's encoding when it is not UTF-8 (Calc and Excel in Western
+    /// Europe save CSV as windows-1252).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// With a workbook: the sheet to read (the first by default).
+    #[arg(long)]
+    pub sheet: Option<String>,
     #[command(flatten)]
     pub sending: SendingArgs,
 }

@@ -1,36 +1,68 @@
 //! `handoff rerun`: the rows of a reconciliation that may be sent again,
-//! with the data of that file (after a person fixed it).
+//! with the data of that file (after a person fixed it), read as `run`
+//! reads an export: whatever delimiter, encoding or workbook a spreadsheet
+//! saved it as. Which rows are sent, and the outcome of the rest, come from
+//! the ledger ([`plan`]); `--dry-run` shows it without sending ([`dry`]).
+
+mod dry;
+mod plan;
+
+use std::path::Path;
 
 use tracing::Instrument;
 
 use crate::cli::RerunArgs;
 use crate::delivery::Rules;
 use crate::error::Failure;
-use crate::ingest::{Pass, ingest, judge};
-use crate::input;
-use crate::report::{Outcome, read_back};
+use crate::exit;
+use crate::ingest::{Decided, Judged, record_batch};
+use crate::input::{self, InputReader};
+use crate::report::Outcome;
+use crate::report::read_back::{self, BackColumns};
 
 use super::finish::deliver_and_finish;
-use super::session::{connect, open_session, rules};
+use super::session::{Session, connect, default_ledger, open_session, rules};
+
+/// How many rows are looked up and recorded together.
+const BATCH: usize = 1000;
 
 /// `handoff rerun`: the rows of a reconciliation that may be sent again,
 /// with the data of that file.
 pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let file = &args.reconciliation;
-    let outcomes = read_back::outcomes(file)?;
     let selected = read_back::selection(&args.only);
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| read_back::default_out(file));
+    let ledger = args
+        .sending
+        .output
+        .ledger
+        .clone()
+        .unwrap_or_else(|| default_ledger(&out));
+    need_ledger(&ledger, file)?;
+    let options =
+        read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
+    let mut reader =
+        input::open(file, &options).map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    reader.keep_extra_columns();
+    let columns = BackColumns::new(file, &reader.extra_headers())?;
     let conn = connect(&args.sending.api, None).await?;
-    let reader = input::open(file, &read_back::input_options())
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     let rules = Rules {
         default_country: args.sending.default_country.clone(),
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
+    if args.dry_run {
+        let plan = dry::Plan {
+            columns: &columns,
+            selected: &selected,
+            rules: &rules,
+            template: &conn.template,
+        };
+        return dry::dry_run(reader, &plan, &ledger);
+    }
     let s = open_session(
         "rerun",
         file,
@@ -40,44 +72,70 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         conn,
     )
     .await?;
+    if !columns.kept_headers().is_empty() {
+        s.recorder
+            .set_extra_columns(s.run_id, columns.kept_headers().to_vec())
+            .await?;
+    }
     let span = tracing::info_span!("rerun", run_id = s.run_id);
-    let mut outcomes = outcomes.into_iter();
     async {
-        let judging = &rules;
-        let rows = reader.map(move |item| {
-            let mut raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-            crate::report::undo_neutralising(&mut raw.fields);
-            let outcome = outcomes.next().flatten();
-            if outcome.is_some_and(|o| o != Outcome::Invalid) {
-                as_written_by_us(&mut raw.fields.partner_phone);
-            }
-            let pass = match outcome {
-                Some(o) if selected.contains(&o) => Pass::Resend,
-                Some(o) => Pass::Hold(o),
-                None => Pass::Hold(Outcome::Unknown),
-            };
-            Ok(judge(raw, judging, pass))
-        });
-        let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, false).await?;
+        let decided = record(&s, reader, &columns, &selected, &rules).await?;
         deliver_and_finish(s, decided, &rules, &args.sending, &out).await
     }
     .instrument(span)
     .await
 }
 
-/// A row that passed validation has its phone in the reconciliation as
-/// the E.164 digits it was sent to, without the `+` (a `+` would start a
-/// formula). Read back with `--default-country`, bare digits such as
-/// `4915123456701` are also a national number (+49 4915…) and would be
-/// refused as ambiguous; they are the number we resolved, so they are
-/// read as international. A row that was `invalid` holds the input as it
-/// was written, which must be read as the run read it.
-fn as_written_by_us(phone: &mut String) {
-    let digits = phone.trim();
-    if (8..=15).contains(&digits.len())
-        && !digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-    {
-        *phone = format!("+{digits}");
+/// A rerun decides from the ledger what was sent: without it every order
+/// would look unsent, so it stops instead of creating an empty one.
+fn need_ledger(ledger: &Path, file: &Path) -> Result<(), Failure> {
+    if ledger.exists() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        exit::NO_INPUT,
+        format!(
+            "failed to find the ledger `{}`: a rerun reads what was sent from the ledger \
+             of the run that wrote `{}`; pass it with --ledger; nothing was sent",
+            ledger.display(),
+            file.display()
+        ),
+    ))
+}
+
+/// Reads the file a batch at a time, looks each row's message up, and has
+/// the ledger record and decide the rows, as `ingest` does for `run`.
+async fn record(
+    s: &Session,
+    mut reader: InputReader,
+    columns: &BackColumns,
+    selected: &[Outcome],
+    rules: &Rules,
+) -> Result<Decided, Failure> {
+    let mut decided = Decided::default();
+    loop {
+        let mut rows = Vec::with_capacity(BATCH);
+        for item in reader.by_ref().take(BATCH) {
+            let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            rows.push(plan::back_row(raw, columns));
+        }
+        if rows.is_empty() {
+            return Ok(decided);
+        }
+        let lookups = plan::lookups(&rows);
+        let messages = s
+            .recorder
+            .read(move |l| plan::messages(l, &lookups))
+            .await?;
+        let judged: Vec<Judged> = rows
+            .into_iter()
+            .zip(messages)
+            .map(|(row, m)| plan::judge_back(row, m.as_ref(), selected, rules))
+            .collect();
+        s.progress.validated(judged.len() as u64);
+        let more = record_batch(&s.recorder, s.run_id, judged, false).await?;
+        decided.to_send += more.to_send;
+        decided.open.extend(more.open);
+        decided.doubts.extend(more.doubts);
     }
 }

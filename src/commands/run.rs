@@ -21,6 +21,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         delimiter: args.delimiter,
         encoding: args.encoding.clone(),
         column_map: args.map.clone(),
+        sheet: args.sheet.clone(),
     };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate).await?;

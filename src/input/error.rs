@@ -94,6 +94,9 @@ pub enum InputError {
     )]
     UnknownEncoding { label: String },
 
+    #[error("failed to read {} as a workbook: {detail}", .path.display())]
+    Workbook { path: PathBuf, detail: String },
+
     #[error("failed to parse {} at line {line}: {source}", .path.display())]
     Csv {
         path: PathBuf,
@@ -117,6 +120,7 @@ impl InputError {
             | InputError::NotText { .. }
             | InputError::UnclosedHeaderQuote { .. }
             | InputError::CompetingColumns { .. }
+            | InputError::Workbook { .. }
             | InputError::Csv { .. } => 65,
         }
     }

@@ -37,6 +37,7 @@ mod shape;
 mod sniff;
 #[cfg(test)]
 mod test_support;
+mod xlsx;
 
 pub use echo::{echo, shorten_quoted};
 pub use error::InputError;

@@ -37,6 +37,8 @@ pub struct InputOptions {
     pub encoding: Option<String>,
     /// User overrides: this field lives in the column with this header.
     pub column_map: Vec<(Field, String)>,
+    /// A workbook's sheet to read (`--sheet`); `None` = the first.
+    pub sheet: Option<String>,
 }
 
 /// Opens an export, settles encoding, delimiter and column mapping, and
@@ -44,6 +46,18 @@ pub struct InputOptions {
 /// reported here, before the first row is handed out.
 pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError> {
     configured_encoding(opts)?;
+    if super::xlsx::is_workbook(path) {
+        // Its cells become CSV text, read below as any CSV.
+        let sheet = super::xlsx::read_sheet(path, opts.sheet.as_deref(), &opts.column_map)?;
+        let as_csv = InputOptions {
+            delimiter: Some(b','),
+            encoding: None,
+            ..opts.clone()
+        };
+        let mut reader = from_reader(path, Cursor::new(sheet.csv), &as_csv)?;
+        reader.sheet = Some(sheet.rows);
+        return Ok(reader);
+    }
     let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => InputError::NotFound {
             path: path.to_path_buf(),
@@ -128,6 +142,7 @@ pub fn from_reader<R: Read + Send + 'static>(
         sample,
         done: false,
         keep_extra: false,
+        sheet: None,
     })
 }
 

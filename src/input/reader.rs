@@ -15,6 +15,7 @@ use super::error::csv_error;
 use super::lines::{LineEnds, record_start_line};
 use super::quotes::{QuoteGuard, Unclosed};
 use super::shape::Record;
+use super::xlsx::SheetRows;
 use super::{Field, InputError, Origin, RawFields, RawRow};
 
 /// The csv reader over the decoded file, line ends made `\n` and unclosed
@@ -42,6 +43,8 @@ pub struct InputReader {
     pub(super) done: bool,
     /// Carry the other columns along (`--keep-columns`).
     pub(super) keep_extra: bool,
+    /// A workbook's sheet read as CSV: its rows and its name, for messages.
+    pub(super) sheet: Option<SheetRows>,
 }
 
 impl fmt::Debug for InputReader {
@@ -95,8 +98,12 @@ impl InputReader {
         &self.path
     }
 
-    /// The file's name without its directory, as messages show it.
+    /// The file's name without its directory, as messages show it (a
+    /// workbook's: `sheet "Orders" of orders.xlsx`).
     pub fn file_name(&self) -> String {
+        if let Some(sheet) = &self.sheet {
+            return sheet.shown_as.clone();
+        }
         self.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -132,7 +139,10 @@ impl InputReader {
         let Some(unclosed) = self.next_record()? else {
             return Ok(None);
         };
-        let line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        let mut line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        if let Some(sheet) = &self.sheet {
+            line = sheet.row_of(line);
+        }
         self.check_utf8(line)?;
         let mut fields = RawFields::default();
         for (f, &col) in Field::ALL.into_iter().zip(&self.columns) {
