@@ -154,13 +154,26 @@ impl Env {
     /// `handoff rerun` on this test's reconciliation and ledger, writing
     /// `out`, with fast test defaults; `extra` comes last and wins.
     pub(crate) async fn rerun(&self, out: &str, extra: &[&str]) -> Output {
-        let file = self.path("reconciliation.csv");
-        let ledger = self.path("ledger.sqlite");
         let out = self.path(out);
-        let mut args = vec![
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
+        self.rerun_file(&self.path("reconciliation.csv"), Some(&out), extra)
+            .await
+    }
+
+    /// `handoff rerun FILE` on this test's ledger, writing `out` (rerun's
+    /// own default when `None`), with fast test defaults; `extra` comes
+    /// last and wins.
+    pub(crate) async fn rerun_file(
+        &self,
+        file: &Path,
+        out: Option<&Path>,
+        extra: &[&str],
+    ) -> Output {
+        let ledger = self.path("ledger.sqlite");
+        let mut args = vec![file.to_str().unwrap()];
+        if let Some(out) = out {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        args.extend([
             "--ledger",
             ledger.to_str().unwrap(),
             "--pair-interval",
@@ -169,7 +182,7 @@ impl Env {
             "50ms",
             "--track-for",
             "3s",
-        ];
+        ]);
         args.extend_from_slice(extra);
         self.sub("rerun", &args).await
     }

@@ -62,20 +62,7 @@ fn saved(env: &Env, name: &str) -> PathBuf {
 
 /// `handoff rerun FILE` with the test's ledger and the default `--out`.
 async fn rerun(env: &Env, file: &Path, extra: &[&str]) -> Output {
-    let ledger = env.path("ledger.sqlite");
-    let mut args = vec![
-        file.to_str().unwrap(),
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--pair-interval",
-        "0",
-        "--first-poll",
-        "50ms",
-        "--track-for",
-        "3s",
-    ];
-    args.extend_from_slice(extra);
-    env.sub("rerun", &args).await
+    env.rerun_file(file, None, extra).await
 }
 
 /// The phones each order's messages went to, in the order they were sent.
