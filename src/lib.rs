@@ -62,6 +62,7 @@ mod report;
 
 // Around the stages.
 mod api;
+mod codes;
 mod crash;
 pub mod duration;
 pub mod error;
