@@ -26,7 +26,11 @@ fn init_logs(output: &crate::cli::OutputArgs) {
     } else {
         tracing::Level::INFO
     });
-    crate::logging::init(output.log_format == crate::cli::LogFormat::Json, level);
+    crate::logging::init(
+        output.log_format == crate::cli::LogFormat::Json,
+        level,
+        output.color.enabled(),
+    );
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -67,17 +71,28 @@ pub fn main(cli: Cli) -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => {
+            Command::Run(args) if args.dry_run => {
                 init_logs(&args.sending.output);
                 crate::commands::run(args).await
             }
-            Command::Rerun(args) => {
+            Command::Run(args) => {
+                init_logs(&args.sending.output);
+                let output = args.sending.output.clone();
+                crate::commands::recorded(&output, crate::commands::run(args)).await
+            }
+            Command::Rerun(args) if args.dry_run => {
                 init_logs(&args.sending.output);
                 crate::commands::rerun(args).await
             }
+            Command::Rerun(args) => {
+                init_logs(&args.sending.output);
+                let output = args.sending.output.clone();
+                crate::commands::recorded(&output, crate::commands::rerun(args)).await
+            }
             Command::Track(args) => {
                 init_logs(&args.output);
-                crate::commands::track(args).await
+                let output = args.output.clone();
+                crate::commands::recorded(&output, crate::commands::track(args)).await
             }
             Command::Simulate(args) => crate::commands::simulate::run(args)
                 .await

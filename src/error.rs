@@ -52,10 +52,21 @@ impl Failure {
         self.code
     }
 
-    /// Prints `error: <message>: <cause>: …` on stderr and gives the code.
+    /// Prints `error: <message>: <cause>: …` on stderr and gives the code:
+    /// one `error:`, also when the message is clap's, which has its own.
     pub fn report(&self) -> std::process::ExitCode {
-        eprintln!("error: {self}");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "error: {}", self.message());
         std::process::ExitCode::from(self.code)
+    }
+
+    /// The message without a leading `error: ` of its own.
+    pub fn message(&self) -> String {
+        let text = self.to_string();
+        match text.strip_prefix("error: ") {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }
     }
 }
 
@@ -78,6 +89,12 @@ mod tests {
             f.to_string(),
             "failed to open the lock `x.lock`: permission denied"
         );
+    }
+
+    #[test]
+    fn a_message_that_says_error_itself_gets_no_second_prefix() {
+        let f = Failure::new(78, "error: unexpected argument '--nope' found");
+        assert_eq!(f.message(), "unexpected argument '--nope' found");
     }
 
     #[test]

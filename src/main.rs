@@ -11,6 +11,7 @@ use clap::Parser;
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
+    quiet_on_a_closed_pipe();
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
     let args = match handoff::cli::settings::with_file(std::env::args_os().collect()) {
@@ -32,4 +33,25 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `handoff … | head` closes stdout early: a print that finds the pipe
+/// closed ends the process quietly with 141 (128 + SIGPIPE, what a shell
+/// shows for a writer the pipe stopped) instead of a panic and 101. The
+/// run's own summary is written with the error ignored instead, after
+/// every file (`progress::print_stdout`); this is for the other printers.
+fn quiet_on_a_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

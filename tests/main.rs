@@ -17,6 +17,7 @@ mod sdk;
 mod sim;
 mod sim_variants;
 mod spreadsheets;
+mod unattended;
 mod util;
 mod variants;
 mod variants_send;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 
 use crate::binary::*;
+use crate::unattended::parse_metrics;
 
 fn rows(prefix: &str, n: usize) -> Vec<Row> {
     (0..n)
@@ -63,12 +64,6 @@ async fn the_workbook_keeps_phones_wamids_and_order_numbers_as_text() {
     assert_eq!(counts["total"], "2");
 }
 
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_file_is_written_and_keeps_the_last_success() {
     let env = Env::start(fast()).await;
@@ -78,35 +73,27 @@ async fn the_metrics_file_is_written_and_keeps_the_last_success() {
         .run(&input, &["--metrics-file", prom.to_str().unwrap()])
         .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let text = std::fs::read_to_string(&prom).unwrap();
-    let success = metric(&text, "handoff_last_success_timestamp_seconds").unwrap();
-    assert_eq!(
-        metric(&text, "handoff_last_run_timestamp_seconds"),
-        Some(success)
-    );
-    assert_eq!(metric(&text, "handoff_exit_code"), Some(0.0));
-    let delivered = metric(&text, "handoff_rows{outcome=\"delivered\"}").unwrap()
-        + metric(&text, "handoff_rows{outcome=\"read\"}").unwrap();
+    let m = parse_metrics(&prom);
+    let success = m["handoff_last_success_timestamp_seconds"];
+    assert_eq!(m["handoff_last_run_timestamp_seconds"], success);
+    assert_eq!(m["handoff_exit_code"], 0.0);
+    let delivered = m["handoff_rows{outcome=\"delivered\"}"] + m["handoff_rows{outcome=\"read\"}"];
     assert_eq!(delivered, 3.0);
     assert_eq!(
-        metric(
-            &text,
-            "handoff_http_requests_total{endpoint=\"sendTemplate\",result=\"200\"}"
-        ),
-        Some(3.0)
+        m["handoff_http_requests_total{endpoint=\"sendTemplate\",result=\"200\"}"],
+        3.0
     );
-    assert!(
-        metric(
-            &text,
-            "handoff_http_requests_total{endpoint=\"templates\",result=\"200\"}"
-        )
-        .is_some()
-    );
-    // A failed night: the run time moves, the last success stays.
+    assert!(m.contains_key("handoff_http_requests_total{endpoint=\"templates\",result=\"200\"}"));
+    // Failed nights, refused by the API or before a row was read: the run
+    // time and the exit code move, the last success stays.
     let out = env
         .run_with_token(&input, &["--metrics-file", prom.to_str().unwrap()], "wrong")
         .await;
     assert_eq!(code(&out), 77, "{}", stderr(&out));
+    let m = parse_metrics(&prom);
+    assert_eq!(m["handoff_exit_code"], 77.0);
+    assert_eq!(m["handoff_last_success_timestamp_seconds"], success);
+    assert!(m["handoff_last_run_timestamp_seconds"] >= success);
     let out = env
         .run(
             &input,
@@ -114,11 +101,9 @@ async fn the_metrics_file_is_written_and_keeps_the_last_success() {
         )
         .await;
     assert_eq!(code(&out), 65);
-    let text2 = std::fs::read_to_string(&prom).unwrap();
-    assert_eq!(
-        text2, text,
-        "a run refused before it started leaves the file alone"
-    );
+    let m = parse_metrics(&prom);
+    assert_eq!(m["handoff_exit_code"], 65.0);
+    assert_eq!(m["handoff_last_success_timestamp_seconds"], success);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

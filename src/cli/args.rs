@@ -255,6 +255,10 @@ pub struct OutputArgs {
     /// The least important log level shown: error, warn, info, debug.
     #[arg(long)]
     pub log_level: Option<tracing::Level>,
+    /// Colours in the text log: `auto` (on a terminal, unless NO_COLOR is
+    /// set), `always` or `never`.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: super::Color,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -316,6 +320,11 @@ pub struct RunArgs {
     /// runaway export).
     #[arg(long)]
     pub max_rows: Option<u64>,
+    /// Refuse an input with fewer rows than this before sending anything:
+    /// a header-only or truncated export exits 65 instead of a quiet 0.
+    /// `0` accepts an empty file.
+    #[arg(long, default_value_t = 1)]
+    pub min_rows: u64,
     #[command(flatten)]
     pub sending: SendingArgs,
 }

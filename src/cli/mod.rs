@@ -11,3 +11,27 @@ mod sim_args;
 
 pub use args::*;
 pub use sim_args::*;
+
+/// `--color`: whether text log lines carry ANSI colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set (no-color.org).
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour stderr now.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}

@@ -18,6 +18,7 @@ use crate::report::{self, ReportRow, Summary};
 use crate::send::Stop;
 
 use super::deliver::{Delivered, deliver};
+use super::record;
 use super::session::Session;
 
 /// The rest of a sending command once its rows are recorded: settle, send
@@ -34,8 +35,17 @@ pub(super) async fn deliver_and_finish(
     finish(s, run_id, out, &args.output, delivered).await
 }
 
+/// An output that could not be written after the sends: the rest are
+/// written, and the command that writes this one again is named.
+struct Missing {
+    error: String,
+    again: String,
+}
+
 /// Writes the report of `report_run` from the ledger, prints the summary,
-/// records the end of the session's run and returns the exit code.
+/// records the end of the session's run and returns the exit code. An
+/// output that fails to write does not stop the others: the messages are
+/// sent, and every record of them that can be written is.
 pub(super) async fn finish(
     s: Session,
     report_run: RunId,
@@ -49,43 +59,63 @@ pub(super) async fn finish(
         .read(move |l| l.extra_columns(report_run))
         .await?;
     let untracked = delivered.tracked.untracked.clone();
-    let (summary, rows) = write_report(
-        &s,
-        report_run,
-        out,
-        &extra,
-        untracked,
-        output.xlsx.is_some(),
-    )
-    .await?;
-
+    let keep = output.xlsx.is_some();
+    let mut missing = Vec::new();
+    let again = |flag: &str, path: &Path| {
+        format!(
+            "handoff report --run {report_run} --ledger {} {flag} {}",
+            s.ledger_path.display(),
+            path.display()
+        )
+    };
+    let (summary, rows) =
+        match write_report(&s, report_run, Some(out), &extra, &untracked, keep).await? {
+            Ok(done) => done,
+            Err(e) => {
+                missing.push(Missing {
+                    error: format!("failed to write the report `{}`: {e}", out.display()),
+                    again: again("--out", out),
+                });
+                count_report(&s, report_run, &extra, &untracked, keep).await?
+            }
+        };
     let Delivered { stop, tracked } = delivered;
     let interrupted = s.interrupt.borrow().clone();
-    let code = exit::for_run(
+    let mut code = exit::for_run(
         stop.as_ref().map(Stop::exit_kind),
         interrupted.is_some(),
         tracked.credentials_refused,
         summary.all_fine(),
     );
-    if let Some(path) = &output.xlsx {
-        crate::report::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(
-            |e| {
-                Failure::because(
-                    exit::CONFIG,
-                    format!("failed to write the workbook `{}`", path.display()),
-                    e,
-                )
-            },
-        )?;
+    if let Some(path) = &output.xlsx
+        && let Err(e) =
+            crate::report::workbook::write(path, &rows, &extra, &summary, report_run, code)
+    {
+        missing.push(Missing {
+            error: format!("failed to write the workbook `{}`: {e}", path.display()),
+            again: again("--xlsx", path),
+        });
     }
     drop(rows);
+    // A night whose report or workbook is missing is not a complete one.
+    if !missing.is_empty() && matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
+        code = exit::CONFIG;
+    }
+    let metrics = record::run_metrics(code, &summary, Some(&s.client));
+    if let Err(error) = record::write_metrics(output, &metrics).await {
+        missing.push(Missing {
+            error,
+            again: "the next run writes it again; the summary on stdout has the same counts".into(),
+        });
+        if matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
+            code = exit::CONFIG;
+        }
+    }
     s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
-    write_metrics(&s, output, code, &summary).await?;
     let Session {
         recorder,
         ledger_thread,
         ledger_path,
-        started,
         run_id,
         ..
     } = s;
@@ -94,28 +124,44 @@ pub(super) async fn finish(
 
     // An interrupt during tracking (after the sends) still stops the run.
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
-    info!(
-        exit_code = code,
-        rows = summary.rows,
-        outcomes = %serde_json::to_string(&summary.outcomes).unwrap_or_default(),
-        stopped = stopped.as_deref().unwrap_or("-"),
-        report = %out.display(),
-        "run finished"
-    );
-    if !output.quiet {
-        eprint!("{}", summary.table());
-        if let Some(s) = &stopped {
-            eprintln!("stopped early: {s}; rows not sent are `skipped`");
+    tell(&summary, code, stopped.as_deref(), &tracked, out, output);
+    let mut line = summary_line(&summary, code, stopped.as_deref(), &tracked, out);
+    line["run_id"] = run_id.into();
+    line["ledger"] = ledger_path.display().to_string().into();
+    record::stamp(&mut line);
+    line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
+    if let Err(error) = record::write_summary(output, &line) {
+        missing.push(Missing {
+            error,
+            again: "the summary line on stdout is the same".into(),
+        });
+        if matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
+            code = exit::CONFIG;
+            line["exit_code"] = code.into();
         }
-        if let Some(problem) = &tracked.problem {
-            eprintln!("tracking: {problem}");
-        }
-        eprintln!("report: {}", out.display());
     }
-    let line = json!({
-        "run_id": run_id,
+    line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
+    for m in &missing {
+        tracing::error!(rewrite = %m.again, "{}; the messages were sent and are in the ledger", m.error);
+    }
+    crate::progress::print_stdout(&format!("{line}\n"));
+    Ok(code)
+}
+
+/// The JSON summary of a finished run (its id, ledger and times are added).
+fn summary_line(
+    summary: &Summary,
+    code: u8,
+    stopped: Option<&str>,
+    tracked: &crate::track::TrackSummary,
+    out: &Path,
+) -> serde_json::Value {
+    json!({
+        "run_id": null,
         "rows": summary.rows,
         "outcomes": summary.outcomes,
+        "sent_this_run": summary.sent_this_run,
+        "reused": summary.reused,
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
@@ -123,99 +169,96 @@ pub(super) async fn finish(
         "unreadable_hooks": tracked.unreadable_hooks,
         "tracking_problem": tracked.problem,
         "report": out.display().to_string(),
-        "ledger": ledger_path.display().to_string(),
-        "duration_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    });
-    println!("{line}");
-    if let Some(path) = &output.summary_json {
-        report::write_atomic(path, |w| {
-            use std::io::Write;
-            writeln!(w, "{line}")
-        })
-        .map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write `{}`", path.display()),
-                e,
-            )
-        })?;
+    })
+}
+
+/// The end of the run for a person (the table) or a log shipper (one
+/// event with the outcomes as an object).
+fn tell(
+    summary: &Summary,
+    code: u8,
+    stopped: Option<&str>,
+    tracked: &crate::track::TrackSummary,
+    out: &Path,
+    output: &OutputArgs,
+) {
+    info!(
+        exit_code = code,
+        rows = summary.rows,
+        sent_this_run = summary.sent_this_run,
+        reused = summary.reused,
+        outcomes = ?crate::logging::Json(&summary.outcomes),
+        stopped,
+        report = %out.display(),
+        "run finished"
+    );
+    if !output.quiet && !crate::logging::is_json() {
+        eprint!("{}", summary.table());
+        if let Some(s) = stopped {
+            eprintln!("stopped early: {s}; rows not sent are `skipped`");
+        }
+        if let Some(problem) = &tracked.problem {
+            eprintln!("tracking: {problem}");
+        }
+        eprintln!("report: {}", out.display());
+    } else if let Some(problem) = &tracked.problem {
+        tracing::warn!(problem = %problem, "tracking");
     }
-    Ok(code)
+}
+
+/// The counts of a report that could not be written, for the outputs that
+/// can.
+async fn count_report(
+    s: &Session,
+    report_run: RunId,
+    extra: &[String],
+    untracked: &Option<String>,
+    keep: bool,
+) -> Result<(Summary, Vec<ReportRow>), Failure> {
+    write_report(s, report_run, None, extra, untracked, keep)
+        .await?
+        .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))
 }
 
 /// Writes the report on the ledger thread as the query yields its rows: a
 /// million-row night is never held whole (unless a workbook is asked for,
 /// which needs every row at once; then the rows are returned). `untracked`
-/// is why tracking could not work, said in each pending row.
+/// is why tracking could not work, said in each pending row. Without a
+/// path it only counts (the report could not be written, the rest can).
 async fn write_report(
     s: &Session,
     report_run: RunId,
-    out: &Path,
+    out: Option<&Path>,
     extra: &[String],
-    untracked: Option<String>,
+    untracked: &Option<String>,
     keep: bool,
-) -> Result<(Summary, Vec<ReportRow>), Failure> {
-    let (path, columns) = (out.to_path_buf(), extra.to_vec());
-    let written = s
-        .recorder
+) -> Result<std::io::Result<(Summary, Vec<ReportRow>)>, Failure> {
+    let (path, columns) = (out.map(Path::to_path_buf), extra.to_vec());
+    let untracked = untracked.clone();
+    let sent_here = report_run == s.run_id;
+    s.recorder
         .read(move |l| {
             let mut summary = Summary::default();
             let mut kept = Vec::new();
-            Ok(report::write_csv_from(&path, &columns, |emit| {
+            let mut produce = |emit: &mut dyn FnMut(&ReportRow) -> std::io::Result<()>| {
                 l.each_report_row(report_run, |f| -> std::io::Result<()> {
                     let mut r = report::reconcile(f, report_run);
                     if let Some(why) = &untracked {
                         report::untracked(&mut r, why);
                     }
-                    summary.add(r.outcome);
+                    summary.add_row(&r, sent_here);
                     emit(&r)?;
                     if keep {
                         kept.push(r);
                     }
                     Ok(())
                 })
-            })
-            .map(|()| (summary, kept)))
+            };
+            let written = match &path {
+                Some(path) => report::write_csv_from(path, &columns, produce),
+                None => produce(&mut |_| Ok(())),
+            };
+            Ok(written.map(|()| (summary, kept)))
         })
-        .await?;
-    written.map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to write the report `{}`", out.display()),
-            e,
-        )
-    })
-}
-
-/// The metrics file and the Pushgateway, if asked for.
-async fn write_metrics(
-    s: &Session,
-    output: &OutputArgs,
-    code: u8,
-    summary: &Summary,
-) -> Result<(), Failure> {
-    let metrics = crate::report::metrics::RunMetrics {
-        finished_at: Utc::now().timestamp_millis() as f64 / 1000.0,
-        duration_seconds: s.started.elapsed().as_secs_f64(),
-        exit_code: code,
-        summary: summary.clone(),
-        requests: s.client.requests(),
-    };
-    if let Some(path) = &output.metrics_file {
-        crate::report::metrics::write_file(path, &metrics).map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the metrics file `{}`", path.display()),
-                e,
-            )
-        })?;
-    }
-    if let Some(url) = &output.pushgateway
-        && let Err(e) = crate::report::metrics::push(url, &metrics).await
-    {
-        // The run itself is done and its report written: a monitoring
-        // hiccup must not turn a good night into a failed one.
-        eprintln!("warning: {e}");
-    }
-    Ok(())
+        .await
 }

@@ -5,6 +5,8 @@
 //! body variables we fill. A misconfiguration stops the job here with one
 //! clear message, instead of failing ten thousand rows.
 
+pub(super) mod outputs;
+
 use std::future::Future;
 use std::time::Duration;
 

@@ -39,9 +39,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     if args.dry_run {
         return super::dry_run::dry_run(reader, &rules, &conn.template);
     }
-    if let Some(max) = args.max_rows {
-        refuse_over(&args, &options, max)?;
-    }
+    refuse_count(&args, &options)?;
     let s = open_session(
         "run",
         &args.input,
@@ -77,8 +75,14 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         )
         .await?;
         let code = deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await?;
-        if let Ok(summary) = problems.lock() {
-            eprint!("{summary}");
+        if let Ok(summary) = problems.lock()
+            && !summary.is_empty()
+        {
+            if crate::logging::is_json() {
+                tracing::warn!(rows = summary.total(), problems = %summary, "rows that will not be sent");
+            } else {
+                eprint!("{summary}");
+            }
         }
         Ok(code)
     }
@@ -86,12 +90,31 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     .await
 }
 
-/// A first, cheap pass for `--max-rows`: a runaway export is refused before
-/// a single row is recorded or sent.
-fn refuse_over(args: &RunArgs, options: &InputOptions, max: u64) -> Result<(), Failure> {
-    let rows = input::open(&args.input, options)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?
-        .count() as u64;
+/// A first, cheap pass for `--max-rows` and `--min-rows`: a runaway or an
+/// empty export is refused before a single row is recorded or sent. Without
+/// `--max-rows` only the first `--min-rows` rows are read.
+fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
+    let reader = input::open(&args.input, options)
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let rows = match args.max_rows {
+        Some(_) => reader.count(),
+        None => reader
+            .take(usize::try_from(args.min_rows).unwrap_or(usize::MAX))
+            .count(),
+    } as u64;
+    if rows < args.min_rows {
+        return Err(Failure::new(
+            exit::DATA,
+            format!(
+                "`{}` has {rows} row(s), fewer than --min-rows {}: an empty or truncated export? nothing was sent (check the export, or lower --min-rows)",
+                args.input.display(),
+                args.min_rows
+            ),
+        ));
+    }
+    let Some(max) = args.max_rows else {
+        return Ok(());
+    };
     if rows > max {
         return Err(Failure::new(
             exit::DATA,

@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use super::preflight::outputs::{self, Output};
 use super::preflight::{Template, preflight};
 use crate::api::client::Client;
 use crate::cli::config::{Target, target};
@@ -25,7 +25,6 @@ use crate::signal::{Interrupt, watch_signals};
 
 /// A sending command's open ledger and everything it shares.
 pub(super) struct Session {
-    pub(super) started: Instant,
     /// Kept for its lifetime: with `--simulate` it owns the simulator.
     _target: Target,
     pub(super) client: Client,
@@ -55,6 +54,7 @@ pub(super) struct Connection {
 pub(super) async fn connect(api: &ApiArgs, simulate: Option<&str>) -> Result<Connection, Failure> {
     let target = target(api, simulate).await?;
     let client = target.client(api)?;
+    super::record::connected(&client);
     let template = preflight(&client, api, &target.channel).await?;
     if template.namespace.is_none() {
         warn!(
@@ -100,8 +100,13 @@ pub(super) async fn open_session(
         template,
     } = conn;
     let ledger_path = output.ledger.clone().unwrap_or_else(|| default_ledger(out));
+    check_outputs(out, output, &ledger_path)?;
     let lock = lock_ledger(&ledger_path)?;
+    let new_ledger = !ledger_path.exists();
     let ledger = Ledger::open(&ledger_path).map_err(|e| Failure::of(exit::CONFIG, e))?;
+    if new_ledger {
+        new_ledger_notice(&ledger_path, output.ledger.is_none());
+    }
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let meta = RunMeta {
         kind: kind.into(),
@@ -112,12 +117,17 @@ pub(super) async fn open_session(
         started_at: Utc::now(),
     };
     let run_id = recorder.begin_run(meta).await?;
+    crate::logging::set_run_id(run_id);
+    let progress = Progress::new(progress::Mode::detect(
+        output.quiet,
+        crate::logging::is_json(),
+    ));
+    super::record::opened(run_id, ledger_path.clone(), out.to_path_buf(), &progress);
     info!(run_id, kind, input = %input.display(), ledger = %ledger_path.display(), "run started");
     let (interrupt_tx, interrupt) = watch::channel(None);
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
-        started: Instant::now(),
         _target: target,
         client,
         template,
@@ -126,10 +136,53 @@ pub(super) async fn open_session(
         ledger_path,
         _lock: lock,
         run_id,
-        progress: Progress::new(progress::Mode::detect(output.quiet)),
+        progress,
         interrupt,
         interrupt_tx,
     })
+}
+
+/// Every file the command writes at the end, checked before the first send.
+fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
+    let mut outputs = vec![
+        Output {
+            what: "report",
+            path: out,
+            flag: "--out",
+        },
+        Output {
+            what: "ledger",
+            path: ledger,
+            flag: "--ledger",
+        },
+    ];
+    let optional = [
+        ("workbook", &output.xlsx, "--xlsx"),
+        ("metrics file", &output.metrics_file, "--metrics-file"),
+        ("JSON summary", &output.summary_json, "--summary-json"),
+    ];
+    for (what, path, flag) in optional {
+        if let Some(path) = path {
+            outputs.push(Output { what, path, flag });
+        }
+    }
+    outputs::check(&outputs)
+}
+
+/// A new ledger knows no earlier night: every order in the file will be
+/// sent, even one another ledger remembers. Said on stderr whatever the
+/// log level, since a second ledger beside another `--out` is how an
+/// operator messages every partner twice.
+fn new_ledger_notice(path: &Path, defaulted: bool) {
+    let how = if defaulted {
+        " (the default beside --out; pass --ledger to keep one ledger across nights)"
+    } else {
+        ""
+    };
+    warn!(
+        ledger = %path.display(),
+        "a new ledger was created{how}: it knows no earlier run, so every order of this file is sent"
+    );
 }
 
 /// Takes the ledger's lock file (`<ledger>.lock`) for the whole run, so a

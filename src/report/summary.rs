@@ -5,19 +5,36 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::outcome::Outcome;
+use super::outcome::{Outcome, ReportRow};
 
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, Clone, Serialize)]
 pub(crate) struct Summary {
     pub rows: u64,
     pub outcomes: BTreeMap<&'static str, u64>,
+    /// Rows whose message this run sent (the API accepted it).
+    pub sent_this_run: u64,
+    /// Rows whose message an earlier run sent: not sent again. A night
+    /// with `reused` at 0 and many rows sent after a ledger change is the
+    /// one to look at.
+    pub reused: u64,
 }
 
 impl Summary {
     pub(crate) fn add(&mut self, outcome: Outcome) {
         self.rows += 1;
         *self.outcomes.entry(outcome.as_str()).or_default() += 1;
+    }
+
+    /// Counts a report row; `sent_here` is whether the report's run is the
+    /// one sending now (`track` rewrites an earlier run's report).
+    pub(crate) fn add_row(&mut self, row: &ReportRow, sent_here: bool) {
+        self.add(row.outcome);
+        if row.reused_from_run.is_some() {
+            self.reused += 1;
+        } else if sent_here && row.wamid.is_some() {
+            self.sent_this_run += 1;
+        }
     }
 
     pub(crate) fn count(&self, outcome: Outcome) -> u64 {

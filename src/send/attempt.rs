@@ -76,6 +76,7 @@ pub(super) async fn attempt(
         SendClass::Accepted { wamid } => {
             tracing::debug!(order = %d.order_key, %phone, %wamid, attempt = job.attempts, "accepted");
             ctx.progress.sent();
+            ctx.progress.accepted();
             let _ = ctx.accepted.send(Accepted {
                 wamid: wamid.clone(),
             });
@@ -84,11 +85,11 @@ pub(super) async fn attempt(
             tracing::info!(order = %d.order_key, %phone, attempt = job.attempts, ?kind, detail, "not sent; will retry");
         }
         SendClass::Ambiguous => {
-            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, detail, "may or may not have been accepted; will look it up");
+            tracing::warn!(order = %d.order_key, %phone, http_status = answer.http_status, detail, "may or may not have been accepted; will look it up");
             ctx.progress.sent();
         }
         SendClass::Rejected => {
-            tracing::warn!(order = %d.order_key, %phone, http_status = ?answer.http_status, error_code = ?answer.error_code, detail, "rejected");
+            tracing::warn!(order = %d.order_key, %phone, http_status = answer.http_status, error_code = answer.error_code, detail, "rejected");
             ctx.progress.sent();
         }
         SendClass::Fatal(kind) => {

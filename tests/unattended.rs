@@ -1,0 +1,382 @@
+//! The nightly job as the operator who is paged sees it: outputs checked
+//! before the first send, a record (metrics and JSON summary) on every
+//! exit, a notice when a new ledger starts, an empty export refused, a
+//! closed pipe, colours and JSON log lines.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::binary::*;
+
+fn rows(prefix: &str, n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4917{prefix}{i:04}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("U{prefix}-{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect()
+}
+
+/// The metrics file read by a Prometheus text-format parser: every sample
+/// line must parse, keyed `name{label="value",…}` with labels sorted.
+pub(crate) fn parse_metrics(path: &Path) -> HashMap<String, f64> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the metrics file {} is there: {e}", path.display()));
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("the exposition text parses");
+    let sample_lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count();
+    assert_eq!(
+        scrape.samples.len(),
+        sample_lines,
+        "every sample line parses: {text}"
+    );
+    for name in ["handoff_exit_code", "handoff_last_run_timestamp_seconds"] {
+        assert!(scrape.docs.contains_key(name), "HELP for {name}: {text}");
+    }
+    scrape
+        .samples
+        .into_iter()
+        .map(|s| {
+            let mut labels: Vec<(String, String)> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            labels.sort();
+            let key = if labels.is_empty() {
+                s.metric.clone()
+            } else {
+                let inner: Vec<String> =
+                    labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+                format!("{}{{{}}}", s.metric, inner.join(","))
+            };
+            let value = match s.value {
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                other => panic!("{key} is a plain sample, not {other:?}"),
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+/// The JSON summary file, with the fields every ending has.
+fn parse_summary(path: &Path, code: i32) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the summary {} is there: {e}", path.display()));
+    let v: Value = serde_json::from_str(text.trim()).expect("the summary is JSON");
+    assert_eq!(v["exit_code"], code, "{v}");
+    for key in ["started_at", "finished_at"] {
+        let at = v[key].as_str().unwrap_or_else(|| panic!("{key} in {v}"));
+        chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+    assert!(v["started_at"].as_str() <= v["finished_at"].as_str(), "{v}");
+    for key in ["sent_this_run", "reused", "rows"] {
+        assert!(v[key].is_u64(), "{key} is a number in {v}");
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_output_sends_nothing_and_names_the_path() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("1", 2));
+    // Root writes anywhere, so the unwritable place is a directory that
+    // does not exist, and a path that is a directory.
+    let missing = env.path("no-such-dir").join("file");
+    let missing = missing.to_str().unwrap();
+    let a_dir = env.dir.path().to_str().unwrap();
+    for (flag, value) in [
+        ("--out", missing),
+        ("--xlsx", missing),
+        ("--metrics-file", missing),
+        ("--summary-json", missing),
+        ("--ledger", missing),
+        ("--xlsx", a_dir),
+    ] {
+        let out = env.run(&input, &[flag, value]).await;
+        assert_eq!(code(&out), 78, "{flag}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(value), "{flag}: the path is named: {err}");
+        assert!(err.contains(flag), "{flag}: the flag is named: {err}");
+        assert!(err.contains("nothing was sent"), "{err}");
+        assert!(env.sim_messages().await.is_empty(), "{flag}: nothing sent");
+        assert!(!env.path("reconciliation.csv").exists());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_written_after_the_sends_leaves_the_rest() {
+    let mut s = fast();
+    // Statuses come late enough for the report's directory to go away
+    // while the run is tracking.
+    s.latency.delivered = handoff::duration::Span::fixed(Duration::from_millis(1500));
+    let env = Env::start(s).await;
+    let input = env.csv(&rows("2", 3));
+    let gone = env.path("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let report = gone.join("reconciliation.csv");
+    let (prom, json) = (env.path("handoff.prom"), env.path("summary.json"));
+    let args = [
+        "--out",
+        report.to_str().unwrap(),
+        "--metrics-file",
+        prom.to_str().unwrap(),
+        "--summary-json",
+        json.to_str().unwrap(),
+    ];
+    let mut cmd = env.command(&input, &args, "sim-token");
+    let run = tokio::spawn(async move { cmd.output().await.unwrap() });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while env.sim_messages().await.len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "the sends happen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    std::fs::remove_dir_all(&gone).unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(report.to_str().unwrap()), "{err}");
+    assert!(
+        err.contains("handoff report --run 1"),
+        "the command that writes it again: {err}"
+    );
+    let metrics = parse_metrics(&prom);
+    assert_eq!(metrics["handoff_exit_code"], 78.0);
+    assert_eq!(
+        metrics["handoff_http_requests_total{endpoint=\"sendTemplate\",result=\"200\"}"],
+        3.0
+    );
+    let v = parse_summary(&json, 78);
+    assert_eq!(v["sent_this_run"], 3, "{v}");
+    assert_eq!(v["rows"], 3, "{v}");
+    assert!(
+        v["unwritten"][0].as_str().unwrap().contains("report"),
+        "{v}"
+    );
+    assert_eq!(summary(&out), v, "stdout has the same summary");
+    assert_eq!(env.sim_messages().await.len(), 3, "nothing sent twice");
+}
+
+/// Runs one night that ends with `want`, with a metrics file and a JSON
+/// summary of its own, and checks both.
+async fn night(env: &Env, name: &str, input: &Path, args: &[&str], token: &str, want: i32) {
+    let prom = env.path(&format!("{name}.prom"));
+    let json = env.path(&format!("{name}.json"));
+    let mut all = vec![
+        "--metrics-file",
+        prom.to_str().unwrap(),
+        "--summary-json",
+        json.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let out = env.run_with_token(input, &all, token).await;
+    assert_eq!(code(&out), want, "{name}: {}", stderr(&out));
+    let metrics = parse_metrics(&prom);
+    assert_eq!(metrics["handoff_exit_code"], f64::from(want), "{name}");
+    assert!(
+        metrics["handoff_last_run_timestamp_seconds"] > 1.7e9,
+        "{name}"
+    );
+    let has_success = metrics.contains_key("handoff_last_success_timestamp_seconds");
+    assert_eq!(has_success, want == 0 || want == 10, "{name}: {metrics:?}");
+    let v = parse_summary(&json, want);
+    assert_eq!(summary(&out), v, "{name}: stdout has the same summary");
+    if want != 0 && want != 10 && want != 75 {
+        assert!(v["error"].is_string(), "{name}: the error is said: {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exit_code_leaves_metrics_and_a_summary_that_parse() {
+    let env = Env::start(fast()).await;
+    let good = env.csv(&rows("3", 2));
+    let fine = env.path("fine.csv");
+    std::fs::copy(&good, &fine).unwrap();
+    night(&env, "ok", &fine, &[], "sim-token", 0).await;
+    let bad = env.csv(&[["Partner", "12", "BAD-1", "Item", "Note"]]);
+    night(&env, "attention", &bad, &[], "sim-token", 10).await;
+    let empty = env.csv(&[]);
+    night(&env, "empty", &empty, &[], "sim-token", 65).await;
+    let nowhere = env.path("absent.csv");
+    night(&env, "no-input", &nowhere, &[], "sim-token", 66).await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .format("%H:%M")
+        .to_string();
+    let window = [
+        "--not-before",
+        &later,
+        "--not-after",
+        &later,
+        "--timezone",
+        "UTC",
+    ];
+    let again = env.csv(&rows("4", 1));
+    night(&env, "window", &again, &window, "sim-token", 75).await;
+    night(&env, "token", &again, &[], "wrong-token", 77).await;
+    night(
+        &env,
+        "template",
+        &again,
+        &["--template", "nope"],
+        "sim-token",
+        78,
+    )
+    .await;
+    // An API that answers nothing: the template list is retried, then 69.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    night(
+        &env,
+        "down",
+        &again,
+        &["--api-url", &closed],
+        "sim-token",
+        69,
+    )
+    .await;
+    assert_eq!(
+        env.sim_messages().await.len(),
+        2,
+        "only the first night sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ledger_is_announced_once() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("5", 1));
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ledger = env.path("ledger.sqlite");
+    assert!(
+        stderr(&out).contains("a new ledger was created"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains(ledger.to_str().unwrap()));
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("new ledger"), "{}", stderr(&out));
+    assert_eq!(summary(&out)["reused"], 1);
+    assert_eq!(summary(&out)["sent_this_run"], 0);
+    // Another ledger for the same file: the notice, as a JSON event too.
+    let other = env.path("elsewhere.sqlite");
+    let out = env
+        .run(
+            &input,
+            &["--ledger", other.to_str().unwrap(), "--log-format", "json"],
+        )
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let notice: Vec<Value> = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"].as_str().unwrap_or("").contains("new ledger"))
+        .collect();
+    assert_eq!(notice.len(), 1, "{}", stderr(&out));
+    assert_eq!(notice[0]["level"], "WARN");
+    assert_eq!(notice[0]["ledger"], other.to_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_export_exits_65_and_min_rows_sets_the_floor() {
+    let env = Env::start(fast()).await;
+    let empty = env.csv(&[]);
+    let out = env.run(&empty, &[]).await;
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fewer than --min-rows 1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&empty, &["--min-rows", "0"]).await;
+    assert_eq!(code(&out), 0, "an empty night allowed: {}", stderr(&out));
+    let short = env.csv(&rows("6", 2));
+    let out = env.run(&short, &["--min-rows", "3"]).await;
+    assert_eq!(code(&out), 65, "a truncated export: {}", stderr(&out));
+    assert!(stderr(&out).contains("has 2 row(s)"), "{}", stderr(&out));
+    assert!(env.sim_messages().await.is_empty());
+    let out = env.run(&short, &["--min-rows", "2"]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// `handoff …` through bash, its stdout into `pipe`; the exit code and
+/// stderr of handoff itself.
+fn through_pipe(args: &[&str], pipe: &str) -> (i32, String) {
+    through_pipe_with(args, pipe, "")
+}
+
+fn through_pipe_with(args: &[&str], pipe: &str, token: &str) -> (i32, String) {
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let script = format!(
+        "'{}' {} | {pipe}; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_handoff"),
+        quoted.join(" ")
+    );
+    let out: Output = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .env("ONEMSG_TOKEN", token)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_quietly() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("7", 3));
+    let (ledger, report) = (env.path("ledger.sqlite"), env.path("reconciliation.csv"));
+    let run = [
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--api-url",
+        &env.base,
+        "--channel",
+        "SIM0001",
+        "--pair-interval",
+        "0",
+        "--first-poll",
+        "50ms",
+        "--quiet",
+    ];
+    let (code, err) = through_pipe_with(&run, "head -n 0", "sim-token");
+    assert_eq!(code, 0, "the run's own code, not the pipe's: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let dry = ["run", input.to_str().unwrap(), "--simulate", "--dry-run"];
+    for (args, pipe) in [
+        (&dry[..], "head -n 0"),
+        (&dry[..], "head -1"),
+        (&["man"][..], "head -n 0"),
+        (&["completions", "bash"][..], "head -n 0"),
+    ] {
+        let (code, err) = through_pipe(args, pipe);
+        assert!(code == 0 || code == 141, "{args:?} | {pipe}: {code} {err}");
+        assert!(!err.contains("panicked"), "{args:?} | {pipe}: {err}");
+    }
+    assert_eq!(env.read_csv("reconciliation.csv").len(), 3);
+}
