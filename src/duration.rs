@@ -38,6 +38,18 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// [`parse`], refusing zero: for a wait that must be one (a request
+/// timeout of `0s` would fail every request, and be blamed on the API).
+pub fn parse_positive(s: &str) -> Result<Duration, String> {
+    let d = parse(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "`{s}` is zero; give a duration above zero, like 30s"
+        ));
+    }
+    Ok(d)
+}
+
 /// Writes a duration the way [`parse`] reads it, choosing the largest unit
 /// that keeps it exact (`90s`, `10m`, `1h`, `250ms`).
 pub fn format(d: Duration) -> String {
@@ -135,6 +147,14 @@ mod tests {
         assert!(parse("600").unwrap_err().contains("no unit"));
         assert!(parse("5 parsecs").unwrap_err().contains("unknown unit"));
         assert!(parse("-1s").is_err());
+    }
+
+    #[test]
+    fn a_wait_that_must_be_one_refuses_zero() {
+        for zero in ["0", "0s", "0ms", "0.0h"] {
+            assert!(parse_positive(zero).unwrap_err().contains("zero"), "{zero}");
+        }
+        assert_eq!(parse_positive("1ms").unwrap(), Duration::from_millis(1));
     }
 
     #[test]

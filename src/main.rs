@@ -14,15 +14,21 @@ fn main() -> ExitCode {
     quiet_on_a_closed_pipe();
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
-    let args = match handoff::cli::settings::with_file(std::env::args_os().collect()) {
-        Ok(args) => args,
-        Err(failure) => {
-            return failure.report();
-        }
-    };
+    let (args, origins) =
+        match handoff::cli::settings::with_file_traced(std::env::args_os().collect()) {
+            Ok(loaded) => loaded,
+            Err(failure) => {
+                return failure.report();
+            }
+        };
     match handoff::cli::Cli::try_parse_from(args) {
         Ok(cli) => handoff::app::main(cli),
         Err(e) => {
+            // A bad value from the settings file is said as its file and
+            // key, not as a flag the user never typed.
+            if let Some(failure) = handoff::cli::settings::explain(&e, &origins) {
+                return failure.report();
+            }
             // --help and --version are answers, not errors; a bad flag or
             // setting value is a configuration error (design.md: 78).
             let _ = e.print();

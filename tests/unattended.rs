@@ -380,3 +380,215 @@ async fn a_closed_pipe_ends_quietly() {
     }
     assert_eq!(env.read_csv("reconciliation.csv").len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_parse_and_carry_typed_numbers() {
+    let mut s = fast();
+    s.rules.push(handoff::sim::scenario::Rule {
+        reject: Some(131026),
+        ..rule("491780000002")
+    });
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["Ada", "491780000001", "J-1", "Lamp", "Note"],
+        ["Bob", "491780000002", "J-2", "Lamp", "Note"],
+        ["Bad", "12", "J-3", "Lamp", "Note"],
+    ]);
+    let out = env
+        .run(
+            &input,
+            &["--log-format", "json", "--log-level", "info", "--quiet"],
+        )
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 4, "{err}");
+    for (text, v) in err.lines().zip(&lines) {
+        // The same first keys on every line, run_id among them.
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(keys.contains(&"run_id"), "{text}");
+        assert!(
+            text.starts_with("{\"timestamp\":") && text.contains(",\"level\":"),
+            "{text}"
+        );
+        let after_level = text.split(",\"level\":").nth(1).unwrap();
+        let next_key = after_level.split(',').nth(1).unwrap();
+        assert!(next_key.starts_with("\"run_id\":"), "run_id third: {text}");
+        assert!(!text.contains("Some("), "no Debug of an Option: {text}");
+    }
+    let find = |message: &str| {
+        lines
+            .iter()
+            .find(|v| v["message"] == message)
+            .unwrap_or_else(|| panic!("`{message}` in {err}"))
+    };
+    let rejected = find("rejected");
+    assert!(rejected["http_status"].is_u64(), "{rejected}");
+    assert_eq!(rejected["error_code"], 131026, "{rejected}");
+    let finished = find("run finished");
+    assert_eq!(finished["exit_code"], 10);
+    assert_eq!(finished["rows"], 3);
+    assert!(finished["outcomes"].is_object(), "{finished}");
+    assert_eq!(finished["outcomes"]["invalid"], 1);
+    assert_eq!(finished["run_id"], 1);
+    let problems = find("rows that will not be sent");
+    assert_eq!(problems["rows"], 1, "the problems block is an event");
+    assert!(
+        !err.contains("outcome      rows"),
+        "no plain table in JSON mode"
+    );
+}
+
+/// Runs `handoff` on a pseudo-terminal (util-linux `script`), so colours
+/// would be on; its terminal output.
+fn on_a_terminal(args: &[String], no_color: bool) -> Option<String> {
+    let probe = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        return None;
+    }
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_handoff").to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env("ONEMSG_TOKEN", "sim-token")
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let out = cmd.output().unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_leaves_no_escape_codes() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("8", 1));
+    let args = |ledger: &str| -> Vec<String> {
+        [
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            env.path("r.csv").to_str().unwrap(),
+            "--ledger",
+            env.path(ledger).to_str().unwrap(),
+            "--api-url",
+            &env.base,
+            "--channel",
+            "SIM0001",
+            "--pair-interval",
+            "0",
+            "--first-poll",
+            "50ms",
+            "--quiet",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    // The new-ledger notice is a warning: coloured on a terminal…
+    let Some(coloured) = on_a_terminal(&args("a.sqlite"), false) else {
+        eprintln!("`script` is not installed here: NO_COLOR was not checked on a terminal");
+        return;
+    };
+    assert!(coloured.contains("new ledger"), "{coloured}");
+    assert!(
+        coloured.contains('\u{1b}'),
+        "a terminal gets colours: {coloured:?}"
+    );
+    // … and plain with NO_COLOR, or with --color never.
+    let plain = on_a_terminal(&args("b.sqlite"), true).unwrap();
+    assert!(plain.contains("new ledger"), "{plain}");
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
+    let mut never = args("c.sqlite");
+    never.extend(["--color".into(), "never".into()]);
+    let plain = on_a_terminal(&never, false).unwrap();
+    assert!(!plain.contains('\u{1b}'), "--color never: {plain:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_error_names_the_file_and_key_and_paths_are_its_own() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("9", 1));
+    let conf = env.path("conf");
+    std::fs::create_dir(&conf).unwrap();
+    let file = conf.join("night.toml");
+    let config = file.to_str().unwrap();
+    std::fs::write(&file, "[send]\nrate = \"fast\"\n").unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(code(&out), 78);
+    let err = stderr(&out);
+    assert!(err.contains(config) && err.contains("send.rate"), "{err}");
+    assert!(
+        !err.contains("--rate"),
+        "not a flag the user never typed: {err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    std::fs::write(&file, "[send]\nrat = 5\n").unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(code(&out), 78);
+    assert!(
+        stderr(&out).contains("did you mean `rate`"),
+        "{}",
+        stderr(&out)
+    );
+    // A relative path in the file is the file's directory's.
+    std::fs::write(&file, "[output]\nsummary_json = \"night.json\"\n").unwrap();
+    let out = env.run(&input, &["--config", config]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    parse_summary(&conf.join("night.json"), 0);
+    // `handoff config` says the same, with one `error:`.
+    std::fs::write(&file, "[send]\nrate = \"fast\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["config", "--config", config])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(err.starts_with("error: the settings file"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["config", "--", "--nope"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("error: error:"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_waits_are_refused_and_track_does_not_offer_simulate() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("0", 1));
+    for flag in ["--request-timeout", "--first-poll", "--lookup-after"] {
+        let out = env.run(&input, &[flag, "0s"]).await;
+        assert_eq!(code(&out), 78, "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains("zero"), "{flag}: {}", stderr(&out));
+    }
+    assert!(env.sim_messages().await.is_empty());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args([
+            "track",
+            "--ledger",
+            env.path("none.sqlite").to_str().unwrap(),
+        ])
+        .env_remove("ONEMSG_CHANNEL_ID")
+        .env_remove("ONEMSG_TOKEN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains("no channel"), "{err}");
+    assert!(
+        !err.contains("--simulate"),
+        "track refuses --simulate: {err}"
+    );
+}

@@ -53,6 +53,11 @@ fn duration(s: &str) -> Result<Duration, String> {
     crate::duration::parse(s)
 }
 
+/// A wait that zero would break (a timeout, the first poll's delay).
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    crate::duration::parse_positive(s)
+}
+
 /// Where each API request carries the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TokenInArg {
@@ -128,7 +133,7 @@ pub struct ApiArgs {
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
     pub language: String,
     /// Per-request timeout.
-    #[arg(long, default_value = "30s", value_parser = duration)]
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
     pub request_timeout: Duration,
     /// Where each request carries the token: `header` (Authorization:
     /// Bearer) or `query` (`?token=`, where the API's specs put it; for a
@@ -162,7 +167,7 @@ pub struct SendArgs {
     /// How long after an uncertain send to look it up in 1MSG's message
     /// history; also the first pause between two look-ups of a doubt still
     /// open (then twice that, and so on, at most 30 s apart).
-    #[arg(long, default_value = "5s", value_parser = duration)]
+    #[arg(long, default_value = "5s", value_parser = positive_duration)]
     pub lookup_after: Duration,
     /// How long after the sends to keep looking uncertain sends up in the
     /// message history (the run ends later by up to this much while one is
@@ -209,7 +214,7 @@ pub struct PollArgs {
     pub poll_rate: f64,
     /// Delay from acceptance to a message's first status poll (then at
     /// about 1.5× that delay, 1.5² × …, at most a minute apart).
-    #[arg(long, default_value = "3500ms", value_parser = duration)]
+    #[arg(long, default_value = "3500ms", value_parser = positive_duration)]
     pub first_poll: Duration,
     /// How long to keep polling statuses after the last send; messages not
     /// final by then are `pending`.

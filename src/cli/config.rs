@@ -19,8 +19,18 @@ pub(crate) struct Target {
 }
 
 /// `simulate`, a simulator profile, starts the built-in simulator with it
-/// and uses it.
-pub(crate) async fn target(api: &ApiArgs, simulate: Option<&str>) -> Result<Target, Failure> {
+/// and uses it. `offer_simulate`: whether a missing channel or token may
+/// suggest `--simulate` (only `run` has it; `track` and `rerun` refuse it).
+pub(crate) async fn target(
+    api: &ApiArgs,
+    simulate: Option<&str>,
+    offer_simulate: bool,
+) -> Result<Target, Failure> {
+    let rehearse = if offer_simulate {
+        " (or use --simulate to rehearse)"
+    } else {
+        ""
+    };
     if let Some(profile) = simulate {
         let scenario =
             sim::Scenario::profile(profile).map_err(|e| Failure::new(exit::CONFIG, e))?;
@@ -41,10 +51,10 @@ pub(crate) async fn target(api: &ApiArgs, simulate: Option<&str>) -> Result<Targ
         .ok_or_else(|| {
             Failure::new(
                 exit::CONFIG,
-                "no channel: set --channel or ONEMSG_CHANNEL_ID (or use --simulate to rehearse)",
+                format!("no channel: set --channel or ONEMSG_CHANNEL_ID{rehearse}"),
             )
         })?;
-    let token = read_token(api.token_file.as_deref())?;
+    let token = read_token(api.token_file.as_deref(), rehearse)?;
     Ok(Target {
         api_url: api.api_url.clone(),
         channel,
@@ -58,7 +68,7 @@ pub(crate) async fn target(api: &ApiArgs, simulate: Option<&str>) -> Result<Targ
 /// `ONEMSG_TOKEN` as the last resort (environment variables are inherited by
 /// children and often sit in world-readable unit files). A trailing newline
 /// is stripped; a token file others can read is refused.
-fn read_token(file: Option<&Path>) -> Result<Token, Failure> {
+fn read_token(file: Option<&Path>, rehearse: &str) -> Result<Token, Failure> {
     if let Some(path) = file {
         return read_token_file(path);
     }
@@ -72,7 +82,9 @@ fn read_token(file: Option<&Path>) -> Result<Token, Failure> {
         Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim_end_matches(['\n', '\r']))),
         _ => Err(Failure::new(
             exit::CONFIG,
-            "no API token: give --token-file FILE, a systemd credential `onemsg_token`, or ONEMSG_TOKEN (or use --simulate to rehearse)",
+            format!(
+                "no API token: give --token-file FILE, a systemd credential `onemsg_token`, or ONEMSG_TOKEN{rehearse}"
+            ),
         )),
     }
 }

@@ -20,6 +20,9 @@ use crate::cli::Cli;
 use crate::error::Failure;
 use crate::exit;
 
+mod describe;
+pub use describe::describe;
+
 /// The subcommands that read the settings file.
 const READERS: [&str; 3] = ["run", "rerun", "track"];
 
@@ -42,16 +45,95 @@ fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
     here.exists().then_some((here, false))
 }
 
-/// Flattens `[table] key = value` into (flag name, value) pairs.
-fn flatten(table: &toml::Table, out: &mut Vec<(String, Value)>) {
+/// The settings whose values are paths: a relative one is read against
+/// the settings file's directory, as a person reading the file would (the
+/// nightly job's working directory is rarely the file's).
+const PATHS: [&str; 6] = [
+    "token-file",
+    "ledger",
+    "out",
+    "xlsx",
+    "metrics-file",
+    "summary-json",
+];
+
+/// One setting of the file: its flag name, its key as written (with its
+/// table, `send.rate`), and its value.
+struct Entry {
+    name: String,
+    key: String,
+    value: Value,
+}
+
+/// Flattens `[table] key = value` into entries.
+fn flatten(table: &toml::Table, prefix: &str, out: &mut Vec<Entry>) {
     for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             // `map` is a table of field → column; every other table is a
             // group of settings.
-            Value::Table(t) if k != "map" => flatten(t, out),
-            _ => out.push((k.replace('_', "-"), v.clone())),
+            Value::Table(t) if k != "map" => flatten(t, &key, out),
+            _ => out.push(Entry {
+                name: k.replace('_', "-"),
+                key,
+                value: v.clone(),
+            }),
         }
     }
+}
+
+/// Where a value put in front of the flags came from, so that clap's
+/// complaint about it can name the file and key instead of a flag the
+/// user never typed.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    flag: String,
+    value: String,
+    file: PathBuf,
+    key: String,
+}
+
+/// The number of single-character edits from `a` to `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The known setting closest to `name`, if one is close enough to be what
+/// was meant.
+fn closest(name: &str) -> Option<String> {
+    let root = Cli::command();
+    let mut best: Option<(usize, String)> = None;
+    for sub in READERS {
+        let Some(c) = root.find_subcommand(sub) else {
+            continue;
+        };
+        for long in c.get_arguments().filter_map(|a| a.get_long()) {
+            let d = distance(name, long);
+            if d <= (long.len() / 3).max(2) && best.as_ref().is_none_or(|(b, _)| d < *b) {
+                best = Some((d, long.to_string()));
+            }
+        }
+    }
+    best.map(|(_, long)| long.replace('-', "_"))
 }
 
 fn as_arg(v: &Value) -> Option<String> {
@@ -65,6 +147,14 @@ fn as_arg(v: &Value) -> Option<String> {
 
 /// The settings of `path` as command-line arguments for `sub`.
 pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
+    file_args_traced(path, sub).map(|(args, _)| args)
+}
+
+/// [`file_args`], with where each value came from.
+pub(super) fn file_args_traced(
+    path: &Path,
+    sub: &str,
+) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::because(
             exit::CONFIG,
@@ -79,8 +169,9 @@ pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
             e,
         )
     })?;
-    let mut pairs = Vec::new();
-    flatten(&table, &mut pairs);
+    let mut entries = Vec::new();
+    flatten(&table, "", &mut entries);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let root = Cli::command();
     let known = |name: &str, sub: &str| {
         root.find_subcommand(sub).and_then(|c| {
@@ -90,7 +181,8 @@ pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
         })
     };
     let mut out = Vec::new();
-    for (name, value) in pairs {
+    let mut origins = Vec::new();
+    for Entry { name, key, value } in entries {
         if name == "token" {
             return Err(Failure::new(
                 exit::CONFIG,
@@ -107,10 +199,13 @@ pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
             if READERS.iter().any(|s| known(&name, s).is_some()) {
                 continue; // a setting of another subcommand
             }
+            let hint = closest(&name)
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
             return Err(Failure::new(
                 exit::CONFIG,
                 format!(
-                    "`{}`: unknown setting `{name}` (see `handoff {sub} --help` for the names)",
+                    "the settings file `{}`: unknown key `{key}` ({hint}see `handoff {sub} --help` for the names; `_` and `-` are alike)",
                     path.display()
                 ),
             ));
@@ -122,53 +217,104 @@ pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
             continue;
         }
         let flag = format!("--{name}");
+        let mut values = Vec::new();
         match &value {
-            Value::Boolean(true) => out.push(flag.into()),
+            Value::Boolean(true) => out.push(flag.clone().into()),
             Value::Boolean(false) => {}
             Value::Array(items) => {
                 for item in items {
-                    let v = as_arg(item).ok_or_else(|| bad(path, &name))?;
-                    out.push(flag.clone().into());
-                    out.push(v.into());
+                    values.push(as_arg(item).ok_or_else(|| bad(path, &key))?);
                 }
             }
             Value::Table(fields) => {
                 for (field, column) in fields {
-                    let column = as_arg(column).ok_or_else(|| bad(path, &name))?;
-                    out.push(flag.clone().into());
-                    out.push(format!("{field}={column}").into());
+                    let column = as_arg(column).ok_or_else(|| bad(path, &key))?;
+                    values.push(format!("{field}={column}"));
                 }
             }
-            other => {
-                out.push(flag.into());
-                out.push(as_arg(other).ok_or_else(|| bad(path, &name))?.into());
+            other => values.push(as_arg(other).ok_or_else(|| bad(path, &key))?),
+        }
+        for mut v in values {
+            if let Some(dir) = dir
+                && PATHS.contains(&name.as_str())
+                && Path::new(&v).is_relative()
+            {
+                v = dir.join(&v).display().to_string();
             }
+            origins.push(Origin {
+                flag: flag.clone(),
+                value: v.clone(),
+                file: path.to_path_buf(),
+                key: key.clone(),
+            });
+            out.push(flag.clone().into());
+            out.push(v.into());
         }
     }
-    Ok(out)
+    Ok((out, origins))
 }
 
-fn bad(path: &Path, name: &str) -> Failure {
+fn bad(path: &Path, key: &str) -> Failure {
     Failure::new(
         exit::CONFIG,
         format!(
-            "`{}`: the value of `{name}` is not a string, number or true/false",
+            "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
             path.display()
         ),
     )
 }
 
+/// Says clap's complaint about a value that came from the settings file
+/// as the file and key it came from; `None` for a value the user typed.
+pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue};
+    let arg = match e.get(ContextKind::InvalidArg)? {
+        ContextValue::String(s) => s.clone(),
+        _ => return None,
+    };
+    let value = match e.get(ContextKind::InvalidValue)? {
+        ContextValue::String(s) => s.clone(),
+        _ => return None,
+    };
+    let flag = arg.split_whitespace().next()?.to_string();
+    let origin = origins
+        .iter()
+        .find(|o| o.flag == flag && o.value == value)?;
+    let why = std::error::Error::source(e)
+        .map(ToString::to_string)
+        .or_else(|| {
+            e.get(ContextKind::ValidValue)
+                .map(|v| format!("possible values: {v}"))
+        })
+        .unwrap_or_else(|| "not a value it takes".into());
+    Some(Failure::new(
+        exit::CONFIG,
+        format!(
+            "the settings file `{}`: `{} = {:?}`: {why}",
+            origin.file.display(),
+            origin.key,
+            origin.value
+        ),
+    ))
+}
+
 /// The command line with the settings file's values put in front of the
 /// user's flags (for `run`, `rerun` and `track`).
 pub fn with_file(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
+    with_file_traced(args).map(|(args, _)| args)
+}
+
+/// [`with_file`], with where each value from the file came from (for
+/// [`explain`]).
+pub fn with_file_traced(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let Some(sub) = args.get(1).map(|s| s.to_string_lossy().into_owned()) else {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     };
     if !READERS.contains(&sub.as_str()) {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     }
     let Some((path, named)) = locate(&args[2..]) else {
-        return Ok(args);
+        return Ok((args, Vec::new()));
     };
     if named && !path.exists() {
         return Err(Failure::new(
@@ -177,105 +323,8 @@ pub fn with_file(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
         ));
     }
     let mut out = args[..2].to_vec();
-    out.extend(file_args(&path, &sub)?);
+    let (from_file, origins) = file_args_traced(&path, &sub)?;
+    out.extend(from_file);
     out.extend(args[2..].iter().cloned());
-    Ok(out)
-}
-
-/// `handoff config`: every setting of `run`, its value and its source.
-pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Failure> {
-    let path = config.or_else(|| {
-        let here = PathBuf::from("handoff.toml");
-        here.exists().then_some(here)
-    });
-    let from_file = match &path {
-        Some(p) => file_args(p, "run")?,
-        None => Vec::new(),
-    };
-    let mut argv: Vec<OsString> = vec!["handoff".into(), "run".into()];
-    argv.extend(from_file.iter().cloned());
-    let user_start = argv.len();
-    argv.extend(flags.iter().map(OsString::from));
-    argv.push("INPUT.csv".into());
-    let matches = Cli::command()
-        .try_get_matches_from(&argv)
-        .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))?;
-    let run = matches
-        .subcommand_matches("run")
-        .ok_or_else(|| Failure::new(exit::INTERNAL, "no run settings"))?;
-    let user: Vec<String> = argv[user_start..]
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let root = Cli::command();
-    let Some(cmd) = root.find_subcommand("run") else {
-        return Err(Failure::new(exit::INTERNAL, "no run command"));
-    };
-    let mut out = String::new();
-    out.push_str(&format!(
-        "settings file: {}\n\n{:<18} {:<40} source\n",
-        path.as_ref()
-            .map_or_else(|| "none".to_string(), |p| p.display().to_string()),
-        "setting",
-        "value"
-    ));
-    for arg in cmd.get_arguments() {
-        let id = arg.get_id().as_str();
-        let Some(long) = arg.get_long() else { continue };
-        if ["help", "config"].contains(&long) || arg.is_positional() {
-            continue;
-        }
-        let values: Vec<String> = run
-            .get_raw(id)
-            .map(|v| v.map(|x| x.to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        let value = if values.is_empty() {
-            "-".to_string()
-        } else {
-            values.join(", ")
-        };
-        let flag = format!("--{long}");
-        let source = match run.value_source(id) {
-            Some(clap::parser::ValueSource::CommandLine) => {
-                if user
-                    .iter()
-                    .any(|u| *u == flag || u.starts_with(&format!("{flag}=")))
-                {
-                    "flag".to_string()
-                } else {
-                    "settings file".to_string()
-                }
-            }
-            Some(clap::parser::ValueSource::EnvVariable) => format!(
-                "environment {}",
-                arg.get_env()
-                    .map(|e| e.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
-            Some(clap::parser::ValueSource::DefaultValue) => "default".to_string(),
-            _ => "unset".to_string(),
-        };
-        out.push_str(&format!("{long:<18} {value:<40} {source}\n"));
-    }
-    let token_file = run
-        .get_raw("token_file")
-        .and_then(|mut v| v.next())
-        .map(|v| v.to_string_lossy().into_owned());
-    let token = if let Some(f) = token_file {
-        format!("[REDACTED] from the token file {f}")
-    } else if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
-        .map(PathBuf::from)
-        .filter(|d| d.join("onemsg_token").exists())
-    {
-        format!(
-            "[REDACTED] from the systemd credential {}",
-            dir.join("onemsg_token").display()
-        )
-    } else if std::env::var_os("ONEMSG_TOKEN").is_some_and(|v| !v.is_empty()) {
-        "[REDACTED] from the environment ONEMSG_TOKEN".to_string()
-    } else {
-        "none (give --token-file, a systemd credential or ONEMSG_TOKEN)".to_string()
-    };
-    out.push_str(&format!("{:<18} {token}\n", "token"));
-    Ok(out)
+    Ok((out, origins))
 }

@@ -197,7 +197,7 @@ where
         match op().await {
             Err(e) if is_transient(&e) => match waits.next() {
                 Some(wait) => {
-                    warn!(error = %e, retry_in = ?wait, "listing the templates failed; trying again");
+                    warn!(error = %e, retry_in_seconds = wait.as_secs_f64(), "listing the templates failed; trying again");
                     tokio::time::sleep(*wait).await;
                 }
                 None => return Err(e),

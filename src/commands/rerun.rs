@@ -48,7 +48,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         input::open(file, &options).map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     reader.keep_extra_columns();
     let columns = BackColumns::new(file, &reader.extra_headers())?;
-    let conn = connect(&args.sending.api, None).await?;
+    let conn = connect(&args.sending.api, None, false).await?;
     let rules = Rules {
         default_country: args.sending.default_country.clone(),
         origin: Some(reader.origin()),

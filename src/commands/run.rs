@@ -24,7 +24,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         sheet: args.sheet.clone(),
     };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
-    let conn = connect(&args.sending.api, simulate).await?;
+    let conn = connect(&args.sending.api, simulate, true).await?;
     let mut reader = input::open(&args.input, &options)
         .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
     if args.keep_columns {

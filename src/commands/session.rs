@@ -50,9 +50,14 @@ pub(super) struct Connection {
 }
 
 /// Connects, checks the template, and warns about a missing namespace.
-/// `simulate` names the embedded simulator's profile, if one is to run.
-pub(super) async fn connect(api: &ApiArgs, simulate: Option<&str>) -> Result<Connection, Failure> {
-    let target = target(api, simulate).await?;
+/// `simulate` names the embedded simulator's profile, if one is to run;
+/// `offer_simulate` is whether the command has `--simulate` to suggest.
+pub(super) async fn connect(
+    api: &ApiArgs,
+    simulate: Option<&str>,
+    offer_simulate: bool,
+) -> Result<Connection, Failure> {
+    let target = target(api, simulate, offer_simulate).await?;
     let client = target.client(api)?;
     super::record::connected(&client);
     let template = preflight(&client, api, &target.channel).await?;

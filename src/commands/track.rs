@@ -17,7 +17,7 @@ use super::session::{Connection, default_ledger, open_session};
 /// `handoff track`: polls the messages that are not final yet and rewrites
 /// the report of a run.
 pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
-    let target = target(&args.api, None).await?;
+    let target = target(&args.api, None, false).await?;
     let client = target.client(&args.api)?;
     // Tracking sends nothing, so no template check: only hookInfo is used.
     let conn = Connection {
