@@ -33,6 +33,26 @@ fn init_logs(output: &crate::cli::OutputArgs) {
     );
 }
 
+/// `handoff man [SUBCOMMAND] [--out-dir DIR]`.
+fn man(sub: Option<&str>, out_dir: Option<&std::path::Path>) -> ExitCode {
+    let result = match out_dir {
+        Some(dir) => crate::cli::man::write_all(dir, sub).map(|names| {
+            for n in names {
+                eprintln!("wrote {}", dir.join(n).display());
+            }
+            Vec::new()
+        }),
+        None => crate::cli::man::page(sub),
+    };
+    match result {
+        Ok(text) => print(&text),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(crate::exit::CONFIG)
+        }
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     match &cli.command {
@@ -42,15 +62,10 @@ pub fn main(cli: Cli) -> ExitCode {
             clap_complete::generate(*shell, &mut cmd, "handoff", &mut text);
             return print(&text);
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut text = Vec::new();
-            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut text) {
-                eprintln!("error: failed to render the man page: {e}");
-                return ExitCode::from(crate::exit::INTERNAL);
-            }
-            return print(&text);
-        }
+        Command::Man {
+            subcommand,
+            out_dir,
+        } => return man(subcommand.as_deref(), out_dir.as_deref()),
         Command::Config { config, flags } => {
             return match crate::cli::settings::describe(config.clone(), flags) {
                 Ok(text) => print(text.as_bytes()),
@@ -98,7 +113,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 .await
                 .map(|()| crate::exit::OK)
                 .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
-            Command::Completions { .. } | Command::Man | Command::Config { .. } => {
+            Command::Completions { .. } | Command::Man { .. } | Command::Config { .. } => {
                 Ok(crate::exit::OK)
             }
         }

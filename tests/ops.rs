@@ -371,6 +371,32 @@ fn completions_and_a_man_page_come_from_the_cli_definitions() {
     let man = run(&["man"]);
     assert!(man.status.success());
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH handoff 1"));
+    // One page per subcommand, with what --help cannot say.
+    let page = run(&["man", "track"]);
+    assert!(page.status.success());
+    let text = String::from_utf8_lossy(&page.stdout);
+    for want in [
+        ".TH handoff-track 1",
+        "\\-\\-track\\-for",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "FILES",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    assert_eq!(run(&["man", "nope"]).status.code(), Some(78));
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    for name in [
+        "handoff.1",
+        "handoff-run.1",
+        "handoff-rerun.1",
+        "handoff-simulate.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+    }
 }
 
 /// `handoff config` shows where each value came from: flags over the

@@ -35,8 +35,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `handoff man > /usr/local/share/man/man1/handoff.1`.
-    Man,
+    /// Print a man page (roff): `handoff man run > handoff-run.1`; or write
+    /// every page with `--out-dir /usr/local/share/man/man1`.
+    Man {
+        /// The subcommand whose page to print (`handoff(1)` if none).
+        subcommand: Option<String>,
+        /// Write the pages (all of them, or the one named) into this
+        /// directory as handoff.1, handoff-run.1, … instead of printing.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
     /// Print the effective settings of `handoff run` and where each comes
     /// from (flag, environment, settings file, default); the token redacted.
     Config {

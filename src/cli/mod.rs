@@ -6,6 +6,7 @@
 
 mod args;
 pub(crate) mod config;
+pub mod man;
 pub mod settings;
 mod sim_args;
 
