@@ -53,6 +53,21 @@ fn man(sub: Option<&str>, out_dir: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+/// A command line refused before it ran (a bad flag or setting value):
+/// still a night that failed, so its metrics and summary are written
+/// where the command line says, when it says.
+pub fn refused(args: &[std::ffi::OsString], failure: &crate::error::Failure) {
+    let Some(sinks) = crate::commands::Sinks::from_raw(args) else {
+        return;
+    };
+    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        rt.block_on(crate::commands::on_failure(&sinks, failure));
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     match &cli.command {

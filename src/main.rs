@@ -14,19 +14,32 @@ fn main() -> ExitCode {
     quiet_on_a_closed_pipe();
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
-    let (args, origins) =
-        match handoff::cli::settings::with_file_traced(std::env::args_os().collect()) {
-            Ok(loaded) => loaded,
-            Err(failure) => {
-                return failure.report();
-            }
-        };
-    match handoff::cli::Cli::try_parse_from(args) {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (args, origins) = match handoff::cli::settings::with_file_traced(raw.clone()) {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            handoff::app::refused(&raw, &failure);
+            return failure.report();
+        }
+    };
+    match handoff::cli::Cli::try_parse_from(&args) {
         Ok(cli) => handoff::app::main(cli),
         Err(e) => {
             // A bad value from the settings file is said as its file and
             // key, not as a flag the user never typed.
-            if let Some(failure) = handoff::cli::settings::explain(&e, &origins) {
+            let explained = handoff::cli::settings::explain(&e, &origins);
+            if e.use_stderr() {
+                let failure = explained.as_ref().map_or_else(
+                    || {
+                        let text = e.to_string();
+                        let first = text.lines().next().unwrap_or_default().to_string();
+                        handoff::error::Failure::new(handoff::exit::CONFIG, first)
+                    },
+                    |f| handoff::error::Failure::new(f.code(), f.message()),
+                );
+                handoff::app::refused(&args, &failure);
+            }
+            if let Some(failure) = explained {
                 return failure.report();
             }
             // --help and --version are answers, not errors; a bad flag or

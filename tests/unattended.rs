@@ -235,6 +235,9 @@ async fn every_exit_code_leaves_metrics_and_a_summary_that_parse() {
         78,
     )
     .await;
+    // A flag value refused before the command ran is a failed night too.
+    let zero = ["--request-timeout", "0s"];
+    night(&env, "flag", &again, &zero, "sim-token", 78).await;
     // An API that answers nothing: the template list is retried, then 69.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -102,7 +102,7 @@ pub(super) async fn finish(
         code = exit::CONFIG;
     }
     let metrics = record::run_metrics(code, &summary, Some(&s.client));
-    if let Err(error) = record::write_metrics(output, &metrics).await {
+    if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
         missing.push(Missing {
             error,
             again: "the next run writes it again; the summary on stdout has the same counts".into(),
@@ -130,7 +130,7 @@ pub(super) async fn finish(
     line["ledger"] = ledger_path.display().to_string().into();
     record::stamp(&mut line);
     line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
-    if let Err(error) = record::write_summary(output, &line) {
+    if let Err(error) = record::write_summary(&record::Sinks::of(output), &line) {
         missing.push(Missing {
             error,
             again: "the summary line on stdout is the same".into(),

@@ -21,7 +21,7 @@ mod session;
 pub(crate) mod simulate;
 mod track;
 
-pub(crate) use record::recorded;
+pub(crate) use record::{Sinks, on_failure, recorded};
 pub(crate) use rerun::rerun;
 pub(crate) use run::run;
 pub(crate) use track::track;

@@ -66,6 +66,64 @@ pub(super) fn opened(run_id: RunId, ledger: PathBuf, report: PathBuf, progress: 
     });
 }
 
+/// Where a run's record goes: the outputs of [`OutputArgs`] that every
+/// ending writes.
+pub(crate) struct Sinks {
+    metrics_file: Option<PathBuf>,
+    summary_json: Option<PathBuf>,
+    pushgateway: Option<String>,
+}
+
+impl Sinks {
+    pub(crate) fn of(output: &OutputArgs) -> Sinks {
+        Sinks {
+            metrics_file: output.metrics_file.clone(),
+            summary_json: output.summary_json.clone(),
+            pushgateway: output.pushgateway.clone(),
+        }
+    }
+
+    /// The sinks named on a command line clap refused (a bad flag value is
+    /// a night that failed too): the last `--metrics-file`,
+    /// `--summary-json` and `--pushgateway` of a sending subcommand, read
+    /// without clap; `None` for other subcommands and for dry runs.
+    pub(crate) fn from_raw(args: &[std::ffi::OsString]) -> Option<Sinks> {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let sub = args.get(1)?;
+        if !["run", "rerun", "track"].contains(&sub.as_str()) || args.contains(&"--dry-run".into())
+        {
+            return None;
+        }
+        let last = |flag: &str| {
+            let mut found = None;
+            let mut it = args.iter().skip(2);
+            while let Some(a) = it.next() {
+                if a == "--" {
+                    break;
+                }
+                if a == flag {
+                    found = it.next().cloned();
+                } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+                    found = Some(v.to_string());
+                }
+            }
+            found
+        };
+        let sinks = Sinks {
+            metrics_file: last("--metrics-file").map(PathBuf::from),
+            summary_json: last("--summary-json").map(PathBuf::from),
+            pushgateway: last("--pushgateway"),
+        };
+        let any = sinks.metrics_file.is_some()
+            || sinks.summary_json.is_some()
+            || sinks.pushgateway.is_some();
+        any.then_some(sinks)
+    }
+}
+
 /// Runs a sending command; if it fails, writes the metrics and the JSON
 /// summary of the failure before the error is printed.
 pub(crate) async fn recorded(
@@ -75,7 +133,7 @@ pub(crate) async fn recorded(
     started();
     let result = command.await;
     if let Err(failure) = &result {
-        on_failure(output, failure).await;
+        on_failure(&Sinks::of(output), failure).await;
     }
     result
 }
@@ -115,7 +173,7 @@ pub(super) fn run_metrics(code: u8, summary: &Summary, client: Option<&Client>) 
 /// Writes the metrics file (an error is returned: it is a missing output)
 /// and pushes to the Pushgateway (an error is only a warning: monitoring
 /// must not fail a night).
-pub(super) async fn write_metrics(output: &OutputArgs, m: &RunMetrics) -> Result<(), String> {
+pub(super) async fn write_metrics(output: &Sinks, m: &RunMetrics) -> Result<(), String> {
     let written = match &output.metrics_file {
         Some(path) => metrics::write_file(path, m)
             .map_err(|e| format!("failed to write the metrics file `{}`: {e}", path.display())),
@@ -130,7 +188,7 @@ pub(super) async fn write_metrics(output: &OutputArgs, m: &RunMetrics) -> Result
 }
 
 /// Writes the JSON summary to `--summary-json`, if given.
-pub(super) fn write_summary(output: &OutputArgs, line: &Value) -> Result<(), String> {
+pub(super) fn write_summary(output: &Sinks, line: &Value) -> Result<(), String> {
     let Some(path) = &output.summary_json else {
         return Ok(());
     };
@@ -143,7 +201,7 @@ pub(super) fn write_summary(output: &OutputArgs, line: &Value) -> Result<(), Str
 
 /// The record of a command that failed: metrics with its exit code, and a
 /// summary line (stdout and `--summary-json`) with the error.
-async fn on_failure(output: &OutputArgs, failure: &Failure) {
+pub(crate) async fn on_failure(output: &Sinks, failure: &Failure) {
     let mut partial = Partial::default();
     with(|p| {
         partial = Partial {
