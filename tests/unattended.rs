@@ -595,3 +595,60 @@ async fn zero_waits_are_refused_and_track_does_not_offer_simulate() {
         "track refuses --simulate: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_in_json_mode_is_an_event_and_waits_for_the_pair_interval() {
+    let env = Env::start(fast()).await;
+    // One partner, three orders, 3 s apart: the sends take 6 s whatever
+    // the channel's rate, and the run outlives one progress tick (5 s).
+    let input = env.csv(&[
+        ["Ada", "491790000001", "P-1", "Lamp", "Note"],
+        ["Ada", "491790000001", "P-2", "Lamp", "Note"],
+        ["Ada", "491790000001", "P-3", "Lamp", "Note"],
+    ]);
+    // Not --quiet (which the harness's `run` passes): progress is on.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .arg("run")
+        .arg(&input)
+        .arg("--out")
+        .arg(env.path("reconciliation.csv"))
+        .arg("--ledger")
+        .arg(env.path("ledger.sqlite"))
+        .args(["--api-url", &env.base, "--channel", "SIM0001"])
+        .args([
+            "--pair-interval",
+            "3s",
+            "--first-poll",
+            "50ms",
+            "--track-for",
+            "3s",
+        ])
+        .args(["--log-format", "json"])
+        .env("ONEMSG_TOKEN", "sim-token")
+        .env_remove("ONEMSG_API_URL")
+        .env_remove("ONEMSG_CHANNEL_ID")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let progress: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v| v["message"] == "progress")
+        .collect();
+    let first = progress
+        .first()
+        .unwrap_or_else(|| panic!("a progress event: {err}"));
+    assert_eq!(first["to_send"], 3, "{first}");
+    assert_eq!(
+        first["to_final"], 3,
+        "final counts every row to send: {first}"
+    );
+    assert!(first["sent"].as_u64().unwrap() < 3, "{first}");
+    assert!(
+        first["send_eta_seconds"].is_u64(),
+        "the ETA knows the pair interval: {first}"
+    );
+    assert!(!err.contains("progress: validated"), "no plain line: {err}");
+}

@@ -52,6 +52,12 @@ pub(super) async fn deliver(
     }
     let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
     s.progress.will_send(to_send);
+    let busiest = s
+        .recorder
+        .read(move |l| l.busiest_recipient(run_id))
+        .await?;
+    let pair = send_args.pair_interval;
+    s.progress.pacing(to_send, send_args.rate, busiest, pair);
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
