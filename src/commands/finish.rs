@@ -173,7 +173,8 @@ fn summary_line(
 }
 
 /// The end of the run for a person (the table) or a log shipper (one
-/// event with the outcomes as an object).
+/// event with the outcomes as an object; the tracking problem, if any, was
+/// logged by the tracker already).
 fn tell(
     summary: &Summary,
     code: u8,
@@ -201,8 +202,6 @@ fn tell(
             eprintln!("tracking: {problem}");
         }
         eprintln!("report: {}", out.display());
-    } else if let Some(problem) = &tracked.problem {
-        tracing::warn!(problem = %problem, "tracking");
     }
 }
 
