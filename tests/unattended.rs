@@ -257,6 +257,24 @@ async fn every_exit_code_leaves_metrics_and_a_summary_that_parse() {
         2,
         "only the first night sent"
     );
+    // `track` keeps a record too: here of a ledger that is not there.
+    let (prom, json) = (env.path("track.prom"), env.path("track.json"));
+    let out = env
+        .sub(
+            "track",
+            &[
+                "--ledger",
+                env.path("absent.sqlite").to_str().unwrap(),
+                "--metrics-file",
+                prom.to_str().unwrap(),
+                "--summary-json",
+                json.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_eq!(code(&out), 66, "{}", stderr(&out));
+    assert_eq!(parse_metrics(&prom)["handoff_exit_code"], 66.0);
+    parse_summary(&json, 66);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

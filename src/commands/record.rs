@@ -238,3 +238,46 @@ pub(crate) async fn on_failure(output: &Sinks, failure: &Failure) {
         eprintln!("error: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
+        list.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn a_refused_command_line_still_names_its_sinks() {
+        let s = Sinks::from_raw(&args(&[
+            "handoff",
+            "run",
+            "in.csv",
+            "--metrics-file",
+            "a.prom",
+            "--metrics-file=b.prom",
+            "--summary-json",
+            "s.json",
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.metrics_file,
+            Some(PathBuf::from("b.prom")),
+            "the last wins"
+        );
+        assert_eq!(s.summary_json, Some(PathBuf::from("s.json")));
+        assert!(s.pushgateway.is_none());
+        let none = |list: &[&str]| Sinks::from_raw(&args(list)).is_none();
+        assert!(none(&["handoff", "run", "in.csv"]), "nothing asked for");
+        assert!(none(&[
+            "handoff",
+            "run",
+            "x",
+            "--dry-run",
+            "--metrics-file",
+            "m"
+        ]));
+        assert!(none(&["handoff", "simulate", "--metrics-file", "m"]));
+        assert!(none(&["handoff", "run", "--", "--metrics-file", "m"]));
+    }
+}
