@@ -8,6 +8,7 @@ mod binary;
 mod cells;
 mod input;
 mod layout;
+mod ledger_commands;
 mod ops;
 mod phones;
 mod reading;

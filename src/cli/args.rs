@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
 use super::sim_args::SimulateArgs;
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,15 @@ pub enum Command {
     /// Poll the statuses of messages not final yet (the morning after) and
     /// rewrite the report.
     Track(TrackArgs),
+    /// List the ledger's runs: kind, input, start, end, exit code, rows by
+    /// outcome. Reads the ledger only.
+    Runs(RunsArgs),
+    /// Write any past run's reconciliation (CSV, workbook) again from the
+    /// ledger alone; nothing is sent or polled.
+    Report(ReportArgs),
+    /// Every row, attempt, message and status the ledger holds for one
+    /// order number, across nights.
+    History(HistoryArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),

@@ -6,8 +6,10 @@
 
 mod args;
 pub(crate) mod config;
+mod ledger_args;
 pub mod settings;
 mod sim_args;
 
 pub use args::*;
+pub use ledger_args::*;
 pub use sim_args::*;
