@@ -12,6 +12,7 @@ mod ledger_commands;
 mod ops;
 mod phones;
 mod reading;
+mod rerun_rules;
 mod resume;
 mod run;
 mod sdk;

@@ -371,6 +371,11 @@ pub struct RerunArgs {
     /// Show what the rerun would send, and why not the rest; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send `failed` rows again even when their data is unchanged and their
+    /// error says it fails the same way (opted out, not on WhatsApp) or not
+    /// yet (a day's wait). Never sends a delivered, read or pending row.
+    #[arg(long)]
+    pub force: bool,
     /// The file's delimiter (, ; tab |); detected from the headers if not given.
     #[arg(long, value_parser = delimiter)]
     pub delimiter: Option<u8>,

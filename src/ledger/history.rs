@@ -174,18 +174,14 @@ impl Ledger {
         Ok(attempts)
     }
 
-    /// The latest answered attempt for `order_key`, across runs: what the
-    /// API was last asked to send, and what it said.
-    pub fn last_answered_attempt(
-        &self,
-        order_key: &str,
-    ) -> Result<Option<OrderAttempt>, LedgerError> {
+    /// The latest attempt for `order_key`, across runs, answered or not:
+    /// what the API was last asked to send.
+    pub fn last_attempt(&self, order_key: &str) -> Result<Option<OrderAttempt>, LedgerError> {
         use rusqlite::OptionalExtension;
         let mut stmt = self.conn.prepare_cached(
             "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
                     http_status, error_code, error_detail, wamid
-             FROM attempts WHERE order_key = ?1 AND result IS NOT NULL
-             ORDER BY attempt_id DESC LIMIT 1",
+             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
         )?;
         Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
     }
@@ -229,20 +225,19 @@ mod tests {
         let statuses: Vec<_> = h.messages[0].statuses.iter().map(|s| &s.status).collect();
         assert_eq!(statuses, ["sent", "failed"]);
         assert_eq!(h.messages[0].statuses[1].error_code, Some(131_050));
-        let last = l.last_answered_attempt("A-1").unwrap().unwrap();
+        let last = l.last_attempt("A-1").unwrap().unwrap();
         assert_eq!(
             (last.run_id, last.result.as_deref()),
             (run2, Some("rejected"))
         );
         assert!(l.order_history("nope").unwrap().is_empty());
-        // An unanswered intent is in the history but is not an answer.
+        assert_eq!(l.last_attempt("nope").unwrap(), None);
+        // An unanswered intent is in the history, and is the last attempt.
         let _ = l
             .record_intent(run2, "A-1", 2, "4917", &p(), t(2_000))
             .unwrap();
         assert_eq!(l.order_history("A-1").unwrap().attempts.len(), 3);
-        assert_eq!(
-            l.last_answered_attempt("A-1").unwrap().unwrap().attempt_no,
-            1
-        );
+        let last = l.last_attempt("A-1").unwrap().unwrap();
+        assert_eq!((last.attempt_no, last.result), (2, None));
     }
 }
