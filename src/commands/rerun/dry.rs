@@ -105,7 +105,11 @@ impl Tally {
                     m.run_id,
                     j.note.map(|n| format!("; {n}")).unwrap_or_default()
                 ),
-                None => format!("not sent: outcome `{}` in the file", outcome.as_str()),
+                None => format!(
+                    "not sent: outcome `{}` in the file{}",
+                    outcome.as_str(),
+                    j.note.map(|n| format!("; {n}")).unwrap_or_default()
+                ),
             };
             self.list(format!("{at}: {why}"));
             return Ok(());

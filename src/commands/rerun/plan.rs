@@ -10,7 +10,7 @@ use super::resend::{self, Asked, Resend};
 use crate::delivery::{Rules, validate};
 use crate::ingest::{Judged, Pass, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{Ledger, LedgerError, MessageInfo, Status};
+use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt, Status};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
 
@@ -23,11 +23,54 @@ pub(in crate::commands) struct Ask<'a> {
 }
 
 /// What the ledger holds for a row's order: its latest accepted message,
-/// and the phone its latest attempt went to.
+/// and its latest attempt (answered or not).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Earlier {
     pub(super) message: Option<MessageInfo>,
-    pub(super) last_phone: Option<String>,
+    pub(super) last: Option<OrderAttempt>,
+}
+
+impl Earlier {
+    /// Where the order was last sent: the latest attempt's phone, else the
+    /// message's.
+    fn last_phone(&self) -> Option<&str> {
+        self.last
+            .as_ref()
+            .map(|a| a.phone.as_str())
+            .or_else(|| self.message.as_ref().and_then(|m| m.phone.as_deref()))
+    }
+}
+
+/// What the API was asked to send for an order, and what to call it.
+struct Sent<'a> {
+    order_key: &'a str,
+    phone: Option<&'a str>,
+    params: &'a [String],
+    /// `the message wamid.… (run 3)`.
+    what: String,
+}
+
+impl<'a> Sent<'a> {
+    fn message(m: &'a MessageInfo) -> Self {
+        Sent {
+            order_key: &m.order_key,
+            phone: m.phone.as_deref(),
+            params: &m.params,
+            what: format!("the message {} (run {})", m.wamid, m.run_id),
+        }
+    }
+
+    fn attempt(a: &'a OrderAttempt, order_key: &'a str) -> Self {
+        Sent {
+            order_key,
+            phone: Some(&a.phone),
+            params: &a.params,
+            what: format!(
+                "the send in doubt (run {}, attempt {})",
+                a.run_id, a.attempt_no
+            ),
+        }
+    }
 }
 
 /// A row of the file as read back: its five fields without the report's
@@ -106,15 +149,11 @@ pub(super) fn messages(l: &Ledger, lookups: &[Lookup]) -> Result<Vec<Earlier>, L
             let order = message
                 .as_ref()
                 .map_or(key.as_str(), |m| m.order_key.as_str());
-            let last_phone = match order {
+            let last = match order {
                 "" => None,
-                order => l.last_attempt(order)?.map(|a| a.phone),
-            }
-            .or_else(|| message.as_ref().and_then(|m| m.phone.clone()));
-            Ok(Earlier {
-                message,
-                last_phone,
-            })
+                order => l.last_attempt(order)?,
+            };
+            Ok(Earlier { message, last })
         })
         .collect()
 }
@@ -135,10 +174,12 @@ pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> 
     read_phone(
         &mut row.raw.fields.partner_phone,
         row.cells.outcome,
-        earlier.last_phone.as_deref(),
+        earlier.last_phone(),
     );
     match &earlier.message {
-        Some(m) if !wanted || !failed(m) => held(row.raw, m, outcome, ask.rules, None),
+        Some(m) if !wanted || !failed(m) => {
+            held(row.raw, &Sent::message(m), outcome, ask.rules, None)
+        }
         Some(m) => {
             let j = judge(row.raw, ask.rules, Pass::Resend);
             let decision = match &j.result {
@@ -148,9 +189,18 @@ pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> 
             };
             match decision {
                 Resend::Send(note) => Judged { note, ..j },
-                Resend::Hold(why) => held(j.raw, m, outcome, ask.rules, Some(why)),
+                Resend::Hold(why) => held(j.raw, &Sent::message(m), outcome, ask.rules, Some(why)),
             }
         }
+        // An `unknown` row: its send may have reached the partner, with the
+        // data of that attempt, which the report keeps showing.
+        None if outcome == Outcome::Unknown && !wanted => match &earlier.last {
+            Some(a) => {
+                let key = row.raw.fields.order_key().to_string();
+                held(row.raw, &Sent::attempt(a, &key), outcome, ask.rules, None)
+            }
+            None => judge(row.raw, ask.rules, Pass::Hold(outcome)),
+        },
         None => judge(
             row.raw,
             ask.rules,
@@ -167,7 +217,7 @@ pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> 
 /// sent (if the rule held it) and what the file changed that was not sent.
 fn held(
     mut raw: RawRow,
-    m: &MessageInfo,
+    m: &Sent<'_>,
     outcome: Outcome,
     rules: &Rules,
     why: Option<String>,
@@ -184,11 +234,11 @@ fn held(
 
 /// The data the message was sent with, so that the report tells what the
 /// partner received; what the ledger does not keep stays as in the file.
-fn sent_fields(m: &MessageInfo, file: RawFields) -> RawFields {
+fn sent_fields(m: &Sent<'_>, file: RawFields) -> RawFields {
     let param = |i: usize, file: String| m.params.get(i).cloned().unwrap_or(file);
     RawFields {
-        partner_phone: m.phone.clone().unwrap_or(file.partner_phone),
-        order_number: m.order_key.clone(),
+        partner_phone: m.phone.map_or(file.partner_phone, str::to_string),
+        order_number: m.order_key.to_string(),
         partner_name: param(0, file.partner_name),
         product_name: param(2, file.product_name),
         delivery_note: param(3, file.delivery_note),
@@ -209,8 +259,8 @@ const PARAMS: [Field; 4] = [
 /// changed is compared as it would be sent (cleaned, the phone normalised);
 /// one that would not validate (a phone a spreadsheet rounded) is quoted as
 /// the file has it.
-fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
-    let sent_phone = m.phone.clone().unwrap_or_default();
+fn edits(file: &RawFields, m: &Sent<'_>, rules: &Rules) -> Option<String> {
+    let sent_phone = m.phone.unwrap_or_default().to_string();
     let mut changed = Vec::new();
     // The phone alone, with the texts that were sent.
     let mut probe = sent_fields(m, RawFields::default());
@@ -229,7 +279,7 @@ fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
     let cleaned = validate(&probe, rules).ok();
     for (i, f) in PARAMS.into_iter().enumerate() {
         let old = match f {
-            Field::OrderNumber => m.order_key.as_str(),
+            Field::OrderNumber => m.order_key,
             _ => m.params.get(i).map_or("", String::as_str),
         };
         let new = match (&cleaned, f) {
@@ -243,10 +293,9 @@ fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
     }
     (!changed.is_empty()).then(|| {
         format!(
-            "edited in the file, not sent: {}; the message {} (run {}) went to {sent_phone}",
+            "edited in the file, not sent: {}; {} went to {sent_phone}",
             changed.join(", "),
-            m.wamid,
-            m.run_id
+            m.what
         )
     })
 }

@@ -58,7 +58,7 @@ fn rules() -> Rules {
 fn jb(row: BackRow, m: Option<&MessageInfo>, selected: &[Outcome], force: bool) -> Judged {
     let earlier = Earlier {
         message: m.cloned(),
-        last_phone: m.and_then(|m| m.phone.clone()),
+        last: None,
     };
     let rules = rules();
     let ask = Ask {
@@ -254,6 +254,50 @@ fn messages_are_found_by_order_number_then_by_wamid() {
     assert_eq!(wamid(0), Some("w1"));
     assert_eq!(wamid(1), Some("w1"));
     assert!(wamid(2).is_none() && wamid(3).is_none());
-    assert_eq!(found[1].last_phone.as_deref(), Some("4915123456701"));
-    assert_eq!(found[2].last_phone, None);
+    assert_eq!(found[1].last_phone(), Some("4915123456701"));
+    assert_eq!(found[2].last_phone(), None);
+}
+
+#[test]
+fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
+    let m = message(None, false);
+    let attempt = OrderAttempt {
+        run_id: 1,
+        attempt_no: 1,
+        phone: "4915123456701".into(),
+        params: m.params.clone(),
+        intent_at: chrono::Utc::now(),
+        answered_at: None,
+        result: None,
+        http_status: None,
+        error_code: None,
+        error_detail: None,
+        wamid: None,
+    };
+    let earlier = Earlier {
+        message: None,
+        last: Some(attempt),
+    };
+    let rules = rules();
+    let ask = Ask {
+        selected: &ALL,
+        rules: &rules,
+        asked: Asked {
+            force: true,
+            now: chrono::Utc::now(),
+        },
+    };
+    let j = judge_back(
+        row("+4915123456709", "Stuhl", Some(Outcome::Unknown)),
+        &earlier,
+        &ask,
+    );
+    assert_eq!(j.pass, Pass::Hold(Outcome::Unknown));
+    assert_eq!(j.raw.fields.partner_phone, "4915123456701", "as attempted");
+    let note = j.note.expect("the edit is reported");
+    assert!(
+        note.contains("phone 4915123456701 → 4915123456709")
+            && note.contains("the send in doubt (run 1, attempt 1)"),
+        "{note}"
+    );
 }
