@@ -23,7 +23,8 @@ pub enum Command {
     /// WhatsApp template, track every message, write the reconciliation.
     Run(RunArgs),
     /// Send again the rows of a reconciliation whose outcome allows it
-    /// (failed, rejected, invalid, skipped), using the data in that file.
+    /// (failed, rejected, invalid, skipped), using the data in that file; a
+    /// failed row only when its data changed or its error may pass.
     Rerun(RerunArgs),
     /// Poll the statuses of messages not final yet (the morning after) and
     /// rewrite the report.
