@@ -68,6 +68,14 @@ pub fn refused(args: &[std::ffi::OsString], failure: &crate::error::Failure) {
     }
 }
 
+/// The exit of a command that needs no runtime (it only reads the ledger).
+fn done(result: Result<u8, crate::error::Failure>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => failure.report(),
+    }
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     match &cli.command {
@@ -87,6 +95,9 @@ pub fn main(cli: Cli) -> ExitCode {
                 Err(failure) => failure.report(),
             };
         }
+        Command::Runs(args) => return done(crate::commands::runs(args)),
+        Command::Report(args) => return done(crate::commands::report(args)),
+        Command::History(args) => return done(crate::commands::history(args)),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -128,9 +139,12 @@ pub fn main(cli: Cli) -> ExitCode {
                 .await
                 .map(|()| crate::exit::OK)
                 .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
-            Command::Completions { .. } | Command::Man { .. } | Command::Config { .. } => {
-                Ok(crate::exit::OK)
-            }
+            Command::Completions { .. }
+            | Command::Man { .. }
+            | Command::Config { .. }
+            | Command::Runs(_)
+            | Command::Report(_)
+            | Command::History(_) => Ok(crate::exit::OK),
         }
     });
     match result {

@@ -192,6 +192,13 @@ impl Batch {
         }
         if decision.verdict == Verdict::Send && j.result.is_ok() {
             self.decided.to_send += 1;
+            // The command's word on a row it sends (a rerun's --force).
+            if let Some(n) = &j.note {
+                decision.notes = Some(match decision.notes.take() {
+                    Some(a) => format!("{a}; {n}"),
+                    None => n.clone(),
+                });
+            }
         }
         Ok(row_record(&j, decision))
     }

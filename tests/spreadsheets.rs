@@ -425,7 +425,9 @@ async fn the_workbook_we_write_reruns() {
         .await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let before = send_requests(&env.stats().await);
-    let out = rerun(&env, &book, &["--only", "failed"]).await;
+    // Both failures are permanent (not on WhatsApp, opted out) and their
+    // data unchanged: only --force sends them again.
+    let out = rerun(&env, &book, &["--only", "failed", "--force"]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let report = env.read_csv("night-rerun.csv");
     assert_eq!(report.len(), 9);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
 use super::sim_args::SimulateArgs;
 
 #[derive(Debug, Parser)]
@@ -22,11 +23,21 @@ pub enum Command {
     /// WhatsApp template, track every message, write the reconciliation.
     Run(RunArgs),
     /// Send again the rows of a reconciliation whose outcome allows it
-    /// (failed, rejected, invalid, skipped), using the data in that file.
+    /// (failed, rejected, invalid, skipped), using the data in that file; a
+    /// failed row only when its data changed or its error may pass.
     Rerun(RerunArgs),
     /// Poll the statuses of messages not final yet (the morning after) and
     /// rewrite the report.
     Track(TrackArgs),
+    /// List the ledger's runs: kind, input, start, end, exit code, rows by
+    /// outcome. Reads the ledger only.
+    Runs(RunsArgs),
+    /// Write any past run's reconciliation (CSV, workbook) again from the
+    /// ledger alone; nothing is sent or polled.
+    Report(ReportArgs),
+    /// Every row, attempt, message and status the ledger holds for one
+    /// order number, across nights.
+    History(HistoryArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
@@ -383,6 +394,11 @@ pub struct RerunArgs {
     /// Show what the rerun would send, and why not the rest; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send `failed` rows again even when their data is unchanged and their
+    /// error says it fails the same way (opted out, not on WhatsApp) or not
+    /// yet (a day's wait). Never sends a delivered, read or pending row.
+    #[arg(long)]
+    pub force: bool,
     /// The file's delimiter (, ; tab |); detected from the headers if not given.
     #[arg(long, value_parser = delimiter)]
     pub delimiter: Option<u8>,

@@ -13,15 +13,21 @@
 mod deliver;
 mod dry_run;
 mod finish;
+mod history;
 mod preflight;
 mod record;
+mod report;
 mod rerun;
 mod run;
+mod runs;
 mod session;
 pub(crate) mod simulate;
 mod track;
 
+pub(crate) use history::history;
 pub(crate) use record::{Sinks, on_failure, recorded};
+pub(crate) use report::report;
 pub(crate) use rerun::rerun;
 pub(crate) use run::run;
+pub(crate) use runs::runs;
 pub(crate) use track::track;

@@ -6,6 +6,7 @@
 
 mod dry;
 mod plan;
+mod resend;
 
 use std::path::Path;
 
@@ -17,7 +18,6 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Decided, Judged, record_batch};
 use crate::input::{self, InputReader};
-use crate::report::Outcome;
 use crate::report::read_back::{self, BackColumns};
 
 use super::finish::deliver_and_finish;
@@ -54,11 +54,18 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
+    let ask = plan::Ask {
+        selected: &selected,
+        rules: &rules,
+        asked: resend::Asked {
+            force: args.force,
+            now: chrono::Utc::now(),
+        },
+    };
     if args.dry_run {
         let plan = dry::Plan {
             columns: &columns,
-            selected: &selected,
-            rules: &rules,
+            ask: &ask,
             template: &conn.template,
         };
         return dry::dry_run(reader, &plan, &ledger);
@@ -79,7 +86,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     }
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     async {
-        let decided = record(&s, reader, &columns, &selected, &rules).await?;
+        let decided = record(&s, reader, &columns, &ask).await?;
         deliver_and_finish(s, decided, &rules, &args.sending, &out).await
     }
     .instrument(span)
@@ -109,8 +116,7 @@ async fn record(
     s: &Session,
     mut reader: InputReader,
     columns: &BackColumns,
-    selected: &[Outcome],
-    rules: &Rules,
+    ask: &plan::Ask<'_>,
 ) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
     loop {
@@ -130,7 +136,7 @@ async fn record(
         let judged: Vec<Judged> = rows
             .into_iter()
             .zip(messages)
-            .map(|(row, m)| plan::judge_back(row, m.as_ref(), selected, rules))
+            .map(|(row, earlier)| plan::judge_back(row, &earlier, ask))
             .collect();
         s.progress.validated(judged.len() as u64);
         let more = record_batch(&s.recorder, s.run_id, judged, false).await?;

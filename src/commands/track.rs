@@ -12,11 +12,25 @@ use crate::exit;
 
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;
+use super::report::{open_ledger, send_run};
 use super::session::{Connection, default_ledger, open_session};
 
 /// `handoff track`: polls the messages that are not final yet and rewrites
 /// the report of a run.
 pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
+    let ledger_path = args
+        .output
+        .ledger
+        .clone()
+        .unwrap_or_else(|| default_ledger(&args.out));
+    {
+        // Before anything is recorded or polled: a run that is not there
+        // would otherwise be tracked for --track-for and reported empty.
+        let l = open_ledger(&ledger_path)?;
+        if let Some(run) = args.run {
+            send_run(&l, run)?;
+        }
+    }
     let target = target(&args.api, None, false).await?;
     let client = target.client(&args.api)?;
     // Tracking sends nothing, so no template check: only hookInfo is used.
@@ -29,20 +43,6 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
             button: None,
         },
     };
-    let ledger_path = args
-        .output
-        .ledger
-        .clone()
-        .unwrap_or_else(|| default_ledger(&args.out));
-    if !ledger_path.exists() {
-        return Err(Failure::new(
-            exit::NO_INPUT,
-            format!(
-                "no ledger at `{}`: give --ledger, the one `handoff run` used",
-                ledger_path.display()
-            ),
-        ));
-    }
     let s = open_session(
         "track",
         &ledger_path,

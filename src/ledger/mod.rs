@@ -20,6 +20,7 @@ mod error;
 #[cfg(test)]
 mod fixtures;
 mod groups;
+mod history;
 mod messages;
 mod records;
 mod report;
@@ -31,10 +32,12 @@ mod verdict;
 
 pub use connection::Ledger;
 pub use error::LedgerError;
+pub use history::{OrderAttempt, OrderHistory, OrderMessage, OrderRow, StatusEvent};
 pub use records::{
     Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
     RunId, RunMeta, StatusUpdate,
 };
 pub use report::{ReportFacts, StatusSeen};
+pub use runs::RunInfo;
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;

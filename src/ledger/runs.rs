@@ -1,10 +1,45 @@
 //! Runs: each invocation's start, end and settings, which every other record hangs off.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Row, params};
 
-use super::codec::ts;
+use super::codec::{get_opt_ts, get_ts, ts};
 use super::{Ledger, LedgerError, RunId, RunMeta};
+
+/// A run as `handoff runs` lists it: what it was, on what, and how it
+/// ended (`finished_at` empty: the process was killed, or is still going).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub run_id: RunId,
+    /// `run`, `rerun` or `track`.
+    pub kind: String,
+    /// The input file (for `track`, the report it rewrote).
+    pub input: Option<String>,
+    pub channel: String,
+    pub template: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i32>,
+    /// How many input rows the run recorded (none for `track`).
+    pub rows: u64,
+}
+
+const RUN_COLUMNS: &str = "r.run_id, r.kind, r.input_path, r.channel, r.template, r.started_at,
+    r.finished_at, r.exit_code, (SELECT COUNT(*) FROM deliveries d WHERE d.run_id = r.run_id)";
+
+fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunInfo> {
+    Ok(RunInfo {
+        run_id: r.get(0)?,
+        kind: r.get(1)?,
+        input: r.get(2)?,
+        channel: r.get(3)?,
+        template: r.get(4)?,
+        started_at: get_ts(r, 5)?,
+        finished_at: get_opt_ts(r, 6)?,
+        exit_code: r.get(7)?,
+        rows: r.get(8)?,
+    })
+}
 
 impl Ledger {
     /// Records the start of a run and returns its id; every other record hangs off it.
@@ -63,6 +98,23 @@ impl Ledger {
         }
     }
 
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs r ORDER BY r.run_id"
+        ))?;
+        let rows = stmt.query_map([], run_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One run, if the ledger has it.
+    pub fn run(&self, run: RunId) -> Result<Option<RunInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_id = ?1"
+        ))?;
+        Ok(stmt.query_row([run], run_from_row).optional()?)
+    }
+
     /// The latest run that sent (`run` or `rerun`), whose report `handoff
     /// track` rewrites by default.
     pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
@@ -103,5 +155,35 @@ mod tests {
         ));
         // The CHECK constraint rejects an unknown kind.
         assert!(l.begin_run(&meta("nightly", t(0))).is_err());
+    }
+
+    #[test]
+    fn runs_list_how_each_ended_and_how_many_rows_it_read() {
+        use crate::ledger::Verdict;
+        use crate::ledger::fixtures::row;
+        let mut l = Ledger::open_in_memory().unwrap();
+        let r1 = l.begin_run(&meta("run", t(0))).unwrap();
+        l.record_rows(
+            r1,
+            &[
+                row(1, Some("A"), Verdict::Send),
+                row(2, None, Verdict::Invalid),
+            ],
+        )
+        .unwrap();
+        l.finish_run(r1, 10, t(5_000)).unwrap();
+        let r2 = l.begin_run(&meta("track", t(9_000))).unwrap();
+        let runs = l.runs().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].run_id, runs[0].rows), (r1, 2));
+        assert_eq!(runs[0].exit_code, Some(10));
+        assert_eq!(runs[0].finished_at, Some(t(5_000)));
+        assert_eq!(runs[0].input.as_deref(), Some("deliveries.csv"));
+        assert_eq!(
+            (runs[1].kind.as_str(), runs[1].finished_at),
+            ("track", None)
+        );
+        assert_eq!(l.run(r2).unwrap(), Some(runs[1].clone()));
+        assert_eq!(l.run(99).unwrap(), None);
     }
 }

@@ -7,15 +7,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::plan::{self, BackRow};
+use super::plan::{self, Ask, BackRow, Earlier};
 use crate::commands::preflight::Template;
-use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Pass, duplicate_reason, reason};
 use crate::input::InputReader;
-use crate::ledger::{Ledger, MessageInfo};
-use crate::report::Outcome;
+use crate::ledger::Ledger;
 use crate::report::read_back::BackColumns;
 
 /// How many messages are shown as partners would read them.
@@ -26,8 +24,7 @@ const LISTED: usize = 30;
 /// What the rerun is asked to do with the file.
 pub(in crate::commands) struct Plan<'a> {
     pub(in crate::commands) columns: &'a BackColumns,
-    pub(in crate::commands) selected: &'a [Outcome],
-    pub(in crate::commands) rules: &'a Rules,
+    pub(in crate::commands) ask: &'a Ask<'a>,
     pub(in crate::commands) template: &'a Template,
 }
 
@@ -60,11 +57,11 @@ pub(in crate::commands) fn dry_run(
         let row = plan::back_row(raw, plan.columns);
         t.rows += 1;
         let lookup = plan::lookups(std::slice::from_ref(&row));
-        let message = plan::messages(&ledger, &lookup)
+        let earlier = plan::messages(&ledger, &lookup)
             .map_err(|e| Failure::of(exit::CONFIG, e))?
             .pop()
-            .flatten();
-        t.take(&ledger, row, message, plan, &mut seen)?;
+            .unwrap_or_default();
+        t.take(&ledger, row, &earlier, plan, &mut seen)?;
     }
     t.print();
     Ok(if t.invalid == 0 {
@@ -80,11 +77,12 @@ impl Tally {
         &mut self,
         ledger: &Ledger,
         row: BackRow,
-        message: Option<MessageInfo>,
+        earlier: &Earlier,
         plan: &Plan<'_>,
         seen: &mut HashMap<String, u64>,
     ) -> Result<(), Failure> {
-        let j = plan::judge_back(row, message.as_ref(), plan.selected, plan.rules);
+        let j = plan::judge_back(row, earlier, plan.ask);
+        let message = earlier.message.as_ref();
         let (n, key) = (j.raw.row, j.raw.fields.order_key().to_string());
         let at = format!("  row {n} (order `{key}`)");
         // As the ledger checks: held rows by their order number, rows to
@@ -99,7 +97,7 @@ impl Tally {
         if let Pass::Hold(outcome) = j.pass {
             seen.entry(key).or_insert(n);
             self.held += 1;
-            let why = match &message {
+            let why = match message {
                 Some(m) => format!(
                     "not sent again: {} as {} (run {}){}",
                     m.status.as_deref().unwrap_or("accepted"),
@@ -107,7 +105,11 @@ impl Tally {
                     m.run_id,
                     j.note.map(|n| format!("; {n}")).unwrap_or_default()
                 ),
-                None => format!("not sent: outcome `{}` in the file", outcome.as_str()),
+                None => format!(
+                    "not sent: outcome `{}` in the file{}",
+                    outcome.as_str(),
+                    j.note.map(|n| format!("; {n}")).unwrap_or_default()
+                ),
             };
             self.list(format!("{at}: {why}"));
             return Ok(());
@@ -124,7 +126,7 @@ impl Tally {
         let doubts = ledger
             .doubts(&d.order_key)
             .map_err(|e| Failure::of(exit::CONFIG, e))?;
-        match &message {
+        match message {
             Some(m) if plan::failed(m) => self.again += 1,
             _ if !doubts.is_empty() => {
                 self.in_doubt += 1;
@@ -138,14 +140,13 @@ impl Tally {
         }
         if self.previews.len() < PREVIEW {
             let replaces = message
-                .as_ref()
                 .map(|m| format!(", replacing {}, which failed", m.wamid))
                 .unwrap_or_default();
             self.previews.push(format!(
                 "To +{} (row {n}, order {}{replaces}):\n  {}{}",
                 d.phone,
                 d.order_key,
-                d.render(&plan.rules.body_template),
+                d.render(&plan.ask.rules.body_template),
                 plan.template
                     .button
                     .as_ref()

@@ -6,12 +6,72 @@
 //! failed; every other row takes its outcome from the ledger, and what the
 //! file changed in it is said, not sent.
 
+use super::resend::{self, Asked, Resend};
 use crate::delivery::{Rules, validate};
 use crate::ingest::{Judged, Pass, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{Ledger, LedgerError, MessageInfo, Status};
+use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt, Status};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
+
+/// What the rerun is asked to do with the file's rows.
+pub(in crate::commands) struct Ask<'a> {
+    /// The outcomes to send again (`--only`).
+    pub(in crate::commands) selected: &'a [Outcome],
+    pub(in crate::commands) rules: &'a Rules,
+    pub(super) asked: Asked,
+}
+
+/// What the ledger holds for a row's order: its latest accepted message,
+/// and its latest attempt (answered or not).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Earlier {
+    pub(super) message: Option<MessageInfo>,
+    pub(super) last: Option<OrderAttempt>,
+}
+
+impl Earlier {
+    /// Where the order was last sent: the latest attempt's phone, else the
+    /// message's.
+    fn last_phone(&self) -> Option<&str> {
+        self.last
+            .as_ref()
+            .map(|a| a.phone.as_str())
+            .or_else(|| self.message.as_ref().and_then(|m| m.phone.as_deref()))
+    }
+}
+
+/// What the API was asked to send for an order, and what to call it.
+struct Sent<'a> {
+    order_key: &'a str,
+    phone: Option<&'a str>,
+    params: &'a [String],
+    /// `the message wamid.… (run 3)`.
+    what: String,
+}
+
+impl<'a> Sent<'a> {
+    fn message(m: &'a MessageInfo) -> Self {
+        Sent {
+            order_key: &m.order_key,
+            phone: m.phone.as_deref(),
+            params: &m.params,
+            what: format!("the message {} (run {})", m.wamid, m.run_id),
+        }
+    }
+
+    fn attempt(a: &'a OrderAttempt, order_key: &'a str) -> Self {
+        Sent {
+            order_key,
+            phone: Some(&a.phone),
+            params: &a.params,
+            what: format!(
+                "the send in doubt (run {}, attempt {})",
+                a.run_id, a.attempt_no
+            ),
+        }
+    }
+}
 
 /// A row of the file as read back: its five fields without the report's
 /// `'` before formulas, its kept columns, and our cells.
@@ -24,10 +84,22 @@ pub(super) struct BackRow {
 pub(super) fn back_row(mut raw: RawRow, columns: &BackColumns) -> BackRow {
     crate::report::undo_neutralising(&mut raw.fields);
     let cells = columns.split(&mut raw.extra);
-    if cells.outcome.is_some_and(|o| o != Outcome::Invalid) {
-        as_written_by_us(&mut raw.fields.partner_phone);
-    }
     BackRow { raw, cells }
+}
+
+/// How to read a row's phone cell. The digits the order's last attempt
+/// went to are that number (the report writes them without `+`); a cell
+/// that differs was edited by a person and is read as written, so a
+/// national number typed there is read with `--default-country`, never
+/// taken for international digits. A row the ledger sent nothing for
+/// holds our normalised digits unless it was `invalid`.
+fn read_phone(phone: &mut String, outcome: Option<Outcome>, last_phone: Option<&str>) {
+    match last_phone {
+        Some(sent) if phone.trim() == sent => *phone = format!("+{sent}"),
+        Some(_) => {}
+        None if outcome.is_some_and(|o| o != Outcome::Invalid) => as_written_by_us(phone),
+        None => {}
+    }
 }
 
 /// A row that passed validation has its phone in the reconciliation as
@@ -60,11 +132,8 @@ pub(super) fn lookups(rows: &[BackRow]) -> Vec<Lookup> {
 /// order number or, when there is none (a spreadsheet dropped the order
 /// number's leading zeros, or a person changed it), the one the row's wamid
 /// names. Wamids differ from one run to the next; order numbers do not, so
-/// they come first.
-pub(super) fn messages(
-    l: &Ledger,
-    lookups: &[Lookup],
-) -> Result<Vec<Option<MessageInfo>>, LedgerError> {
+/// they come first. With it, where the order's latest attempt went.
+pub(super) fn messages(l: &Ledger, lookups: &[Lookup]) -> Result<Vec<Earlier>, LedgerError> {
     lookups
         .iter()
         .map(|(key, wamid)| {
@@ -72,11 +141,19 @@ pub(super) fn messages(
                 "" => None,
                 key => l.accepted_message(key)?,
             };
-            match (by_key, wamid) {
-                (Some(m), _) => Ok(Some(m)),
-                (None, Some(w)) => l.message(w),
-                (None, None) => Ok(None),
-            }
+            let message = match (by_key, wamid) {
+                (Some(m), _) => Some(m),
+                (None, Some(w)) => l.message(w)?,
+                (None, None) => None,
+            };
+            let order = message
+                .as_ref()
+                .map_or(key.as_str(), |m| m.order_key.as_str());
+            let last = match order {
+                "" => None,
+                order => l.last_attempt(order)?,
+            };
+            Ok(Earlier { message, last })
         })
         .collect()
 }
@@ -88,28 +165,45 @@ pub(super) fn failed(m: &MessageInfo) -> bool {
 
 /// How the rerun takes a row: sent again (its data validated) only when its
 /// outcome is one the user selected and its order has no accepted message
-/// that did not fail; otherwise held, with the data of the message the
-/// ledger holds, if any.
-pub(super) fn judge_back(
-    row: BackRow,
-    message: Option<&MessageInfo>,
-    selected: &[Outcome],
-    rules: &Rules,
-) -> Judged {
+/// that did not fail, and, when that message failed, only if
+/// [`resend::decide`] says a second send may pass; otherwise held, with
+/// the data of the message the ledger holds, if any.
+pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> Judged {
     let outcome = row.cells.outcome.unwrap_or(Outcome::Unknown);
-    let wanted = row.cells.outcome.is_some_and(|o| selected.contains(&o));
-    match message {
+    let wanted = row.cells.outcome.is_some_and(|o| ask.selected.contains(&o));
+    read_phone(
+        &mut row.raw.fields.partner_phone,
+        row.cells.outcome,
+        earlier.last_phone(),
+    );
+    match &earlier.message {
         Some(m) if !wanted || !failed(m) => {
-            let note = edits(&row.raw.fields, m, rules);
-            let mut raw = row.raw;
-            raw.fields = sent_fields(m, std::mem::take(&mut raw.fields));
-            let mut j = judge(raw, rules, Pass::Hold(outcome));
-            j.note = note;
-            j
+            held(row.raw, &Sent::message(m), outcome, ask.rules, None)
         }
-        _ => judge(
+        Some(m) => {
+            let j = judge(row.raw, ask.rules, Pass::Resend);
+            let decision = match &j.result {
+                Ok(d) => resend::decide(d, m, ask.asked),
+                // Invalid now: reported as such, never sent.
+                Err(_) => Resend::Send(None),
+            };
+            match decision {
+                Resend::Send(note) => Judged { note, ..j },
+                Resend::Hold(why) => held(j.raw, &Sent::message(m), outcome, ask.rules, Some(why)),
+            }
+        }
+        // An `unknown` row: its send may have reached the partner, with the
+        // data of that attempt, which the report keeps showing.
+        None if outcome == Outcome::Unknown && !wanted => match &earlier.last {
+            Some(a) => {
+                let key = row.raw.fields.order_key().to_string();
+                held(row.raw, &Sent::attempt(a, &key), outcome, ask.rules, None)
+            }
+            None => judge(row.raw, ask.rules, Pass::Hold(outcome)),
+        },
+        None => judge(
             row.raw,
-            rules,
+            ask.rules,
             if wanted {
                 Pass::Resend
             } else {
@@ -119,13 +213,32 @@ pub(super) fn judge_back(
     }
 }
 
+/// A row not sent: it shows what the message carried, `why` it was not
+/// sent (if the rule held it) and what the file changed that was not sent.
+fn held(
+    mut raw: RawRow,
+    m: &Sent<'_>,
+    outcome: Outcome,
+    rules: &Rules,
+    why: Option<String>,
+) -> Judged {
+    let edited = edits(&raw.fields, m, rules);
+    raw.fields = sent_fields(m, std::mem::take(&mut raw.fields));
+    let mut j = judge(raw, rules, Pass::Hold(outcome));
+    j.note = match (why, edited) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    j
+}
+
 /// The data the message was sent with, so that the report tells what the
 /// partner received; what the ledger does not keep stays as in the file.
-fn sent_fields(m: &MessageInfo, file: RawFields) -> RawFields {
+fn sent_fields(m: &Sent<'_>, file: RawFields) -> RawFields {
     let param = |i: usize, file: String| m.params.get(i).cloned().unwrap_or(file);
     RawFields {
-        partner_phone: m.phone.clone().unwrap_or(file.partner_phone),
-        order_number: m.order_key.clone(),
+        partner_phone: m.phone.map_or(file.partner_phone, str::to_string),
+        order_number: m.order_key.to_string(),
         partner_name: param(0, file.partner_name),
         product_name: param(2, file.product_name),
         delivery_note: param(3, file.delivery_note),
@@ -146,8 +259,8 @@ const PARAMS: [Field; 4] = [
 /// changed is compared as it would be sent (cleaned, the phone normalised);
 /// one that would not validate (a phone a spreadsheet rounded) is quoted as
 /// the file has it.
-fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
-    let sent_phone = m.phone.clone().unwrap_or_default();
+fn edits(file: &RawFields, m: &Sent<'_>, rules: &Rules) -> Option<String> {
+    let sent_phone = m.phone.unwrap_or_default().to_string();
     let mut changed = Vec::new();
     // The phone alone, with the texts that were sent.
     let mut probe = sent_fields(m, RawFields::default());
@@ -166,7 +279,7 @@ fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
     let cleaned = validate(&probe, rules).ok();
     for (i, f) in PARAMS.into_iter().enumerate() {
         let old = match f {
-            Field::OrderNumber => m.order_key.as_str(),
+            Field::OrderNumber => m.order_key,
             _ => m.params.get(i).map_or("", String::as_str),
         };
         let new = match (&cleaned, f) {
@@ -180,191 +293,12 @@ fn edits(file: &RawFields, m: &MessageInfo, rules: &Rules) -> Option<String> {
     }
     (!changed.is_empty()).then(|| {
         format!(
-            "edited in the file, not sent: {}; the message {} (run {}) went to {sent_phone}",
+            "edited in the file, not sent: {}; {} went to {sent_phone}",
             changed.join(", "),
-            m.wamid,
-            m.run_id
+            m.what
         )
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::input::Origin;
-
-    fn message(status: Option<&str>, is_final: bool) -> MessageInfo {
-        MessageInfo {
-            wamid: "wamid.A".into(),
-            order_key: "R-1".into(),
-            run_id: 1,
-            attempt_id: None,
-            phone: Some("4915123456701".into()),
-            params: ["Müller GmbH", "R-1", "Stuhl", "Montag"]
-                .map(String::from)
-                .to_vec(),
-            accepted_at: chrono::Utc::now(),
-            status: status.map(String::from),
-            status_at: None,
-            error_code: None,
-            error_title: None,
-            is_final,
-            polls: 0,
-        }
-    }
-
-    fn row(phone: &str, product: &str, outcome: Option<Outcome>) -> BackRow {
-        BackRow {
-            raw: RawRow {
-                row: 1,
-                line: 2,
-                fields: RawFields {
-                    partner_name: "Müller GmbH".into(),
-                    partner_phone: phone.into(),
-                    order_number: "R-1".into(),
-                    product_name: product.into(),
-                    delivery_note: "Montag".into(),
-                    ..RawFields::default()
-                },
-                problem: None,
-                extra: Vec::new(),
-            },
-            cells: BackCells {
-                outcome,
-                wamid: None,
-            },
-        }
-    }
-
-    fn rules() -> Rules {
-        Rules {
-            origin: Some(Origin::default()),
-            ..Rules::default()
-        }
-    }
-
-    #[test]
-    fn a_delivered_row_with_a_rounded_phone_is_held_with_what_was_sent() {
-        let m = message(Some("delivered"), true);
-        let j = judge_back(
-            row("4.91512E+12", "Stuhl", Some(Outcome::Delivered)),
-            Some(&m),
-            &crate::report::read_back::RESENDABLE,
-            &rules(),
-        );
-        assert_eq!(j.pass, Pass::Hold(Outcome::Delivered));
-        assert_eq!(j.raw.fields.partner_phone, "4915123456701");
-        assert_eq!(
-            j.note.as_deref(),
-            Some(
-                "edited in the file, not sent: phone 4915123456701 → `4.91512E+12`; \
-                 the message wamid.A (run 1) went to 4915123456701"
-            )
-        );
-    }
-
-    #[test]
-    fn an_unchanged_row_says_nothing_and_a_changed_one_names_the_change() {
-        let m = message(Some("read"), true);
-        let same = judge_back(
-            row("+49 151 2345 6701", "Stuhl", Some(Outcome::Read)),
-            Some(&m),
-            &[],
-            &rules(),
-        );
-        assert_eq!(same.note, None, "the same number, written otherwise");
-        // Selected in the file (a person typed `skipped`), but the ledger
-        // holds a message that did not fail: held all the same.
-        let changed = judge_back(
-            row("4915123456709", "Tisch", Some(Outcome::Skipped)),
-            Some(&m),
-            &crate::report::read_back::RESENDABLE,
-            &rules(),
-        );
-        assert_eq!(changed.pass, Pass::Hold(Outcome::Skipped));
-        assert_eq!(changed.raw.fields.product_name, "Stuhl", "as sent");
-        let note = changed.note.expect("a note");
-        assert!(
-            note.contains("phone 4915123456701 → 4915123456709, product_name `Stuhl` → `Tisch`"),
-            "{note}"
-        );
-    }
-
-    #[test]
-    fn a_failed_message_is_sent_again_only_when_selected() {
-        let m = message(Some("failed"), true);
-        let selected = [Outcome::Failed];
-        let again = judge_back(
-            row("+49 151 2345 6709", "Stuhl", Some(Outcome::Failed)),
-            Some(&m),
-            &selected,
-            &rules(),
-        );
-        assert_eq!(again.pass, Pass::Resend);
-        assert_eq!(again.raw.fields.partner_phone, "+49 151 2345 6709");
-        let held = judge_back(
-            row("+49 151 2345 6709", "Stuhl", Some(Outcome::Failed)),
-            Some(&m),
-            &[Outcome::Rejected],
-            &rules(),
-        );
-        assert_eq!(held.pass, Pass::Hold(Outcome::Failed));
-        // No message: the file's outcome decides; an unreadable one holds.
-        let none = judge_back(row("12", "Stuhl", None), None, &selected, &rules());
-        assert_eq!(none.pass, Pass::Hold(Outcome::Unknown));
-        let invalid = judge_back(
-            row("12", "Stuhl", Some(Outcome::Invalid)),
-            None,
-            &[Outcome::Invalid],
-            &rules(),
-        );
-        assert_eq!(invalid.pass, Pass::Resend);
-        assert!(invalid.result.is_err());
-    }
-
-    #[test]
-    fn messages_are_found_by_order_number_then_by_wamid() {
-        use crate::ledger::{Answer, AttemptResult, RunMeta};
-        let mut l = Ledger::open_in_memory().unwrap();
-        let now = chrono::Utc::now();
-        let run = l
-            .begin_run(&RunMeta {
-                kind: "run".into(),
-                input_path: None,
-                channel: "SIM0001".into(),
-                template: "t".into(),
-                language: "en".into(),
-                started_at: now,
-            })
-            .unwrap();
-        let params = message(None, false).params;
-        let a = l
-            .record_intent(run, "12", 1, "4915123456701", &params, now)
-            .unwrap();
-        let accepted = AttemptResult::Accepted { wamid: "w1".into() };
-        l.record_answer(
-            a,
-            &Answer {
-                result: accepted,
-                http_status: Some(200),
-                error_code: None,
-                error_detail: None,
-                at: now,
-            },
-        )
-        .unwrap();
-        let found = messages(
-            &l,
-            &[
-                ("12".into(), None),
-                ("0012".into(), Some("w1".into())),
-                ("nope".into(), Some("wamid.other".into())),
-                (String::new(), None),
-            ],
-        )
-        .unwrap();
-        assert_eq!(found[0].as_ref().map(|m| m.wamid.as_str()), Some("w1"));
-        assert_eq!(found[1].as_ref().map(|m| m.wamid.as_str()), Some("w1"));
-        assert!(found[2].is_none() && found[3].is_none());
-    }
-}
+mod tests;

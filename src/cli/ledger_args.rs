@@ -1,0 +1,52 @@
+//! The flags of the commands that only read the ledger (`runs`, `report`,
+//! `history`): they send nothing and need no credentials.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Which ledger to read, and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct LedgerReadArgs {
+    /// The ledger (SQLite) the runs wrote.
+    #[arg(long, default_value = "handoff.ledger.sqlite")]
+    pub ledger: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub read: LedgerReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run whose reconciliation to write (see `handoff runs`); default
+    /// the latest run or rerun.
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// Where to write the reconciliation CSV; default
+    /// `reconciliation-run-N.csv` here, so tonight's report is not replaced.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write the workbook.
+    #[arg(long)]
+    pub xlsx: Option<PathBuf>,
+    /// The ledger (SQLite) the runs wrote.
+    #[arg(long, default_value = "handoff.ledger.sqlite")]
+    pub ledger: PathBuf,
+    /// Print the summary only as JSON on stdout (no table on stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The order number (as in the deliveries file; spaces around it do not count).
+    pub order: String,
+    #[command(flatten)]
+    pub read: LedgerReadArgs,
+}

@@ -1,0 +1,243 @@
+//! One order's whole story across nights: every row that named it, every
+//! attempt (intent and answer), every message and every status 1MSG
+//! reported, for `handoff history ORDER`. Read-only, by the order key's
+//! indexes.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Row;
+
+use super::codec::{get_opt_ts, get_params, get_ts};
+use super::{Ledger, LedgerError, RunId, Verdict};
+
+/// A row of some run's input that carried the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub run_id: RunId,
+    /// The run's kind (`run`, `rerun`).
+    pub kind: String,
+    pub run_started_at: DateTime<Utc>,
+    pub row: u64,
+    pub line: u64,
+    pub phone: String,
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// One send attempt: its intent, and its answer if one came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderAttempt {
+    pub run_id: RunId,
+    pub attempt_no: u32,
+    pub phone: String,
+    pub params: Vec<String>,
+    pub intent_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// `accepted`, `retry`, `rejected`, `ambiguous`, `fatal`; `None`: no answer (in doubt).
+    pub result: Option<String>,
+    pub http_status: Option<u16>,
+    pub error_code: Option<i64>,
+    pub error_detail: Option<String>,
+    pub wamid: Option<String>,
+}
+
+/// One status 1MSG reported for a message, when it said it happened and
+/// when we saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    pub status: String,
+    pub status_at: Option<DateTime<Utc>>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// One accepted message, its merged status and every status seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderMessage {
+    pub wamid: String,
+    pub run_id: RunId,
+    pub phone: Option<String>,
+    pub accepted_at: DateTime<Utc>,
+    pub status: Option<String>,
+    pub is_final: bool,
+    pub statuses: Vec<StatusEvent>,
+}
+
+/// Everything the ledger knows about one order key, each list oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderHistory {
+    pub rows: Vec<OrderRow>,
+    pub attempts: Vec<OrderAttempt>,
+    pub messages: Vec<OrderMessage>,
+}
+
+impl OrderHistory {
+    /// Whether the ledger has never heard of the order.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.attempts.is_empty() && self.messages.is_empty()
+    }
+}
+
+fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<OrderAttempt> {
+    Ok(OrderAttempt {
+        run_id: r.get(0)?,
+        attempt_no: r.get(1)?,
+        phone: r.get(2)?,
+        params: get_params(r, 3)?,
+        intent_at: get_ts(r, 4)?,
+        answered_at: get_opt_ts(r, 5)?,
+        result: r.get(6)?,
+        http_status: r.get(7)?,
+        error_code: r.get(8)?,
+        error_detail: r.get(9)?,
+        wamid: r.get(10)?,
+    })
+}
+
+impl Ledger {
+    /// The whole story of `order_key` (the order number, trimmed).
+    pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
+                    d.reason, d.notes
+             FROM deliveries d JOIN runs r ON r.run_id = d.run_id
+             WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
+        )?;
+        let rows = stmt
+            .query_map([order_key], |r| {
+                Ok(OrderRow {
+                    run_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    run_started_at: get_ts(r, 2)?,
+                    row: r.get(3)?,
+                    line: r.get(4)?,
+                    phone: r.get(5)?,
+                    verdict: r.get(6)?,
+                    reason: r.get(7)?,
+                    notes: r.get(8)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let attempts = self.order_attempts(order_key)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT wamid, run_id, phone, accepted_at, status, final FROM messages
+             WHERE order_key = ?1 ORDER BY accepted_at, rowid",
+        )?;
+        let mut messages: Vec<OrderMessage> = stmt
+            .query_map([order_key], |r| {
+                Ok(OrderMessage {
+                    wamid: r.get(0)?,
+                    run_id: r.get(1)?,
+                    phone: r.get(2)?,
+                    accepted_at: get_ts(r, 3)?,
+                    status: r.get(4)?,
+                    is_final: r.get(5)?,
+                    statuses: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, status_at, error_code, error_title, seen_at FROM status_history
+             WHERE wamid = ?1 ORDER BY COALESCE(status_at, seen_at), id",
+        )?;
+        for m in &mut messages {
+            m.statuses = stmt
+                .query_map([&m.wamid], |r| {
+                    Ok(StatusEvent {
+                        status: r.get(0)?,
+                        status_at: get_opt_ts(r, 1)?,
+                        error_code: r.get(2)?,
+                        error_title: r.get(3)?,
+                        seen_at: get_ts(r, 4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(OrderHistory {
+            rows,
+            attempts,
+            messages,
+        })
+    }
+
+    /// Every attempt for `order_key`, oldest first.
+    pub fn order_attempts(&self, order_key: &str) -> Result<Vec<OrderAttempt>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
+                    http_status, error_code, error_detail, wamid
+             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id",
+        )?;
+        let attempts = stmt
+            .query_map([order_key], attempt_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(attempts)
+    }
+
+    /// The latest attempt for `order_key`, across runs, answered or not:
+    /// what the API was last asked to send.
+    pub fn last_attempt(&self, order_key: &str) -> Result<Option<OrderAttempt>, LedgerError> {
+        use rusqlite::OptionalExtension;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
+                    http_status, error_code, error_detail, wamid
+             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
+        )?;
+        Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ledger::fixtures::{meta, p, row, st, t, with_message};
+    use crate::ledger::{Answer, AttemptResult, Verdict};
+
+    #[test]
+    fn an_order_across_two_runs() {
+        let (mut l, run1) = with_message();
+        let mut failed = st("w1", "failed", 300);
+        failed.error_code = Some(131_050);
+        l.record_statuses(&[st("w1", "sent", 100), failed]).unwrap();
+        let run2 = l.begin_run(&meta("rerun", t(1_000))).unwrap();
+        l.record_rows(run2, &[row(4, Some("A-1"), Verdict::Send)])
+            .unwrap();
+        let a = l
+            .record_intent(run2, "A-1", 1, "491711234999", &p(), t(1_010))
+            .unwrap();
+        let refused = Answer {
+            result: AttemptResult::Rejected,
+            http_status: Some(400),
+            error_code: Some(470),
+            error_detail: Some("no".into()),
+            at: t(1_020),
+        };
+        l.record_answer(a, &refused).unwrap();
+
+        let h = l.order_history("A-1").unwrap();
+        assert_eq!(
+            h.rows.iter().map(|r| (r.run_id, r.row)).collect::<Vec<_>>(),
+            [(run1, 1), (run2, 4)]
+        );
+        assert_eq!(h.attempts.len(), 2);
+        assert_eq!(h.attempts[0].wamid.as_deref(), Some("w1"));
+        assert_eq!(h.attempts[1].error_code, Some(470));
+        assert_eq!(h.messages.len(), 1);
+        let statuses: Vec<_> = h.messages[0].statuses.iter().map(|s| &s.status).collect();
+        assert_eq!(statuses, ["sent", "failed"]);
+        assert_eq!(h.messages[0].statuses[1].error_code, Some(131_050));
+        let last = l.last_attempt("A-1").unwrap().unwrap();
+        assert_eq!(
+            (last.run_id, last.result.as_deref()),
+            (run2, Some("rejected"))
+        );
+        assert!(l.order_history("nope").unwrap().is_empty());
+        assert_eq!(l.last_attempt("nope").unwrap(), None);
+        // An unanswered intent is in the history, and is the last attempt.
+        let _ = l
+            .record_intent(run2, "A-1", 2, "4917", &p(), t(2_000))
+            .unwrap();
+        assert_eq!(l.order_history("A-1").unwrap().attempts.len(), 3);
+        let last = l.last_attempt("A-1").unwrap().unwrap();
+        assert_eq!((last.attempt_no, last.result), (2, None));
+    }
+}
