@@ -595,11 +595,14 @@ async fn zero_waits_are_refused_and_track_does_not_offer_simulate() {
         assert!(stderr(&out).contains("zero"), "{flag}: {}", stderr(&out));
     }
     assert!(env.sim_messages().await.is_empty());
+    // `track` opens its ledger before it looks for a channel, so give it one.
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
         .args([
             "track",
             "--ledger",
-            env.path("none.sqlite").to_str().unwrap(),
+            env.path("ledger.sqlite").to_str().unwrap(),
         ])
         .env_remove("ONEMSG_CHANNEL_ID")
         .env_remove("ONEMSG_TOKEN")
