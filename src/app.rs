@@ -19,6 +19,14 @@ fn print(text: &[u8]) -> ExitCode {
     }
 }
 
+/// The exit code of a command that needs no runtime (the ledger's upkeep).
+fn finish(result: Result<u8, crate::error::Failure>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => failure.report(),
+    }
+}
+
 /// Logs as `--log-format` and `--log-level` say (`--quiet`: warnings only).
 fn init_logs(output: &crate::cli::OutputArgs) {
     let level = output.log_level.unwrap_or(if output.quiet {
@@ -53,6 +61,9 @@ pub fn main(cli: Cli) -> ExitCode {
                 Err(failure) => failure.report(),
             };
         }
+        Command::Prune(args) => return finish(crate::commands::prune(args)),
+        Command::Backup(args) => return finish(crate::commands::backup(args)),
+        Command::Ledger(args) => return finish(crate::commands::ledger(args)),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -83,9 +94,12 @@ pub fn main(cli: Cli) -> ExitCode {
                 .await
                 .map(|()| crate::exit::OK)
                 .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
-            Command::Completions { .. } | Command::Man | Command::Config { .. } => {
-                Ok(crate::exit::OK)
-            }
+            Command::Completions { .. }
+            | Command::Man
+            | Command::Config { .. }
+            | Command::Prune(_)
+            | Command::Backup(_)
+            | Command::Ledger(_) => Ok(crate::exit::OK),
         }
     });
     match result {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::lifecycle_args::{BackupArgs, LedgerArgs, PruneArgs};
 use super::sim_args::SimulateArgs;
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,12 @@ pub enum Command {
     /// Poll the statuses of messages not final yet (the morning after) and
     /// rewrite the report.
     Track(TrackArgs),
+    /// Delete what old runs hold beyond what cross-night dedup needs.
+    Prune(PruneArgs),
+    /// Copy the ledger to PATH with SQLite's online backup; safe while a run writes.
+    Backup(BackupArgs),
+    /// Show the ledger's size and what fills it; `--vacuum` gives free pages back.
+    Ledger(LedgerArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),

@@ -6,8 +6,10 @@
 
 mod args;
 pub(crate) mod config;
+mod lifecycle_args;
 pub mod settings;
 mod sim_args;
 
 pub use args::*;
+pub use lifecycle_args::*;
 pub use sim_args::*;

@@ -10,16 +10,22 @@
 //! documented exit code and its cause chain; a bad row is never a failure,
 //! it is data.
 
+mod backup;
 mod deliver;
 mod dry_run;
 mod finish;
+mod ledger;
 mod preflight;
+mod prune;
 mod rerun;
 mod run;
 mod session;
 pub(crate) mod simulate;
 mod track;
 
+pub(crate) use backup::backup;
+pub(crate) use ledger::ledger;
+pub(crate) use prune::prune;
 pub(crate) use rerun::rerun;
 pub(crate) use run::run;
 pub(crate) use track::track;
