@@ -9,6 +9,7 @@ mod cells;
 mod deploy;
 mod input;
 mod layout;
+mod lifecycle;
 mod ops;
 mod phones;
 mod reading;
