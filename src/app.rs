@@ -19,6 +19,7 @@ fn print(text: &[u8]) -> ExitCode {
     }
 }
 
+/// The exit code of a command that needs no runtime (the ledger's upkeep).
 /// Logs as `--log-format` and `--log-level` say (`--quiet`: warnings only).
 fn init_logs(output: &crate::cli::OutputArgs) {
     let level = output.log_level.unwrap_or(if output.quiet {
@@ -98,6 +99,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Runs(args) => return done(crate::commands::runs(args)),
         Command::Report(args) => return done(crate::commands::report(args)),
         Command::History(args) => return done(crate::commands::history(args)),
+        Command::Prune(args) => return done(crate::commands::prune(args)),
+        Command::Backup(args) => return done(crate::commands::backup(args)),
+        Command::Ledger(args) => return done(crate::commands::ledger(args)),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -144,7 +148,10 @@ pub fn main(cli: Cli) -> ExitCode {
             | Command::Config { .. }
             | Command::Runs(_)
             | Command::Report(_)
-            | Command::History(_) => Ok(crate::exit::OK),
+            | Command::History(_)
+            | Command::Prune(_)
+            | Command::Backup(_)
+            | Command::Ledger(_) => Ok(crate::exit::OK),
         }
     });
     match result {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
+use super::lifecycle_args::{BackupArgs, LedgerArgs, PruneArgs};
 use super::sim_args::SimulateArgs;
 
 #[derive(Debug, Parser)]
@@ -38,6 +39,12 @@ pub enum Command {
     /// Every row, attempt, message and status the ledger holds for one
     /// order number, across nights.
     History(HistoryArgs),
+    /// Delete what old runs hold beyond what cross-night dedup needs.
+    Prune(PruneArgs),
+    /// Copy the ledger to PATH with SQLite's online backup; safe while a run writes.
+    Backup(BackupArgs),
+    /// Show the ledger's size and what fills it; `--vacuum` gives free pages back.
+    Ledger(LedgerArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),

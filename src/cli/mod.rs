@@ -7,12 +7,14 @@
 mod args;
 pub(crate) mod config;
 mod ledger_args;
+mod lifecycle_args;
 pub mod man;
 pub mod settings;
 mod sim_args;
 
 pub use args::*;
 pub use ledger_args::*;
+pub use lifecycle_args::*;
 pub use sim_args::*;
 
 /// `--color`: whether text log lines carry ANSI colours.

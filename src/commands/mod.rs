@@ -10,11 +10,14 @@
 //! documented exit code and its cause chain; a bad row is never a failure,
 //! it is data.
 
+mod backup;
 mod deliver;
 mod dry_run;
 mod finish;
 mod history;
+mod ledger;
 mod preflight;
+mod prune;
 mod record;
 mod report;
 mod rerun;
@@ -24,7 +27,10 @@ mod session;
 pub(crate) mod simulate;
 mod track;
 
+pub(crate) use backup::backup;
 pub(crate) use history::history;
+pub(crate) use ledger::ledger;
+pub(crate) use prune::prune;
 pub(crate) use record::{Sinks, on_failure, recorded};
 pub(crate) use report::report;
 pub(crate) use rerun::rerun;

@@ -194,7 +194,7 @@ fn new_ledger_notice(path: &Path, defaulted: bool) {
 /// manual rerun that overlaps the nightly run exits instead of racing it.
 /// The lock is the kernel's (flock): it goes away with the process, however
 /// the process ends.
-fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
+pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
     use std::io::{Read, Seek, Write};
     let mut name = ledger.as_os_str().to_owned();
     name.push(".lock");

@@ -192,14 +192,12 @@ mod tests {
         drop(Ledger::open(&newer).unwrap());
         Connection::open(&newer)
             .unwrap()
-            .pragma_update(None, "user_version", 7)
+            .pragma_update(None, "user_version", 70)
             .unwrap();
         assert!(matches!(
             Ledger::open(&newer),
-            Err(LedgerError::SchemaTooNew {
-                found: 7,
-                supported: 4
-            })
+            Err(LedgerError::SchemaTooNew { found: 70, supported })
+                if supported == MIGRATIONS.len() as i64
         ));
     }
 

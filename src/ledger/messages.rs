@@ -7,8 +7,14 @@ use super::codec::{get_opt_ts, get_params, get_ts};
 use super::status::merge_statuses;
 use super::{Ledger, LedgerError, MessageInfo, OpenMessage, StatusUpdate};
 
-const MESSAGE_COLUMNS: &str = "wamid, order_key, run_id, attempt_id, phone, params, accepted_at, \
-     status, status_at, error_code, error_title, final, polls";
+/// A message's recipient and parameters are its attempt's (schema version 5 stores them once, in
+/// `attempts`); a message's own copy, where one is left, wins.
+const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
+     COALESCE(m.phone, a.phone), COALESCE(m.params, a.params), m.accepted_at, m.status, \
+     m.status_at, m.error_code, m.error_title, m.final, m.polls";
+
+/// The tables [`MESSAGE_COLUMNS`] reads.
+const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
@@ -65,8 +71,10 @@ impl Ledger {
     /// Messages without a final status, oldest first: what `track` polls.
     pub fn open_messages(&self) -> Result<Vec<OpenMessage>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT wamid, order_key, run_id, phone, accepted_at, status, polls
-             FROM messages WHERE final = 0 ORDER BY accepted_at, wamid",
+            "SELECT m.wamid, m.order_key, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at,
+                    m.status, m.polls
+             FROM messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
+             WHERE m.final = 0 ORDER BY m.accepted_at, m.wamid",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(OpenMessage {
@@ -86,8 +94,8 @@ impl Ledger {
     /// row was already sent (resume after a crash, or the same order in a later night's file).
     pub fn accepted_message(&self, order_key: &str) -> Result<Option<MessageInfo>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE order_key = ?1
-             ORDER BY accepted_at DESC, rowid DESC LIMIT 1"
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.order_key = ?1
+             ORDER BY m.accepted_at DESC, m.rowid DESC LIMIT 1"
         ))?;
         Ok(stmt.query_row([order_key], message_from_row).optional()?)
     }
@@ -95,7 +103,7 @@ impl Ledger {
     /// One message by wamid; for tools and tests.
     pub fn message(&self, wamid: &str) -> Result<Option<MessageInfo>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE wamid = ?1"
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.wamid = ?1"
         ))?;
         Ok(stmt.query_row([wamid], message_from_row).optional()?)
     }

@@ -22,22 +22,26 @@ mod fixtures;
 mod groups;
 mod history;
 mod messages;
+mod prune;
 mod records;
 mod report;
 mod rows;
 mod runs;
 mod schema;
+mod size;
 mod status;
 mod verdict;
 
 pub use connection::Ledger;
 pub use error::LedgerError;
 pub use history::{OrderAttempt, OrderHistory, OrderMessage, OrderRow, StatusEvent};
+pub use prune::Pruned;
 pub use records::{
     Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
     RunId, RunMeta, StatusUpdate,
 };
 pub use report::{ReportFacts, StatusSeen};
 pub use runs::RunInfo;
+pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;

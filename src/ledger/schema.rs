@@ -7,7 +7,25 @@ use super::LedgerError;
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+pub(super) const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMA_V3,
+    SCHEMA_V4,
+    SCHEMA_LIFECYCLE_PARAMS_ONCE,
+];
+
+/// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
+/// attempt's, a tenth of the file; they are read through `attempt_id` now. Copies equal to
+/// their attempt's are cleared; a copy that differs (none is known) is kept and still wins.
+/// The freed space is reused by later nights, or given back by `handoff ledger --vacuum`.
+const SCHEMA_LIFECYCLE_PARAMS_ONCE: &str = "
+UPDATE messages SET params = NULL
+WHERE attempt_id IS NOT NULL AND params IS NOT NULL
+  AND params = (SELECT a.params FROM attempts a WHERE a.attempt_id = messages.attempt_id);
+UPDATE messages SET phone = NULL
+WHERE attempt_id IS NOT NULL AND phone IS NOT NULL
+  AND phone = (SELECT a.phone FROM attempts a WHERE a.attempt_id = messages.attempt_id);";
 
 /// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
 /// under the old rule are merged again from their history. A proof of delivery (`delivered`,
@@ -150,7 +168,43 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{st, t, with_message};
+    use crate::ledger::fixtures::{p, st, t, with_message};
+
+    /// A ledger written before the cut (a copy in every message) reads the same after it, and
+    /// keeps no copy; a copy that differs from its attempt's is kept.
+    #[test]
+    fn params_once_clears_copies_equal_to_the_attempt() {
+        let (l, _run) = with_message();
+        l.conn
+            .execute(
+                "UPDATE messages SET phone = (SELECT phone FROM attempts),
+                     params = (SELECT params FROM attempts)",
+                [],
+            )
+            .unwrap();
+        let before = l.message("w1").unwrap().unwrap();
+        l.conn.execute_batch(SCHEMA_LIFECYCLE_PARAMS_ONCE).unwrap();
+        let copies: (Option<String>, Option<String>) = l
+            .conn
+            .query_row("SELECT phone, params FROM messages", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(copies, (None, None));
+        assert_eq!(l.message("w1").unwrap().unwrap(), before);
+        assert_eq!(before.params, p());
+        assert_eq!(before.phone.as_deref(), Some("491711234567"));
+
+        l.conn
+            .execute("UPDATE messages SET params = '[\"other\"]'", [])
+            .unwrap();
+        l.conn.execute_batch(SCHEMA_LIFECYCLE_PARAMS_ONCE).unwrap();
+        assert_eq!(l.message("w1").unwrap().unwrap().params, ["other"]);
+        assert_eq!(
+            l.accepted_message("A-1").unwrap().unwrap().params,
+            ["other"]
+        );
+    }
 
     /// A message merged `failed` over `read` by the old rule is `read` after
     /// the migration, and a `viewed` one is final.
