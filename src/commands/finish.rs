@@ -68,15 +68,15 @@ pub(super) async fn finish(
         summary.all_fine(),
     );
     if let Some(path) = &output.xlsx {
-        crate::report::workbook::write(path, &rows, &extra, &summary, report_run, code).map_err(
-            |e| {
-                Failure::because(
-                    exit::CONFIG,
-                    format!("failed to write the workbook `{}`", path.display()),
-                    e,
-                )
-            },
-        )?;
+        let run = s.recorder.read(move |l| l.run_header(report_run)).await?;
+        let book = Book {
+            rows: &rows,
+            extra: &extra,
+            summary: &summary,
+            run_id: report_run,
+            exit_code: code,
+        };
+        write_workbook(path, &book, run, output.timezone)?;
     }
     drop(rows);
     s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
@@ -182,6 +182,42 @@ async fn write_report(
         Failure::because(
             exit::CONFIG,
             format!("failed to write the report `{}`", out.display()),
+            e,
+        )
+    })
+}
+
+/// What a report's workbook is written from.
+pub(super) struct Book<'a> {
+    pub rows: &'a [ReportRow],
+    pub extra: &'a [String],
+    pub summary: &'a Summary,
+    pub run_id: RunId,
+    pub exit_code: u8,
+}
+
+/// Writes the `--xlsx` workbook of a run; `run` is the ledger's header of
+/// it (its kind, input and times), `timezone` the zone of its date cells.
+pub(super) fn write_workbook(
+    path: &Path,
+    book: &Book<'_>,
+    run: Option<crate::ledger::RunHeader>,
+    timezone: Option<chrono_tz::Tz>,
+) -> Result<(), Failure> {
+    let night = report::workbook::Night { run, timezone };
+    report::workbook::write(
+        path,
+        book.rows,
+        book.extra,
+        book.summary,
+        book.run_id,
+        book.exit_code,
+        &night,
+    )
+    .map_err(|e| {
+        Failure::because(
+            exit::CONFIG,
+            format!("failed to write the workbook `{}`", path.display()),
             e,
         )
     })

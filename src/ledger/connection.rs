@@ -180,14 +180,14 @@ mod tests {
         drop(Ledger::open(&newer).unwrap());
         Connection::open(&newer)
             .unwrap()
-            .pragma_update(None, "user_version", 7)
+            .pragma_update(None, "user_version", 99)
             .unwrap();
         assert!(matches!(
             Ledger::open(&newer),
             Err(LedgerError::SchemaTooNew {
-                found: 7,
-                supported: 4
-            })
+                found: 99,
+                supported
+            }) if supported == MIGRATIONS.len() as i64
         ));
     }
 

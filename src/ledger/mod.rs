@@ -35,6 +35,6 @@ pub use records::{
     Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
     RunId, RunMeta, StatusUpdate,
 };
-pub use report::{ReportFacts, StatusSeen};
+pub use report::{ReportFacts, RunHeader, StatusSeen};
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;

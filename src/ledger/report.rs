@@ -22,7 +22,14 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
             THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
                   FROM (SELECT status, error_code, error_title FROM status_history
                         WHERE wamid = m.wamid ORDER BY COALESCE(status_at, seen_at), id) h)
-       END
+       END,
+       d.problem,
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) = 'delivered'),
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) IN ('read', 'viewed', 'played')),
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered'))
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -126,9 +133,50 @@ pub struct ReportFacts {
     /// (`sent`, `delivered`, `read`): a failure, or a status we do not know. Empty otherwise,
     /// so the common row costs one index probe and no JSON.
     pub history: Vec<StatusSeen>,
+    /// An invalid row's problem class (`bad_phone`, …); `None` for rows recorded before the
+    /// ledger kept it.
+    pub problem: Option<String>,
+    /// When 1MSG said the message was delivered (its own timestamp; `None` when it gave none).
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When 1MSG said it was read (or viewed, played).
+    pub read_at: Option<DateTime<Utc>>,
+    /// When 1MSG said it failed.
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// What the workbook's summary says about the night a report is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunHeader {
+    /// `run`, `rerun` or `track`.
+    pub kind: String,
+    /// The input file as given.
+    pub input_path: Option<String>,
+    /// When the run started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (`None` while it runs, or if it was killed).
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 impl Ledger {
+    /// The run's kind, input and times, for the report's summary; `None` for no such run.
+    pub fn run_header(&self, run: RunId) -> Result<Option<RunHeader>, LedgerError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT kind, input_path, started_at, finished_at FROM runs WHERE run_id = ?1",
+            )?
+            .query_row([run], |r| {
+                Ok(RunHeader {
+                    kind: r.get(0)?,
+                    input_path: r.get(1)?,
+                    started_at: get_opt_ts(r, 2)?,
+                    finished_at: get_opt_ts(r, 3)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// The facts for every row of a run, in row order, in one query, collected: for tests (a
     /// run's report streams them with [`Ledger::each_report_row`]).
     #[cfg(test)]
@@ -184,6 +232,10 @@ impl Ledger {
                     is_final: r.get(25)?,
                     extra: r.get(26)?,
                     history: history_of(r.get(27)?),
+                    problem: r.get(28)?,
+                    delivered_at: get_opt_ts(r, 29)?,
+                    read_at: get_opt_ts(r, 30)?,
+                    failed_at: get_opt_ts(r, 31)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

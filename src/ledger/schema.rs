@@ -7,7 +7,13 @@ use super::LedgerError;
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+pub(super) const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_FINANCE];
+
+/// The finance schema step (issue 13): an invalid row's problem class, so
+/// the report can say in plain words what is wrong with it. Rows recorded
+/// before it have none and get a generic sentence.
+const SCHEMA_FINANCE: &str = "ALTER TABLE deliveries ADD COLUMN problem TEXT;";
 
 /// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
 /// under the old rule are merged again from their history. A proof of delivery (`delivered`,

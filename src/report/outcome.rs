@@ -4,9 +4,11 @@
 //! into its verdict.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::notes::status_notes;
+use super::notes::{join, split_warnings, status_notes};
+use super::plain::{Clues, Plain, explain};
+pub(crate) use super::vocab::Outcome;
+use crate::codes::Actor;
 use crate::ledger::{ReportFacts, RunId, Status, Verdict};
 
 /// One line of the reconciliation.
@@ -33,52 +35,36 @@ pub(crate) struct ReportRow {
     pub notes: Option<String>,
     /// The input's other columns (`--keep-columns`), after ours.
     pub extra: Vec<String>,
+    /// One sentence a person in finance understands.
+    pub reason: String,
+    /// Who acts on the row (`next_step`'s first word).
+    pub actor: Actor,
+    /// What to do, starting with who does it (`partner: …`).
+    pub next_step: String,
+    /// What may be wrong with a row that went through (a number outside
+    /// the numbering plan, conflicting statuses), apart from real problems.
+    pub warnings: Option<String>,
+    /// When 1MSG said the message was delivered, read, failed.
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
-/// The verdict of the reconciliation for one row (design.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Delivered,
-    Read,
-    Failed,
-    Pending,
-    Rejected,
-    Invalid,
-    Duplicate,
-    Unknown,
-    Skipped,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 9] = [
-        Outcome::Delivered,
-        Outcome::Read,
-        Outcome::Failed,
-        Outcome::Pending,
-        Outcome::Rejected,
-        Outcome::Invalid,
-        Outcome::Duplicate,
-        Outcome::Unknown,
-        Outcome::Skipped,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Delivered => "delivered",
-            Outcome::Read => "read",
-            Outcome::Failed => "failed",
-            Outcome::Pending => "pending",
-            Outcome::Rejected => "rejected",
-            Outcome::Invalid => "invalid",
-            Outcome::Duplicate => "duplicate",
-            Outcome::Unknown => "unknown",
-            Outcome::Skipped => "skipped",
-        }
+impl ReportRow {
+    /// Sets the plain-language columns.
+    pub(crate) fn set_plain(&mut self, plain: Plain) {
+        self.next_step = plain.next_step();
+        self.actor = plain.actor;
+        self.reason = plain.reason;
     }
 
-    pub fn parse(s: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    /// Minutes from acceptance to the delivery 1MSG reported, to a tenth.
+    /// 1MSG's times have whole seconds and ours milliseconds, so a delivery
+    /// up to a second "before" acceptance took no time; `None` without both
+    /// times, or when the clocks disagree by more than that.
+    pub(crate) fn minutes_to_delivery(&self) -> Option<f64> {
+        let ms = (self.delivered_at? - self.sent_at?).num_milliseconds();
+        (ms >= -1000).then(|| (ms.max(0) as f64 / 6_000.0).round() / 10.0)
     }
 }
 
@@ -89,6 +75,12 @@ pub(super) const PENDING: &str =
 /// Decides the outcome of one row from what the ledger knows.
 pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
     use std::mem::take;
+    let (notes, plan_warnings) = split_warnings(f.notes.take());
+    let problem = f.problem.take();
+    let not_selected = f.verdict == Verdict::Skipped
+        && f.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("not selected for this rerun"));
     let mut row = ReportRow {
         row: f.row,
         line: f.line,
@@ -107,7 +99,14 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         sent_at: None,
         status_at: None,
         reused_from_run: None,
-        notes: f.notes.take(),
+        notes,
+        reason: String::new(),
+        actor: Actor::Nobody,
+        next_step: String::new(),
+        warnings: plan_warnings,
+        delivered_at: None,
+        read_at: None,
+        failed_at: None,
         extra: f
             .extra
             .as_deref()
@@ -121,6 +120,11 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         Verdict::Unknown => row.outcome = Outcome::Unknown,
         Verdict::Send | Verdict::Reused => {
             row.attempts = f.attempts;
+            if f.verdict == Verdict::Reused {
+                // What changed since the reused message was accepted is a
+                // warning: the row itself went through.
+                row.warnings = join(row.warnings.take(), row.error_detail.take());
+            }
             let message_counts = f.wamid.is_some()
                 && (f.verdict == Verdict::Reused || f.message_run_id == Some(run));
             if message_counts {
@@ -130,6 +134,14 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
             }
         }
     }
+    let clues = Clues {
+        error_code: row.error_code,
+        http_status: row.http_status,
+        problem: problem.as_deref(),
+        not_selected,
+        untracked: false,
+    };
+    row.set_plain(explain(row.outcome, clues));
     row
 }
 
@@ -138,6 +150,9 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.wamid = f.wamid;
     row.sent_at = f.accepted_at;
     row.status_at = f.status_at;
+    row.delivered_at = f.delivered_at;
+    row.read_at = f.read_at;
+    row.failed_at = f.failed_at;
     if f.message_run_id != Some(run) {
         row.reused_from_run = f.message_run_id;
     }
@@ -153,12 +168,7 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     } else if row.outcome == Outcome::Pending {
         row.error_detail = Some(PENDING.into());
     }
-    if let Some(note) = status_notes(&f.history) {
-        row.error_detail = Some(match row.error_detail.take() {
-            Some(d) if !d.is_empty() => format!("{d}; {note}"),
-            _ => note,
-        });
-    }
+    row.warnings = join(row.warnings.take(), status_notes(&f.history));
     row.status = f.status;
 }
 
@@ -245,6 +255,10 @@ pub(super) mod tests {
             is_final: false,
             extra: None,
             history: Vec::new(),
+            problem: None,
+            delivered_at: None,
+            read_at: None,
+            failed_at: None,
         }
     }
 
@@ -330,8 +344,9 @@ pub(super) mod tests {
         ];
         let r = reconcile(f.clone(), 3);
         assert_eq!(r.outcome, Outcome::Read);
+        assert_eq!(r.error_detail, None, "a warning, not a problem");
         assert_eq!(
-            r.error_detail.as_deref(),
+            r.warnings.as_deref(),
             Some(
                 "conflicting statuses: sent → failed (131026) → read; the proof of delivery stands and the row is not sent again"
             )
@@ -343,9 +358,10 @@ pub(super) mod tests {
         assert_eq!(r.outcome, Outcome::Pending);
         let detail = r.error_detail.unwrap();
         assert!(detail.starts_with("accepted; no final status"), "{detail}");
+        let warnings = r.warnings.unwrap();
         assert!(
-            detail.contains("`deleted`, a status handoff does not know"),
-            "{detail}"
+            warnings.contains("`deleted`, a status handoff does not know"),
+            "{warnings}"
         );
     }
 
@@ -369,6 +385,20 @@ pub(super) mod tests {
             r.error_detail.as_deref(),
             Some("looked up 3 times, not found")
         );
+    }
+
+    #[test]
+    fn minutes_to_delivery_allow_for_whole_seconds() {
+        let t = |ms| chrono::DateTime::from_timestamp_millis(ms);
+        let mut r = reconcile(facts(Verdict::Invalid), 1);
+        assert_eq!(r.minutes_to_delivery(), None);
+        r.sent_at = t(10_400);
+        r.delivered_at = t(10_000);
+        assert_eq!(r.minutes_to_delivery(), Some(0.0), "a truncated second");
+        r.delivered_at = t(10_400 + 90_000);
+        assert_eq!(r.minutes_to_delivery(), Some(1.5));
+        r.delivered_at = t(5_000);
+        assert_eq!(r.minutes_to_delivery(), None, "clocks too far apart");
     }
 
     #[test]
