@@ -129,6 +129,11 @@ async fn every_row_that_did_not_go_through_says_why_and_who_acts() {
     let lost = by_order(&report, "F-6");
     assert_eq!(lost["outcome"], "unknown", "{lost:?}");
     assert!(lost["next_step"].starts_with("operations: "), "{lost:?}");
+    assert_eq!(lost["http_status"], "500", "{lost:?}");
+    assert!(
+        lost["error_detail"].starts_with("may or may not have been accepted"),
+        "{lost:?}"
+    );
     for order in ["F-7", "F-8"] {
         let r = by_order(&report, order);
         assert_eq!(r["outcome"], "invalid", "{r:?}");
