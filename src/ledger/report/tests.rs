@@ -98,6 +98,40 @@ fn a_failure_and_unknown_words_are_in_the_facts() {
     );
 }
 
+/// The times of each status come from the history (1MSG's own
+/// timestamps), kept even when a later status is the merged one; the run's
+/// header and an invalid row's problem class are there for the report.
+#[test]
+fn status_times_run_header_and_problem_class() {
+    let (mut l, run) = with_message();
+    l.record_statuses(&[
+        st("w1", "sent", 100),
+        st("w1", "delivered", 200),
+        st("w1", "Viewed", 300),
+    ])
+    .unwrap();
+    let f = l.report_rows(run).unwrap().remove(0);
+    assert_eq!(f.accepted_at, Some(t(20)));
+    assert_eq!(f.delivered_at, Some(t(200)));
+    assert_eq!(f.read_at, Some(t(300)), "viewed is read");
+    assert_eq!(f.failed_at, None);
+    assert_eq!(f.problem, None);
+
+    let mut bad = row(2, Some("B-2"), Verdict::Invalid);
+    bad.problem = Some("bad_phone".into());
+    l.record_rows(run, &[bad]).unwrap();
+    let facts = l.report_rows(run).unwrap();
+    assert_eq!(facts[1].problem.as_deref(), Some("bad_phone"));
+    assert_eq!(facts[1].delivered_at, None);
+
+    l.finish_run(run, 10, t(5_000)).unwrap();
+    let h = l.run_header(run).unwrap().expect("the run");
+    assert_eq!(h.kind, "run");
+    assert_eq!(h.input_path.as_deref(), Some("deliveries.csv"));
+    assert_eq!((h.started_at, h.finished_at), (Some(t(0)), Some(t(5_000))));
+    assert_eq!(l.run_header(99).unwrap(), None);
+}
+
 /// Scale check (run with `--ignored --nocapture`): 100k rows over two runs, report in one query.
 #[test]
 #[ignore = "slow in debug builds; run by hand"]
