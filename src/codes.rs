@@ -6,10 +6,6 @@
 //! The meanings follow Meta's error reference as quoted in
 //! `shared/docs/1msg-api.md` §9; the retry column is ours (issue 13).
 
-// Read by the report and by `rerun` once issue 13 lands; until then only
-// the tests below read it.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 /// Who has to act on a row.

@@ -408,6 +408,11 @@ fn row_record(j: &Judged, decision: Decision) -> RowRecord {
         delivery_note: raw.fields.delivery_note.clone(),
         verdict,
         reason,
+        // Held rows were not judged: no problem class, whatever the cells.
+        problem: match (judged, verdict) {
+            (Some(Err(p)), Verdict::Invalid) => Some(p.kind.name().to_string()),
+            _ => None,
+        },
         notes,
         extra: (!raw.extra.is_empty())
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),

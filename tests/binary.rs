@@ -232,6 +232,14 @@ pub(crate) fn assert_detail(row: &HashMap<String, String>, text: &str) {
     );
 }
 
+/// Asserts that a report row's `warnings` says `text` (and its
+/// `error_detail` does not: a row that went through has no problem).
+#[track_caller]
+pub(crate) fn assert_warning(row: &HashMap<String, String>, text: &str) {
+    assert!(row["warnings"].contains(text), "`{text}` not in {row:?}");
+    assert!(!row["error_detail"].contains(text), "a warning: {row:?}");
+}
+
 pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
 }

@@ -105,6 +105,8 @@ struct Want {
     invalid: Option<&'static str>,
     /// Text that must be in the notes column.
     note: Option<&'static str>,
+    /// Text that must be in the warnings column (and not in the notes).
+    warning: Option<&'static str>,
 }
 
 const fn sent(line: u64, order: &'static str, name: &'static str, phone: &'static str) -> Want {
@@ -115,6 +117,7 @@ const fn sent(line: u64, order: &'static str, name: &'static str, phone: &'stati
         phone: Some(phone),
         invalid: None,
         note: None,
+        warning: None,
     }
 }
 
@@ -126,12 +129,18 @@ const fn invalid(line: u64, order: &'static str, name: &'static str, why: &'stat
         phone: None,
         invalid: Some(why),
         note: None,
+        warning: None,
     }
 }
 
 impl Want {
     const fn noted(mut self, note: &'static str) -> Want {
         self.note = Some(note);
+        self
+    }
+
+    const fn warned(mut self, warning: &'static str) -> Want {
+        self.warning = Some(warning);
         self
     }
 }
@@ -168,6 +177,13 @@ fn assert_report(report: &Report, want: &[Want]) {
         }
         if let Some(note) = w.note {
             assert!(r["notes"].contains(note), "{ctx}: wants note {note:?}");
+        }
+        if let Some(warning) = w.warning {
+            assert!(r["warnings"].contains(warning), "{ctx}: wants {warning:?}");
+            assert!(
+                !r["notes"].contains(warning),
+                "{ctx}: a warning, not a note"
+            );
         }
     }
 }
@@ -411,7 +427,7 @@ fn phones_as_written_and_as_excel_damages_them() {
             invalid(9, "K-8", "P8", "contains `A`"),
             sent(10, "K-9", "P9", "49301234567").noted("`(0)` after the country code removed"),
             invalid(11, "K-10", "P10", "has 9 digits after +7"),
-            sent(12, "K-11", "P11", "447700900123").noted("not in a range"),
+            sent(12, "K-11", "P11", "447700900123").warned("not in a range"),
             invalid(13, "K-12", "P12", "has 4 digits"),
         ],
     );

@@ -31,7 +31,10 @@ async fn the_workbook_keeps_phones_wamids_and_order_numbers_as_text() {
     let out = env.run(&input, &["--xlsx", xlsx.to_str().unwrap()]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
-    assert_eq!(book.sheet_names(), ["Reconciliation", "Summary"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["Reconciliation", "Needs action", "Partners", "Summary"]
+    );
     let sheet = book.worksheet_range("Reconciliation").unwrap();
     let header: Vec<String> = sheet
         .rows()

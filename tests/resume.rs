@@ -459,7 +459,7 @@ async fn changed_data_is_reported_and_resent_only_when_asked() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let r = &env.report()[0];
     assert_eq!(r["wamid"], first, "not resent");
-    assert_detail(r, "phone 491760000001 → 491760000002");
+    assert_warning(r, "phone 491760000001 → 491760000002");
     let out = env.run(&input, &["--resend-changed"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let r = &env.report()[0];

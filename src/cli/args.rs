@@ -221,10 +221,6 @@ pub struct SendArgs {
     /// With --not-after: send only from this local time on (HH:MM).
     #[arg(long, default_value = "06:00", value_parser = clock)]
     pub not_before: chrono::NaiveTime,
-    /// The time zone of --not-after and --not-before (an IANA name such as
-    /// Europe/Berlin); default the machine's.
-    #[arg(long)]
-    pub timezone: Option<chrono_tz::Tz>,
 }
 
 fn clock(s: &str) -> Result<chrono::NaiveTime, String> {
@@ -276,6 +272,11 @@ pub struct OutputArgs {
     /// `handoff`); the success timestamp is pushed only on success.
     #[arg(long)]
     pub pushgateway: Option<String>,
+    /// The time zone (an IANA name such as Europe/Berlin) of --not-after
+    /// and --not-before and of the workbook's date cells; default the
+    /// machine's.
+    #[arg(long)]
+    pub timezone: Option<chrono_tz::Tz>,
     /// No progress output, and only warnings in the log.
     #[arg(long, short)]
     pub quiet: bool,

@@ -38,6 +38,10 @@ pub struct ReportArgs {
     /// The ledger (SQLite) the runs wrote.
     #[arg(long, default_value = "handoff.ledger.sqlite")]
     pub ledger: PathBuf,
+    /// The time zone (an IANA name such as Europe/Berlin) of the workbook's
+    /// date cells; default the machine's, as for `run`.
+    #[arg(long)]
+    pub timezone: Option<chrono_tz::Tz>,
     /// Print the summary only as JSON on stdout (no table on stderr).
     #[arg(long, short)]
     pub quiet: bool,

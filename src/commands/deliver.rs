@@ -46,7 +46,7 @@ pub(super) async fn deliver(
         let window = Window {
             not_before: send_args.not_before,
             not_after,
-            tz: send_args.timezone,
+            tz: args.output.timezone,
         };
         crate::signal::sending_window(window, &s.interrupt_tx);
     }

@@ -87,14 +87,21 @@ pub(super) async fn finish(
         tracked.credentials_refused,
         summary.all_fine(),
     );
-    if let Some(path) = &output.xlsx
-        && let Err(e) =
-            crate::report::workbook::write(path, &rows, &extra, &summary, report_run, code)
-    {
-        missing.push(Missing {
-            error: format!("failed to write the workbook `{}`: {e}", path.display()),
-            again: again("--xlsx", path),
-        });
+    if let Some(path) = &output.xlsx {
+        let run = s.recorder.read(move |l| l.run_header(report_run)).await?;
+        let book = Book {
+            rows: &rows,
+            extra: &extra,
+            summary: &summary,
+            run_id: report_run,
+            exit_code: code,
+        };
+        if let Err(e) = write_workbook(path, &book, run, output.timezone) {
+            missing.push(Missing {
+                error: format!("failed to write the workbook `{}`: {e}", path.display()),
+                again: again("--xlsx", path),
+            });
+        }
     }
     drop(rows);
     // A night whose report or workbook is missing is not a complete one.
@@ -260,4 +267,33 @@ async fn write_report(
             Ok(written.map(|()| (summary, kept)))
         })
         .await
+}
+
+/// What a report's workbook is written from.
+pub(super) struct Book<'a> {
+    pub rows: &'a [ReportRow],
+    pub extra: &'a [String],
+    pub summary: &'a Summary,
+    pub run_id: RunId,
+    pub exit_code: u8,
+}
+
+/// Writes the `--xlsx` workbook of a run; `run` is the ledger's header of
+/// it (its kind, input and times), `timezone` the zone of its date cells.
+pub(super) fn write_workbook(
+    path: &Path,
+    book: &Book<'_>,
+    run: Option<crate::ledger::RunHeader>,
+    timezone: Option<chrono_tz::Tz>,
+) -> std::io::Result<()> {
+    let night = report::workbook::Night { run, timezone };
+    report::workbook::write(
+        path,
+        book.rows,
+        book.extra,
+        book.summary,
+        book.run_id,
+        book.exit_code,
+        &night,
+    )
 }

@@ -139,7 +139,15 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
             .exit_code
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(code);
-        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended).map_err(|e| {
+        let book = super::finish::Book {
+            rows: &kept,
+            extra: &extra,
+            summary: &summary,
+            run_id: run.run_id,
+            exit_code: ended,
+        };
+        let header = l.run_header(run.run_id).map_err(ledger)?;
+        super::finish::write_workbook(path, &book, header, args.timezone).map_err(|e| {
             Failure::because(
                 exit::CONFIG,
                 format!("failed to write the workbook `{}`", path.display()),

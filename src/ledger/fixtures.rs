@@ -35,6 +35,7 @@ pub(super) fn row(row: u64, key: Option<&str>, verdict: Verdict) -> RowRecord {
         delivery_note: format!("DN-{row}"),
         verdict,
         reason: None,
+        problem: None,
         notes: None,
         extra: None,
     }

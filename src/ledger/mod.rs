@@ -40,7 +40,7 @@ pub use records::{
     Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
     RunId, RunMeta, StatusUpdate,
 };
-pub use report::{ReportFacts, StatusSeen};
+pub use report::{ReportFacts, RunHeader, StatusSeen};
 pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};

@@ -205,6 +205,9 @@ pub struct RowRecord {
     pub verdict: Verdict,
     /// Why (for invalid/duplicate/skipped), naming the field.
     pub reason: Option<String>,
+    /// An invalid row's problem class (`bad_phone`, …), for the report's
+    /// plain-language reason.
+    pub problem: Option<String>,
     /// Free-form notes (e.g. normalisation applied).
     pub notes: Option<String>,
     /// The input's other columns (`--keep-columns`), as a JSON array.

@@ -11,8 +11,8 @@ impl Ledger {
         self.atomically(|l| {
             let mut stmt = l.conn.prepare_cached(
                 "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
-                     order_number, product_name, delivery_note, verdict, reason, notes, extra)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     order_number, product_name, delivery_note, verdict, reason, notes, extra, problem)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -28,7 +28,8 @@ impl Ledger {
                     r.verdict,
                     r.reason,
                     r.notes,
-                    r.extra
+                    r.extra,
+                    r.problem
                 ])?;
             }
             Ok(())

@@ -13,6 +13,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_V3,
     SCHEMA_V4,
     SCHEMA_LIFECYCLE_PARAMS_ONCE,
+    SCHEMA_FINANCE,
 ];
 
 /// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
@@ -26,6 +27,11 @@ WHERE attempt_id IS NOT NULL AND params IS NOT NULL
 UPDATE messages SET phone = NULL
 WHERE attempt_id IS NOT NULL AND phone IS NOT NULL
   AND phone = (SELECT a.phone FROM attempts a WHERE a.attempt_id = messages.attempt_id);";
+
+/// The finance schema step (issue 13): an invalid row's problem class, so
+/// the report can say in plain words what is wrong with it. Rows recorded
+/// before it have none and get a generic sentence.
+const SCHEMA_FINANCE: &str = "ALTER TABLE deliveries ADD COLUMN problem TEXT;";
 
 /// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
 /// under the old rule are merged again from their history. A proof of delivery (`delivered`,

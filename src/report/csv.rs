@@ -15,7 +15,12 @@ use super::atomic::write_atomic;
 use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
-pub(crate) const HEADER: [&str; 18] = [
+/// The version of the columns below, as the README documents it: 2 since
+/// issue 13 (plain-language `reason`/`next_step`, `whatsapp_status`,
+/// `warnings`, the status times); 1 was the first schema.
+pub(crate) const SCHEMA_VERSION: u32 = 2;
+
+pub(crate) const HEADER: [&str; 24] = [
     "row",
     "line",
     "order_number",
@@ -24,17 +29,56 @@ pub(crate) const HEADER: [&str; 18] = [
     "product_name",
     "delivery_note",
     "outcome",
-    "status",
+    "reason",
+    "next_step",
+    "whatsapp_status",
     "wamid",
+    "accepted_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
+    "minutes_to_delivery",
+    "attempts",
+    "reused_from_run",
     "http_status",
     "error_code",
     "error_detail",
-    "attempts",
-    "sent_at",
-    "status_at",
-    "reused_from_run",
+    "warnings",
     "notes",
 ];
+
+/// Columns of schema 1 that schema 2 renamed or dropped: still ours when a
+/// rerun reads an old reconciliation, and a kept column of these names is
+/// prefixed too, so that `status` in any file is always ours.
+pub(crate) const OLD_HEADER: [&str; 3] = ["status", "sent_at", "status_at"];
+
+/// What a kept column whose name is one of ours is called in the report.
+pub(crate) const KEPT_PREFIX: &str = "input_";
+
+/// Whether `name` is (or was) one of our columns, case and blanks aside.
+pub(crate) fn is_ours(name: &str) -> bool {
+    let name = name.trim();
+    HEADER
+        .iter()
+        .chain(&OLD_HEADER)
+        .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// The kept columns' names as the report writes them: `input_` before a
+/// name that clashes with ours (`Status`, `Row`, `wamid`), so no column
+/// appears twice and a rerun never takes the input's for ours.
+pub(crate) fn kept_names(extra: &[String]) -> Vec<String> {
+    extra
+        .iter()
+        .map(|name| {
+            if is_ours(name) {
+                format!("{KEPT_PREFIX}{}", name.trim())
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
 
 /// The first characters that make a spreadsheet evaluate a cell (OWASP CSV
 /// injection), with their full-width forms, which Excel takes for them in
@@ -113,7 +157,7 @@ pub(crate) fn undo_neutralising(fields: &mut RawFields) {
     }
 }
 
-fn time(t: Option<DateTime<Utc>>) -> String {
+pub(super) fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
@@ -140,11 +184,12 @@ pub(crate) fn write_csv_from(
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         // A kept column's name is the input's, as untrusted as its cells.
+        let kept = kept_names(extra);
         csv.write_record(
             HEADER
                 .iter()
                 .copied()
-                .chain(extra.iter().map(String::as_str))
+                .chain(kept.iter().map(String::as_str))
                 .map(|name| neutralise(name).into_owned()),
         )?;
         produce(&mut |r: &ReportRow| {
@@ -157,15 +202,21 @@ pub(crate) fn write_csv_from(
                 r.product_name.clone(),
                 r.delivery_note.clone(),
                 r.outcome.as_str().to_string(),
+                r.reason.clone(),
+                r.next_step.clone(),
                 opt(&r.status),
                 opt(&r.wamid),
+                time(r.sent_at),
+                time(r.delivered_at),
+                time(r.read_at),
+                time(r.failed_at),
+                opt(&r.minutes_to_delivery()),
+                r.attempts.to_string(),
+                opt(&r.reused_from_run),
                 opt(&r.http_status),
                 opt(&r.error_code),
                 opt(&r.error_detail),
-                r.attempts.to_string(),
-                time(r.sent_at),
-                time(r.status_at),
-                opt(&r.reused_from_run),
+                opt(&r.warnings),
                 opt(&r.notes),
             ];
             csv.write_record(
@@ -302,6 +353,23 @@ mod tests {
             "-12.50",
             "an amount stays a number"
         );
+    }
+
+    #[test]
+    fn kept_columns_named_like_ours_get_a_prefix() {
+        let names = ["Status", " wamid ", "Row", "sent_at", "Cost Centre"].map(String::from);
+        assert_eq!(
+            kept_names(&names),
+            [
+                "input_Status",
+                "input_wamid",
+                "input_Row",
+                "input_sent_at",
+                "Cost Centre"
+            ]
+        );
+        assert!(HEADER.iter().all(|h| is_ours(h)));
+        assert!(!is_ours("input_status"));
     }
 
     #[test]

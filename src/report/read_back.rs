@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::csv::{HEADER, undo_neutralising};
+use super::csv::{KEPT_PREFIX, is_ours, undo_neutralising};
 use crate::error::Failure;
 use crate::exit;
 use crate::input::{Field, InputOptions, RawFields};
@@ -107,8 +107,18 @@ pub(crate) struct BackCells {
     pub wamid: Option<String>,
 }
 
-fn ours(header: &str) -> bool {
-    HEADER.iter().any(|h| h.eq_ignore_ascii_case(header.trim()))
+/// A kept column's own name: the report put `input_` before one that
+/// clashes with ours, and the rerun's report puts it there again.
+fn kept_name(header: &str) -> String {
+    let trimmed = header.trim();
+    match trimmed.get(..KEPT_PREFIX.len()) {
+        Some(p)
+            if p.eq_ignore_ascii_case(KEPT_PREFIX) && is_ours(&trimmed[KEPT_PREFIX.len()..]) =>
+        {
+            trimmed[KEPT_PREFIX.len()..].to_string()
+        }
+        _ => header.to_string(),
+    }
 }
 
 impl BackColumns {
@@ -130,13 +140,14 @@ impl BackColumns {
                 ),
             ));
         };
+        // Schema 1 and 2 alike: every name that is or was ours is ours.
         let kept: Vec<usize> = (0..extra_headers.len())
-            .filter(|&i| !ours(&extra_headers[i]))
+            .filter(|&i| !is_ours(&extra_headers[i]))
             .collect();
         Ok(BackColumns {
             outcome,
             wamid: at("wamid"),
-            kept_headers: kept.iter().map(|&i| extra_headers[i].clone()).collect(),
+            kept_headers: kept.iter().map(|&i| kept_name(&extra_headers[i])).collect(),
             kept,
         })
     }
@@ -235,7 +246,35 @@ mod tests {
         assert_eq!(cells.outcome, None);
         assert_eq!(short, ["", ""]);
 
-        let err = BackColumns::new(Path::new("r.csv"), &headers[..2]).expect_err("no outcome");
+        // Schema 2: `whatsapp_status` and the new columns are ours, and a
+        // kept column named like one of ours comes back by its own name.
+        let headers: Vec<String> = [
+            "outcome",
+            "reason",
+            "whatsapp_status",
+            "input_Status",
+            "wamid",
+            "input_wamid",
+            "warnings",
+            "status",
+        ]
+        .map(String::from)
+        .to_vec();
+        let cols = BackColumns::new(Path::new("r.csv"), &headers).expect("columns");
+        assert_eq!(cols.kept_headers(), ["Status", "wamid"]);
+        let mut extra: Vec<String> = ["failed", "x", "failed", "open", "wamid.1", "W-9", "", ""]
+            .map(String::from)
+            .to_vec();
+        let cells = cols.split(&mut extra);
+        assert_eq!(
+            cells.wamid.as_deref(),
+            Some("wamid.1"),
+            "ours, not the input's"
+        );
+        assert_eq!(extra, ["open", "W-9"]);
+
+        let headers: Vec<String> = ["row", "Cost Centre"].map(String::from).to_vec();
+        let err = BackColumns::new(Path::new("r.csv"), &headers).expect_err("no outcome");
         assert!(err.to_string().contains("no `outcome` column"), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 //! that waiting longer helps.
 
 use super::outcome::{Outcome, PENDING, ReportRow};
+use super::plain::{Clues, explain};
 
 /// Says `why` in `row`'s detail if the row is pending, keeping any status
 /// notes that follow the usual reason.
@@ -18,6 +19,11 @@ pub(crate) fn untracked(row: &mut ReportRow, why: &str) {
         .and_then(|d| d.strip_prefix(PENDING))
         .unwrap_or_default();
     row.error_detail = Some(format!("{reason}{rest}"));
+    let clues = Clues {
+        untracked: true,
+        ..Clues::default()
+    };
+    row.set_plain(explain(Outcome::Pending, clues));
 }
 
 #[cfg(test)]
@@ -40,14 +46,21 @@ mod tests {
     #[test]
     fn a_pending_row_says_why_it_has_no_status() {
         let mut row = pending();
-        row.error_detail = Some(format!("{PENDING}; 1MSG also reported `deleted`"));
+        let before = row.reason.clone();
         untracked(&mut row, "statuses unavailable: hookInfo answered 404");
         assert_eq!(
             row.error_detail.as_deref(),
             Some(
-                "accepted; statuses unavailable: hookInfo answered 404, so no status is known (`handoff track` polls again); 1MSG also reported `deleted`"
+                "accepted; statuses unavailable: hookInfo answered 404, so no status is known (`handoff track` polls again)"
             )
         );
+        assert_ne!(row.reason, before, "the plain reason says it too");
+        assert!(
+            row.reason.contains("could not be fetched"),
+            "{}",
+            row.reason
+        );
+        assert!(row.next_step.starts_with("operations: "));
         let mut read = pending();
         read.outcome = Outcome::Read;
         read.error_detail = None;

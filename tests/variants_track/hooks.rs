@@ -32,7 +32,7 @@ async fn every_status_is_read_in_shape(shape: HookShape, tag: &str, has_code: bo
             ("read", "", "")
         };
         assert_eq!(r["outcome"], outcome, "{shape:?}: {r:?}");
-        assert_eq!(r["status"], outcome, "{shape:?}: {r:?}");
+        assert_eq!(r["whatsapp_status"], outcome, "{shape:?}: {r:?}");
         if outcome == "failed" {
             let want = if has_code { code } else { "" };
             assert_eq!(r["error_code"], want, "{shape:?}: {r:?}");
@@ -83,7 +83,7 @@ async fn a_read_word_is_read_and_final(word: ReadWord, tag: &str) {
     let report = assert_truthful(&env, &format!("hooks.read_as = {word:?}")).await;
     for r in report.values() {
         assert_eq!(r["outcome"], "read", "{r:?}");
-        assert_eq!(r["status"], word.word(), "{r:?}");
+        assert_eq!(r["whatsapp_status"], word.word(), "{r:?}");
     }
     assert_eq!(polls(&out), 4, "final at the first poll, not polled again");
 }
@@ -114,7 +114,7 @@ async fn undelivered_is_failed_with_its_error() {
     for r in report.values() {
         if r["order_number"].starts_with("F10") {
             assert_eq!(r["outcome"], "failed", "{r:?}");
-            assert_eq!(r["status"], "undelivered", "{r:?}");
+            assert_eq!(r["whatsapp_status"], "undelivered", "{r:?}");
             assert_eq!(r["error_code"], "131026", "{r:?}");
             assert_eq!(r["error_detail"], "Message undeliverable", "{r:?}");
         } else {
@@ -137,8 +137,8 @@ async fn deleted_after_read_stays_read_and_is_named() {
     let report = assert_truthful(&env, "hooks.deleted_after_read").await;
     for r in report.values() {
         assert_eq!(r["outcome"], "read", "{r:?}");
-        assert_eq!(r["status"], "read", "{r:?}");
-        assert_detail(r, "1MSG also reported `deleted`");
+        assert_eq!(r["whatsapp_status"], "read", "{r:?}");
+        assert_warning(r, "1MSG also reported `deleted`");
     }
     assert_eq!(polls(&out), 3);
 }

@@ -22,7 +22,14 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
             THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
                   FROM (SELECT status, error_code, error_title FROM status_history
                         WHERE wamid = m.wamid ORDER BY COALESCE(status_at, seen_at), id) h)
-       END
+       END,
+       d.problem,
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) = 'delivered'),
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) IN ('read', 'viewed', 'played')),
+       (SELECT MIN(h.status_at) FROM status_history h
+        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered'))
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -126,9 +133,50 @@ pub struct ReportFacts {
     /// (`sent`, `delivered`, `read`): a failure, or a status we do not know. Empty otherwise,
     /// so the common row costs one index probe and no JSON.
     pub history: Vec<StatusSeen>,
+    /// An invalid row's problem class (`bad_phone`, …); `None` for rows recorded before the
+    /// ledger kept it.
+    pub problem: Option<String>,
+    /// When 1MSG said the message was delivered (its own timestamp; `None` when it gave none).
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When 1MSG said it was read (or viewed, played).
+    pub read_at: Option<DateTime<Utc>>,
+    /// When 1MSG said it failed.
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// What the workbook's summary says about the night a report is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunHeader {
+    /// `run`, `rerun` or `track`.
+    pub kind: String,
+    /// The input file as given.
+    pub input_path: Option<String>,
+    /// When the run started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (`None` while it runs, or if it was killed).
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 impl Ledger {
+    /// The run's kind, input and times, for the report's summary; `None` for no such run.
+    pub fn run_header(&self, run: RunId) -> Result<Option<RunHeader>, LedgerError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT kind, input_path, started_at, finished_at FROM runs WHERE run_id = ?1",
+            )?
+            .query_row([run], |r| {
+                Ok(RunHeader {
+                    kind: r.get(0)?,
+                    input_path: r.get(1)?,
+                    started_at: get_opt_ts(r, 2)?,
+                    finished_at: get_opt_ts(r, 3)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// The facts for every row of a run, in row order, in one query, collected: for tests (a
     /// run's report streams them with [`Ledger::each_report_row`]).
     #[cfg(test)]
@@ -184,6 +232,10 @@ impl Ledger {
                     is_final: r.get(25)?,
                     extra: r.get(26)?,
                     history: history_of(r.get(27)?),
+                    problem: r.get(28)?,
+                    delivered_at: get_opt_ts(r, 29)?,
+                    read_at: get_opt_ts(r, 30)?,
+                    failed_at: get_opt_ts(r, 31)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;
@@ -195,165 +247,4 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
-    use rusqlite::params;
-
-    use super::*;
-    use crate::ledger::codec::ts;
-    use crate::ledger::fixtures::{accepted, meta, p, row, st, t, with_message};
-
-    #[test]
-    fn accepted_message_and_report_across_runs() {
-        let (mut l, run1) = with_message();
-        l.finish_run(run1, 10, t(1_000)).unwrap();
-        l.record_statuses(&[st("w1", "failed", 900)]).unwrap();
-
-        // Night 2: A-1 is resent (it failed) and accepted again.
-        let run2 = l.begin_run(&meta("rerun", t(86_400_000))).unwrap();
-        l.record_rows(run2, &[row(1, Some("A-1"), Verdict::Send)])
-            .unwrap();
-        let a = l
-            .record_intent(run2, "A-1", 1, "491711234567", &p(), t(86_400_010))
-            .unwrap();
-        l.record_answer(a, &accepted("w1b", t(86_400_020))).unwrap();
-        l.finish_run(run2, 10, t(86_401_000)).unwrap();
-
-        let m = l.accepted_message("A-1").unwrap().unwrap();
-        assert_eq!(m.wamid, "w1b");
-        assert_eq!(m.run_id, run2);
-        assert!(l.accepted_message("Z-9").unwrap().is_none());
-
-        // Night 3: the same orders arrive again; A-1 is reused, B-2 is new and unsent.
-        let run3 = l.begin_run(&meta("run", t(172_800_000))).unwrap();
-        l.record_rows(
-            run3,
-            &[
-                row(2, Some("B-2"), Verdict::Skipped),
-                row(1, Some("A-1"), Verdict::Reused),
-            ],
-        )
-        .unwrap();
-        l.record_statuses(&[st("w1b", "read", 86_500_000)]).unwrap();
-        let facts = l.report_rows(run3).unwrap();
-        assert_eq!(facts.len(), 2);
-        assert_eq!(facts[0].row, 1);
-        assert_eq!(facts[0].verdict, Verdict::Reused);
-        assert_eq!(facts[0].attempts, 0);
-        assert_eq!(facts[0].last_result, None);
-        assert_eq!(facts[0].wamid.as_deref(), Some("w1b"));
-        assert_eq!(facts[0].message_run_id, Some(run2));
-        assert_eq!(facts[0].status.as_deref(), Some("read"));
-        assert!(facts[0].is_final);
-        assert_eq!(facts[1].row, 2);
-        assert_eq!(facts[1].wamid, None);
-        assert!(!facts[1].is_final);
-
-        // Run 1's report still shows its own attempt, but the order's latest message.
-        let f1 = &l.report_rows(run1).unwrap()[0];
-        assert_eq!(f1.attempts, 1);
-        assert_eq!(f1.wamid.as_deref(), Some("w1b"));
-        assert_eq!(f1.message_run_id, Some(run2));
-    }
-
-    /// The report sees a message's failure and unknown words beside its
-    /// merged status, in the order they happened (B2, B3).
-    #[test]
-    fn a_failure_and_unknown_words_are_in_the_facts() {
-        let (mut l, run) = with_message();
-        let facts = |l: &Ledger| l.report_rows(run).unwrap().remove(0);
-        l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 300)])
-            .unwrap();
-        assert!(
-            facts(&l).history.is_empty(),
-            "the plain path is not fetched"
-        );
-        let mut failed = st("w1", "failed", 200);
-        failed.error_code = Some(131_026);
-        failed.error_title = Some("Message undeliverable".into());
-        l.record_statuses(&[failed, st("w1", "deleted", 400)])
-            .unwrap();
-        let f = facts(&l);
-        assert_eq!(f.status.as_deref(), Some("read"));
-        let seen: Vec<(&str, Option<i64>)> = f
-            .history
-            .iter()
-            .map(|h| (h.status.as_str(), h.error_code))
-            .collect();
-        assert_eq!(
-            seen,
-            [
-                ("sent", None),
-                ("failed", Some(131_026)),
-                ("read", None),
-                ("deleted", None)
-            ]
-        );
-        assert_eq!(
-            f.history[1].error_title.as_deref(),
-            Some("Message undeliverable")
-        );
-    }
-
-    /// Scale check (run with `--ignored --nocapture`): 100k rows over two runs, report in one query.
-    #[test]
-    #[ignore = "slow in debug builds; run by hand"]
-    fn report_rows_scales() {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let n = 100_000u64;
-        let run1 = l.begin_run(&meta("run", t(0))).unwrap();
-        let run2 = l.begin_run(&meta("run", t(1))).unwrap();
-        let rows = |v| {
-            (1..=n)
-                .map(|i| row(i, Some(&format!("K{i}")), v))
-                .collect::<Vec<_>>()
-        };
-        l.record_rows(run1, &rows(Verdict::Send)).unwrap();
-        l.record_rows(run2, &rows(Verdict::Reused)).unwrap();
-        let tx = l.conn.transaction().unwrap();
-        for i in 1..=n {
-            tx.execute(
-                "INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at,
-                     result, wamid) VALUES (?1, ?2, 1, 'p', '[]', ?3, 'accepted', ?4)",
-                params![run1, format!("K{i}"), ts(&t(i as i64)), format!("w{i}")],
-            )
-            .unwrap();
-            tx.execute(
-                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, accepted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    format!("w{i}"),
-                    format!("K{i}"),
-                    run1,
-                    tx.last_insert_rowid(),
-                    ts(&t(i as i64))
-                ],
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-        let start = std::time::Instant::now();
-        let facts = l.report_rows(run2).unwrap();
-        eprintln!("report_rows({n}) took {:?}", start.elapsed());
-        assert_eq!(facts.len(), n as usize);
-        assert!(
-            facts
-                .iter()
-                .all(|f| f.message_run_id == Some(run1) && f.attempts == 0)
-        );
-        let mut plan = l
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {REPORT_SQL}"))
-            .unwrap();
-        let plan: Vec<String> = plan
-            .query_map([run2], |r| r.get(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        eprintln!("{}", plan.join("\n"));
-        assert!(
-            !plan
-                .iter()
-                .any(|p| p.starts_with("SCAN m2") || p.starts_with("SCAN la"))
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,225 @@
+//! What became of each row: the [`Outcome`] vocabulary that the report,
+//! the exit code and `handoff rerun --only` share, the [`ReportRow`], and
+//! [`reconcile`], the one place that turns the ledger's facts about a row
+//! into its verdict.
+
+use chrono::{DateTime, Utc};
+
+use super::notes::{join, split_warnings, status_notes};
+use super::plain::{Clues, Plain, explain};
+pub(crate) use super::vocab::Outcome;
+use crate::codes::Actor;
+use crate::ledger::{ReportFacts, RunId, Status, Verdict};
+
+/// One line of the reconciliation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ReportRow {
+    pub row: u64,
+    pub line: u64,
+    pub order_number: String,
+    pub partner_name: String,
+    pub phone: String,
+    pub product_name: String,
+    pub delivery_note: String,
+    pub outcome: Outcome,
+    pub status: Option<String>,
+    pub wamid: Option<String>,
+    pub http_status: Option<u16>,
+    pub error_code: Option<i64>,
+    pub error_detail: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub status_at: Option<DateTime<Utc>>,
+    /// The run that sent the message, when it was not this one.
+    pub reused_from_run: Option<RunId>,
+    pub notes: Option<String>,
+    /// The input's other columns (`--keep-columns`), after ours.
+    pub extra: Vec<String>,
+    /// One sentence a person in finance understands.
+    pub reason: String,
+    /// Who acts on the row (`next_step`'s first word).
+    pub actor: Actor,
+    /// What to do, starting with who does it (`partner: …`).
+    pub next_step: String,
+    /// What may be wrong with a row that went through (a number outside
+    /// the numbering plan, conflicting statuses), apart from real problems.
+    pub warnings: Option<String>,
+    /// When 1MSG said the message was delivered, read, failed.
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+impl ReportRow {
+    /// Sets the plain-language columns.
+    pub(crate) fn set_plain(&mut self, plain: Plain) {
+        self.next_step = plain.next_step();
+        self.actor = plain.actor;
+        self.reason = plain.reason;
+    }
+
+    /// Minutes from acceptance to the delivery 1MSG reported, to a tenth.
+    /// 1MSG's times have whole seconds and ours milliseconds, so a delivery
+    /// up to a second "before" acceptance took no time; `None` without both
+    /// times, or when the clocks disagree by more than that.
+    pub(crate) fn minutes_to_delivery(&self) -> Option<f64> {
+        let ms = (self.delivered_at? - self.sent_at?).num_milliseconds();
+        (ms >= -1000).then(|| (ms.max(0) as f64 / 6_000.0).round() / 10.0)
+    }
+}
+
+/// Why a pending row has no final status, when tracking worked.
+pub(super) const PENDING: &str =
+    "accepted; no final status before tracking ended (`handoff track` polls again)";
+
+/// Decides the outcome of one row from what the ledger knows.
+pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
+    use std::mem::take;
+    let (notes, plan_warnings) = split_warnings(f.notes.take());
+    let problem = f.problem.take();
+    let not_selected = f.verdict == Verdict::Skipped
+        && f.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("not selected for this rerun"));
+    let mut row = ReportRow {
+        row: f.row,
+        line: f.line,
+        order_number: take(&mut f.order_number),
+        partner_name: take(&mut f.partner_name),
+        phone: take(&mut f.phone),
+        product_name: take(&mut f.product_name),
+        delivery_note: take(&mut f.delivery_note),
+        outcome: Outcome::Skipped,
+        status: None,
+        wamid: None,
+        http_status: None,
+        error_code: None,
+        error_detail: f.reason.clone(),
+        attempts: 0,
+        sent_at: None,
+        status_at: None,
+        reused_from_run: None,
+        notes,
+        reason: String::new(),
+        actor: Actor::Nobody,
+        next_step: String::new(),
+        warnings: plan_warnings,
+        delivered_at: None,
+        read_at: None,
+        failed_at: None,
+        extra: f
+            .extra
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
+    };
+    match f.verdict {
+        Verdict::Invalid => row.outcome = Outcome::Invalid,
+        Verdict::Duplicate => row.outcome = Outcome::Duplicate,
+        Verdict::Skipped => row.outcome = Outcome::Skipped,
+        Verdict::Unknown => row.outcome = Outcome::Unknown,
+        Verdict::Send | Verdict::Reused => {
+            row.attempts = f.attempts;
+            if f.verdict == Verdict::Reused {
+                // What changed since the reused message was accepted is a
+                // warning: the row itself went through.
+                row.warnings = join(row.warnings.take(), row.error_detail.take());
+            }
+            let message_counts = f.wamid.is_some()
+                && (f.verdict == Verdict::Reused || f.message_run_id == Some(run));
+            if message_counts {
+                of_message(&mut row, f, run);
+            } else {
+                of_answer(&mut row, f);
+            }
+        }
+    }
+    let clues = Clues {
+        error_code: row.error_code,
+        http_status: row.http_status,
+        problem: problem.as_deref(),
+        not_selected,
+        untracked: false,
+    };
+    row.set_plain(explain(row.outcome, clues));
+    row
+}
+
+/// A row whose message counts: its outcome is the message's status.
+fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
+    row.wamid = f.wamid;
+    row.sent_at = f.accepted_at;
+    row.status_at = f.status_at;
+    row.delivered_at = f.delivered_at;
+    row.read_at = f.read_at;
+    row.failed_at = f.failed_at;
+    if f.message_run_id != Some(run) {
+        row.reused_from_run = f.message_run_id;
+    }
+    row.outcome = match f.status.as_deref().map(Status::of) {
+        Some(Status::Read) => Outcome::Read,
+        Some(Status::Delivered) => Outcome::Delivered,
+        Some(Status::Failed) => Outcome::Failed,
+        _ => Outcome::Pending,
+    };
+    if row.outcome == Outcome::Failed {
+        row.error_code = f.msg_error_code;
+        row.error_detail = f.msg_error_title;
+    } else if row.outcome == Outcome::Pending {
+        row.error_detail = Some(PENDING.into());
+    }
+    row.warnings = join(row.warnings.take(), status_notes(&f.history));
+    row.status = f.status;
+}
+
+/// A row sent in this run without a message: its outcome is its latest
+/// attempt's answer.
+fn of_answer(row: &mut ReportRow, f: ReportFacts) {
+    row.http_status = f.http_status;
+    row.error_code = f.error_code;
+    // Settling a doubt of this run leaves its reason on the row (how often
+    // it was looked up, why it is not resent): that is what an `unknown`
+    // row says, rather than the bare answer.
+    let settled_reason = f.reason.clone().filter(|_| f.attempts > 0);
+    row.error_detail = f.error_detail.or(f.reason);
+    if f.attempts == 0 {
+        row.outcome = Outcome::Skipped;
+        row.error_detail
+            .get_or_insert_with(|| "not attempted in this run".into());
+        return;
+    }
+    if f.unanswered {
+        row.outcome = Outcome::Unknown;
+        row.error_detail = Some(
+            "the send was recorded but its answer was not: it may or may not have been accepted"
+                .into(),
+        );
+    } else {
+        row.outcome = match f.last_result.as_deref() {
+            Some("ambiguous") => Outcome::Unknown,
+            Some("rejected") | Some("fatal") => Outcome::Rejected,
+            Some("retry") if f.http_status.is_none() => Outcome::Skipped,
+            Some("retry") => Outcome::Rejected,
+            Some("accepted") => Outcome::Pending,
+            _ => Outcome::Unknown,
+        };
+        if f.last_result.as_deref() == Some("retry") {
+            let detail = row.error_detail.take().unwrap_or_default();
+            row.error_detail = Some(format!("gave up after {} attempts: {detail}", f.attempts));
+        }
+        if row.outcome == Outcome::Unknown {
+            let detail = row.error_detail.take().unwrap_or_default();
+            row.error_detail = Some(format!(
+                "may or may not have been accepted ({detail}); never resent automatically"
+            ));
+        }
+    }
+    if row.outcome == Outcome::Unknown
+        && let Some(reason) = settled_reason
+    {
+        row.error_detail = Some(reason);
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests;

@@ -1,0 +1,161 @@
+//! The `Partners` sheet: per partner, how many orders, how many confirmed
+//! (delivered or read), how many not, and the main reason why not, so the
+//! account manager sees which partners to call first.
+
+use std::collections::HashMap;
+
+use rust_xlsxwriter::{Worksheet, XlsxError};
+
+use super::style::Styles;
+use crate::report::{Outcome, ReportRow};
+
+/// The sheet's columns.
+pub(super) const COLUMNS: [&str; 5] = [
+    "partner_name",
+    "orders",
+    "confirmed",
+    "not_confirmed",
+    "main_reason",
+];
+
+/// One partner's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Tally {
+    pub partner: String,
+    /// Rows that are orders of their own (a duplicate line is not).
+    pub orders: u64,
+    pub confirmed: u64,
+    /// The most frequent reason of the orders not confirmed (the first
+    /// seen of equally frequent ones).
+    pub main_reason: Option<String>,
+}
+
+impl Tally {
+    pub(super) fn not_confirmed(&self) -> u64 {
+        self.orders - self.confirmed
+    }
+}
+
+/// The partners, those with most orders not confirmed first, then by name.
+pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by: HashMap<String, (Tally, Vec<(String, u64)>)> = HashMap::new();
+    for r in rows.iter().filter(|r| r.outcome != Outcome::Duplicate) {
+        let name = r.partner_name.trim().to_string();
+        let (t, reasons) = by.entry(name.clone()).or_insert_with(|| {
+            order.push(name.clone());
+            let t = Tally {
+                partner: name,
+                orders: 0,
+                confirmed: 0,
+                main_reason: None,
+            };
+            (t, Vec::new())
+        });
+        t.orders += 1;
+        if r.outcome.is_fine() {
+            t.confirmed += 1;
+        } else {
+            match reasons.iter_mut().find(|(reason, _)| *reason == r.reason) {
+                Some((_, n)) => *n += 1,
+                None => reasons.push((r.reason.clone(), 1)),
+            }
+        }
+    }
+    let mut out: Vec<Tally> = order
+        .into_iter()
+        .filter_map(|name| by.remove(&name))
+        .map(|(mut t, reasons)| {
+            // `max_by_key` keeps the last of equals: reversed, the first.
+            t.main_reason = reasons
+                .into_iter()
+                .rev()
+                .max_by_key(|(_, n)| *n)
+                .map(|(reason, _)| reason);
+            t
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.not_confirmed()
+            .cmp(&a.not_confirmed())
+            .then_with(|| a.partner.to_lowercase().cmp(&b.partner.to_lowercase()))
+    });
+    out
+}
+
+pub(super) fn sheet(
+    sheet: &mut Worksheet,
+    rows: &[ReportRow],
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    sheet.set_name("Partners")?;
+    for (col, name) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &styles.header)?;
+    }
+    let tallies = tally(rows);
+    for (i, t) in tallies.iter().enumerate() {
+        let line = i as u32 + 1;
+        sheet.write_string_with_format(
+            line,
+            0,
+            crate::report::csv::neutralise(&t.partner),
+            &styles.plain.text,
+        )?;
+        sheet.write_number(line, 1, t.orders as f64)?;
+        sheet.write_number(line, 2, t.confirmed as f64)?;
+        sheet.write_number(line, 3, t.not_confirmed() as f64)?;
+        if let Some(reason) = &t.main_reason {
+            sheet.write_string(line, 4, reason)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, tallies.len() as u32, COLUMNS.len() as u16 - 1)?;
+    sheet.set_column_width(0, 30)?;
+    sheet.set_column_width(3, 14)?;
+    sheet.set_column_width(4, 80)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Verdict;
+    use crate::report::outcome::reconcile;
+    use crate::report::outcome::tests::facts;
+
+    fn row(partner: &str, outcome: Outcome, reason: &str) -> ReportRow {
+        let mut r = reconcile(facts(Verdict::Invalid), 1);
+        r.partner_name = partner.into();
+        r.outcome = outcome;
+        r.reason = reason.into();
+        r
+    }
+
+    #[test]
+    fn partners_are_counted_and_the_worst_come_first() {
+        let rows = [
+            row("Acme ", Outcome::Delivered, "ok"),
+            row("Acme", Outcome::Failed, "opted out"),
+            row("Acme", Outcome::Duplicate, "dup"),
+            row("Beta", Outcome::Invalid, "bad phone"),
+            row("Beta", Outcome::Failed, "opted out"),
+            row("Beta", Outcome::Invalid, "bad phone"),
+            row("Zed", Outcome::Read, "ok"),
+        ];
+        let t = tally(&rows);
+        let names: Vec<&str> = t.iter().map(|t| t.partner.as_str()).collect();
+        assert_eq!(names, ["Beta", "Acme", "Zed"]);
+        assert_eq!(
+            (t[0].orders, t[0].confirmed, t[0].not_confirmed()),
+            (3, 0, 3)
+        );
+        assert_eq!(t[0].main_reason.as_deref(), Some("bad phone"));
+        assert_eq!(
+            (t[1].orders, t[1].confirmed),
+            (2, 1),
+            "a duplicate is no order"
+        );
+        assert_eq!(t[1].main_reason.as_deref(), Some("opted out"));
+        assert_eq!(t[2].main_reason, None);
+    }
+}

@@ -1,0 +1,77 @@
+//! The workbook's formats: one fill per kind of outcome, so a person sees
+//! the night's shape at a glance (green went through, red needs fixing,
+//! orange needs a decision, yellow is still open, grey needed nothing).
+
+use rust_xlsxwriter::{Color, Format, FormatBorder};
+
+use crate::report::Outcome;
+
+/// How dates show: ISO order, which no locale misreads.
+pub(super) const DATE_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
+
+/// The formats of cells of one fill.
+#[derive(Clone)]
+pub(super) struct Cells {
+    pub text: Format,
+    pub number: Format,
+    pub date: Format,
+    pub blank: Format,
+}
+
+impl Cells {
+    fn new(fill: Option<Color>) -> Cells {
+        let base = match fill {
+            Some(c) => Format::new()
+                .set_background_color(c)
+                .set_border_bottom(FormatBorder::Hair),
+            None => Format::new(),
+        };
+        Cells {
+            text: base.clone().set_num_format("@"),
+            number: base.clone(),
+            date: base.clone().set_num_format(DATE_FORMAT),
+            blank: base,
+        }
+    }
+}
+
+/// Every format the sheets use.
+pub(super) struct Styles {
+    pub header: Format,
+    pub title: Format,
+    pub plain: Cells,
+    good: Cells,
+    open: Cells,
+    bad: Cells,
+    doubt: Cells,
+    quiet: Cells,
+}
+
+impl Styles {
+    pub(super) fn new() -> Styles {
+        Styles {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0x00D9_E1F2))
+                .set_border_bottom(FormatBorder::Thin),
+            title: Format::new().set_bold().set_font_size(14),
+            plain: Cells::new(None),
+            good: Cells::new(Some(Color::RGB(0x00C6_EFCE))),
+            open: Cells::new(Some(Color::RGB(0x00FF_EB9C))),
+            bad: Cells::new(Some(Color::RGB(0x00FF_C7CE))),
+            doubt: Cells::new(Some(Color::RGB(0x00F8_CBAD))),
+            quiet: Cells::new(Some(Color::RGB(0x00EE_EEEE))),
+        }
+    }
+
+    /// The cells of a row of this outcome.
+    pub(super) fn of(&self, outcome: Outcome) -> &Cells {
+        match outcome {
+            Outcome::Delivered | Outcome::Read => &self.good,
+            Outcome::Pending => &self.open,
+            Outcome::Failed | Outcome::Rejected | Outcome::Invalid => &self.bad,
+            Outcome::Unknown => &self.doubt,
+            Outcome::Duplicate | Outcome::Skipped => &self.quiet,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The `Summary` sheet: which night and which input file, the counts by
+//! outcome with what each outcome means, how long delivery took, and a
+//! native Excel chart of each, so the morning's question "how did it go?"
+//! is answered without reading a row.
+
+use chrono::Utc;
+use rust_xlsxwriter::{Chart, ChartType, Worksheet, XlsxError};
+
+use super::Night;
+use super::style::Styles;
+use crate::exit;
+use crate::report::csv::{SCHEMA_VERSION, neutralise};
+use crate::report::{Outcome, ReportRow, Summary};
+
+const NAME: &str = "Summary";
+
+/// Everything the sheet tells.
+pub(super) struct Facts<'a> {
+    pub summary: &'a Summary,
+    pub rows: &'a [ReportRow],
+    pub run_id: i64,
+    pub exit_code: u8,
+    pub night: &'a Night,
+}
+
+/// The latency buckets, as (label, upper bound in minutes).
+pub(super) const LATENCY: [(&str, f64); 6] = [
+    ("under 1 minute", 1.0),
+    ("1 to 5 minutes", 5.0),
+    ("5 to 15 minutes", 15.0),
+    ("15 to 60 minutes", 60.0),
+    ("1 to 6 hours", 360.0),
+    ("over 6 hours", f64::INFINITY),
+];
+
+/// How many delivered rows fall in each bucket of [`LATENCY`].
+pub(super) fn latency_counts(rows: &[ReportRow]) -> [u64; LATENCY.len()] {
+    let mut counts = [0; LATENCY.len()];
+    for m in rows.iter().filter_map(ReportRow::minutes_to_delivery) {
+        if let Some(i) = LATENCY.iter().position(|(_, upper)| m < *upper) {
+            counts[i] += 1;
+        }
+    }
+    counts
+}
+
+/// What an exit code tells a person (README "Exit codes").
+fn exit_meaning(code: u8) -> &'static str {
+    match code {
+        exit::OK => "every row reached the partner",
+        exit::NEEDS_ATTENTION => "finished; some rows need a person (see Needs action)",
+        exit::DATA => "the input was unusable; nothing sent",
+        exit::UNAVAILABLE => "the 1MSG API was unavailable; the rest was not sent",
+        exit::TEMPFAIL => "interrupted or stopped by the sending window; a rerun continues",
+        exit::NO_PERM => "1MSG refused our credentials",
+        exit::CONFIG => "the configuration is wrong",
+        _ => "the run did not finish normally",
+    }
+}
+
+pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result<(), XlsxError> {
+    s.set_name(NAME)?;
+    s.write_string_with_format(
+        0,
+        0,
+        "Delivery confirmations: the night's reconciliation",
+        &styles.title,
+    )?;
+    let night = f.night;
+    let run = night.run.as_ref();
+    let mut line = 2;
+    let mut label = |s: &mut Worksheet, text: &str| -> Result<u32, XlsxError> {
+        s.write_string_with_format(line, 0, text, &styles.header)?;
+        line += 1;
+        Ok(line - 1)
+    };
+    let at = label(s, "run")?;
+    let kind = run.map_or("run", |r| r.kind.as_str());
+    s.write_string(at, 1, format!("{} (handoff {kind})", f.run_id))?;
+    let at = label(s, "input file")?;
+    let input = run.and_then(|r| r.input_path.as_deref()).unwrap_or("-");
+    s.write_string(at, 1, neutralise(input))?;
+    for (name, t) in [
+        ("started", run.and_then(|r| r.started_at)),
+        ("finished", run.and_then(|r| r.finished_at)),
+        ("report written", Some(Utc::now())),
+    ] {
+        let at = label(s, name)?;
+        match t {
+            Some(t) => {
+                s.write_datetime_with_format(at, 1, night.excel(t)?, &styles.plain.date)?;
+            }
+            None => {
+                s.write_string(at, 1, "-")?;
+            }
+        }
+    }
+    let at = label(s, "times shown in")?;
+    s.write_string(at, 1, night.zone_name())?;
+    let at = label(s, "exit code")?;
+    s.write_string(
+        at,
+        1,
+        format!("{}: {}", f.exit_code, exit_meaning(f.exit_code)),
+    )?;
+    let at = label(s, "report schema")?;
+    s.write_string(at, 1, format!("version {SCHEMA_VERSION}"))?;
+
+    let top = line + 1;
+    let outcomes = outcome_table(s, f.summary, top, styles)?;
+    let latency_top = outcomes + 2;
+    let latency_end = latency_table(s, f.rows, latency_top, styles)?;
+
+    let mut chart = Chart::new(ChartType::Column);
+    chart
+        .add_series()
+        .set_name("rows")
+        .set_categories((NAME, top + 1, 0, top + Outcome::ALL.len() as u32, 0))
+        .set_values((NAME, top + 1, 1, top + Outcome::ALL.len() as u32, 1));
+    chart.title().set_name("Rows by outcome");
+    chart.legend().set_hidden();
+    s.insert_chart(2, 4, &chart)?;
+
+    let mut chart = Chart::new(ChartType::Column);
+    chart
+        .add_series()
+        .set_name("messages")
+        .set_categories((NAME, latency_top + 1, 0, latency_end, 0))
+        .set_values((NAME, latency_top + 1, 1, latency_end, 1));
+    chart.title().set_name("Time from acceptance to delivery");
+    chart.legend().set_hidden();
+    s.insert_chart(18, 4, &chart)?;
+
+    s.set_column_width(0, 22)?;
+    s.set_column_width(1, 24)?;
+    s.set_column_width(2, 62)?;
+    Ok(())
+}
+
+/// The counts by outcome from `top`; returns the table's last line.
+fn outcome_table(
+    s: &mut Worksheet,
+    summary: &Summary,
+    top: u32,
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    for (col, name) in ["outcome", "rows", "meaning"].into_iter().enumerate() {
+        s.write_string_with_format(top, col as u16, name, &styles.header)?;
+    }
+    let mut line = top + 1;
+    for o in Outcome::ALL {
+        let f = styles.of(o);
+        s.write_string_with_format(line, 0, o.as_str(), &f.text)?;
+        s.write_number_with_format(line, 1, summary.count(o) as f64, &f.number)?;
+        s.write_string_with_format(line, 2, o.meaning(), &f.text)?;
+        line += 1;
+    }
+    s.write_string_with_format(line, 0, "total", &styles.header)?;
+    s.write_number_with_format(line, 1, summary.rows as f64, &styles.header)?;
+    Ok(line)
+}
+
+/// The delivery latency from `top`; returns the table's last line.
+fn latency_table(
+    s: &mut Worksheet,
+    rows: &[ReportRow],
+    top: u32,
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    s.write_string_with_format(top, 0, "minutes to delivery", &styles.header)?;
+    s.write_string_with_format(top, 1, "messages", &styles.header)?;
+    let mut line = top + 1;
+    for ((name, _), n) in LATENCY.iter().zip(latency_counts(rows)) {
+        s.write_string(line, 0, *name)?;
+        s.write_number(line, 1, n as f64)?;
+        line += 1;
+    }
+    Ok(line - 1)
+}
