@@ -256,7 +256,12 @@ async fn the_channel_rate_is_held() {
         })
         .collect();
     let input = env.csv(&rows);
-    let out = env.run(&input, &["--rate", "20"]).await;
+    // 10 % under the channel's limit: at exactly 20/s, 21 requests land in
+    // one second whenever one arrives a millisecond later than the twentieth
+    // after it (a loaded machine's jitter), though the pacer sent them 50 ms
+    // apart. The margin is for that jitter; that the pacer never bursts is
+    // held by the unit tests in src/pace.rs.
+    let out = env.run(&input, &["--rate", "18"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let stats = env.stats().await;
     assert_eq!(stats["rate_violations"], 0, "{stats}");
