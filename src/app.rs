@@ -79,6 +79,10 @@ pub fn main(cli: Cli) -> ExitCode {
                 init_logs(&args.output);
                 crate::commands::track(args).await
             }
+            Command::Receive(args) => {
+                init_logs(&args.output);
+                crate::commands::receive(args).await
+            }
             Command::Simulate(args) => crate::commands::simulate::run(args)
                 .await
                 .map(|()| crate::exit::OK)

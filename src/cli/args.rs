@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use super::sim_args::SimulateArgs;
+use super::webhook_args::{ReceiveArgs, WebhookArgs};
 
 #[derive(Debug, Parser)]
 #[command(name = "handoff", version, about, long_about = None, args_override_self = true)]
@@ -27,6 +28,10 @@ pub enum Command {
     /// Poll the statuses of messages not final yet (the morning after) and
     /// rewrite the report.
     Track(TrackArgs),
+    /// Receive 1MSG's status pushes for as long as it runs (Ctrl-C or
+    /// SIGTERM ends it), recording them into the ledger for any run, so
+    /// `handoff track` finds them final.
+    Receive(ReceiveArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
@@ -339,6 +344,8 @@ pub struct SendingArgs {
     pub send: SendArgs,
     #[command(flatten)]
     pub poll: PollArgs,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,8 @@ mod args;
 pub(crate) mod config;
 pub mod settings;
 mod sim_args;
+mod webhook_args;
 
 pub use args::*;
 pub use sim_args::*;
+pub use webhook_args::*;

@@ -59,7 +59,11 @@ pub(super) async fn finish(
     )
     .await?;
 
-    let Delivered { stop, tracked } = delivered;
+    let Delivered {
+        stop,
+        tracked,
+        webhook,
+    } = delivered;
     let interrupted = s.interrupt.borrow().clone();
     let code = exit::for_run(
         stop.as_ref().map(Stop::exit_kind),
@@ -119,6 +123,8 @@ pub(super) async fn finish(
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
+        "pushed_finals": tracked.pushed_finals,
+        "webhook": webhook,
         "statuses_unavailable": tracked.statuses_unavailable,
         "unreadable_hooks": tracked.unreadable_hooks,
         "tracking_problem": tracked.problem,

@@ -14,12 +14,14 @@ mod deliver;
 mod dry_run;
 mod finish;
 mod preflight;
+mod receive;
 mod rerun;
 mod run;
 mod session;
 pub(crate) mod simulate;
 mod track;
 
+pub(crate) use receive::receive;
 pub(crate) use rerun::rerun;
 pub(crate) use run::run;
 pub(crate) use track::track;

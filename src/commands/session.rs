@@ -28,6 +28,8 @@ pub(super) struct Session {
     pub(super) started: Instant,
     /// Kept for its lifetime: with `--simulate` it owns the simulator.
     _target: Target,
+    /// The channel (instance id), for the webhook registration.
+    pub(super) channel: String,
     pub(super) client: Client,
     pub(super) template: Template,
     pub(super) recorder: Recorder,
@@ -118,6 +120,7 @@ pub(super) async fn open_session(
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
         started: Instant::now(),
+        channel: target.channel.clone(),
         _target: target,
         client,
         template,

@@ -28,6 +28,7 @@ mod runs;
 mod schema;
 mod status;
 mod verdict;
+mod webhooks;
 
 pub use connection::Ledger;
 pub use error::LedgerError;
@@ -38,3 +39,4 @@ pub use records::{
 pub use report::{ReportFacts, StatusSeen};
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;
+pub use webhooks::{AckMerge, Registration};

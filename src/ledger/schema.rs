@@ -7,7 +7,30 @@ use super::LedgerError;
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+pub(super) const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMA_V3,
+    SCHEMA_V4,
+    SCHEMA_WEBHOOKS,
+];
+
+/// The webhook registrations a run made on a channel: what the channel's list and
+/// `ackNotificationsOn` were before, so the run's end, or the next run after a crash, puts
+/// them back. `restored_at` is null while the channel may still carry our URL.
+const SCHEMA_WEBHOOKS: &str = "
+CREATE TABLE webhook_registrations (
+    id             INTEGER PRIMARY KEY,
+    run_id         INTEGER REFERENCES runs(run_id),
+    channel        TEXT NOT NULL,
+    our_url        TEXT NOT NULL,
+    original_urls  TEXT NOT NULL,
+    turned_acks_on INTEGER NOT NULL,
+    registered_at  TEXT NOT NULL,
+    restored_at    TEXT
+);
+CREATE INDEX webhook_registrations_open ON webhook_registrations(channel)
+    WHERE restored_at IS NULL;";
 
 /// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
 /// under the old rule are merged again from their history. A proof of delivery (`delivered`,
