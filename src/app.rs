@@ -80,7 +80,12 @@ pub fn main(cli: Cli) -> ExitCode {
                 crate::commands::track(args).await
             }
             Command::Receive(args) => {
-                init_logs(&args.output);
+                let level = args.log_level.unwrap_or(if args.quiet {
+                    tracing::Level::WARN
+                } else {
+                    tracing::Level::INFO
+                });
+                crate::logging::init(args.log_format == "json", level);
                 crate::commands::receive(args).await
             }
             Command::Simulate(args) => crate::commands::simulate::run(args)

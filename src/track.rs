@@ -241,7 +241,8 @@ impl Tracking {
             progress.final_status();
             return;
         }
-        self.due.push(Instant::now() + first_poll, Watch::new(wamid));
+        self.due
+            .push(Instant::now() + first_poll, Watch::new(wamid));
     }
 
     /// One poll's answer: the statuses to record, and the message's next
@@ -265,7 +266,11 @@ impl Tracking {
                 record = Some((watch.wamid.clone(), ups));
                 heard
             }
-            Err(ApiError::Credentials { route, status, said }) => {
+            Err(ApiError::Credentials {
+                route,
+                status,
+                said,
+            }) => {
                 self.summary.credentials_refused = true;
                 self.summary.give_up(
                     refused(route, status, &said, client.token_in()),

@@ -21,3 +21,4 @@ mod util;
 mod variants;
 mod variants_send;
 mod variants_track;
+mod webhook;

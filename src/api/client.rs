@@ -307,22 +307,22 @@ impl Client {
     /// `e` without the token.
     fn clean_error(&self, e: ApiError) -> ApiError {
         match e {
-                ApiError::Status { status, detail } => ApiError::Status {
-                    status,
-                    detail: self.clean(&detail),
-                },
-                ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
-                ApiError::Body(t) => ApiError::Body(self.clean(&t)),
-                ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
-                ApiError::Credentials {
-                    route,
-                    status,
-                    said,
-                } => ApiError::Credentials {
-                    route,
-                    status,
-                    said: self.clean(&said),
-                },
+            ApiError::Status { status, detail } => ApiError::Status {
+                status,
+                detail: self.clean(&detail),
+            },
+            ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
+            ApiError::Body(t) => ApiError::Body(self.clean(&t)),
+            ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
+            ApiError::Credentials {
+                route,
+                status,
+                said,
+            } => ApiError::Credentials {
+                route,
+                status,
+                said: self.clean(&said),
+            },
         }
     }
 
@@ -353,13 +353,10 @@ impl Client {
         method: &'static str,
         builder: reqwest::RequestBuilder,
     ) -> Result<serde_json::Value, ApiError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| {
-                self.count(method, None);
-                ApiError::Transport(describe(&e))
-            })?;
+        let response = builder.send().await.map_err(|e| {
+            self.count(method, None);
+            ApiError::Transport(describe(&e))
+        })?;
         let status = response.status();
         self.count(method, Some(status));
         let body = response

@@ -1,10 +1,9 @@
 //! The webhook flags of the sending commands, and `handoff receive`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
-
-use super::args::OutputArgs;
 
 /// Status pushes from 1MSG beside polling (see the README's tracking section).
 #[derive(Debug, Clone, Default, Args)]
@@ -38,6 +37,16 @@ pub struct ReceiveArgs {
     /// A shared secret required as a path segment or in X-Handoff-Secret.
     #[arg(long, env = "HANDOFF_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// The ledger the runs write (where the acks go).
+    #[arg(long)]
+    pub ledger: PathBuf,
+    /// Warnings only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Log lines as text or json (as `run --log-format`).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// The lowest level logged (error, warn, info, debug, trace).
+    #[arg(long)]
+    pub log_level: Option<tracing::Level>,
 }

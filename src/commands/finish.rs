@@ -59,11 +59,8 @@ pub(super) async fn finish(
     )
     .await?;
 
-    let Delivered {
-        stop,
-        tracked,
-        webhook,
-    } = delivered;
+    let webhook = webhook_summary(&delivered);
+    let Delivered { stop, tracked, .. } = delivered;
     let interrupted = s.interrupt.borrow().clone();
     let code = exit::for_run(
         stop.as_ref().map(Stop::exit_kind),
@@ -123,7 +120,6 @@ pub(super) async fn finish(
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
-        "pushed_finals": tracked.pushed_finals,
         "webhook": webhook,
         "statuses_unavailable": tracked.statuses_unavailable,
         "unreadable_hooks": tracked.unreadable_hooks,
@@ -147,6 +143,19 @@ pub(super) async fn finish(
         })?;
     }
     Ok(code)
+}
+
+/// What the webhook receiver saw, and how many messages it made final
+/// (none of them polled after), for the summary line; null without one.
+fn webhook_summary(delivered: &Delivered) -> serde_json::Value {
+    match &delivered.webhook {
+        Some(counts) => {
+            let mut v = json!(counts);
+            v["pushed_finals"] = json!(delivered.tracked.pushed_finals);
+            v
+        }
+        None => serde_json::Value::Null,
+    }
 }
 
 /// Writes the report on the ledger thread as the query yields its rows: a

@@ -18,12 +18,7 @@ use crate::webhook::{self, ReceiverSettings};
 
 /// Receives until Ctrl-C or SIGTERM, then prints what it saw.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
-    let Some(path) = args.output.ledger.clone() else {
-        return Err(Failure::new(
-            exit::CONFIG,
-            "`handoff receive` needs --ledger: the ledger the runs write, where the acks go",
-        ));
-    };
+    let path = args.ledger.clone();
     let ledger = Ledger::open(&path).map_err(|e| Failure::of(exit::CONFIG, e))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let settings = ReceiverSettings {
@@ -39,7 +34,7 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
                 e,
             )
         })?;
-    if !args.output.quiet {
+    if !args.quiet {
         eprintln!(
             "receiving 1MSG status pushes on {} into {}; Ctrl-C or SIGTERM stops",
             running.addr,

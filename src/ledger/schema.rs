@@ -7,13 +7,8 @@ use super::LedgerError;
 
 /// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
 /// `i + 1`. To change the schema, append a new entry (never edit a released one).
-pub(super) const MIGRATIONS: &[&str] = &[
-    SCHEMA_V1,
-    SCHEMA_V2,
-    SCHEMA_V3,
-    SCHEMA_V4,
-    SCHEMA_WEBHOOKS,
-];
+pub(super) const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_WEBHOOKS];
 
 /// The webhook registrations a run made on a channel: what the channel's list and
 /// `ackNotificationsOn` were before, so the run's end, or the next run after a crash, puts

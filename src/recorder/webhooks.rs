@@ -52,6 +52,7 @@ impl Recorder {
 
     /// Marks a registration undone.
     pub(crate) async fn webhook_restored(&self, id: i64) -> Result<(), Failure> {
-        self.write(move |l| l.webhook_restored(id, Utc::now())).await
+        self.write(move |l| l.webhook_restored(id, Utc::now()))
+            .await
     }
 }

@@ -39,7 +39,8 @@ pub(super) fn refused(route: &str, status: u16, said: &str, token_in: TokenIn) -
 }
 
 /// Why a row has no status when `hookInfo` answers 404 for every message.
-pub(super) const UNAVAILABLE_ROW: &str = "statuses unavailable: hookInfo answered 404 for every message";
+pub(super) const UNAVAILABLE_ROW: &str =
+    "statuses unavailable: hookInfo answered 404 for every message";
 
 /// The message of a `hookInfo` that answers 404 for every message.
 pub(super) fn unavailable(polls: u64) -> String {
@@ -47,4 +48,3 @@ pub(super) fn unavailable(polls: u64) -> String {
         "statuses unavailable: hookInfo answers 404 for every message ({polls} polls, no other answer); tracking stopped and the rows keep their send outcome; check --api-url, and whether this channel offers hookInfo"
     )
 }
-

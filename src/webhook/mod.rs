@@ -160,9 +160,7 @@ pub(crate) async fn start(
         counters: Counters::default(),
         finals,
     });
-    let router = Router::new()
-        .fallback(receive)
-        .with_state(Arc::clone(&app));
+    let router = Router::new().fallback(receive).with_state(Arc::clone(&app));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -225,7 +223,11 @@ async fn receive(
     let c = &app.counters;
     add(&c.requests, 1);
     if !authorized(app.secret.as_deref(), &uri, &headers) {
-        return refuse(&c.unauthorized, StatusCode::UNAUTHORIZED, "no or wrong secret");
+        return refuse(
+            &c.unauthorized,
+            StatusCode::UNAUTHORIZED,
+            "no or wrong secret",
+        );
     }
     if method == Method::GET || method == Method::HEAD {
         // A platform checking that the URL answers.
