@@ -25,6 +25,7 @@ pub(crate) use run::{RunWebhook, begin};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -32,8 +33,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::api::hooks::Hook;
 use crate::ledger::AckMerge;
 use crate::recorder::Recorder;
 use parse::Refused;
@@ -63,8 +65,12 @@ pub(crate) struct Counts {
     pub merged: u64,
     /// Acks that changed nothing (a duplicate, or older than what we had).
     pub unchanged: u64,
-    /// Acks for wamids the ledger does not know: counted, not stored.
+    /// Acks for wamids the ledger did not know when they arrived: counted,
+    /// not stored (unless matched late).
     pub unknown_wamids: u64,
+    /// Of those, the ones whose wamid the ledger knew a moment later (an
+    /// ack can overtake the send's answer being recorded) and were merged.
+    pub matched_late: u64,
     /// Status items without an id or a status.
     pub unreadable_items: u64,
     /// Inbound messages and echoes (not ours to record).
@@ -85,6 +91,7 @@ struct Counters {
     merged: AtomicU64,
     unchanged: AtomicU64,
     unknown_wamids: AtomicU64,
+    matched_late: AtomicU64,
     unreadable_items: AtomicU64,
     messages_ignored: AtomicU64,
     unauthorized: AtomicU64,
@@ -108,6 +115,7 @@ impl Counters {
             merged: g(&self.merged),
             unchanged: g(&self.unchanged),
             unknown_wamids: g(&self.unknown_wamids),
+            matched_late: g(&self.matched_late),
             unreadable_items: g(&self.unreadable_items),
             messages_ignored: g(&self.messages_ignored),
             unauthorized: g(&self.unauthorized),
@@ -126,7 +134,18 @@ struct App {
     counters: Counters,
     /// Wamids that have a final status after an ack (for the tracker).
     finals: Option<mpsc::UnboundedSender<String>>,
+    /// Set when the receiver stops: late matches give up.
+    stopping: watch::Sender<bool>,
 }
+
+/// When an ack for an unknown wamid is tried again, after its arrival.
+/// 1MSG can push the `sent` ack before the send's answer is recorded; a
+/// wamid still unknown after the last try is another tool's message.
+const LATE_TRIES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
 
 /// A receiver listening; [`Running::stop`] ends it.
 pub(crate) struct Running {
@@ -139,6 +158,7 @@ pub(crate) struct Running {
 impl Running {
     /// Stops listening once the requests in flight are answered.
     pub(crate) async fn stop(self) -> Counts {
+        self.app.stopping.send_replace(true);
         let _ = self.stop.send(());
         let _ = self.task.await;
         self.app.counters.snapshot()
@@ -159,6 +179,7 @@ pub(crate) async fn start(
         secret: settings.secret.filter(|s| !s.is_empty()),
         counters: Counters::default(),
         finals,
+        stopping: watch::channel(false).0,
     });
     let router = Router::new().fallback(receive).with_state(Arc::clone(&app));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -264,22 +285,18 @@ async fn receive(
     add(&c.messages_ignored, pushed.messages);
     add(&c.acks, pushed.acks.len() as u64);
     let mut failed = false;
+    let mut unknown = Vec::new();
     for (wamid, hook) in pushed.acks {
-        let updates = crate::track::updates(&wamid, std::slice::from_ref(&hook), Utc::now());
-        match app.recorder.record_ack(wamid.clone(), updates).await {
-            Ok(AckMerge::Unknown) => {
+        match record(&app, &wamid, &hook).await {
+            Ok(true) => {}
+            Ok(false) => {
                 if add(&c.unknown_wamids, 1) == 0 {
                     tracing::info!(
                         wamid,
-                        "an ack for a message this ledger does not know was ignored (counted)"
+                        "an ack for a message this ledger does not know yet; tried again shortly, then ignored (counted)"
                     );
                 }
-            }
-            Ok(AckMerge::Merged { changed, is_final }) => {
-                add(if changed { &c.merged } else { &c.unchanged }, 1);
-                if is_final && let Some(tx) = &app.finals {
-                    let _ = tx.send(wamid);
-                }
+                unknown.push((wamid, hook));
             }
             Err(e) => {
                 failed = true;
@@ -289,10 +306,58 @@ async fn receive(
             }
         }
     }
+    if !unknown.is_empty() {
+        tokio::spawn(match_late(Arc::clone(&app), unknown));
+    }
     if failed {
         (StatusCode::SERVICE_UNAVAILABLE, "not recorded")
     } else {
         (StatusCode::OK, "ok")
+    }
+}
+
+/// Merges one ack; `Ok(false)` if the ledger does not know its wamid.
+async fn record(app: &App, wamid: &str, hook: &Hook) -> Result<bool, crate::error::Failure> {
+    let updates = crate::track::updates(wamid, std::slice::from_ref(hook), Utc::now());
+    match app.recorder.record_ack(wamid.to_string(), updates).await? {
+        AckMerge::Unknown => Ok(false),
+        AckMerge::Merged { changed, is_final } => {
+            let c = &app.counters;
+            add(if changed { &c.merged } else { &c.unchanged }, 1);
+            if is_final && let Some(tx) = &app.finals {
+                let _ = tx.send(wamid.to_string());
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// Tries acks for unknown wamids again at [`LATE_TRIES`] after their
+/// arrival, until the receiver stops. The push was answered already: what
+/// the ledger did not know then was not ours to keep durable.
+async fn match_late(app: Arc<App>, mut unknown: Vec<(String, Hook)>) {
+    let mut stopping = app.stopping.subscribe();
+    let mut waited = Duration::ZERO;
+    for at in LATE_TRIES {
+        tokio::select! {
+            () = tokio::time::sleep(at - waited) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        waited = at;
+        let mut still = Vec::new();
+        for (wamid, hook) in unknown {
+            match record(&app, &wamid, &hook).await {
+                Ok(true) => {
+                    add(&app.counters.matched_late, 1);
+                }
+                Ok(false) => still.push((wamid, hook)),
+                Err(_) => return,
+            }
+        }
+        unknown = still;
+        if unknown.is_empty() {
+            return;
+        }
     }
 }
 
