@@ -237,6 +237,7 @@ async fn sigterm_restores_the_channel_webhooks() {
     args.extend(["--rate".into(), "20".into()]);
     let child = env
         .command(&input, &strs(&args), "sim-token")
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let ours = format!("http://127.0.0.1:{port}/hook");
