@@ -431,3 +431,30 @@ async fn handoff_receive_records_acks_that_track_then_finds_final() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// A run stopped early by the API (`want`) still takes its URL off.
+async fn stopped_run_restores(scenario: handoff::sim::Scenario, want: i32) {
+    let env = Env::start(scenario).await;
+    channel_post(&env, "webhook", json!({"webhookUrl": OTHER})).await;
+    let input = env.csv(&rows("8", 12));
+    let port = free_port();
+    let args = hook_args(port, None);
+    let out = env.run(&input, &strs(&args)).await;
+    assert_eq!(code(&out), want, "{}", stderr(&out));
+    assert_eq!(webhook_urls(&env).await, json!([OTHER]), "exit {want}");
+    assert_eq!(acks_on(&env).await, false, "exit {want}");
+    assert_eq!(open_registrations(&env), 0, "exit {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_stopped_with_69_or_78_restore_the_channel_webhooks() {
+    let mut refusing = fast();
+    refusing.rules.push(handoff::sim::scenario::Rule {
+        reject: Some(132_001),
+        ..handoff::sim::scenario::Rule::default()
+    });
+    stopped_run_restores(refusing, 78).await;
+    let mut failing = fast();
+    failing.faults.error_5xx = 1.0;
+    stopped_run_restores(failing, 69).await;
+}
