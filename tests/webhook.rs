@@ -120,6 +120,7 @@ fn assert_all_final(env: &Env, n: usize) {
             ["delivered", "read"].contains(&r["outcome"].as_str()),
             "{r:?}"
         );
+        assert!(!r["status_at"].is_empty(), "{r:?}");
     }
 }
 

@@ -317,8 +317,18 @@ async fn receive(
 }
 
 /// Merges one ack; `Ok(false)` if the ledger does not know its wamid.
+///
+/// 1MSG's normalized ack carries no time. It is pushed as the status
+/// changes, so its arrival is taken as the status's time (late by the
+/// push's delay only); without it a row final by webhook would show no
+/// `status_at` at all. A time the ack does carry (a raw Meta envelope's
+/// `timestamp`) wins.
 async fn record(app: &App, wamid: &str, hook: &Hook) -> Result<bool, crate::error::Failure> {
-    let updates = crate::track::updates(wamid, std::slice::from_ref(hook), Utc::now());
+    let now = Utc::now();
+    let mut updates = crate::track::updates(wamid, std::slice::from_ref(hook), now);
+    for u in &mut updates {
+        u.status_at = u.status_at.or(Some(now));
+    }
     match app.recorder.record_ack(wamid.to_string(), updates).await? {
         AckMerge::Unknown => Ok(false),
         AckMerge::Merged { changed, is_final } => {
