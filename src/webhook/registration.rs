@@ -34,6 +34,16 @@ fn ledger(e: impl std::fmt::Display) -> RegistrationError {
     RegistrationError::Ledger(e.to_string())
 }
 
+/// `url` as logged: its origin only, since its path may carry the shared
+/// secret (`…/hook/SECRET`).
+pub(crate) fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.path() != "/" => format!("{}/…", u.origin().ascii_serialization()),
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
 /// Adds `our_url` to the channel's webhooks and switches acks on; returns
 /// the registration to [`restore`] at the end.
 pub(crate) async fn register(
@@ -76,7 +86,7 @@ pub(crate) async fn register(
         client.set_ack_notifications(true).await.map_err(api)?;
     }
     tracing::info!(
-        url = our_url,
+        url = %shown(our_url),
         others = registration.original_urls.len(),
         acks_switched_on = !acks_on,
         "webhook registered"
@@ -108,8 +118,19 @@ pub(crate) async fn restore(
         .webhook_restored(registration.id)
         .await
         .map_err(ledger)?;
-    tracing::info!(url = %ours, "webhook registration undone");
+    tracing::info!(url = %shown(ours), "webhook registration undone");
     Ok(())
+}
+
+#[cfg(test)]
+#[test]
+fn a_logged_url_never_shows_its_path() {
+    assert_eq!(
+        shown("https://hooks.example.com/handoff/s3cret"),
+        "https://hooks.example.com/…"
+    );
+    assert_eq!(shown("http://127.0.0.1:8088"), "http://127.0.0.1:8088");
+    assert_eq!(shown("not a url"), "(not a URL)");
 }
 
 /// Undoes the registrations on `channel` that a run left behind (killed
@@ -125,7 +146,7 @@ pub(crate) async fn restore_leftovers(
         .map_err(ledger)?;
     for registration in &open {
         tracing::warn!(
-            url = %registration.our_url,
+            url = %shown(&registration.our_url),
             "an earlier run ended without undoing its webhook registration; undoing it now"
         );
         restore(client, recorder, registration).await?;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use tokio::sync::mpsc;
 
-use super::registration::{register, restore, restore_leftovers};
+use super::registration::{register, restore, restore_leftovers, shown};
 use super::{Counts, ReceiverSettings, Running, start};
 use crate::api::client::Client;
 use crate::error::Failure;
@@ -92,7 +92,7 @@ impl Live {
             && let Err(e) = restore(client, recorder, registration).await
         {
             tracing::warn!(
-                url = %registration.our_url,
+                url = %shown(&registration.our_url),
                 "the webhook registration could not be undone ({e}); the next run on this ledger tries again"
             );
         }
