@@ -8,7 +8,7 @@
 //! Every figure is a ratio measured within one run, so a loaded machine
 //! moves it less than it moves wall times. Env:
 //! - `PIPELINE_ONLY=pace80,skew` runs only the named scenarios
-//!   (`pace80 pace1000 skew track overhead big baseline`);
+//!   (`pace80 pace1000 skew track webhook overhead big baseline`);
 //! - `PIPELINE_PACE80_ROWS` (default 10000);
 //! - `PIPELINE_BIG_RUN=1` adds to `big` a real run of 1,000,000 rows (about
 //!   two minutes more on two cores, so not in the default ten minutes).
@@ -514,6 +514,77 @@ fn tracking(t: &mut Table) {
     );
 }
 
+/// Scenario 3b: Tracking with webhooks: the tracking scenario's channel
+/// and pace, with the run's own receiver registered on the channel, so
+/// each final status is pushed. `--first-poll 10s`, past the slowest
+/// delivery (5 s): a message is polled only if its ack was lost, which
+/// the simulator never does here; so hookInfo calls per message measure
+/// what pushed acks save, and end-to-end time must keep the tracking bound.
+fn tracking_webhook(t: &mut Table) {
+    const ROWS: usize = 600;
+    const RATE: f64 = 20.0;
+    const SLOWEST: f64 = 5.0;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("track.csv");
+    write_csv(&csv, ROWS, distinct_phone);
+    let rate_s = format!("{RATE}");
+    let sim = simulator(&[
+        "--rate",
+        &rate_s,
+        "--sent-latency",
+        "0ms",
+        "--delivered-latency",
+        "1s..5s",
+        "--read-ratio",
+        "0",
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{listen}/hook");
+    let u = handoff_run(
+        &sim,
+        dir.path(),
+        &csv,
+        &[
+            "--webhook-listen",
+            &listen,
+            "--webhook-url",
+            &url,
+            "--first-poll",
+            "10s",
+        ],
+    );
+    let st = stats(&sim);
+    let n = st["accepted"].as_u64().unwrap_or(0);
+    // One of them is the preflight's probe, not a message's poll.
+    let calls = hook_info_calls(&st);
+    let per = calls as f64 / n.max(1) as f64;
+    t.add(
+        "webhook",
+        &format!("hookInfo calls per message, acks on ({calls} ÷ {n})"),
+        format!("{per:.3}"),
+        "≤ 0.1",
+        Some(per <= 0.1),
+    );
+    let bound = ROWS as f64 / RATE + SLOWEST;
+    let e2e = u.wall.as_secs_f64();
+    let ratio = e2e / bound;
+    t.add(
+        "webhook",
+        &format!("end-to-end ÷ bound ({e2e:.2} s ÷ {bound:.2} s)"),
+        format!("{ratio:.3}"),
+        "≤ 1.05",
+        Some(ratio <= 1.05),
+    );
+    t.note(format!(
+        "webhook: {} acks pushed, {} push failures",
+        st["webhook_posts"], st["webhook_failures"]
+    ));
+}
+
 /// The overhead scenario's simulator: no limits, no latency.
 const OVERHEAD_SIM: &[&str] = &[
     "--rate",
@@ -726,6 +797,9 @@ fn main() {
     }
     if want("track") {
         tracking(&mut t);
+    }
+    if want("webhook") {
+        tracking_webhook(&mut t);
     }
     if want("overhead") {
         overhead(&mut t);

@@ -139,6 +139,17 @@ pub fn main(cli: Cli) -> ExitCode {
                 let output = args.output.clone();
                 crate::commands::recorded(&output, crate::commands::track(args)).await
             }
+            Command::Receive(args) => {
+                let level = args.log_level.unwrap_or(if args.quiet {
+                    tracing::Level::WARN
+                } else {
+                    tracing::Level::INFO
+                });
+                // NO_COLOR and a terminal decide, as `--color auto` does for `run`.
+                let color = crate::cli::Color::Auto.enabled();
+                crate::logging::init(args.log_format == "json", level, color);
+                crate::commands::receive(args).await
+            }
             Command::Simulate(args) => crate::commands::simulate::run(args)
                 .await
                 .map(|()| crate::exit::OK)

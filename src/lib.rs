@@ -58,6 +58,8 @@ mod send;
 
 mod track;
 
+mod webhook;
+
 mod report;
 
 // Around the stages.

@@ -17,6 +17,8 @@
 //! one place. Stages read through [`Recorder::read`], which hands out a
 //! shared `&Ledger` that cannot write.
 
+mod webhooks;
+
 use std::thread;
 
 use chrono::{DateTime, Utc};

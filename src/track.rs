@@ -16,8 +16,10 @@
 //! wrong base path: "statuses unavailable", said once, instead of every row
 //! silently pending).
 
+mod route;
 mod watch;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::api::client::{ApiError, Client, TokenIn};
+use crate::api::client::{ApiError, Client};
 use crate::api::hooks::Hook;
 use crate::api::reads::HookInfo;
 use crate::ledger::StatusUpdate;
@@ -35,6 +37,7 @@ use crate::progress::Progress;
 use crate::recorder::Recorder;
 use crate::send::Accepted;
 use crate::signal::Interrupt;
+use route::{Route, UNAVAILABLE_ROW, refused, unavailable};
 use watch::{Due, Heard, Watch, after, backoff};
 
 const POLLS_IN_FLIGHT: usize = 8;
@@ -50,6 +53,8 @@ pub(crate) struct TrackSettings {
     pub first_poll: Duration,
     /// How long to keep polling after the last send.
     pub track_for: Duration,
+    /// Poll `hookInfo` at all (`--no-poll` trusts the webhook alone).
+    pub poll: bool,
 }
 
 /// What the track stage saw.
@@ -59,6 +64,8 @@ pub(crate) struct TrackSummary {
     pub finals: u64,
     /// Messages still open when tracking ended.
     pub open: u64,
+    /// Messages whose final status arrived by webhook.
+    pub pushed_finals: u64,
     /// Tracking stopped because the API refused our credentials.
     pub credentials_refused: bool,
     /// `hookInfo` answered 404 for every poll and never anything else:
@@ -71,28 +78,6 @@ pub(crate) struct TrackSummary {
     /// The same, short, for the report row of each message left without a
     /// final status: why it has none (not "tracking ended").
     pub untracked: Option<String>,
-}
-
-/// Whether `hookInfo` works at all: 404s counted until any other answer.
-#[derive(Debug, Default)]
-struct Route {
-    not_found: u64,
-    answered: bool,
-}
-
-impl Route {
-    fn saw(&mut self, info: &HookInfo) {
-        if info.not_found {
-            self.not_found += 1;
-        } else {
-            self.answered = true;
-        }
-    }
-
-    /// Whether every poll so far got 404 (at least `at_least` of them).
-    fn all_not_found(&self, at_least: u64) -> bool {
-        !self.answered && self.not_found >= at_least.max(1)
-    }
 }
 
 struct Polled {
@@ -118,32 +103,24 @@ pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Ve
         .collect()
 }
 
-/// The message of a refused token on `route`, naming the way out.
-fn refused(route: &str, status: u16, said: &str, token_in: TokenIn) -> String {
-    let hint = match token_in {
-        TokenIn::Header => {
-            "if sending works, this route may want the token in the query: try --token-in query"
-        }
-        TokenIn::Query => "check the token and the channel id",
-    };
-    format!(
-        "{route} refused our credentials (HTTP {status}){said}; tracking stopped and the messages not final yet keep their last status; {hint}"
-    )
-}
-
-/// Why a row has no status when `hookInfo` answers 404 for every message.
-const UNAVAILABLE_ROW: &str = "statuses unavailable: hookInfo answered 404 for every message";
-
-/// The message of a `hookInfo` that answers 404 for every message.
-fn unavailable(polls: u64) -> String {
-    format!(
-        "statuses unavailable: hookInfo answers 404 for every message ({polls} polls, no other answer); tracking stopped and the rows keep their send outcome; check --api-url, and whether this channel offers hookInfo"
-    )
+/// The tracker's moving parts, so each event is handled in a method of its own.
+struct Tracking {
+    due: Due,
+    summary: TrackSummary,
+    route: Route,
+    in_flight: usize,
+    /// Of those, the polls of messages without a final status.
+    in_flight_open: usize,
+    /// Wamids whose final status arrived by webhook: never polled again.
+    pushed: HashSet<String>,
 }
 
 /// Polls every message that arrives on `accepted` (and every wamid in
 /// `initial`) until it is final, or until `track_for` after `accepted`
-/// closes (the send stage ended), or until `interrupt`.
+/// closes (the send stage ended), or until `interrupt`. A wamid on
+/// `pushed` got its final status by webhook: it leaves the schedule
+/// without a poll (or, in flight, without another).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run(
     settings: TrackSettings,
     client: Client,
@@ -151,17 +128,20 @@ pub(crate) async fn run(
     progress: Progress,
     initial: Vec<String>,
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
+    mut pushed: Option<mpsc::UnboundedReceiver<String>>,
     mut interrupt: Interrupt,
 ) -> Result<TrackSummary, String> {
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
-    let mut due = Due::default();
-    let mut summary = TrackSummary::default();
-    let mut route = Route::default();
-    let mut in_flight = 0usize;
-    // Of those, the polls of messages without a final status.
-    let mut in_flight_open = 0usize;
+    let mut t = Tracking {
+        due: Due::default(),
+        summary: TrackSummary::default(),
+        route: Route::default(),
+        in_flight: 0,
+        in_flight_open: 0,
+        pushed: HashSet::new(),
+    };
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
     let mut records: JoinSet<Result<(), String>> = JoinSet::new();
@@ -169,59 +149,32 @@ pub(crate) async fn run(
     let now = Instant::now();
     progress.will_track(initial.len() as u64);
     for wamid in initial {
-        due.push(now, Watch::new(wamid));
+        t.due.push(now, Watch::new(wamid));
     }
 
     loop {
-        if interrupt.borrow().is_some() || summary.stopped() {
+        if interrupt.borrow().is_some() || t.summary.stopped() {
             break;
         }
-        if !sending && due.is_empty() && in_flight == 0 {
+        if !sending && t.due.is_empty() && t.in_flight == 0 {
             break;
         }
-        let next = due.next();
+        let next = t.due.next().filter(|_| settings.poll);
         tokio::select! {
             biased;
             polled = done_rx.recv() => {
-                let Some(Polled { watch, result }) = polled else { break };
-                in_flight -= 1;
-                in_flight_open -= usize::from(watch.is_open());
-                summary.polls += 1;
-                let heard = match result {
-                    Ok(info) => {
-                        summary.watch(&mut route, &watch.wamid, &info);
-                        let ups = updates(&watch.wamid, &info.hooks, Utc::now());
-                        record_in_background(&mut records, &recorder, watch.wamid.clone(), ups);
-                        Heard::of(&info.hooks)
-                    }
-                    Err(ApiError::Credentials { route, status, said }) => {
-                        summary.credentials_refused = true;
-                        summary.give_up(
-                            refused(route, status, &said, client.token_in()),
-                            format!("tracking stopped: {route} refused our credentials (HTTP {status})"),
-                        );
-                        continue;
-                    }
-                    // A failed poll is harmless (GETs are idempotent):
-                    // try again on the message's schedule.
-                    Err(_) => Heard::Nothing,
-                };
-                let polls = watch.polls;
-                let next = after(watch, heard);
-                if next.became_final {
-                    summary.finals += 1;
-                    progress.final_status();
-                }
-                if let Some(again) = next.again {
-                    due.push(Instant::now() + backoff(settings.first_poll, polls), again);
+                let Some(polled) = polled else { break };
+                if let Some((wamid, ups)) = t.polled(polled, &settings, &client, &progress) {
+                    record_in_background(&mut records, &recorder, wamid, ups);
                 }
             }
+            wamid = recv(&mut pushed), if pushed.is_some() => match wamid {
+                Some(wamid) => t.pushed_final(wamid, &progress),
+                None => pushed = None,
+            },
             new = accepted.recv(), if sending => {
                 match new {
-                    Some(a) => {
-                        progress.will_track(1);
-                        due.push(Instant::now() + settings.first_poll, Watch::new(a.wamid));
-                    }
+                    Some(a) => t.accepted(a.wamid, settings.first_poll, &progress),
                     None => {
                         sending = false;
                         deadline = Some(Instant::now() + settings.track_for);
@@ -236,9 +189,9 @@ pub(crate) async fn run(
             _ = sleep_until_opt(next), if next.is_some() => {
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { break };
                 limiter.until_ready().await;
-                let Some(watch) = due.pop() else { continue };
-                in_flight += 1;
-                in_flight_open += usize::from(watch.is_open());
+                let Some(watch) = t.due.pop() else { continue };
+                t.in_flight += 1;
+                t.in_flight_open += usize::from(watch.is_open());
                 start_poll(&client, watch, slot, &done_tx);
             }
         }
@@ -247,13 +200,109 @@ pub(crate) async fn run(
     while let Some(recorded) = records.join_next().await {
         recorded.map_err(|e| e.to_string())??;
     }
-    summary.open = (due.open() + in_flight_open) as u64;
+    let mut summary = t.summary;
+    summary.open = (t.due.open() + t.in_flight_open) as u64;
     // Fewer polls than the threshold, all 404: still worth saying once.
-    if summary.problem.is_none() && interrupt.borrow().is_none() && route.all_not_found(1) {
+    if summary.problem.is_none() && interrupt.borrow().is_none() && t.route.all_not_found(1) {
         summary.statuses_unavailable = true;
-        summary.give_up(unavailable(route.not_found), UNAVAILABLE_ROW.into());
+        summary.give_up(unavailable(t.route.not_found), UNAVAILABLE_ROW.into());
     }
     Ok(summary)
+}
+
+/// The next wamid on `pushed` (pending forever when there is none).
+async fn recv(pushed: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match pushed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Tracking {
+    /// A message became final by webhook.
+    fn pushed_final(&mut self, wamid: String, progress: &Progress) {
+        if let Some(was_open) = self.due.cancel(&wamid) {
+            self.summary.pushed_finals += 1;
+            if was_open {
+                self.summary.finals += 1;
+                progress.final_status();
+            }
+        }
+        self.pushed.insert(wamid);
+    }
+
+    /// A message accepted by the send stage; not scheduled if its final
+    /// status was pushed already (an ack can overtake the send's answer).
+    fn accepted(&mut self, wamid: String, first_poll: Duration, progress: &Progress) {
+        progress.will_track(1);
+        if self.pushed.contains(&wamid) {
+            self.summary.pushed_finals += 1;
+            self.summary.finals += 1;
+            progress.final_status();
+            return;
+        }
+        self.due
+            .push(Instant::now() + first_poll, Watch::new(wamid));
+    }
+
+    /// One poll's answer: the statuses to record, and the message's next
+    /// poll, if any.
+    fn polled(
+        &mut self,
+        Polled { watch, result }: Polled,
+        settings: &TrackSettings,
+        client: &Client,
+        progress: &Progress,
+    ) -> Option<(String, Vec<StatusUpdate>)> {
+        self.in_flight -= 1;
+        self.in_flight_open -= usize::from(watch.is_open());
+        self.summary.polls += 1;
+        let mut record = None;
+        let heard = match result {
+            Ok(info) => {
+                self.summary.watch(&mut self.route, &watch.wamid, &info);
+                let ups = updates(&watch.wamid, &info.hooks, Utc::now());
+                let heard = Heard::of(&info.hooks);
+                record = Some((watch.wamid.clone(), ups));
+                heard
+            }
+            Err(ApiError::Credentials {
+                route,
+                status,
+                said,
+            }) => {
+                self.summary.credentials_refused = true;
+                self.summary.give_up(
+                    refused(route, status, &said, client.token_in()),
+                    format!("tracking stopped: {route} refused our credentials (HTTP {status})"),
+                );
+                return None;
+            }
+            // A failed poll is harmless (GETs are idempotent): try again
+            // on the message's schedule.
+            Err(_) => Heard::Nothing,
+        };
+        if self.pushed.contains(&watch.wamid) {
+            // Final by webhook while this poll was out: no further poll.
+            self.summary.pushed_finals += 1;
+            if watch.is_open() {
+                self.summary.finals += 1;
+                progress.final_status();
+            }
+            return record;
+        }
+        let polls = watch.polls;
+        let next = after(watch, heard);
+        if next.became_final {
+            self.summary.finals += 1;
+            progress.final_status();
+        }
+        if let Some(again) = next.again {
+            self.due
+                .push(Instant::now() + backoff(settings.first_poll, polls), again);
+        }
+        record
+    }
 }
 
 impl TrackSummary {

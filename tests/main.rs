@@ -27,3 +27,4 @@ mod util;
 mod variants;
 mod variants_send;
 mod variants_track;
+mod webhook;

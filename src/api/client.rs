@@ -301,24 +301,42 @@ impl Client {
     ) -> Result<serde_json::Value, ApiError> {
         self.get_value_raw(method, query)
             .await
-            .map_err(|e| match e {
-                ApiError::Status { status, detail } => ApiError::Status {
-                    status,
-                    detail: self.clean(&detail),
-                },
-                ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
-                ApiError::Body(t) => ApiError::Body(self.clean(&t)),
-                ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
-                ApiError::Credentials {
-                    route,
-                    status,
-                    said,
-                } => ApiError::Credentials {
-                    route,
-                    status,
-                    said: self.clean(&said),
-                },
-            })
+            .map_err(|e| self.clean_error(e))
+    }
+
+    /// `e` without the token.
+    fn clean_error(&self, e: ApiError) -> ApiError {
+        match e {
+            ApiError::Status { status, detail } => ApiError::Status {
+                status,
+                detail: self.clean(&detail),
+            },
+            ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
+            ApiError::Body(t) => ApiError::Body(self.clean(&t)),
+            ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
+            ApiError::Credentials {
+                route,
+                status,
+                said,
+            } => ApiError::Credentials {
+                route,
+                status,
+                said: self.clean(&said),
+            },
+        }
+    }
+
+    /// A POST of a JSON body to `method`, read like a GET's answer (the
+    /// webhook registration's writes).
+    pub(super) async fn post_value(
+        &self,
+        method: &'static str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        let builder = self.request(reqwest::Method::POST, method).json(body);
+        self.answer_of(method, builder)
+            .await
+            .map_err(|e| self.clean_error(e))
     }
 
     async fn get_value_raw(
@@ -326,15 +344,19 @@ impl Client {
         method: &'static str,
         query: &[(&str, String)],
     ) -> Result<serde_json::Value, ApiError> {
-        let response = self
-            .request(reqwest::Method::GET, method)
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| {
-                self.count(method, None);
-                ApiError::Transport(describe(&e))
-            })?;
+        let builder = self.request(reqwest::Method::GET, method).query(query);
+        self.answer_of(method, builder).await
+    }
+
+    async fn answer_of(
+        &self,
+        method: &'static str,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<serde_json::Value, ApiError> {
+        let response = builder.send().await.map_err(|e| {
+            self.count(method, None);
+            ApiError::Transport(describe(&e))
+        })?;
         let status = response.status();
         self.count(method, Some(status));
         let body = response

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
 use super::lifecycle_args::{BackupArgs, LedgerArgs, PruneArgs};
 use super::sim_args::SimulateArgs;
+use super::webhook_args::{ReceiveArgs, WebhookArgs};
 
 #[derive(Debug, Parser)]
 #[command(name = "handoff", version, about, long_about = None, args_override_self = true)]
@@ -45,6 +46,10 @@ pub enum Command {
     Backup(BackupArgs),
     /// Show the ledger's size and what fills it; `--vacuum` gives free pages back.
     Ledger(LedgerArgs),
+    /// Receive 1MSG's status pushes for as long as it runs (Ctrl-C or
+    /// SIGTERM ends it), recording them into the ledger for any run, so
+    /// `handoff track` finds them final.
+    Receive(ReceiveArgs),
     /// Run a local 1MSG API simulator in the foreground (for rehearsals and
     /// tests); stop it with Ctrl-C.
     Simulate(SimulateArgs),
@@ -380,6 +385,8 @@ pub struct SendingArgs {
     pub send: SendArgs,
     #[command(flatten)]
     pub poll: PollArgs,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 }
 
 #[derive(Debug, Args)]

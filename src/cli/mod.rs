@@ -11,11 +11,13 @@ mod lifecycle_args;
 pub mod man;
 pub mod settings;
 mod sim_args;
+mod webhook_args;
 
 pub use args::*;
 pub use ledger_args::*;
 pub use lifecycle_args::*;
 pub use sim_args::*;
+pub use webhook_args::*;
 
 /// `--color`: whether text log lines carry ANSI colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -104,6 +104,15 @@ pub struct SimulateArgs {
     /// Share of delivered messages that are read (0..1).
     #[arg(long, value_parser = probability)]
     pub read_ratio: Option<f64>,
+    /// Share of status pushes (webhook acks) never sent (0..1).
+    #[arg(long, value_parser = probability)]
+    pub webhook_drop: Option<f64>,
+    /// Push acks after a random extra delay, so they overtake each other.
+    #[arg(long)]
+    pub webhook_out_of_order: bool,
+    /// Push every ack twice.
+    #[arg(long)]
+    pub webhook_duplicate: bool,
     #[command(flatten)]
     pub faults: FaultArgs,
     #[command(flatten)]

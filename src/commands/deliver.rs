@@ -22,15 +22,61 @@ use super::session::Session;
 pub(super) struct Delivered {
     pub(super) stop: Option<Stop>,
     pub(super) tracked: track::TrackSummary,
+    /// What the webhook receiver saw, when there was one.
+    pub(super) webhook: Option<crate::webhook::Counts>,
 }
 
-/// Settles earlier doubts, then sends and tracks concurrently, then settles
-/// this run's doubts (sending once more what the history proves unsent).
+/// Starts the webhook receiver and registers it (if asked), delivers, and
+/// undoes the registration however delivering ended.
 pub(super) async fn deliver(
     s: &Session,
     decided: Decided,
     rules: &Rules,
     args: &SendingArgs,
+) -> Result<Delivered, Failure> {
+    let w = &args.webhook;
+    let settings = crate::webhook::RunWebhook {
+        listen: w.webhook_listen,
+        url: w.webhook_url.clone(),
+        secret: w.webhook_secret.clone(),
+        no_poll: w.no_poll,
+    };
+    let mut live =
+        crate::webhook::begin(&settings, &s.client, &s.recorder, s.run_id, &s.channel).await?;
+    let pushed = live.as_mut().and_then(|l| l.finals.take());
+    let delivered = send_and_track(s, decided, rules, args, pushed).await;
+    let counts = match live {
+        Some(l) => Some(l.end(&s.client, &s.recorder).await),
+        None => None,
+    };
+    let mut delivered = delivered?;
+    delivered.webhook = counts;
+    Ok(delivered)
+}
+
+/// Settles earlier doubts, then sends and tracks concurrently, then settles
+/// this run's doubts (sending once more what the history proves unsent).
+/// Tells the progress how many rows are to be sent, and how fast they can
+/// go (the channel's rate and the busiest partner's pair pacing).
+async fn announce(s: &Session, send_args: &crate::cli::SendArgs) -> Result<(), Failure> {
+    let run_id = s.run_id;
+    let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
+    s.progress.will_send(to_send);
+    let busiest = s
+        .recorder
+        .read(move |l| l.busiest_recipient(run_id))
+        .await?;
+    let pair = send_args.pair_interval;
+    s.progress.pacing(to_send, send_args.rate, busiest, pair);
+    Ok(())
+}
+
+async fn send_and_track(
+    s: &Session,
+    decided: Decided,
+    rules: &Rules,
+    args: &SendingArgs,
+    pushed: Option<mpsc::UnboundedReceiver<String>>,
 ) -> Result<Delivered, Failure> {
     let (api, send_args, poll) = (&args.api, &args.send, &args.poll);
     let run_id = s.run_id;
@@ -50,24 +96,20 @@ pub(super) async fn deliver(
         };
         crate::signal::sending_window(window, &s.interrupt_tx);
     }
-    let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
-    s.progress.will_send(to_send);
-    let busiest = s
-        .recorder
-        .read(move |l| l.busiest_recipient(run_id))
-        .await?;
-    let pair = send_args.pair_interval;
-    s.progress.pacing(to_send, send_args.rate, busiest, pair);
+    announce(s, send_args).await?;
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
+    let mut settings = track_settings(poll);
+    settings.poll = !args.webhook.no_poll;
     let tracker = tokio::spawn(track::run(
-        track_settings(poll),
+        settings,
         s.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
         tracked_open,
         accepted_rx,
+        pushed,
         s.interrupt.clone(),
     ));
     let send_settings = SendSettings {
@@ -131,7 +173,11 @@ pub(super) async fn deliver(
         .await
         .map_err(|e| Failure::because(exit::INTERNAL, "the tracker failed", e))?
         .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
-    Ok(Delivered { stop, tracked })
+    Ok(Delivered {
+        stop,
+        tracked,
+        webhook: None,
+    })
 }
 
 pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {
@@ -139,5 +185,6 @@ pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {
         poll_rate: poll.poll_rate,
         first_poll: poll.first_poll,
         track_for: poll.track_for,
+        poll: true,
     }
 }

@@ -79,7 +79,11 @@ pub(super) async fn finish(
                 count_report(&s, report_run, &extra, &untracked, keep).await?
             }
         };
-    let Delivered { stop, tracked } = delivered;
+    let Delivered {
+        stop,
+        tracked,
+        webhook,
+    } = delivered;
     let interrupted = s.interrupt.borrow().clone();
     let mut code = exit::for_run(
         stop.as_ref().map(Stop::exit_kind),
@@ -133,6 +137,7 @@ pub(super) async fn finish(
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
     tell(&summary, code, stopped.as_deref(), &tracked, out, output);
     let mut line = summary_line(&summary, code, stopped.as_deref(), &tracked, out);
+    line["webhook"] = webhook_summary(webhook.as_ref(), &tracked);
     line["run_id"] = run_id.into();
     line["ledger"] = ledger_path.display().to_string().into();
     record::stamp(&mut line);
@@ -224,6 +229,22 @@ async fn count_report(
     write_report(s, report_run, None, extra, untracked, keep)
         .await?
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))
+}
+
+/// What the webhook receiver saw, and how many messages it made final
+/// (none of them polled after), for the summary line; null without one.
+fn webhook_summary(
+    counts: Option<&crate::webhook::Counts>,
+    tracked: &crate::track::TrackSummary,
+) -> serde_json::Value {
+    match counts {
+        Some(counts) => {
+            let mut v = json!(counts);
+            v["pushed_finals"] = json!(tracked.pushed_finals);
+            v
+        }
+        None => serde_json::Value::Null,
+    }
 }
 
 /// Writes the report on the ledger thread as the query yields its rows: a

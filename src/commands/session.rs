@@ -27,6 +27,8 @@ use crate::signal::{Interrupt, watch_signals};
 pub(super) struct Session {
     /// Kept for its lifetime: with `--simulate` it owns the simulator.
     _target: Target,
+    /// The channel (instance id), for the webhook registration.
+    pub(super) channel: String,
     pub(super) client: Client,
     pub(super) template: Template,
     pub(super) recorder: Recorder,
@@ -133,6 +135,7 @@ pub(super) async fn open_session(
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
+        channel: target.channel.clone(),
         _target: target,
         client,
         template,

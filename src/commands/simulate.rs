@@ -44,6 +44,9 @@ pub(crate) fn scenario_from(args: &SimulateArgs) -> Result<Scenario> {
     set!(args.delivered_latency => s.latency.delivered);
     set!(args.read_latency => s.latency.read);
     set!(args.read_ratio => s.latency.read_ratio);
+    set!(args.webhook_drop => s.webhooks.drop);
+    on!(args.webhook_out_of_order => s.webhooks.out_of_order);
+    on!(args.webhook_duplicate => s.webhooks.duplicate);
     if let Some(mode) = args.rate_mode {
         s.limits.rate_mode = match mode {
             RateModeArg::Http429 => RateMode::Http429,

@@ -81,6 +81,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
         s.progress.clone(),
         open,
         accepted_rx,
+        None,
         s.interrupt.clone(),
     )
     .await
@@ -88,6 +89,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     let delivered = Delivered {
         stop: None,
         tracked,
+        webhook: None,
     };
     finish(s, report_run, &args.out, &args.output, delivered).await
 }

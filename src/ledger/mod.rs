@@ -31,6 +31,7 @@ mod schema;
 mod size;
 mod status;
 mod verdict;
+mod webhooks;
 
 pub use connection::Ledger;
 pub use error::LedgerError;
@@ -45,3 +46,4 @@ pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;
+pub use webhooks::{AckMerge, Registration};

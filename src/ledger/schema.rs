@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_V4,
     SCHEMA_LIFECYCLE_PARAMS_ONCE,
     SCHEMA_FINANCE,
+    SCHEMA_WEBHOOKS,
 ];
 
 /// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
@@ -32,6 +33,23 @@ WHERE attempt_id IS NOT NULL AND phone IS NOT NULL
 /// the report can say in plain words what is wrong with it. Rows recorded
 /// before it have none and get a generic sentence.
 const SCHEMA_FINANCE: &str = "ALTER TABLE deliveries ADD COLUMN problem TEXT;";
+
+/// The webhook registrations a run made on a channel: what the channel's list and
+/// `ackNotificationsOn` were before, so the run's end, or the next run after a crash, puts
+/// them back. `restored_at` is null while the channel may still carry our URL.
+const SCHEMA_WEBHOOKS: &str = "
+CREATE TABLE webhook_registrations (
+    id             INTEGER PRIMARY KEY,
+    run_id         INTEGER REFERENCES runs(run_id),
+    channel        TEXT NOT NULL,
+    our_url        TEXT NOT NULL,
+    original_urls  TEXT NOT NULL,
+    turned_acks_on INTEGER NOT NULL,
+    registered_at  TEXT NOT NULL,
+    restored_at    TEXT
+);
+CREATE INDEX webhook_registrations_open ON webhook_registrations(channel)
+    WHERE restored_at IS NULL;";
 
 /// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
 /// under the old rule are merged again from their history. A proof of delivery (`delivered`,

@@ -1,7 +1,7 @@
 //! Status pushes: when a webhook URL is registered and `ackNotificationsOn`
 //! is set, every status change of a message is POSTed as
 //! `{"instanceId":…,"ack":[…]}`, optionally out of order and twice, the way
-//! production users have seen 1MSG deliver them.
+//! production users have seen 1MSG deliver them, and some never (`drop`).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -39,6 +39,10 @@ pub fn schedule(state: &Arc<SimState>, wamid: &str) {
     for hook in message.plan.clone() {
         let state = Arc::clone(&state);
         let message = message.clone();
+        if options.drop > 0.0 && state.draw() < options.drop {
+            state.lock().stats.webhook_dropped += 1;
+            continue;
+        }
         let extra = if options.out_of_order {
             Duration::from_millis((state.draw() * 1500.0) as u64)
         } else {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::api::client::TokenIn;
 
 #[test]
 fn hooks_become_updates_with_errors_and_times() {

@@ -9,7 +9,7 @@
 //! more times on its own schedule (or until tracking ends), then left.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -126,40 +126,75 @@ pub(super) fn after(mut watch: Watch, heard: Heard) -> Next {
 }
 
 /// The messages waiting for their next poll: the earliest due first, and
-/// of those due together the one queued first.
+/// of those due together the one queued first. A message whose final
+/// status arrives by webhook is cancelled: it stays in the heap (removing
+/// from the middle of a heap is a scan) but is never popped, and no longer
+/// counts as waiting. A wamid is queued at most once.
 #[derive(Default)]
 pub(super) struct Due {
     /// (due, sequence, message)
     heap: BinaryHeap<Reverse<(Instant, u64, Watch)>>,
     seq: u64,
+    /// The wamids in `heap`, each with whether it is open.
+    queued: HashMap<String, bool>,
+    /// Queued wamids not to be popped.
+    cancelled: HashSet<String>,
 }
 
 impl Due {
     pub(super) fn push(&mut self, due: Instant, watch: Watch) {
+        if self.queued.contains_key(&watch.wamid) {
+            return;
+        }
+        self.queued.insert(watch.wamid.clone(), watch.is_open());
         self.seq += 1;
         self.heap.push(Reverse((due, self.seq, watch)));
     }
 
-    pub(super) fn next(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((due, ..))| *due)
+    /// When the first message not cancelled is due.
+    pub(super) fn next(&mut self) -> Option<Instant> {
+        while let Some(Reverse((due, _, w))) = self.heap.peek() {
+            if !self.cancelled.contains(&w.wamid) {
+                return Some(*due);
+            }
+            self.pop_entry();
+        }
+        None
+    }
+
+    fn pop_entry(&mut self) -> Option<(Watch, bool)> {
+        let Reverse((_, _, watch)) = self.heap.pop()?;
+        self.queued.remove(&watch.wamid);
+        let cancelled = self.cancelled.remove(&watch.wamid);
+        Some((watch, cancelled))
     }
 
     /// The message due first.
     pub(super) fn pop(&mut self) -> Option<Watch> {
-        let Reverse((_, _, watch)) = self.heap.pop()?;
-        Some(watch)
+        loop {
+            let (watch, cancelled) = self.pop_entry()?;
+            if !cancelled {
+                return Some(watch);
+            }
+        }
+    }
+
+    /// Takes `wamid` off the schedule; `Some(was_open)` if it was waiting.
+    pub(super) fn cancel(&mut self, wamid: &str) -> Option<bool> {
+        let open = *self.queued.get(wamid)?;
+        self.cancelled.insert(wamid.to_string()).then_some(open)
     }
 
     /// Messages on the schedule without a final status.
     pub(super) fn open(&self) -> usize {
-        self.heap
+        self.queued
             .iter()
-            .filter(|Reverse((_, _, w))| w.is_open())
+            .filter(|(w, open)| **open && !self.cancelled.contains(*w))
             .count()
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.queued.len() == self.cancelled.len()
     }
 }
 
@@ -263,6 +298,28 @@ mod tests {
         );
         assert_eq!(due.open(), 1);
         assert_eq!(due.pop().unwrap().wamid, "a", "queued first, popped first");
+    }
+
+    #[test]
+    fn a_cancelled_message_is_never_popped_and_not_waiting() {
+        let mut due = Due::default();
+        let now = Instant::now();
+        due.push(now, Watch::new("a".into()));
+        due.push(now, Watch::new("a".into()));
+        due.push(now + Duration::from_secs(1), Watch::new("b".into()));
+        assert_eq!(due.open(), 2, "a wamid is queued once");
+        assert_eq!(due.cancel("a"), Some(true));
+        assert_eq!(due.cancel("a"), None, "cancelled once");
+        assert_eq!(due.cancel("zzz"), None);
+        assert_eq!(due.open(), 1);
+        assert_eq!(due.next(), Some(now + Duration::from_secs(1)));
+        assert_eq!(due.pop().unwrap().wamid, "b");
+        assert!(due.is_empty());
+        assert_eq!(due.pop(), None);
+        // Queued again after it left: a fresh entry.
+        due.push(now, Watch::new("a".into()));
+        assert!(!due.is_empty());
+        assert_eq!(due.pop().unwrap().wamid, "a");
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct Webhooks {
     pub out_of_order: bool,
     /// Deliver every ack twice.
     pub duplicate: bool,
+    /// The share of acks never pushed (0..1), each drawn on its own: the
+    /// receiver's fallback, polling, must find those statuses.
+    pub drop: f64,
 }
 
 impl Scenario {
@@ -156,6 +159,12 @@ impl Scenario {
                     ROUTES.join(", ")
                 ));
             }
+        }
+        if !(0.0..=1.0).contains(&self.webhooks.drop) {
+            return Err(format!(
+                "webhooks.drop: {} is not between 0 and 1",
+                self.webhooks.drop
+            ));
         }
         if ![429, 500, 502, 503, 504].contains(&self.templates_list.fail_status) {
             return Err(format!(

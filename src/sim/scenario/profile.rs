@@ -90,6 +90,7 @@ impl Scenario {
             webhooks: Webhooks {
                 out_of_order: true,
                 duplicate: true,
+                ..Webhooks::default()
             },
             rules,
             builtin_rules: false,

@@ -29,6 +29,8 @@ pub struct Stats {
     pub faults: BTreeMap<String, u64>,
     pub webhook_posts: u64,
     pub webhook_failures: u64,
+    /// Acks not pushed (`webhooks.drop`).
+    pub webhook_dropped: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,0 +1,105 @@
+use super::*;
+use crate::ledger::{Answer, AttemptResult, Ledger, RunMeta};
+
+#[test]
+fn the_secret_in_the_path_or_the_header() {
+    let uri: Uri = "/hooks/s3cret".parse().unwrap();
+    let mut headers = HeaderMap::new();
+    assert!(authorized(None, &uri, &headers));
+    assert!(authorized(Some("s3cret"), &uri, &headers));
+    let other: Uri = "/hooks/s3cre".parse().unwrap();
+    assert!(!authorized(Some("s3cret"), &other, &headers));
+    headers.insert(SECRET_HEADER, "s3cret".parse().unwrap());
+    assert!(authorized(Some("s3cret"), &other, &headers));
+    assert!(!authorized(Some("other"), &other, &headers));
+}
+
+/// A ledger with one run and one attempt's intent, not answered yet, on
+/// the recorder's thread.
+async fn ledger_with_intent() -> (tempfile::TempDir, Recorder, crate::ledger::AttemptId) {
+    let dir = tempfile::tempdir().unwrap();
+    let (recorder, _thread) = Recorder::start(Ledger::open(&dir.path().join("l.sqlite")).unwrap());
+    let run = recorder
+        .begin_run(RunMeta {
+            kind: "run".into(),
+            input_path: None,
+            channel: "C".into(),
+            template: "t".into(),
+            language: "en".into(),
+            started_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    let attempt = recorder
+        .record_intent(crate::recorder::Intent {
+            run,
+            order_key: "A-1".into(),
+            attempt_no: 1,
+            phone: "4915100000".into(),
+            params: Vec::new(),
+            at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    (dir, recorder, attempt)
+}
+
+async fn post(addr: SocketAddr, body: &'static str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/hook"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// 1MSG can push a status before the send's answer is recorded: the ack
+/// is tried again a moment later and merged, and the tracker hears of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_that_overtakes_the_answer_is_matched_late() {
+    let (_dir, recorder, attempt) = ledger_with_intent().await;
+    let (tx, mut finals) = mpsc::unbounded_channel();
+    let settings = ReceiverSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        secret: None,
+    };
+    let running = start(settings, recorder.clone(), Some(tx)).await.unwrap();
+    let ack = r#"{"instanceId":"C","ack":[{"id":"wamid.1","status":"delivered"}]}"#;
+    assert_eq!(post(running.addr, ack).await, 200);
+    recorder
+        .record_answer(
+            attempt,
+            Answer {
+                result: AttemptResult::Accepted {
+                    wamid: "wamid.1".into(),
+                },
+                http_status: Some(200),
+                error_code: None,
+                error_detail: None,
+                at: Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), finals.recv())
+        .await
+        .expect("matched within the late tries");
+    assert_eq!(heard.as_deref(), Some("wamid.1"));
+    let status = recorder
+        .read(|l| l.message("wamid.1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.status.as_deref(), Some("delivered"));
+    assert!(status.status_at.is_some(), "the arrival is its time");
+    assert_eq!(status.polls, 0);
+    // The same ack again changes nothing.
+    assert_eq!(post(running.addr, ack).await, 200);
+    let counts = running.stop().await;
+    assert_eq!(counts.unknown_wamids, 1);
+    assert_eq!(counts.matched_late, 1);
+    assert_eq!(counts.merged, 1);
+    assert_eq!(counts.unchanged, 1);
+}
