@@ -5,6 +5,8 @@
 //! commands get settings structs of their own, never clap's.
 
 mod args;
+mod command;
+mod command_args;
 pub(crate) mod config;
 mod ledger_args;
 mod lifecycle_args;
@@ -14,6 +16,8 @@ mod sim_args;
 mod webhook_args;
 
 pub use args::*;
+pub use command::*;
+pub use command_args::*;
 pub use ledger_args::*;
 pub use lifecycle_args::*;
 pub use sim_args::*;

@@ -79,11 +79,7 @@ pub(super) async fn finish(
                 count_report(&s, report_run, &extra, &untracked, keep).await?
             }
         };
-    let Delivered {
-        stop,
-        tracked,
-        webhook,
-    } = delivered;
+    let (stop, tracked, webhook) = (delivered.stop, delivered.tracked, delivered.webhook);
     let interrupted = s.interrupt.borrow().clone();
     let mut code = exit::for_run(
         stop.as_ref().map(Stop::exit_kind),

@@ -1,0 +1,166 @@
+//! The flags of the commands that send or track (`run`, `rerun`, `track`):
+//! kept apart from [`super::args`] so that neither file outgrows a reading.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::args::{ApiArgs, OutputArgs, PollArgs, SendArgs};
+use super::args::{country, delimiter, mapping};
+use super::webhook_args::WebhookArgs;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The deliveries CSV exported by the TMS/OMS.
+    pub input: PathBuf,
+    /// Where to write the reconciliation CSV.
+    #[arg(long, default_value = "reconciliation.csv")]
+    pub out: PathBuf,
+    /// Start the built-in 1MSG simulator on a loopback port and run against
+    /// it: no credentials, no network, nobody messaged.
+    #[arg(long)]
+    pub simulate: bool,
+    /// With --simulate: how rude the embedded simulator is. `hostile` plays
+    /// the real API's documented variants at once (see `handoff simulate
+    /// --profile`); pair it with --token-in query, as that profile refuses
+    /// the header outside sendTemplate and templates.
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        requires = "simulate",
+        default_value = "default"
+    )]
+    pub simulate_profile: String,
+    /// Validate, check the template, show the first messages as partners
+    /// would read them, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send again orders whose phone or text changed since their message
+    /// was accepted (the report shows both wamids).
+    #[arg(long)]
+    pub resend_changed: bool,
+    /// Which column holds a field, e.g. --map order_number="Order No".
+    /// Fields: partner_name, partner_phone, order_number, product_name,
+    /// delivery_note, and country (each row's phone country, a region or a
+    /// calling code; read only when mapped, e.g. --map country="Country").
+    #[arg(long = "map", value_parser = mapping)]
+    pub map: Vec<(crate::input::Field, String)>,
+    /// The input's delimiter (, ; tab |); detected from the headers if not given.
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// The input's encoding when it is not UTF-8 (windows-1252, cp1251, latin1, …).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// With a workbook (.xlsx, .xls, .ods): the sheet to read (the first by default).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Carry the input's other columns (a delivery date, a carrier, a cost
+    /// centre) into the reconciliation and the workbook, after ours.
+    #[arg(long)]
+    pub keep_columns: bool,
+    /// Refuse an input with more rows than this before sending anything (a
+    /// runaway export).
+    #[arg(long)]
+    pub max_rows: Option<u64>,
+    /// Refuse an input with fewer rows than this before sending anything:
+    /// a header-only or truncated export exits 65 instead of a quiet 0.
+    /// `0` accepts an empty file.
+    #[arg(long, default_value_t = 1)]
+    pub min_rows: u64,
+    #[command(flatten)]
+    pub sending: SendingArgs,
+}
+
+/// What both sending commands (`run`, `rerun`) take besides their input:
+/// declared once, so the two cannot drift apart.
+#[derive(Debug, Args)]
+pub struct SendingArgs {
+    /// The country of national phone numbers (`0151…`, `8 (912)…`): a region
+    /// (DE, RU) or a calling code (49, 7); a row's country column (--map
+    /// country=…) wins. Without either, a phone starting with 0 is invalid.
+    /// A phone that reads as a valid number both as a national number and
+    /// as international digits is invalid (ambiguous): write it with + .
+    #[arg(long, value_parser = country)]
+    pub default_country: Option<crate::delivery::Country>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub send: SendArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A reconciliation written by `handoff run` (or `rerun`), with the data
+    /// fixed where needed (a corrected phone number, say): the CSV as we
+    /// wrote it or as a spreadsheet saved it (`;`, another encoding, a BOM),
+    /// or a workbook (the `--xlsx` one, or the CSV saved as .xlsx).
+    pub reconciliation: PathBuf,
+    /// Only rows with these outcomes (of failed, rejected, invalid,
+    /// skipped); all four by default. Rows delivered, read, pending,
+    /// duplicate or unknown are never sent by a rerun.
+    #[arg(long, value_delimiter = ',', value_parser = rerun_outcome)]
+    pub only: Vec<crate::report::Outcome>,
+    /// Where to write this rerun's reconciliation (every row of the file).
+    /// Default: `<file>-rerun.csv` beside the file, or `<file>-rerun-2.csv`,
+    /// `-rerun-3.csv`, … when an earlier rerun's report is there.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Show what the rerun would send, and why not the rest; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send `failed` rows again even when their data is unchanged and their
+    /// error says it fails the same way (opted out, not on WhatsApp) or not
+    /// yet (a day's wait). Never sends a delivered, read or pending row.
+    #[arg(long)]
+    pub force: bool,
+    /// The file's delimiter (, ; tab |); detected from the headers if not given.
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// The file's encoding when it is not UTF-8 (Calc and Excel in Western
+    /// Europe save CSV as windows-1252).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// With a workbook: the sheet to read (the first by default).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    #[command(flatten)]
+    pub sending: SendingArgs,
+}
+
+fn rerun_outcome(s: &str) -> Result<crate::report::Outcome, String> {
+    use crate::report::Outcome;
+    match Outcome::parse(s.trim()) {
+        Some(o @ (Outcome::Failed | Outcome::Rejected | Outcome::Invalid | Outcome::Skipped)) => {
+            Ok(o)
+        }
+        Some(o) => Err(format!(
+            "`{}` rows are never sent again by a rerun; choose from failed, rejected, invalid, skipped",
+            o.as_str()
+        )),
+        None => Err(format!(
+            "`{s}` is not an outcome; choose from failed, rejected, invalid, skipped"
+        )),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// Where to rewrite the reconciliation of the tracked run.
+    #[arg(long, default_value = "reconciliation.csv")]
+    pub out: PathBuf,
+    /// The run whose report to rewrite; default the latest run or rerun.
+    #[arg(long)]
+    pub run: Option<i64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub poll: PollArgs,
+}
