@@ -469,6 +469,40 @@ fn skewed(t: &mut Table) {
     );
 }
 
+/// The two rows a tracking scenario is judged by: `hookInfo` calls per
+/// accepted message against `per_limit`, and the wall time against the
+/// `bound`: sending every row at the scenario's rate, plus its slowest
+/// delivery.
+fn tracking_rows(
+    t: &mut Table,
+    scenario: &str,
+    what: &str,
+    per_limit: f64,
+    st: &Value,
+    u: &Usage,
+    bound: f64,
+) {
+    let n = st["accepted"].as_u64().unwrap_or(0);
+    let calls = hook_info_calls(st);
+    let per = calls as f64 / n.max(1) as f64;
+    t.add(
+        scenario,
+        &format!("{what} ({calls} ÷ {n})"),
+        format!("{per:.3}"),
+        &format!("≤ {per_limit}"),
+        Some(per <= per_limit),
+    );
+    let e2e = u.wall.as_secs_f64();
+    let ratio = e2e / bound;
+    t.add(
+        scenario,
+        &format!("end-to-end ÷ bound ({e2e:.2} s ÷ {bound:.2} s)"),
+        format!("{ratio:.3}"),
+        "≤ 1.05",
+        Some(ratio <= 1.05),
+    );
+}
+
 /// Scenario 3: Tracking: delivery 1–5 s after acceptance, every message final at
 /// `delivered` (read ratio 0); the client's defaults (`--rate 20`,
 /// `--poll-rate 40`, `--first-poll`), the channel at 20/s.
@@ -492,25 +526,15 @@ fn tracking(t: &mut Table) {
     ]);
     let u = handoff_run(&sim, dir.path(), &csv, &[]);
     let st = stats(&sim);
-    let n = st["accepted"].as_u64().unwrap_or(0);
-    let calls = hook_info_calls(&st);
-    let per = calls as f64 / n.max(1) as f64;
-    t.add(
-        "tracking",
-        &format!("hookInfo calls per message ({calls} ÷ {n})"),
-        format!("{per:.3}"),
-        "≤ 1.5",
-        Some(per <= 1.5),
-    );
     let bound = ROWS as f64 / RATE + SLOWEST;
-    let e2e = u.wall.as_secs_f64();
-    let ratio = e2e / bound;
-    t.add(
+    tracking_rows(
+        t,
         "tracking",
-        &format!("end-to-end ÷ bound ({e2e:.2} s ÷ {bound:.2} s)"),
-        format!("{ratio:.3}"),
-        "≤ 1.05",
-        Some(ratio <= 1.05),
+        "hookInfo calls per message",
+        1.5,
+        &st,
+        &u,
+        bound,
     );
 }
 
@@ -558,27 +582,10 @@ fn tracking_webhook(t: &mut Table) {
         ],
     );
     let st = stats(&sim);
-    let n = st["accepted"].as_u64().unwrap_or(0);
-    // One of them is the preflight's probe, not a message's poll.
-    let calls = hook_info_calls(&st);
-    let per = calls as f64 / n.max(1) as f64;
-    t.add(
-        "webhook",
-        &format!("hookInfo calls per message, acks on ({calls} ÷ {n})"),
-        format!("{per:.3}"),
-        "≤ 0.1",
-        Some(per <= 0.1),
-    );
+    // One of the calls is the preflight's probe, not a message's poll.
+    let what = "hookInfo calls per message, acks on";
     let bound = ROWS as f64 / RATE + SLOWEST;
-    let e2e = u.wall.as_secs_f64();
-    let ratio = e2e / bound;
-    t.add(
-        "webhook",
-        &format!("end-to-end ÷ bound ({e2e:.2} s ÷ {bound:.2} s)"),
-        format!("{ratio:.3}"),
-        "≤ 1.05",
-        Some(ratio <= 1.05),
-    );
+    tracking_rows(t, "webhook", what, 0.1, &st, &u, bound);
     t.note(format!(
         "webhook: {} acks pushed, {} push failures",
         st["webhook_posts"], st["webhook_failures"]
