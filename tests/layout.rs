@@ -312,3 +312,23 @@ fn only_the_cli_the_app_and_the_commands_see_the_flags() {
         "these modules below the commands import crate::cli: {below:?}"
     );
 }
+
+/// `.ci/run` is what lands a change: a quoting slip in it (one merge put a
+/// block inside its header comment) fails every CI run before a test runs.
+#[test]
+fn the_ci_script_parses() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run");
+    let out = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&script).unwrap();
+    let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap();
+    assert_eq!(last, "cargo test", "the README's test command, last");
+}

@@ -82,8 +82,15 @@ fn table(runs: &[(RunInfo, Summary)]) -> String {
     if runs.is_empty() {
         return "The ledger holds no run yet.\n".into();
     }
+    // As wide as the longest count list, so the input column lines up.
+    let w = runs
+        .iter()
+        .map(|(_, s)| counts(s).len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     let mut out = format!(
-        "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<40}  {}\n",
+        "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {}\n",
         "run", "kind", "started", "finished", "exit", "rows", "outcomes", "input"
     );
     for (r, s) in runs {
@@ -93,7 +100,7 @@ fn table(runs: &[(RunInfo, Summary)]) -> String {
             .map_or_else(|| "- (did not finish)".into(), when);
         let code = r.exit_code.map_or_else(|| "-".into(), |c| c.to_string());
         out.push_str(&format!(
-            "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<40}  {}\n",
+            "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {}\n",
             r.run_id,
             r.kind,
             when(&r.started_at),
