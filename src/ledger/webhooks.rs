@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::codec::ts;
-use super::status::merge_statuses;
+use super::status::{Status, merge_statuses};
 use super::{Ledger, LedgerError, RunId, StatusUpdate};
 
 /// What one pushed ack did to its message.
@@ -15,9 +15,12 @@ pub enum AckMerge {
     /// The ledger has no message with this wamid (another tool's, or not
     /// recorded yet): nothing stored.
     Unknown,
-    /// Merged; `changed` says whether the merged status moved, `is_final`
-    /// whether the message now has a final status.
-    Merged { changed: bool, is_final: bool },
+    /// Merged; `changed` says whether the merged status moved, `settled`
+    /// whether the message is now final with a proof of delivery. A
+    /// `failed` is final but not settled: a later `read` can still come,
+    /// and the tracker's follow-up polls must look for it, since a rerun
+    /// would otherwise message a partner who read the first one.
+    Merged { changed: bool, settled: bool },
 }
 
 /// A webhook registration not undone yet.
@@ -44,13 +47,14 @@ impl Ledger {
             let Some(changed) = merge_statuses(&l.conn, wamid, updates, 0)? else {
                 return Ok(AckMerge::Unknown);
             };
-            let is_final: bool = l
+            let (is_final, status): (bool, Option<String>) = l
                 .conn
-                .prepare_cached("SELECT final FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| r.get(0))?;
+                .prepare_cached("SELECT final, status FROM messages WHERE wamid = ?1")?
+                .query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let proved = status.is_some_and(|s| Status::of(&s).proves_delivery());
             Ok(AckMerge::Merged {
                 changed: changed > 0,
-                is_final,
+                settled: is_final && proved,
             })
         })
     }
@@ -137,7 +141,7 @@ mod tests {
             m,
             AckMerge::Merged {
                 changed: true,
-                is_final: false
+                settled: false
             }
         );
         let m = l.record_ack("w1", &[st("w1", "read", 300)]).unwrap();
@@ -145,7 +149,7 @@ mod tests {
             m,
             AckMerge::Merged {
                 changed: true,
-                is_final: true
+                settled: true
             }
         );
         // Out of order and repeated: nothing moves back.
@@ -155,7 +159,7 @@ mod tests {
                 m,
                 AckMerge::Merged {
                     changed: false,
-                    is_final: true
+                    settled: true
                 }
             );
         }
@@ -167,6 +171,28 @@ mod tests {
             AckMerge::Unknown
         );
         assert_eq!(l.is_final("nope").unwrap(), None);
+    }
+
+    #[test]
+    fn a_pushed_failure_is_final_but_not_settled() {
+        let (mut l, _run) = with_message();
+        let m = l.record_ack("w1", &[st("w1", "failed", 100)]).unwrap();
+        assert_eq!(
+            m,
+            AckMerge::Merged {
+                changed: true,
+                settled: false
+            }
+        );
+        assert_eq!(l.is_final("w1").unwrap(), Some(true));
+        let m = l.record_ack("w1", &[st("w1", "read", 200)]).unwrap();
+        assert_eq!(
+            m,
+            AckMerge::Merged {
+                changed: true,
+                settled: true
+            }
+        );
     }
 
     #[test]

@@ -331,10 +331,12 @@ async fn record(app: &App, wamid: &str, hook: &Hook) -> Result<bool, crate::erro
     }
     match app.recorder.record_ack(wamid.to_string(), updates).await? {
         AckMerge::Unknown => Ok(false),
-        AckMerge::Merged { changed, is_final } => {
+        AckMerge::Merged { changed, settled } => {
             let c = &app.counters;
             add(if changed { &c.merged } else { &c.unchanged }, 1);
-            if is_final && let Some(tx) = &app.finals {
+            // Only a proof of delivery takes it off the poll schedule: a
+            // failed message keeps its follow-up polls, as when polled.
+            if settled && let Some(tx) = &app.finals {
                 let _ = tx.send(wamid.to_string());
             }
             Ok(true)
