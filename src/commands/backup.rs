@@ -4,7 +4,8 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use super::ledger::{internal, open_existing};
+use super::ledger::internal;
+use super::report::open_ledger;
 use crate::cli::BackupArgs;
 use crate::error::Failure;
 use crate::exit;
@@ -20,7 +21,7 @@ fn beside(path: &Path) -> PathBuf {
 /// Copies the ledger to a temporary file beside PATH with SQLite's online backup, fsyncs it
 /// and renames it over PATH.
 pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
-    let l = open_existing(&args.ledger)?;
+    let l = open_ledger(&args.ledger)?;
     if args.path.is_dir() {
         return Err(Failure::new(
             exit::CONFIG,

@@ -1,26 +1,15 @@
 //! `handoff ledger`: the ledger's size and what fills it, so its growth is seen before the disk
-//! fills; `--vacuum` gives pages freed by a prune back. Also opens the ledger for the other
-//! upkeep commands, refusing one that is not there.
+//! fills; `--vacuum` gives pages freed by a prune back. Also the upkeep commands' mapping of
+//! a ledger error.
 
 use std::path::Path;
 
+use super::report::open_ledger;
 use super::session::lock_ledger;
 use crate::cli::LedgerArgs;
 use crate::error::Failure;
 use crate::exit;
-use crate::ledger::{Ledger, LedgerSize};
-
-/// Opens an existing ledger; upkeep never creates one (a typo in `--ledger` would otherwise
-/// prune, copy or describe an empty new file and say all is well).
-pub(super) fn open_existing(path: &Path) -> Result<Ledger, Failure> {
-    if !path.is_file() {
-        return Err(Failure::new(
-            exit::NO_INPUT,
-            format!("no ledger at `{}`", path.display()),
-        ));
-    }
-    Ledger::open(path).map_err(|e| Failure::of(exit::CONFIG, e))
-}
+use crate::ledger::LedgerSize;
 
 pub(super) fn internal(e: crate::ledger::LedgerError) -> Failure {
     Failure::of(exit::INTERNAL, e)
@@ -60,7 +49,7 @@ fn describe(path: &Path, s: &LedgerSize) -> String {
 /// Prints the ledger's size; with `--vacuum`, first rewrites it without free pages, holding the
 /// run lock so no run writes meanwhile (a run waits only 5 s for the ledger).
 pub(crate) fn ledger(args: &LedgerArgs) -> Result<u8, Failure> {
-    let mut l = open_existing(&args.ledger)?;
+    let mut l = open_ledger(&args.ledger)?;
     if args.vacuum {
         let _lock = lock_ledger(&args.ledger)?;
         let before = l.size().map_err(internal)?;

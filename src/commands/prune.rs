@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 
-use super::ledger::{internal, open_existing};
+use super::ledger::internal;
+use super::report::open_ledger;
 use crate::cli::PruneArgs;
 use crate::error::Failure;
 use crate::exit;
@@ -15,7 +16,7 @@ pub(crate) fn prune(args: &PruneArgs) -> Result<u8, Failure> {
         .ok()
         .and_then(|d| Utc::now().checked_sub_signed(d))
         .ok_or_else(|| Failure::new(exit::CONFIG, "--older-than is too far back"))?;
-    let mut l = open_existing(&args.ledger)?;
+    let mut l = open_ledger(&args.ledger)?;
     let n = l.prune(cut, args.dry_run).map_err(internal)?;
     let verb = if args.dry_run {
         "would delete"

@@ -14,10 +14,11 @@ use crate::exit;
 use crate::ledger::{Ledger, LedgerError, RunId, RunInfo};
 use crate::report::{self, ReportRow, Summary};
 
-/// Opens a ledger that must exist: reading one that is not there would
-/// create an empty file and report nothing.
+/// Opens a ledger that must exist, for every command that only reads or
+/// keeps one: opening one that is not there would create an empty file and
+/// report, prune or copy nothing while saying all is well.
 pub(super) fn open_ledger(path: &Path) -> Result<Ledger, Failure> {
-    if !path.exists() {
+    if !path.is_file() {
         return Err(Failure::new(
             exit::NO_INPUT,
             format!(
