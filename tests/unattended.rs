@@ -673,3 +673,43 @@ async fn progress_in_json_mode_is_an_event_and_waits_for_the_pair_interval() {
     );
     assert!(!err.contains("progress: validated"), "no plain line: {err}");
 }
+
+/// Exit 70, an internal error: the ledger cannot be written because the
+/// process may not grow a file past a limit (`ulimit -f`, as a full disk
+/// would). The record is written all the same: the metrics and summary
+/// files stay small, under the limit the ledger passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_error_leaves_metrics_and_a_summary_too() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("7", 3000));
+    let (prom, json) = (env.path("internal.prom"), env.path("internal.json"));
+    let extra = [
+        "--metrics-file",
+        prom.to_str().unwrap(),
+        "--summary-json",
+        json.to_str().unwrap(),
+    ];
+    let run = env.command(&input, &extra, "sim-token");
+    let std = run.as_std();
+    // The limit in 512-byte blocks (POSIX sh); a write past it fails with
+    // EFBIG instead of killing the process, since SIGXFSZ is ignored.
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -f 400 && trap '' XFSZ && exec \"$0\" \"$@\"")
+        .arg(std.get_program())
+        .args(std.get_args())
+        .env("ONEMSG_TOKEN", "sim-token")
+        .env_remove("ONEMSG_API_URL")
+        .env_remove("ONEMSG_CHANNEL_ID")
+        .env_remove("HANDOFF_CRASH_AT")
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("handoff finishes within a minute")
+        .expect("sh runs");
+    assert_eq!(code(&out), 70, "{}", stderr(&out));
+    assert!(stderr(&out).contains("ledger"), "{}", stderr(&out));
+    assert_eq!(parse_metrics(&prom)["handoff_exit_code"], 70.0);
+    let v = parse_summary(&json, 70);
+    assert!(v["error"].is_string(), "the error is said: {v}");
+}
