@@ -31,6 +31,15 @@ pub(super) struct Earlier {
 }
 
 impl Earlier {
+    /// A send of the order after its message was accepted whose answer never
+    /// came or could not be read: it may have been accepted, so the older
+    /// message's `failed` is no proof that the partner has nothing.
+    fn doubt_after_message(&self) -> Option<&OrderAttempt> {
+        let (m, a) = (self.message.as_ref()?, self.last.as_ref()?);
+        let in_doubt = matches!(a.result.as_deref(), None | Some("ambiguous"));
+        (in_doubt && a.wamid.is_none() && a.intent_at > m.accepted_at).then_some(a)
+    }
+
     /// Where the order was last sent: the latest attempt's phone, else the
     /// message's.
     fn last_phone(&self) -> Option<&str> {
@@ -177,6 +186,25 @@ pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> 
         earlier.last_phone(),
     );
     match &earlier.message {
+        // The failed message was sent again and that send is in doubt: it
+        // stays unknown until a person or the history settles it, whichever
+        // report the rerun is given.
+        Some(m) if wanted && failed(m) && earlier.doubt_after_message().is_some() => {
+            let a = earlier.doubt_after_message().expect("matched above");
+            let key = row.raw.fields.order_key().to_string();
+            let why = format!(
+                "not sent again: the message failed, but a later send of it (run {}, attempt {}) \
+                 may have been accepted (its answer was lost); look it up in the 1MSG cabinet",
+                a.run_id, a.attempt_no
+            );
+            held(
+                row.raw,
+                &Sent::attempt(a, &key),
+                Outcome::Unknown,
+                ask.rules,
+                Some(why),
+            )
+        }
         Some(m) if !wanted || !failed(m) => {
             held(row.raw, &Sent::message(m), outcome, ask.rules, None)
         }

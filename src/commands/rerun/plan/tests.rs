@@ -301,3 +301,57 @@ fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
         "{note}"
     );
 }
+
+#[test]
+fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
+    let mut m = message(Some("failed"), true);
+    m.accepted_at = chrono::Utc::now() - chrono::Duration::hours(1);
+    let resend = |result: Option<&str>, after: bool| OrderAttempt {
+        run_id: 2,
+        attempt_no: 1,
+        phone: "4915123456701".into(),
+        params: m.params.clone(),
+        intent_at: m.accepted_at + chrono::Duration::minutes(if after { 30 } else { -1 }),
+        answered_at: None,
+        result: result.map(str::to_string),
+        http_status: None,
+        error_code: None,
+        error_detail: None,
+        wamid: None,
+    };
+    let rules = rules();
+    let ask = Ask {
+        selected: &ALL,
+        rules: &rules,
+        asked: Asked {
+            force: true,
+            now: chrono::Utc::now(),
+        },
+    };
+    // The older report still says `failed`; even --force does not send.
+    for result in [None, Some("ambiguous")] {
+        let earlier = Earlier {
+            message: Some(m.clone()),
+            last: Some(resend(result, true)),
+        };
+        let j = judge_back(
+            row("+4915123456701", "Stuhl", Some(Outcome::Failed)),
+            &earlier,
+            &ask,
+        );
+        assert_eq!(j.pass, Pass::Hold(Outcome::Unknown), "{result:?}");
+        let note = j.note.expect("says why");
+        assert!(note.contains("run 2, attempt 1"), "{note}");
+    }
+    // The failed message's own attempt (before it was accepted) is no doubt.
+    let earlier = Earlier {
+        message: Some(m.clone()),
+        last: Some(resend(None, false)),
+    };
+    let j = judge_back(
+        row("+4915123456701", "Stuhl", Some(Outcome::Failed)),
+        &earlier,
+        &ask,
+    );
+    assert_eq!(j.pass, Pass::Resend);
+}
