@@ -147,11 +147,18 @@ async fn kill_and_rerun(seed: u64) -> usize {
     let env = Env::start(latency()).await;
     let n = 16;
     let input = env.csv(&rows(&format!("3{seed:02}"), n));
-    let delay = Duration::from_millis(rng.random_range(50..900));
+    let delay = Duration::from_millis(rng.random_range(0..350));
     let mut child = env
         .command(&input, &["--rate", "40", "--concurrency", "4"], "sim-token")
         .spawn()
         .unwrap();
+    // The random moment is counted from the first accepted send, not from
+    // the start: a loaded machine starts the binary late, and a kill before
+    // any send proves nothing. 16 sends at 40/s take about 400 ms.
+    let started = tokio::time::Instant::now();
+    while env.sim_messages().await.is_empty() && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     tokio::time::sleep(delay).await;
     let _ = child.start_kill();
     let _ = child.wait().await;
