@@ -1,9 +1,10 @@
-//! Which rows to send: each row read is judged (valid or not), then
-//! decided against the ledger, a batch at a time: a duplicate of an earlier
-//! row of this file, an order an earlier run already sent (reused, or
-//! changed), an order whose earlier send is in doubt (settled later, see
-//! [`crate::settle`]), or a row to send. The decisions are made with
-//! read-only lookups and recorded by the recorder in the same transaction.
+//! Which rows to send: each row read is judged (valid or not), then its
+//! order's facts are read from the ledger ([`known`]) and [`crate::fate`]
+//! decides, a batch at a time: a duplicate of an earlier row of this file,
+//! an order an earlier run already sent (reused, or changed), an order
+//! whose earlier send is in doubt (settled later, see [`crate::settle`]),
+//! or a row to send. The facts come from read-only lookups, and the rows
+//! are recorded by the recorder in the same transaction.
 
 use std::collections::HashMap;
 
@@ -11,41 +12,42 @@ use tracing::info;
 
 use crate::delivery::{Delivery, Rules, validate};
 use crate::error::Failure;
-use crate::input::{Field, RawRow, RowProblem, echo, shorten_quoted};
-use crate::ledger::{Doubt, Ledger, LedgerError, MessageInfo, RowRecord, RunId, Status, Verdict};
+use crate::fate::{self, Ask, Fate, Known};
+use crate::input::{Field, RawRow, RowProblem, shorten_quoted};
+use crate::ledger::{Doubt, Ledger, LedgerError, RowRecord, RunId};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
-use crate::report::Outcome;
 
 /// How many rows go to the ledger in one transaction.
 const ROW_BATCH: usize = 1000;
-
-/// What a command wants done with a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pass {
-    /// `run`: send unless sent before.
-    Normal,
-    /// `rerun`, a selected row: send unless sent before, and send again
-    /// when its earlier message failed.
-    Resend,
-    /// `rerun`, a row not selected: never send; report what is known.
-    Hold(Outcome),
-}
 
 /// A row read and judged, before the ledger decides about earlier runs.
 pub(crate) struct Judged {
     pub raw: RawRow,
     pub result: Result<Delivery, RowProblem>,
-    pub pass: Pass,
+    pub ask: Ask,
     /// What the command has to say about the row (a rerun: what the file
     /// changed that was not sent); it goes into the row's notes.
     pub note: Option<String>,
 }
 
+impl Judged {
+    /// The order key the row's facts are looked up by: a held row's as the
+    /// file has it (it is not judged by its cells), another's when it is
+    /// valid.
+    pub(crate) fn key(&self) -> Option<&str> {
+        match (self.ask, &self.result) {
+            (Ask::Hold(_), _) => Some(self.raw.fields.order_key()).filter(|k| !k.is_empty()),
+            (_, Ok(d)) => Some(&d.order_key),
+            (_, Err(_)) => None,
+        }
+    }
+}
+
 /// A problem's message quotes the value it judged; a long value (a 50 MB
 /// line) is cut there to a prefix and its length, so the report, the dry
 /// run and the summary stay readable.
-pub(crate) fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
+pub(crate) fn judge(raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
     let result = match &raw.problem {
         Some(p) => Err(p.clone()),
         None => validate(&raw.fields, rules).map_err(|mut p| {
@@ -59,7 +61,7 @@ pub(crate) fn judge(raw: RawRow, rules: &Rules, pass: Pass) -> Judged {
     Judged {
         raw,
         result,
-        pass,
+        ask,
         note: None,
     }
 }
@@ -69,10 +71,55 @@ pub(crate) fn reason(raw: &RawRow, p: &RowProblem) -> String {
     format!("line {}: {p}", raw.line)
 }
 
-/// Why a row whose order number an earlier row of the file has is not
-/// sent; one wording for the report, the dry run and the problems block.
-pub(crate) fn duplicate_reason(key: &str, first_row: u64) -> String {
-    format!("order number `{key}` already appears in row {first_row}; not sent twice")
+/// Where a row's first row with the same order key is found: in the ledger
+/// for a run that records its rows, in a dry run's own list for one that
+/// records nothing.
+pub(crate) trait FirstRows {
+    /// The first row that had `key`, or `None` (and `row` is remembered as
+    /// that first one).
+    fn first(&mut self, l: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError>;
+}
+
+/// What the ledger holds for the row's order: only what the decision can
+/// use (a duplicate's order is not looked up further, a message makes the
+/// doubts moot, a held row is never looked up in the history).
+pub(crate) fn known(
+    l: &Ledger,
+    seen: &mut impl FirstRows,
+    j: &Judged,
+) -> Result<Known, LedgerError> {
+    let Some(key) = j.key() else {
+        return Ok(Known::default());
+    };
+    let first_row = seen.first(l, key, j.raw.row)?;
+    if first_row.is_some() {
+        return Ok(Known {
+            first_row,
+            ..Known::default()
+        });
+    }
+    let message = l.accepted_message(key)?;
+    let doubts = match (&message, j.ask) {
+        (None, Ask::Send | Ask::Again) => l.doubts(key)?,
+        _ => Vec::new(),
+    };
+    Ok(Known {
+        message,
+        doubts,
+        ..Known::default()
+    })
+}
+
+/// A row's fate, from what the ledger holds for its order.
+pub(crate) fn fate_of(
+    l: &Ledger,
+    seen: &mut impl FirstRows,
+    j: &Judged,
+    resend_changed: bool,
+) -> Result<(Fate, Known), LedgerError> {
+    let known = known(l, seen, j)?;
+    let fate = fate::decide(j.ask, j.result.as_ref().ok(), &known, resend_changed);
+    Ok((fate, known))
 }
 
 /// What the ledger decided about a batch of rows.
@@ -135,267 +182,99 @@ pub(crate) async fn record_batch(
 ) -> Result<Decided, Failure> {
     recorder
         .record_rows(run, move |l| {
-            let mut batch = Batch {
+            let mut seen = InRun {
                 run,
-                resend_changed,
                 in_batch: HashMap::new(),
-                decided: Decided::default(),
             };
+            let mut decided = Decided::default();
             let records = rows
                 .into_iter()
-                .map(|j| batch.decide(l, j))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((records, batch.decided))
+                .map(|j| {
+                    let (fate, known) = fate_of(l, &mut seen, &j, resend_changed)?;
+                    decided.take(&j, &fate, known);
+                    Ok(row_record(&j, &fate))
+                })
+                .collect::<Result<Vec<_>, LedgerError>>()?;
+            Ok((records, decided))
         })
         .await
 }
 
-/// One batch's decisions so far.
-struct Batch {
+/// The first rows of a run's order keys: this batch's (recorded at its
+/// end) in memory, earlier batches' in the ledger.
+struct InRun {
     run: RunId,
-    resend_changed: bool,
-    /// Rows of this batch are recorded at its end: they are looked up here.
     in_batch: HashMap<String, u64>,
-    decided: Decided,
 }
 
-/// What is recorded about one row besides its fields.
-struct Decision {
-    verdict: Verdict,
-    reason: Option<String>,
-    notes: Option<String>,
-}
-
-impl Batch {
-    fn decide(&mut self, l: &Ledger, j: Judged) -> Result<RowRecord, LedgerError> {
-        if let Pass::Hold(outcome) = j.pass {
-            let decision = self.decide_held(l, &j, outcome)?;
-            return Ok(row_record(&j, decision));
-        }
-        let mut decision = match &j.result {
-            Err(p) => Decision {
-                verdict: Verdict::Invalid,
-                reason: Some(reason(&j.raw, p)),
-                notes: None,
-            },
-            Ok(_) => Decision {
-                verdict: Verdict::Send,
-                reason: None,
-                notes: None,
-            },
-        };
-        if let Ok(d) = &j.result {
-            self.duplicate(l, &j.raw, &d.order_key, &mut decision)?;
-            if decision.verdict == Verdict::Send {
-                self.against_earlier(l, &j, d, &mut decision)?;
-            }
-        }
-        if decision.verdict == Verdict::Send && j.result.is_ok() {
-            self.decided.to_send += 1;
-            // The command's word on a row it sends (a rerun's --force).
-            if let Some(n) = &j.note {
-                decision.notes = Some(match decision.notes.take() {
-                    Some(a) => format!("{a}; {n}"),
-                    None => n.clone(),
-                });
-            }
-        }
-        Ok(row_record(&j, decision))
-    }
-
-    /// An earlier row of this file (in this batch or an earlier one) with
-    /// the same order key makes this one a duplicate.
-    fn duplicate(
-        &mut self,
-        l: &Ledger,
-        raw: &RawRow,
-        key: &str,
-        decision: &mut Decision,
-    ) -> Result<(), LedgerError> {
+impl FirstRows for InRun {
+    fn first(&mut self, l: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
         let first = match self.in_batch.get(key) {
             Some(row) => Some(*row),
             None => l.first_valid_row(self.run, key)?,
         };
-        match first {
-            Some(first) => {
-                decision.verdict = Verdict::Duplicate;
-                decision.reason = Some(format!(
-                    "line {}: {}",
-                    raw.line,
-                    duplicate_reason(key, first)
-                ));
-            }
-            None => {
-                self.in_batch.insert(key.to_string(), raw.row);
-            }
+        if first.is_none() {
+            self.in_batch.insert(key.to_string(), row);
         }
-        Ok(())
+        Ok(first)
     }
+}
 
-    /// A rerun row that is not to be sent: its outcome is what the ledger
-    /// knows of its order, never what its cells would make of it now (a
-    /// phone a spreadsheet rounded does not make a delivered row invalid).
-    fn decide_held(
-        &mut self,
-        l: &Ledger,
-        j: &Judged,
-        outcome: Outcome,
-    ) -> Result<Decision, LedgerError> {
-        let key = j.raw.fields.order_key();
-        let mut decision = Decision {
-            verdict: Verdict::Skipped,
-            reason: None,
-            notes: j.note.clone(),
-        };
-        if !key.is_empty() {
-            self.duplicate(l, &j.raw, key, &mut decision)?;
-        }
-        if decision.verdict != Verdict::Duplicate {
-            let earlier = match key {
-                "" => None,
-                key => l.accepted_message(key)?,
-            };
-            self.held(earlier.as_ref(), outcome, &mut decision);
-        }
-        Ok(decision)
-    }
-
-    /// What earlier runs did with this order: reused, changed, failed (sent
-    /// again), in doubt, or nothing (send).
-    fn against_earlier(
-        &mut self,
-        l: &Ledger,
-        j: &Judged,
-        d: &Delivery,
-        decision: &mut Decision,
-    ) -> Result<(), LedgerError> {
-        let earlier = l.accepted_message(&d.order_key)?;
-        let failed_before = earlier.as_ref().is_some_and(|m| {
-            m.is_final && m.status.as_deref().map(Status::of) == Some(Status::Failed)
-        });
-        if let Some(earlier) = earlier.filter(|_| !(j.pass == Pass::Resend && failed_before)) {
-            self.sent_before(&earlier, d, decision);
-        } else if failed_before {
-            decision.notes = Some(format!(
-                "sent again: the earlier message {} failed",
-                l.accepted_message(&d.order_key)?
-                    .map(|m| m.wamid)
-                    .unwrap_or_default()
-            ));
-        } else {
-            let doubts = l.doubts(&d.order_key)?;
-            if !doubts.is_empty() {
-                decision.verdict = Verdict::Unknown;
-                self.decided.doubts.push(DoubtRow {
-                    row: j.raw.row,
-                    delivery: d.clone(),
-                    doubts,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// A rerun row that was not selected: never sent; what is known of it.
-    fn held(&mut self, earlier: Option<&MessageInfo>, outcome: Outcome, decision: &mut Decision) {
-        match earlier {
-            Some(m) => {
-                decision.verdict = Verdict::Reused;
-                if !m.is_final {
-                    self.decided.open.push(m.wamid.clone());
-                }
-            }
-            None => {
-                decision.verdict = match outcome {
-                    Outcome::Duplicate => Verdict::Duplicate,
-                    Outcome::Unknown => Verdict::Unknown,
-                    _ => Verdict::Skipped,
-                };
-                decision.reason = Some(format!(
-                    "not selected for this rerun (outcome `{}` in the file)",
-                    outcome.as_str()
-                ));
-            }
-        }
-    }
-
-    /// An order an earlier run sent: reused, unless it changed and
-    /// `--resend-changed` asks for the corrected message.
-    fn sent_before(&mut self, earlier: &MessageInfo, d: &Delivery, decision: &mut Decision) {
-        let changed = changes(earlier, d);
-        if changed.is_empty() || !self.resend_changed {
-            decision.verdict = Verdict::Reused;
-            if !earlier.is_final {
-                self.decided.open.push(earlier.wamid.clone());
-            }
-            if !changed.is_empty() {
-                decision.reason = Some(format!(
-                    "changed since {} was accepted: {}; not resent (--resend-changed sends the corrected message)",
-                    earlier.wamid,
-                    changed.join(", ")
-                ));
-            }
-        } else {
-            decision.notes = Some(format!(
-                "resent with changed data ({}); replaces {}",
-                changed.join(", "),
-                earlier.wamid
-            ));
+impl Decided {
+    /// What the stages after this one do with a row's fate: send it, track
+    /// its message, or settle its doubts first.
+    fn take(&mut self, j: &Judged, fate: &Fate, known: Known) {
+        match (fate, &j.result) {
+            (Fate::Send { .. }, Ok(_)) => self.to_send += 1,
+            (Fate::Reused { wamid, open, .. }, _) if *open => self.open.push(wamid.clone()),
+            (Fate::LookUp, Ok(d)) => self.doubts.push(DoubtRow {
+                row: j.raw.row,
+                delivery: d.clone(),
+                doubts: known.doubts,
+            }),
+            _ => {}
         }
     }
 }
 
-/// What changed between the message already accepted for an order and this
-/// row, if anything.
-fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(phone) = earlier.phone.as_deref()
-        && phone != d.phone
-    {
-        // Both are normalised digits (the earlier one as the ledger kept it).
-        out.push(format!("phone {phone} → {}", d.phone));
+/// Joins two notes with `; `.
+fn join(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
     }
-    let names = [
-        "partner_name",
-        "order_number",
-        "product_name",
-        "delivery_note",
-    ];
-    for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
-        if old != new {
-            out.push(format!("{name} {} → {}", echo(old), echo(new)));
-        }
-    }
-    out
 }
 
 /// The ledger's row: the fields as read, the normalised phone and order
 /// key when the row is valid, and the decision.
-fn row_record(j: &Judged, decision: Decision) -> RowRecord {
+fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
     let raw = &j.raw;
-    let Decision {
-        verdict,
-        reason,
-        mut notes,
-    } = decision;
-    let judged = match j.pass {
-        // Held rows were not judged by their cells: recorded as read.
-        Pass::Hold(_) => None,
+    // Held rows were not judged by their cells: recorded as read.
+    let judged = match j.ask {
+        Ask::Hold(_) => None,
         _ => Some(&j.result),
     };
+    // The command's word on a row (a rerun's --force, or what its file
+    // changed) stands beside what the decision says.
+    let command_note = match (fate, j.ask) {
+        (Fate::Send { .. }, _) | (_, Ask::Hold(_)) => j.note.clone(),
+        _ => None,
+    };
+    let mut notes = join(fate.note(), command_note);
     let (phone, order_key) = match judged {
         Some(Ok(d)) => {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
-            notes = match (cleaning, notes) {
-                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-                (a, b) => a.or(b),
-            };
+            notes = join(cleaning, notes);
             (d.phone.clone(), Some(d.order_key.clone()))
         }
         _ => (
             raw.fields.partner_phone.clone(),
             Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
         ),
+    };
+    let reason = match (fate, judged) {
+        (Fate::Invalid, Some(Err(p))) => Some(reason(raw, p)),
+        _ => fate.reason(raw.line, j.key().unwrap_or_default()),
     };
     RowRecord {
         row: raw.row,
@@ -406,11 +285,12 @@ fn row_record(j: &Judged, decision: Decision) -> RowRecord {
         order_number: raw.fields.order_number.clone(),
         product_name: raw.fields.product_name.clone(),
         delivery_note: raw.fields.delivery_note.clone(),
-        verdict,
+        verdict: fate.verdict(),
         reason,
         // Held rows were not judged: no problem class, whatever the cells.
-        problem: match (judged, verdict) {
-            (Some(Err(p)), Verdict::Invalid) => Some(p.kind.name().to_string()),
+        problem: match (judged, fate) {
+            (Some(Err(p)), Fate::Invalid) => Some(p.kind.name().to_string()),
+            (_, Fate::NotSelected(_)) => Some(fate::NOT_SELECTED.to_string()),
             _ => None,
         },
         notes,

@@ -9,7 +9,9 @@
 //! deliveries.csv
 //!   │ input       decode, sniff the delimiter, map headers → raw rows
 //!   │ delivery    validate, normalise phones, clean text → deliveries or row problems
-//!   │ ingest      duplicates, earlier runs' messages, doubts → recorded rows
+//!   │ ingest      each row's facts from the ledger (an earlier row, a message,
+//!   │             doubts) → fate decides: invalid, duplicate, reused, send,
+//!   │             look up, held → recorded rows (the dry run records nothing)
 //!   ▼
 //! ledger ◄─── recorder   SQLite (WAL), the one source of truth; the recorder is
 //!   │                    its single writer, on a thread of its own
@@ -45,6 +47,8 @@ pub mod input;
 pub mod delivery;
 
 mod ingest;
+
+mod fate;
 
 pub mod ledger;
 

@@ -7,6 +7,7 @@ mod bad_input_corpus;
 mod binary;
 mod cells;
 mod deploy;
+mod fate;
 mod finance;
 mod input;
 mod layout;

@@ -267,7 +267,7 @@ async fn rerun_dry_run_shows_and_sends_nothing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("nothing was sent"), "{stdout}");
     assert!(
-        stdout.contains("9 rows: 4 would be sent (2 of them again"),
+        stdout.contains("9 rows: 4 to send (2 of them again"),
         "{stdout}"
     );
     assert!(

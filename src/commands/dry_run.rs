@@ -1,81 +1,80 @@
-//! `handoff run --dry-run`: every row validated and checked for duplicates
-//! as the real run would, a few messages shown as partners will read them,
-//! nothing sent and nothing recorded.
+//! `--dry-run` of `run` and `rerun`: every row taken as the command would
+//! take it, decided by [`crate::fate`] against the ledger as it is (read,
+//! never written), and shown: the first messages as partners will read
+//! them, and every row that will not be sent with why. What it says it
+//! will send is what the command then sends, given the same ledger.
+
+use std::path::Path;
 
 use super::preflight::Template;
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
-use crate::ingest::{Pass, duplicate_reason, judge, reason};
-use crate::input::{self, ProblemSummary};
+use crate::fate::{Fate, Replaces};
+use crate::ingest::{FirstRows, Judged, fate_of, reason};
+use crate::input::ProblemSummary;
+use crate::ledger::{Ledger, LedgerError};
 
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;
 /// How many rows that will not be sent are listed.
-const LISTED: usize = 20;
+const LISTED: usize = 30;
+
+/// What the dry run shows, besides the rows.
+pub(super) struct Preview<'a> {
+    pub(super) rules: &'a Rules,
+    pub(super) template: &'a Template,
+    /// `run --resend-changed`.
+    pub(super) resend_changed: bool,
+    /// `--resend-unknown`: a doubt the history does not find is sent.
+    pub(super) resend_unknown: bool,
+}
 
 /// What the dry run found.
 #[derive(Default)]
 struct Tally {
     rows: u64,
-    valid: u64,
+    send: u64,
+    again: u64,
+    reused: u64,
+    held: u64,
+    in_doubt: u64,
     invalid: u64,
     duplicate: u64,
     previews: Vec<String>,
-    problems: Vec<String>,
+    listed: Vec<String>,
 }
 
-/// Validates everything, shows a few messages as partners would read them,
-/// and sends nothing.
+/// The ledger a dry run reads: the file, opened read-only, when it exists;
+/// an empty one in memory when it does not (the run would create it).
+pub(super) fn read_ledger(path: &Path) -> Result<Ledger, Failure> {
+    let opened = if path.exists() {
+        Ledger::open_read_only(path)
+    } else {
+        Ledger::open_in_memory()
+    };
+    opened.map_err(|e| Failure::of(exit::CONFIG, e))
+}
+
+/// Decides every row as the command would and prints what it would do;
+/// `0` when no row is invalid, else `10`.
 pub(super) fn dry_run(
-    reader: input::InputReader,
-    rules: &Rules,
-    template: &Template,
+    rows: impl Iterator<Item = Result<Judged, Failure>>,
+    ledger: &Ledger,
+    preview: &Preview<'_>,
+    file_name: &str,
 ) -> Result<u8, Failure> {
     let mut seen = SeenKeys::new()
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
     let mut t = Tally::default();
-    let mut summary = ProblemSummary::new(reader.file_name());
-    for item in reader {
-        let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-        t.rows += 1;
-        let j = judge(raw, rules, Pass::Normal);
-        let d = match &j.result {
-            Err(p) => {
-                t.invalid += 1;
-                summary.add(j.raw.line, p);
-                t.list(format!("  row {}: {}", j.raw.row, reason(&j.raw, p)));
-                continue;
-            }
-            Ok(d) => d,
-        };
-        let first = seen
-            .first(&d.order_key, j.raw.row)
-            .map_err(|e| Failure::because(exit::INTERNAL, "dry run", e))?;
-        if let Some(first) = first {
-            t.duplicate += 1;
-            let why = duplicate_reason(&d.order_key, first);
-            summary.add_duplicate(j.raw.line, &format!("row {}: {why}", j.raw.row));
-            t.list(format!("  row {}: line {}: {why}", j.raw.row, j.raw.line));
-            continue;
-        }
-        t.valid += 1;
-        if t.previews.len() < PREVIEW {
-            t.previews.push(format!(
-                "To +{} (row {}, order {}):\n  {}{}",
-                d.phone,
-                j.raw.row,
-                d.order_key,
-                d.render(&rules.body_template),
-                template
-                    .button
-                    .as_ref()
-                    .map(|b| format!("\n  [{b}]"))
-                    .unwrap_or_default()
-            ));
-        }
+    let mut summary = ProblemSummary::new(file_name);
+    for j in rows {
+        let j = j?;
+        let (fate, _) = fate_of(ledger, &mut seen, &j, preview.resend_changed)
+            .map_err(|e| Failure::of(exit::CONFIG, e))?;
+        t.take(&j, &fate, preview, &mut summary);
     }
-    t.print();
+    t.print(preview.resend_unknown);
     eprint!("{summary}");
     Ok(if t.invalid == 0 {
         exit::OK
@@ -85,33 +84,144 @@ pub(super) fn dry_run(
 }
 
 impl Tally {
-    /// Lists a row that will not be sent, up to [`LISTED`] of them.
-    fn list(&mut self, line: String) {
-        if self.problems.len() < LISTED {
-            self.problems.push(line);
+    /// One row and its fate.
+    fn take(&mut self, j: &Judged, fate: &Fate, p: &Preview<'_>, summary: &mut ProblemSummary) {
+        self.rows += 1;
+        let (n, line) = (j.raw.row, j.raw.line);
+        let key = j.key().unwrap_or_default();
+        let at = format!("  row {n} (order `{key}`)");
+        match (fate, &j.result) {
+            (Fate::Send { replaces }, Ok(d)) => {
+                match replaces {
+                    Some(_) => self.again += 1,
+                    None => self.send += 1,
+                }
+                if self.previews.len() < PREVIEW {
+                    let replacing = match replaces {
+                        Some(Replaces::Failed(w)) => format!(", replacing {w}, which failed"),
+                        Some(Replaces::Changed { wamid, .. }) => format!(", replacing {wamid}"),
+                        None => String::new(),
+                    };
+                    self.previews.push(format!(
+                        "To +{} (row {n}, order {}{replacing}):\n  {}{}",
+                        d.phone,
+                        d.order_key,
+                        d.render(&p.rules.body_template),
+                        p.template
+                            .button
+                            .as_ref()
+                            .map(|b| format!("\n  [{b}]"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            (Fate::Invalid | Fate::Send { .. }, Err(problem)) => {
+                self.invalid += 1;
+                summary.add(line, problem);
+                self.list(format!("  row {n}: {}", reason(&j.raw, problem)));
+            }
+            (Fate::Invalid, Ok(_)) => {}
+            (Fate::Duplicate { .. }, _) => {
+                self.duplicate += 1;
+                let why = fate.reason(line, key).unwrap_or_default();
+                summary.add_duplicate(line, &format!("row {n}: {why}"));
+                self.list(format!("  row {n}: {why}"));
+            }
+            (Fate::Reused { wamid, changed, .. }, _) => {
+                self.reused += 1;
+                let changed = match changed.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        "; changed since: {} (--resend-changed sends the corrected message)",
+                        changed.join(", ")
+                    ),
+                };
+                let note = j
+                    .note
+                    .as_ref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
+                self.list(format!(
+                    "{at}: not sent again: already accepted as {wamid}{changed}{note}"
+                ));
+            }
+            (Fate::LookUp, _) => {
+                self.in_doubt += 1;
+                let then = if p.resend_unknown {
+                    "sent unless it is found there (--resend-unknown)"
+                } else {
+                    "sent only if that shows it was not accepted"
+                };
+                self.list(format!(
+                    "{at}: its earlier send is in doubt; it is looked up in the message \
+                     history first, and {then}"
+                ));
+            }
+            (Fate::NotSelected(outcome), _) => {
+                self.held += 1;
+                let note = j
+                    .note
+                    .as_ref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
+                self.list(format!(
+                    "{at}: not sent: outcome `{}` in the file{note}",
+                    outcome.as_str()
+                ));
+            }
         }
     }
 
-    fn print(&self) {
-        println!("Dry run: nothing was sent.");
+    /// Lists a row that will not be sent, up to [`LISTED`] of them.
+    fn list(&mut self, line: String) {
+        if self.listed.len() < LISTED {
+            self.listed.push(line);
+        }
+    }
+
+    fn print(&self, resend_unknown: bool) {
+        println!("Dry run: nothing was sent and nothing recorded.");
+        let again = match self.again {
+            0 => String::new(),
+            n => format!(" ({n} of them again, after an earlier message)"),
+        };
+        let mut more = String::new();
+        for (n, what) in [
+            (self.reused, "already sent"),
+            (self.held, "held as the file has them"),
+            (self.in_doubt, "in doubt"),
+        ] {
+            if n > 0 {
+                more.push_str(&format!(", {n} {what}"));
+            }
+        }
         println!(
-            "{} rows: {} to send, {} invalid, {} duplicate.",
-            self.rows, self.valid, self.invalid, self.duplicate
+            "{} rows: {} to send{again}, {} invalid, {} duplicate{more}.",
+            self.rows,
+            self.send + self.again,
+            self.invalid,
+            self.duplicate,
         );
+        if self.in_doubt > 0 && resend_unknown {
+            println!(
+                "{} row(s) in doubt are sent too if the message history does not find them.",
+                self.in_doubt
+            );
+        }
         if !self.previews.is_empty() {
             println!("\nThe first messages, as partners will read them:\n");
             for p in &self.previews {
                 println!("{p}\n");
             }
         }
-        if !self.problems.is_empty() {
+        if !self.listed.is_empty() {
             println!("Rows that will not be sent:");
-            for p in &self.problems {
+            for p in &self.listed {
                 println!("{p}");
             }
-            let not_sent = self.invalid + self.duplicate;
-            if not_sent > self.problems.len() as u64 {
-                println!("  … and {} more", not_sent - self.problems.len() as u64);
+            let not_sent = self.rows - self.send - self.again;
+            if not_sent > self.listed.len() as u64 {
+                println!("  … and {} more", not_sent - self.listed.len() as u64);
             }
         }
     }
@@ -168,6 +278,12 @@ impl SeenKeys {
             .prepare_cached("SELECT row FROM seen WHERE order_key = ?1")?
             .query_row([key], |r| r.get(0))
             .map(Some)
+    }
+}
+
+impl FirstRows for SeenKeys {
+    fn first(&mut self, _: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
+        Ok(SeenKeys::first(self, key, row)?)
     }
 }
 

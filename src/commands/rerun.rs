@@ -2,11 +2,10 @@
 //! with the data of that file (after a person fixed it), read as `run`
 //! reads an export: whatever delimiter, encoding or workbook a spreadsheet
 //! saved it as. Which rows are sent, and the outcome of the rest, come from
-//! the ledger ([`plan`]); `--dry-run` shows it without sending ([`dry`]).
+//! the ledger ([`plan`], [`crate::fate`]); `--dry-run` shows it without
+//! sending.
 
-mod dry;
 mod plan;
-mod resend;
 
 use std::path::Path;
 
@@ -20,8 +19,10 @@ use crate::ingest::{Decided, Judged, record_batch};
 use crate::input::{self, InputReader};
 use crate::report::read_back::{self, BackColumns};
 
+use super::dry_run;
 use super::finish::deliver_and_finish;
 use super::session::{Session, connect, default_ledger, open_session, rules};
+use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.
 const BATCH: usize = 1000;
@@ -54,21 +55,35 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         origin: Some(reader.origin()),
         ..rules(&conn.template)
     };
-    let ask = plan::Ask {
-        selected: &selected,
+    let ask = plan::Asking {
         rules: &rules,
-        asked: resend::Asked {
+        asked: Asked {
+            selected: &selected,
+            resend_unknown: args.sending.send.resend_unknown,
             force: args.force,
             now: chrono::Utc::now(),
         },
     };
     if args.dry_run {
-        let plan = dry::Plan {
-            columns: &columns,
-            ask: &ask,
+        let ledger = dry_run::read_ledger(&ledger)?;
+        let preview = dry_run::Preview {
+            rules: &rules,
             template: &conn.template,
+            resend_changed: false,
+            resend_unknown: args.sending.send.resend_unknown,
         };
-        return dry::dry_run(reader, &plan, &ledger);
+        let file = reader.file_name();
+        let rows = reader.map(|item| {
+            let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            let row = plan::back_row(raw, &columns);
+            let lookup = plan::lookups(std::slice::from_ref(&row));
+            let known = plan::messages(&ledger, &lookup)
+                .map_err(|e| Failure::of(exit::CONFIG, e))?
+                .pop()
+                .unwrap_or_default();
+            Ok(plan::judge_back(row, &known, &ask))
+        });
+        return dry_run::dry_run(rows, &ledger, &preview, &file);
     }
     let s = open_session(
         "rerun",
@@ -116,7 +131,7 @@ async fn record(
     s: &Session,
     mut reader: InputReader,
     columns: &BackColumns,
-    ask: &plan::Ask<'_>,
+    ask: &plan::Asking<'_>,
 ) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
     loop {

@@ -8,11 +8,13 @@ use crate::cli::RunArgs;
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
-use crate::ingest::{Pass, ingest, judge};
+use crate::fate::Ask;
+use crate::ingest::{ingest, judge};
 use crate::input::{self, InputOptions, ProblemSummary};
 
+use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{connect, open_session, rules};
+use super::session::{connect, default_ledger, open_session, rules};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -37,7 +39,25 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     if args.dry_run {
-        return super::dry_run::dry_run(reader, &rules, &conn.template);
+        let ledger_path = args
+            .sending
+            .output
+            .ledger
+            .clone()
+            .unwrap_or_else(|| default_ledger(&args.out));
+        let ledger = dry_run::read_ledger(&ledger_path)?;
+        let preview = dry_run::Preview {
+            rules: &rules,
+            template: &conn.template,
+            resend_changed: args.resend_changed,
+            resend_unknown: args.sending.send.resend_unknown,
+        };
+        let file = reader.file_name();
+        let rows = reader.map(|item| {
+            item.map(|raw| judge(raw, &rules, Ask::Send))
+                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+        });
+        return dry_run::dry_run(rows, &ledger, &preview, &file);
     }
     refuse_count(&args, &options)?;
     let s = open_session(
@@ -58,7 +78,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     async {
         let rows = reader.map(|item| {
             item.map(|raw| {
-                let j = judge(raw, &rules, Pass::Normal);
+                let j = judge(raw, &rules, Ask::Send);
                 if let (Err(p), Ok(mut summary)) = (&j.result, problems.lock()) {
                     summary.add(j.raw.line, p);
                 }

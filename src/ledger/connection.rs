@@ -47,6 +47,35 @@ impl Ledger {
         Self::with_connection(conn)
     }
 
+    /// Opens an existing ledger without writing to it, not even a
+    /// migration: a dry run reads what the run would read and changes
+    /// nothing.
+    pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
+        use rusqlite::OpenFlags;
+        let wrap = |source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(wrap)?;
+        let supported = super::schema::MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(LedgerError::SchemaTooNew { found, supported });
+        }
+        if found < supported {
+            return Err(LedgerError::SchemaTooOld {
+                path: path.to_path_buf(),
+                found,
+                supported,
+            });
+        }
+        Ok(Ledger { conn })
+    }
+
     fn configure(conn: &Connection) -> rusqlite::Result<()> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Returns the resulting mode; an in-memory database stays "memory", and a file system

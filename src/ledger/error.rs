@@ -28,6 +28,23 @@ pub enum LedgerError {
         /// The newest version this build can migrate to.
         supported: i64,
     },
+    /// A dry run found a ledger written by an older `handoff`: it reads the
+    /// file without writing, so it does not migrate it.
+    #[error(
+        "ledger `{}` has schema version {found}, older than this build's {supported}; \
+         a dry run does not change the ledger: run `handoff ledger --ledger {}` once to \
+         bring it up to date",
+        path.display(),
+        path.display()
+    )]
+    SchemaTooOld {
+        /// The file.
+        path: PathBuf,
+        /// `PRAGMA user_version` found in the file.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
     /// A schema migration failed; the file is left at the previous version.
     #[error("failed to migrate the ledger schema to version {version}")]
     Migrate {

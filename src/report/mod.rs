@@ -20,7 +20,6 @@ mod plain;
 pub(crate) mod read_back;
 mod summary;
 mod untracked;
-mod vocab;
 
 pub(crate) mod metrics;
 pub(crate) mod workbook;

@@ -7,7 +7,7 @@
 
 use crate::codes::{self, Actor};
 
-use super::vocab::Outcome;
+use crate::fate::Outcome;
 
 /// A row's reason and next step.
 #[derive(Debug, Clone, PartialEq, Eq)]

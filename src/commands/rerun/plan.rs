@@ -6,48 +6,29 @@
 //! failed; every other row takes its outcome from the ledger, and what the
 //! file changed in it is said, not sent.
 
-use super::resend::{self, Asked, Resend};
 use crate::delivery::{Rules, validate};
-use crate::ingest::{Judged, Pass, judge};
+use crate::fate::rerun::{Asked, Take, take};
+use crate::fate::{Ask, Known};
+use crate::ingest::{Judged, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt, Status};
+use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
 
 /// What the rerun is asked to do with the file's rows.
-pub(in crate::commands) struct Ask<'a> {
-    /// The outcomes to send again (`--only`).
-    pub(in crate::commands) selected: &'a [Outcome],
+pub(in crate::commands) struct Asking<'a> {
     pub(in crate::commands) rules: &'a Rules,
-    pub(super) asked: Asked,
+    pub(in crate::commands) asked: Asked<'a>,
 }
 
-/// What the ledger holds for a row's order: its latest accepted message,
-/// and its latest attempt (answered or not).
-#[derive(Debug, Clone, Default)]
-pub(super) struct Earlier {
-    pub(super) message: Option<MessageInfo>,
-    pub(super) last: Option<OrderAttempt>,
-}
-
-impl Earlier {
-    /// A send of the order after its message was accepted whose answer never
-    /// came or could not be read: it may have been accepted, so the older
-    /// message's `failed` is no proof that the partner has nothing.
-    fn doubt_after_message(&self) -> Option<&OrderAttempt> {
-        let (m, a) = (self.message.as_ref()?, self.last.as_ref()?);
-        let in_doubt = matches!(a.result.as_deref(), None | Some("ambiguous"));
-        (in_doubt && a.wamid.is_none() && a.intent_at > m.accepted_at).then_some(a)
-    }
-
-    /// Where the order was last sent: the latest attempt's phone, else the
-    /// message's.
-    fn last_phone(&self) -> Option<&str> {
-        self.last
-            .as_ref()
-            .map(|a| a.phone.as_str())
-            .or_else(|| self.message.as_ref().and_then(|m| m.phone.as_deref()))
-    }
+/// Where the order was last sent: the latest attempt's phone, else the
+/// message's.
+fn last_phone(known: &Known) -> Option<&str> {
+    known
+        .last
+        .as_ref()
+        .map(|a| a.phone.as_str())
+        .or_else(|| known.message.as_ref().and_then(|m| m.phone.as_deref()))
 }
 
 /// What the API was asked to send for an order, and what to call it.
@@ -142,7 +123,7 @@ pub(super) fn lookups(rows: &[BackRow]) -> Vec<Lookup> {
 /// number's leading zeros, or a person changed it), the one the row's wamid
 /// names. Wamids differ from one run to the next; order numbers do not, so
 /// they come first. With it, where the order's latest attempt went.
-pub(super) fn messages(l: &Ledger, lookups: &[Lookup]) -> Result<Vec<Earlier>, LedgerError> {
+pub(super) fn messages(l: &Ledger, lookups: &[Lookup]) -> Result<Vec<Known>, LedgerError> {
     lookups
         .iter()
         .map(|(key, wamid)| {
@@ -162,82 +143,52 @@ pub(super) fn messages(l: &Ledger, lookups: &[Lookup]) -> Result<Vec<Earlier>, L
                 "" => None,
                 order => l.last_attempt(order)?,
             };
-            Ok(Earlier { message, last })
+            Ok(Known {
+                message,
+                last,
+                ..Known::default()
+            })
         })
         .collect()
 }
 
-/// Whether the API said the message failed, for good.
-pub(super) fn failed(m: &MessageInfo) -> bool {
-    m.is_final && m.status.as_deref().map(Status::of) == Some(Status::Failed)
-}
-
-/// How the rerun takes a row: sent again (its data validated) only when its
-/// outcome is one the user selected and its order has no accepted message
-/// that did not fail, and, when that message failed, only if
-/// [`resend::decide`] says a second send may pass; otherwise held, with
-/// the data of the message the ledger holds, if any.
-pub(super) fn judge_back(mut row: BackRow, earlier: &Earlier, ask: &Ask<'_>) -> Judged {
-    let outcome = row.cells.outcome.unwrap_or(Outcome::Unknown);
-    let wanted = row.cells.outcome.is_some_and(|o| ask.selected.contains(&o));
+/// How the rerun takes a row: asked for again (its data validated) or
+/// held, as [`take`] decides; a held row shows the data of the message or
+/// the attempt the ledger holds, and what the file changed in it.
+pub(super) fn judge_back(mut row: BackRow, known: &Known, ask: &Asking<'_>) -> Judged {
     read_phone(
         &mut row.raw.fields.partner_phone,
         row.cells.outcome,
-        earlier.last_phone(),
+        last_phone(known),
     );
-    match &earlier.message {
-        // The failed message was sent again and that send is in doubt: it
-        // stays unknown until a person or the history settles it, whichever
-        // report the rerun is given.
-        Some(m) if wanted && failed(m) && earlier.doubt_after_message().is_some() => {
-            let a = earlier.doubt_after_message().expect("matched above");
-            let key = row.raw.fields.order_key().to_string();
-            let why = format!(
-                "not sent again: the message failed, but a later send of it (run {}, attempt {}) \
-                 may have been accepted (its answer was lost); look it up in the 1MSG cabinet",
-                a.run_id, a.attempt_no
-            );
-            held(
-                row.raw,
-                &Sent::attempt(a, &key),
-                Outcome::Unknown,
-                ask.rules,
-                Some(why),
-            )
-        }
-        Some(m) if !wanted || !failed(m) => {
-            held(row.raw, &Sent::message(m), outcome, ask.rules, None)
-        }
-        Some(m) => {
-            let j = judge(row.raw, ask.rules, Pass::Resend);
-            let decision = match &j.result {
-                Ok(d) => resend::decide(d, m, ask.asked),
-                // Invalid now: reported as such, never sent.
-                Err(_) => Resend::Send(None),
-            };
-            match decision {
-                Resend::Send(note) => Judged { note, ..j },
-                Resend::Hold(why) => held(j.raw, &Sent::message(m), outcome, ask.rules, Some(why)),
-            }
-        }
-        // An `unknown` row: its send may have reached the partner, with the
-        // data of that attempt, which the report keeps showing.
-        None if outcome == Outcome::Unknown && !wanted => match &earlier.last {
-            Some(a) => {
-                let key = row.raw.fields.order_key().to_string();
-                held(row.raw, &Sent::attempt(a, &key), outcome, ask.rules, None)
-            }
-            None => judge(row.raw, ask.rules, Pass::Hold(outcome)),
+    // Only a failed message's row is judged by its cells before it is
+    // taken: the resend rule compares them with what was sent.
+    let valid = (known.failed() && row.raw.problem.is_none())
+        .then(|| validate(&row.raw.fields, ask.rules).ok())
+        .flatten();
+    let key = row.raw.fields.order_key().to_string();
+    let shown = |outcome, why, sent: Option<Sent<'_>>, raw: RawRow| match sent {
+        Some(sent) => held(raw, &sent, outcome, ask.rules, why),
+        None => judge(raw, ask.rules, Ask::Hold(outcome)),
+    };
+    match take(row.cells.outcome, valid.as_ref(), known, ask.asked) {
+        Take::Again(note) => Judged {
+            note,
+            ..judge(row.raw, ask.rules, Ask::Again)
         },
-        None => judge(
+        Take::Message { outcome, why } => shown(
+            outcome,
+            why,
+            known.message.as_ref().map(Sent::message),
             row.raw,
-            ask.rules,
-            if wanted {
-                Pass::Resend
-            } else {
-                Pass::Hold(outcome)
-            },
         ),
+        Take::Attempt { outcome, why } => shown(
+            outcome,
+            why,
+            known.last.as_ref().map(|a| Sent::attempt(a, &key)),
+            row.raw,
+        ),
+        Take::AsRead(outcome) => judge(row.raw, ask.rules, Ask::Hold(outcome)),
     }
 }
 
@@ -252,7 +203,7 @@ fn held(
 ) -> Judged {
     let edited = edits(&raw.fields, m, rules);
     raw.fields = sent_fields(m, std::mem::take(&mut raw.fields));
-    let mut j = judge(raw, rules, Pass::Hold(outcome));
+    let mut j = judge(raw, rules, Ask::Hold(outcome));
     j.note = match (why, edited) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::notes::{join, split_warnings, status_notes};
 use super::plain::{Clues, Plain, explain};
-pub(crate) use super::vocab::Outcome;
 use crate::codes::Actor;
+pub(crate) use crate::fate::Outcome;
 use crate::ledger::{ReportFacts, RunId, Status, Verdict};
 
 /// One line of the reconciliation.
@@ -77,10 +77,8 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
     use std::mem::take;
     let (notes, plan_warnings) = split_warnings(f.notes.take());
     let problem = f.problem.take();
-    let not_selected = f.verdict == Verdict::Skipped
-        && f.reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("not selected for this rerun"));
+    let not_selected =
+        f.verdict == Verdict::Skipped && problem.as_deref() == Some(crate::fate::NOT_SELECTED);
     let mut row = ReportRow {
         row: f.row,
         line: f.line,

@@ -56,15 +56,16 @@ fn rules() -> Rules {
 /// `judge_back` with the ledger holding `m` (its phone the last
 /// attempt's), `selected` asked for, `--force` or not.
 fn jb(row: BackRow, m: Option<&MessageInfo>, selected: &[Outcome], force: bool) -> Judged {
-    let earlier = Earlier {
+    let earlier = Known {
         message: m.cloned(),
-        last: None,
+        ..Known::default()
     };
     let rules = rules();
-    let ask = Ask {
-        selected,
+    let ask = Asking {
         rules: &rules,
         asked: Asked {
+            selected,
+            resend_unknown: false,
             force,
             now: chrono::Utc::now(),
         },
@@ -83,7 +84,7 @@ fn a_delivered_row_with_a_rounded_phone_is_held_with_what_was_sent() {
         &ALL,
         false,
     );
-    assert_eq!(j.pass, Pass::Hold(Outcome::Delivered));
+    assert_eq!(j.ask, Ask::Hold(Outcome::Delivered));
     assert_eq!(j.raw.fields.partner_phone, "4915123456701");
     assert_eq!(
         j.note.as_deref(),
@@ -114,7 +115,7 @@ fn an_unchanged_row_says_nothing_and_a_changed_one_names_the_change() {
             &ALL,
             force,
         );
-        assert_eq!(changed.pass, Pass::Hold(Outcome::Skipped));
+        assert_eq!(changed.ask, Ask::Hold(Outcome::Skipped));
         assert_eq!(changed.raw.fields.product_name, "Stuhl", "as sent");
         let note = changed.note.expect("a note");
         assert!(
@@ -134,7 +135,7 @@ fn a_failed_message_is_sent_again_only_when_selected() {
         &selected,
         false,
     );
-    assert_eq!(again.pass, Pass::Resend);
+    assert_eq!(again.ask, Ask::Again);
     assert_eq!(again.raw.fields.partner_phone, "+49 151 2345 6709");
     let held = jb(
         row("+49 151 2345 6709", "Stuhl", Some(Outcome::Failed)),
@@ -142,17 +143,17 @@ fn a_failed_message_is_sent_again_only_when_selected() {
         &[Outcome::Rejected],
         false,
     );
-    assert_eq!(held.pass, Pass::Hold(Outcome::Failed));
+    assert_eq!(held.ask, Ask::Hold(Outcome::Failed));
     // No message: the file's outcome decides; an unreadable one holds.
     let none = jb(row("12", "Stuhl", None), None, &selected, false);
-    assert_eq!(none.pass, Pass::Hold(Outcome::Unknown));
+    assert_eq!(none.ask, Ask::Hold(Outcome::Unknown));
     let invalid = jb(
         row("12", "Stuhl", Some(Outcome::Invalid)),
         None,
         &[Outcome::Invalid],
         false,
     );
-    assert_eq!(invalid.pass, Pass::Resend);
+    assert_eq!(invalid.ask, Ask::Again);
     assert!(invalid.result.is_err());
 }
 
@@ -167,7 +168,7 @@ fn an_opted_out_row_is_held_unchanged_and_sent_when_fixed_or_forced() {
         &ALL,
         false,
     );
-    assert_eq!(same.pass, Pass::Hold(Outcome::Failed));
+    assert_eq!(same.ask, Ask::Hold(Outcome::Failed));
     let note = same.note.expect("says why");
     assert!(
         note.starts_with("not sent again:") && note.contains("131050"),
@@ -179,7 +180,7 @@ fn an_opted_out_row_is_held_unchanged_and_sent_when_fixed_or_forced() {
         &ALL,
         true,
     );
-    assert_eq!(forced.pass, Pass::Resend);
+    assert_eq!(forced.ask, Ask::Again);
     assert!(forced.note.is_some_and(|n| n.contains("--force")));
     let fixed = jb(
         row("+4915123456709", "Stuhl", Some(Outcome::Failed)),
@@ -187,7 +188,7 @@ fn an_opted_out_row_is_held_unchanged_and_sent_when_fixed_or_forced() {
         &ALL,
         false,
     );
-    assert_eq!(fixed.pass, Pass::Resend);
+    assert_eq!(fixed.ask, Ask::Again);
     assert_eq!(fixed.result.unwrap().phone, "4915123456709");
 }
 
@@ -254,8 +255,8 @@ fn messages_are_found_by_order_number_then_by_wamid() {
     assert_eq!(wamid(0), Some("w1"));
     assert_eq!(wamid(1), Some("w1"));
     assert!(wamid(2).is_none() && wamid(3).is_none());
-    assert_eq!(found[1].last_phone(), Some("4915123456701"));
-    assert_eq!(found[2].last_phone(), None);
+    assert_eq!(last_phone(&found[1]), Some("4915123456701"));
+    assert_eq!(last_phone(&found[2]), None);
 }
 
 #[test]
@@ -274,15 +275,16 @@ fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
         error_detail: None,
         wamid: None,
     };
-    let earlier = Earlier {
-        message: None,
+    let earlier = Known {
         last: Some(attempt),
+        ..Known::default()
     };
     let rules = rules();
-    let ask = Ask {
-        selected: &ALL,
+    let ask = Asking {
         rules: &rules,
         asked: Asked {
+            selected: &ALL,
+            resend_unknown: false,
             force: true,
             now: chrono::Utc::now(),
         },
@@ -292,7 +294,7 @@ fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
         &earlier,
         &ask,
     );
-    assert_eq!(j.pass, Pass::Hold(Outcome::Unknown));
+    assert_eq!(j.ask, Ask::Hold(Outcome::Unknown));
     assert_eq!(j.raw.fields.partner_phone, "4915123456701", "as attempted");
     let note = j.note.expect("the edit is reported");
     assert!(
@@ -320,38 +322,41 @@ fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
         wamid: None,
     };
     let rules = rules();
-    let ask = Ask {
-        selected: &ALL,
+    let ask = Asking {
         rules: &rules,
         asked: Asked {
+            selected: &ALL,
+            resend_unknown: false,
             force: true,
             now: chrono::Utc::now(),
         },
     };
     // The older report still says `failed`; even --force does not send.
     for result in [None, Some("ambiguous")] {
-        let earlier = Earlier {
+        let earlier = Known {
             message: Some(m.clone()),
             last: Some(resend(result, true)),
+            ..Known::default()
         };
         let j = judge_back(
             row("+4915123456701", "Stuhl", Some(Outcome::Failed)),
             &earlier,
             &ask,
         );
-        assert_eq!(j.pass, Pass::Hold(Outcome::Unknown), "{result:?}");
+        assert_eq!(j.ask, Ask::Hold(Outcome::Unknown), "{result:?}");
         let note = j.note.expect("says why");
         assert!(note.contains("run 2, attempt 1"), "{note}");
     }
     // The failed message's own attempt (before it was accepted) is no doubt.
-    let earlier = Earlier {
+    let earlier = Known {
         message: Some(m.clone()),
         last: Some(resend(None, false)),
+        ..Known::default()
     };
     let j = judge_back(
         row("+4915123456701", "Stuhl", Some(Outcome::Failed)),
         &earlier,
         &ask,
     );
-    assert_eq!(j.pass, Pass::Resend);
+    assert_eq!(j.ask, Ask::Again);
 }

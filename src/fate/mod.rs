@@ -1,0 +1,235 @@
+//! A row's fate, decided in one place. Every command that reads rows
+//! (`run`, `rerun`, and both of their dry runs) gathers the same typed
+//! facts about each row's order from the ledger ([`Known`]) and asks
+//! [`decide`] what becomes of it, so a preview says what the run does and a
+//! rerun decides as a run would. A rerun's file first says what the person
+//! asks of each row ([`rerun::take`]), from the file's outcome, the
+//! selection and the ledger; then the row is decided like any other.
+//!
+//! Nothing here reads text written for people: the facts are the ledger's
+//! typed records, and the sentences the report shows are made from the
+//! decision ([`Fate::reason`], [`Fate::note`]), never the other way round.
+
+mod outcome;
+pub(crate) mod rerun;
+#[cfg(test)]
+mod tests;
+
+use crate::delivery::Delivery;
+use crate::input::echo;
+use crate::ledger::{Doubt, MessageInfo, OrderAttempt, Status, Verdict};
+
+pub(crate) use outcome::Outcome;
+
+/// What a command asks of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// `run`: send, unless its order was sent before.
+    Send,
+    /// `rerun`, a row the person asked for again: send, unless sent
+    /// before, and send again when the earlier message failed.
+    Again,
+    /// `rerun`, a row not asked for (or held by the resend rule): never
+    /// sent; what the ledger knows of its order, else the file's outcome.
+    Hold(Outcome),
+}
+
+/// What the ledger holds for a row's order when the row is decided.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Known {
+    /// The first row of this file with the same order key, when this row
+    /// is not that first one.
+    pub first_row: Option<u64>,
+    /// The order's latest accepted message, on any real channel.
+    pub message: Option<MessageInfo>,
+    /// The order's latest attempt, answered or not (a rerun's file asks
+    /// about it).
+    pub last: Option<OrderAttempt>,
+    /// Sends of the order that may or may not have been accepted, while it
+    /// has no accepted message.
+    pub doubts: Vec<Doubt>,
+}
+
+impl Known {
+    /// Whether the API said the order's message failed, for good.
+    pub(crate) fn failed(&self) -> bool {
+        self.message.as_ref().is_some_and(failed)
+    }
+}
+
+/// Whether the API said a message failed, for good.
+pub(crate) fn failed(m: &MessageInfo) -> bool {
+    m.is_final && m.status.as_deref().map(Status::of) == Some(Status::Failed)
+}
+
+/// What becomes of a row before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// The row failed validation: never sent.
+    Invalid,
+    /// An earlier row of the file has its order key: never sent twice.
+    Duplicate { first_row: u64 },
+    /// Its order's message stands (an earlier run's, or one a rerun holds):
+    /// reported, and tracked while it is not final. `changed` lists what
+    /// the row changed since, not sent.
+    Reused {
+        wamid: String,
+        open: bool,
+        changed: Vec<String>,
+    },
+    /// Sent in this run; `replaces` the earlier message it follows.
+    Send { replaces: Option<Replaces> },
+    /// An earlier send of the order may have been accepted: it is looked
+    /// up in the message history before anything is sent ([`crate::settle`]).
+    LookUp,
+    /// A rerun row that was not asked for and whose order has no message:
+    /// the file's outcome stands.
+    NotSelected(Outcome),
+}
+
+/// The earlier message a send follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Replaces {
+    /// It failed: the partner did not get it.
+    Failed(String),
+    /// It was accepted with other data, and `--resend-changed` asked for
+    /// the corrected message.
+    Changed { wamid: String, changes: Vec<String> },
+}
+
+/// Decides a row: `valid` is its delivery when it passed validation (a
+/// held row is not judged by its cells: it is never sent).
+pub(crate) fn decide(
+    ask: Ask,
+    valid: Option<&Delivery>,
+    known: &Known,
+    resend_changed: bool,
+) -> Fate {
+    if let Some(first_row) = known.first_row {
+        return Fate::Duplicate { first_row };
+    }
+    if let Ask::Hold(outcome) = ask {
+        return match &known.message {
+            Some(m) => reused(m, Vec::new()),
+            None => Fate::NotSelected(outcome),
+        };
+    }
+    let Some(d) = valid else {
+        return Fate::Invalid;
+    };
+    match &known.message {
+        Some(m) if ask == Ask::Again && failed(m) => Fate::Send {
+            replaces: Some(Replaces::Failed(m.wamid.clone())),
+        },
+        Some(m) => {
+            let changes = changes(m, d);
+            if changes.is_empty() || !resend_changed {
+                reused(m, changes)
+            } else {
+                Fate::Send {
+                    replaces: Some(Replaces::Changed {
+                        wamid: m.wamid.clone(),
+                        changes,
+                    }),
+                }
+            }
+        }
+        None if !known.doubts.is_empty() => Fate::LookUp,
+        None => Fate::Send { replaces: None },
+    }
+}
+
+fn reused(m: &MessageInfo, changed: Vec<String>) -> Fate {
+    Fate::Reused {
+        wamid: m.wamid.clone(),
+        open: !m.is_final,
+        changed,
+    }
+}
+
+/// What changed between the message already accepted for an order and this
+/// row, if anything.
+fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(phone) = earlier.phone.as_deref()
+        && phone != d.phone
+    {
+        // Both are normalised digits (the earlier one as the ledger kept it).
+        out.push(format!("phone {phone} → {}", d.phone));
+    }
+    let names = [
+        "partner_name",
+        "order_number",
+        "product_name",
+        "delivery_note",
+    ];
+    for ((name, old), new) in names.iter().zip(&earlier.params).zip(d.params()) {
+        if old != new {
+            out.push(format!("{name} {} → {}", echo(old), echo(new)));
+        }
+    }
+    out
+}
+
+/// The problem class a row not asked for by a rerun is recorded with, so
+/// the report tells it from a row a stopped run skipped without reading
+/// its reason.
+pub(crate) const NOT_SELECTED: &str = "not_selected";
+
+impl Fate {
+    /// The verdict the ledger records for the row.
+    pub(crate) fn verdict(&self) -> Verdict {
+        match self {
+            Fate::Invalid => Verdict::Invalid,
+            Fate::Duplicate { .. } => Verdict::Duplicate,
+            Fate::Reused { .. } => Verdict::Reused,
+            Fate::Send { .. } => Verdict::Send,
+            Fate::LookUp => Verdict::Unknown,
+            Fate::NotSelected(Outcome::Duplicate) => Verdict::Duplicate,
+            Fate::NotSelected(Outcome::Unknown) => Verdict::Unknown,
+            Fate::NotSelected(_) => Verdict::Skipped,
+        }
+    }
+
+    /// Why the row is not sent as it is, for people (the report's detail,
+    /// the dry run's list); `line` and `key` place it.
+    pub(crate) fn reason(&self, line: u64, key: &str) -> Option<String> {
+        match self {
+            Fate::Duplicate { first_row } => Some(format!(
+                "line {line}: {}",
+                duplicate_reason(key, *first_row)
+            )),
+            Fate::Reused { wamid, changed, .. } if !changed.is_empty() => Some(format!(
+                "changed since {wamid} was accepted: {}; not resent (--resend-changed sends the corrected message)",
+                changed.join(", ")
+            )),
+            Fate::NotSelected(outcome) => Some(format!(
+                "not selected for this rerun (outcome `{}` in the file)",
+                outcome.as_str()
+            )),
+            _ => None,
+        }
+    }
+
+    /// What the row's notes say about a send that follows another message.
+    pub(crate) fn note(&self) -> Option<String> {
+        match self {
+            Fate::Send {
+                replaces: Some(Replaces::Failed(wamid)),
+            } => Some(format!("sent again: the earlier message {wamid} failed")),
+            Fate::Send {
+                replaces: Some(Replaces::Changed { wamid, changes }),
+            } => Some(format!(
+                "resent with changed data ({}); replaces {wamid}",
+                changes.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Why a row whose order number an earlier row of the file has is not
+/// sent; one wording for the report, the dry run and the problems block.
+pub(crate) fn duplicate_reason(key: &str, first_row: u64) -> String {
+    format!("order number `{key}` already appears in row {first_row}; not sent twice")
+}

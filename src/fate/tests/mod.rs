@@ -1,0 +1,354 @@
+//! A row's fate as tables: every state of an order's facts against every
+//! ask a command can make, in plain unit tests.
+
+mod resend;
+
+use chrono::{Duration, Utc};
+
+use super::rerun::{Asked, Take, take};
+use super::*;
+
+fn delivery(phone: &str, product: &str) -> Delivery {
+    Delivery {
+        order_key: "R-1".into(),
+        partner_name: "Ada".into(),
+        phone: phone.into(),
+        order_number: "R-1".into(),
+        product_name: product.into(),
+        delivery_note: "Thanks".into(),
+        notes: Vec::new(),
+    }
+}
+
+/// The order's message: `status` `None` is accepted without a status yet.
+fn message(status: Option<&str>) -> MessageInfo {
+    let is_final = status.is_some_and(|s| Status::of(s).is_final());
+    MessageInfo {
+        wamid: "wamid.M".into(),
+        order_key: "R-1".into(),
+        run_id: 1,
+        attempt_id: None,
+        phone: Some("491510000001".into()),
+        params: ["Ada", "R-1", "Lamp", "Thanks"].map(String::from).to_vec(),
+        accepted_at: Utc::now() - Duration::hours(1),
+        status: status.map(String::from),
+        status_at: None,
+        error_code: None,
+        error_title: None,
+        is_final,
+        polls: 0,
+    }
+}
+
+fn attempt(after_message: bool, result: Option<&str>) -> OrderAttempt {
+    let m = message(None);
+    let minutes = if after_message { 30 } else { -1 };
+    OrderAttempt {
+        run_id: 2,
+        attempt_no: 1,
+        phone: "491510000001".into(),
+        params: m.params.clone(),
+        intent_at: m.accepted_at + Duration::minutes(minutes),
+        answered_at: None,
+        result: result.map(String::from),
+        http_status: None,
+        error_code: None,
+        error_detail: None,
+        wamid: None,
+    }
+}
+
+fn doubt() -> Doubt {
+    let a = attempt(true, None);
+    Doubt {
+        attempt: crate::ledger::AttemptInfo {
+            attempt_id: 7,
+            run_id: a.run_id,
+            order_key: "R-1".into(),
+            attempt_no: 1,
+            phone: a.phone,
+            params: a.params,
+            intent_at: a.intent_at,
+        },
+        result: None,
+        error_detail: None,
+    }
+}
+
+/// The facts of one order, by name, as the tables use them.
+fn known(name: &str) -> Known {
+    let with = |m: MessageInfo| Known {
+        message: Some(m),
+        ..Known::default()
+    };
+    match name {
+        "nothing" => Known::default(),
+        "duplicate" => Known {
+            first_row: Some(3),
+            ..Known::default()
+        },
+        "accepted" => with(message(None)),
+        "delivered" => with(message(Some("delivered"))),
+        "read" => with(message(Some("read"))),
+        "failed" => with(message(Some("failed"))),
+        "in doubt" => Known {
+            doubts: vec![doubt()],
+            ..Known::default()
+        },
+        other => panic!("no facts named {other}"),
+    }
+}
+
+fn reused(open: bool) -> Fate {
+    Fate::Reused {
+        wamid: "wamid.M".into(),
+        open,
+        changed: Vec::new(),
+    }
+}
+
+fn new_send() -> Fate {
+    Fate::Send { replaces: None }
+}
+
+#[test]
+fn every_ask_against_every_state_of_the_order() {
+    let same = delivery("491510000001", "Lamp");
+    let send_again = Fate::Send {
+        replaces: Some(Replaces::Failed("wamid.M".into())),
+    };
+    let dup = Fate::Duplicate { first_row: 3 };
+    let held = Ask::Hold(Outcome::Skipped);
+    #[rustfmt::skip]
+    let table: Vec<(Ask, bool, &str, Fate, Verdict)> = vec![
+        // ask          valid  the order's facts   fate                      verdict
+        (Ask::Send,     true,  "nothing",    new_send(),                       Verdict::Send),
+        (Ask::Send,     false, "nothing",    Fate::Invalid,                    Verdict::Invalid),
+        (Ask::Send,     true,  "duplicate",  dup.clone(),                      Verdict::Duplicate),
+        (Ask::Send,     true,  "accepted",   reused(true),                     Verdict::Reused),
+        (Ask::Send,     true,  "delivered",  reused(false),                    Verdict::Reused),
+        (Ask::Send,     true,  "read",       reused(false),                    Verdict::Reused),
+        // A run never sends a failed order again: a rerun does, when asked.
+        (Ask::Send,     true,  "failed",     reused(false),                    Verdict::Reused),
+        (Ask::Send,     true,  "in doubt",   Fate::LookUp,                     Verdict::Unknown),
+        (Ask::Send,     false, "in doubt",   Fate::Invalid,                    Verdict::Invalid),
+        (Ask::Again,    true,  "nothing",    new_send(),                       Verdict::Send),
+        (Ask::Again,    false, "failed",     Fate::Invalid,                    Verdict::Invalid),
+        (Ask::Again,    true,  "failed",     send_again,                       Verdict::Send),
+        (Ask::Again,    true,  "delivered",  reused(false),                    Verdict::Reused),
+        (Ask::Again,    true,  "accepted",   reused(true),                     Verdict::Reused),
+        (Ask::Again,    true,  "in doubt",   Fate::LookUp,                     Verdict::Unknown),
+        (Ask::Again,    true,  "duplicate",  dup.clone(),                      Verdict::Duplicate),
+        // A held row is never judged by its cells, nor looked up.
+        (held,          false, "nothing",    Fate::NotSelected(Outcome::Skipped), Verdict::Skipped),
+        (held,          false, "duplicate",  dup,                              Verdict::Duplicate),
+        (held,          false, "failed",     reused(false),                    Verdict::Reused),
+        (held,          true,  "accepted",   reused(true),                     Verdict::Reused),
+        (Ask::Hold(Outcome::Unknown),   true, "in doubt", Fate::NotSelected(Outcome::Unknown),   Verdict::Unknown),
+        (Ask::Hold(Outcome::Duplicate), true, "nothing",  Fate::NotSelected(Outcome::Duplicate), Verdict::Duplicate),
+        (Ask::Hold(Outcome::Rejected),  true, "nothing",  Fate::NotSelected(Outcome::Rejected),  Verdict::Skipped),
+    ];
+    for (ask, valid, facts, want, verdict) in table {
+        for resend_changed in [false, true] {
+            let got = decide(ask, valid.then_some(&same), &known(facts), resend_changed);
+            assert_eq!(
+                got, want,
+                "{ask:?} valid={valid} {facts} --resend-changed={resend_changed}"
+            );
+            assert_eq!(got.verdict(), verdict, "{ask:?} {facts}");
+        }
+    }
+}
+
+#[test]
+fn a_changed_order_is_reused_and_said_unless_resend_changed_sends_it() {
+    let moved = delivery("491510000009", "Desk");
+    let changes = vec![
+        "phone 491510000001 → 491510000009".to_string(),
+        "product_name `Lamp` → `Desk`".to_string(),
+    ];
+    let kept = decide(Ask::Send, Some(&moved), &known("delivered"), false);
+    assert_eq!(
+        kept,
+        Fate::Reused {
+            wamid: "wamid.M".into(),
+            open: false,
+            changed: changes.clone()
+        }
+    );
+    let reason = kept.reason(4, "R-1").expect("says what changed");
+    assert!(
+        reason.starts_with("changed since wamid.M was accepted: phone 491510000001 → 491510000009")
+            && reason.contains("--resend-changed"),
+        "{reason}"
+    );
+    let sent = decide(Ask::Send, Some(&moved), &known("delivered"), true);
+    assert_eq!(
+        sent,
+        Fate::Send {
+            replaces: Some(Replaces::Changed {
+                wamid: "wamid.M".into(),
+                changes
+            })
+        }
+    );
+    assert!(sent.note().is_some_and(|n| n.contains("replaces wamid.M")));
+}
+
+#[test]
+fn what_a_fate_says_to_people() {
+    let dup = Fate::Duplicate { first_row: 3 };
+    assert_eq!(
+        dup.reason(9, "R-1").as_deref(),
+        Some("line 9: order number `R-1` already appears in row 3; not sent twice")
+    );
+    assert_eq!(
+        Fate::NotSelected(Outcome::Delivered)
+            .reason(2, "R-1")
+            .as_deref(),
+        Some("not selected for this rerun (outcome `delivered` in the file)")
+    );
+    let again = Fate::Send {
+        replaces: Some(Replaces::Failed("wamid.F".into())),
+    };
+    assert_eq!(
+        again.note().as_deref(),
+        Some("sent again: the earlier message wamid.F failed")
+    );
+    for quiet in [new_send(), reused(false), Fate::LookUp, Fate::Invalid] {
+        assert_eq!(quiet.reason(1, "R-1"), None, "{quiet:?}");
+        assert_eq!(quiet.note(), None, "{quiet:?}");
+    }
+}
+
+fn asked<'a>(selected: &'a [Outcome], resend_unknown: bool, force: bool) -> Asked<'a> {
+    Asked {
+        selected,
+        resend_unknown,
+        force,
+        now: Utc::now(),
+    }
+}
+
+const RESENDABLE: [Outcome; 4] = crate::report::read_back::RESENDABLE;
+
+/// A rerun row: its file outcome, its delivery when valid, its order's
+/// facts, what was asked, and how the rerun takes it.
+type Case<'a> = (
+    Option<Outcome>,
+    Option<&'a Delivery>,
+    Known,
+    Asked<'a>,
+    Take,
+);
+
+#[test]
+fn what_a_rerun_file_asks_of_each_row() {
+    let same = delivery("491510000001", "Lamp");
+    let fixed = delivery("491510000009", "Lamp");
+    let mut opted_out = known("failed");
+    if let Some(m) = opted_out.message.as_mut() {
+        m.error_code = Some(131_050);
+    }
+    let with_last = |mut k: Known, a: OrderAttempt| {
+        k.last = Some(a);
+        k
+    };
+    let held = |o| Take::Message {
+        outcome: o,
+        why: None,
+    };
+    use Outcome::*;
+    #[rustfmt::skip]
+    let table: Vec<Case<'_>> = vec![
+        // A failed message goes again when selected and its data changed,
+        // or its code may pass; an opted-out one with the same data only
+        // with --force.
+        (Some(Failed),    Some(&same),  known("failed"), asked(&RESENDABLE, false, false), Take::Again(None)),
+        (Some(Failed),    Some(&fixed), opted_out.clone(), asked(&RESENDABLE, false, false), Take::Again(None)),
+        (Some(Failed),    None,         opted_out.clone(), asked(&RESENDABLE, false, false), Take::Again(None)),
+        (Some(Failed),    Some(&same),  known("failed"), asked(&[Rejected], false, false), held(Failed)),
+        // A message that did not fail is held, whatever the file says.
+        (Some(Skipped),   Some(&fixed), known("read"),   asked(&RESENDABLE, false, true),  held(Skipped)),
+        (Some(Delivered), None,         known("delivered"), asked(&RESENDABLE, false, false), held(Delivered)),
+        // No message: the file's outcome decides; an unreadable one holds.
+        (None,            Some(&same),  known("nothing"), asked(&RESENDABLE, false, false), Take::AsRead(Unknown)),
+        (Some(Invalid),   None,         known("nothing"), asked(&[Invalid], false, false),  Take::Again(None)),
+        (Some(Rejected),  None,         known("nothing"), asked(&[Invalid], false, false),  Take::AsRead(Rejected)),
+        // `unknown`: held with its attempt's data, unless --resend-unknown
+        // asks for it; then it is decided as a doubt (looked up first).
+        (Some(Unknown),   None,         with_last(known("in doubt"), attempt(true, None)), asked(&RESENDABLE, false, false),
+            Take::Attempt { outcome: Unknown, why: None }),
+        (Some(Unknown),   None,         known("nothing"), asked(&RESENDABLE, false, false), Take::AsRead(Unknown)),
+        (Some(Unknown),   None,         with_last(known("in doubt"), attempt(true, None)), asked(&RESENDABLE, true, false),
+            Take::Again(None)),
+        (Some(Unknown),   None,         known("delivered"), asked(&RESENDABLE, true, false), held(Unknown)),
+        // The failed message's own attempt (before it was accepted) is no
+        // doubt about a later send.
+        (Some(Failed),    Some(&same),  with_last(known("failed"), attempt(false, None)), asked(&RESENDABLE, false, false),
+            Take::Again(None)),
+    ];
+    for (i, (outcome, valid, facts, asked, want)) in table.into_iter().enumerate() {
+        assert_eq!(
+            take(outcome, valid, &facts, asked),
+            want,
+            "case {i}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn an_opted_out_row_is_held_unless_forced_and_says_why() {
+    let same = delivery("491510000001", "Lamp");
+    let mut k = known("failed");
+    if let Some(m) = k.message.as_mut() {
+        m.error_code = Some(131_050);
+    }
+    let Take::Message {
+        outcome: Outcome::Failed,
+        why: Some(why),
+    } = take(
+        Some(Outcome::Failed),
+        Some(&same),
+        &k,
+        asked(&RESENDABLE, false, false),
+    )
+    else {
+        panic!("held");
+    };
+    assert!(
+        why.starts_with("not sent again:") && why.contains("131050"),
+        "{why}"
+    );
+    let Take::Again(Some(note)) = take(
+        Some(Outcome::Failed),
+        Some(&same),
+        &k,
+        asked(&RESENDABLE, false, true),
+    ) else {
+        panic!("--force sends");
+    };
+    assert!(note.contains("--force"), "{note}");
+}
+
+#[test]
+fn a_failed_message_whose_resend_is_in_doubt_is_held_even_with_force() {
+    let same = delivery("491510000001", "Lamp");
+    for result in [None, Some("ambiguous")] {
+        let mut k = known("failed");
+        k.last = Some(attempt(true, result));
+        let Take::Attempt {
+            outcome: Outcome::Unknown,
+            why: Some(why),
+        } = take(
+            Some(Outcome::Failed),
+            Some(&same),
+            &k,
+            asked(&RESENDABLE, true, true),
+        )
+        else {
+            panic!("held as unknown: {result:?}");
+        };
+        assert!(why.contains("run 2, attempt 1"), "{why}");
+    }
+}
