@@ -214,3 +214,78 @@ async fn rerun_with_resend_unknown_sends_each_unknown_row_once() {
     assert_eq!(code(&again), 0, "{}", stderr(&again));
     assert_eq!(per_order(&env).await, after, "nothing sent again");
 }
+
+/// The morning after, `track` looks the night's doubts up again: a send
+/// the history shows late is found and tracked to its final status; one
+/// that is still missing stays `unknown`, saying how long it has been in
+/// doubt. Nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_looks_the_nights_doubts_up_again() {
+    let mut s = fast();
+    // The history shows a message only 4 s after it was accepted: later
+    // than the night's look-ups (--lookup-for 1s).
+    s.history.lag = std::time::Duration::from_secs(4);
+    s.rules = vec![
+        // Accepted, then the answer is lost: the history shows it, late.
+        Rule {
+            fault: Some(Fault::DropAfter),
+            times: Some(1),
+            ..rule("491780000001")
+        },
+        // Refused with a 500 before it was processed: never in the history.
+        Rule {
+            fault: Some(Fault::Error5xx),
+            times: Some(1),
+            ..rule("491780000002")
+        },
+    ];
+    let env = Env::start(s).await;
+    let input = env.csv(&[
+        ["Late", "491780000001", "T-1", "Lamp", "Note"],
+        ["Missing", "491780000002", "T-2", "Lamp", "Note"],
+    ]);
+    let night = env.run(&input, &["--max-attempts", "1"]).await;
+    assert_eq!(code(&night), 10, "{}", stderr(&night));
+    let report = env.report();
+    assert_eq!(report[0]["outcome"], "unknown", "{report:?}");
+    assert_eq!(report[1]["outcome"], "unknown", "{report:?}");
+    let sent_at_night = env.sim_messages().await.len();
+    assert_eq!(sent_at_night, 1, "T-1 was accepted, T-2 was not");
+
+    // Past the history's lag.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let ledger = env.path("ledger.sqlite");
+    let out = env.path("tracked.csv");
+    let args = [
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--first-poll",
+        "50ms",
+        "--track-for",
+        "3s",
+    ];
+    let track = env.sub("track", &args).await;
+    assert_eq!(code(&track), 10, "T-2 is still unknown: {}", stderr(&track));
+    let tracked = env.read_csv("tracked.csv");
+    let late = &tracked[0];
+    assert!(
+        ["delivered", "read"].contains(&late["outcome"].as_str()),
+        "found late and tracked: {late:?}"
+    );
+    assert_eq!(
+        late["wamid"],
+        env.sim_messages().await[0]["wamid"].as_str().unwrap(),
+        "the message the simulator accepted"
+    );
+    let missing = &tracked[1];
+    assert_eq!(missing["outcome"], "unknown", "{missing:?}");
+    assert_detail(missing, "in doubt for ");
+    assert_detail(missing, "looked up again by `handoff track`");
+    assert_eq!(
+        env.sim_messages().await.len(),
+        sent_at_night,
+        "track sends nothing"
+    );
+}

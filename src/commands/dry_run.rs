@@ -10,7 +10,7 @@ use super::preflight::Template;
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
-use crate::fate::{Fate, Replaces};
+use crate::fate::Fate;
 use crate::ingest::{FirstRows, Judged, fate_of, reason};
 use crate::input::ProblemSummary;
 use crate::ledger::{Ledger, LedgerError};
@@ -91,16 +91,16 @@ impl Tally {
         let key = j.key().unwrap_or_default();
         let at = format!("  row {n} (order `{key}`)");
         match (fate, &j.result) {
-            (Fate::Send { replaces }, Ok(d)) => {
+            (Fate::Send { replaces, changes }, Ok(d)) => {
                 match replaces {
                     Some(_) => self.again += 1,
                     None => self.send += 1,
                 }
                 if self.previews.len() < PREVIEW {
-                    let replacing = match replaces {
-                        Some(Replaces::Failed(w)) => format!(", replacing {w}, which failed"),
-                        Some(Replaces::Changed { wamid, .. }) => format!(", replacing {wamid}"),
-                        None => String::new(),
+                    let replacing = match (replaces, changes.is_empty()) {
+                        (Some(w), true) => format!(", replacing {w}, which failed"),
+                        (Some(w), false) => format!(", replacing {w}"),
+                        (None, _) => String::new(),
                     };
                     self.previews.push(format!(
                         "To +{} (row {n}, order {}{replacing}):\n  {}{}",

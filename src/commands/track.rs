@@ -1,5 +1,6 @@
-//! `handoff track`: the morning after, the messages not final yet are
-//! polled again and the report of a run is rewritten.
+//! `handoff track`: the morning after, the run's doubts are looked up in
+//! the history again, the messages not final yet are polled again, and the
+//! report of a run is rewritten.
 
 use tokio::sync::mpsc;
 use tracing::info;
@@ -60,6 +61,9 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
             .await?
             .ok_or_else(|| Failure::new(exit::NO_INPUT, "the ledger holds no run to track"))?,
     };
+    // The night's doubts first: a send the history shows late is found,
+    // recorded, and then tracked with the rest.
+    crate::settle::look_again(&s.client, &s.recorder, report_run, &args.api.template).await?;
     let open: Vec<String> = s
         .recorder
         .read(|l| l.open_messages())

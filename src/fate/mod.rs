@@ -77,24 +77,19 @@ pub(crate) enum Fate {
         open: bool,
         changed: Vec<String>,
     },
-    /// Sent in this run; `replaces` the earlier message it follows.
-    Send { replaces: Option<Replaces> },
+    /// Sent in this run. `replaces`: the earlier message it follows, which
+    /// failed (`changes` empty) or was accepted with other data and
+    /// `--resend-changed` asked for the corrected message.
+    Send {
+        replaces: Option<String>,
+        changes: Vec<String>,
+    },
     /// An earlier send of the order may have been accepted: it is looked
     /// up in the message history before anything is sent ([`crate::settle`]).
     LookUp,
     /// A rerun row that was not asked for and whose order has no message:
     /// the file's outcome stands.
     NotSelected(Outcome),
-}
-
-/// The earlier message a send follows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Replaces {
-    /// It failed: the partner did not get it.
-    Failed(String),
-    /// It was accepted with other data, and `--resend-changed` asked for
-    /// the corrected message.
-    Changed { wamid: String, changes: Vec<String> },
 }
 
 /// Decides a row: `valid` is its delivery when it passed validation (a
@@ -119,7 +114,8 @@ pub(crate) fn decide(
     };
     match &known.message {
         Some(m) if ask == Ask::Again && failed(m) => Fate::Send {
-            replaces: Some(Replaces::Failed(m.wamid.clone())),
+            replaces: Some(m.wamid.clone()),
+            changes: Vec::new(),
         },
         Some(m) => {
             let changes = changes(m, d);
@@ -127,15 +123,16 @@ pub(crate) fn decide(
                 reused(m, changes)
             } else {
                 Fate::Send {
-                    replaces: Some(Replaces::Changed {
-                        wamid: m.wamid.clone(),
-                        changes,
-                    }),
+                    replaces: Some(m.wamid.clone()),
+                    changes,
                 }
             }
         }
         None if !known.doubts.is_empty() => Fate::LookUp,
-        None => Fate::Send { replaces: None },
+        None => Fate::Send {
+            replaces: None,
+            changes: Vec::new(),
+        },
     }
 }
 
@@ -213,17 +210,49 @@ impl Fate {
 
     /// What the row's notes say about a send that follows another message.
     pub(crate) fn note(&self) -> Option<String> {
-        match self {
-            Fate::Send {
-                replaces: Some(Replaces::Failed(wamid)),
-            } => Some(format!("sent again: the earlier message {wamid} failed")),
-            Fate::Send {
-                replaces: Some(Replaces::Changed { wamid, changes }),
-            } => Some(format!(
+        let Fate::Send {
+            replaces: Some(wamid),
+            changes,
+        } = self
+        else {
+            return None;
+        };
+        Some(match changes.is_empty() {
+            true => format!("sent again: the earlier message {wamid} failed"),
+            false => format!(
                 "resent with changed data ({}); replaces {wamid}",
                 changes.join(", ")
-            )),
-            _ => None,
+            ),
+        })
+    }
+}
+
+/// How the doubts of one order were settled by a look-up in the history
+/// ([`crate::settle`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Found in the history: the wamid is recorded; track it.
+    Found(String),
+    /// Proved not sent (or the user said send anyway): send it.
+    Send,
+    /// Still in doubt, with the reason shown in the report; `again` when a
+    /// later look-up may still settle it (the history answered without it,
+    /// or could not be read), not when the channel keeps no history.
+    Doubt { reason: String, again: bool },
+}
+
+impl Settled {
+    /// The verdict of the row that holds the order, after the look-up.
+    /// `earlier`: the doubt is an earlier run's, and the row waited as
+    /// `unknown`; otherwise it is this run's own send, whose row reports
+    /// its attempt. `sends`: the command sends what is proved unsent
+    /// (`track` never does).
+    pub(crate) fn verdict(&self, earlier: bool, sends: bool) -> Verdict {
+        match self {
+            Settled::Found(_) if earlier => Verdict::Reused,
+            Settled::Send if earlier && sends => Verdict::Send,
+            _ if earlier => Verdict::Unknown,
+            _ => Verdict::Send,
         }
     }
 }

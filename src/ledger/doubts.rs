@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::codec::{get_params, get_ts, ts};
-use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId};
+use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId, Verdict};
 
 fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
     Ok(Doubt {
@@ -51,6 +51,23 @@ impl Ledger {
              ORDER BY attempt_id",
         )?;
         let rows = stmt.query_map([run], doubt_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The rows of one run whose order is in doubt (a send that may or may
+    /// not have been accepted, and no accepted message): what `track`
+    /// looks up again the morning after. Row number, order key and the
+    /// row's verdict, in row order.
+    pub fn doubtful_rows(&self, run: RunId) -> Result<Vec<(u64, String, Verdict)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.row_no, d.order_key, d.verdict FROM deliveries d
+             WHERE d.run_id = ?1 AND d.verdict IN ('send', 'unknown') AND d.order_key IS NOT NULL
+               AND EXISTS (SELECT 1 FROM attempts a WHERE a.order_key = d.order_key
+                             AND (a.result IS NULL OR a.result = 'ambiguous'))
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = d.order_key)
+             ORDER BY d.row_no",
+        )?;
+        let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
+pub(crate) use crate::fate::Settled;
 use crate::ledger::{AttemptInfo, Doubt};
 use crate::recorder::Recorder;
 
@@ -23,19 +24,6 @@ pub(crate) struct Policy {
     /// `--history-proves-absence`: a history that answers without our
     /// message proves it was not sent (never for a send the API accepted).
     pub history_proves_absence: bool,
-}
-
-/// How the doubts of one order were settled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Settled {
-    /// Found in the history: the wamid is recorded; track it.
-    Found(String),
-    /// Proved not sent (or the user said send anyway): send it.
-    Send,
-    /// Still in doubt, with the reason shown in the report; `again` when a
-    /// later look-up may still settle it (the history answered without it,
-    /// or could not be read), not when the channel keeps no history.
-    Doubt { reason: String, again: bool },
 }
 
 /// Whether an answer's detail says the API accepted the send without

@@ -10,7 +10,9 @@
 
 mod decide;
 mod history;
+mod morning;
 mod passes;
 
 pub(crate) use decide::Policy;
+pub(crate) use morning::look_again;
 pub(crate) use passes::{Again, Settling, Timing, settle_this_run};

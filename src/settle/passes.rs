@@ -16,7 +16,7 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::ingest::DoubtRow;
-use crate::ledger::{Doubt, RunId, Verdict};
+use crate::ledger::{Doubt, RunId};
 use crate::recorder::Recorder;
 use crate::signal::Interrupt;
 
@@ -119,13 +119,14 @@ impl<'a> Settling<'a> {
                 lookups,
             )
             .await?;
-            let (verdict, reason) = match settled {
+            let verdict = settled.verdict(true, true);
+            let reason = match settled {
                 Settled::Found(wamid) => {
                     found.push(wamid);
-                    (Verdict::Reused, Some(found_reason()))
+                    Some(found_reason())
                 }
                 // Back to `send`: the send stage's feed reads it from the ledger.
-                Settled::Send => (Verdict::Send, None),
+                Settled::Send => None,
                 Settled::Doubt { reason, again } => {
                     self.entries.push(Entry {
                         key,
@@ -135,7 +136,7 @@ impl<'a> Settling<'a> {
                         reason: Some(reason.clone()),
                         open: again,
                     });
-                    (Verdict::Unknown, Some(reason))
+                    Some(reason)
                 }
             };
             self.recorder
@@ -242,13 +243,14 @@ impl<'a> Settling<'a> {
                 settled = settling => settled?,
                 () = interrupted(interrupt) => break,
             };
+            let verdict = settled.verdict(self.entries[i].earlier, true);
             match settled {
                 Settled::Found(wamid) => {
                     found(wamid);
                     let e = self.entries.remove(i);
                     if e.earlier {
                         self.recorder
-                            .set_verdict(self.run, e.row, Verdict::Reused, Some(found_reason()))
+                            .set_verdict(self.run, e.row, verdict, Some(found_reason()))
                             .await?;
                     }
                 }
@@ -257,7 +259,7 @@ impl<'a> Settling<'a> {
                     if e.earlier {
                         // The attempt it gets is this run's: the row reports it.
                         self.recorder
-                            .set_verdict(self.run, e.row, Verdict::Send, None)
+                            .set_verdict(self.run, e.row, verdict, None)
                             .await?;
                     }
                     self.resent.insert(key, attempts + 1);
@@ -297,11 +299,8 @@ impl<'a> Settling<'a> {
     async fn finish(&mut self) -> Result<(), Failure> {
         for e in self.entries.drain(..) {
             let Some(reason) = e.reason else { continue };
-            let verdict = if e.earlier {
-                Verdict::Unknown
-            } else {
-                Verdict::Send
-            };
+            // Nothing more is sent: what is left is what no look-up settled.
+            let verdict = Settled::Send.verdict(e.earlier, false);
             self.recorder
                 .set_verdict(self.run, e.row, verdict, Some(reason))
                 .await?;
@@ -311,7 +310,7 @@ impl<'a> Settling<'a> {
 }
 
 /// What a row found in the history after its answer was lost says.
-fn found_reason() -> String {
+pub(super) fn found_reason() -> String {
     "an earlier send's answer was lost; found in 1MSG's message history".to_string()
 }
 
