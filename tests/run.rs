@@ -385,13 +385,18 @@ async fn an_api_that_goes_away_is_retried_then_stops_the_run_with_exit_69() {
         .collect();
     let input = env.csv(&rows);
     let sim = env.sim.take().unwrap();
-    // Stop the simulator while the run is sending: from then on connections
-    // are refused, which is provably "not sent": retried, then the breaker
-    // opens. Nothing is lost: every row is in the report.
+    // Stop the simulator while the run is sending (once five messages are
+    // accepted, however late a loaded machine started the run): from then
+    // on connections are refused, which is provably "not sent": retried,
+    // then the breaker opens. Nothing is lost: every row is in the report.
     let (out, ()) = tokio::join!(
         env.run(&input, &["--rate", "10", "--max-attempts", "3"]),
         async {
-            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let started = std::time::Instant::now();
+            while env.sim_messages().await.len() < 5 && started.elapsed() < Duration::from_secs(30)
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             sim.stop().await.unwrap();
         }
     );
