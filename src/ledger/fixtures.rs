@@ -16,7 +16,9 @@ pub(super) fn meta(kind: &str, at: DateTime<Utc>) -> RunMeta {
     RunMeta {
         kind: kind.to_owned(),
         input_path: Some("deliveries.csv".to_owned()),
+        api_url: "https://api.1msg.io".to_owned(),
         channel: "ch1".to_owned(),
+        simulated: false,
         template: "delivery_done".to_owned(),
         language: "en".to_owned(),
         started_at: at,

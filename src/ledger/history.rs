@@ -15,6 +15,8 @@ pub struct OrderRow {
     pub run_id: RunId,
     /// The run's kind (`run`, `rerun`).
     pub kind: String,
+    /// The channel the run sent on.
+    pub channel: String,
     pub run_started_at: DateTime<Utc>,
     pub row: u64,
     pub line: u64,
@@ -57,6 +59,8 @@ pub struct StatusEvent {
 pub struct OrderMessage {
     pub wamid: String,
     pub run_id: RunId,
+    /// The channel that accepted it (its run's).
+    pub channel: String,
     pub phone: Option<String>,
     pub accepted_at: DateTime<Utc>,
     pub status: Option<String>,
@@ -100,7 +104,7 @@ impl Ledger {
     pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
-                    d.reason, d.notes
+                    d.reason, d.notes, r.channel
              FROM deliveries d JOIN runs r ON r.run_id = d.run_id
              WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
         )?;
@@ -116,13 +120,15 @@ impl Ledger {
                     verdict: r.get(6)?,
                     reason: r.get(7)?,
                     notes: r.get(8)?,
+                    channel: r.get(9)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
         let attempts = self.order_attempts(order_key)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT wamid, run_id, phone, accepted_at, status, final FROM messages
-             WHERE order_key = ?1 ORDER BY accepted_at, rowid",
+            "SELECT m.wamid, m.run_id, m.phone, m.accepted_at, m.status, m.final, r.channel
+             FROM messages m JOIN runs r ON r.run_id = m.run_id
+             WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
         let mut messages: Vec<OrderMessage> = stmt
             .query_map([order_key], |r| {
@@ -133,6 +139,7 @@ impl Ledger {
                     accepted_at: get_ts(r, 3)?,
                     status: r.get(4)?,
                     is_final: r.get(5)?,
+                    channel: r.get(6)?,
                     statuses: Vec::new(),
                 })
             })?
@@ -222,6 +229,8 @@ mod tests {
         assert_eq!(h.attempts[0].wamid.as_deref(), Some("w1"));
         assert_eq!(h.attempts[1].error_code, Some(470));
         assert_eq!(h.messages.len(), 1);
+        assert_eq!(h.messages[0].channel, "ch1");
+        assert_eq!(h.rows[1].channel, "ch1");
         let statuses: Vec<_> = h.messages[0].statuses.iter().map(|s| &s.status).collect();
         assert_eq!(statuses, ["sent", "failed"]);
         assert_eq!(h.messages[0].statuses[1].error_code, Some(131_050));

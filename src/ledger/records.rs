@@ -17,8 +17,13 @@ pub struct RunMeta {
     pub kind: String,
     /// The input CSV (none for `track`).
     pub input_path: Option<String>,
+    /// The API's base URL the run sent to (or polled).
+    pub api_url: String,
     /// The 1MSG channel id.
     pub channel: String,
+    /// A rehearsal against the built-in simulator (`run --simulate`): its messages reached
+    /// no partner.
+    pub simulated: bool,
     /// The template name.
     pub template: String,
     /// The template language code.

@@ -15,7 +15,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_LIFECYCLE_PARAMS_ONCE,
     SCHEMA_FINANCE,
     SCHEMA_WEBHOOKS,
+    SCHEMA_RUN_TARGET,
 ];
+
+/// Where each run's messages went (issue 21): the API's base URL and whether the run was a
+/// rehearsal (`run --simulate`), beside the channel id `runs` always had. A rehearsal's
+/// acceptance proves nothing about a partner, so a ledger holds one kind of run, never both.
+///
+/// Runs recorded before this step are read as real runs with an unknown URL: the old schema
+/// cannot tell a rehearsal from a night (both recorded only a channel id, and the standalone
+/// simulator stands in for production with the same one), and reading them as real is the side
+/// that never messages a partner twice: their messages keep counting, as they did, and a
+/// rehearsal is refused that ledger rather than mixed into it.
+const SCHEMA_RUN_TARGET: &str = "
+ALTER TABLE runs ADD COLUMN api_url TEXT;
+ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));";
 
 /// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
 /// attempt's, a tenth of the file; they are read through `attempt_id` now. Copies equal to
@@ -192,7 +206,37 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::Ledger;
     use crate::ledger::fixtures::{p, st, t, with_message};
+
+    /// A ledger left at schema `version` by an older build, holding what `sql` wrote
+    /// then, migrated as a newer build opens it.
+    fn migrated_from(version: usize, sql: &str) -> Ledger {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..version] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        conn.execute_batch(sql).unwrap();
+        migrate(&mut conn).unwrap();
+        Ledger { conn }
+    }
+
+    /// Runs recorded before the ledger kept their target are real runs with no URL.
+    #[test]
+    fn runs_recorded_before_their_target_read_as_real() {
+        let l = migrated_from(
+            7,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'SIM0001', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        let run = &l.runs().unwrap()[0];
+        assert_eq!((run.api_url.as_deref(), run.simulated), (None, false));
+        assert_eq!(run.channel, "SIM0001");
+        assert_eq!(l.latest_run(false).unwrap().map(|r| r.run_id), Some(1));
+        assert_eq!(l.latest_run(true).unwrap(), None);
+    }
 
     /// A ledger written before the cut (a copy in every message) reads the same after it, and
     /// keeps no copy; a copy that differs from its attempt's is kept.

@@ -23,7 +23,9 @@ async fn ledger_with_intent() -> (tempfile::TempDir, Recorder, crate::ledger::At
         .begin_run(RunMeta {
             kind: "run".into(),
             input_path: None,
+            api_url: "http://127.0.0.1:1".into(),
             channel: "C".into(),
+            simulated: false,
             template: "t".into(),
             language: "en".into(),
             started_at: Utc::now(),

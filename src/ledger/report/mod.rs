@@ -29,7 +29,8 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.wamid = m.wamid AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered'))
+        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered')),
+       mr.channel
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -39,6 +40,7 @@ LEFT JOIN attempts la ON la.attempt_id = s.last_id
 LEFT JOIN messages m ON m.rowid =
        (SELECT m2.rowid FROM messages m2 WHERE m2.order_key = d.order_key
         ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)
+LEFT JOIN runs mr ON mr.run_id = m.run_id
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
 
@@ -115,6 +117,9 @@ pub struct ReportFacts {
     pub wamid: Option<String>,
     /// The run that sent that message.
     pub message_run_id: Option<RunId>,
+    /// The channel that accepted it (that run's): a real message counts whichever real
+    /// channel sent it, and the report says which.
+    pub message_channel: Option<String>,
     /// When that message was accepted.
     pub accepted_at: Option<DateTime<Utc>>,
     /// Its latest merged status.
@@ -236,6 +241,7 @@ impl Ledger {
                     delivered_at: get_opt_ts(r, 29)?,
                     read_at: get_opt_ts(r, 30)?,
                     failed_at: get_opt_ts(r, 31)?,
+                    message_channel: r.get(32)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -32,6 +32,9 @@ pub(crate) struct ReportRow {
     pub status_at: Option<DateTime<Utc>>,
     /// The run that sent the message, when it was not this one.
     pub reused_from_run: Option<RunId>,
+    /// The channel that accepted that message (another real channel counts too: its
+    /// partner was messaged).
+    pub reused_from_channel: Option<String>,
     pub notes: Option<String>,
     /// The input's other columns (`--keep-columns`), after ours.
     pub extra: Vec<String>,
@@ -99,6 +102,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         sent_at: None,
         status_at: None,
         reused_from_run: None,
+        reused_from_channel: None,
         notes,
         reason: String::new(),
         actor: Actor::Nobody,
@@ -155,6 +159,7 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.failed_at = f.failed_at;
     if f.message_run_id != Some(run) {
         row.reused_from_run = f.message_run_id;
+        row.reused_from_channel = f.message_channel;
     }
     row.outcome = match f.status.as_deref().map(Status::of) {
         Some(Status::Read) => Outcome::Read,

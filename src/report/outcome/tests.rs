@@ -24,6 +24,7 @@ pub(in crate::report) fn facts(verdict: Verdict) -> ReportFacts {
         first_intent_at: None,
         wamid: None,
         message_run_id: None,
+        message_channel: None,
         accepted_at: None,
         status: None,
         status_at: None,
@@ -183,10 +184,12 @@ fn earlier_runs_message_is_reused_and_said_so() {
     let mut f = facts(Verdict::Reused);
     f.wamid = Some("wamid.old".into());
     f.message_run_id = Some(1);
+    f.message_channel = Some("VID1".into());
     f.status = Some("read".into());
     let r = reconcile(f, 2);
     assert_eq!(r.outcome, Outcome::Read);
     assert_eq!(r.reused_from_run, Some(1));
+    assert_eq!(r.reused_from_channel.as_deref(), Some("VID1"));
     // A duplicate row shares the first row's message in the ledger,
     // but its own outcome is duplicate.
     let mut f = facts(Verdict::Duplicate);

@@ -218,7 +218,9 @@ fn messages_are_found_by_order_number_then_by_wamid() {
         .begin_run(&RunMeta {
             kind: "run".into(),
             input_path: None,
+            api_url: "http://127.0.0.1:1".into(),
             channel: "SIM0001".into(),
+            simulated: false,
             template: "t".into(),
             language: "en".into(),
             started_at: now,
