@@ -55,7 +55,7 @@ fn attempt_json(a: &OrderAttempt) -> Value {
         "params": a.params,
         "intent_at": rfc3339(&a.intent_at),
         "answered_at": a.answered_at.as_ref().map(rfc3339),
-        "result": a.result,
+        "result": a.result.as_ref().map(|r| r.as_str()),
         "http_status": a.http_status,
         "error_code": a.error_code,
         "error_detail": a.error_detail,
@@ -108,7 +108,7 @@ fn answer(a: &OrderAttempt) -> String {
     let mut s = match (&a.result, &a.wamid) {
         (None, _) => "no answer recorded (the send is in doubt)".to_string(),
         (Some(_), Some(w)) => format!("accepted as {w}"),
-        (Some(r), None) => r.clone(),
+        (Some(r), None) => r.as_str().to_string(),
     };
     if let Some(h) = a.http_status {
         s.push_str(&format!(", HTTP {h}"));

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    Answer, AttemptId, AttemptResult, Ledger, RowRecord, RunId, RunMeta, StatusUpdate, Verdict,
+    Answer, AttemptId, Ledger, RowRecord, RunId, RunMeta, SendClass, StatusUpdate, Verdict,
 };
 
 pub(super) fn t(ms: i64) -> DateTime<Utc> {
@@ -49,7 +49,7 @@ pub(super) fn p() -> Vec<String> {
         .to_vec()
 }
 
-pub(super) fn answer(result: AttemptResult, http: Option<u16>, at: DateTime<Utc>) -> Answer {
+pub(super) fn answer(result: SendClass, http: Option<u16>, at: DateTime<Utc>) -> Answer {
     Answer {
         result,
         http_status: http,
@@ -61,7 +61,7 @@ pub(super) fn answer(result: AttemptResult, http: Option<u16>, at: DateTime<Utc>
 
 pub(super) fn accepted(wamid: &str, at: DateTime<Utc>) -> Answer {
     answer(
-        AttemptResult::Accepted {
+        SendClass::Accepted {
             wamid: wamid.to_owned(),
         },
         Some(200),

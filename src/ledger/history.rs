@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
+use super::answer::class_at;
 use super::codec::{get_opt_ts, get_params, get_ts};
-use super::{Ledger, LedgerError, RunId, Verdict};
+use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
 
 /// A row of some run's input that carried the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +36,8 @@ pub struct OrderAttempt {
     pub params: Vec<String>,
     pub intent_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// `accepted`, `retry`, `rejected`, `ambiguous`, `fatal`; `None`: no answer (in doubt).
-    pub result: Option<String>,
+    /// How the API's answer was classified; `None`: no answer (in doubt).
+    pub result: Option<SendClass>,
     pub http_status: Option<u16>,
     pub error_code: Option<i64>,
     pub error_detail: Option<String>,
@@ -91,11 +92,11 @@ fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<OrderAttempt> {
         params: get_params(r, 3)?,
         intent_at: get_ts(r, 4)?,
         answered_at: get_opt_ts(r, 5)?,
-        result: r.get(6)?,
-        http_status: r.get(7)?,
-        error_code: r.get(8)?,
-        error_detail: r.get(9)?,
-        wamid: r.get(10)?,
+        result: class_at(r, 6)?,
+        http_status: r.get(10)?,
+        error_code: r.get(11)?,
+        error_detail: r.get(12)?,
+        wamid: r.get(9)?,
     })
 }
 
@@ -171,8 +172,8 @@ impl Ledger {
     /// Every attempt for `order_key`, oldest first.
     pub fn order_attempts(&self, order_key: &str) -> Result<Vec<OrderAttempt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
-                    http_status, error_code, error_detail, wamid
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
+                    named_id, wamid, http_status, error_code, error_detail
              FROM attempts WHERE order_key = ?1 ORDER BY attempt_id",
         )?;
         let attempts = stmt
@@ -186,8 +187,8 @@ impl Ledger {
     pub fn last_attempt(&self, order_key: &str) -> Result<Option<OrderAttempt>, LedgerError> {
         use rusqlite::OptionalExtension;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
-                    http_status, error_code, error_detail, wamid
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
+                    named_id, wamid, http_status, error_code, error_detail
              FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
         )?;
         Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
@@ -197,7 +198,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use crate::ledger::fixtures::{meta, p, row, st, t, with_message};
-    use crate::ledger::{Answer, AttemptResult, Verdict};
+    use crate::ledger::{Answer, SendClass, Verdict};
 
     #[test]
     fn an_order_across_two_runs() {
@@ -212,7 +213,7 @@ mod tests {
             .record_intent(run2, "A-1", 1, "491711234999", &p(), t(1_010))
             .unwrap();
         let refused = Answer {
-            result: AttemptResult::Rejected,
+            result: SendClass::Rejected,
             http_status: Some(400),
             error_code: Some(470),
             error_detail: Some("no".into()),
@@ -236,8 +237,8 @@ mod tests {
         assert_eq!(h.messages[0].statuses[1].error_code, Some(131_050));
         let last = l.last_attempt("A-1").unwrap().unwrap();
         assert_eq!(
-            (last.run_id, last.result.as_deref()),
-            (run2, Some("rejected"))
+            (last.run_id, last.result),
+            (run2, Some(SendClass::Rejected))
         );
         assert!(l.order_history("nope").unwrap().is_empty());
         assert_eq!(l.last_attempt("nope").unwrap(), None);

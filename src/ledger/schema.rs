@@ -16,7 +16,51 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_FINANCE,
     SCHEMA_WEBHOOKS,
     SCHEMA_RUN_TARGET,
+    SCHEMA_ANSWER_CLASS,
 ];
+
+/// What an answer proved, as typed columns beside `result` (issue 21): `kind` says why an
+/// attempt is retried (`connect`, `too_many_requests`, …), stopped the run (`credentials`,
+/// `configuration`) or is in doubt (`unsaid`, `named_id`, `without_id`), and `named_id` is the
+/// id a doubtful answer named, to look for. Settling decides from these alone.
+///
+/// Rows answered before are classified here, once. A retry or a stop from the HTTP status and
+/// the error code. A doubt from the words the client then wrote into `error_detail`: this step
+/// is the one place allowed to read them, since nothing else was kept: "queued" or "accepted
+/// without a message id" (older: "sent:true but gave no message id") said the API took the
+/// send without an id; "it named the id `…`" named one; "its `message` is `…`" carried an id
+/// in the message (kept unless shortened with `…`). Anything else said nothing.
+const SCHEMA_ANSWER_CLASS: &str = "
+ALTER TABLE attempts ADD COLUMN kind TEXT;
+ALTER TABLE attempts ADD COLUMN named_id TEXT;
+UPDATE attempts SET kind = CASE result
+    WHEN 'retry' THEN CASE
+        WHEN http_status = 429 THEN 'too_many_requests'
+        WHEN error_code = 130429 THEN 'throughput'
+        WHEN error_code = 131056 THEN 'pair_rate'
+        WHEN error_code = 131000 THEN 'transient'
+        ELSE 'connect' END
+    WHEN 'fatal' THEN CASE
+        WHEN http_status IN (401, 403) THEN 'credentials'
+        ELSE 'configuration' END
+    WHEN 'ambiguous' THEN CASE
+        WHEN instr(error_detail, 'queued') > 0
+          OR instr(error_detail, 'accepted without a message id') > 0
+          OR instr(error_detail, 'sent:true but gave no message id') > 0 THEN 'without_id'
+        WHEN instr(error_detail, 'it named the id `') > 0 THEN 'named_id'
+        ELSE 'unsaid' END
+    END
+WHERE result IN ('retry', 'fatal', 'ambiguous');
+UPDATE attempts SET named_id = (
+    SELECT CASE WHEN length(id) > 0 AND substr(id, -1) <> '…' THEN id END
+    FROM (SELECT substr(rest, 1, instr(rest, '`') - 1) AS id
+          FROM (SELECT substr(attempts.error_detail,
+                              instr(attempts.error_detail, marker) + length(marker)) AS rest
+                FROM (SELECT 'it named the id `' AS marker, 1 AS preference
+                      UNION ALL SELECT 'its `message` is `', 2)
+                WHERE instr(attempts.error_detail, marker) > 0
+                ORDER BY preference LIMIT 1)))
+WHERE result = 'ambiguous';";
 
 /// Where each run's messages went (issue 21): the API's base URL and whether the run was a
 /// rehearsal (`run --simulate`), beside the channel id `runs` always had. A rehearsal's
@@ -236,6 +280,103 @@ mod tests {
         assert_eq!(run.channel, "SIM0001");
         assert_eq!(l.latest_run(false).unwrap().map(|r| r.run_id), Some(1));
         assert_eq!(l.latest_run(true).unwrap(), None);
+    }
+
+    /// Answers recorded before the answer class was typed are classified once, from the
+    /// HTTP status and error code, and a doubt from the words the client then wrote (these
+    /// are its exact wordings, old and new).
+    #[test]
+    fn answers_recorded_before_their_class_was_typed_are_classified_once() {
+        use crate::ledger::{Fatal, RetryKind, SendClass, Taken};
+        let doubt = |taken, id: Option<&str>| {
+            Some(SendClass::Ambiguous {
+                taken,
+                named_id: id.map(str::to_string),
+            })
+        };
+        // `result, http_status, error_code, error_detail` as an older build wrote them.
+        let cases = [
+            (
+                "'ambiguous', 200, NULL, 'the API queued the send as job job-7 and gave no message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the API said sent:true: accepted without a message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the API said sent:true but gave no message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 500, NULL, 'Internal server error'",
+                doubt(Taken::Unsaid, None),
+            ),
+            (
+                "'ambiguous', NULL, NULL, 'failed to reach the API: operation timed out'",
+                doubt(Taken::Unsaid, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the answer had no `sent` field; it named the id `wamid.7`; the API said: Sent to 49@c.us'",
+                doubt(Taken::NamedId, Some("wamid.7")),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'sent:true: accepted without a message id; its `message` is `wamid.HBgL1`, which may be the message id'",
+                doubt(Taken::WithoutId, Some("wamid.HBgL1")),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the answer had no `sent` field; its `message` is `wamid.HBgL…`, which may be the message id'",
+                doubt(Taken::Unsaid, None),
+            ),
+            ("'ambiguous', NULL, NULL, NULL", doubt(Taken::Unsaid, None)),
+            (
+                "'retry', 429, NULL, 'Too many requests'",
+                Some(SendClass::Retry(RetryKind::TooManyRequests)),
+            ),
+            (
+                "'retry', 200, 131056, 'pair rate limit hit'",
+                Some(SendClass::Retry(RetryKind::PairRate)),
+            ),
+            (
+                "'retry', NULL, NULL, 'failed to reach the API: connection refused'",
+                Some(SendClass::Retry(RetryKind::Connect)),
+            ),
+            (
+                "'fatal', 401, NULL, 'the API refused the token (HTTP 401)'",
+                Some(SendClass::Fatal(Fatal::Credentials)),
+            ),
+            (
+                "'fatal', 200, 132001, 'Template name does not exist'",
+                Some(SendClass::Fatal(Fatal::Configuration)),
+            ),
+            (
+                "'rejected', 400, NULL, 'queued? no: refused'",
+                Some(SendClass::Rejected),
+            ),
+        ];
+        let mut sql = String::from(
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        for (no, (answer, _)) in cases.iter().enumerate() {
+            sql.push_str(&format!(
+                "INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at,
+                     answered_at, result, http_status, error_code, error_detail)
+                 VALUES (1, 'K', {no}, '49', '[]', '2026-11-25T00:00:01.000Z',
+                         '2026-11-25T00:00:02.000Z', {answer});"
+            ));
+        }
+        let l = migrated_from(8, &sql);
+        let attempts = l.order_attempts("K").unwrap();
+        assert_eq!(attempts.len(), cases.len());
+        for ((answer, want), got) in cases.iter().zip(attempts) {
+            assert_eq!(&got.result, want, "{answer}");
+        }
+        // The prose is kept for people, as it was.
+        assert_eq!(
+            l.doubts("K").unwrap()[0].error_detail.as_deref(),
+            Some("the API queued the send as job job-7 and gave no message id")
+        );
     }
 
     /// A ledger written before the cut (a copy in every message) reads the same after it, and

@@ -1,5 +1,5 @@
 use super::*;
-use crate::ledger::{Answer, AttemptResult, Ledger, RunMeta};
+use crate::ledger::{Answer, Ledger, RunMeta, SendClass};
 
 #[test]
 fn the_secret_in_the_path_or_the_header() {
@@ -74,7 +74,7 @@ async fn an_ack_that_overtakes_the_answer_is_matched_late() {
         .record_answer(
             attempt,
             Answer {
-                result: AttemptResult::Accepted {
+                result: SendClass::Accepted {
                     wamid: "wamid.1".into(),
                 },
                 http_status: Some(200),

@@ -10,7 +10,7 @@ use super::resend::{self, Asked, Resend};
 use crate::delivery::{Rules, validate};
 use crate::ingest::{Judged, Pass, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt, Status};
+use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt, SendClass, Status};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
 
@@ -36,7 +36,7 @@ impl Earlier {
     /// message's `failed` is no proof that the partner has nothing.
     fn doubt_after_message(&self) -> Option<&OrderAttempt> {
         let (m, a) = (self.message.as_ref()?, self.last.as_ref()?);
-        let in_doubt = matches!(a.result.as_deref(), None | Some("ambiguous"));
+        let in_doubt = matches!(a.result, None | Some(SendClass::Ambiguous { .. }));
         (in_doubt && a.wamid.is_none() && a.intent_at > m.accepted_at).then_some(a)
     }
 

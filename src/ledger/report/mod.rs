@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::answer::class_at;
 use super::codec::get_opt_ts;
-use super::{Ledger, LedgerError, RunId, Verdict};
+use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
@@ -12,7 +13,8 @@ use super::{Ledger, LedgerError, RunId, Verdict};
 const REPORT_SQL: &str = "
 SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number,
        d.product_name, d.delivery_note, d.verdict, d.reason, d.notes,
-       COALESCE(s.n, 0), la.result, la.attempt_id IS NOT NULL AND la.result IS NULL,
+       COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
+       la.attempt_id IS NOT NULL AND la.result IS NULL,
        la.http_status, la.error_code, la.error_detail, s.first_intent_at,
        m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
        m.error_title, COALESCE(m.final, 0), d.extra,
@@ -102,7 +104,7 @@ pub struct ReportFacts {
     /// Number of attempts in this run for the order key.
     pub attempts: u32,
     /// Result of the latest attempt in this run (`None` with no attempt or no answer).
-    pub last_result: Option<String>,
+    pub last_result: Option<SendClass>,
     /// The latest attempt in this run has an intent but no answer.
     pub unanswered: bool,
     /// HTTP status of the latest attempt.
@@ -221,27 +223,27 @@ impl Ledger {
                     reason: r.get(9)?,
                     notes: r.get(10)?,
                     attempts: r.get(11)?,
-                    last_result: r.get(12)?,
-                    unanswered: r.get(13)?,
-                    http_status: r.get(14)?,
-                    error_code: r.get(15)?,
-                    error_detail: r.get(16)?,
-                    first_intent_at: get_opt_ts(r, 17)?,
-                    wamid: r.get(18)?,
-                    message_run_id: r.get(19)?,
-                    accepted_at: get_opt_ts(r, 20)?,
-                    status: r.get(21)?,
-                    status_at: get_opt_ts(r, 22)?,
-                    msg_error_code: r.get(23)?,
-                    msg_error_title: r.get(24)?,
-                    is_final: r.get(25)?,
-                    extra: r.get(26)?,
-                    history: history_of(r.get(27)?),
-                    problem: r.get(28)?,
-                    delivered_at: get_opt_ts(r, 29)?,
-                    read_at: get_opt_ts(r, 30)?,
-                    failed_at: get_opt_ts(r, 31)?,
-                    message_channel: r.get(32)?,
+                    last_result: class_at(r, 12)?,
+                    unanswered: r.get(16)?,
+                    http_status: r.get(17)?,
+                    error_code: r.get(18)?,
+                    error_detail: r.get(19)?,
+                    first_intent_at: get_opt_ts(r, 20)?,
+                    wamid: r.get(21)?,
+                    message_run_id: r.get(22)?,
+                    accepted_at: get_opt_ts(r, 23)?,
+                    status: r.get(24)?,
+                    status_at: get_opt_ts(r, 25)?,
+                    msg_error_code: r.get(26)?,
+                    msg_error_title: r.get(27)?,
+                    is_final: r.get(28)?,
+                    extra: r.get(29)?,
+                    history: history_of(r.get(30)?),
+                    problem: r.get(31)?,
+                    delivered_at: get_opt_ts(r, 32)?,
+                    read_at: get_opt_ts(r, 33)?,
+                    failed_at: get_opt_ts(r, 34)?,
+                    message_channel: r.get(35)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -9,7 +9,7 @@ use super::notes::{join, split_warnings, status_notes};
 use super::plain::{Clues, Plain, explain};
 pub(crate) use super::vocab::Outcome;
 use crate::codes::Actor;
-use crate::ledger::{ReportFacts, RunId, Status, Verdict};
+use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,15 +200,15 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
                 .into(),
         );
     } else {
-        row.outcome = match f.last_result.as_deref() {
-            Some("ambiguous") => Outcome::Unknown,
-            Some("rejected") | Some("fatal") => Outcome::Rejected,
-            Some("retry") if f.http_status.is_none() => Outcome::Skipped,
-            Some("retry") => Outcome::Rejected,
-            Some("accepted") => Outcome::Pending,
-            _ => Outcome::Unknown,
+        row.outcome = match &f.last_result {
+            Some(SendClass::Ambiguous { .. }) | None => Outcome::Unknown,
+            Some(SendClass::Rejected | SendClass::Fatal(_)) => Outcome::Rejected,
+            // The request never left: not sent.
+            Some(SendClass::Retry(RetryKind::Connect)) => Outcome::Skipped,
+            Some(SendClass::Retry(_)) => Outcome::Rejected,
+            Some(SendClass::Accepted { .. }) => Outcome::Pending,
         };
-        if f.last_result.as_deref() == Some("retry") {
+        if matches!(f.last_result, Some(SendClass::Retry(_))) {
             let detail = row.error_detail.take().unwrap_or_default();
             row.error_detail = Some(format!("gave up after {} attempts: {detail}", f.attempts));
         }

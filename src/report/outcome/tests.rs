@@ -56,7 +56,9 @@ fn statuses_map_to_outcomes() {
     ] {
         let mut f = facts(Verdict::Send);
         f.attempts = 1;
-        f.last_result = Some("accepted".into());
+        f.last_result = Some(SendClass::Accepted {
+            wamid: "wamid.1".into(),
+        });
         f.wamid = Some("wamid.1".into());
         f.message_run_id = Some(3);
         f.status = status.map(str::to_string);
@@ -66,30 +68,34 @@ fn statuses_map_to_outcomes() {
 
 #[test]
 fn answers_map_to_outcomes() {
-    let case = |last: Option<&str>, unanswered: bool, http: Option<u16>| {
+    let case = |last: Option<SendClass>, unanswered: bool, http: Option<u16>| {
         let mut f = facts(Verdict::Send);
         f.attempts = 2;
-        f.last_result = last.map(str::to_string);
+        f.last_result = last;
         f.unanswered = unanswered;
         f.http_status = http;
         reconcile(f, 1)
     };
     assert_eq!(case(None, true, None).outcome, Outcome::Unknown);
     assert_eq!(
-        case(Some("ambiguous"), false, Some(500)).outcome,
+        case(Some(SendClass::UNSAID), false, Some(500)).outcome,
         Outcome::Unknown
     );
     assert_eq!(
-        case(Some("rejected"), false, Some(200)).outcome,
+        case(Some(SendClass::Rejected), false, Some(200)).outcome,
+        Outcome::Rejected
+    );
+    let too_many = || Some(SendClass::Retry(RetryKind::TooManyRequests));
+    assert_eq!(
+        case(too_many(), false, Some(429)).outcome,
         Outcome::Rejected
     );
     assert_eq!(
-        case(Some("retry"), false, Some(429)).outcome,
-        Outcome::Rejected
+        case(Some(SendClass::Retry(RetryKind::Connect)), false, None).outcome,
+        Outcome::Skipped
     );
-    assert_eq!(case(Some("retry"), false, None).outcome, Outcome::Skipped);
     assert!(
-        case(Some("retry"), false, Some(429))
+        case(too_many(), false, Some(429))
             .error_detail
             .unwrap()
             .starts_with("gave up after 2 attempts")
@@ -111,7 +117,9 @@ fn conflicting_statuses_are_said_and_the_proof_stands() {
     };
     let mut f = facts(Verdict::Send);
     f.attempts = 1;
-    f.last_result = Some("accepted".into());
+    f.last_result = Some(SendClass::Accepted {
+        wamid: "wamid.1".into(),
+    });
     f.wamid = Some("wamid.1".into());
     f.message_run_id = Some(3);
     f.status = Some("read".into());
@@ -149,7 +157,7 @@ fn conflicting_statuses_are_said_and_the_proof_stands() {
 fn an_unsettled_doubt_of_this_run_shows_its_reason() {
     let mut f = facts(Verdict::Send);
     f.attempts = 1;
-    f.last_result = Some("ambiguous".into());
+    f.last_result = Some(SendClass::UNSAID);
     f.http_status = Some(500);
     f.error_detail = Some("Internal server error".into());
     let r = reconcile(f.clone(), 1);
