@@ -28,7 +28,7 @@ pub enum LedgerError {
         /// The newest version this build can migrate to.
         supported: i64,
     },
-    /// A schema migration failed; the file is left at the previous version.
+    /// A schema migration failed; the file is left at the version it had.
     #[error("failed to migrate the ledger schema to version {version}")]
     Migrate {
         /// The version that could not be reached.

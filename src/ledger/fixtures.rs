@@ -103,7 +103,10 @@ pub(super) fn with_message() -> (Ledger, RunId) {
 pub(super) fn history(l: &Ledger, wamid: &str) -> Vec<String> {
     let mut stmt = l
         .conn
-        .prepare("SELECT status FROM status_history WHERE wamid = ?1 ORDER BY id")
+        .prepare(
+            "SELECT h.status FROM status_history h JOIN messages m USING (message_id)
+             WHERE m.wamid = ?1 ORDER BY h.id",
+        )
         .unwrap();
     stmt.query_map([wamid], |r| r.get(0))
         .unwrap()

@@ -127,31 +127,37 @@ impl Ledger {
             .collect::<Result<_, _>>()?;
         let attempts = self.order_attempts(order_key)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.wamid, m.run_id, m.phone, m.accepted_at, m.status, m.final, r.channel
+            "SELECT m.wamid, m.run_id, m.phone, m.accepted_at, m.status, m.final, r.channel,
+                    m.message_id
              FROM messages m JOIN runs r ON r.run_id = m.run_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
-        let mut messages: Vec<OrderMessage> = stmt
+        let messages: Vec<(i64, OrderMessage)> = stmt
             .query_map([order_key], |r| {
-                Ok(OrderMessage {
-                    wamid: r.get(0)?,
-                    run_id: r.get(1)?,
-                    phone: r.get(2)?,
-                    accepted_at: get_ts(r, 3)?,
-                    status: r.get(4)?,
-                    is_final: r.get(5)?,
-                    channel: r.get(6)?,
-                    statuses: Vec::new(),
-                })
+                let id = r.get(7)?;
+                Ok((
+                    id,
+                    OrderMessage {
+                        wamid: r.get(0)?,
+                        run_id: r.get(1)?,
+                        phone: r.get(2)?,
+                        accepted_at: get_ts(r, 3)?,
+                        status: r.get(4)?,
+                        is_final: r.get(5)?,
+                        channel: r.get(6)?,
+                        statuses: Vec::new(),
+                    },
+                ))
             })?
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT status, status_at, error_code, error_title, seen_at FROM status_history
-             WHERE wamid = ?1 ORDER BY COALESCE(status_at, seen_at), id",
+             WHERE message_id = ?1 ORDER BY COALESCE(status_at, seen_at), id",
         )?;
-        for m in &mut messages {
+        let mut out = Vec::with_capacity(messages.len());
+        for (id, mut m) in messages {
             m.statuses = stmt
-                .query_map([&m.wamid], |r| {
+                .query_map([id], |r| {
                     Ok(StatusEvent {
                         status: r.get(0)?,
                         status_at: get_opt_ts(r, 1)?,
@@ -161,11 +167,12 @@ impl Ledger {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
+            out.push(m);
         }
         Ok(OrderHistory {
             rows,
             attempts,
-            messages,
+            messages: out,
         })
     }
 

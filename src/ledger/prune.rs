@@ -54,8 +54,8 @@ fn count(tx: &Transaction<'_>, sql: &str, run: RunId) -> Result<u64, LedgerError
 fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), LedgerError> {
     n.statuses += tx.execute(
         &format!(
-            "DELETE FROM status_history WHERE wamid IN
-                 (SELECT m.wamid FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
+            "DELETE FROM status_history WHERE message_id IN
+                 (SELECT m.message_id FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
         ),
         [run],
     )? as u64;

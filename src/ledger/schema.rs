@@ -17,7 +17,57 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_WEBHOOKS,
     SCHEMA_RUN_TARGET,
     SCHEMA_ANSWER_CLASS,
+    SCHEMA_STATUS_BY_MESSAGE,
 ];
+
+/// Statuses refer to their message by an integer (issue 21): the 45-character wamid was stored
+/// again in every status row and in the `(wamid, status)` index, a third of the file
+/// (BENCHMARKS.md, "Ledger size"). `messages` gets a declared `message_id` (its old rowid, so
+/// every order by rowid stays as it was) for the history to reference; the wamid is kept once,
+/// in `messages`, unique. Tables are renamed aside, rebuilt and copied, children first dropped,
+/// as SQLite changes a table's keys; the history's ids (its insertion order) are kept. (A
+/// status whose message is missing cannot exist, the key was enforced; the join would drop it.)
+const SCHEMA_STATUS_BY_MESSAGE: &str = "
+ALTER TABLE status_history RENAME TO status_history_old;
+ALTER TABLE messages RENAME TO messages_old;
+CREATE TABLE messages (
+    message_id  INTEGER PRIMARY KEY,
+    wamid       TEXT NOT NULL UNIQUE,
+    order_key   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+    attempt_id  INTEGER REFERENCES attempts(attempt_id),
+    phone       TEXT,
+    params      TEXT,
+    accepted_at TEXT NOT NULL,
+    status      TEXT,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    final       INTEGER NOT NULL DEFAULT 0,
+    polls       INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO messages (message_id, wamid, order_key, run_id, attempt_id, phone, params,
+    accepted_at, status, status_at, error_code, error_title, final, polls)
+SELECT rowid, wamid, order_key, run_id, attempt_id, phone, params, accepted_at, status,
+    status_at, error_code, error_title, final, polls
+FROM messages_old;
+CREATE TABLE status_history (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER NOT NULL REFERENCES messages(message_id),
+    status      TEXT NOT NULL,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (message_id, status)
+);
+INSERT INTO status_history (id, message_id, status, status_at, error_code, error_title, seen_at)
+SELECT h.id, m.message_id, h.status, h.status_at, h.error_code, h.error_title, h.seen_at
+FROM status_history_old h JOIN messages m ON m.wamid = h.wamid;
+DROP TABLE status_history_old;
+DROP TABLE messages_old;
+CREATE INDEX messages_order_key ON messages(order_key, accepted_at);
+CREATE INDEX messages_open ON messages(final) WHERE final = 0;";
 
 /// What an answer proved, as typed columns beside `result` (issue 21): `kind` says why an
 /// attempt is retried (`connect`, `too_many_requests`, …), stopped the run (`credentials`,
@@ -221,37 +271,39 @@ CREATE TABLE status_history (
 );
 "#;
 
-/// Brings the schema up to the newest version, one transaction per migration step.
+/// Brings the schema up to the newest version, every pending step in one transaction: a new
+/// ledger is created with one commit (one fsync, not one per step: a run's start waits for
+/// it), and a step that fails leaves the file at the version it had.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     let supported = MIGRATIONS.len() as i64;
-    loop {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Read inside the write transaction, so two processes opening at once cannot both
-        // apply the same step.
-        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if found > supported {
-            return Err(LedgerError::SchemaTooNew { found, supported });
-        }
-        if found == supported {
-            return Ok(());
-        }
-        let version = found + 1;
-        let step = || -> rusqlite::Result<()> {
-            tx.execute_batch(MIGRATIONS[found as usize])?;
-            tx.pragma_update(None, "user_version", version)?;
-            Ok(())
-        };
-        step().map_err(|source| LedgerError::Migrate { version, source })?;
-        tx.commit()
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read inside the write transaction, so two processes opening at once cannot both
+    // apply the same step.
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > supported {
+        return Err(LedgerError::SchemaTooNew { found, supported });
+    }
+    if found == supported {
+        return Ok(());
+    }
+    for version in found + 1..=supported {
+        tx.execute_batch(MIGRATIONS[version as usize - 1])
             .map_err(|source| LedgerError::Migrate { version, source })?;
     }
+    let done = |source| LedgerError::Migrate {
+        version: supported,
+        source,
+    };
+    tx.pragma_update(None, "user_version", supported)
+        .map_err(done)?;
+    tx.commit().map_err(done)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ledger::Ledger;
-    use crate::ledger::fixtures::{p, st, t, with_message};
+    use crate::ledger::fixtures::{history, p, st, t, with_message};
 
     /// A ledger left at schema `version` by an older build, holding what `sql` wrote
     /// then, migrated as a newer build opens it.
@@ -263,8 +315,39 @@ mod tests {
         conn.pragma_update(None, "user_version", version as i64)
             .unwrap();
         conn.execute_batch(sql).unwrap();
+        // As `Ledger::open` migrates: with the foreign keys enforced.
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
         migrate(&mut conn).unwrap();
         Ledger { conn }
+    }
+
+    /// A step that fails undoes the steps before it: the file keeps the version it had.
+    #[test]
+    fn a_failed_step_leaves_the_file_at_the_version_it_had() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..8] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        // In the way of the rename migration 10 makes.
+        conn.execute_batch("CREATE TABLE messages_old (x);")
+            .unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(LedgerError::Migrate { version: 10, .. })
+        ));
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 8);
+        let kind_columns: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('attempts') WHERE name = 'kind'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kind_columns, 0, "step 9 was undone with step 10");
     }
 
     /// Runs recorded before the ledger kept their target are real runs with no URL.
@@ -419,30 +502,72 @@ mod tests {
     /// the migration, and a `viewed` one is final.
     #[test]
     fn version_4_merges_old_messages_again() {
-        let (mut l, _run) = with_message();
-        l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 200)])
-            .unwrap();
-        let mut failed = st("w1", "failed", 300);
-        failed.error_code = Some(131_026);
-        l.record_statuses(&[failed]).unwrap();
-        // What the old merge left behind.
-        l.conn
-            .execute(
-                "UPDATE messages SET status = 'failed', error_code = 131026, final = 1",
-                [],
-            )
-            .unwrap();
-        l.conn.execute_batch(SCHEMA_V4).unwrap();
+        // What the old merge left behind: `w1` read, then failed, merged `failed`; `w2`
+        // viewed and not final.
+        let l = migrated_from(
+            3,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');
+             INSERT INTO messages (wamid, order_key, run_id, accepted_at, status, status_at,
+                 error_code, final)
+             VALUES ('w1', 'A-1', 1, '2026-11-25T00:00:00.020Z', 'failed',
+                     '2026-11-25T00:00:00.300Z', 131026, 1),
+                    ('w2', 'B-2', 1, '2026-11-25T00:00:00.020Z', 'Viewed',
+                     '2026-11-25T00:00:00.300Z', NULL, 0);
+             INSERT INTO status_history (wamid, status, status_at, error_code, seen_at)
+             VALUES ('w1', 'sent', '2026-11-25T00:00:00.100Z', NULL, '2026-11-25T00:00:00.105Z'),
+                    ('w1', 'read', '2026-11-25T00:00:00.200Z', NULL, '2026-11-25T00:00:00.205Z'),
+                    ('w1', 'failed', '2026-11-25T00:00:00.300Z', 131026,
+                     '2026-11-25T00:00:00.305Z');",
+        );
         let m = l.message("w1").unwrap().unwrap();
         assert_eq!(m.status.as_deref(), Some("read"));
         assert_eq!(m.status_at, Some(t(200)));
         assert_eq!(m.error_code, None);
         assert!(m.is_final);
+        assert!(l.message("w2").unwrap().unwrap().is_final);
+    }
 
-        l.conn
-            .execute("UPDATE messages SET status = 'Viewed', final = 0", [])
+    /// Statuses written when they named their message by wamid name it by its id after the
+    /// migration, in the same order, and keep merging.
+    #[test]
+    fn statuses_refer_to_their_message_by_id_after_the_migration() {
+        let mut l = migrated_from(
+            9,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');
+             INSERT INTO messages (wamid, order_key, run_id, accepted_at, status, status_at,
+                 final)
+             VALUES ('w0', 'Z-0', 1, '2026-11-25T00:00:00.010Z', NULL, NULL, 0),
+                    ('w1', 'A-1', 1, '2026-11-25T00:00:00.020Z', 'read',
+                     '2026-11-25T00:00:00.200Z', 1);
+             INSERT INTO status_history (wamid, status, status_at, seen_at)
+             VALUES ('w1', 'sent', '2026-11-25T00:00:00.100Z', '2026-11-25T00:00:00.105Z'),
+                    ('w1', 'read', '2026-11-25T00:00:00.200Z', '2026-11-25T00:00:00.205Z'),
+                    ('w1', 'delivered', '2026-11-25T00:00:00.150Z',
+                     '2026-11-25T00:00:00.305Z');",
+        );
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered"]);
+        let ids: (i64, i64) = l
+            .conn
+            .query_row(
+                "SELECT (SELECT message_id FROM messages WHERE wamid = 'w1'),
+                        (SELECT DISTINCT message_id FROM status_history)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
-        l.conn.execute_batch(SCHEMA_V4).unwrap();
-        assert!(l.message("w1").unwrap().unwrap().is_final);
+        assert_eq!(ids, (2, 2), "the old rowid is the message's id");
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!((m.status.as_deref(), m.is_final), (Some("read"), true));
+        l.record_statuses(&[st("w0", "sent", 400), st("w1", "sent", 400)])
+            .unwrap();
+        assert_eq!(history(&l, "w0"), ["sent"]);
+        assert_eq!(
+            history(&l, "w1").len(),
+            3,
+            "a repeated status is not kept twice"
+        );
+        assert_eq!(l.integrity_check().unwrap(), "ok");
     }
 }

@@ -19,19 +19,19 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
        m.error_title, COALESCE(m.final, 0), d.extra,
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
-                 WHERE h.wamid = m.wamid
+                 WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
             THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
                   FROM (SELECT status, error_code, error_title FROM status_history
-                        WHERE wamid = m.wamid ORDER BY COALESCE(status_at, seen_at), id) h)
+                        WHERE message_id = m.message_id ORDER BY COALESCE(status_at, seen_at), id) h)
        END,
        d.problem,
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) = 'delivered'),
+        WHERE h.message_id = m.message_id AND lower(h.status) = 'delivered'),
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) IN ('read', 'viewed', 'played')),
+        WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered')),
+        WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
        mr.channel
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
