@@ -341,7 +341,9 @@ mod tests {
         let meta = crate::ledger::RunMeta {
             kind: "run".into(),
             input_path: None,
+            api_url: "http://127.0.0.1:1".into(),
             channel: "c".into(),
+            simulated: false,
             template: "t".into(),
             language: "en".into(),
             started_at: chrono::Utc::now(),

@@ -6,6 +6,7 @@ mod bad_input;
 mod bad_input_corpus;
 mod binary;
 mod cells;
+mod channels;
 mod deploy;
 mod fate;
 mod finance;

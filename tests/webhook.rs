@@ -212,7 +212,8 @@ async fn duplicate_and_out_of_order_acks_change_nothing() {
     let regressed: i64 = conn
         .query_row(
             "SELECT count(*) FROM messages m WHERE m.status <> 'read' AND EXISTS
-               (SELECT 1 FROM status_history h WHERE h.wamid = m.wamid AND h.status = 'read')",
+               (SELECT 1 FROM status_history h WHERE h.message_id = m.message_id
+                  AND h.status = 'read')",
             [],
             |r| r.get(0),
         )
@@ -220,8 +221,8 @@ async fn duplicate_and_out_of_order_acks_change_nothing() {
     assert_eq!(regressed, 0);
     let duplicates: i64 = conn
         .query_row(
-            "SELECT count(*) FROM (SELECT wamid, status FROM status_history
-               GROUP BY wamid, status HAVING count(*) > 1)",
+            "SELECT count(*) FROM (SELECT message_id, status FROM status_history
+               GROUP BY message_id, status HAVING count(*) > 1)",
             [],
             |r| r.get(0),
         )
@@ -360,7 +361,9 @@ async fn bad_requests_are_refused_counted_and_the_run_goes_on() {
     assert!(w["unknown_wamids"].as_u64().unwrap() >= 1, "{w}");
     let stored: i64 = ledger(&env)
         .query_row(
-            "SELECT count(*) FROM status_history WHERE wamid = 'wamid.not-ours'",
+            "SELECT (SELECT count(*) FROM messages WHERE wamid = 'wamid.not-ours')
+                  + (SELECT count(*) FROM status_history h JOIN messages m USING (message_id)
+                     WHERE m.wamid = 'wamid.not-ours')",
             [],
             |r| r.get(0),
         )

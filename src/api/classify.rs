@@ -19,7 +19,7 @@ use super::loose;
 
 /// Why the whole run must stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fatal {
+pub enum Fatal {
     /// 401/403: the token or the channel is wrong (exit 77).
     Credentials,
     /// The template, its language or its parameters do not fit (exit 78).
@@ -30,10 +30,10 @@ pub(crate) enum Fatal {
 
 /// Why a send may be tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RetryKind {
+pub enum RetryKind {
     /// The connection could not be made: the request never left.
     Connect,
-    /// HTTP 429: every sender pauses until `after`.
+    /// HTTP 429: every sender pauses (for the answer's `Retry-After`).
     TooManyRequests,
     /// Meta 130429: the channel's throughput; slow down globally.
     Throughput,
@@ -43,22 +43,65 @@ pub(crate) enum RetryKind {
     Transient,
 }
 
-/// The decision about one `sendTemplate` answer.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SendClass {
+/// What a doubtful answer said about whether the API took the send: the
+/// one fact settling a doubt decides on, carried as a type from here to the
+/// ledger, never read back out of the answer's words. Ordered by the
+/// strength of the claim, so that of several doubtful answers to one order
+/// the strongest counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Taken {
+    /// Nothing: no answer, a 5xx, a timeout, an unreadable body.
+    Unsaid,
+    /// Named a message id in `id` without a `sent` to read: the API gave
+    /// the send an id, so it took it.
+    NamedId,
+    /// Accepted without telling its id: queued (a job id instead of a
+    /// wamid), or `sent:true` without an id. Never resent on a history's
+    /// silence: only `--resend-unknown` sends it.
+    WithoutId,
+}
+
+/// How one `sendTemplate` answer is classified: what the send stage does
+/// next and, the same value, what the ledger keeps of the attempt
+/// (`attempts.result` and its `kind` and `named_id`), so the two cannot
+/// drift apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendClass {
     /// `sent:true` with an id: store the wamid at once.
     Accepted { wamid: String },
-    /// Provably not processed; may be sent again after `after` (if given).
-    Retry {
-        kind: RetryKind,
-        after: Option<Duration>,
-    },
+    /// Provably not processed; may be sent again (after the answer's
+    /// `Retry-After`, if it gave one).
+    Retry(RetryKind),
     /// May or may not have been accepted: never resent automatically.
-    Ambiguous,
+    /// `named_id`: an id the answer named (its `id`, or a `message` that
+    /// looks like one), to look for in `hookInfo` and the history.
+    Ambiguous {
+        taken: Taken,
+        named_id: Option<String>,
+    },
     /// Refused for this row: `rejected`.
     Rejected,
     /// Refused in a way that will refuse every row: stop the run.
     Fatal(Fatal),
+}
+
+impl SendClass {
+    /// A doubt whose answer said nothing (a lost connection, a 5xx).
+    pub(crate) const UNSAID: SendClass = SendClass::Ambiguous {
+        taken: Taken::Unsaid,
+        named_id: None,
+    };
+
+    /// The word `attempts.result` stores, as `handoff history` shows it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SendClass::Accepted { .. } => "accepted",
+            SendClass::Retry(_) => "retry",
+            SendClass::Ambiguous { .. } => "ambiguous",
+            SendClass::Rejected => "rejected",
+            SendClass::Fatal(_) => "fatal",
+        }
+    }
 }
 
 /// One answer with everything the ledger and the report keep of it.
@@ -69,6 +112,9 @@ pub(crate) struct SendAnswer {
     pub error_code: Option<i64>,
     /// Human text: the API's message, or what went wrong on the wire.
     pub detail: Option<String>,
+    /// The answer's `Retry-After`: how long every sender waits before a
+    /// retry, when the API said.
+    pub retry_after: Option<Duration>,
 }
 
 /// A failure of a read-only call (templates, hookInfo, messages).
@@ -106,17 +152,14 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
 
 /// What a status alone says: an error status whatever its body, or a
 /// status whose body could not be read.
-pub(super) fn classify_status_only(status: StatusCode, retry_after: Option<Duration>) -> SendClass {
+pub(super) fn classify_status_only(status: StatusCode) -> SendClass {
     match status.as_u16() {
         401 | 403 => SendClass::Fatal(Fatal::Credentials),
-        429 => SendClass::Retry {
-            kind: RetryKind::TooManyRequests,
-            after: retry_after,
-        },
+        429 => SendClass::Retry(RetryKind::TooManyRequests),
         400 | 404 | 422 => SendClass::Rejected,
         // 5xx, a 2xx cut off, anything unexpected: the request reached the
         // API and we cannot know what it did.
-        _ => SendClass::Ambiguous,
+        _ => SendClass::UNSAID,
     }
 }
 
@@ -144,6 +187,9 @@ fn looks_like_id(text: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_=.+/".contains(c)))
 }
+
+/// The longest `message` taken (and shown whole) as a message id.
+const ID_IN_MESSAGE_MAX: usize = 120;
 
 /// The parts of a 2xx answer the decision needs, each read leniently
 /// (`sent` as a boolean, a text or 0/1; `id` and `jobId` as a text or a
@@ -173,6 +219,34 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A `message` that looks like a message id, whole: the vendor's SDK
+    /// puts the id there. One too long to show whole is not taken.
+    fn id_in_message(&self) -> Option<&'a str> {
+        self.message
+            .filter(|m| looks_like_id(m) && m.chars().count() <= ID_IN_MESSAGE_MAX)
+    }
+
+    /// Whether the answer says the send was queued: a job id, or a
+    /// `message` that says so.
+    fn queued(&self) -> bool {
+        self.job.is_some()
+            || self
+                .message
+                .is_some_and(|m| m.to_ascii_lowercase().contains("queued"))
+    }
+
+    /// A doubt whose answer said `taken`, with the id it named, if any:
+    /// its `id`, else an id in its `message`.
+    fn doubt(&self, taken: Taken) -> SendClass {
+        SendClass::Ambiguous {
+            taken,
+            named_id: self
+                .id
+                .clone()
+                .or_else(|| self.id_in_message().map(str::to_string)),
+        }
+    }
+
     /// What else the answer said, for a doubt's detail.
     fn also(&self, with_id: bool) -> String {
         let mut out = String::new();
@@ -185,7 +259,7 @@ impl<'a> Fields<'a> {
         match self.message {
             Some(m) if looks_like_id(m) => out.push_str(&format!(
                 "; its `message` is `{}`, which may be the message id",
-                shorten(m, 120)
+                shorten(m, ID_IN_MESSAGE_MAX)
             )),
             Some(m) => out.push_str(&format!("; the API said: {}", shorten(m, 200))),
             None => {}
@@ -206,6 +280,7 @@ pub(crate) fn classify(
         http_status: Some(code),
         error_code,
         detail: Some(detail),
+        retry_after,
     };
     if !status.is_success() {
         // 1MSG's 401 text echoes the token it was given ("Wrong token
@@ -220,13 +295,13 @@ pub(crate) fn classify(
             ),
             _ => error_text(body),
         };
-        return answer(classify_status_only(status, retry_after), None, detail);
+        return answer(classify_status_only(status), None, detail);
     }
     let v = match serde_json::from_slice::<Value>(body) {
         Ok(v) if v.is_object() => v,
         _ => {
             return answer(
-                SendClass::Ambiguous,
+                SendClass::UNSAID,
                 None,
                 format!("HTTP {code} with an unreadable body: {}", error_text(body)),
             );
@@ -240,9 +315,10 @@ pub(crate) fn classify(
                 http_status: Some(code),
                 error_code: None,
                 detail: None,
+                retry_after,
             },
             None => answer(
-                SendClass::Ambiguous,
+                f.doubt(Taken::WithoutId),
                 None,
                 format!("sent:true: accepted without a message id{}", f.also(false)),
             ),
@@ -258,57 +334,52 @@ pub(crate) fn classify(
             } else {
                 format!("{head}{also}")
             };
-            answer(SendClass::Ambiguous, None, detail)
+            let taken = if f.queued() {
+                Taken::WithoutId
+            } else if f.id.is_some() {
+                Taken::NamedId
+            } else {
+                Taken::Unsaid
+            };
+            answer(f.doubt(taken), None, detail)
         }
-        Some(false) => sent_false(&v, &f, code),
+        Some(false) => sent_false(&v, &f, code, retry_after),
     }
 }
 
 /// A `sent:false` answer: queued (a doubt), a Meta code (retry, stop or
 /// reject), or a plain refusal of this row.
-fn sent_false(v: &Value, f: &Fields<'_>, code: u16) -> SendAnswer {
+fn sent_false(v: &Value, f: &Fields<'_>, code: u16, retry_after: Option<Duration>) -> SendAnswer {
     let answer = |class, error_code, detail: String| SendAnswer {
         class,
         http_status: Some(code),
         error_code,
         detail: Some(detail),
+        retry_after,
     };
-    if let Some(job) = &f.job {
-        return answer(
-            SendClass::Ambiguous,
-            None,
-            format!("the API queued the send as job {job} and gave no message id"),
-        );
-    }
-    if let Some(m) = f
-        .message
-        .filter(|m| m.to_ascii_lowercase().contains("queued"))
-    {
-        return answer(
-            SendClass::Ambiguous,
-            None,
-            format!(
+    if f.queued() {
+        let detail = match (&f.job, f.message) {
+            (Some(job), _) => {
+                format!("the API queued the send as job {job} and gave no message id")
+            }
+            (None, m) => format!(
                 "the API queued the send ({}) and gave no job or message id",
-                shorten(m, 200)
+                shorten(m.unwrap_or_default(), 200)
             ),
-        );
+        };
+        let queued = SendClass::Ambiguous {
+            taken: Taken::WithoutId,
+            named_id: None,
+        };
+        return answer(queued, None, detail);
     }
     let meta = meta_code(v);
     let detail =
         message_of(v).unwrap_or_else(|| "the API answered sent:false without a reason".into());
     let class = match meta {
-        Some(130429) => SendClass::Retry {
-            kind: RetryKind::Throughput,
-            after: None,
-        },
-        Some(131056) => SendClass::Retry {
-            kind: RetryKind::PairRate,
-            after: None,
-        },
-        Some(131000) => SendClass::Retry {
-            kind: RetryKind::Transient,
-            after: None,
-        },
+        Some(130429) => SendClass::Retry(RetryKind::Throughput),
+        Some(131056) => SendClass::Retry(RetryKind::PairRate),
+        Some(131000) => SendClass::Retry(RetryKind::Transient),
         Some(132000 | 132001 | 132015 | 132016) => SendClass::Fatal(Fatal::Configuration),
         _ => SendClass::Rejected,
     };

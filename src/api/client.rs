@@ -19,7 +19,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 
 use super::classify::classify_status_only;
 pub(crate) use super::classify::{
-    ApiError, Fatal, RetryKind, SendAnswer, SendClass, classify, parse_retry_after,
+    ApiError, Fatal, RetryKind, SendAnswer, SendClass, Taken, classify, parse_retry_after,
 };
 use super::detail::{error_text, redact};
 pub(crate) use super::token::Token;
@@ -252,18 +252,16 @@ impl Client {
             Err(e) => {
                 self.count("sendTemplate", None);
                 let class = if e.is_connect() {
-                    SendClass::Retry {
-                        kind: RetryKind::Connect,
-                        after: None,
-                    }
+                    SendClass::Retry(RetryKind::Connect)
                 } else {
-                    SendClass::Ambiguous
+                    SendClass::UNSAID
                 };
                 return SendAnswer {
                     class,
                     http_status: None,
                     error_code: None,
                     detail: Some(describe(&e)),
+                    retry_after: None,
                 };
             }
         };
@@ -279,12 +277,12 @@ impl Client {
             Err(e) => {
                 // The status line arrived but the body did not: if it was a
                 // 2xx the message may well have been accepted.
-                let class = classify_status_only(status, retry_after);
                 return SendAnswer {
-                    class,
+                    class: classify_status_only(status),
                     http_status: Some(status.as_u16()),
                     error_code: None,
                     detail: Some(describe(&e)),
+                    retry_after,
                 };
             }
         };

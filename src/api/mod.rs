@@ -1,7 +1,7 @@
 //! The 1MSG API: what we send (shared with the simulator), our client, and
 //! the lenient reading of every answer.
 
-mod classify;
+pub(crate) mod classify;
 pub(crate) mod client;
 mod detail;
 pub(crate) mod history;

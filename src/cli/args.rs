@@ -186,7 +186,8 @@ pub struct OutputArgs {
     pub config: Option<PathBuf>,
     /// The ledger (SQLite) that remembers every send across runs. Keep the
     /// same one every night: it is what stops an order being notified twice.
-    /// Default: handoff.ledger.sqlite beside the report.
+    /// Default: handoff.ledger.sqlite beside the report
+    /// (handoff.rehearsal.ledger.sqlite for a rehearsal, --simulate).
     #[arg(long)]
     pub ledger: Option<PathBuf>,
     /// Also write the JSON summary to this file.

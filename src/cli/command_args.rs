@@ -17,7 +17,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "reconciliation.csv")]
     pub out: PathBuf,
     /// Start the built-in 1MSG simulator on a loopback port and run against
-    /// it: no credentials, no network, nobody messaged.
+    /// it: no credentials, no network, nobody messaged. A rehearsal keeps a
+    /// ledger of its own and refuses one that holds real runs.
     #[arg(long)]
     pub simulate: bool,
     /// With --simulate: how rude the embedded simulator is. `hostile` plays

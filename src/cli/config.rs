@@ -124,6 +124,12 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
 }
 
 impl Target {
+    /// Whether this is the built-in simulator `--simulate` started: a
+    /// rehearsal, whose acceptances reach no partner.
+    pub(crate) fn simulated(&self) -> bool {
+        self._sim.is_some()
+    }
+
     /// A client for this target.
     pub(crate) fn client(&self, api: &ApiArgs) -> Result<Client, Failure> {
         Client::new(

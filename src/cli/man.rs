@@ -93,7 +93,7 @@ const FILES: [(&str, &str); 6] = [
     ),
     (
         "handoff.ledger.sqlite",
-        "The ledger (SQLite, WAL) beside the report unless --ledger: every send across nights. Keep one: a new ledger knows no earlier run (handoff says so when it creates one).",
+        "The ledger (SQLite, WAL) beside the report unless --ledger: every send across nights. Keep one: a new ledger knows no earlier run (handoff says so when it creates one). A rehearsal (--simulate) keeps handoff.rehearsal.ledger.sqlite instead: a ledger holds rehearsals or real runs, never both.",
     ),
     (
         "<ledger>.lock",

@@ -46,14 +46,18 @@ struct Tally {
 }
 
 /// The ledger a dry run reads: the file, opened read-only, when it exists;
-/// an empty one in memory when it does not (the run would create it).
-pub(super) fn read_ledger(path: &Path) -> Result<Ledger, Failure> {
+/// an empty one in memory when it does not (the run would create it). A
+/// ledger the command would refuse (a rehearsal's for a real run, or the
+/// other way round) is refused here too.
+pub(super) fn read_ledger(path: &Path, simulated: bool) -> Result<Ledger, Failure> {
     let opened = if path.exists() {
         Ledger::open_read_only(path)
     } else {
         Ledger::open_in_memory()
     };
-    opened.map_err(|e| Failure::of(exit::CONFIG, e))
+    let ledger = opened.map_err(|e| Failure::of(exit::CONFIG, e))?;
+    super::session::one_kind_of_run(&ledger, path, simulated)?;
+    Ok(ledger)
 }
 
 /// Decides every row as the command would and prints what it would do;

@@ -55,7 +55,7 @@ fn attempt_json(a: &OrderAttempt) -> Value {
         "params": a.params,
         "intent_at": rfc3339(&a.intent_at),
         "answered_at": a.answered_at.as_ref().map(rfc3339),
-        "result": a.result,
+        "result": a.result.as_ref().map(|r| r.as_str()),
         "http_status": a.http_status,
         "error_code": a.error_code,
         "error_detail": a.error_detail,
@@ -67,6 +67,7 @@ fn message_json(m: &OrderMessage) -> Value {
     json!({
         "wamid": m.wamid,
         "run_id": m.run_id,
+        "channel": m.channel,
         "phone": m.phone,
         "accepted_at": rfc3339(&m.accepted_at),
         "status": m.status,
@@ -83,6 +84,7 @@ fn as_json(key: &str, h: &OrderHistory) -> Value {
             json!({
                 "run_id": r.run_id,
                 "kind": r.kind,
+                "channel": r.channel,
                 "run_started_at": rfc3339(&r.run_started_at),
                 "row": r.row,
                 "line": r.line,
@@ -106,7 +108,7 @@ fn answer(a: &OrderAttempt) -> String {
     let mut s = match (&a.result, &a.wamid) {
         (None, _) => "no answer recorded (the send is in doubt)".to_string(),
         (Some(_), Some(w)) => format!("accepted as {w}"),
-        (Some(r), None) => r.clone(),
+        (Some(r), None) => r.as_str().to_string(),
     };
     if let Some(h) = a.http_status {
         s.push_str(&format!(", HTTP {h}"));
@@ -149,13 +151,16 @@ fn table(key: &str, h: &OrderHistory) -> String {
         .collect();
     for run in runs {
         let rows: Vec<_> = h.rows.iter().filter(|r| r.run_id == run).collect();
-        match rows.first() {
-            Some(r) => out.push_str(&format!(
-                "run {run} ({}, started {})\n",
+        let message = h.messages.iter().find(|m| m.run_id == run);
+        match (rows.first(), message) {
+            (Some(r), _) => out.push_str(&format!(
+                "run {run} ({} on channel {}, started {})\n",
                 r.kind,
+                r.channel,
                 when(&r.run_started_at)
             )),
-            None => out.push_str(&format!("run {run}\n")),
+            (None, Some(m)) => out.push_str(&format!("run {run} (channel {})\n", m.channel)),
+            (None, None) => out.push_str(&format!("run {run}\n")),
         }
         for r in rows {
             out.push_str(&format!(

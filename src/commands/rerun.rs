@@ -65,7 +65,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         },
     };
     if args.dry_run {
-        let ledger = dry_run::read_ledger(&ledger)?;
+        let ledger = dry_run::read_ledger(&ledger, false)?;
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,

@@ -14,7 +14,7 @@ use crate::input::{self, InputOptions, ProblemSummary};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{connect, default_ledger, open_session, rules};
+use super::session::{connect, ledger_path, open_session, rules};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -39,13 +39,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     if args.dry_run {
-        let ledger_path = args
-            .sending
-            .output
-            .ledger
-            .clone()
-            .unwrap_or_else(|| default_ledger(&args.out));
-        let ledger = dry_run::read_ledger(&ledger_path)?;
+        let simulated = conn.target.simulated();
+        let ledger_path = ledger_path(&args.sending.output, &args.out, simulated);
+        let ledger = dry_run::read_ledger(&ledger_path, simulated)?;
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,

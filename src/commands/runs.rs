@@ -43,7 +43,9 @@ fn as_json(r: &RunInfo, s: &Summary) -> Value {
         "run_id": r.run_id,
         "kind": r.kind,
         "input": r.input,
+        "api_url": r.api_url,
         "channel": r.channel,
+        "simulated": r.simulated,
         "template": r.template,
         "started_at": rfc3339(&r.started_at),
         "finished_at": r.finished_at.as_ref().map(rfc3339),
@@ -78,20 +80,28 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// The channel a run sent on, and whether it was a rehearsal.
+fn channel(r: &RunInfo) -> String {
+    if r.simulated {
+        format!("{} (simulated)", r.channel)
+    } else {
+        r.channel.clone()
+    }
+}
+
 fn table(runs: &[(RunInfo, Summary)]) -> String {
     if runs.is_empty() {
         return "The ledger holds no run yet.\n".into();
     }
-    // As wide as the longest count list, so the input column lines up.
-    let w = runs
-        .iter()
-        .map(|(_, s)| counts(s).len())
-        .max()
-        .unwrap_or(0)
-        .max(8);
+    // As wide as the longest count list and channel, so the columns line up.
+    let widest = |f: &dyn Fn(&(RunInfo, Summary)) -> usize, least: usize| {
+        runs.iter().map(f).max().unwrap_or(0).max(least)
+    };
+    let w = widest(&|(_, s)| counts(s).len(), 8);
+    let c = widest(&|(r, _)| channel(r).len(), 7);
     let mut out = format!(
-        "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {}\n",
-        "run", "kind", "started", "finished", "exit", "rows", "outcomes", "input"
+        "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {:<c$}  {}\n",
+        "run", "kind", "started", "finished", "exit", "rows", "outcomes", "channel", "input"
     );
     for (r, s) in runs {
         let finished = r
@@ -100,7 +110,7 @@ fn table(runs: &[(RunInfo, Summary)]) -> String {
             .map_or_else(|| "- (did not finish)".into(), when);
         let code = r.exit_code.map_or_else(|| "-".into(), |c| c.to_string());
         out.push_str(&format!(
-            "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {}\n",
+            "{:>4}  {:<5}  {:<20}  {:<20}  {:>4}  {:>6}  {:<w$}  {:<c$}  {}\n",
             r.run_id,
             r.kind,
             when(&r.started_at),
@@ -108,6 +118,7 @@ fn table(runs: &[(RunInfo, Summary)]) -> String {
             code,
             r.rows,
             counts(s),
+            channel(r),
             r.input.as_deref().unwrap_or("-"),
         ));
     }

@@ -106,11 +106,13 @@ pub(super) async fn open_session(
         client,
         template,
     } = conn;
-    let ledger_path = output.ledger.clone().unwrap_or_else(|| default_ledger(out));
+    let simulated = target.simulated();
+    let ledger_path = ledger_path(output, out, simulated);
     check_outputs(out, output, &ledger_path)?;
     let lock = lock_ledger(&ledger_path)?;
     let new_ledger = !ledger_path.exists();
     let ledger = Ledger::open(&ledger_path).map_err(|e| Failure::of(exit::CONFIG, e))?;
+    one_kind_of_run(&ledger, &ledger_path, simulated)?;
     if new_ledger {
         new_ledger_notice(&ledger_path, output.ledger.is_none());
     }
@@ -118,7 +120,9 @@ pub(super) async fn open_session(
     let meta = RunMeta {
         kind: kind.into(),
         input_path: Some(input.display().to_string()),
+        api_url: target.api_url.clone(),
         channel: target.channel.clone(),
+        simulated,
         template: api.template.clone(),
         language: api.language.clone(),
         started_at: Utc::now(),
@@ -148,6 +152,50 @@ pub(super) async fn open_session(
         interrupt,
         interrupt_tx,
     })
+}
+
+/// A rehearsal's acceptance proves nothing about a partner, so a ledger
+/// holds rehearsals or real runs, never both: a real run would otherwise
+/// take the rehearsal's messages for sent (and message nobody), and a
+/// rehearsal would take real ones for rehearsed. Refused before anything
+/// is recorded or sent (78), naming the ledger and the way out.
+pub(super) fn one_kind_of_run(
+    ledger: &Ledger,
+    path: &Path,
+    simulated: bool,
+) -> Result<(), Failure> {
+    let other = ledger
+        .latest_run(!simulated)
+        .map_err(|e| Failure::of(exit::CONFIG, e))?;
+    let Some(other) = other else {
+        return Ok(());
+    };
+    let (holds, advice) = if simulated {
+        (
+            "real runs",
+            format!(
+                "a rehearsal (--simulate) reaches no partner and must not be mixed into it; \
+                 rehearse with a ledger of its own (--ledger PATH; without --ledger a \
+                 rehearsal keeps `{REHEARSAL_LEDGER}` beside --out)"
+            ),
+        )
+    } else {
+        (
+            "rehearsals (--simulate)",
+            "their messages reached no partner and would count as sent; give the real \
+             runs a ledger of their own (--ledger PATH)"
+                .to_string(),
+        )
+    };
+    Err(Failure::new(
+        exit::CONFIG,
+        format!(
+            "the ledger `{}` holds {holds}, the latest run {} on channel {}: {advice}; nothing was sent",
+            path.display(),
+            other.run_id,
+            other.channel,
+        ),
+    ))
 }
 
 /// Every file the command writes at the end, checked before the first send.
@@ -246,10 +294,28 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
     }
 }
 
+/// A rehearsal's default ledger: its own file, so a rehearsal with `--out`
+/// in the production folder never meets the nights' ledger there.
+const REHEARSAL_LEDGER: &str = "handoff.rehearsal.ledger.sqlite";
+
+/// The ledger a command keeps: `--ledger`, else the default beside its
+/// report (a rehearsal's own, so it never meets the nights' ledger).
+pub(super) fn ledger_path(output: &OutputArgs, out: &Path, simulated: bool) -> PathBuf {
+    output.ledger.clone().unwrap_or_else(|| match simulated {
+        true => beside(out, REHEARSAL_LEDGER),
+        false => default_ledger(out),
+    })
+}
+
 /// `handoff.ledger.sqlite` beside the report.
 pub(super) fn default_ledger(out: &Path) -> PathBuf {
+    beside(out, "handoff.ledger.sqlite")
+}
+
+/// `name` in the report's directory.
+fn beside(out: &Path, name: &str) -> PathBuf {
     match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.join("handoff.ledger.sqlite"),
-        _ => PathBuf::from("handoff.ledger.sqlite"),
+        Some(d) if !d.as_os_str().is_empty() => d.join(name),
+        _ => PathBuf::from(name),
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Known, Outcome, failed};
 use crate::codes::{self, Retry};
 use crate::delivery::Delivery;
-use crate::ledger::{MessageInfo, OrderAttempt};
+use crate::ledger::{MessageInfo, OrderAttempt, SendClass};
 
 /// What the rerun was asked, besides the file.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +103,7 @@ pub(crate) fn take(
 /// message's `failed` is no proof that the partner has nothing.
 fn doubt_after<'a>(m: &MessageInfo, last: Option<&'a OrderAttempt>) -> Option<&'a OrderAttempt> {
     let a = last?;
-    let in_doubt = matches!(a.result.as_deref(), None | Some("ambiguous"));
+    let in_doubt = matches!(a.result, None | Some(SendClass::Ambiguous { .. }));
     (in_doubt && a.wamid.is_none() && a.intent_at > m.accepted_at).then_some(a)
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::answer::{kind_of, named_id_of, wamid_of};
 use super::codec::{encode_params, ts};
 use super::{Answer, AttemptId, Ledger, LedgerError, RunId};
 
@@ -72,7 +73,7 @@ impl Ledger {
         attempt: AttemptId,
         answer: &Answer,
     ) -> Result<(), LedgerError> {
-        let wamid = answer.result.wamid();
+        let wamid = wamid_of(&answer.result);
         let at = ts(&answer.at);
         // No savepoint: inside a group its statement journal copied every
         // page the answer touched (a third of this method's time). Instead
@@ -98,7 +99,7 @@ impl Ledger {
             let answered = conn
                 .prepare_cached(
                     "UPDATE attempts SET answered_at = ?2, result = ?3, http_status = ?4,
-                         error_code = ?5, error_detail = ?6, wamid = ?7
+                         error_code = ?5, error_detail = ?6, wamid = ?7, kind = ?8, named_id = ?9
                      WHERE attempt_id = ?1 AND result IS NULL",
                 )
                 .and_then(|mut update| {
@@ -109,7 +110,9 @@ impl Ledger {
                         answer.http_status,
                         answer.error_code,
                         answer.error_detail,
-                        wamid
+                        wamid,
+                        kind_of(&answer.result),
+                        named_id_of(&answer.result)
                     ])
                 });
             match answered {
@@ -138,8 +141,8 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::AttemptResult;
     use crate::ledger::fixtures::{accepted, answer, p, t, with_intent, with_message};
+    use crate::ledger::{RetryKind, SendClass};
 
     #[test]
     fn accepted_answer_creates_message_and_report_facts() {
@@ -155,7 +158,10 @@ mod tests {
 
         let f = &l.report_rows(run).unwrap()[0];
         assert_eq!(f.attempts, 1);
-        assert_eq!(f.last_result.as_deref(), Some("accepted"));
+        assert_eq!(
+            f.last_result,
+            Some(SendClass::Accepted { wamid: "w1".into() })
+        );
         assert!(!f.unanswered);
         assert_eq!(f.http_status, Some(200));
         assert_eq!(f.first_intent_at, Some(t(10)));
@@ -185,11 +191,11 @@ mod tests {
         assert_eq!(open[0].result, None);
         assert!(l.doubts("B-2").unwrap().is_empty());
 
-        l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
+        l.record_answer(a, &answer(SendClass::UNSAID, None, t(30)))
             .unwrap();
         // An ambiguous answer is still a doubt.
         let open = l.doubts("A-1").unwrap();
-        assert_eq!(open[0].result.as_deref(), Some("ambiguous"));
+        assert_eq!(open[0].result, Some(SendClass::UNSAID));
         assert_eq!(l.run_doubts(run).unwrap(), open);
         // An answer is written once.
         assert!(matches!(
@@ -211,8 +217,15 @@ mod tests {
     #[test]
     fn retry_then_accepted_counts_two_attempts() {
         let (mut l, run, a1) = with_intent();
-        l.record_answer(a1, &answer(AttemptResult::Retry, Some(429), t(11)))
-            .unwrap();
+        l.record_answer(
+            a1,
+            &answer(
+                SendClass::Retry(RetryKind::TooManyRequests),
+                Some(429),
+                t(11),
+            ),
+        )
+        .unwrap();
         let a2 = l
             .record_intent(run, "A-1", 2, "491711234567", &p(), t(500))
             .unwrap();
@@ -220,7 +233,10 @@ mod tests {
 
         let f = &l.report_rows(run).unwrap()[0];
         assert_eq!(f.attempts, 2);
-        assert_eq!(f.last_result.as_deref(), Some("accepted"));
+        assert_eq!(
+            f.last_result,
+            Some(SendClass::Accepted { wamid: "w2".into() })
+        );
         assert_eq!(f.http_status, Some(200));
         assert_eq!(f.first_intent_at, Some(t(10)));
         assert_eq!(f.wamid.as_deref(), Some("w2"));
@@ -277,7 +293,7 @@ mod tests {
     fn rejected_keeps_code_and_detail() {
         let (mut l, run, a) = with_intent();
         let ans = Answer {
-            result: AttemptResult::Rejected,
+            result: SendClass::Rejected,
             http_status: Some(400),
             error_code: Some(131_026),
             error_detail: Some("Message undeliverable".to_owned()),
@@ -285,7 +301,7 @@ mod tests {
         };
         l.record_answer(a, &ans).unwrap();
         let f = &l.report_rows(run).unwrap()[0];
-        assert_eq!(f.last_result.as_deref(), Some("rejected"));
+        assert_eq!(f.last_result, Some(SendClass::Rejected));
         assert_eq!(f.http_status, Some(400));
         assert_eq!(f.error_code, Some(131_026));
         assert_eq!(f.error_detail.as_deref(), Some("Message undeliverable"));

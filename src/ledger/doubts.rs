@@ -4,8 +4,13 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
+use super::answer::class_at;
 use super::codec::{get_params, get_ts, ts};
-use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId, Verdict};
+use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId, SendClass, Verdict};
+
+/// A doubt's columns, as [`doubt_from_row`] reads them.
+const DOUBT_COLUMNS: &str = "attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
+    result, kind, named_id, wamid, error_detail";
 
 fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
     Ok(Doubt {
@@ -18,8 +23,8 @@ fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
             params: get_params(r, 5)?,
             intent_at: get_ts(r, 6)?,
         },
-        result: r.get(7)?,
-        error_detail: r.get(8)?,
+        result: class_at(r, 7)?,
+        error_detail: r.get(11)?,
     })
 }
 
@@ -27,14 +32,12 @@ impl Ledger {
     /// The doubtful attempts of an order with no accepted message, across all
     /// runs, oldest first (see [`Doubt`]).
     pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
-                    result, error_detail
-             FROM attempts a
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {DOUBT_COLUMNS} FROM attempts a
              WHERE order_key = ?1 AND (result IS NULL OR result = 'ambiguous')
                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
-             ORDER BY attempt_id",
-        )?;
+             ORDER BY attempt_id"
+        ))?;
         let rows = stmt.query_map([order_key], doubt_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -42,14 +45,12 @@ impl Ledger {
     /// The doubtful attempts recorded by one run, for orders with no
     /// accepted message, oldest first.
     pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
-                    result, error_detail
-             FROM attempts a
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {DOUBT_COLUMNS} FROM attempts a
              WHERE run_id = ?1 AND (result IS NULL OR result = 'ambiguous')
                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
-             ORDER BY attempt_id",
-        )?;
+             ORDER BY attempt_id"
+        ))?;
         let rows = stmt.query_map([run], doubt_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -86,8 +87,9 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut get = tx.prepare_cached(
-                "SELECT run_id, order_key, phone, params, result, error_detail FROM attempts
-                 WHERE attempt_id = ?1",
+                "SELECT run_id, order_key, phone, params, result, kind, named_id, wamid,
+                        error_detail
+                 FROM attempts WHERE attempt_id = ?1",
             )?;
             let found = get
                 .query_row([attempt], |r| {
@@ -96,16 +98,19 @@ impl Ledger {
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
+                        class_at(r, 4)?,
+                        r.get::<_, Option<String>>(8)?,
                     ))
                 })
                 .optional()?;
-            let Some((run_id, order_key, phone, params_json, result, detail)) = found else {
+            let Some((run_id, order_key, phone, params_json, class, detail)) = found else {
                 return Err(LedgerError::UnknownAttempt(attempt));
             };
-            if let Some(result) = result.filter(|r| r != "ambiguous") {
-                return Err(LedgerError::AlreadyAnswered { attempt, result });
+            if let Some(done) = class.filter(|c| !matches!(c, SendClass::Ambiguous { .. })) {
+                return Err(LedgerError::AlreadyAnswered {
+                    attempt,
+                    result: done.as_str().into(),
+                });
             }
             let at = ts(&accepted_at);
             let detail = match detail {
@@ -114,7 +119,7 @@ impl Ledger {
             };
             tx.prepare_cached(
                 "UPDATE attempts SET result = 'accepted', wamid = ?2, error_detail = ?3,
-                     answered_at = COALESCE(answered_at, ?4)
+                     answered_at = COALESCE(answered_at, ?4), kind = NULL, named_id = NULL
                  WHERE attempt_id = ?1",
             )?
             .execute(params![attempt, wamid, detail, at])?;
@@ -141,13 +146,13 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::AttemptResult;
+    use crate::ledger::SendClass;
     use crate::ledger::fixtures::{answer, p, t, with_intent};
 
     #[test]
     fn a_doubt_resolved_from_history_becomes_an_accepted_message() {
         let (mut l, run, a) = with_intent();
-        l.record_answer(a, &answer(AttemptResult::Ambiguous, None, t(30)))
+        l.record_answer(a, &answer(SendClass::UNSAID, None, t(30)))
             .unwrap();
         l.resolve_doubt(a, "w-found", t(12), "found in the message history")
             .unwrap();
@@ -157,7 +162,12 @@ mod tests {
         assert_eq!(m.wamid, "w-found");
         assert_eq!(m.accepted_at, t(12));
         let f = &l.report_rows(run).unwrap()[0];
-        assert_eq!(f.last_result.as_deref(), Some("accepted"));
+        assert_eq!(
+            f.last_result,
+            Some(SendClass::Accepted {
+                wamid: "w-found".into()
+            })
+        );
         assert!(
             f.error_detail
                 .as_deref()
@@ -168,7 +178,7 @@ mod tests {
         let b = l
             .record_intent(run, "B-2", 1, "491711234568", &p(), t(40))
             .unwrap();
-        l.record_answer(b, &answer(AttemptResult::Rejected, Some(400), t(41)))
+        l.record_answer(b, &answer(SendClass::Rejected, Some(400), t(41)))
             .unwrap();
         assert!(matches!(
             l.resolve_doubt(b, "w-x", t(42), "x"),

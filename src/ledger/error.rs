@@ -45,7 +45,7 @@ pub enum LedgerError {
         /// The version this build reads.
         supported: i64,
     },
-    /// A schema migration failed; the file is left at the previous version.
+    /// A schema migration failed; the file is left at the version it had.
     #[error("failed to migrate the ledger schema to version {version}")]
     Migrate {
         /// The version that could not be reached.

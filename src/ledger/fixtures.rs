@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    Answer, AttemptId, AttemptResult, Ledger, RowRecord, RunId, RunMeta, StatusUpdate, Verdict,
+    Answer, AttemptId, Ledger, RowRecord, RunId, RunMeta, SendClass, StatusUpdate, Verdict,
 };
 
 pub(super) fn t(ms: i64) -> DateTime<Utc> {
@@ -16,7 +16,9 @@ pub(super) fn meta(kind: &str, at: DateTime<Utc>) -> RunMeta {
     RunMeta {
         kind: kind.to_owned(),
         input_path: Some("deliveries.csv".to_owned()),
+        api_url: "https://api.1msg.io".to_owned(),
         channel: "ch1".to_owned(),
+        simulated: false,
         template: "delivery_done".to_owned(),
         language: "en".to_owned(),
         started_at: at,
@@ -47,7 +49,7 @@ pub(super) fn p() -> Vec<String> {
         .to_vec()
 }
 
-pub(super) fn answer(result: AttemptResult, http: Option<u16>, at: DateTime<Utc>) -> Answer {
+pub(super) fn answer(result: SendClass, http: Option<u16>, at: DateTime<Utc>) -> Answer {
     Answer {
         result,
         http_status: http,
@@ -59,7 +61,7 @@ pub(super) fn answer(result: AttemptResult, http: Option<u16>, at: DateTime<Utc>
 
 pub(super) fn accepted(wamid: &str, at: DateTime<Utc>) -> Answer {
     answer(
-        AttemptResult::Accepted {
+        SendClass::Accepted {
             wamid: wamid.to_owned(),
         },
         Some(200),
@@ -101,7 +103,10 @@ pub(super) fn with_message() -> (Ledger, RunId) {
 pub(super) fn history(l: &Ledger, wamid: &str) -> Vec<String> {
     let mut stmt = l
         .conn
-        .prepare("SELECT status FROM status_history WHERE wamid = ?1 ORDER BY id")
+        .prepare(
+            "SELECT h.status FROM status_history h JOIN messages m USING (message_id)
+             WHERE m.wamid = ?1 ORDER BY h.id",
+        )
         .unwrap();
     stmt.query_map([wamid], |r| r.get(0))
         .unwrap()

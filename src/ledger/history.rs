@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
+use super::answer::class_at;
 use super::codec::{get_opt_ts, get_params, get_ts};
-use super::{Ledger, LedgerError, RunId, Verdict};
+use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
 
 /// A row of some run's input that carried the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct OrderRow {
     pub run_id: RunId,
     /// The run's kind (`run`, `rerun`).
     pub kind: String,
+    /// The channel the run sent on.
+    pub channel: String,
     pub run_started_at: DateTime<Utc>,
     pub row: u64,
     pub line: u64,
@@ -33,8 +36,8 @@ pub struct OrderAttempt {
     pub params: Vec<String>,
     pub intent_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// `accepted`, `retry`, `rejected`, `ambiguous`, `fatal`; `None`: no answer (in doubt).
-    pub result: Option<String>,
+    /// How the API's answer was classified; `None`: no answer (in doubt).
+    pub result: Option<SendClass>,
     pub http_status: Option<u16>,
     pub error_code: Option<i64>,
     pub error_detail: Option<String>,
@@ -57,6 +60,8 @@ pub struct StatusEvent {
 pub struct OrderMessage {
     pub wamid: String,
     pub run_id: RunId,
+    /// The channel that accepted it (its run's).
+    pub channel: String,
     pub phone: Option<String>,
     pub accepted_at: DateTime<Utc>,
     pub status: Option<String>,
@@ -87,11 +92,11 @@ fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<OrderAttempt> {
         params: get_params(r, 3)?,
         intent_at: get_ts(r, 4)?,
         answered_at: get_opt_ts(r, 5)?,
-        result: r.get(6)?,
-        http_status: r.get(7)?,
-        error_code: r.get(8)?,
-        error_detail: r.get(9)?,
-        wamid: r.get(10)?,
+        result: class_at(r, 6)?,
+        http_status: r.get(10)?,
+        error_code: r.get(11)?,
+        error_detail: r.get(12)?,
+        wamid: r.get(9)?,
     })
 }
 
@@ -100,7 +105,7 @@ impl Ledger {
     pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
-                    d.reason, d.notes
+                    d.reason, d.notes, r.channel
              FROM deliveries d JOIN runs r ON r.run_id = d.run_id
              WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
         )?;
@@ -116,34 +121,43 @@ impl Ledger {
                     verdict: r.get(6)?,
                     reason: r.get(7)?,
                     notes: r.get(8)?,
+                    channel: r.get(9)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
         let attempts = self.order_attempts(order_key)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT wamid, run_id, phone, accepted_at, status, final FROM messages
-             WHERE order_key = ?1 ORDER BY accepted_at, rowid",
+            "SELECT m.wamid, m.run_id, m.phone, m.accepted_at, m.status, m.final, r.channel,
+                    m.message_id
+             FROM messages m JOIN runs r ON r.run_id = m.run_id
+             WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
-        let mut messages: Vec<OrderMessage> = stmt
+        let messages: Vec<(i64, OrderMessage)> = stmt
             .query_map([order_key], |r| {
-                Ok(OrderMessage {
-                    wamid: r.get(0)?,
-                    run_id: r.get(1)?,
-                    phone: r.get(2)?,
-                    accepted_at: get_ts(r, 3)?,
-                    status: r.get(4)?,
-                    is_final: r.get(5)?,
-                    statuses: Vec::new(),
-                })
+                let id = r.get(7)?;
+                Ok((
+                    id,
+                    OrderMessage {
+                        wamid: r.get(0)?,
+                        run_id: r.get(1)?,
+                        phone: r.get(2)?,
+                        accepted_at: get_ts(r, 3)?,
+                        status: r.get(4)?,
+                        is_final: r.get(5)?,
+                        channel: r.get(6)?,
+                        statuses: Vec::new(),
+                    },
+                ))
             })?
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT status, status_at, error_code, error_title, seen_at FROM status_history
-             WHERE wamid = ?1 ORDER BY COALESCE(status_at, seen_at), id",
+             WHERE message_id = ?1 ORDER BY COALESCE(status_at, seen_at), id",
         )?;
-        for m in &mut messages {
+        let mut out = Vec::with_capacity(messages.len());
+        for (id, mut m) in messages {
             m.statuses = stmt
-                .query_map([&m.wamid], |r| {
+                .query_map([id], |r| {
                     Ok(StatusEvent {
                         status: r.get(0)?,
                         status_at: get_opt_ts(r, 1)?,
@@ -153,19 +167,20 @@ impl Ledger {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
+            out.push(m);
         }
         Ok(OrderHistory {
             rows,
             attempts,
-            messages,
+            messages: out,
         })
     }
 
     /// Every attempt for `order_key`, oldest first.
     pub fn order_attempts(&self, order_key: &str) -> Result<Vec<OrderAttempt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
-                    http_status, error_code, error_detail, wamid
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
+                    named_id, wamid, http_status, error_code, error_detail
              FROM attempts WHERE order_key = ?1 ORDER BY attempt_id",
         )?;
         let attempts = stmt
@@ -179,8 +194,8 @@ impl Ledger {
     pub fn last_attempt(&self, order_key: &str) -> Result<Option<OrderAttempt>, LedgerError> {
         use rusqlite::OptionalExtension;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result,
-                    http_status, error_code, error_detail, wamid
+            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
+                    named_id, wamid, http_status, error_code, error_detail
              FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
         )?;
         Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
@@ -190,7 +205,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use crate::ledger::fixtures::{meta, p, row, st, t, with_message};
-    use crate::ledger::{Answer, AttemptResult, Verdict};
+    use crate::ledger::{Answer, SendClass, Verdict};
 
     #[test]
     fn an_order_across_two_runs() {
@@ -205,7 +220,7 @@ mod tests {
             .record_intent(run2, "A-1", 1, "491711234999", &p(), t(1_010))
             .unwrap();
         let refused = Answer {
-            result: AttemptResult::Rejected,
+            result: SendClass::Rejected,
             http_status: Some(400),
             error_code: Some(470),
             error_detail: Some("no".into()),
@@ -222,13 +237,15 @@ mod tests {
         assert_eq!(h.attempts[0].wamid.as_deref(), Some("w1"));
         assert_eq!(h.attempts[1].error_code, Some(470));
         assert_eq!(h.messages.len(), 1);
+        assert_eq!(h.messages[0].channel, "ch1");
+        assert_eq!(h.rows[1].channel, "ch1");
         let statuses: Vec<_> = h.messages[0].statuses.iter().map(|s| &s.status).collect();
         assert_eq!(statuses, ["sent", "failed"]);
         assert_eq!(h.messages[0].statuses[1].error_code, Some(131_050));
         let last = l.last_attempt("A-1").unwrap().unwrap();
         assert_eq!(
-            (last.run_id, last.result.as_deref()),
-            (run2, Some("rejected"))
+            (last.run_id, last.result),
+            (run2, Some(SendClass::Rejected))
         );
         assert!(l.order_history("nope").unwrap().is_empty());
         assert_eq!(l.last_attempt("nope").unwrap(), None);

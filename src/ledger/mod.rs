@@ -12,6 +12,7 @@
 //! Times are stored as RFC 3339 UTC strings with millisecond precision
 //! (`2026-11-25T01:02:03.456Z`), which sort lexicographically in time order.
 
+mod answer;
 mod attempts;
 mod codec;
 mod connection;
@@ -33,13 +34,14 @@ mod status;
 mod verdict;
 mod webhooks;
 
+pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 pub use connection::Ledger;
 pub use error::LedgerError;
 pub use history::{OrderAttempt, OrderHistory, OrderMessage, OrderRow, StatusEvent};
 pub use prune::Pruned;
 pub use records::{
-    Answer, AttemptId, AttemptInfo, AttemptResult, Doubt, MessageInfo, OpenMessage, RowRecord,
-    RunId, RunMeta, StatusUpdate,
+    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, OpenMessage, RowRecord, RunId, RunMeta,
+    StatusUpdate,
 };
 pub use report::{ReportFacts, RunHeader, StatusSeen};
 pub use runs::RunInfo;

@@ -54,8 +54,8 @@ fn count(tx: &Transaction<'_>, sql: &str, run: RunId) -> Result<u64, LedgerError
 fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), LedgerError> {
     n.statuses += tx.execute(
         &format!(
-            "DELETE FROM status_history WHERE wamid IN
-                 (SELECT m.wamid FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
+            "DELETE FROM status_history WHERE message_id IN
+                 (SELECT m.message_id FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
         ),
         [run],
     )? as u64;
@@ -129,7 +129,7 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::ledger::fixtures::{accepted, answer, meta, p, row, st, t};
-    use crate::ledger::{AttemptResult, Verdict};
+    use crate::ledger::{SendClass, Verdict};
 
     /// Sends `key` in `run` and returns its attempt.
     fn send(l: &mut Ledger, run: RunId, key: &str, wamid: &str, at: i64) {
@@ -166,7 +166,7 @@ mod tests {
         let d = l
             .record_intent(old1, "D-4", 1, "491711234560", &p(), t(40))
             .unwrap();
-        l.record_answer(d, &answer(AttemptResult::Rejected, Some(400), t(41)))
+        l.record_answer(d, &answer(SendClass::Rejected, Some(400), t(41)))
             .unwrap();
         let old2 = l.begin_run(&meta("run", t(1_000))).unwrap();
         l.record_rows(old2, &[row(1, Some("A-1"), Verdict::Send)])

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Verdict;
+use super::{SendClass, Taken, Verdict};
 
 /// Identifies one invocation of the tool (`run`, `rerun` or `track`) in the ledger.
 pub type RunId = i64;
@@ -17,8 +17,13 @@ pub struct RunMeta {
     pub kind: String,
     /// The input CSV (none for `track`).
     pub input_path: Option<String>,
+    /// The API's base URL the run sent to (or polled).
+    pub api_url: String,
     /// The 1MSG channel id.
     pub channel: String,
+    /// A rehearsal against the built-in simulator (`run --simulate`): its messages reached
+    /// no partner.
+    pub simulated: bool,
     /// The template name.
     pub template: String,
     /// The template language code.
@@ -27,50 +32,11 @@ pub struct RunMeta {
     pub started_at: DateTime<Utc>,
 }
 
-/// How one `sendTemplate` call ended, as classified by the api/send stages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptResult {
-    /// `sent:true` with a wamid: a message exists.
-    Accepted {
-        /// The message id returned by the API.
-        wamid: String,
-    },
-    /// Provably not processed (connect error, 429); another attempt may follow.
-    Retry,
-    /// Refused (4xx or `sent:false`); not sent.
-    Rejected,
-    /// May or may not have been accepted (timeout after the request was written).
-    Ambiguous,
-    /// Refused for a reason that stops the whole run (credentials, configuration).
-    Fatal,
-}
-
-impl AttemptResult {
-    /// The spelling stored in `attempts.result`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AttemptResult::Accepted { .. } => "accepted",
-            AttemptResult::Retry => "retry",
-            AttemptResult::Rejected => "rejected",
-            AttemptResult::Ambiguous => "ambiguous",
-            AttemptResult::Fatal => "fatal",
-        }
-    }
-
-    /// The wamid, for an accepted attempt.
-    pub fn wamid(&self) -> Option<&str> {
-        match self {
-            AttemptResult::Accepted { wamid } => Some(wamid),
-            _ => None,
-        }
-    }
-}
-
 /// The answer to one attempt, written after the HTTP call returned (or gave up).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
-    /// The classification.
-    pub result: AttemptResult,
+    /// The client's classification, stored as it is (see `answer.rs`).
+    pub result: SendClass,
     /// The HTTP status, when a response arrived.
     pub http_status: Option<u16>,
     /// The API's error code, when it gave one.
@@ -176,10 +142,21 @@ pub struct AttemptInfo {
 pub struct Doubt {
     /// The attempt, its run, its order, number, recipient, parameters, intent time.
     pub attempt: AttemptInfo,
-    /// `None` for an unanswered intent, `Some("ambiguous")` otherwise.
-    pub result: Option<String>,
-    /// What the answer said, if anything.
+    /// `None` for an unanswered intent, `Some(SendClass::Ambiguous { .. })` otherwise.
+    pub result: Option<SendClass>,
+    /// What the answer said, for people (settling never reads it).
     pub error_detail: Option<String>,
+}
+
+impl Doubt {
+    /// What the answer said about whether the API took the send (nothing, for an intent
+    /// never answered), and the id it named, if any.
+    pub fn taken(&self) -> (Taken, Option<&str>) {
+        match &self.result {
+            Some(SendClass::Ambiguous { taken, named_id }) => (*taken, named_id.as_deref()),
+            _ => (Taken::Unsaid, None),
+        }
+    }
 }
 
 /// One input row to record for a run (every input row, whatever its verdict).

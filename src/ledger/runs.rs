@@ -15,7 +15,11 @@ pub struct RunInfo {
     pub kind: String,
     /// The input file (for `track`, the report it rewrote).
     pub input: Option<String>,
+    /// The API's base URL; `None` for a run recorded before the ledger kept it.
+    pub api_url: Option<String>,
     pub channel: String,
+    /// A rehearsal (`run --simulate`).
+    pub simulated: bool,
     pub template: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -25,7 +29,8 @@ pub struct RunInfo {
 }
 
 const RUN_COLUMNS: &str = "r.run_id, r.kind, r.input_path, r.channel, r.template, r.started_at,
-    r.finished_at, r.exit_code, (SELECT COUNT(*) FROM deliveries d WHERE d.run_id = r.run_id)";
+    r.finished_at, r.exit_code, (SELECT COUNT(*) FROM deliveries d WHERE d.run_id = r.run_id),
+    r.api_url, r.simulated";
 
 fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunInfo> {
     Ok(RunInfo {
@@ -38,6 +43,8 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunInfo> {
         finished_at: get_opt_ts(r, 6)?,
         exit_code: r.get(7)?,
         rows: r.get(8)?,
+        api_url: r.get(9)?,
+        simulated: r.get(10)?,
     })
 }
 
@@ -45,8 +52,9 @@ impl Ledger {
     /// Records the start of a run and returns its id; every other record hangs off it.
     pub fn begin_run(&mut self, meta: &RunMeta) -> Result<RunId, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO runs (kind, input_path, channel, template, language, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO runs (kind, input_path, channel, template, language, started_at,
+                 api_url, simulated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         stmt.execute(params![
             meta.kind,
@@ -54,7 +62,9 @@ impl Ledger {
             meta.channel,
             meta.template,
             meta.language,
-            ts(&meta.started_at)
+            ts(&meta.started_at),
+            meta.api_url,
+            meta.simulated
         ])?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -113,6 +123,16 @@ impl Ledger {
             "SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_id = ?1"
         ))?;
         Ok(stmt.query_row([run], run_from_row).optional()?)
+    }
+
+    /// The latest rehearsal (`simulated`) or real run, if the ledger holds one: a command
+    /// refuses a ledger that holds the other kind (see the schema's `SCHEMA_RUN_TARGET`).
+    pub fn latest_run(&self, simulated: bool) -> Result<Option<RunInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs r WHERE r.simulated = ?1
+             ORDER BY r.run_id DESC LIMIT 1"
+        ))?;
+        Ok(stmt.query_row([simulated], run_from_row).optional()?)
     }
 
     /// The latest run that sent (`run` or `rerun`), whose report `handoff
@@ -185,5 +205,15 @@ mod tests {
         );
         assert_eq!(l.run(r2).unwrap(), Some(runs[1].clone()));
         assert_eq!(l.run(99).unwrap(), None);
+        assert_eq!(runs[0].api_url.as_deref(), Some("https://api.1msg.io"));
+        assert!(!runs[0].simulated);
+        // The latest of each kind: no rehearsal here.
+        assert_eq!(l.latest_run(false).unwrap().map(|r| r.run_id), Some(r2));
+        assert_eq!(l.latest_run(true).unwrap(), None);
+        let mut rehearsal = meta("run", t(10_000));
+        rehearsal.simulated = true;
+        let r3 = l.begin_run(&rehearsal).unwrap();
+        let found = l.latest_run(true).unwrap().unwrap();
+        assert_eq!((found.run_id, found.simulated), (r3, true));
     }
 }

@@ -15,7 +15,115 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_LIFECYCLE_PARAMS_ONCE,
     SCHEMA_FINANCE,
     SCHEMA_WEBHOOKS,
+    SCHEMA_RUN_TARGET,
+    SCHEMA_ANSWER_CLASS,
+    SCHEMA_STATUS_BY_MESSAGE,
 ];
+
+/// Statuses refer to their message by an integer (issue 21): the 45-character wamid was stored
+/// again in every status row and in the `(wamid, status)` index, a third of the file
+/// (BENCHMARKS.md, "Ledger size"). `messages` gets a declared `message_id` (its old rowid, so
+/// every order by rowid stays as it was) for the history to reference; the wamid is kept once,
+/// in `messages`, unique. Tables are renamed aside, rebuilt and copied, children first dropped,
+/// as SQLite changes a table's keys; the history's ids (its insertion order) are kept. (A
+/// status whose message is missing cannot exist, the key was enforced; the join would drop it.)
+const SCHEMA_STATUS_BY_MESSAGE: &str = "
+ALTER TABLE status_history RENAME TO status_history_old;
+ALTER TABLE messages RENAME TO messages_old;
+CREATE TABLE messages (
+    message_id  INTEGER PRIMARY KEY,
+    wamid       TEXT NOT NULL UNIQUE,
+    order_key   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+    attempt_id  INTEGER REFERENCES attempts(attempt_id),
+    phone       TEXT,
+    params      TEXT,
+    accepted_at TEXT NOT NULL,
+    status      TEXT,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    final       INTEGER NOT NULL DEFAULT 0,
+    polls       INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO messages (message_id, wamid, order_key, run_id, attempt_id, phone, params,
+    accepted_at, status, status_at, error_code, error_title, final, polls)
+SELECT rowid, wamid, order_key, run_id, attempt_id, phone, params, accepted_at, status,
+    status_at, error_code, error_title, final, polls
+FROM messages_old;
+CREATE TABLE status_history (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER NOT NULL REFERENCES messages(message_id),
+    status      TEXT NOT NULL,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (message_id, status)
+);
+INSERT INTO status_history (id, message_id, status, status_at, error_code, error_title, seen_at)
+SELECT h.id, m.message_id, h.status, h.status_at, h.error_code, h.error_title, h.seen_at
+FROM status_history_old h JOIN messages m ON m.wamid = h.wamid;
+DROP TABLE status_history_old;
+DROP TABLE messages_old;
+CREATE INDEX messages_order_key ON messages(order_key, accepted_at);
+CREATE INDEX messages_open ON messages(final) WHERE final = 0;";
+
+/// What an answer proved, as typed columns beside `result` (issue 21): `kind` says why an
+/// attempt is retried (`connect`, `too_many_requests`, …), stopped the run (`credentials`,
+/// `configuration`) or is in doubt (`unsaid`, `named_id`, `without_id`), and `named_id` is the
+/// id a doubtful answer named, to look for. Settling decides from these alone.
+///
+/// Rows answered before are classified here, once. A retry or a stop from the HTTP status and
+/// the error code. A doubt from the words the client then wrote into `error_detail`: this step
+/// is the one place allowed to read them, since nothing else was kept: "queued" or "accepted
+/// without a message id" (older: "sent:true but gave no message id") said the API took the
+/// send without an id; "it named the id `…`" named one; "its `message` is `…`" carried an id
+/// in the message (kept unless shortened with `…`). Anything else said nothing.
+const SCHEMA_ANSWER_CLASS: &str = "
+ALTER TABLE attempts ADD COLUMN kind TEXT;
+ALTER TABLE attempts ADD COLUMN named_id TEXT;
+UPDATE attempts SET kind = CASE result
+    WHEN 'retry' THEN CASE
+        WHEN http_status = 429 THEN 'too_many_requests'
+        WHEN error_code = 130429 THEN 'throughput'
+        WHEN error_code = 131056 THEN 'pair_rate'
+        WHEN error_code = 131000 THEN 'transient'
+        ELSE 'connect' END
+    WHEN 'fatal' THEN CASE
+        WHEN http_status IN (401, 403) THEN 'credentials'
+        ELSE 'configuration' END
+    WHEN 'ambiguous' THEN CASE
+        WHEN instr(error_detail, 'queued') > 0
+          OR instr(error_detail, 'accepted without a message id') > 0
+          OR instr(error_detail, 'sent:true but gave no message id') > 0 THEN 'without_id'
+        WHEN instr(error_detail, 'it named the id `') > 0 THEN 'named_id'
+        ELSE 'unsaid' END
+    END
+WHERE result IN ('retry', 'fatal', 'ambiguous');
+UPDATE attempts SET named_id = (
+    SELECT CASE WHEN length(id) > 0 AND substr(id, -1) <> '…' THEN id END
+    FROM (SELECT substr(rest, 1, instr(rest, '`') - 1) AS id
+          FROM (SELECT substr(attempts.error_detail,
+                              instr(attempts.error_detail, marker) + length(marker)) AS rest
+                FROM (SELECT 'it named the id `' AS marker, 1 AS preference
+                      UNION ALL SELECT 'its `message` is `', 2)
+                WHERE instr(attempts.error_detail, marker) > 0
+                ORDER BY preference LIMIT 1)))
+WHERE result = 'ambiguous';";
+
+/// Where each run's messages went (issue 21): the API's base URL and whether the run was a
+/// rehearsal (`run --simulate`), beside the channel id `runs` always had. A rehearsal's
+/// acceptance proves nothing about a partner, so a ledger holds one kind of run, never both.
+///
+/// Runs recorded before this step are read as real runs with an unknown URL: the old schema
+/// cannot tell a rehearsal from a night (both recorded only a channel id, and the standalone
+/// simulator stands in for production with the same one), and reading them as real is the side
+/// that never messages a partner twice: their messages keep counting, as they did, and a
+/// rehearsal is refused that ledger rather than mixed into it.
+const SCHEMA_RUN_TARGET: &str = "
+ALTER TABLE runs ADD COLUMN api_url TEXT;
+ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));";
 
 /// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
 /// attempt's, a tenth of the file; they are read through `attempt_id` now. Copies equal to
@@ -163,36 +271,196 @@ CREATE TABLE status_history (
 );
 "#;
 
-/// Brings the schema up to the newest version, one transaction per migration step.
+/// Brings the schema up to the newest version, every pending step in one transaction: a new
+/// ledger is created with one commit (one fsync, not one per step: a run's start waits for
+/// it), and a step that fails leaves the file at the version it had.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     let supported = MIGRATIONS.len() as i64;
-    loop {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Read inside the write transaction, so two processes opening at once cannot both
-        // apply the same step.
-        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if found > supported {
-            return Err(LedgerError::SchemaTooNew { found, supported });
-        }
-        if found == supported {
-            return Ok(());
-        }
-        let version = found + 1;
-        let step = || -> rusqlite::Result<()> {
-            tx.execute_batch(MIGRATIONS[found as usize])?;
-            tx.pragma_update(None, "user_version", version)?;
-            Ok(())
-        };
-        step().map_err(|source| LedgerError::Migrate { version, source })?;
-        tx.commit()
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read inside the write transaction, so two processes opening at once cannot both
+    // apply the same step.
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > supported {
+        return Err(LedgerError::SchemaTooNew { found, supported });
+    }
+    if found == supported {
+        return Ok(());
+    }
+    for version in found + 1..=supported {
+        tx.execute_batch(MIGRATIONS[version as usize - 1])
             .map_err(|source| LedgerError::Migrate { version, source })?;
     }
+    let done = |source| LedgerError::Migrate {
+        version: supported,
+        source,
+    };
+    tx.pragma_update(None, "user_version", supported)
+        .map_err(done)?;
+    tx.commit().map_err(done)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{p, st, t, with_message};
+    use crate::ledger::Ledger;
+    use crate::ledger::fixtures::{history, p, st, t, with_message};
+
+    /// A ledger left at schema `version` by an older build, holding what `sql` wrote
+    /// then, migrated as a newer build opens it.
+    fn migrated_from(version: usize, sql: &str) -> Ledger {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..version] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        conn.execute_batch(sql).unwrap();
+        // As `Ledger::open` migrates: with the foreign keys enforced.
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        migrate(&mut conn).unwrap();
+        Ledger { conn }
+    }
+
+    /// A step that fails undoes the steps before it: the file keeps the version it had.
+    #[test]
+    fn a_failed_step_leaves_the_file_at_the_version_it_had() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..8] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        // In the way of the rename migration 10 makes.
+        conn.execute_batch("CREATE TABLE messages_old (x);")
+            .unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(LedgerError::Migrate { version: 10, .. })
+        ));
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 8);
+        let kind_columns: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('attempts') WHERE name = 'kind'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kind_columns, 0, "step 9 was undone with step 10");
+    }
+
+    /// Runs recorded before the ledger kept their target are real runs with no URL.
+    #[test]
+    fn runs_recorded_before_their_target_read_as_real() {
+        let l = migrated_from(
+            7,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'SIM0001', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        let run = &l.runs().unwrap()[0];
+        assert_eq!((run.api_url.as_deref(), run.simulated), (None, false));
+        assert_eq!(run.channel, "SIM0001");
+        assert_eq!(l.latest_run(false).unwrap().map(|r| r.run_id), Some(1));
+        assert_eq!(l.latest_run(true).unwrap(), None);
+    }
+
+    /// Answers recorded before the answer class was typed are classified once, from the
+    /// HTTP status and error code, and a doubt from the words the client then wrote (these
+    /// are its exact wordings, old and new).
+    #[test]
+    fn answers_recorded_before_their_class_was_typed_are_classified_once() {
+        use crate::ledger::{Fatal, RetryKind, SendClass, Taken};
+        let doubt = |taken, id: Option<&str>| {
+            Some(SendClass::Ambiguous {
+                taken,
+                named_id: id.map(str::to_string),
+            })
+        };
+        // `result, http_status, error_code, error_detail` as an older build wrote them.
+        let cases = [
+            (
+                "'ambiguous', 200, NULL, 'the API queued the send as job job-7 and gave no message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the API said sent:true: accepted without a message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the API said sent:true but gave no message id'",
+                doubt(Taken::WithoutId, None),
+            ),
+            (
+                "'ambiguous', 500, NULL, 'Internal server error'",
+                doubt(Taken::Unsaid, None),
+            ),
+            (
+                "'ambiguous', NULL, NULL, 'failed to reach the API: operation timed out'",
+                doubt(Taken::Unsaid, None),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the answer had no `sent` field; it named the id `wamid.7`; the API said: Sent to 49@c.us'",
+                doubt(Taken::NamedId, Some("wamid.7")),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'sent:true: accepted without a message id; its `message` is `wamid.HBgL1`, which may be the message id'",
+                doubt(Taken::WithoutId, Some("wamid.HBgL1")),
+            ),
+            (
+                "'ambiguous', 200, NULL, 'the answer had no `sent` field; its `message` is `wamid.HBgL…`, which may be the message id'",
+                doubt(Taken::Unsaid, None),
+            ),
+            ("'ambiguous', NULL, NULL, NULL", doubt(Taken::Unsaid, None)),
+            (
+                "'retry', 429, NULL, 'Too many requests'",
+                Some(SendClass::Retry(RetryKind::TooManyRequests)),
+            ),
+            (
+                "'retry', 200, 131056, 'pair rate limit hit'",
+                Some(SendClass::Retry(RetryKind::PairRate)),
+            ),
+            (
+                "'retry', NULL, NULL, 'failed to reach the API: connection refused'",
+                Some(SendClass::Retry(RetryKind::Connect)),
+            ),
+            (
+                "'fatal', 401, NULL, 'the API refused the token (HTTP 401)'",
+                Some(SendClass::Fatal(Fatal::Credentials)),
+            ),
+            (
+                "'fatal', 200, 132001, 'Template name does not exist'",
+                Some(SendClass::Fatal(Fatal::Configuration)),
+            ),
+            (
+                "'rejected', 400, NULL, 'queued? no: refused'",
+                Some(SendClass::Rejected),
+            ),
+        ];
+        let mut sql = String::from(
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        for (no, (answer, _)) in cases.iter().enumerate() {
+            sql.push_str(&format!(
+                "INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at,
+                     answered_at, result, http_status, error_code, error_detail)
+                 VALUES (1, 'K', {no}, '49', '[]', '2026-11-25T00:00:01.000Z',
+                         '2026-11-25T00:00:02.000Z', {answer});"
+            ));
+        }
+        let l = migrated_from(8, &sql);
+        let attempts = l.order_attempts("K").unwrap();
+        assert_eq!(attempts.len(), cases.len());
+        for ((answer, want), got) in cases.iter().zip(attempts) {
+            assert_eq!(&got.result, want, "{answer}");
+        }
+        // The prose is kept for people, as it was.
+        assert_eq!(
+            l.doubts("K").unwrap()[0].error_detail.as_deref(),
+            Some("the API queued the send as job job-7 and gave no message id")
+        );
+    }
 
     /// A ledger written before the cut (a copy in every message) reads the same after it, and
     /// keeps no copy; a copy that differs from its attempt's is kept.
@@ -234,30 +502,72 @@ mod tests {
     /// the migration, and a `viewed` one is final.
     #[test]
     fn version_4_merges_old_messages_again() {
-        let (mut l, _run) = with_message();
-        l.record_statuses(&[st("w1", "sent", 100), st("w1", "read", 200)])
-            .unwrap();
-        let mut failed = st("w1", "failed", 300);
-        failed.error_code = Some(131_026);
-        l.record_statuses(&[failed]).unwrap();
-        // What the old merge left behind.
-        l.conn
-            .execute(
-                "UPDATE messages SET status = 'failed', error_code = 131026, final = 1",
-                [],
-            )
-            .unwrap();
-        l.conn.execute_batch(SCHEMA_V4).unwrap();
+        // What the old merge left behind: `w1` read, then failed, merged `failed`; `w2`
+        // viewed and not final.
+        let l = migrated_from(
+            3,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');
+             INSERT INTO messages (wamid, order_key, run_id, accepted_at, status, status_at,
+                 error_code, final)
+             VALUES ('w1', 'A-1', 1, '2026-11-25T00:00:00.020Z', 'failed',
+                     '2026-11-25T00:00:00.300Z', 131026, 1),
+                    ('w2', 'B-2', 1, '2026-11-25T00:00:00.020Z', 'Viewed',
+                     '2026-11-25T00:00:00.300Z', NULL, 0);
+             INSERT INTO status_history (wamid, status, status_at, error_code, seen_at)
+             VALUES ('w1', 'sent', '2026-11-25T00:00:00.100Z', NULL, '2026-11-25T00:00:00.105Z'),
+                    ('w1', 'read', '2026-11-25T00:00:00.200Z', NULL, '2026-11-25T00:00:00.205Z'),
+                    ('w1', 'failed', '2026-11-25T00:00:00.300Z', 131026,
+                     '2026-11-25T00:00:00.305Z');",
+        );
         let m = l.message("w1").unwrap().unwrap();
         assert_eq!(m.status.as_deref(), Some("read"));
         assert_eq!(m.status_at, Some(t(200)));
         assert_eq!(m.error_code, None);
         assert!(m.is_final);
+        assert!(l.message("w2").unwrap().unwrap().is_final);
+    }
 
-        l.conn
-            .execute("UPDATE messages SET status = 'Viewed', final = 0", [])
+    /// Statuses written when they named their message by wamid name it by its id after the
+    /// migration, in the same order, and keep merging.
+    #[test]
+    fn statuses_refer_to_their_message_by_id_after_the_migration() {
+        let mut l = migrated_from(
+            9,
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');
+             INSERT INTO messages (wamid, order_key, run_id, accepted_at, status, status_at,
+                 final)
+             VALUES ('w0', 'Z-0', 1, '2026-11-25T00:00:00.010Z', NULL, NULL, 0),
+                    ('w1', 'A-1', 1, '2026-11-25T00:00:00.020Z', 'read',
+                     '2026-11-25T00:00:00.200Z', 1);
+             INSERT INTO status_history (wamid, status, status_at, seen_at)
+             VALUES ('w1', 'sent', '2026-11-25T00:00:00.100Z', '2026-11-25T00:00:00.105Z'),
+                    ('w1', 'read', '2026-11-25T00:00:00.200Z', '2026-11-25T00:00:00.205Z'),
+                    ('w1', 'delivered', '2026-11-25T00:00:00.150Z',
+                     '2026-11-25T00:00:00.305Z');",
+        );
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered"]);
+        let ids: (i64, i64) = l
+            .conn
+            .query_row(
+                "SELECT (SELECT message_id FROM messages WHERE wamid = 'w1'),
+                        (SELECT DISTINCT message_id FROM status_history)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
-        l.conn.execute_batch(SCHEMA_V4).unwrap();
-        assert!(l.message("w1").unwrap().unwrap().is_final);
+        assert_eq!(ids, (2, 2), "the old rowid is the message's id");
+        let m = l.message("w1").unwrap().unwrap();
+        assert_eq!((m.status.as_deref(), m.is_final), (Some("read"), true));
+        l.record_statuses(&[st("w0", "sent", 400), st("w1", "sent", 400)])
+            .unwrap();
+        assert_eq!(history(&l, "w0"), ["sent"]);
+        assert_eq!(
+            history(&l, "w1").len(),
+            3,
+            "a repeated status is not kept twice"
+        );
+        assert_eq!(l.integrity_check().unwrap(), "ok");
     }
 }

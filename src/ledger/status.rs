@@ -93,24 +93,27 @@ pub(super) fn merge_statuses(
     updates: &[StatusUpdate],
     polls: u32,
 ) -> Result<Option<usize>, LedgerError> {
-    let current = conn
-        .prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
-        .query_row([wamid], |r| r.get::<_, Option<String>>(0))
+    let found = conn
+        .prepare_cached("SELECT message_id, status FROM messages WHERE wamid = ?1")?
+        .query_row([wamid], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })
         .optional()?;
-    let Some(mut current) = current else {
+    let Some((message, mut current)) = found else {
         return Ok(None);
     };
     let mut hist = conn.prepare_cached(
-        "INSERT INTO status_history (wamid, status, status_at, error_code, error_title, seen_at)
+        "INSERT INTO status_history (message_id, status, status_at, error_code, error_title,
+             seen_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (wamid, status) DO NOTHING",
+         ON CONFLICT (message_id, status) DO NOTHING",
     )?;
     let mut merged = None;
     let mut changed = 0;
     for u in updates {
         let status_at = u.status_at.as_ref().map(ts);
         hist.execute(params![
-            wamid,
+            message,
             u.status,
             status_at,
             u.error_code,
@@ -129,10 +132,10 @@ pub(super) fn merge_statuses(
         conn.prepare_cached(
             "UPDATE messages SET status = ?2, status_at = ?3, error_code = ?4,
                  error_title = ?5, final = ?6, polls = polls + ?7
-             WHERE wamid = ?1",
+             WHERE message_id = ?1",
         )?
         .execute(params![
-            wamid,
+            message,
             u.status,
             status_at,
             u.error_code,
@@ -141,8 +144,8 @@ pub(super) fn merge_statuses(
             polls
         ])?;
     } else if polls > 0 {
-        conn.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE wamid = ?1")?
-            .execute(params![wamid, polls])?;
+        conn.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE message_id = ?1")?
+            .execute(params![message, polls])?;
     }
     Ok(Some(changed))
 }

@@ -15,12 +15,13 @@ use super::atomic::write_atomic;
 use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
-/// The version of the columns below, as the README documents it: 2 since
-/// issue 13 (plain-language `reason`/`next_step`, `whatsapp_status`,
-/// `warnings`, the status times); 1 was the first schema.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+/// The version of the columns below, as the README documents it: 3 since
+/// issue 21 (`reused_from_channel`); 2 since issue 13 (plain-language
+/// `reason`/`next_step`, `whatsapp_status`, `warnings`, the status times);
+/// 1 was the first schema.
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
-pub(crate) const HEADER: [&str; 24] = [
+pub(crate) const HEADER: [&str; 25] = [
     "row",
     "line",
     "order_number",
@@ -40,6 +41,7 @@ pub(crate) const HEADER: [&str; 24] = [
     "minutes_to_delivery",
     "attempts",
     "reused_from_run",
+    "reused_from_channel",
     "http_status",
     "error_code",
     "error_detail",
@@ -213,6 +215,7 @@ pub(crate) fn write_csv_from(
                 opt(&r.minutes_to_delivery()),
                 r.attempts.to_string(),
                 opt(&r.reused_from_run),
+                opt(&r.reused_from_channel),
                 opt(&r.http_status),
                 opt(&r.error_code),
                 opt(&r.error_detail),

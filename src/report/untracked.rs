@@ -36,7 +36,9 @@ mod tests {
     fn pending() -> ReportRow {
         let mut f = facts(Verdict::Send);
         f.attempts = 1;
-        f.last_result = Some("accepted".into());
+        f.last_result = Some(crate::ledger::SendClass::Accepted {
+            wamid: "wamid.1".into(),
+        });
         f.wamid = Some("wamid.1".into());
         f.message_run_id = Some(1);
         f.status = Some("sent".into());

@@ -9,7 +9,7 @@ use super::dispatcher::Context;
 use super::{Accepted, Job};
 use crate::api::client::{SendAnswer, SendClass};
 use crate::api::wire::SendTemplateRequest;
-use crate::ledger::{Answer, AttemptResult};
+use crate::ledger::Answer;
 use crate::recorder::Intent;
 
 /// One attempt: intent (committed), request, answer (committed).
@@ -49,17 +49,8 @@ pub(super) async fn attempt(
     );
     let answer = ctx.client.send_template(&request).await;
 
-    let result = match &answer.class {
-        SendClass::Accepted { wamid } => AttemptResult::Accepted {
-            wamid: wamid.clone(),
-        },
-        SendClass::Retry { .. } => AttemptResult::Retry,
-        SendClass::Ambiguous => AttemptResult::Ambiguous,
-        SendClass::Rejected => AttemptResult::Rejected,
-        SendClass::Fatal(_) => AttemptResult::Fatal,
-    };
     let record = Answer {
-        result,
+        result: answer.class.clone(),
         http_status: answer.http_status,
         error_code: answer.error_code,
         error_detail: answer.detail.clone(),
@@ -81,10 +72,10 @@ pub(super) async fn attempt(
                 wamid: wamid.clone(),
             });
         }
-        SendClass::Retry { kind, .. } => {
+        SendClass::Retry(kind) => {
             tracing::info!(order = %d.order_key, %phone, attempt = job.attempts, ?kind, detail, "not sent; will retry");
         }
-        SendClass::Ambiguous => {
+        SendClass::Ambiguous { .. } => {
             tracing::warn!(order = %d.order_key, %phone, http_status = answer.http_status, detail, "may or may not have been accepted; will look it up");
             ctx.progress.sent();
         }

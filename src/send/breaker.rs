@@ -44,16 +44,16 @@ impl Breaker {
             // A 2xx the client could not take as an acceptance (`sent:true`
             // without an id, a queued job, an odd body) is an API that
             // answers: it says nothing about an outage.
-            SendClass::Ambiguous if answer.http_status.is_some_and(|s| (200..300).contains(&s)) => {
+            SendClass::Ambiguous { .. }
+                if answer.http_status.is_some_and(|s| (200..300).contains(&s)) =>
+            {
                 self.unavailable = 0;
                 self.refusal = None;
             }
-            SendClass::Ambiguous
-            | SendClass::Retry {
-                kind: RetryKind::Connect,
-                ..
-            } => self.unavailable += 1,
-            SendClass::Retry { .. } | SendClass::Fatal(_) => {}
+            SendClass::Ambiguous { .. } | SendClass::Retry(RetryKind::Connect) => {
+                self.unavailable += 1;
+            }
+            SendClass::Retry(_) | SendClass::Fatal(_) => {}
         }
         (self.unavailable >= UNAVAILABLE_AFTER).then(|| Stop::Fatal {
             kind: Fatal::Unavailable,
@@ -94,6 +94,7 @@ mod tests {
             http_status: Some(http),
             error_code: code,
             detail: Some(detail.into()),
+            retry_after: None,
         }
     }
 
@@ -145,23 +146,27 @@ mod tests {
     #[test]
     fn answers_that_accepted_without_an_id_are_an_api_that_works() {
         let no_id = answer(
-            SendClass::Ambiguous,
+            SendClass::Ambiguous {
+                taken: crate::api::client::Taken::WithoutId,
+                named_id: None,
+            },
             200,
             None,
             "sent:true: accepted without a message id",
         );
         assert!(stops_after(&vec![no_id; 20]).is_none());
         let lost = SendAnswer {
-            class: SendClass::Ambiguous,
+            class: SendClass::UNSAID,
             http_status: None,
             error_code: None,
             detail: Some("timed out".into()),
+            retry_after: None,
         };
         assert_eq!(
             stops_after(&vec![lost; 5]).unwrap().0,
             UNAVAILABLE_AFTER as usize
         );
-        let bad_gateway = answer(SendClass::Ambiguous, 502, None, "an HTML page: 502");
+        let bad_gateway = answer(SendClass::UNSAID, 502, None, "an HTML page: 502");
         assert!(stops_after(&vec![bad_gateway; 5]).is_some());
     }
 
@@ -207,16 +212,13 @@ mod tests {
         // Retries and doubts in between neither count nor break it.
         let mut answers = vec![refused(422, "namespace is required"); 3];
         answers.push(answer(
-            SendClass::Retry {
-                kind: RetryKind::TooManyRequests,
-                after: None,
-            },
+            SendClass::Retry(RetryKind::TooManyRequests),
             429,
             None,
             "Too many requests",
         ));
         answers.push(answer(
-            SendClass::Ambiguous,
+            SendClass::UNSAID,
             500,
             None,
             "Internal server error",
@@ -227,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_run_of_doubts_or_refused_connections_is_an_unavailable_api() {
-        let down = vec![answer(SendClass::Ambiguous, 500, None, "Internal server error"); 6];
+        let down = vec![answer(SendClass::UNSAID, 500, None, "Internal server error"); 6];
         let (n, stop) = stops_after(&down).unwrap();
         assert_eq!(n, 5);
         assert!(matches!(
@@ -237,9 +239,9 @@ mod tests {
                 ..
             }
         ));
-        let mut flaky = vec![answer(SendClass::Ambiguous, 500, None, "x"); 4];
+        let mut flaky = vec![answer(SendClass::UNSAID, 500, None, "x"); 4];
         flaky.push(refused(400, "bad row"));
-        flaky.extend(vec![answer(SendClass::Ambiguous, 500, None, "x"); 4]);
+        flaky.extend(vec![answer(SendClass::UNSAID, 500, None, "x"); 4]);
         assert_eq!(stops_after(&flaky), None, "a refusal shows the API is up");
     }
 }

@@ -113,19 +113,20 @@ impl Dispatcher {
             self.stop.get_or_insert(stop);
         }
         match &answer.class {
-            SendClass::Accepted { .. } | SendClass::Rejected | SendClass::Ambiguous => {}
+            SendClass::Accepted { .. } | SendClass::Rejected | SendClass::Ambiguous { .. } => {}
             SendClass::Fatal(kind) => {
                 self.stop.get_or_insert(Stop::Fatal {
                     kind: *kind,
                     detail: answer.detail.clone().unwrap_or_default(),
                 });
             }
-            SendClass::Retry { kind, after } => {
+            SendClass::Retry(kind) => {
                 let job = f.job;
                 if job.attempts < self.max_attempts {
                     let wait = match kind {
                         RetryKind::TooManyRequests => {
-                            let wait = after
+                            let wait = answer
+                                .retry_after
                                 .unwrap_or_else(|| full_jitter(job.attempts))
                                 .min(MAX_RETRY_AFTER);
                             self.pause(now + wait);

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::client::Client;
+use crate::api::client::{Client, Taken};
 use crate::delivery::Delivery;
 use crate::error::Failure;
 pub(crate) use crate::fate::Settled;
@@ -26,58 +26,14 @@ pub(crate) struct Policy {
     pub history_proves_absence: bool,
 }
 
-/// Whether an answer's detail says the API accepted the send without
-/// telling its id: `queued` (a job id instead of a wamid), or `sent:true`
-/// without an id (the client's wording "accepted without a message id",
-/// and its older "sent:true but gave no message id" that ledgers written
-/// before it still hold). Such a send is never resent on the history's
-/// silence: only `--resend-unknown` sends it.
-pub(crate) fn accepted_without_id(detail: &str) -> bool {
-    detail.contains("queued")
-        || detail.contains("accepted without a message id")
-        || detail.contains("sent:true but gave no message id")
-}
-
-/// How the client words an id in a doubtful answer (`classify.rs`): an
-/// `id` without a readable `sent`, and a `message` that looks like an id.
-const NAMED_ID: &str = "it named the id `";
-const ID_IN_MESSAGE: &str = "its `message` is `";
-
-/// The ids a doubtful answer's detail names, to look for in the history.
-pub(crate) fn named_ids(detail: &str) -> Vec<String> {
-    [NAMED_ID, ID_IN_MESSAGE]
+/// What an order's doubtful answers said about whether the API took the
+/// send: the strongest claim among them (the ledger keeps each as a type).
+fn taken(doubts: &[Doubt]) -> Taken {
+    doubts
         .iter()
-        .filter_map(|marker| {
-            let rest = &detail[detail.find(marker)? + marker.len()..];
-            let id = &rest[..rest.find('`')?];
-            (!id.is_empty() && !id.ends_with('…')).then(|| id.to_string())
-        })
-        .collect()
-}
-
-/// What the doubtful answers said about whether the API took the send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Taken {
-    /// Nothing: no answer, a 5xx, an unreadable body.
-    Unsaid,
-    /// Accepted without telling its id (queued, `sent:true` without one).
-    WithoutId,
-    /// Named a message id, without a `sent` to read: the API gave the
-    /// send an id, so it took it.
-    NamedId,
-}
-
-impl Taken {
-    fn of(doubts: &[Doubt]) -> Taken {
-        let details = || doubts.iter().filter_map(|x| x.error_detail.as_deref());
-        if details().any(accepted_without_id) {
-            Taken::WithoutId
-        } else if details().any(|d| d.contains(NAMED_ID)) {
-            Taken::NamedId
-        } else {
-            Taken::Unsaid
-        }
-    }
+        .map(|d| d.taken().0)
+        .max()
+        .unwrap_or(Taken::Unsaid)
 }
 
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
@@ -114,11 +70,10 @@ pub(crate) async fn settle(
     let first = doubts
         .first()
         .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let taken = Taken::of(doubts);
+    let taken = taken(doubts);
     let hints: Vec<String> = doubts
         .iter()
-        .filter_map(|x| x.error_detail.as_deref())
-        .flat_map(named_ids)
+        .filter_map(|x| x.taken().1.map(str::to_string))
         .collect();
     if let Some((wamid, at)) = confirmed_by_hooks(client, &hints).await {
         recorder
@@ -243,42 +198,15 @@ fn doubt(finding: &Finding, what: &str, taken: Taken, lookups: u32) -> Settled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::client::SendClass;
 
+    /// Of an order's doubts, the strongest claim that the API took the send
+    /// counts; the ids they named are the hints. (What an answer claims is
+    /// classified by the client, `api/classify/tests.rs`; what older
+    /// ledgers' texts claimed, once, by the migration, `ledger/schema.rs`.)
     #[test]
-    fn an_answer_that_accepted_the_send_is_recognised() {
-        assert!(accepted_without_id(
-            "the API queued the send as job job-7 and gave no message id"
-        ));
-        assert!(accepted_without_id(
-            "the API said sent:true: accepted without a message id"
-        ));
-        assert!(accepted_without_id(
-            "the API said sent:true but gave no message id"
-        ));
-        assert!(!accepted_without_id("Internal server error"));
-        assert!(!accepted_without_id(
-            "failed to reach the API: operation timed out"
-        ));
-    }
-
-    #[test]
-    fn the_ids_a_doubtful_answer_named_are_looked_for() {
-        assert_eq!(
-            named_ids(
-                "the answer had no `sent` field; it named the id `wamid.7`; the API said: Sent to 49@c.us"
-            ),
-            vec!["wamid.7".to_string()]
-        );
-        assert_eq!(
-            named_ids(
-                "sent:true: accepted without a message id; its `message` is `wamid.HBgL1`, which may be the message id"
-            ),
-            vec!["wamid.HBgL1".to_string()]
-        );
-        // Shortened, or nothing named: nothing to look for.
-        assert!(named_ids("its `message` is `wamid.HBgL…`, which").is_empty());
-        assert!(named_ids("Internal server error").is_empty());
-        let doubt = |detail: &str| Doubt {
+    fn the_strongest_claim_of_an_orders_doubts_counts() {
+        let doubt = |result: Option<SendClass>| Doubt {
             attempt: AttemptInfo {
                 attempt_id: 1,
                 run_id: 1,
@@ -288,18 +216,29 @@ mod tests {
                 params: Vec::new(),
                 intent_at: chrono::Utc::now(),
             },
-            result: Some("ambiguous".into()),
-            error_detail: Some(detail.into()),
+            result,
+            error_detail: Some("whatever it said, in words".into()),
         };
+        let said = |taken, id: Option<&str>| {
+            doubt(Some(SendClass::Ambiguous {
+                taken,
+                named_id: id.map(str::to_string),
+            }))
+        };
+        let named = said(Taken::NamedId, Some("w"));
         assert_eq!(
-            Taken::of(&[
-                doubt("HTTP 500"),
-                doubt("the answer had no `sent` field; it named the id `w`")
-            ]),
+            taken(&[said(Taken::Unsaid, None), named.clone()]),
             Taken::NamedId
         );
-        assert_eq!(Taken::of(&[doubt("queued as job 7")]), Taken::WithoutId);
-        assert_eq!(Taken::of(&[doubt("timed out")]), Taken::Unsaid);
+        assert_eq!(named.taken(), (Taken::NamedId, Some("w")));
+        assert_eq!(
+            taken(&[named, said(Taken::WithoutId, None)]),
+            Taken::WithoutId
+        );
+        assert_eq!(taken(&[said(Taken::Unsaid, None)]), Taken::Unsaid);
+        // An intent never answered said nothing.
+        assert_eq!(doubt(None).taken(), (Taken::Unsaid, None));
+        assert_eq!(taken(&[]), Taken::Unsaid);
     }
 
     #[test]

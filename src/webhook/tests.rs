@@ -1,5 +1,5 @@
 use super::*;
-use crate::ledger::{Answer, AttemptResult, Ledger, RunMeta};
+use crate::ledger::{Answer, Ledger, RunMeta, SendClass};
 
 #[test]
 fn the_secret_in_the_path_or_the_header() {
@@ -23,7 +23,9 @@ async fn ledger_with_intent() -> (tempfile::TempDir, Recorder, crate::ledger::At
         .begin_run(RunMeta {
             kind: "run".into(),
             input_path: None,
+            api_url: "http://127.0.0.1:1".into(),
             channel: "C".into(),
+            simulated: false,
             template: "t".into(),
             language: "en".into(),
             started_at: Utc::now(),
@@ -72,7 +74,7 @@ async fn an_ack_that_overtakes_the_answer_is_matched_late() {
         .record_answer(
             attempt,
             Answer {
-                result: AttemptResult::Accepted {
+                result: SendClass::Accepted {
                     wamid: "wamid.1".into(),
                 },
                 http_status: Some(200),

@@ -4,6 +4,64 @@ fn ok(body: &str) -> SendAnswer {
     classify(StatusCode::OK, None, body.as_bytes())
 }
 
+/// A doubt whose answer said `taken`, naming `id`.
+fn doubt(taken: Taken, id: Option<&str>) -> SendClass {
+    SendClass::Ambiguous {
+        taken,
+        named_id: id.map(str::to_string),
+    }
+}
+
+/// What a doubtful answer proved is typed here, once, and settling reads
+/// only that: an acceptance without an id (queued, `sent:true` without
+/// one), an id named without a `sent`, or nothing; and the id to look for.
+#[test]
+fn what_a_doubtful_answer_proved_is_typed_with_the_id_it_named() {
+    // Accepted without an id, whichever way the API put it.
+    let queued = ok(r#"{"sent":false,"jobId":"job-7"}"#);
+    assert_eq!(queued.class, doubt(Taken::WithoutId, None));
+    assert!(
+        queued
+            .detail
+            .unwrap()
+            .contains("queued the send as job job-7"),
+        "the words stay for people"
+    );
+    assert_eq!(ok(r#"{"sent":true}"#).class, doubt(Taken::WithoutId, None));
+    assert_eq!(
+        ok(r#"{"message":"Message Queued"}"#).class,
+        doubt(Taken::WithoutId, None)
+    );
+    // Named an id: in `id`, or in a `message` that looks like one.
+    assert_eq!(
+        ok(r#"{"id":"wamid.7","message":"Sent to 49@c.us"}"#).class,
+        doubt(Taken::NamedId, Some("wamid.7"))
+    );
+    assert_eq!(
+        ok(r#"{"sent":true,"message":"wamid.HBgL1"}"#).class,
+        doubt(Taken::WithoutId, Some("wamid.HBgL1"))
+    );
+    // Queued and named: the stronger claim, and the id to look for.
+    assert_eq!(
+        ok(r#"{"id":"w","jobId":"j"}"#).class,
+        doubt(Taken::WithoutId, Some("w"))
+    );
+    // An id too long to show whole, or nothing named: nothing to look for.
+    let long = format!(
+        r#"{{"sent":true,"message":"wamid.HBgL{}"}}"#,
+        "A".repeat(130)
+    );
+    let a = ok(&long);
+    assert_eq!(a.class, doubt(Taken::WithoutId, None));
+    assert!(a.detail.unwrap().contains('…'));
+    let failed = classify(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        None,
+        b"Internal server error",
+    );
+    assert_eq!(failed.class, SendClass::UNSAID);
+}
+
 #[test]
 fn acceptance_needs_sent_true_and_an_id() {
     assert_eq!(
@@ -12,11 +70,11 @@ fn acceptance_needs_sent_true_and_an_id() {
             wamid: "wamid.1".into()
         }
     );
-    assert_eq!(ok(r#"{"sent":true}"#).class, SendClass::Ambiguous);
-    assert_eq!(ok("not json").class, SendClass::Ambiguous);
+    assert_eq!(ok(r#"{"sent":true}"#).class, doubt(Taken::WithoutId, None));
+    assert_eq!(ok("not json").class, SendClass::UNSAID);
     assert_eq!(
         ok(r#"{"sent":false,"message":"queued","jobId":"j1"}"#).class,
-        SendClass::Ambiguous
+        doubt(Taken::WithoutId, None)
     );
 }
 
@@ -24,21 +82,9 @@ fn acceptance_needs_sent_true_and_an_id() {
 fn meta_codes_decide_retry_reject_or_stop() {
     let a = ok(r#"{"sent":false,"message":"(#131056) pair rate limit hit"}"#);
     assert_eq!(a.error_code, Some(131056));
-    assert!(matches!(
-        a.class,
-        SendClass::Retry {
-            kind: RetryKind::PairRate,
-            ..
-        }
-    ));
+    assert_eq!(a.class, SendClass::Retry(RetryKind::PairRate));
     let a = ok(r#"{"sent":false,"message":"x","error":{"code":130429,"message":"x"}}"#);
-    assert!(matches!(
-        a.class,
-        SendClass::Retry {
-            kind: RetryKind::Throughput,
-            ..
-        }
-    ));
+    assert_eq!(a.class, SendClass::Retry(RetryKind::Throughput));
     let a = ok(r#"{"sent":false,"message":"(#132001) Template name does not exist"}"#);
     assert_eq!(a.class, SendClass::Fatal(Fatal::Configuration));
     let a = ok(r#"{"sent":false,"message":"rejected"}"#);
@@ -55,20 +101,15 @@ fn http_statuses() {
     assert_eq!(c(401), SendClass::Fatal(Fatal::Credentials));
     assert_eq!(c(403), SendClass::Fatal(Fatal::Credentials));
     assert_eq!(c(400), SendClass::Rejected);
-    assert_eq!(c(500), SendClass::Ambiguous);
-    assert_eq!(c(503), SendClass::Ambiguous);
+    assert_eq!(c(500), SendClass::UNSAID);
+    assert_eq!(c(503), SendClass::UNSAID);
     let a = classify(
         StatusCode::TOO_MANY_REQUESTS,
         Some(Duration::from_secs(3)),
         b"{\"error\":\"Too many requests\"}",
     );
-    assert_eq!(
-        a.class,
-        SendClass::Retry {
-            kind: RetryKind::TooManyRequests,
-            after: Some(Duration::from_secs(3))
-        }
-    );
+    assert_eq!(a.class, SendClass::Retry(RetryKind::TooManyRequests));
+    assert_eq!(a.retry_after, Some(Duration::from_secs(3)));
     assert_eq!(a.detail.as_deref(), Some("Too many requests"));
 }
 
@@ -94,7 +135,7 @@ fn sent_true_without_an_id_is_accepted_without_a_message_id() {
         r#"{"sent":true,"id":""}"#,
     ] {
         let a = ok(body);
-        assert_eq!(a.class, SendClass::Ambiguous, "{body}");
+        assert_eq!(a.class, doubt(Taken::WithoutId, None), "{body}");
         let detail = a.detail.unwrap();
         assert!(
             detail.contains("accepted without a message id"),
@@ -105,11 +146,15 @@ fn sent_true_without_an_id_is_accepted_without_a_message_id() {
     assert!(a.detail.unwrap().contains("Sent to 556123122026@c.us"));
     // NEW's TS SDK mock keeps the id in `message` too.
     let a = ok(r#"{"sent":true,"message":"wamid.HBgMNTczMDAx"}"#);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, doubt(Taken::WithoutId, Some("wamid.HBgMNTczMDAx")));
     let detail = a.detail.unwrap();
     assert!(detail.contains("accepted without a message id"), "{detail}");
     assert!(detail.contains("`wamid.HBgMNTczMDAx`"), "{detail}");
     let a = ok(r#"{"sent":true,"message":"gBGGeRhGZTEfAgkJCh2wAz4ZH-8"}"#);
+    assert_eq!(
+        a.class,
+        doubt(Taken::WithoutId, Some("gBGGeRhGZTEfAgkJCh2wAz4ZH-8"))
+    );
     assert!(a.detail.unwrap().contains("may be the message id"));
 }
 
@@ -133,24 +178,24 @@ fn loose_types_in_a_send_answer() {
         (SendClass::Rejected, Some(131_026))
     );
     let a = ok(r#"{"sent":0,"message":"queued","jobId":4711}"#);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, doubt(Taken::WithoutId, None));
     assert!(a.detail.unwrap().contains("queued the send as job 4711"));
     // `queued` said without a job id is still a queued send.
     let a = ok(r#"{"sent":false,"message":"Message queued"}"#);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, doubt(Taken::WithoutId, None));
     assert!(a.detail.unwrap().contains("queued"));
 }
 
 #[test]
 fn no_sent_field_is_a_doubt_not_a_rejection() {
     let a = ok("{}");
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, SendClass::UNSAID);
     assert_eq!(
         a.detail.as_deref(),
         Some("the answer had no `sent` field: {}")
     );
     let a = ok(r#"{"id":"wamid.1","message":"Sent to 1@c.us"}"#);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, doubt(Taken::NamedId, Some("wamid.1")));
     let detail = a.detail.unwrap();
     assert!(
         detail.contains("the answer had no `sent` field"),
@@ -158,11 +203,12 @@ fn no_sent_field_is_a_doubt_not_a_rejection() {
     );
     assert!(detail.contains("`wamid.1`"), "{detail}");
     let a = ok(r#"{"id":77}"#);
+    assert_eq!(a.class, doubt(Taken::NamedId, Some("77")));
     assert!(a.detail.unwrap().contains("`77`"));
     let a = ok(r#"{"sent":"perhaps","id":"wamid.1"}"#);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, doubt(Taken::NamedId, Some("wamid.1")));
     assert!(a.detail.unwrap().contains("neither true nor false"));
-    assert_eq!(ok("[1]").class, SendClass::Ambiguous);
+    assert_eq!(ok("[1]").class, SendClass::UNSAID);
 }
 
 #[test]
@@ -177,7 +223,7 @@ fn a_plain_refusal_stays_rejected_without_a_code() {
 fn proxy_pages_429_without_retry_after_and_a_403_text() {
     let page = b"<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>";
     let a = classify(StatusCode::GATEWAY_TIMEOUT, None, page);
-    assert_eq!(a.class, SendClass::Ambiguous);
+    assert_eq!(a.class, SendClass::UNSAID);
     assert_eq!(
         a.detail.as_deref(),
         Some("an HTML page: 504 Gateway Time-out")
@@ -193,13 +239,8 @@ fn proxy_pages_429_without_retry_after_and_a_403_text() {
         None,
         b"{\"error\":\"Rate limit exceeded\"}",
     );
-    assert_eq!(
-        a.class,
-        SendClass::Retry {
-            kind: RetryKind::TooManyRequests,
-            after: None
-        }
-    );
+    assert_eq!(a.class, SendClass::Retry(RetryKind::TooManyRequests));
+    assert_eq!(a.retry_after, None);
     let a = classify(StatusCode::FORBIDDEN, None, b"Channel is in trial mode");
     assert_eq!(a.class, SendClass::Fatal(Fatal::Credentials));
     assert_eq!(

@@ -59,7 +59,7 @@ async fn a_redirect_is_not_followed_so_a_send_is_posted_once() {
     let client = Client::new(&base, "C1", &token, Timeouts::default(), TokenIn::Header).unwrap();
     let request = SendTemplateRequest::with_body("4915112345678", "tpl", None, "en", &["a"]);
     let answer = client.send_template(&request).await;
-    assert_eq!(answer.class, SendClass::Ambiguous);
+    assert_eq!(answer.class, SendClass::UNSAID);
     assert_eq!(answer.http_status, Some(307));
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(client.requests(), [("sendTemplate", "307".to_string(), 1)]);

@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 
 use super::rerun::{Asked, Take, take};
 use super::*;
+use crate::ledger::SendClass;
 
 fn delivery(phone: &str, product: &str) -> Delivery {
     Delivery {
@@ -40,7 +41,7 @@ fn message(status: Option<&str>) -> MessageInfo {
     }
 }
 
-fn attempt(after_message: bool, result: Option<&str>) -> OrderAttempt {
+fn attempt(after_message: bool, result: Option<SendClass>) -> OrderAttempt {
     let m = message(None);
     let minutes = if after_message { 30 } else { -1 };
     OrderAttempt {
@@ -50,7 +51,7 @@ fn attempt(after_message: bool, result: Option<&str>) -> OrderAttempt {
         params: m.params.clone(),
         intent_at: m.accepted_at + Duration::minutes(minutes),
         answered_at: None,
-        result: result.map(String::from),
+        result,
         http_status: None,
         error_code: None,
         error_detail: None,
@@ -337,9 +338,9 @@ fn an_opted_out_row_is_held_unless_forced_and_says_why() {
 #[test]
 fn a_failed_message_whose_resend_is_in_doubt_is_held_even_with_force() {
     let same = delivery("491510000001", "Lamp");
-    for result in [None, Some("ambiguous")] {
+    for result in [None, Some(SendClass::UNSAID)] {
         let mut k = known("failed");
-        k.last = Some(attempt(true, result));
+        k.last = Some(attempt(true, result.clone()));
         let Take::Attempt {
             outcome: Outcome::Unknown,
             why: Some(why),

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::answer::class_at;
 use super::codec::get_opt_ts;
-use super::{Ledger, LedgerError, RunId, Verdict};
+use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
@@ -12,24 +13,26 @@ use super::{Ledger, LedgerError, RunId, Verdict};
 const REPORT_SQL: &str = "
 SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number,
        d.product_name, d.delivery_note, d.verdict, d.reason, d.notes,
-       COALESCE(s.n, 0), la.result, la.attempt_id IS NOT NULL AND la.result IS NULL,
+       COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
+       la.attempt_id IS NOT NULL AND la.result IS NULL,
        la.http_status, la.error_code, la.error_detail, s.first_intent_at,
        m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
        m.error_title, COALESCE(m.final, 0), d.extra,
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
-                 WHERE h.wamid = m.wamid
+                 WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
             THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
                   FROM (SELECT status, error_code, error_title FROM status_history
-                        WHERE wamid = m.wamid ORDER BY COALESCE(status_at, seen_at), id) h)
+                        WHERE message_id = m.message_id ORDER BY COALESCE(status_at, seen_at), id) h)
        END,
        d.problem,
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) = 'delivered'),
+        WHERE h.message_id = m.message_id AND lower(h.status) = 'delivered'),
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) IN ('read', 'viewed', 'played')),
+        WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
-        WHERE h.wamid = m.wamid AND lower(h.status) IN ('failed', 'undelivered'))
+        WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
+       mr.channel
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -39,6 +42,7 @@ LEFT JOIN attempts la ON la.attempt_id = s.last_id
 LEFT JOIN messages m ON m.rowid =
        (SELECT m2.rowid FROM messages m2 WHERE m2.order_key = d.order_key
         ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)
+LEFT JOIN runs mr ON mr.run_id = m.run_id
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
 
@@ -100,7 +104,7 @@ pub struct ReportFacts {
     /// Number of attempts in this run for the order key.
     pub attempts: u32,
     /// Result of the latest attempt in this run (`None` with no attempt or no answer).
-    pub last_result: Option<String>,
+    pub last_result: Option<SendClass>,
     /// The latest attempt in this run has an intent but no answer.
     pub unanswered: bool,
     /// HTTP status of the latest attempt.
@@ -115,6 +119,9 @@ pub struct ReportFacts {
     pub wamid: Option<String>,
     /// The run that sent that message.
     pub message_run_id: Option<RunId>,
+    /// The channel that accepted it (that run's): a real message counts whichever real
+    /// channel sent it, and the report says which.
+    pub message_channel: Option<String>,
     /// When that message was accepted.
     pub accepted_at: Option<DateTime<Utc>>,
     /// Its latest merged status.
@@ -216,26 +223,27 @@ impl Ledger {
                     reason: r.get(9)?,
                     notes: r.get(10)?,
                     attempts: r.get(11)?,
-                    last_result: r.get(12)?,
-                    unanswered: r.get(13)?,
-                    http_status: r.get(14)?,
-                    error_code: r.get(15)?,
-                    error_detail: r.get(16)?,
-                    first_intent_at: get_opt_ts(r, 17)?,
-                    wamid: r.get(18)?,
-                    message_run_id: r.get(19)?,
-                    accepted_at: get_opt_ts(r, 20)?,
-                    status: r.get(21)?,
-                    status_at: get_opt_ts(r, 22)?,
-                    msg_error_code: r.get(23)?,
-                    msg_error_title: r.get(24)?,
-                    is_final: r.get(25)?,
-                    extra: r.get(26)?,
-                    history: history_of(r.get(27)?),
-                    problem: r.get(28)?,
-                    delivered_at: get_opt_ts(r, 29)?,
-                    read_at: get_opt_ts(r, 30)?,
-                    failed_at: get_opt_ts(r, 31)?,
+                    last_result: class_at(r, 12)?,
+                    unanswered: r.get(16)?,
+                    http_status: r.get(17)?,
+                    error_code: r.get(18)?,
+                    error_detail: r.get(19)?,
+                    first_intent_at: get_opt_ts(r, 20)?,
+                    wamid: r.get(21)?,
+                    message_run_id: r.get(22)?,
+                    accepted_at: get_opt_ts(r, 23)?,
+                    status: r.get(24)?,
+                    status_at: get_opt_ts(r, 25)?,
+                    msg_error_code: r.get(26)?,
+                    msg_error_title: r.get(27)?,
+                    is_final: r.get(28)?,
+                    extra: r.get(29)?,
+                    history: history_of(r.get(30)?),
+                    problem: r.get(31)?,
+                    delivered_at: get_opt_ts(r, 32)?,
+                    read_at: get_opt_ts(r, 33)?,
+                    failed_at: get_opt_ts(r, 34)?,
+                    message_channel: r.get(35)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

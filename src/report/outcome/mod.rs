@@ -9,7 +9,7 @@ use super::notes::{join, split_warnings, status_notes};
 use super::plain::{Clues, Plain, explain};
 use crate::codes::Actor;
 pub(crate) use crate::fate::Outcome;
-use crate::ledger::{ReportFacts, RunId, Status, Verdict};
+use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,9 @@ pub(crate) struct ReportRow {
     pub status_at: Option<DateTime<Utc>>,
     /// The run that sent the message, when it was not this one.
     pub reused_from_run: Option<RunId>,
+    /// The channel that accepted that message (another real channel counts too: its
+    /// partner was messaged).
+    pub reused_from_channel: Option<String>,
     pub notes: Option<String>,
     /// The input's other columns (`--keep-columns`), after ours.
     pub extra: Vec<String>,
@@ -97,6 +100,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         sent_at: None,
         status_at: None,
         reused_from_run: None,
+        reused_from_channel: None,
         notes,
         reason: String::new(),
         actor: Actor::Nobody,
@@ -153,6 +157,7 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.failed_at = f.failed_at;
     if f.message_run_id != Some(run) {
         row.reused_from_run = f.message_run_id;
+        row.reused_from_channel = f.message_channel;
     }
     row.outcome = match f.status.as_deref().map(Status::of) {
         Some(Status::Read) => Outcome::Read,
@@ -193,15 +198,15 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
                 .into(),
         );
     } else {
-        row.outcome = match f.last_result.as_deref() {
-            Some("ambiguous") => Outcome::Unknown,
-            Some("rejected") | Some("fatal") => Outcome::Rejected,
-            Some("retry") if f.http_status.is_none() => Outcome::Skipped,
-            Some("retry") => Outcome::Rejected,
-            Some("accepted") => Outcome::Pending,
-            _ => Outcome::Unknown,
+        row.outcome = match &f.last_result {
+            Some(SendClass::Ambiguous { .. }) | None => Outcome::Unknown,
+            Some(SendClass::Rejected | SendClass::Fatal(_)) => Outcome::Rejected,
+            // The request never left: not sent.
+            Some(SendClass::Retry(RetryKind::Connect)) => Outcome::Skipped,
+            Some(SendClass::Retry(_)) => Outcome::Rejected,
+            Some(SendClass::Accepted { .. }) => Outcome::Pending,
         };
-        if f.last_result.as_deref() == Some("retry") {
+        if matches!(f.last_result, Some(SendClass::Retry(_))) {
             let detail = row.error_detail.take().unwrap_or_default();
             row.error_detail = Some(format!("gave up after {} attempts: {detail}", f.attempts));
         }

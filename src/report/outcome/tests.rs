@@ -24,6 +24,7 @@ pub(in crate::report) fn facts(verdict: Verdict) -> ReportFacts {
         first_intent_at: None,
         wamid: None,
         message_run_id: None,
+        message_channel: None,
         accepted_at: None,
         status: None,
         status_at: None,
@@ -55,7 +56,9 @@ fn statuses_map_to_outcomes() {
     ] {
         let mut f = facts(Verdict::Send);
         f.attempts = 1;
-        f.last_result = Some("accepted".into());
+        f.last_result = Some(SendClass::Accepted {
+            wamid: "wamid.1".into(),
+        });
         f.wamid = Some("wamid.1".into());
         f.message_run_id = Some(3);
         f.status = status.map(str::to_string);
@@ -65,30 +68,34 @@ fn statuses_map_to_outcomes() {
 
 #[test]
 fn answers_map_to_outcomes() {
-    let case = |last: Option<&str>, unanswered: bool, http: Option<u16>| {
+    let case = |last: Option<SendClass>, unanswered: bool, http: Option<u16>| {
         let mut f = facts(Verdict::Send);
         f.attempts = 2;
-        f.last_result = last.map(str::to_string);
+        f.last_result = last;
         f.unanswered = unanswered;
         f.http_status = http;
         reconcile(f, 1)
     };
     assert_eq!(case(None, true, None).outcome, Outcome::Unknown);
     assert_eq!(
-        case(Some("ambiguous"), false, Some(500)).outcome,
+        case(Some(SendClass::UNSAID), false, Some(500)).outcome,
         Outcome::Unknown
     );
     assert_eq!(
-        case(Some("rejected"), false, Some(200)).outcome,
+        case(Some(SendClass::Rejected), false, Some(200)).outcome,
+        Outcome::Rejected
+    );
+    let too_many = || Some(SendClass::Retry(RetryKind::TooManyRequests));
+    assert_eq!(
+        case(too_many(), false, Some(429)).outcome,
         Outcome::Rejected
     );
     assert_eq!(
-        case(Some("retry"), false, Some(429)).outcome,
-        Outcome::Rejected
+        case(Some(SendClass::Retry(RetryKind::Connect)), false, None).outcome,
+        Outcome::Skipped
     );
-    assert_eq!(case(Some("retry"), false, None).outcome, Outcome::Skipped);
     assert!(
-        case(Some("retry"), false, Some(429))
+        case(too_many(), false, Some(429))
             .error_detail
             .unwrap()
             .starts_with("gave up after 2 attempts")
@@ -110,7 +117,9 @@ fn conflicting_statuses_are_said_and_the_proof_stands() {
     };
     let mut f = facts(Verdict::Send);
     f.attempts = 1;
-    f.last_result = Some("accepted".into());
+    f.last_result = Some(SendClass::Accepted {
+        wamid: "wamid.1".into(),
+    });
     f.wamid = Some("wamid.1".into());
     f.message_run_id = Some(3);
     f.status = Some("read".into());
@@ -148,7 +157,7 @@ fn conflicting_statuses_are_said_and_the_proof_stands() {
 fn an_unsettled_doubt_of_this_run_shows_its_reason() {
     let mut f = facts(Verdict::Send);
     f.attempts = 1;
-    f.last_result = Some("ambiguous".into());
+    f.last_result = Some(SendClass::UNSAID);
     f.http_status = Some(500);
     f.error_detail = Some("Internal server error".into());
     let r = reconcile(f.clone(), 1);
@@ -183,10 +192,12 @@ fn earlier_runs_message_is_reused_and_said_so() {
     let mut f = facts(Verdict::Reused);
     f.wamid = Some("wamid.old".into());
     f.message_run_id = Some(1);
+    f.message_channel = Some("VID1".into());
     f.status = Some("read".into());
     let r = reconcile(f, 2);
     assert_eq!(r.outcome, Outcome::Read);
     assert_eq!(r.reused_from_run, Some(1));
+    assert_eq!(r.reused_from_channel.as_deref(), Some("VID1"));
     // A duplicate row shares the first row's message in the ledger,
     // but its own outcome is duplicate.
     let mut f = facts(Verdict::Duplicate);

@@ -69,6 +69,7 @@ fn cells(r: &ReportRow) -> [Cell; HEADER.len()] {
         Number(r.minutes_to_delivery()),
         Number(Some(f64::from(r.attempts))),
         Number(r.reused_from_run.map(|n| n as f64)),
+        text(&r.reused_from_channel),
         Number(r.http_status.map(f64::from)),
         Number(r.error_code.map(|c| c as f64)),
         text(&r.error_detail),

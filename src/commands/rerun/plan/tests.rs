@@ -212,14 +212,16 @@ fn a_phone_cell_reads_as_ours_only_when_it_is_where_the_last_attempt_went() {
 
 #[test]
 fn messages_are_found_by_order_number_then_by_wamid() {
-    use crate::ledger::{Answer, AttemptResult, RunMeta};
+    use crate::ledger::{Answer, RunMeta, SendClass};
     let mut l = Ledger::open_in_memory().unwrap();
     let now = chrono::Utc::now();
     let run = l
         .begin_run(&RunMeta {
             kind: "run".into(),
             input_path: None,
+            api_url: "http://127.0.0.1:1".into(),
             channel: "SIM0001".into(),
+            simulated: false,
             template: "t".into(),
             language: "en".into(),
             started_at: now,
@@ -229,7 +231,7 @@ fn messages_are_found_by_order_number_then_by_wamid() {
     let a = l
         .record_intent(run, "12", 1, "4915123456701", &params, now)
         .unwrap();
-    let accepted = AttemptResult::Accepted { wamid: "w1".into() };
+    let accepted = SendClass::Accepted { wamid: "w1".into() };
     l.record_answer(
         a,
         &Answer {
@@ -308,14 +310,14 @@ fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
 fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
     let mut m = message(Some("failed"), true);
     m.accepted_at = chrono::Utc::now() - chrono::Duration::hours(1);
-    let resend = |result: Option<&str>, after: bool| OrderAttempt {
+    let resend = |result: Option<crate::ledger::SendClass>, after: bool| OrderAttempt {
         run_id: 2,
         attempt_no: 1,
         phone: "4915123456701".into(),
         params: m.params.clone(),
         intent_at: m.accepted_at + chrono::Duration::minutes(if after { 30 } else { -1 }),
         answered_at: None,
-        result: result.map(str::to_string),
+        result,
         http_status: None,
         error_code: None,
         error_detail: None,
@@ -332,10 +334,10 @@ fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
         },
     };
     // The older report still says `failed`; even --force does not send.
-    for result in [None, Some("ambiguous")] {
+    for result in [None, Some(crate::ledger::SendClass::UNSAID)] {
         let earlier = Known {
             message: Some(m.clone()),
-            last: Some(resend(result, true)),
+            last: Some(resend(result.clone(), true)),
             ..Known::default()
         };
         let j = judge_back(

@@ -1,0 +1,101 @@
+//! An attempt's answer as the ledger stores it: the client's [`SendClass`] in three typed
+//! columns (`result`, its `kind`, the `named_id` of a doubt) beside `wamid`, so what an answer
+//! proved is read back as the same type, never out of `error_detail`'s words.
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Row, ToSql};
+
+use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
+
+/// `ToSql`/`FromSql` for a fieldless enum through one table of its words, so the writer and
+/// the reader of a column cannot spell a value two ways.
+macro_rules! stored_as_words {
+    ($ty:ident: $($value:ident => $word:literal),+ $(,)?) => {
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(match self {
+                    $($ty::$value => $word,)+
+                }))
+            }
+        }
+
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                match value.as_str()? {
+                    $($word => Ok($ty::$value),)+
+                    other => Err(FromSqlError::Other(
+                        format!("unknown {} `{other}`", stringify!($ty)).into(),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+stored_as_words!(Taken: Unsaid => "unsaid", NamedId => "named_id", WithoutId => "without_id");
+stored_as_words!(RetryKind:
+    Connect => "connect",
+    TooManyRequests => "too_many_requests",
+    Throughput => "throughput",
+    PairRate => "pair_rate",
+    Transient => "transient",
+);
+stored_as_words!(Fatal:
+    Credentials => "credentials",
+    Configuration => "configuration",
+    Unavailable => "unavailable",
+);
+
+/// The `kind` column of an answer of class `class`: why it is retried, stopped or in doubt.
+pub(super) fn kind_of(class: &SendClass) -> Option<&dyn ToSql> {
+    match class {
+        SendClass::Retry(kind) => Some(kind),
+        SendClass::Ambiguous { taken, .. } => Some(taken),
+        SendClass::Fatal(kind) => Some(kind),
+        SendClass::Accepted { .. } | SendClass::Rejected => None,
+    }
+}
+
+/// The `named_id` column: the id a doubtful answer named.
+pub(super) fn named_id_of(class: &SendClass) -> Option<&str> {
+    match class {
+        SendClass::Ambiguous { named_id, .. } => named_id.as_deref(),
+        _ => None,
+    }
+}
+
+/// The wamid an accepted answer carries.
+pub(super) fn wamid_of(class: &SendClass) -> Option<&str> {
+    match class {
+        SendClass::Accepted { wamid } => Some(wamid),
+        _ => None,
+    }
+}
+
+/// Reads an answer's class from the columns `result, kind, named_id, wamid` starting at `at`;
+/// `None` for an attempt not answered.
+pub(super) fn class_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<SendClass>> {
+    let result: Option<String> = r.get(at)?;
+    let Some(result) = result else {
+        return Ok(None);
+    };
+    Ok(Some(match result.as_str() {
+        "accepted" => SendClass::Accepted {
+            wamid: r.get(at + 3)?,
+        },
+        "retry" => SendClass::Retry(r.get(at + 1)?),
+        "ambiguous" => SendClass::Ambiguous {
+            taken: r.get(at + 1)?,
+            named_id: r.get(at + 2)?,
+        },
+        "rejected" => SendClass::Rejected,
+        "fatal" => SendClass::Fatal(r.get(at + 1)?),
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                at,
+                rusqlite::types::Type::Text,
+                format!("unknown attempt result `{other}`").into(),
+            ));
+        }
+    }))
+}
