@@ -10,7 +10,7 @@
 //! typed records, and the sentences the report shows are made from the
 //! decision ([`Fate::reason`], [`Fate::note`]), never the other way round.
 
-mod outcome;
+pub(crate) mod outcome;
 pub(crate) mod rerun;
 #[cfg(test)]
 mod tests;

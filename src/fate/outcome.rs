@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
+
 /// The verdict of the reconciliation for one row (design.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,4 +71,41 @@ impl Outcome {
     pub(crate) fn is_fine(self) -> bool {
         matches!(self, Outcome::Delivered | Outcome::Read)
     }
+}
+
+/// A row's outcome, from the ledger's typed facts about it: its verdict,
+/// and for a row that was sent (or reuses a message) the message's status
+/// when the message counts for this report, else its latest attempt's
+/// answer. The report only words it.
+pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
+    match f.verdict {
+        Verdict::Invalid => Outcome::Invalid,
+        Verdict::Duplicate => Outcome::Duplicate,
+        Verdict::Skipped => Outcome::Skipped,
+        Verdict::Unknown => Outcome::Unknown,
+        Verdict::Send | Verdict::Reused if message_counts(f, run) => {
+            match f.status.as_deref().map(Status::of) {
+                Some(Status::Read) => Outcome::Read,
+                Some(Status::Delivered) => Outcome::Delivered,
+                Some(Status::Failed) => Outcome::Failed,
+                _ => Outcome::Pending,
+            }
+        }
+        Verdict::Send | Verdict::Reused if f.attempts == 0 => Outcome::Skipped,
+        Verdict::Send | Verdict::Reused if f.unanswered => Outcome::Unknown,
+        Verdict::Send | Verdict::Reused => match &f.last_result {
+            Some(SendClass::Ambiguous { .. }) | None => Outcome::Unknown,
+            Some(SendClass::Rejected | SendClass::Fatal(_)) => Outcome::Rejected,
+            // The request never left: not sent.
+            Some(SendClass::Retry(RetryKind::Connect)) => Outcome::Skipped,
+            Some(SendClass::Retry(_)) => Outcome::Rejected,
+            Some(SendClass::Accepted { .. }) => Outcome::Pending,
+        },
+    }
+}
+
+/// Whether the row's outcome is its message's: a message this run sent,
+/// or the earlier one a reused row reports.
+pub(crate) fn message_counts(f: &ReportFacts, run: RunId) -> bool {
+    f.wamid.is_some() && (f.verdict == Verdict::Reused || f.message_run_id == Some(run))
 }

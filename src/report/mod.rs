@@ -15,7 +15,7 @@
 mod atomic;
 mod csv;
 mod notes;
-mod outcome;
+pub(crate) mod outcome;
 mod plain;
 pub(crate) mod read_back;
 mod summary;

@@ -356,3 +356,67 @@ fn a_failed_message_whose_resend_is_in_doubt_is_held_even_with_force() {
         assert!(why.contains("run 2, attempt 1"), "{why}");
     }
 }
+
+/// A reported row: its verdict, attempts, whether the last went unanswered,
+/// the last answer, the message's run and status, and the outcome.
+type Row<'a> = (
+    Verdict,
+    u32,
+    bool,
+    Option<SendClass>,
+    Option<(i64, Option<&'a str>)>,
+    Outcome,
+);
+
+#[test]
+fn a_rows_outcome_from_its_verdict_its_message_and_its_answer() {
+    use super::outcome::{message_counts, of};
+    use crate::ledger::RetryKind;
+    use crate::report::outcome::tests::facts;
+    const RUN: i64 = 2;
+    let accepted = || SendClass::Accepted {
+        wamid: "wamid.M".into(),
+    };
+    // (verdict, attempts, unanswered, the last answer, the message's run
+    // and status) → outcome.
+    #[rustfmt::skip]
+    let table: Vec<Row<'_>> = vec![
+        (Verdict::Invalid,   0, false, None, None, Outcome::Invalid),
+        (Verdict::Duplicate, 0, false, None, Some((RUN, Some("read"))), Outcome::Duplicate),
+        (Verdict::Skipped,   0, false, None, None, Outcome::Skipped),
+        (Verdict::Unknown,   1, true,  None, None, Outcome::Unknown),
+        // This run's message: its status.
+        (Verdict::Send, 1, false, Some(accepted()), Some((RUN, Some("read"))),      Outcome::Read),
+        (Verdict::Send, 1, false, Some(accepted()), Some((RUN, Some("delivered"))), Outcome::Delivered),
+        (Verdict::Send, 1, false, Some(accepted()), Some((RUN, Some("failed"))),    Outcome::Failed),
+        (Verdict::Send, 1, false, Some(accepted()), Some((RUN, Some("sent"))),      Outcome::Pending),
+        (Verdict::Send, 1, false, Some(accepted()), Some((RUN, None)),              Outcome::Pending),
+        // An earlier run's message counts for a reused row only.
+        (Verdict::Reused, 0, false, None, Some((1, Some("delivered"))), Outcome::Delivered),
+        (Verdict::Send,   0, false, None, Some((1, Some("delivered"))), Outcome::Skipped),
+        // No message: the answer.
+        (Verdict::Send, 1, true,  None, None, Outcome::Unknown),
+        (Verdict::Send, 1, false, Some(SendClass::UNSAID), None, Outcome::Unknown),
+        (Verdict::Send, 1, false, Some(SendClass::Rejected), None, Outcome::Rejected),
+        (Verdict::Send, 3, false, Some(SendClass::Retry(RetryKind::TooManyRequests)), None, Outcome::Rejected),
+        (Verdict::Send, 3, false, Some(SendClass::Retry(RetryKind::Connect)), None, Outcome::Skipped),
+        (Verdict::Send, 1, false, Some(accepted()), None, Outcome::Pending),
+    ];
+    for (i, (verdict, attempts, unanswered, last, message, want)) in table.into_iter().enumerate() {
+        let mut f = facts(verdict);
+        f.attempts = attempts;
+        f.unanswered = unanswered;
+        f.last_result = last;
+        if let Some((run, status)) = message {
+            f.wamid = Some("wamid.M".into());
+            f.message_run_id = Some(run);
+            f.status = status.map(String::from);
+        }
+        assert_eq!(of(&f, RUN), want, "case {i}: {verdict:?}");
+        if matches!(verdict, Verdict::Send | Verdict::Reused) {
+            let counts = f.wamid.is_some()
+                && (verdict == Verdict::Reused || message == Some((RUN, f.status.as_deref())));
+            assert_eq!(message_counts(&f, RUN), counts, "case {i}");
+        }
+    }
+}

@@ -9,7 +9,8 @@ use super::notes::{join, split_warnings, status_notes};
 use super::plain::{Clues, Plain, explain};
 use crate::codes::Actor;
 pub(crate) use crate::fate::Outcome;
-use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
+use crate::fate::outcome;
+use crate::ledger::{ReportFacts, RunId, SendClass, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,25 +116,18 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default(),
     };
-    match f.verdict {
-        Verdict::Invalid => row.outcome = Outcome::Invalid,
-        Verdict::Duplicate => row.outcome = Outcome::Duplicate,
-        Verdict::Skipped => row.outcome = Outcome::Skipped,
-        Verdict::Unknown => row.outcome = Outcome::Unknown,
-        Verdict::Send | Verdict::Reused => {
-            row.attempts = f.attempts;
-            if f.verdict == Verdict::Reused {
-                // What changed since the reused message was accepted is a
-                // warning: the row itself went through.
-                row.warnings = join(row.warnings.take(), row.error_detail.take());
-            }
-            let message_counts = f.wamid.is_some()
-                && (f.verdict == Verdict::Reused || f.message_run_id == Some(run));
-            if message_counts {
-                of_message(&mut row, f, run);
-            } else {
-                of_answer(&mut row, f);
-            }
+    row.outcome = outcome::of(&f, run);
+    if matches!(f.verdict, Verdict::Send | Verdict::Reused) {
+        row.attempts = f.attempts;
+        if f.verdict == Verdict::Reused {
+            // What changed since the reused message was accepted is a
+            // warning: the row itself went through.
+            row.warnings = join(row.warnings.take(), row.error_detail.take());
+        }
+        if outcome::message_counts(&f, run) {
+            of_message(&mut row, f, run);
+        } else {
+            of_answer(&mut row, f);
         }
     }
     let clues = Clues {
@@ -159,12 +153,6 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
         row.reused_from_run = f.message_run_id;
         row.reused_from_channel = f.message_channel;
     }
-    row.outcome = match f.status.as_deref().map(Status::of) {
-        Some(Status::Read) => Outcome::Read,
-        Some(Status::Delivered) => Outcome::Delivered,
-        Some(Status::Failed) => Outcome::Failed,
-        _ => Outcome::Pending,
-    };
     if row.outcome == Outcome::Failed {
         row.error_code = f.msg_error_code;
         row.error_detail = f.msg_error_title;
@@ -186,26 +174,16 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
     let settled_reason = f.reason.clone().filter(|_| f.attempts > 0);
     row.error_detail = f.error_detail.or(f.reason);
     if f.attempts == 0 {
-        row.outcome = Outcome::Skipped;
         row.error_detail
             .get_or_insert_with(|| "not attempted in this run".into());
         return;
     }
     if f.unanswered {
-        row.outcome = Outcome::Unknown;
         row.error_detail = Some(
             "the send was recorded but its answer was not: it may or may not have been accepted"
                 .into(),
         );
     } else {
-        row.outcome = match &f.last_result {
-            Some(SendClass::Ambiguous { .. }) | None => Outcome::Unknown,
-            Some(SendClass::Rejected | SendClass::Fatal(_)) => Outcome::Rejected,
-            // The request never left: not sent.
-            Some(SendClass::Retry(RetryKind::Connect)) => Outcome::Skipped,
-            Some(SendClass::Retry(_)) => Outcome::Rejected,
-            Some(SendClass::Accepted { .. }) => Outcome::Pending,
-        };
         if matches!(f.last_result, Some(SendClass::Retry(_))) {
             let detail = row.error_detail.take().unwrap_or_default();
             row.error_detail = Some(format!("gave up after {} attempts: {detail}", f.attempts));
@@ -225,4 +203,4 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
 }
 
 #[cfg(test)]
-pub(super) mod tests;
+pub(crate) mod tests;

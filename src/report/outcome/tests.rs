@@ -1,8 +1,9 @@
 //! Tests of the parent module.
 
 use super::*;
+use crate::ledger::RetryKind;
 
-pub(in crate::report) fn facts(verdict: Verdict) -> ReportFacts {
+pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
     ReportFacts {
         row: 1,
         line: 2,
