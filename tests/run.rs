@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use handoff::sim::scenario::{Fault, Outcome, Rule};
-use handoff::sim::{self, Scenario};
+use handoff_sim::scenario::{Fault, Outcome, Rule};
+use handoff_sim::{self as sim, Scenario};
 use serde_json::Value;
 
 use crate::binary::*;

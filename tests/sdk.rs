@@ -7,7 +7,7 @@ use one_msg_sdk::apis::templates_api::{list_templates, send_template};
 use one_msg_sdk::models::{SendTemplateRequest, SendTemplateRequestLanguage};
 use serde_json::json;
 
-use handoff::sim::{self, Scenario};
+use handoff_sim::{self as sim, Scenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vendor_sdk_lists_templates_and_sends_one() {

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use handoff::duration::Span;
-use handoff::sim::scenario::{
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::{
     DEFAULT_NAMESPACE, DEFAULT_TEMPLATE, Fault, Outcome, RateMode, Rule, StatusCase, TemplateSpec,
     UnknownMessage,
 };
@@ -55,7 +55,7 @@ fn assert_refused(answer: &Value, code: i64) {
     assert!(answer.get("id").is_none(), "a refusal carries no id");
 }
 
-fn with_templates(extra: Vec<TemplateSpec>) -> handoff::sim::Scenario {
+fn with_templates(extra: Vec<TemplateSpec>) -> handoff_sim::Scenario {
     let mut s = scenario();
     s.templates = std::iter::once(TemplateSpec::default())
         .chain(extra)
@@ -1202,7 +1202,7 @@ async fn pair_spacing_is_measured_even_without_a_limit() {
 // ---------------------------------------------------------- determinism
 
 /// A noisy scenario where almost every draw matters.
-fn noisy(seed: u64) -> handoff::sim::Scenario {
+fn noisy(seed: u64) -> handoff_sim::Scenario {
     let mut s = scenario();
     s.seed = seed;
     s.latency.sent = Span::ZERO;

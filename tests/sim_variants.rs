@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{
+use handoff_sim::Scenario;
+use handoff_sim::scenario::{
     CountMismatch, DEFAULT_NAMESPACE, FailedWord, Fault, HistoryBody, HistoryWrapper, HookShape,
     ListShape, Outcome, ReadWord, Rule,
 };

@@ -9,9 +9,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use handoff::duration::Span;
-use handoff::sim::scenario::{DEFAULT_NAMESPACE, DEFAULT_TEMPLATE};
-use handoff::sim::{Scenario, SimHandle};
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::{DEFAULT_NAMESPACE, DEFAULT_TEMPLATE};
+use handoff_sim::{Scenario, SimHandle};
 use serde_json::{Value, json};
 
 /// How long any poll waits before the test fails.
@@ -72,9 +72,7 @@ pub(crate) struct Sim {
 
 impl Sim {
     pub(crate) async fn start(scenario: Scenario) -> Sim {
-        let handle = handoff::sim::spawn(scenario)
-            .await
-            .expect("spawn simulator");
+        let handle = handoff_sim::spawn(scenario).await.expect("spawn simulator");
         Sim {
             handle,
             client: client(),

@@ -10,13 +10,13 @@ use std::time::Duration;
 use clap::Args;
 use serde::de::{DeserializeOwned, IntoDeserializer};
 
-use crate::duration::Span;
-use crate::sim::scenario::{
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::{
     CountMismatch, FailedWord, HistoryBody, HistoryWrapper, HookShape, ListShape, ReadWord,
 };
 
 fn duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s)
+    handoff_sim::duration::parse(s)
 }
 
 fn span(s: &str) -> Result<Span, String> {

@@ -4,8 +4,8 @@
 use anyhow::{Context, Result};
 
 use crate::cli::{AnswerArgs, FaultArgs, OnOff, RateModeArg, SimulateArgs};
-use crate::sim::scenario::{RateMode, StatusCase};
-use crate::sim::{self, Scenario};
+use handoff_sim::scenario::{RateMode, StatusCase};
+use handoff_sim::{self as sim, Scenario};
 
 /// Sets `$field` from an `Option` flag when the flag was given.
 macro_rules! set {
@@ -140,7 +140,7 @@ pub(crate) async fn run(args: SimulateArgs) -> Result<()> {
     println!(
         "  limits:    {} msg/s, one message per {} to a recipient",
         scenario.limits.rate,
-        crate::duration::format(scenario.limits.pair_interval)
+        handoff_sim::duration::format(scenario.limits.pair_interval)
     );
     if let Some(profile) = &args.profile {
         println!("  profile:   {profile}");

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::auth::Authorized;
 use super::reply::error;
-use crate::sim::scenario::{HookShape, UnknownMessage, meta_error_title};
-use crate::sim::state::{Message, PlannedHook};
-use crate::sim::webhook::ack_json;
+use crate::scenario::{HookShape, UnknownMessage, meta_error_title};
+use crate::state::{Message, PlannedHook};
+use crate::webhook::ack_json;
 
 pub(super) async fn hook_info(
     State(state): State<Shared>,

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::auth::Authorized;
 use super::reply::{error, failure};
-use crate::sim::scenario::{ListShape, StatusCase, TemplateSpec};
+use crate::scenario::{ListShape, StatusCase, TemplateSpec};
 
 pub(super) async fn templates(
     State(state): State<Shared>,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::reply::error;
-use crate::sim::state::SimState;
+use crate::state::SimState;
 
 /// The 401 answer, shaped like the old spec's. The token is masked the way
 /// the real API's example masks it, so a log of this answer leaks little.

@@ -47,6 +47,23 @@ impl TemplateSpec {
         }
         out
     }
+
+    /// How many distinct variables (`{{1}}`, `{{2}}`, …) the body has: the
+    /// parameter count a send must bring.
+    pub fn variables(&self) -> usize {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("{{") {
+            rest = &rest[start + 2..];
+            let Some(end) = rest.find("}}") else { break };
+            let inner = rest[..end].trim();
+            if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit()) {
+                seen.insert(inner);
+            }
+            rest = &rest[end + 2..];
+        }
+        seen.len()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

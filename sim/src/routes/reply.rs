@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::sim::scenario::meta_error_title;
-use crate::sim::server::Killer;
+use crate::scenario::meta_error_title;
+use crate::server::Killer;
 
 /// What the API answers for a path it does not have.
 pub(super) const NO_SUCH_METHOD: &str = "could not find that method";
@@ -86,7 +86,7 @@ pub(super) async fn sleep(d: Duration) {
 }
 
 /// Closes the connection without an answer. Without a killer (the router
-/// served by something other than [`crate::sim::server`]) the best we can do
+/// served by something other than [`crate::server`]) the best we can do
 /// is a 502, which a client must treat just as ambiguously.
 pub(super) async fn drop_connection(killer: Option<Extension<Killer>>) -> Response {
     match killer {

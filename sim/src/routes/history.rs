@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::auth::Authorized;
-use crate::sim::scenario::{History, HistoryBody, HistoryWrapper};
-use crate::sim::state::HistoryView;
+use crate::scenario::{History, HistoryBody, HistoryWrapper};
+use crate::state::HistoryView;
 
 pub(super) async fn messages(
     State(state): State<Shared>,

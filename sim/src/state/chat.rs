@@ -5,7 +5,7 @@
 //! the partner asking about this very order, a button reply.
 
 use super::message::{Message, OtherMessage, unix_seconds};
-use crate::sim::scenario::TemplateSpec;
+use crate::scenario::TemplateSpec;
 
 /// `n` other messages for the chat of `first` (the first message to it):
 /// those older than it, then those after it.
@@ -83,8 +83,8 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::sim::scenario::Outcome;
-    use crate::sim::state::message::AnswerDelivery;
+    use crate::scenario::Outcome;
+    use crate::state::message::AnswerDelivery;
 
     #[test]
     fn the_others_fool_a_sloppy_matcher_and_are_ordered_around_ours() {

@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 
 use super::Fate;
-use crate::sim::scenario::{Fault, Outcome, Scenario};
+use crate::scenario::{Fault, Outcome, Scenario};
 
 /// One status a message will reach, `after` its acceptance.
 #[derive(Debug, Clone)]

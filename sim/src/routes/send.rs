@@ -15,11 +15,10 @@ use super::Shared;
 use super::auth::{authorize, find_token};
 use super::reply::{drop_connection, error, html_page, refused, sleep, too_many, unprocessable};
 use super::request::{self, SendBody, param_problem};
-use crate::api::wire::count_variables;
-use crate::sim::scenario::{CountMismatch, Fault, TemplateSpec};
-use crate::sim::server::Killer;
-use crate::sim::state::{AnswerDelivery, Decision, SendRequest, SimState};
-use crate::sim::webhook;
+use crate::scenario::{CountMismatch, Fault, TemplateSpec};
+use crate::server::Killer;
+use crate::state::{AnswerDelivery, Decision, SendRequest, SimState};
+use crate::webhook;
 
 pub(super) async fn send_template(
     State(state): State<Shared>,
@@ -171,7 +170,7 @@ fn check_template<'a>(
             ));
         }
     }
-    let (expected, got) = (count_variables(&template.body), req.params.len());
+    let (expected, got) = (template.variables(), req.params.len());
     if got != expected {
         return Err(match state.scenario.count_mismatch_as {
             CountMismatch::Meta => refuse(

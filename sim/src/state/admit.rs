@@ -9,7 +9,7 @@ use rand::Rng;
 use super::chat;
 use super::message::{AnswerDelivery, HistoryEntry, HistoryItem, Message, plan};
 use super::{Fate, Inner, SimState};
-use crate::sim::scenario::{RateMode, TemplateSpec};
+use crate::scenario::{RateMode, TemplateSpec};
 
 /// What a send request turns into, decided under the lock.
 #[derive(Debug, Clone)]

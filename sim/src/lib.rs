@@ -5,12 +5,15 @@
 //!
 //! Every end-to-end test, benchmark and rehearsal runs `handoff` against it,
 //! because the real API cannot be reached from our machines and partners
-//! must never receive a rehearsal.
+//! must never receive a rehearsal. It is a crate of its own, beside the
+//! product and depending on nothing of it; `handoff simulate` and
+//! `handoff run --simulate` run it.
 //!
 //! Use [`serve`] with a bound listener and a shutdown future (tests bind
 //! `127.0.0.1:0`), or [`spawn`] to run it in the background of this process
 //! (`handoff run --simulate`).
 
+pub mod duration;
 pub mod routes;
 pub mod scenario;
 pub mod server;
