@@ -13,6 +13,7 @@
 //! `127.0.0.1:0`), or [`spawn`] to run it in the background of this process
 //! (`handoff run --simulate`).
 
+pub mod cli;
 pub mod duration;
 pub mod routes;
 pub mod scenario;
