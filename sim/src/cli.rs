@@ -69,7 +69,7 @@ pub struct SimulateArgs {
     #[arg(long, conflicts_with = "profile")]
     pub scenario: Option<PathBuf>,
     /// A preset scenario: `default`, or `hostile` (every variant of the real
-    /// API at once; the same as fixtures/scenarios/hostile.toml).
+    /// API at once; the same as sim/scenarios/hostile.toml).
     #[arg(long, value_parser = ["default", "hostile"])]
     pub profile: Option<String>,
     /// The channel (instance) id.

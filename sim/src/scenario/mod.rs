@@ -6,7 +6,7 @@
 //! has a default, so an empty file is the default channel that
 //! `handoff run --simulate` talks to. Flags override single fields on top.
 //! Every variant of the real API is off by default; [`Scenario::hostile`]
-//! (`--profile hostile`, `fixtures/scenarios/hostile.toml`) turns on a mix.
+//! (`--profile hostile`, `scenarios/hostile.toml`) turns on a mix.
 
 mod answers;
 mod channel;
@@ -199,6 +199,21 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn a_template_counts_its_distinct_variables() {
+        let with = |body: &str| {
+            TemplateSpec {
+                body: body.into(),
+                ..TemplateSpec::default()
+            }
+            .variables()
+        };
+        assert_eq!(TemplateSpec::default().variables(), 4);
+        assert_eq!(with("{{1}} and {{1}}"), 1);
+        assert_eq!(with("no variables"), 0);
+        assert_eq!(with("{{ 2 }} {{x}} {{3"), 1);
+    }
 
     #[test]
     fn empty_file_is_the_default_channel() {

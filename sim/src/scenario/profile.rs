@@ -1,6 +1,6 @@
 //! `--profile hostile`: the real API as api-variants.md says it may be, all
 //! at once, in proportions a night of a few hundred sends meets several
-//! times. `fixtures/scenarios/hostile.toml` is the same scenario as a file
+//! times. `scenarios/hostile.toml` is the same scenario as a file
 //! to copy and tune (a test keeps the two equal).
 
 use std::time::Duration;

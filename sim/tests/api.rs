@@ -12,8 +12,7 @@ use handoff_sim::scenario::{
 use serde_json::{Value, json};
 
 use crate::util::{
-    PARAMS, Receiver, Sim, client, eventually, meta_code, scenario, send_body, send_body_with,
-    subscribe,
+    PARAMS, Receiver, Sim, eventually, meta_code, scenario, send_body, send_body_with, subscribe,
 };
 
 // ---------------------------------------------------------------- sending
@@ -1296,82 +1295,6 @@ async fn same_seed_same_outcomes() {
 
     let (c, _, _) = replay(43).await;
     assert_ne!(a, c, "another seed, another series");
-}
-
-// ------------------------------------------------------ `handoff simulate`
-
-/// Kills the child process it holds when dropped, even if the test fails.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-#[tokio::test]
-async fn simulate_subcommand_prints_its_base_url_and_serves() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_handoff"))
-            .args([
-                "simulate",
-                "--listen",
-                "127.0.0.1:0",
-                "--channel",
-                "SIMCLI1",
-                "--token",
-                "cli-token",
-                "--pair-interval",
-                "0",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start handoff simulate"),
-    );
-    // Keep draining stdout after the base URL: a closed pipe would kill the
-    // simulator at its next line of output.
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("base URL:") {
-                let _ = tx.send(url.trim().to_string());
-            }
-        }
-    });
-    let base = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(10)))
-        .await
-        .unwrap()
-        .expect("a base URL line");
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-
-    let http = client();
-    let status: Value = http
-        .get(format!("{base}/SIMCLI1/status?token=cli-token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "connected");
-    let answer: Value = http
-        .post(format!("{base}/SIMCLI1/sendTemplate"))
-        .bearer_auth("cli-token")
-        .json(&send_body("491510000037"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["sent"], true, "{answer}");
-    drop(child);
 }
 
 /// A rule's `times` is spent only when its effect applies: a request the
