@@ -1,9 +1,14 @@
-//! Simulator throughput: `handoff simulate` in a process of its own, with its
+//! Simulator throughput: the simulator in a process of its own, with its
 //! limits off, answering sendTemplate as fast as a client can ask.
 //!
 //! The goal is that the simulator is never what a benchmark of `handoff run`
 //! measures: it must take at least 5,000 sends per second. The client here
 //! shares the machine with the server, so the figure is a lower bound.
+//!
+//! The server is this executable started again with `SIM_BENCH_SERVE` set:
+//! `handoff simulate`'s code (`handoff_sim::cli::run`) on the same
+//! runtime and allocator as the `handoff` binary, which this crate cannot
+//! name (it does not depend on the product).
 //!
 //! `cargo bench --bench sim` (release build). Env: `SIM_BENCH_REQUESTS`
 //! (default 20000), `SIM_BENCH_CONCURRENCY` (default 64).
@@ -14,9 +19,39 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use handoff_sim::cli::SimulateArgs;
 use serde_json::{Value, json};
 
+/// jemalloc, as the `handoff` binary allocates (its Cargo.toml says why).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const TARGET_RPS: f64 = 5_000.0;
+
+/// Set in the environment of the server half.
+const SERVE: &str = "SIM_BENCH_SERVE";
+
+/// `handoff simulate`'s command line.
+#[derive(Parser)]
+struct Simulate {
+    #[command(flatten)]
+    args: SimulateArgs,
+}
+
+/// The server half: `handoff simulate ARGS` until the bench kills it.
+fn serve() {
+    let args = Simulate::parse().args;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(handoff_sim::cli::run(args, std::future::pending())) {
+        eprintln!("error: {e}");
+        std::process::exit(78);
+    }
+}
 
 /// Kills the simulator when the bench ends, however it ends.
 struct Simulator(Child);
@@ -34,11 +69,12 @@ struct Endpoint {
     token: String,
 }
 
-/// Starts the release binary on a free port and reads what it prints.
+/// Starts the server half on a free port and reads what it prints.
 fn start_simulator() -> (Simulator, Endpoint) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+    let exe = std::env::current_exe().expect("this bench's path");
+    let mut child = Command::new(exe)
+        .env(SERVE, "1")
         .args([
-            "simulate",
             "--listen",
             "127.0.0.1:0",
             "--rate",
@@ -49,7 +85,7 @@ fn start_simulator() -> (Simulator, Endpoint) {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start handoff simulate");
+        .expect("start the simulator");
     let stdout = child.stdout.take().expect("stdout");
     let sim = Simulator(child);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -166,6 +202,9 @@ fn env_usize(key: &str, default: usize) -> usize {
 }
 
 fn main() {
+    if std::env::var_os(SERVE).is_some() {
+        return serve();
+    }
     // `cargo bench` passes `--bench`; nothing else to parse.
     let requests = env_usize("SIM_BENCH_REQUESTS", 20_000);
     let concurrency = env_usize("SIM_BENCH_CONCURRENCY", 64);
@@ -199,7 +238,9 @@ fn main() {
             .await
             .expect("stats JSON");
 
-        println!("simulator throughput (handoff simulate, separate process, release build)");
+        println!(
+            "simulator throughput (handoff simulate's server, separate process, release build)"
+        );
         println!("  requests:      {requests} sendTemplate, {concurrency} in flight, keep-alive");
         println!(
             "  accepted:      {} (other answers: {})",
