@@ -662,7 +662,7 @@ async fn keep_columns_carries_the_other_columns_into_the_report() {
 /// shows the real binary an answer today's simulator never gives. Returns
 /// the base URL.
 async fn in_front_of_a_simulator(app: axum::Router) -> String {
-    let sim = sim::routes::router(std::sync::Arc::new(sim::SimState::new(fast())));
+    let sim = sim::router(fast());
     let app = app.fallback_service(sim);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

@@ -15,11 +15,11 @@
 
 pub mod cli;
 pub mod duration;
-pub mod routes;
+mod routes;
 pub mod scenario;
-pub mod server;
-pub mod state;
-pub mod webhook;
+mod server;
+mod state;
+mod webhook;
 
 use std::future::Future;
 use std::io;
@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use scenario::Scenario;
-pub use state::SimState;
+use state::SimState;
 
 /// Serves the simulated channel described by `scenario` on `listener` until
 /// `shutdown` resolves.
@@ -39,8 +39,13 @@ pub async fn serve(
     scenario: Scenario,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let state = Arc::new(SimState::new(scenario));
-    server::serve_router(listener, routes::router(state), shutdown).await
+    server::serve_router(listener, router(scenario), shutdown).await
+}
+
+/// The simulated channel as a router, for a test that puts routes of its
+/// own in front of it (an answer the simulator never gives).
+pub fn router(scenario: Scenario) -> axum::Router {
+    routes::router(Arc::new(SimState::new(scenario)))
 }
 
 /// A simulator running in the background of this process.

@@ -22,10 +22,10 @@ use tower_service::Service;
 
 /// Lets a handler close its own connection without a response.
 #[derive(Clone)]
-pub struct Killer(Arc<Notify>);
+pub(crate) struct Killer(Arc<Notify>);
 
 impl Killer {
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         self.0.notify_one();
     }
 }
@@ -33,7 +33,7 @@ impl Killer {
 /// Serves `app` on `listener` until `shutdown` completes; then stops
 /// accepting, lets open connections finish their current request (up to a
 /// second), and returns.
-pub async fn serve_router(
+pub(crate) async fn serve_router(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send,

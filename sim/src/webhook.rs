@@ -24,7 +24,7 @@ fn client() -> &'static reqwest::Client {
 /// Starts pushing the statuses of `wamid` if webhooks are on right now.
 /// Settings are checked again before each push, so turning acks off stops
 /// the pushes of messages already in flight.
-pub fn schedule(state: &Arc<SimState>, wamid: &str) {
+pub(crate) fn schedule(state: &Arc<SimState>, wamid: &str) {
     {
         let inner = state.lock();
         if inner.settings.webhook_url.is_empty() || !inner.settings.ack_notifications_on {
@@ -84,7 +84,7 @@ pub fn schedule(state: &Arc<SimState>, wamid: &str) {
 /// One status of `message` as 1MSG's normalized ack item (EB's production
 /// capture): the shape of a webhook push, and of hookInfo with
 /// `hooks.shape = "normalized_ack"`.
-pub fn ack_json(message: &Message, hook: &PlannedHook) -> Value {
+pub(crate) fn ack_json(message: &Message, hook: &PlannedHook) -> Value {
     let mut ack = json!({
         "id": message.wamid,
         "status": hook.status,

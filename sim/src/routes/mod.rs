@@ -29,7 +29,7 @@ use super::state::SimState;
 
 type Shared = Arc<SimState>;
 
-pub fn router(state: Shared) -> Router {
+pub(crate) fn router(state: Shared) -> Router {
     let mut router = Router::new()
         .route("/__sim/messages", get(introspect::sim_messages))
         .route("/__sim/stats", get(introspect::sim_stats))

@@ -13,7 +13,7 @@ use crate::scenario::{RateMode, TemplateSpec};
 
 /// What a send request turns into, decided under the lock.
 #[derive(Debug, Clone)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// HTTP 429 with `Retry-After` seconds.
     TooManyRequests { retry_after: u64 },
     /// HTTP 200 `sent:false` with a Meta code.
@@ -26,7 +26,7 @@ pub enum Decision {
 }
 
 /// A validated send, ready for the limits and faults.
-pub struct SendRequest<'a> {
+pub(crate) struct SendRequest<'a> {
     pub phone: &'a str,
     pub template: &'a TemplateSpec,
     pub namespace: Option<String>,
@@ -41,7 +41,7 @@ const NUMERIC_ID_SPACE: u64 = 1_000_000;
 impl SimState {
     /// Applies the channel and pair limits to a validated send and, if they
     /// allow it, accepts it.
-    pub fn admit(&self, req: SendRequest<'_>, fate: &Fate) -> Decision {
+    pub(crate) fn admit(&self, req: SendRequest<'_>, fate: &Fate) -> Decision {
         let now = Instant::now();
         let mut guard = self.lock();
         let inner = &mut *guard;

@@ -11,7 +11,7 @@ use crate::scenario::{Fault, Outcome, Scenario};
 
 /// One status a message will reach, `after` its acceptance.
 #[derive(Debug, Clone)]
-pub struct PlannedHook {
+pub(crate) struct PlannedHook {
     pub after: Duration,
     pub status: &'static str,
     pub error: Option<i64>,
@@ -19,7 +19,7 @@ pub struct PlannedHook {
 
 /// How the answer to an accepted send reaches the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerDelivery {
+pub(crate) enum AnswerDelivery {
     Normal,
     /// Accepted, then the connection is closed: the client never hears.
     DropAfter,
@@ -48,7 +48,7 @@ pub enum AnswerDelivery {
 impl AnswerDelivery {
     /// The accepted-send delivery a fault asks for; `job_id` numbers a
     /// queued one.
-    pub fn for_fault(fault: Option<Fault>, job_id: impl FnOnce() -> u64) -> AnswerDelivery {
+    pub(crate) fn for_fault(fault: Option<Fault>, job_id: impl FnOnce() -> u64) -> AnswerDelivery {
         match fault {
             Some(Fault::DropAfter) => AnswerDelivery::DropAfter,
             Some(Fault::Slow) => AnswerDelivery::Slow,
@@ -71,7 +71,7 @@ impl AnswerDelivery {
     }
 
     /// Its name in `/__sim/messages` and in the fault counters.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AnswerDelivery::Normal => "sent",
             AnswerDelivery::DropAfter => "drop_after",
@@ -88,7 +88,7 @@ impl AnswerDelivery {
     }
 
     /// Whether the answer, if it arrives, carries the message's id.
-    pub fn tells_wamid(self) -> bool {
+    pub(crate) fn tells_wamid(self) -> bool {
         !matches!(
             self,
             AnswerDelivery::DropAfter
@@ -101,7 +101,7 @@ impl AnswerDelivery {
 
 /// An accepted send.
 #[derive(Debug, Clone)]
-pub struct Message {
+pub(crate) struct Message {
     pub number: u64,
     /// A `wamid.…`, or for a numeric-id answer its decimal digits.
     pub wamid: String,
@@ -121,16 +121,16 @@ pub struct Message {
 
 impl Message {
     /// The hooks that have "arrived" by `now`, in arrival order.
-    pub fn hooks_at(&self, now: Instant) -> impl Iterator<Item = &PlannedHook> {
+    pub(crate) fn hooks_at(&self, now: Instant) -> impl Iterator<Item = &PlannedHook> {
         let elapsed = now.saturating_duration_since(self.accepted_instant);
         self.plan.iter().filter(move |h| h.after <= elapsed)
     }
 
-    pub fn status_at(&self, now: Instant) -> &'static str {
+    pub(crate) fn status_at(&self, now: Instant) -> &'static str {
         self.hooks_at(now).last().map_or("accepted", |h| h.status)
     }
 
-    pub fn unix_time_of(&self, after: Duration) -> u64 {
+    pub(crate) fn unix_time_of(&self, after: Duration) -> u64 {
         (self.accepted_at + after)
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
@@ -218,7 +218,7 @@ pub(super) fn plan(
 
 /// One message of the channel's history, ours or not.
 #[derive(Debug, Clone)]
-pub struct HistoryEntry {
+pub(crate) struct HistoryEntry {
     /// `messageNumber`: the history's own sequence, 1, 2, …
     pub number: u64,
     /// Before this the history does not show it (lag, queued sends).
@@ -227,7 +227,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone)]
-pub enum HistoryItem {
+pub(crate) enum HistoryItem {
     /// An accepted send, by its index in the channel's messages.
     Sent(usize),
     /// Someone else's message in a partner's chat, or an older one of ours
@@ -237,7 +237,7 @@ pub enum HistoryItem {
 
 /// A history message the simulator made up for `others_in_chat`.
 #[derive(Debug, Clone)]
-pub struct OtherMessage {
+pub(crate) struct OtherMessage {
     pub id: String,
     pub phone: String,
     pub from_me: bool,
@@ -251,7 +251,7 @@ pub struct OtherMessage {
 
 /// The fields of a history entry, ours or another's, as `GET messages`
 /// shows them.
-pub struct HistoryView<'a> {
+pub(crate) struct HistoryView<'a> {
     pub id: &'a str,
     pub phone: &'a str,
     pub from_me: bool,
@@ -263,7 +263,7 @@ pub struct HistoryView<'a> {
 }
 
 impl HistoryEntry {
-    pub fn view<'a>(&'a self, messages: &'a [Message]) -> HistoryView<'a> {
+    pub(crate) fn view<'a>(&'a self, messages: &'a [Message]) -> HistoryView<'a> {
         match &self.item {
             HistoryItem::Sent(i) => {
                 let m = &messages[*i];
@@ -294,6 +294,6 @@ impl HistoryEntry {
 }
 
 /// Unix seconds of a `SystemTime`.
-pub fn unix_seconds(t: SystemTime) -> u64 {
+pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

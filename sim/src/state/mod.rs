@@ -18,16 +18,13 @@ use std::time::Instant;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-pub use admit::{Decision, SendRequest};
-pub use message::{
-    AnswerDelivery, HistoryEntry, HistoryItem, HistoryView, Message, OtherMessage, PlannedHook,
-    unix_seconds,
-};
-pub use stats::{Settings, Stats};
+pub(crate) use admit::{Decision, SendRequest};
+pub(crate) use message::{AnswerDelivery, HistoryEntry, HistoryView, Message, PlannedHook};
+pub(crate) use stats::{Settings, Stats};
 
 use super::scenario::{Fault, Outcome, Rule, Scenario, TemplateSpec};
 
-pub struct Inner {
+pub(crate) struct Inner {
     pub token: String,
     pub token_revoked: bool,
     /// What `/status` says now; starts as the scenario's.
@@ -54,7 +51,7 @@ pub struct Inner {
 }
 
 /// The whole simulated channel.
-pub struct SimState {
+pub(crate) struct SimState {
     pub scenario: Scenario,
     pub templates: Vec<TemplateSpec>,
     pub rules: Vec<Rule>,
@@ -63,7 +60,7 @@ pub struct SimState {
 
 /// The rule (if any) that decides a send's fate.
 #[derive(Debug, Clone, Default)]
-pub struct Fate {
+pub(crate) struct Fate {
     /// The rule that matched; its `times` budget is spent only when its
     /// effect is applied (see [`SimState::spend`]), so a request refused for
     /// another reason (a bad template, a limit) does not use it up.
@@ -75,7 +72,7 @@ pub struct Fate {
 }
 
 impl SimState {
-    pub fn new(scenario: Scenario) -> SimState {
+    pub(crate) fn new(scenario: Scenario) -> SimState {
         let rules = scenario.all_rules();
         let inner = Inner {
             token: scenario.token.clone(),
@@ -106,29 +103,29 @@ impl SimState {
         }
     }
 
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A poisoned lock only means a handler panicked mid-request; the
         // counters are still usable, and a simulator must keep answering.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether `token` opens this channel right now.
-    pub fn token_ok(&self, token: Option<&str>) -> bool {
+    pub(crate) fn token_ok(&self, token: Option<&str>) -> bool {
         let inner = self.lock();
         !inner.token_revoked && token == Some(inner.token.as_str())
     }
 
     /// `/status`'s word for the channel right now.
-    pub fn channel_status(&self) -> String {
+    pub(crate) fn channel_status(&self) -> String {
         self.lock().channel_status.clone()
     }
 
     /// Whether the channel can send now: only `connected` can.
-    pub fn connected(&self) -> bool {
+    pub(crate) fn connected(&self) -> bool {
         self.lock().channel_status == "connected"
     }
 
-    pub fn count(&self, route: &str, answer: &str) {
+    pub(crate) fn count(&self, route: &str, answer: &str) {
         let mut inner = self.lock();
         *inner
             .stats
@@ -140,13 +137,13 @@ impl SimState {
     }
 
     /// A uniform draw in [0, 1) from the scenario's seeded generator.
-    pub fn draw(&self) -> f64 {
+    pub(crate) fn draw(&self) -> f64 {
         self.lock().rng.random()
     }
 
     /// Picks the first rule that matches `phone` (honouring `times` and
     /// `probability`) and the global fault probabilities.
-    pub fn fate(&self, phone: &str) -> Fate {
+    pub(crate) fn fate(&self, phone: &str) -> Fate {
         let mut inner = self.lock();
         let mut fate = Fate::default();
         for (i, rule) in self.rules.iter().enumerate() {
@@ -185,17 +182,17 @@ impl SimState {
     }
 
     /// Counts one use of the fate's rule against its `times`.
-    pub fn spend(&self, fate: &Fate) {
+    pub(crate) fn spend(&self, fate: &Fate) {
         if let Some(i) = fate.rule {
             self.lock().rule_uses[i] += 1;
         }
     }
 
-    pub fn note_fault(&self, name: &str) {
+    pub(crate) fn note_fault(&self, name: &str) {
         *self.lock().stats.faults.entry(name.into()).or_default() += 1;
     }
 
-    pub fn note_refusal(&self, code: i64) {
+    pub(crate) fn note_refusal(&self, code: i64) {
         *self
             .lock()
             .stats
@@ -206,13 +203,13 @@ impl SimState {
 
     /// Counts a `/templates` request; true while the scenario's
     /// `fail_first` requests are not used up.
-    pub fn templates_request_fails(&self) -> bool {
+    pub(crate) fn templates_request_fails(&self) -> bool {
         let mut inner = self.lock();
         inner.templates_requests += 1;
         inner.templates_requests <= self.scenario.templates_list.fail_first
     }
 
-    pub fn message(&self, wamid: &str) -> Option<Message> {
+    pub(crate) fn message(&self, wamid: &str) -> Option<Message> {
         let inner = self.lock();
         inner
             .by_wamid
@@ -220,7 +217,7 @@ impl SimState {
             .map(|&i| inner.messages[i].clone())
     }
 
-    pub fn revoke_token(&self) {
+    pub(crate) fn revoke_token(&self) {
         self.lock().token_revoked = true;
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// Counters for `/__sim/stats`.
 #[derive(Debug, Default, Clone, Serialize)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Requests by route, then by answer (`200`, `429`, `dropped`, …).
     pub requests: BTreeMap<String, BTreeMap<String, u64>>,
     pub accepted: u64,
@@ -35,7 +35,7 @@ pub struct Stats {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Settings {
+pub(crate) struct Settings {
     pub webhook_url: Vec<String>,
     pub ack_notifications_on: bool,
     pub guaranteed_hooks: bool,
