@@ -150,10 +150,12 @@ pub fn main(cli: Cli) -> ExitCode {
                 crate::logging::init(args.log_format == "json", level, color);
                 crate::commands::receive(args).await
             }
-            Command::Simulate(args) => crate::commands::simulate::run(args)
-                .await
-                .map(|()| crate::exit::OK)
-                .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, format!("{e:#}"))),
+            Command::Simulate(args) => {
+                handoff_sim::cli::run(args, crate::signal::shutdown_signal())
+                    .await
+                    .map(|()| crate::exit::OK)
+                    .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, e))
+            }
             Command::Completions { .. }
             | Command::Man { .. }
             | Command::Config { .. }

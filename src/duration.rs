@@ -1,14 +1,15 @@
-//! Durations as people write them on a command line or in a scenario file:
-//! `250ms`, `90s`, `10m`, `1h`, and ranges `200ms..1s` for latency draws.
+//! Durations as people write them on a command line or in the settings
+//! file: `250ms`, `90s`, `10m`, `1h`.
 //!
-//! One spelling everywhere (flags, files, reports) so an operator never has
-//! to wonder whether `--track-for 600` meant seconds or milliseconds.
+//! One spelling everywhere (flags, files, the simulator's scenarios) so an
+//! operator never has to wonder whether `--track-for 600` meant seconds or
+//! milliseconds. The simulator crate reads them with a copy of [`parse`]
+//! (it depends on nothing of ours); a test below keeps the two alike.
 
-use std::fmt;
 use std::time::Duration;
 
 /// Parses `500ms`, `6s`, `1.5s`, `10m`, `1h`, `2d` or `0`.
-pub fn parse(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s == "0" {
         return Ok(Duration::ZERO);
@@ -40,7 +41,7 @@ pub fn parse(s: &str) -> Result<Duration, String> {
 
 /// [`parse`], refusing zero: for a wait that must be one (a request
 /// timeout of `0s` would fail every request, and be blamed on the API).
-pub fn parse_positive(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_positive(s: &str) -> Result<Duration, String> {
     let d = parse(s)?;
     if d.is_zero() {
         return Err(format!(
@@ -48,88 +49,6 @@ pub fn parse_positive(s: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
-}
-
-/// Writes a duration the way [`parse`] reads it, choosing the largest unit
-/// that keeps it exact (`90s`, `10m`, `1h`, `250ms`).
-pub fn format(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms == 0 {
-        return "0s".into();
-    }
-    if ms.is_multiple_of(3_600_000) {
-        format!("{}h", ms / 3_600_000)
-    } else if ms.is_multiple_of(60_000) && ms >= 600_000 {
-        format!("{}m", ms / 60_000)
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
-}
-
-/// A closed range of durations from which latencies are drawn uniformly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub min: Duration,
-    pub max: Duration,
-}
-
-impl Span {
-    pub const ZERO: Span = Span {
-        min: Duration::ZERO,
-        max: Duration::ZERO,
-    };
-
-    pub fn fixed(d: Duration) -> Span {
-        Span { min: d, max: d }
-    }
-
-    /// Parses `1s` (fixed) or `200ms..1s` (uniform).
-    pub fn parse(s: &str) -> Result<Span, String> {
-        match s.split_once("..") {
-            Some((a, b)) => {
-                let (min, max) = (parse(a)?, parse(b)?);
-                if min > max {
-                    return Err(format!("`{s}`: the lower bound is above the upper one"));
-                }
-                Ok(Span { min, max })
-            }
-            None => parse(s).map(Span::fixed),
-        }
-    }
-
-    /// Picks a point in the range; `unit` is a uniform draw in [0, 1).
-    pub fn pick(&self, unit: f64) -> Duration {
-        self.min + (self.max - self.min).mul_f64(unit.clamp(0.0, 1.0))
-    }
-}
-
-impl fmt::Display for Span {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.min == self.max {
-            f.write_str(&format(self.min))
-        } else {
-            write!(f, "{}..{}", format(self.min), format(self.max))
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Span {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Span::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// serde adapter for a plain `Duration` field written as `6s`.
-pub mod serde_text {
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = <String as serde::Deserialize>::deserialize(d)?;
-        super::parse(&s).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]
@@ -158,23 +77,11 @@ mod tests {
     }
 
     #[test]
-    fn formats_back_to_what_parse_reads() {
-        for s in ["90s", "10m", "1h", "250ms", "6s", "0s"] {
-            assert_eq!(format(parse(s).unwrap()), s);
+    fn the_simulator_reads_durations_as_we_do() {
+        for s in [
+            "250ms", "1.5s", "10m", "1h", "2d", "0", "600", "1 parsec", "-1s",
+        ] {
+            assert_eq!(parse(s), handoff_sim::duration::parse(s), "{s}");
         }
-    }
-
-    #[test]
-    fn spans_parse_and_pick_inside() {
-        let span = Span::parse("200ms..1s").unwrap();
-        assert_eq!(span.pick(0.0), Duration::from_millis(200));
-        assert_eq!(span.pick(1.0), Duration::from_secs(1));
-        assert_eq!(span.pick(0.5), Duration::from_millis(600));
-        assert_eq!(
-            Span::parse("2s").unwrap(),
-            Span::fixed(Duration::from_secs(2))
-        );
-        assert!(Span::parse("2s..1s").is_err());
-        assert_eq!(span.to_string(), "200ms..1s");
     }
 }

@@ -28,8 +28,12 @@
 //! Around the stages: `cli` (flags, the settings file, the target), `app`
 //! and `commands` (one file per command, wiring the stages), `api` (the
 //! 1MSG wire types and client), `signal` (Ctrl-C, SIGTERM, the sending
-//! window), `error` and `exit` (how a command ends). `sim` is a faithful
-//! local 1MSG API that every test runs against.
+//! window), `error` and `exit` (how a command ends).
+//!
+//! Beside the product, not in it: the `handoff-sim` crate (`sim/` in this
+//! workspace), a faithful local 1MSG API that every test runs against and
+//! that `handoff simulate` and `run --simulate` start. It depends on
+//! nothing of this crate.
 //!
 //! Only what the binary, the tests, the benchmarks and the fuzz targets
 //! use is `pub`; the rest is the crate's own.
@@ -70,11 +74,10 @@ mod report;
 mod api;
 mod codes;
 mod crash;
-pub mod duration;
+mod duration;
 pub mod error;
 pub mod exit;
 mod logging;
 mod progress;
 mod signal;
-pub mod sim;
 mod window;

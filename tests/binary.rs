@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use handoff::duration::Span;
-use handoff::sim::scenario::Rule;
-use handoff::sim::{self, Scenario, SimHandle};
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::Rule;
+use handoff_sim::{self as sim, Scenario, SimHandle};
 use serde_json::Value;
 
 /// A scenario whose messages live fast, so tests finish in seconds.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use handoff::sim::{self, SimHandle};
+use handoff_sim::{self as sim, SimHandle};
 use serde_yaml_ng::Value;
 
 use crate::binary::{Row, fast};

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use handoff::sim::scenario::{Fault, Rule};
+use handoff_sim::scenario::{Fault, Rule};
 
 use crate::binary::*;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use chrono::{DateTime, NaiveDate, Utc};
-use handoff::sim::scenario::{Fault, Rule};
+use handoff_sim::scenario::{Fault, Rule};
 
 use crate::binary::*;
 

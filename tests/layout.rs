@@ -1,7 +1,9 @@
 //! The layout's rules, checked on the source itself (issue 11): imports
 //! point one way (no circle between the top-level modules, none between
-//! the files of one folder), and only the recorder and the ledger hold the
-//! ledger for writing. Run alone: `cargo test --test integration layout`.
+//! the files of one folder), in the product and in the simulator crate;
+//! only the recorder and the ledger hold the ledger for writing; the
+//! simulator depends on nothing of the product, and only the product's edge
+//! (cli, app) reaches it. Run alone: `cargo test --test integration layout`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,8 +16,19 @@ struct Source {
     text: String,
 }
 
+/// The workspace's crates: each one's `src/`, and how many of its
+/// top-level modules import another at least (a scan that found fewer
+/// missed the imports).
+const CRATES: [(&str, usize); 2] = [("src", 6), ("sim/src", 4)];
+
+/// The product's sources.
 fn sources() -> Vec<Source> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    sources_in("src")
+}
+
+/// The sources of the crate whose `src/` is `dir` (from the workspace root).
+fn sources_in(dir: &str) -> Vec<Source> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut out = Vec::new();
     let mut dirs = vec![root.clone()];
     while let Some(dir) = dirs.pop() {
@@ -154,7 +167,13 @@ fn find_circle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>
 
 #[test]
 fn the_top_level_modules_import_one_way() {
-    let sources = sources();
+    for (dir, least) in CRATES {
+        top_level_modules_import_one_way(dir, least);
+    }
+}
+
+fn top_level_modules_import_one_way(dir: &str, least: usize) {
+    let sources = sources_in(dir);
     let tops: BTreeSet<String> = sources.iter().map(|s| s.module[0].clone()).collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in &sources {
@@ -167,18 +186,30 @@ fn the_top_level_modules_import_one_way() {
         }
     }
     assert!(
-        edges.len() > 5,
-        "the scan found the imports: {edges:?} (from {} files)",
+        edges.len() >= least,
+        "the scan found the imports of {dir}: {edges:?} (from {} files)",
         sources.len()
     );
     if let Some(circle) = find_circle(&edges) {
-        panic!("an import circle between modules: {}", circle.join(" -> "));
+        panic!(
+            "an import circle between the modules of {dir}: {}",
+            circle.join(" -> ")
+        );
     }
 }
 
 #[test]
 fn the_files_of_a_folder_import_one_way() {
-    let sources = sources();
+    let checked: usize = CRATES
+        .iter()
+        .map(|(dir, _)| folders_import_one_way(dir))
+        .sum();
+    assert!(checked > 10, "the scan found the folders' files: {checked}");
+}
+
+/// Checks each folder of one crate; how many files it checked.
+fn folders_import_one_way(dir: &str) -> usize {
+    let sources = sources_in(dir);
     let mut folders: BTreeMap<Vec<String>, Vec<&Source>> = BTreeMap::new();
     for s in sources.iter().filter(|s| s.module.len() > 1) {
         folders
@@ -221,14 +252,15 @@ fn the_files_of_a_folder_import_one_way() {
         checked += files.len();
         if let Some(circle) = find_circle(&edges) {
             panic!(
-                "an import circle between the files of src/{}/: {} ({})",
+                "an import circle between the files of {dir}/{}/: {} ({})",
                 folder.join("/"),
                 circle.join(" -> "),
                 files[0].path.display()
             );
         }
     }
-    assert!(checked > 10, "the scan found the folders' files: {checked}");
+    assert!(checked > 0, "the scan found the folders' files of {dir}");
+    checked
 }
 
 /// `pub use x::{A, B};` and `pub use x::A;` in a mod.rs: name -> x.
@@ -310,6 +342,97 @@ fn only_the_cli_the_app_and_the_commands_see_the_flags() {
     assert!(
         below.is_empty(),
         "these modules below the commands import crate::cli: {below:?}"
+    );
+}
+
+/// The simulator is a crate of its own so that the product's library holds
+/// only the product: it names nothing of `handoff` (in its code, tests or
+/// bench), nor lists it in its manifest, where only a dev-dependency could
+/// close the circle unnoticed.
+#[test]
+fn the_simulator_depends_on_nothing_of_the_product() {
+    let sim = Path::new(env!("CARGO_MANIFEST_DIR")).join("sim");
+    let mut files = Vec::new();
+    let mut dirs: Vec<PathBuf> = ["src", "tests", "benches"]
+        .iter()
+        .map(|d| sim.join(d))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "the scan found the simulator: {files:?}");
+    let naming: Vec<&PathBuf> = files
+        .iter()
+        .filter(|f| !paths_after(&without_comments(f), "handoff::").is_empty())
+        .collect();
+    assert!(
+        naming.is_empty(),
+        "these simulator files name `handoff::`: {naming:?}"
+    );
+
+    let manifest: toml::Table = std::fs::read_to_string(sim.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // `handoff = …`, or a renamed `x = { package = "handoff" }` or `{ path = ".." }`.
+    fn names_handoff(table: &toml::Table) -> bool {
+        table.iter().any(|(key, value)| {
+            key == "handoff"
+                || (key == "package" && value.as_str() == Some("handoff"))
+                || (key == "path"
+                    && value
+                        .as_str()
+                        .is_some_and(|p| p.trim_end_matches('/') == ".."))
+                || value.as_table().is_some_and(names_handoff)
+        })
+    }
+    assert_eq!(manifest["package"]["name"].as_str(), Some("handoff-sim"));
+    assert!(
+        !names_handoff(&manifest),
+        "sim/Cargo.toml lists `handoff` as a dependency"
+    );
+}
+
+/// A file's text without `//` comments (its tests kept: a test of the
+/// simulator must not use the product either).
+fn without_comments(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The product reaches the simulator at its edge only: the command line
+/// (`simulate`'s flags, `run --simulate`'s target) and the dispatch. The
+/// stages never know whether the API they talk to is simulated.
+#[test]
+fn only_the_cli_and_the_app_reach_the_simulator() {
+    let sources = sources();
+    let reaching: Vec<String> = sources
+        .iter()
+        .filter(|s| s.text.contains("handoff_sim::"))
+        .map(|s| s.module.join("::"))
+        .collect();
+    assert!(
+        reaching.iter().any(|m| m == "cli::config"),
+        "the scan sees `run --simulate`: {reaching:?}"
+    );
+    let others: Vec<&String> = reaching
+        .iter()
+        .filter(|m| !(m.starts_with("cli") || *m == "app"))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "these modules reach the simulator beyond the edge: {others:?}"
     );
 }
 

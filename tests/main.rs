@@ -1,6 +1,6 @@
-//! One integration-test binary: the real `handoff` binary and the
-//! simulator, over real HTTP on loopback; and `layout`, the source's own
-//! import rules.
+//! One integration-test binary: the real `handoff` binary against the
+//! simulator (the `handoff-sim` crate, which tests itself in `sim/tests`),
+//! over real HTTP on loopback; and `layout`, the source's own import rules.
 
 mod bad_input;
 mod bad_input_corpus;
@@ -20,9 +20,7 @@ mod reading;
 mod rerun_rules;
 mod resume;
 mod run;
-mod sdk;
-mod sim;
-mod sim_variants;
+mod simulate;
 mod spreadsheets;
 mod unattended;
 mod util;

@@ -2,7 +2,7 @@
 //! simulator as it is: a channel that is not connected, the token in the
 //! query, and a `hookInfo` that answers 404 for every message.
 
-use handoff::sim::scenario::UnknownMessage;
+use handoff_sim::scenario::UnknownMessage;
 
 use crate::binary::*;
 

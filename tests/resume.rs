@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use handoff::duration::Span;
 use handoff::ledger::Ledger;
-use handoff::sim::scenario::{Fault, Rule};
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::{Fault, Rule};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
@@ -54,7 +54,7 @@ async fn assert_nothing_twice_nothing_lost(env: &Env, n: usize, context: &str) {
     assert_eq!(ledger.integrity_check().unwrap(), "ok", "{context}");
 }
 
-fn latency() -> handoff::sim::Scenario {
+fn latency() -> handoff_sim::Scenario {
     let mut s = fast();
     s.latency.response = Span::fixed(Duration::from_millis(20));
     s
@@ -199,7 +199,7 @@ async fn killed_at_random_moments_and_rerun_nothing_is_sent_twice() {
 /// The scenario of the lost-answer tests: a message accepted and its
 /// answer lost (H1), a request dropped before the API saw it (H2), a 5xx
 /// that accepted nothing (H3), and an answer slower than the timeout (H4).
-fn lost_answers() -> (handoff::sim::Scenario, [Row; 4]) {
+fn lost_answers() -> (handoff_sim::Scenario, [Row; 4]) {
     let mut s = fast();
     s.faults.slow_delay = Duration::from_secs(3);
     s.rules = vec![

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use handoff::sim::scenario::{Fault, Outcome, Rule};
-use handoff::sim::{self, Scenario};
+use handoff_sim::scenario::{Fault, Outcome, Rule};
+use handoff_sim::{self as sim, Scenario};
 use serde_json::Value;
 
 use crate::binary::*;
@@ -667,7 +667,7 @@ async fn keep_columns_carries_the_other_columns_into_the_report() {
 /// shows the real binary an answer today's simulator never gives. Returns
 /// the base URL.
 async fn in_front_of_a_simulator(app: axum::Router) -> String {
-    let sim = sim::routes::router(std::sync::Arc::new(sim::SimState::new(fast())));
+    let sim = sim::router(fast());
     let app = app.fallback_service(sim);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

@@ -119,7 +119,7 @@ async fn a_report_that_cannot_be_written_after_the_sends_leaves_the_rest() {
     let mut s = fast();
     // Statuses come late enough for the report's directory to go away
     // while the run is tracking.
-    s.latency.delivered = handoff::duration::Span::fixed(Duration::from_millis(1500));
+    s.latency.delivered = handoff_sim::duration::Span::fixed(Duration::from_millis(1500));
     let env = Env::start(s).await;
     let input = env.csv(&rows("2", 3));
     let gone = env.path("gone");
@@ -405,7 +405,7 @@ async fn a_closed_pipe_ends_quietly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_log_lines_parse_and_carry_typed_numbers() {
     let mut s = fast();
-    s.rules.push(handoff::sim::scenario::Rule {
+    s.rules.push(handoff_sim::scenario::Rule {
         reject: Some(131026),
         ..rule("491780000002")
     });

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Output;
 
-use handoff::sim::scenario::{Fault, Rule};
+use handoff_sim::scenario::{Fault, Rule};
 use serde_json::Value;
 
 use crate::binary::*;

@@ -439,7 +439,7 @@ async fn handoff_receive_records_acks_that_track_then_finds_final() {
 }
 
 /// A run stopped early by the API (`want`) still takes its URL off.
-async fn stopped_run_restores(scenario: handoff::sim::Scenario, want: i32) {
+async fn stopped_run_restores(scenario: handoff_sim::Scenario, want: i32) {
     let env = Env::start(scenario).await;
     channel_post(&env, "webhook", json!({"webhookUrl": OTHER})).await;
     let input = env.csv(&rows("8", 12));
@@ -455,9 +455,9 @@ async fn stopped_run_restores(scenario: handoff::sim::Scenario, want: i32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_stopped_with_69_or_78_restore_the_channel_webhooks() {
     let mut refusing = fast();
-    refusing.rules.push(handoff::sim::scenario::Rule {
+    refusing.rules.push(handoff_sim::scenario::Rule {
         reject: Some(132_001),
-        ..handoff::sim::scenario::Rule::default()
+        ..handoff_sim::scenario::Rule::default()
     });
     stopped_run_restores(refusing, 78).await;
     let mut failing = fast();

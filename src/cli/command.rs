@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use handoff_sim::cli::SimulateArgs;
 
 use super::command_args::{RerunArgs, RunArgs, TrackArgs};
 use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
 use super::lifecycle_args::{BackupArgs, LedgerArgs, PruneArgs};
-use super::sim_args::SimulateArgs;
 use super::webhook_args::ReceiveArgs;
 
 #[derive(Debug, Parser)]

@@ -8,14 +8,13 @@ use crate::api::client::{Client, Timeouts, Token, TokenIn};
 use crate::cli::ApiArgs;
 use crate::error::Failure;
 use crate::exit;
-use crate::sim;
 
 /// Where the messages go, resolved from flags, environment or `--simulate`.
 pub(crate) struct Target {
     pub api_url: String,
     pub channel: String,
     pub token: Token,
-    _sim: Option<sim::SimHandle>,
+    _sim: Option<handoff_sim::SimHandle>,
 }
 
 /// `simulate`, a simulator profile, starts the built-in simulator with it
@@ -33,8 +32,8 @@ pub(crate) async fn target(
     };
     if let Some(profile) = simulate {
         let scenario =
-            sim::Scenario::profile(profile).map_err(|e| Failure::new(exit::CONFIG, e))?;
-        let handle = sim::spawn(scenario)
+            handoff_sim::Scenario::profile(profile).map_err(|e| Failure::new(exit::CONFIG, e))?;
+        let handle = handoff_sim::spawn(scenario)
             .await
             .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the simulator", e))?;
         return Ok(Target {

@@ -12,7 +12,6 @@ mod ledger_args;
 mod lifecycle_args;
 pub mod man;
 pub mod settings;
-mod sim_args;
 mod webhook_args;
 
 pub use args::*;
@@ -20,7 +19,6 @@ pub use command::*;
 pub use command_args::*;
 pub use ledger_args::*;
 pub use lifecycle_args::*;
-pub use sim_args::*;
 pub use webhook_args::*;
 
 /// `--color`: whether text log lines carry ANSI colours.

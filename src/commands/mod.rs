@@ -1,8 +1,9 @@
 //! The commands, one file each (xsv's `cmd/`): `run` (the nightly job),
 //! `rerun` (the rows of a reconciliation that may be sent again), `track`
-//! (statuses, the morning after), the dry run, and `simulate`. The sending
-//! ones share a session (lock, ledger, recorder), the send-and-track step
-//! and the finish (report, exit code, summary):
+//! (statuses, the morning after) and the dry run; `simulate` is the
+//! simulator crate's own (`handoff_sim::cli`). The sending ones share a
+//! session (lock, ledger, recorder), the send-and-track step and the finish
+//! (report, exit code, summary):
 //!
 //! rows → ingest → settle doubts → send + track (side by side) → settle → report.
 //!
@@ -25,7 +26,6 @@ mod rerun;
 mod run;
 mod runs;
 mod session;
-pub(crate) mod simulate;
 mod track;
 
 pub(crate) use backup::backup;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{Fault, HistoryBody};
+use handoff_sim::Scenario;
+use handoff_sim::scenario::{Fault, HistoryBody};
 
 use super::*;
 use crate::variants::{assert_truthful, rows};

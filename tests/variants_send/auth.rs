@@ -1,8 +1,8 @@
 //! A4: a channel that takes the `Authorization` header only on
 //! `sendTemplate` and `templates`; everywhere else only `?token=`.
 
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{Fault, Rule};
+use handoff_sim::Scenario;
+use handoff_sim::scenario::{Fault, Rule};
 
 use super::*;
 use crate::variants::{assert_truthful, rows};

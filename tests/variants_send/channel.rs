@@ -2,8 +2,8 @@
 //! or wrong namespace, a wrong variable count) stop the run, before the
 //! first send when preflight can tell, else after five in a row.
 
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{CountMismatch, DEFAULT_NAMESPACE, TemplateSpec};
+use handoff_sim::Scenario;
+use handoff_sim::scenario::{CountMismatch, DEFAULT_NAMESPACE, TemplateSpec};
 
 use super::*;
 use crate::variants::{assert_truthful, rows};

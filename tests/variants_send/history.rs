@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{Fault, HistoryBody, HistoryWrapper};
+use handoff_sim::Scenario;
+use handoff_sim::scenario::{Fault, HistoryBody, HistoryWrapper};
 
 use super::*;
 use crate::variants::{assert_truthful, rows};

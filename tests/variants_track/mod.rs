@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::process::Output;
 use std::time::Duration;
 
-use handoff::duration::Span;
-use handoff::sim::Scenario;
-use handoff::sim::scenario::{FailedWord, HookShape, ListShape, Outcome, ReadWord, Rule};
+use handoff_sim::Scenario;
+use handoff_sim::duration::Span;
+use handoff_sim::scenario::{FailedWord, HookShape, ListShape, Outcome, ReadWord, Rule};
 use serde_json::Value;
 
 use crate::binary::*;

@@ -187,11 +187,11 @@ fn no_history_only_on_the_first_page() {
     ));
 }
 
-async fn simulator(history: bool) -> (crate::sim::SimHandle, Client) {
-    let mut scenario = crate::sim::Scenario::default();
+async fn simulator(history: bool) -> (handoff_sim::SimHandle, Client) {
+    let mut scenario = handoff_sim::Scenario::default();
     scenario.limits.pair_interval = std::time::Duration::ZERO;
     scenario.history.enabled = history;
-    let sim = crate::sim::spawn(scenario).await.unwrap();
+    let sim = handoff_sim::spawn(scenario).await.unwrap();
     let token = Token::new(sim.token.clone());
     let client = Client::new(
         &sim.base_url(),
@@ -212,7 +212,7 @@ async fn the_simulators_history_is_paged_and_searched() {
     for order in ["A-1", "A-2", "A-3", "A-4", "A-5"] {
         let request = SendTemplateRequest::with_body(
             "4915112345678",
-            crate::sim::scenario::DEFAULT_TEMPLATE,
+            handoff_sim::scenario::DEFAULT_TEMPLATE,
             None,
             "en",
             &["ACME", order, "Lamp", "Thanks"],
@@ -222,13 +222,13 @@ async fn the_simulators_history_is_paged_and_searched() {
         };
         wamids.push(wamid);
     }
-    let what = ("A-5", crate::sim::scenario::DEFAULT_TEMPLATE);
+    let what = ("A-5", handoff_sim::scenario::DEFAULT_TEMPLATE);
     let found = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
     let Finding::Sent { wamid, .. } = found else {
         panic!("{found:?}");
     };
     assert_eq!(wamid, wamids[4]);
-    let what = ("A-6", crate::sim::scenario::DEFAULT_TEMPLATE);
+    let what = ("A-6", handoff_sim::scenario::DEFAULT_TEMPLATE);
     let missing = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
     assert_eq!(missing, Finding::NotFound);
     assert_eq!(

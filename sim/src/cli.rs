@@ -1,0 +1,415 @@
+//! The simulator on the command line (`handoff simulate`): its flags, one
+//! per scenario field worth turning from the command line, each overriding
+//! the scenario file (or profile), and the foreground server they start.
+//! Words (`template_name`, `loose_types`) are the scenario file's, read by
+//! the scenario's own types so the two cannot drift; `-` may stand for `_`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde::de::{DeserializeOwned, IntoDeserializer};
+
+use crate::Scenario;
+use crate::duration::Span;
+use crate::scenario::{
+    CountMismatch, FailedWord, HistoryBody, HistoryWrapper, HookShape, ListShape, RateMode,
+    ReadWord, StatusCase,
+};
+
+fn duration(s: &str) -> Result<Duration, String> {
+    crate::duration::parse(s)
+}
+
+fn span(s: &str) -> Result<Span, String> {
+    Span::parse(s)
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number between 0 and 1"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("`{s}` is not between 0 and 1"))
+    }
+}
+
+/// One of a scenario enum's words, as the scenario file writes it.
+fn word<T: DeserializeOwned>(s: &str) -> Result<T, String> {
+    let snake = s.trim().replace('-', "_");
+    T::deserialize(snake.as_str().into_deserializer())
+        .map_err(|e: serde::de::value::Error| format!("`{s}`: {e}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateModeArg {
+    /// HTTP 429 with Retry-After.
+    Http429,
+    /// HTTP 200 `sent:false` with Meta error 130429.
+    Meta130429,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// A scenario file (TOML): templates, rules, limits, faults, answer
+    /// shapes. Flags below override its fields.
+    #[arg(long, conflicts_with = "profile")]
+    pub scenario: Option<PathBuf>,
+    /// A preset scenario: `default`, or `hostile` (every variant of the real
+    /// API at once; the same as sim/scenarios/hostile.toml).
+    #[arg(long, value_parser = ["default", "hostile"])]
+    pub profile: Option<String>,
+    /// The channel (instance) id.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// The channel's API token.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Seed for every random draw.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Channel rate limit in accepted messages per second (0 = off).
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// How the channel refuses sends beyond the rate.
+    #[arg(long, value_enum)]
+    pub rate_mode: Option<RateModeArg>,
+    /// Minimum spacing between two messages to one recipient (0 = off).
+    #[arg(long, value_parser = duration)]
+    pub pair_interval: Option<Duration>,
+    /// 429 answers carry no Retry-After.
+    #[arg(long)]
+    pub omit_retry_after: bool,
+    /// sendTemplate response latency, fixed (`50ms`) or a range (`20ms..200ms`).
+    #[arg(long, value_parser = span)]
+    pub response_latency: Option<Span>,
+    /// Acceptance → sent latency.
+    #[arg(long, value_parser = span)]
+    pub sent_latency: Option<Span>,
+    /// Sent → delivered latency.
+    #[arg(long, value_parser = span)]
+    pub delivered_latency: Option<Span>,
+    /// Delivered → read latency.
+    #[arg(long, value_parser = span)]
+    pub read_latency: Option<Span>,
+    /// Share of delivered messages that are read (0..1).
+    #[arg(long, value_parser = probability)]
+    pub read_ratio: Option<f64>,
+    /// Share of status pushes (webhook acks) never sent (0..1).
+    #[arg(long, value_parser = probability)]
+    pub webhook_drop: Option<f64>,
+    /// Push acks after a random extra delay, so they overtake each other.
+    #[arg(long)]
+    pub webhook_out_of_order: bool,
+    /// Push every ack twice.
+    #[arg(long)]
+    pub webhook_duplicate: bool,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+    #[command(flatten)]
+    pub answers: AnswerArgs,
+}
+
+/// sendTemplate's faults: probabilities per request, their sum at most 1.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// Probability of an HTTP 500 on sendTemplate (nothing accepted).
+    #[arg(long, value_parser = probability)]
+    pub error_5xx: Option<f64>,
+    /// Probability of closing the connection before processing.
+    #[arg(long, value_parser = probability)]
+    pub drop_before: Option<f64>,
+    /// Probability of accepting the message and then closing the connection.
+    #[arg(long, value_parser = probability)]
+    pub drop_after: Option<f64>,
+    /// Probability of answering an accepted send only after --slow-delay.
+    #[arg(long, value_parser = probability)]
+    pub slow: Option<f64>,
+    #[arg(long, value_parser = duration)]
+    pub slow_delay: Option<Duration>,
+    /// Probability of answering `{"sent":false,"jobId":"job-…"}` and sending later.
+    #[arg(long, value_parser = probability)]
+    pub queued: Option<f64>,
+    /// How much later a queued message is sent.
+    #[arg(long, value_parser = duration)]
+    pub queued_delay: Option<Duration>,
+    /// Probability of `{"sent":false,"jobId":17}` (a numeric jobId), sent later.
+    #[arg(long, value_parser = probability)]
+    pub queued_numeric_job: Option<f64>,
+    /// Probability of accepting and answering `{"sent":true,"message":"Sent to …"}` (no id).
+    #[arg(long, value_parser = probability)]
+    pub sent_no_id: Option<f64>,
+    /// Probability of accepting and answering `{"sent":true,"message":"<wamid>"}`.
+    #[arg(long, value_parser = probability)]
+    pub id_in_message: Option<f64>,
+    /// Probability of accepting and answering `{"id":…,"message":…}` (no `sent`).
+    #[arg(long, value_parser = probability)]
+    pub no_sent_field: Option<f64>,
+    /// Probability of accepting and answering `"sent":"true"` (a string).
+    #[arg(long, value_parser = probability)]
+    pub sent_as_string: Option<f64>,
+    /// Probability of accepting under a numeric id (`"id":1234…`).
+    #[arg(long, value_parser = probability)]
+    pub numeric_id: Option<f64>,
+    /// Probability of a proxy's HTML 502 page (nothing accepted).
+    #[arg(long = "html-502", value_parser = probability)]
+    pub html_502: Option<f64>,
+    /// Probability of a proxy's HTML 504 page after accepting the message.
+    #[arg(long = "html-504", value_parser = probability)]
+    pub html_504: Option<f64>,
+    /// After this many accepted sends, the token stops working.
+    #[arg(long)]
+    pub revoke_token_after: Option<u64>,
+    /// After this many accepted sends, the channel disconnects.
+    #[arg(long)]
+    pub disconnect_after: Option<u64>,
+}
+
+/// The shapes of the channel's answers and its checks.
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// What `/status` says; anything but `connected` makes sendTemplate
+    /// answer `{"sent":false,"message":"Channel is not connected"}`.
+    #[arg(long)]
+    pub channel_status: Option<String>,
+    /// sendTemplate without the template's namespace is a 422.
+    #[arg(long)]
+    pub require_namespace: bool,
+    /// A wrong variable count: `meta` (200, 132000) or `http422`.
+    #[arg(long, value_parser = word::<CountMismatch>)]
+    pub count_mismatch_as: Option<CountMismatch>,
+    /// The routes that take the token in `Authorization` (comma-separated,
+    /// e.g. sendTemplate,templates); the others want `?token=`.
+    #[arg(long, value_delimiter = ',')]
+    pub header_routes: Option<Vec<String>>,
+    /// Whether `GET messages` has history.
+    #[arg(long, value_enum)]
+    pub history: Option<OnOff>,
+    /// Our template's `body` in history: rendered, template_name, empty.
+    #[arg(long, value_parser = word::<HistoryBody>)]
+    pub history_body: Option<HistoryBody>,
+    /// A message shows in history only this long after acceptance.
+    #[arg(long, value_parser = duration)]
+    pub history_lag: Option<Duration>,
+    /// At most this many history messages per answer, even for limit=0.
+    #[arg(long)]
+    pub history_page_cap: Option<u64>,
+    /// History ignores min_time and max_time.
+    #[arg(long)]
+    pub history_ignore_time_filter: bool,
+    /// The history list under `messages` or `data`.
+    #[arg(long, value_parser = word::<HistoryWrapper>)]
+    pub history_wrapper: Option<HistoryWrapper>,
+    /// History's fromMe and isForwarded as 0/1.
+    #[arg(long)]
+    pub history_numeric_flags: bool,
+    /// History's `time` as a string.
+    #[arg(long)]
+    pub history_time_as_string: bool,
+    /// This many other messages in each partner's chat.
+    #[arg(long)]
+    pub history_others_in_chat: Option<u32>,
+    /// hookInfo's shape: meta, normalized_ack, raw_envelope, loose_types.
+    #[arg(long, value_parser = word::<HookShape>)]
+    pub hooks_shape: Option<HookShape>,
+    /// The word for read: read, viewed, played.
+    #[arg(long, value_parser = word::<ReadWord>)]
+    pub read_as: Option<ReadWord>,
+    /// The word for failed: failed, undelivered.
+    #[arg(long, value_parser = word::<FailedWord>)]
+    pub failed_as: Option<FailedWord>,
+    /// Every read message is then deleted.
+    #[arg(long)]
+    pub deleted_after_read: bool,
+    /// hookInfo answers 404 "could not find that method" for every id.
+    #[arg(long)]
+    pub hooks_not_found: bool,
+    /// `GET templates` answers statuses in upper case (APPROVED).
+    #[arg(long)]
+    pub upper_case_status: bool,
+    /// `GET templates` ignores `offset`, as the real list sometimes does.
+    #[arg(long)]
+    pub ignore_offset: bool,
+    /// `GET templates` as an object or a bare_array.
+    #[arg(long, value_parser = word::<ListShape>)]
+    pub templates_shape: Option<ListShape>,
+    /// `GET templates` gives `total` as a string.
+    #[arg(long)]
+    pub templates_total_as_string: bool,
+    /// `GET templates` answers no templates and an `error` object.
+    #[arg(long)]
+    pub templates_error_object: bool,
+    /// The first N `GET templates` fail with --templates-fail-status.
+    #[arg(long)]
+    pub templates_fail_first: Option<u64>,
+    /// 429, 500, 502, 503 (default) or 504.
+    #[arg(long)]
+    pub templates_fail_status: Option<u16>,
+}
+
+/// Sets `$field` from an `Option` flag when the flag was given.
+macro_rules! set {
+    ($flag:expr => $field:expr) => {
+        if let Some(v) = $flag.clone() {
+            $field = v;
+        }
+    };
+}
+
+/// Turns `$field` on when a switch flag was given.
+macro_rules! on {
+    ($flag:expr => $field:expr) => {
+        if $flag {
+            $field = true;
+        }
+    };
+}
+
+/// The scenario file, the profile or the default, with the flags applied on
+/// top, checked as a file would be.
+fn scenario_from(args: &SimulateArgs) -> Result<Scenario, String> {
+    let mut s = match (&args.scenario, &args.profile) {
+        (Some(path), _) => Scenario::load(path)?,
+        (None, Some(name)) => Scenario::profile(name)?,
+        (None, None) => Scenario::default(),
+    };
+    set!(args.channel => s.instance_id);
+    set!(args.token => s.token);
+    set!(args.seed => s.seed);
+    set!(args.rate => s.limits.rate);
+    set!(args.pair_interval => s.limits.pair_interval);
+    on!(args.omit_retry_after => s.limits.omit_retry_after);
+    set!(args.response_latency => s.latency.response);
+    set!(args.sent_latency => s.latency.sent);
+    set!(args.delivered_latency => s.latency.delivered);
+    set!(args.read_latency => s.latency.read);
+    set!(args.read_ratio => s.latency.read_ratio);
+    set!(args.webhook_drop => s.webhooks.drop);
+    on!(args.webhook_out_of_order => s.webhooks.out_of_order);
+    on!(args.webhook_duplicate => s.webhooks.duplicate);
+    if let Some(mode) = args.rate_mode {
+        s.limits.rate_mode = match mode {
+            RateModeArg::Http429 => RateMode::Http429,
+            RateModeArg::Meta130429 => RateMode::Meta130429,
+        };
+    }
+    apply_faults(&args.faults, &mut s);
+    apply_answers(&args.answers, &mut s);
+    s.check()?;
+    Ok(s)
+}
+
+fn apply_faults(f: &FaultArgs, s: &mut Scenario) {
+    let faults = &mut s.faults;
+    set!(f.error_5xx => faults.error_5xx);
+    set!(f.drop_before => faults.drop_before);
+    set!(f.drop_after => faults.drop_after);
+    set!(f.slow => faults.slow);
+    set!(f.slow_delay => faults.slow_delay);
+    set!(f.queued => faults.queued);
+    set!(f.queued_delay => faults.queued_delay);
+    set!(f.queued_numeric_job => faults.queued_numeric_job);
+    set!(f.sent_no_id => faults.sent_no_id);
+    set!(f.id_in_message => faults.id_in_message);
+    set!(f.no_sent_field => faults.no_sent_field);
+    set!(f.sent_as_string => faults.sent_as_string);
+    set!(f.numeric_id => faults.numeric_id);
+    set!(f.html_502 => faults.html_502);
+    set!(f.html_504 => faults.html_504);
+    if f.revoke_token_after.is_some() {
+        faults.revoke_token_after = f.revoke_token_after;
+    }
+    if f.disconnect_after.is_some() {
+        faults.disconnect_after = f.disconnect_after;
+    }
+}
+
+fn apply_answers(a: &AnswerArgs, s: &mut Scenario) {
+    set!(a.channel_status => s.channel_status);
+    on!(a.require_namespace => s.require_namespace);
+    set!(a.count_mismatch_as => s.count_mismatch_as);
+    if a.header_routes.is_some() {
+        s.auth.header_routes.clone_from(&a.header_routes);
+    }
+    let h = &mut s.history;
+    if let Some(on) = a.history {
+        h.enabled = on == OnOff::On;
+    }
+    set!(a.history_body => h.body);
+    set!(a.history_lag => h.lag);
+    set!(a.history_page_cap => h.page_cap);
+    on!(a.history_ignore_time_filter => h.ignore_time_filter);
+    set!(a.history_wrapper => h.wrapper);
+    on!(a.history_numeric_flags => h.numeric_flags);
+    on!(a.history_time_as_string => h.time_as_string);
+    set!(a.history_others_in_chat => h.others_in_chat);
+    let hooks = &mut s.hooks;
+    set!(a.hooks_shape => hooks.shape);
+    set!(a.read_as => hooks.read_as);
+    set!(a.failed_as => hooks.failed_as);
+    on!(a.deleted_after_read => hooks.deleted_after_read);
+    on!(a.hooks_not_found => hooks.not_found_for_all);
+    let list = &mut s.templates_list;
+    if a.upper_case_status {
+        list.status_case = StatusCase::Upper;
+    }
+    on!(a.ignore_offset => list.ignore_offset);
+    set!(a.templates_shape => list.shape);
+    on!(a.templates_total_as_string => list.total_as_string);
+    on!(a.templates_error_object => list.error_object);
+    set!(a.templates_fail_first => list.fail_first);
+    set!(a.templates_fail_status => list.fail_status);
+}
+
+/// `handoff simulate`: the scenario the flags describe, served on
+/// `--listen` until `shutdown` resolves, after a banner on stdout that says
+/// where and what (tests and benchmarks read its `base URL:` line). The
+/// error is the sentence to show.
+pub async fn run(
+    args: SimulateArgs,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), String> {
+    let scenario = scenario_from(&args)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("failed to listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("1MSG simulator listening");
+    println!("  base URL:  http://{addr}");
+    println!("  instance:  {}", scenario.instance_id);
+    println!("  token:     {}", scenario.token);
+    for t in scenario.template_list() {
+        println!(
+            "  template:  {} (language {}, namespace {}, status {})",
+            t.name, t.language, t.namespace, t.status
+        );
+    }
+    println!(
+        "  limits:    {} msg/s, one message per {} to a recipient",
+        scenario.limits.rate,
+        crate::duration::format(scenario.limits.pair_interval)
+    );
+    if let Some(profile) = &args.profile {
+        println!("  profile:   {profile}");
+    }
+    println!("  introspection: http://{addr}/__sim/messages  http://{addr}/__sim/stats");
+    println!("Press Ctrl-C to stop.");
+    crate::serve(listener, scenario, shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("simulator stopped");
+    Ok(())
+}

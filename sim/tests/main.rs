@@ -1,0 +1,7 @@
+//! One integration-test binary: the simulator over real HTTP on loopback,
+//! driven from outside as `handoff` and the vendor's SDK drive it.
+
+mod api;
+mod sdk;
+mod util;
+mod variants;
