@@ -217,6 +217,16 @@ impl Env {
             .clone()
     }
 
+    /// Waits until the simulator has accepted `n` sends (30 s at most), so
+    /// a test that stops a run "while it sends" stops it there, however
+    /// late a loaded machine started the binary.
+    pub(crate) async fn accepted(&self, n: usize) {
+        let started = std::time::Instant::now();
+        while self.sim_messages().await.len() < n && started.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub(crate) async fn stats(&self) -> Value {
         self.get("/__sim/stats").await
     }

@@ -155,10 +155,7 @@ async fn kill_and_rerun(seed: u64) -> usize {
     // The random moment is counted from the first accepted send, not from
     // the start: a loaded machine starts the binary late, and a kill before
     // any send proves nothing. 16 sends at 40/s take about 400 ms.
-    let started = tokio::time::Instant::now();
-    while env.sim_messages().await.is_empty() && started.elapsed() < Duration::from_secs(30) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    env.accepted(1).await;
     tokio::time::sleep(delay).await;
     let _ = child.start_kill();
     let _ = child.wait().await;
@@ -528,7 +525,8 @@ async fn sigterm_stops_gracefully_with_a_complete_report_and_exit_75() {
         .command(&input, &["--rate", "20"], "sim-token")
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Signalled while it sends: a few messages in, most still to go.
+    env.accepted(3).await;
     let pid = child.id().unwrap().to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -718,7 +716,7 @@ async fn a_second_signal_stops_at_once_and_the_next_run_resumes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    env.accepted(3).await;
     let pid = child.id().unwrap().to_string();
     for _ in 0..2 {
         let status = std::process::Command::new("kill")

@@ -392,11 +392,7 @@ async fn an_api_that_goes_away_is_retried_then_stops_the_run_with_exit_69() {
     let (out, ()) = tokio::join!(
         env.run(&input, &["--rate", "10", "--max-attempts", "3"]),
         async {
-            let started = std::time::Instant::now();
-            while env.sim_messages().await.len() < 5 && started.elapsed() < Duration::from_secs(30)
-            {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            env.accepted(5).await;
             sim.stop().await.unwrap();
         }
     );
