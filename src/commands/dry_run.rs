@@ -233,10 +233,11 @@ impl Tally {
 
 /// The order keys a dry run has seen, in a throwaway SQLite file rather
 /// than in memory, so checking a million-row export for duplicates does not
-/// hold a million keys.
+/// hold a million keys. SQLite's temporary database (the empty file name)
+/// is unlinked as soon as it is opened, so nothing is left behind however
+/// the process ends.
 pub(super) struct SeenKeys {
     conn: rusqlite::Connection,
-    path: std::path::PathBuf,
     /// Inserts in the open transaction (committed every 10,000: one
     /// statement a transaction would cost a file write per row).
     pending: u32,
@@ -244,24 +245,13 @@ pub(super) struct SeenKeys {
 
 impl SeenKeys {
     pub(super) fn new() -> rusqlite::Result<SeenKeys> {
-        let path = std::env::temp_dir().join(format!(
-            "handoff-dry-run-{}-{}.sqlite",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        let conn = rusqlite::Connection::open(&path)?;
+        let conn = rusqlite::Connection::open("")?;
         conn.execute_batch(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
              CREATE TABLE seen (order_key TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID;
              BEGIN;",
         )?;
-        Ok(SeenKeys {
-            conn,
-            path,
-            pending: 0,
-        })
+        Ok(SeenKeys { conn, pending: 0 })
     }
 
     /// The row that first had `key`, or `None` (and `row` is remembered).
@@ -291,26 +281,16 @@ impl FirstRows for SeenKeys {
     }
 }
 
-impl Drop for SeenKeys {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn seen_keys_answer_the_first_row_and_clean_up() {
+    fn seen_keys_answer_the_first_row() {
         let mut seen = SeenKeys::new().unwrap();
-        let path = seen.path.clone();
         assert_eq!(seen.first("A", 1).unwrap(), None);
         assert_eq!(seen.first("B", 2).unwrap(), None);
         assert_eq!(seen.first("A", 3).unwrap(), Some(1));
         assert_eq!(seen.first("A", 4).unwrap(), Some(1));
-        assert!(path.exists());
-        drop(seen);
-        assert!(!path.exists());
     }
 }
