@@ -224,21 +224,18 @@ impl<R: Read> QuoteGuard<R> {
                 break;
             }
         }
+        // Cut before the line that reads as a row; with none, close at the
+        // end of the file, or (the look ahead ran out) leave it to csv.
         Ok(match row_at {
             Some(k) => Plan {
                 left: k,
                 close: true,
                 at_eof: false,
             },
-            None if at_eof => Plan {
-                left: i,
-                close: true,
-                at_eof: true,
-            },
             None => Plan {
                 left: i,
-                close: false,
-                at_eof: false,
+                close: at_eof,
+                at_eof,
             },
         })
     }
