@@ -58,14 +58,14 @@ fn validate_with(raw: &RawFields, rules: &Rules, source: Phone) -> Result<Delive
 fn check_filled_in(raw: &RawFields, rules: &Rules) -> Result<(), RowProblem> {
     for f in Field::ALL {
         if raw.get(f).trim().is_empty() {
-            return Err(RowProblem::new(
-                Some(f),
-                ProblemKind::Missing,
-                format!(
+            return Err(RowProblem {
+                field: Some(f),
+                kind: ProblemKind::Missing,
+                message: format!(
                     "{}: the value is empty; fill it in and run again",
                     rules.at(f)
                 ),
-            ));
+            });
         }
     }
     Ok(())
@@ -96,11 +96,11 @@ fn checked_phone(
             );
             Ok(digits)
         }
-        Err(e) => Err(RowProblem::new(
-            Some(Field::PartnerPhone),
-            e.kind,
-            format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
-        )),
+        Err(e) => Err(RowProblem {
+            field: Some(Field::PartnerPhone),
+            kind: e.kind,
+            message: format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
+        }),
     }
 }
 
@@ -114,16 +114,16 @@ fn cleaned_text(
 ) -> Result<String, RowProblem> {
     let cleaned = clean_detailed(raw.get(f));
     if cleaned.text.is_empty() {
-        return Err(RowProblem::new(
-            Some(f),
-            ProblemKind::EmptyAfterCleaning,
-            format!(
+        return Err(RowProblem {
+            field: Some(f),
+            kind: ProblemKind::EmptyAfterCleaning,
+            message: format!(
                 "{}: `{}` has only invisible or control characters; \
                  write a visible value",
                 rules.at(f),
                 raw.get(f).escape_debug()
             ),
-        ));
+        });
     }
     if let Some(what) = cleaned.describe() {
         notes.push(format!("{f}: {what}"));
@@ -151,17 +151,17 @@ fn check_body_length(delivery: &Delivery, rules: &Rules) -> Result<(), RowProble
             .max_by_key(|&(_, n)| n)
             .unwrap_or((Field::DeliveryNote, 0));
         let over = body_len - rules.max_body_chars;
-        return Err(RowProblem::new(
-            Some(longest),
-            ProblemKind::BodyTooLong,
-            format!(
+        return Err(RowProblem {
+            field: Some(longest),
+            kind: ProblemKind::BodyTooLong,
+            message: format!(
                 "{}: the filled-in message is {body_len} characters \
                  (UTF-16 units, as WhatsApp counts) and the limit is {}; \
                  shorten {longest} ({longest_len} characters) by at least {over}",
                 rules.at(longest),
                 rules.max_body_chars
             ),
-        ));
+        });
     }
     Ok(())
 }

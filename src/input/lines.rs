@@ -17,14 +17,16 @@ pub(super) fn record_start_line<R: Read>(
     record: &csv::ByteRecord,
 ) -> u64 {
     let end = rdr.position();
-    let inside: u64 = record
-        .iter()
-        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-        .sum();
+    let inside: u64 = record.iter().map(newlines).sum();
     let src = rdr.get_ref();
     let unterminated = src.eof && end.byte() == src.produced && src.last != Some(b'\n');
     let terminator = u64::from(!unterminated);
     end.line().saturating_sub(inside + terminator).max(1)
+}
+
+/// How many `\n` `bytes` hold: lines a value spans beyond its first.
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Turns CRLF and lone CR into LF before csv sees the bytes, so csv's line

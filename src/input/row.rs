@@ -53,6 +53,14 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The field's place in [`Field::ALL`] (and in the arrays that follow
+    /// its order); `None` for an optional field.
+    pub(crate) fn index(self) -> Option<usize> {
+        Field::ALL.iter().position(|&f| f == self)
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
