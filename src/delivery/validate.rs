@@ -11,7 +11,7 @@ use crate::input::{Field, ProblemKind, RawFields, RowProblem};
 /// Checks and cleans one row. The first problem in field order wins; the
 /// body length is checked last because it depends on every cleaned value.
 pub fn validate(raw: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> {
-    validate_with(raw, rules, Phone::FromFile)
+    validate_with(raw, rules, false)
 }
 
 /// Rebuilds the delivery of a row that [`validate`] accepted and the ledger
@@ -19,22 +19,15 @@ pub fn validate(raw: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> 
 /// produced, so the numbering-plan parse (about 5 µs, the costliest check)
 /// is not run a second time; the text fields are cleaned and checked again.
 pub fn revalidate(stored: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> {
-    validate_with(stored, rules, Phone::Normalised)
+    validate_with(stored, rules, true)
 }
 
-/// Where a row's phone comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Phone {
-    /// As typed in the file: check it against the numbering plans.
-    FromFile,
-    /// The digits a successful check produced earlier.
-    Normalised,
-}
-
-fn validate_with(raw: &RawFields, rules: &Rules, source: Phone) -> Result<Delivery, RowProblem> {
+/// `stored`: the row's phone is the digits a successful check produced
+/// earlier (else as typed in the file: checked against the numbering plans).
+fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Delivery, RowProblem> {
     check_filled_in(raw, rules)?;
     let mut notes = Vec::new();
-    let phone = checked_phone(raw, rules, source, &mut notes)?;
+    let phone = checked_phone(raw, rules, stored, &mut notes)?;
     let mut text = |f: Field| cleaned_text(raw, f, rules, &mut notes);
     let partner_name = text(Field::PartnerName)?;
     let order_number = text(Field::OrderNumber)?;
@@ -71,37 +64,26 @@ fn check_filled_in(raw: &RawFields, rules: &Rules) -> Result<(), RowProblem> {
     Ok(())
 }
 
-/// The phone in international digits, its notes added to `notes`.
+/// The phone in international digits, its notes added to `notes`; a
+/// `stored` phone that is normalised digits already is taken as it is.
 fn checked_phone(
     raw: &RawFields,
     rules: &Rules,
-    source: Phone,
+    stored: bool,
     notes: &mut Vec<String>,
 ) -> Result<String, RowProblem> {
-    let checked = match source {
-        Phone::Normalised if is_normalised(&raw.partner_phone) => {
-            Ok((raw.partner_phone.clone(), Vec::new()))
-        }
-        _ => {
-            let (country, from) = row_country(raw, rules)?;
-            phone_checked(&raw.partner_phone, country.as_ref(), &from)
-        }
-    };
-    match checked {
-        Ok((digits, phone_notes)) => {
-            notes.extend(
-                phone_notes
-                    .into_iter()
-                    .map(|n| format!("{}: {n}", Field::PartnerPhone)),
-            );
-            Ok(digits)
-        }
-        Err(e) => Err(RowProblem {
-            field: Some(Field::PartnerPhone),
-            kind: e.kind,
-            message: format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
-        }),
+    if stored && is_normalised(&raw.partner_phone) {
+        return Ok(raw.partner_phone.clone());
     }
+    let (country, from) = row_country(raw, rules)?;
+    let (digits, phone_notes) = phone_checked(&raw.partner_phone, country.as_ref(), &from)
+        .map_err(|e| RowProblem {
+            message: format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
+            ..e
+        })?;
+    let field = Field::PartnerPhone;
+    notes.extend(phone_notes.into_iter().map(|n| format!("{field}: {n}")));
+    Ok(digits)
 }
 
 /// A text field cleaned for WhatsApp, what cleaning changed added to
