@@ -15,7 +15,7 @@ use super::delimiter::{csv_reader, detect_delimiter, sep_line};
 use super::encoding::{check_utf8, configured_encoding, utf16_without_bom};
 use super::error::{csv_error, unopened, unreadable};
 use super::headers::{map_columns, map_optional};
-use super::lines::{LineEnds, record_start_line};
+use super::lines::record_start_line;
 use super::quotes::QuoteGuard;
 use super::reader::{Decoded, Records, text};
 use super::sniff::sniff_container;
@@ -88,7 +88,7 @@ pub fn from_reader<R: Read + Send + 'static>(
         .unwrap_or_else(|| detect_delimiter(&prefix, &opts.column_map));
 
     let source: Decoded = Box::new(Cursor::new(prefix).chain(decoded));
-    let mut rdr = csv_reader(delimiter, QuoteGuard::new(LineEnds::new(source), delimiter));
+    let mut rdr = csv_reader(delimiter, QuoteGuard::new(source, delimiter));
 
     let mut record = csv::ByteRecord::new();
     let (headers, header_line) = read_header(path, &mut rdr, &mut record, line_offset, &sample)?;

@@ -13,7 +13,7 @@ use super::controls::visible;
 use super::echo::file_name;
 use super::encoding::check_utf8;
 use super::error::csv_error;
-use super::lines::{LineEnds, record_start_line};
+use super::lines::record_start_line;
 use super::quotes::{QuoteGuard, Unclosed};
 use super::xlsx::SheetRows;
 use super::{Field, InputError, Origin, RawFields, RawRow};
@@ -23,7 +23,7 @@ pub(super) type Decoded = Box<dyn Read + Send>;
 
 /// The csv reader over the decoded file, line ends made `\n` and unclosed
 /// quotes closed.
-pub(super) type Records = csv::Reader<QuoteGuard<LineEnds<Decoded>>>;
+pub(super) type Records = csv::Reader<QuoteGuard<Decoded>>;
 
 /// A streaming reader over one export.
 pub struct InputReader {

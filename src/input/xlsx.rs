@@ -145,9 +145,7 @@ fn as_csv(
             push_field(&mut record, &text);
         }
         record.push('\n');
-        for _ in 0..line_ends(&record) {
-            rows.push(sheet_row);
-        }
+        rows.extend(std::iter::repeat_n(sheet_row, line_ends(&record)));
         csv.extend_from_slice(record.as_bytes());
     }
     (csv, SheetRows { shown_as, rows })
