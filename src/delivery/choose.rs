@@ -70,11 +70,10 @@ fn decide<'a>(
     let distinct = |valid: bool| {
         let mut out: Vec<(&Reading, &Plan)> = Vec::new();
         for (r, v) in judged {
-            let fits = match v {
-                Plan::Valid => valid,
-                Plan::Unallocated(_) => !valid,
-                Plan::Refused(_) => false,
-            };
+            let fits = matches!(
+                (v, valid),
+                (Plan::Valid, true) | (Plan::Unallocated(_), false)
+            );
             if fits && !out.iter().any(|(o, _)| o.digits == r.digits) {
                 out.push((r, v));
             }

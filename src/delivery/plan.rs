@@ -34,10 +34,15 @@ pub(super) enum Plan {
 /// matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Refusal {
+    /// Too few or too many digits for any phone (8 to 15 with the code).
     Digits(usize),
+    /// A 0 where the calling code should start.
     LeadingZero,
     NoCallingCode,
-    Length { code: u16, nsn: String },
+    Length {
+        code: u16,
+        nsn: String,
+    },
 }
 
 impl Refusal {

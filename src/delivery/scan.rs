@@ -42,25 +42,22 @@ pub(super) fn scan_phone(
     }
 
     let mut digits = String::with_capacity(t.len());
-    let (plus, rest) = match t.strip_prefix('+') {
+    let (plus, mut rest) = match t.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, t),
     };
     // "+49 (0)30 ..." is the usual way to show a trunk 0 that must be
     // dropped when dialling from abroad.
-    let mut trunk_zero = None;
-    if plus {
-        let country_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
-            .unwrap_or(rest.len());
-        if !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
-            trunk_zero = Some(country_len);
-        }
+    let country_len = rest
+        .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+        .unwrap_or(rest.len());
+    let without_trunk;
+    if plus && !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
+        without_trunk = format!("{}{}", &rest[..country_len], &rest[country_len + 3..]);
+        rest = &without_trunk;
+        notes.push("`(0)` after the country code removed".into());
     }
-    for (i, c) in rest.char_indices() {
-        if trunk_zero.is_some_and(|at| i >= at && i < at + 3) {
-            continue;
-        }
+    for c in rest.chars() {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '.' | '-' | '(' | ')' => {}
@@ -80,9 +77,6 @@ pub(super) fn scan_phone(
                 )));
             }
         }
-    }
-    if trunk_zero.is_some() {
-        notes.push("`(0)` after the country code removed".into());
     }
     Ok((digits, plus))
 }

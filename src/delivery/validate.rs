@@ -29,18 +29,13 @@ fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Deliver
     let mut notes = Vec::new();
     let phone = checked_phone(raw, rules, stored, &mut notes)?;
     let mut text = |f: Field| cleaned_text(raw, f, rules, &mut notes);
-    let partner_name = text(Field::PartnerName)?;
-    let order_number = text(Field::OrderNumber)?;
-    let product_name = text(Field::ProductName)?;
-    let delivery_note = text(Field::DeliveryNote)?;
-
     let delivery = Delivery {
         order_key: raw.order_key().to_string(),
-        partner_name,
+        partner_name: text(Field::PartnerName)?,
         phone,
-        order_number,
-        product_name,
-        delivery_note,
+        order_number: text(Field::OrderNumber)?,
+        product_name: text(Field::ProductName)?,
+        delivery_note: text(Field::DeliveryNote)?,
         notes,
     };
     check_body_length(&delivery, rules)?;
