@@ -31,18 +31,15 @@ pub(super) enum Plan {
 /// Why digits are no number. Kept as facts and put into words only when a
 /// reason is shown: most readings of a phone are impossible and never
 /// explained, and naming the region of a shared calling code costs regex
-/// matches.
+/// matches. The facts: too few or too many digits for any phone (8 to 15
+/// with the calling code), a 0 where the calling code should start, no
+/// calling code any country uses, a length the region never uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Refusal {
-    /// Too few or too many digits for any phone (8 to 15 with the code).
     Digits(usize),
-    /// A 0 where the calling code should start.
     LeadingZero,
     NoCallingCode,
-    Length {
-        code: u16,
-        nsn: String,
-    },
+    Length { code: u16, nsn: String },
 }
 
 impl Refusal {

@@ -33,14 +33,12 @@ pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
     }
     // `i` is now an index into `prefix` just after the (optional) quote.
     let rest = &prefix[i..];
-    let term = if rest.starts_with(b"\r\n") {
-        2
-    } else if rest.starts_with(b"\n") || rest.starts_with(b"\r") {
-        1
-    } else if rest.is_empty() {
-        0
-    } else {
-        return None;
+    let term = match rest {
+        [] => 0,
+        _ => [&b"\r\n"[..], b"\n", b"\r"]
+            .into_iter()
+            .find(|t| rest.starts_with(t))?
+            .len(),
     };
     Some((d, i + term))
 }

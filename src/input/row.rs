@@ -51,9 +51,7 @@ impl Field {
             Field::Country => "country",
         }
     }
-}
 
-impl Field {
     /// The field's place in [`Field::ALL`] (and in the arrays that follow
     /// its order); `None` for an optional field.
     pub(crate) fn index(self) -> Option<usize> {

@@ -25,11 +25,6 @@ impl InputReader {
             .or_else(|| self.control(line))
     }
 
-    /// The last physical line of the record starting at `line`.
-    fn last_line(&self, line: u64) -> u64 {
-        line + self.record.iter().map(newlines).sum::<u64>()
-    }
-
     fn column_name(&self, column: usize) -> String {
         self.headers
             .get(column)
@@ -76,13 +71,16 @@ impl InputReader {
     /// The problem of a record whose field count is not the header's.
     fn ragged(&self, line: u64) -> Option<RowProblem> {
         let (got, want) = (self.record.len(), self.headers.len());
-        let lines = match self.last_line(line) {
-            last if last > line => {
-                format!(" (lines {line}–{last}, a quoted value with line breaks)")
-            }
-            _ => String::new(),
+        if got == want {
+            return None;
+        }
+        let last = line + self.record.iter().map(newlines).sum::<u64>();
+        let lines = if last > line {
+            format!(" (lines {line}–{last}, a quoted value with line breaks)")
+        } else {
+            String::new()
         };
-        (got != want).then(|| RowProblem {
+        Some(RowProblem {
             field: None,
             kind: ProblemKind::RaggedRow,
             message: format!(

@@ -54,8 +54,8 @@ impl SheetRows {
 
 /// Reads the sheet `wanted` (by default the first) of the workbook at
 /// `path`, as CSV text (UTF-8, `,`, every record on the line of its first
-/// cell) with the rows it came from. `column_map` is the user's `--map`, so that the phone column is
-/// found as the reader will find it.
+/// cell) with the rows it came from. `column_map` is the user's `--map`,
+/// so that the phone column is found as the reader will find it.
 pub(super) fn read_sheet(
     path: &Path,
     wanted: Option<&str>,
