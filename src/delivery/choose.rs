@@ -10,61 +10,28 @@
 //!   possible numbers are ambiguous too; none is refused with the reason of
 //!   the reading the writing points to.
 
-use super::phone_error::{PhoneError, ambiguous, bad};
-use super::plan::{Plan, Refusal, check_plan, split_code};
+use super::phone_error::{ambiguous, bad};
+use super::plan::{Plan, check_plan, split_code};
 use super::readings::{How, Reading, readings};
-
-/// What the numbering plans say about one reading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Verdict {
-    Valid,
-    /// Possible but unallocated, in this region.
-    Possible(String),
-    /// Why it is no number.
-    Impossible(Impossible),
-}
-
-/// Why a reading is no number; put into words only for the reading that
-/// is explained.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Impossible {
-    Digits(usize),
-    LeadingZero,
-    Plan(Refusal),
-}
-
-impl Impossible {
-    /// The reason, to follow the phone as written.
-    fn reason(&self) -> String {
-        match self {
-            Impossible::Digits(n) => format!(
-                "has {n} digit{}; a phone needs 8 to 15 digits with the country code",
-                if *n == 1 { "" } else { "s" }
-            ),
-            Impossible::LeadingZero => "starts with 0 after the international prefix; \
-                 write it in international form, e.g. +49 151 2345 6789"
-                .into(),
-            Impossible::Plan(r) => r.reason(),
-        }
-    }
-}
+use crate::input::RowProblem;
 
 /// The one reading to use, or why there is none; the chosen number is
 /// also the one its `+` form reads as.
 pub(super) fn choose<'a>(
     shown: &str,
-    judged: &'a [(Reading, Verdict)],
-) -> Result<(&'a Reading, &'a Verdict), PhoneError> {
+    judged: &'a [(Reading, Plan)],
+) -> Result<(&'a Reading, &'a Plan), RowProblem> {
     let (reading, verdict) = decide(shown, judged)?;
     closed(shown, reading, verdict)?;
     Ok((reading, verdict))
 }
 
-pub(super) fn judged(readings: Vec<Reading>) -> Vec<(Reading, Verdict)> {
+/// Each reading with what the numbering plans say of it.
+pub(super) fn judged(readings: Vec<Reading>) -> Vec<(Reading, Plan)> {
     readings
         .into_iter()
         .map(|r| {
-            let v = judge(&r.digits);
+            let v = check_plan(&r.digits);
             (r, v)
         })
         .collect()
@@ -75,7 +42,7 @@ pub(super) fn judged(readings: Vec<Reading>) -> Vec<(Reading, Verdict)> {
 /// reads otherwise only where its digits after the calling code start
 /// with the trunk prefix again (`8 8…` in Russia): then that number is a
 /// reading of the phone as well, and the phone is ambiguous.
-fn closed(shown: &str, reading: &Reading, verdict: &Verdict) -> Result<(), PhoneError> {
+fn closed(shown: &str, reading: &Reading, verdict: &Plan) -> Result<(), RowProblem> {
     if reading.how == How::Plus && reading.trunk.is_none() {
         return Ok(());
     }
@@ -83,11 +50,10 @@ fn closed(shown: &str, reading: &Reading, verdict: &Verdict) -> Result<(), Phone
     match decide(shown, &back) {
         Ok((again, _)) if again.digits == reading.digits => Ok(()),
         _ => {
-            let others = back.iter().filter(|(r, v)| {
-                r.digits != reading.digits && !matches!(v, Verdict::Impossible(_))
-            });
-            let valid =
-                *verdict == Verdict::Valid && others.clone().all(|(_, v)| *v == Verdict::Valid);
+            let others = back
+                .iter()
+                .filter(|(r, v)| r.digits != reading.digits && !matches!(v, Plan::Refused(_)));
+            let valid = *verdict == Plan::Valid && others.clone().all(|(_, v)| *v == Plan::Valid);
             let all: Vec<&Reading> = std::iter::once(reading)
                 .chain(others.map(|(r, _)| r))
                 .collect();
@@ -96,34 +62,18 @@ fn closed(shown: &str, reading: &Reading, verdict: &Verdict) -> Result<(), Phone
     }
 }
 
-fn judge(digits: &str) -> Verdict {
-    let n = digits.len();
-    if !(8..=15).contains(&n) {
-        return Verdict::Impossible(Impossible::Digits(n));
-    }
-    if digits.starts_with('0') {
-        return Verdict::Impossible(Impossible::LeadingZero);
-    }
-    match check_plan(digits) {
-        Plan::Valid => Verdict::Valid,
-        Plan::Unallocated(region) => Verdict::Possible(region),
-        Plan::Refused(why) => Verdict::Impossible(Impossible::Plan(why)),
-    }
-}
-
 /// The one reading to use, or why there is none.
 fn decide<'a>(
     shown: &str,
-    judged: &'a [(Reading, Verdict)],
-) -> Result<(&'a Reading, &'a Verdict), PhoneError> {
+    judged: &'a [(Reading, Plan)],
+) -> Result<(&'a Reading, &'a Plan), RowProblem> {
     let distinct = |valid: bool| {
-        let mut out: Vec<(&Reading, &Verdict)> = Vec::new();
+        let mut out: Vec<(&Reading, &Plan)> = Vec::new();
         for (r, v) in judged {
-            let fits = match v {
-                Verdict::Valid => valid,
-                Verdict::Possible(_) => !valid,
-                Verdict::Impossible(_) => false,
-            };
+            let fits = matches!(
+                (v, valid),
+                (Plan::Valid, true) | (Plan::Unallocated(_), false)
+            );
             if fits && !out.iter().any(|(o, _)| o.digits == r.digits) {
                 out.push((r, v));
             }
@@ -147,7 +97,7 @@ fn decide<'a>(
 /// points to (`+` or an exit code; a trunk prefix; digits that begin with
 /// the country's own calling code), naming the reading when there were
 /// several.
-fn explain(shown: &str, judged: &[(Reading, Verdict)]) -> PhoneError {
+fn explain(shown: &str, judged: &[(Reading, Plan)]) -> RowProblem {
     let national = judged
         .iter()
         .find(|(r, _)| matches!(r.how, How::National(_)));
@@ -169,7 +119,7 @@ fn explain(shown: &str, judged: &[(Reading, Verdict)]) -> PhoneError {
         })
         .or(national)
         .or_else(|| judged.first());
-    let Some((reading, Verdict::Impossible(why))) = primary else {
+    let Some((reading, Plan::Refused(why))) = primary else {
         return bad(format!(
             "`{shown}` cannot be read as a phone number; write it in \
              international form, e.g. +49 151 2345 6789"

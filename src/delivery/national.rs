@@ -75,7 +75,7 @@ pub(super) fn after_exit_code<'a>(digits: &'a str, meta: &Metadata) -> Option<(&
 #[cfg(test)]
 mod tests {
     use super::{after_exit_code, national_significant};
-    use crate::delivery::phone::{phone_checked, phone_detailed};
+    use crate::delivery::phone::phone_checked;
     use crate::delivery::test_support::{de, phone_ok};
     use crate::delivery::{Country, normalize_phone_in};
     use crate::input::ProblemKind;
@@ -162,7 +162,8 @@ mod tests {
         phone_in("BR", "(11) 94975-5551", "5511949755551");
         // A trunk 0 written after the calling code.
         phone_in("DE", "+49 0151 2345 6789", "4915123456789");
-        let (_, notes) = phone_detailed("0151 2345 6789", Some(&de())).expect("valid");
+        let (_, notes) =
+            phone_checked("0151 2345 6789", Some(&de()), "--default-country").expect("valid");
         assert!(
             notes
                 .iter()

@@ -6,12 +6,12 @@
 //! stranger, so two readings that are both numbers are refused.
 
 use super::Country;
-use super::choose::{Verdict, choose, judged};
-use super::phone_error::PhoneError;
-use super::plan::keep_compiled_regexes;
+use super::choose::{choose, judged};
+use super::phone_error::refused;
+use super::plan::{Plan, keep_compiled_regexes};
 use super::readings::{How, readings};
-use super::scan::{Scanned, scan_phone};
-use crate::input::ProblemKind;
+use super::scan::scan_phone;
+use crate::input::{ProblemKind, RowProblem};
 
 /// Loads the numbering plans on a thread of their own, so the one-time
 /// cost (about 0.1 s: metadata decoding and thousands of regexes) overlaps
@@ -31,45 +31,39 @@ pub fn warm_up() {
 /// that is not already international (country code first) is refused rather
 /// than guessed; a wrong guess sends a partner's order to a stranger.
 pub fn normalize_phone(s: &str) -> Result<String, String> {
-    phone_detailed(s, None).map(|(digits, _)| digits)
+    normalize_phone_in(s, None)
 }
 
 /// [`normalize_phone`] with a default country for national numbers.
 pub fn normalize_phone_in(s: &str, country: Option<&Country>) -> Result<String, String> {
-    phone_detailed(s, country).map(|(digits, _)| digits)
+    let checked = phone_checked(s, country, "--default-country");
+    checked.map(|(digits, _)| digits).map_err(|e| e.message)
 }
 
-/// [`normalize_phone`] plus notes on Excel damage that was repaired and on
-/// the numbering plan, so the report can tell the user to fix the export.
-pub(super) fn phone_detailed(
-    s: &str,
-    country: Option<&Country>,
-) -> Result<(String, Vec<String>), String> {
-    phone_checked(s, country, "--default-country").map_err(|e| e.message)
-}
-
-/// The phone in international digits and its notes; `from` says where
-/// `country` came from, for the note on a national number.
+/// The phone in international digits and its notes on Excel damage that
+/// was repaired and on the numbering plan, so the report can tell the user
+/// to fix the export; `from` says where `country` came from, for the note
+/// on a national number.
 pub(super) fn phone_checked(
     s: &str,
     country: Option<&Country>,
     from: &str,
-) -> Result<(String, Vec<String>), PhoneError> {
+) -> Result<(String, Vec<String>), RowProblem> {
     keep_compiled_regexes();
     let mut notes = Vec::new();
     let shown = s.trim();
-    let Scanned { digits, plus } = scan_phone(shown, &mut notes)?;
+    let (digits, plus) = scan_phone(shown, &mut notes)?;
     if !plus && country.is_none() && digits.starts_with('0') && !digits.starts_with("00") {
-        return Err(PhoneError {
-            kind: ProblemKind::NationalPhone,
-            message: format!(
+        return Err(refused(
+            ProblemKind::NationalPhone,
+            format!(
                 "`{shown}` starts with 0, so it looks like a national number \
                  without the country code; write it in international form \
                  (e.g. +49 151 2345 6789) or pass --default-country with the \
                  country it belongs to (e.g. --default-country DE), or map a \
                  column with each row's country (--map country=…)"
             ),
-        });
+        ));
     }
     let judged = judged(readings(&digits, plus, country));
     let (reading, verdict) = choose(shown, &judged)?;
@@ -81,7 +75,7 @@ pub(super) fn phone_checked(
         (_, Some(t)) => notes.push(format!("trunk `{t}` after the country code removed")),
         _ => {}
     }
-    if let Verdict::Possible(region) = verdict {
+    if let Plan::Unallocated(region) = verdict {
         notes.push(format!(
             "not in a range {region} has allocated (libphonenumber metadata); \
              check the number if the message fails"
@@ -92,7 +86,7 @@ pub(super) fn phone_checked(
 
 #[cfg(test)]
 mod tests {
-    use super::{normalize_phone, normalize_phone_in, phone_checked, phone_detailed};
+    use super::{normalize_phone, normalize_phone_in, phone_checked};
     use crate::delivery::test_support::{good, phone_err, phone_ok};
     use crate::delivery::{Country, Rules, validate};
     use crate::input::ProblemKind;
@@ -119,7 +113,7 @@ mod tests {
         phone_ok("491511234567,00", "491511234567");
         phone_ok("'491511234567", "491511234567");
         phone_ok("'+49 151 2345 6789", "4915123456789");
-        let (_, notes) = phone_detailed("491511234567.0", None).expect("valid");
+        let (_, notes) = phone_checked("491511234567.0", None, "").expect("valid");
         assert!(notes.iter().any(|n| n.contains(".0")), "{notes:?}");
     }
 

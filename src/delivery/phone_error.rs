@@ -2,20 +2,21 @@
 //! of the cell, the numbering plans, the choice between readings).
 
 use super::readings::{How, Reading};
-use crate::input::ProblemKind;
+use crate::input::{Field, ProblemKind, RowProblem};
 
-/// Why a phone was refused; the kind goes into the problem summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct PhoneError {
-    pub(super) kind: ProblemKind,
-    pub(super) message: String,
-}
-
-pub(super) fn bad(message: String) -> PhoneError {
-    PhoneError {
-        kind: ProblemKind::BadPhone,
+/// Why a phone was refused, as a problem of the `partner_phone` field
+/// whose message does not yet say where the field came from (validation
+/// puts that in front); the kind goes into the problem summary.
+pub(super) fn refused(kind: ProblemKind, message: String) -> RowProblem {
+    RowProblem {
+        field: Some(Field::PartnerPhone),
+        kind,
         message,
     }
+}
+
+pub(super) fn bad(message: String) -> RowProblem {
+    refused(ProblemKind::BadPhone, message)
 }
 
 /// Two or more readings that are numbers (`valid`: in the numbering plans;
@@ -23,7 +24,7 @@ pub(super) fn bad(message: String) -> PhoneError {
 /// and the fix, which is to write the one meant with its calling code. An
 /// exit code among the readings is part of the doubt, so then only `+`
 /// settles it.
-pub(super) fn ambiguous(shown: &str, readings: &[&Reading], valid: bool) -> PhoneError {
+pub(super) fn ambiguous(shown: &str, readings: &[&Reading], valid: bool) -> RowProblem {
     let each: Vec<String> = readings
         .iter()
         .map(|r| format!("+{} ({})", r.digits, r.describe()))
@@ -39,29 +40,22 @@ pub(super) fn ambiguous(shown: &str, readings: &[&Reading], valid: bool) -> Phon
     } else {
         "+ or 00"
     };
-    PhoneError {
-        kind: ProblemKind::AmbiguousPhone,
-        message: format!(
+    refused(
+        ProblemKind::AmbiguousPhone,
+        format!(
             "`{shown}` is ambiguous: it reads as {}, {how}; write it with {with} \
              and the country code ({}) to say which",
-            join(&each, " and as "),
-            join(&numbers, " or ")
+            join(&each, ", as ", " and as "),
+            join(&numbers, ", ", " or ")
         ),
-    }
+    )
 }
 
-/// `a`, `a and b`, `a, b and c` (with `last` for the final "and").
-fn join(items: &[String], last: &str) -> String {
+/// `a`, `a and b`, `a, b and c` (with `sep` between all but the last two,
+/// and `last` for the final "and").
+fn join(items: &[String], sep: &str, last: &str) -> String {
     match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., tail] => {
-            let sep = if last.starts_with(" and as") {
-                ", as "
-            } else {
-                ", "
-            };
-            format!("{}{last}{tail}", init.join(sep))
-        }
+        [init @ .., tail] if !init.is_empty() => format!("{}{last}{tail}", init.join(sep)),
+        _ => items.concat(),
     }
 }

@@ -13,7 +13,7 @@
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 
 /// What the numbering plans say about international digits.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Plan {
     /// In an allocated range.
     Valid,
@@ -23,16 +23,21 @@ pub(super) enum Plan {
     /// Sent, with a note, when it is the only reading: refusing a real
     /// number would leave the user nothing to fix.
     Unallocated(String),
-    /// Impossible: no such calling code, or a length the region never uses.
+    /// Impossible: too few or too many digits for any phone, no such calling
+    /// code, or a length the region never uses.
     Refused(Refusal),
 }
 
 /// Why digits are no number. Kept as facts and put into words only when a
 /// reason is shown: most readings of a phone are impossible and never
 /// explained, and naming the region of a shared calling code costs regex
-/// matches.
+/// matches. The facts: too few or too many digits for any phone (8 to 15
+/// with the calling code), a 0 where the calling code should start, no
+/// calling code any country uses, a length the region never uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Refusal {
+    Digits(usize),
+    LeadingZero,
     NoCallingCode,
     Length { code: u16, nsn: String },
 }
@@ -41,6 +46,13 @@ impl Refusal {
     /// The reason, to follow the phone as written.
     pub(super) fn reason(&self) -> String {
         match self {
+            Refusal::Digits(n) => format!(
+                "has {n} digit{}; a phone needs 8 to 15 digits with the country code",
+                if *n == 1 { "" } else { "s" }
+            ),
+            Refusal::LeadingZero => "starts with 0 after the international prefix; \
+                 write it in international form, e.g. +49 151 2345 6789"
+                .into(),
             Refusal::NoCallingCode => "does not start with a calling code any country uses; \
                  check the first digits, or write a national number with \
                  --default-country"
@@ -96,6 +108,13 @@ pub(super) fn split_code(digits: &str) -> Option<(u16, &str)> {
 /// readings of a phone fail on them (the crate keeps only a hundred
 /// compiled regexes, so every match avoided is a compile avoided).
 pub(super) fn check_plan(digits: &str) -> Plan {
+    let n = digits.len();
+    if !(8..=15).contains(&n) {
+        return Plan::Refused(Refusal::Digits(n));
+    }
+    if digits.starts_with('0') {
+        return Plan::Refused(Refusal::LeadingZero);
+    }
     let Some((code, nsn)) = split_code(digits) else {
         return Plan::Refused(Refusal::NoCallingCode);
     };
@@ -199,7 +218,7 @@ fn describe_lengths(lengths: &[u16]) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Plan, check_plan, split_code};
-    use crate::delivery::phone::phone_detailed;
+    use crate::delivery::phone::phone_checked;
     use crate::delivery::test_support::phone_err;
     use proptest::prelude::*;
 
@@ -213,7 +232,7 @@ mod tests {
         phone_err("+1 212 555 012", "numbers in +1 have 7 or 10");
         // Ofcom's fiction range is a possible UK mobile number, not an
         // allocated one: sent, with a note.
-        let (d, notes) = phone_detailed("+44 7700 900123", None).expect("possible");
+        let (d, notes) = phone_checked("+44 7700 900123", None, "").expect("possible");
         assert_eq!(d, "447700900123");
         assert!(
             notes.iter().any(|n| n.contains("+44 has allocated")),
@@ -221,9 +240,9 @@ mod tests {
         );
         // Sint Maarten's numbers are +1 721 5…: +1 721 2… is only possible
         // (a length +1 uses), and written with + it is sent with a note.
-        let (_, notes) = phone_detailed("+1 721 200 0000", None).expect("possible");
+        let (_, notes) = phone_checked("+1 721 200 0000", None, "").expect("possible");
         assert!(notes.iter().any(|n| n.contains("SX (+1)")), "{notes:?}");
-        let (_, notes) = phone_detailed("+44 7911 123456", None).expect("valid");
+        let (_, notes) = phone_checked("+44 7911 123456", None, "").expect("valid");
         assert!(notes.is_empty(), "{notes:?}");
         // What phonenumber's parser turns into +7 005553535 is a toll-free
         // Russian number, judged as written.

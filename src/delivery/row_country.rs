@@ -18,16 +18,16 @@ pub(super) fn row_country(
     }
     match cell.parse::<Country>() {
         Ok(c) => Ok((Some(c), format!("`{cell}` in {}", rules.at(Field::Country)))),
-        Err(e) => Err(RowProblem::new(
-            Some(Field::Country),
-            ProblemKind::BadCountry,
-            format!(
+        Err(e) => Err(RowProblem {
+            field: Some(Field::Country),
+            kind: ProblemKind::BadCountry,
+            message: format!(
                 "{}: {e}; write the region (DE) or the calling code (49) of \
                  the phone's country, or leave the cell empty for \
                  --default-country",
                 rules.at(Field::Country)
             ),
-        )),
+        }),
     }
 }
 

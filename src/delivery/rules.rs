@@ -36,13 +36,10 @@ impl Rules {
         match &self.origin {
             None => f.name().to_string(),
             Some(o) => {
-                let column = match f {
-                    Field::Country => o.country.as_deref().unwrap_or_default(),
-                    f => Field::ALL
-                        .iter()
-                        .position(|&x| x == f)
-                        .map_or("", |i| o.columns[i].as_str()),
-                };
+                let column = f
+                    .index()
+                    .map_or(o.country.as_deref(), |i| Some(&o.columns[i]));
+                let column = column.unwrap_or_default();
                 format!("{f} (column {column:?} of {})", o.file)
             }
         }

@@ -3,21 +3,18 @@
 //! characters a phone is written with reduced to its digits, with whether
 //! it was marked as international.
 
-use super::phone_error::{PhoneError, bad};
-use crate::input::ProblemKind;
+use super::phone_error::{bad, refused};
+use crate::input::{ProblemKind, RowProblem};
 
-/// The phone as written, reduced to its digits.
-pub(super) struct Scanned {
-    /// Every digit written, a leading `00` included (whether it is an exit
-    /// code is for the readings to say).
-    pub(super) digits: String,
-    /// Written with `+`: the digits start with the calling code, and no
-    /// other reading exists.
-    pub(super) plus: bool,
-}
-
-/// Excel damage first, then the characters a phone may be written with.
-pub(super) fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned, PhoneError> {
+/// Excel damage first, then the characters a phone may be written with:
+/// the phone as written reduced to its digits (every digit written, a
+/// leading `00` included: whether it is an exit code is for the readings to
+/// say), and whether it was written with `+` (the digits start with the
+/// calling code, and no other reading exists).
+pub(super) fn scan_phone(
+    shown: &str,
+    notes: &mut Vec<String>,
+) -> Result<(String, bool), RowProblem> {
     let mut t = shown;
     if t.is_empty() {
         return Err(bad(
@@ -30,14 +27,14 @@ pub(super) fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned
         t = rest.trim_start();
     }
     if is_scientific(t) {
-        return Err(PhoneError {
-            kind: ProblemKind::ExcelScientific,
-            message: format!(
+        return Err(refused(
+            ProblemKind::ExcelScientific,
+            format!(
                 "`{shown}` is in scientific notation: Excel turned the phone \
                  into a number and the last digits are lost; format the column \
                  as Text in the source and export again"
             ),
-        });
+        ));
     }
     if let Some(int_part) = strip_decimal_zero(t) {
         notes.push("trailing `.0` removed (Excel stored the phone as a number)".into());
@@ -45,28 +42,22 @@ pub(super) fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned
     }
 
     let mut digits = String::with_capacity(t.len());
-    let mut rest = t;
-    let plus = if let Some(r) = rest.strip_prefix('+') {
-        rest = r;
-        true
-    } else {
-        false
+    let (plus, mut rest) = match t.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, t),
     };
     // "+49 (0)30 ..." is the usual way to show a trunk 0 that must be
     // dropped when dialling from abroad.
-    let mut trunk_zero = None;
-    if plus {
-        let country_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
-            .unwrap_or(rest.len());
-        if !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
-            trunk_zero = Some(country_len);
-        }
+    let country_len = rest
+        .find(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+        .unwrap_or(rest.len());
+    let without_trunk;
+    if plus && !rest[..country_len].trim().is_empty() && rest[country_len..].starts_with("(0)") {
+        without_trunk = format!("{}{}", &rest[..country_len], &rest[country_len + 3..]);
+        rest = &without_trunk;
+        notes.push("`(0)` after the country code removed".into());
     }
-    for (i, c) in rest.char_indices() {
-        if trunk_zero.is_some_and(|at| i >= at && i < at + 3) {
-            continue;
-        }
+    for c in rest.chars() {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '.' | '-' | '(' | ')' => {}
@@ -87,10 +78,7 @@ pub(super) fn scan_phone(shown: &str, notes: &mut Vec<String>) -> Result<Scanned
             }
         }
     }
-    if trunk_zero.is_some() {
-        notes.push("`(0)` after the country code removed".into());
-    }
-    Ok(Scanned { digits, plus })
+    Ok((digits, plus))
 }
 
 /// `4.91511E+11`, `4,91511E+11`, `4.9E11`: what Excel writes for a long

@@ -11,36 +11,47 @@ pub fn clean_text(s: &str) -> (String, bool) {
     (c.text, changed)
 }
 
+/// A value cleaned for WhatsApp, and what cleaning changed beyond trimming.
 #[derive(Debug, Default)]
 pub(super) struct Cleaned {
     pub(super) text: String,
-    line_breaks: bool,
-    tabs: bool,
-    long_runs: bool,
+    /// What was folded to one space, by [`Fold`].
+    folded: [bool; 4],
+    /// Non-breaking or other Unicode spaces made plain.
     odd_spaces: bool,
-    controls: bool,
+    /// Zero-width characters removed.
     invisible: bool,
 }
+
+/// What a run of whitespace is folded to one space for, in the order the
+/// note names them.
+#[derive(Clone, Copy)]
+enum Fold {
+    LineBreaks,
+    Tabs,
+    Controls,
+    LongRuns,
+}
+
+/// How the note names each [`Fold`].
+const FOLDED: [&str; 4] = [
+    "line breaks",
+    "tabs",
+    "control characters",
+    "runs of more than four spaces",
+];
 
 impl Cleaned {
     /// A note for the report, or `None` when only trimming happened.
     pub(super) fn describe(&self) -> Option<String> {
-        let mut what = Vec::new();
-        if self.line_breaks {
-            what.push("line breaks");
-        }
-        if self.tabs {
-            what.push("tabs");
-        }
-        if self.controls {
-            what.push("control characters");
-        }
-        if self.long_runs {
-            what.push("runs of more than four spaces");
-        }
+        let folded: Vec<&str> = FOLDED
+            .into_iter()
+            .zip(self.folded)
+            .filter_map(|(what, done)| done.then_some(what))
+            .collect();
         let mut parts = Vec::new();
-        if !what.is_empty() {
-            parts.push(format!("{} folded to one space", what.join(", ")));
+        if !folded.is_empty() {
+            parts.push(format!("{} folded to one space", folded.join(", ")));
         }
         if self.odd_spaces {
             parts.push("non-breaking or other Unicode spaces made plain".to_string());
@@ -52,27 +63,29 @@ impl Cleaned {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Class {
     Keep,
     Space,
+    /// A Unicode space other than U+0020.
     Odd,
-    Break,
-    Tab,
-    Control,
+    /// Whitespace WhatsApp refuses, folded with its run.
+    Folded(Fold),
     Drop,
 }
 
 fn classify(c: char) -> Class {
     match c {
         ' ' => Class::Space,
-        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => Class::Break,
-        '\t' => Class::Tab,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+            Class::Folded(Fold::LineBreaks)
+        }
+        '\t' => Class::Folded(Fold::Tabs),
         // Zero-width space, word joiner and a stray BOM are invisible junk
         // from copy-paste. ZWJ (U+200D) is kept: emoji sequences need it.
         '\u{200B}' | '\u{2060}' | '\u{FEFF}' => Class::Drop,
         c if c.is_whitespace() => Class::Odd,
-        c if c.is_control() => Class::Control,
+        c if c.is_control() => Class::Folded(Fold::Controls),
         _ => Class::Keep,
     }
 }
@@ -86,64 +99,39 @@ pub(super) fn clean_detailed(s: &str) -> Cleaned {
     // it is judged as a whole because WhatsApp only objects to runs that
     // contain a break or tab or are longer than four spaces. Runs before the
     // first and after the last visible character are trimming, which is not
-    // worth a note.
-    let mut run = Run::default();
+    // worth a note. The run so far: its length, what it would be folded
+    // for, and whether it has odd spaces.
+    let (mut len, mut folds, mut odd) = (0, [false; 4], false);
     let mut seen_visible = false;
     for c in s.chars() {
         match classify(c) {
             Class::Keep => {
-                if seen_visible {
-                    run.flush_into(&mut out);
+                let fold = folds.contains(&true);
+                if seen_visible && (fold || len > 4) {
+                    folds[Fold::LongRuns as usize] = !fold;
+                    for (done, f) in out.folded.iter_mut().zip(folds) {
+                        *done |= f;
+                    }
+                    out.text.push(' ');
+                } else if seen_visible {
+                    out.odd_spaces |= odd;
+                    out.text.extend(std::iter::repeat_n(' ', len));
                 }
-                run = Run::default();
+                (len, folds, odd) = (0, [false; 4], false);
                 seen_visible = true;
                 out.text.push(c);
             }
             Class::Drop => out.invisible = true,
-            class => run.add(class),
+            class => {
+                len += 1;
+                odd |= matches!(class, Class::Odd);
+                if let Class::Folded(f) = class {
+                    folds[f as usize] = true;
+                }
+            }
         }
     }
     out
-}
-
-/// Whitespace seen since the last visible character.
-#[derive(Default)]
-struct Run {
-    len: usize,
-    line_breaks: bool,
-    tabs: bool,
-    controls: bool,
-    odd_spaces: bool,
-}
-
-impl Run {
-    fn add(&mut self, class: Class) {
-        self.len += 1;
-        match class {
-            Class::Break => self.line_breaks = true,
-            Class::Tab => self.tabs = true,
-            Class::Control => self.controls = true,
-            Class::Odd => self.odd_spaces = true,
-            Class::Space | Class::Keep | Class::Drop => {}
-        }
-    }
-
-    fn flush_into(&self, out: &mut Cleaned) {
-        if self.len == 0 {
-            return;
-        }
-        let fold = self.line_breaks || self.tabs || self.controls;
-        out.line_breaks |= self.line_breaks;
-        out.tabs |= self.tabs;
-        out.controls |= self.controls;
-        if fold || self.len > 4 {
-            out.long_runs |= !fold;
-            out.text.push(' ');
-        } else {
-            out.odd_spaces |= self.odd_spaces;
-            out.text.extend(std::iter::repeat_n(' ', self.len));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::input::{Field, ProblemKind, RawFields, RowProblem};
 /// Checks and cleans one row. The first problem in field order wins; the
 /// body length is checked last because it depends on every cleaned value.
 pub fn validate(raw: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> {
-    validate_with(raw, rules, Phone::FromFile)
+    validate_with(raw, rules, false)
 }
 
 /// Rebuilds the delivery of a row that [`validate`] accepted and the ledger
@@ -19,35 +19,23 @@ pub fn validate(raw: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> 
 /// produced, so the numbering-plan parse (about 5 µs, the costliest check)
 /// is not run a second time; the text fields are cleaned and checked again.
 pub fn revalidate(stored: &RawFields, rules: &Rules) -> Result<Delivery, RowProblem> {
-    validate_with(stored, rules, Phone::Normalised)
+    validate_with(stored, rules, true)
 }
 
-/// Where a row's phone comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Phone {
-    /// As typed in the file: check it against the numbering plans.
-    FromFile,
-    /// The digits a successful check produced earlier.
-    Normalised,
-}
-
-fn validate_with(raw: &RawFields, rules: &Rules, source: Phone) -> Result<Delivery, RowProblem> {
+/// `stored`: the row's phone is the digits a successful check produced
+/// earlier (else as typed in the file: checked against the numbering plans).
+fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Delivery, RowProblem> {
     check_filled_in(raw, rules)?;
     let mut notes = Vec::new();
-    let phone = checked_phone(raw, rules, source, &mut notes)?;
+    let phone = checked_phone(raw, rules, stored, &mut notes)?;
     let mut text = |f: Field| cleaned_text(raw, f, rules, &mut notes);
-    let partner_name = text(Field::PartnerName)?;
-    let order_number = text(Field::OrderNumber)?;
-    let product_name = text(Field::ProductName)?;
-    let delivery_note = text(Field::DeliveryNote)?;
-
     let delivery = Delivery {
         order_key: raw.order_key().to_string(),
-        partner_name,
+        partner_name: text(Field::PartnerName)?,
         phone,
-        order_number,
-        product_name,
-        delivery_note,
+        order_number: text(Field::OrderNumber)?,
+        product_name: text(Field::ProductName)?,
+        delivery_note: text(Field::DeliveryNote)?,
         notes,
     };
     check_body_length(&delivery, rules)?;
@@ -58,50 +46,39 @@ fn validate_with(raw: &RawFields, rules: &Rules, source: Phone) -> Result<Delive
 fn check_filled_in(raw: &RawFields, rules: &Rules) -> Result<(), RowProblem> {
     for f in Field::ALL {
         if raw.get(f).trim().is_empty() {
-            return Err(RowProblem::new(
-                Some(f),
-                ProblemKind::Missing,
-                format!(
+            return Err(RowProblem {
+                field: Some(f),
+                kind: ProblemKind::Missing,
+                message: format!(
                     "{}: the value is empty; fill it in and run again",
                     rules.at(f)
                 ),
-            ));
+            });
         }
     }
     Ok(())
 }
 
-/// The phone in international digits, its notes added to `notes`.
+/// The phone in international digits, its notes added to `notes`; a
+/// `stored` phone that is normalised digits already is taken as it is.
 fn checked_phone(
     raw: &RawFields,
     rules: &Rules,
-    source: Phone,
+    stored: bool,
     notes: &mut Vec<String>,
 ) -> Result<String, RowProblem> {
-    let checked = match source {
-        Phone::Normalised if is_normalised(&raw.partner_phone) => {
-            Ok((raw.partner_phone.clone(), Vec::new()))
-        }
-        _ => {
-            let (country, from) = row_country(raw, rules)?;
-            phone_checked(&raw.partner_phone, country.as_ref(), &from)
-        }
-    };
-    match checked {
-        Ok((digits, phone_notes)) => {
-            notes.extend(
-                phone_notes
-                    .into_iter()
-                    .map(|n| format!("{}: {n}", Field::PartnerPhone)),
-            );
-            Ok(digits)
-        }
-        Err(e) => Err(RowProblem::new(
-            Some(Field::PartnerPhone),
-            e.kind,
-            format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
-        )),
+    if stored && is_normalised(&raw.partner_phone) {
+        return Ok(raw.partner_phone.clone());
     }
+    let (country, from) = row_country(raw, rules)?;
+    let (digits, phone_notes) = phone_checked(&raw.partner_phone, country.as_ref(), &from)
+        .map_err(|e| RowProblem {
+            message: format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
+            ..e
+        })?;
+    let field = Field::PartnerPhone;
+    notes.extend(phone_notes.into_iter().map(|n| format!("{field}: {n}")));
+    Ok(digits)
 }
 
 /// A text field cleaned for WhatsApp, what cleaning changed added to
@@ -114,16 +91,16 @@ fn cleaned_text(
 ) -> Result<String, RowProblem> {
     let cleaned = clean_detailed(raw.get(f));
     if cleaned.text.is_empty() {
-        return Err(RowProblem::new(
-            Some(f),
-            ProblemKind::EmptyAfterCleaning,
-            format!(
+        return Err(RowProblem {
+            field: Some(f),
+            kind: ProblemKind::EmptyAfterCleaning,
+            message: format!(
                 "{}: `{}` has only invisible or control characters; \
                  write a visible value",
                 rules.at(f),
                 raw.get(f).escape_debug()
             ),
-        ));
+        });
     }
     if let Some(what) = cleaned.describe() {
         notes.push(format!("{f}: {what}"));
@@ -151,17 +128,17 @@ fn check_body_length(delivery: &Delivery, rules: &Rules) -> Result<(), RowProble
             .max_by_key(|&(_, n)| n)
             .unwrap_or((Field::DeliveryNote, 0));
         let over = body_len - rules.max_body_chars;
-        return Err(RowProblem::new(
-            Some(longest),
-            ProblemKind::BodyTooLong,
-            format!(
+        return Err(RowProblem {
+            field: Some(longest),
+            kind: ProblemKind::BodyTooLong,
+            message: format!(
                 "{}: the filled-in message is {body_len} characters \
                  (UTF-16 units, as WhatsApp counts) and the limit is {}; \
                  shorten {longest} ({longest_len} characters) by at least {over}",
                 rules.at(longest),
                 rules.max_body_chars
             ),
-        ));
+        });
     }
     Ok(())
 }

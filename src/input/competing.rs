@@ -4,30 +4,28 @@
 //! are named, and `--map` says which one it is (after which that choice is
 //! the answer, and the other column is an extra like any other).
 
-use super::Field;
-use super::headers::{aliases, column_number, normalize_header};
+use std::path::Path;
 
-/// The field and the two columns (index, header) it could be read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Competing {
-    pub(super) field: Field,
-    pub(super) columns: [(usize, String); 2],
-    /// The two columns have the same name, so only a column number chooses.
-    pub(super) same_name: bool,
-}
+use super::headers::{aliases, column_number, normalize_header};
+use super::{Field, InputError};
 
 /// The first field, in field order, that another column could also be:
 /// one with the same name as its column (unless `--map` chose it by
 /// number), or one named by another of its aliases (unless `--map` chose
 /// one, or the column has the field's own name, `partner_phone`, which is
-/// an export saying what it means).
+/// an export saying what it means). The error names both columns, and
+/// whether they have the same name, so only a column number chooses.
 pub(super) fn competing(
+    path: &Path,
+    line: u64,
     headers: &[String],
     columns: &[usize],
     column_map: &[(Field, String)],
-) -> Option<Competing> {
+) -> Result<(), InputError> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
-    let pair = |field, a: usize, b: usize, same_name| Competing {
+    let pair = |field, a: usize, b: usize, same_name| InputError::CompetingColumns {
+        path: path.to_path_buf(),
+        line,
         field,
         columns: [(a, headers[a].clone()), (b, headers[b].clone())],
         same_name,
@@ -42,7 +40,7 @@ pub(super) fn competing(
         }
         let name = &normalized[col];
         if let Some(other) = (0..headers.len()).find(|&j| j != col && normalized[j] == *name) {
-            return Some(pair(f, col.min(other), col.max(other), true));
+            return Err(pair(f, col.min(other), col.max(other), true));
         }
         if mapped.is_some() || aliases(f).first() == Some(&name.as_str()) {
             continue;
@@ -61,24 +59,34 @@ pub(super) fn competing(
                 && aliases(f).contains(&normalized[j].as_str())
         });
         if let Some(other) = rival {
-            return Some(pair(f, col.min(other), col.max(other), false));
+            return Err(pair(f, col.min(other), col.max(other), false));
         }
     }
-    None
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::competing;
-    use crate::input::Field;
     use crate::input::headers::map_columns;
+    use crate::input::{Field, InputError};
 
     fn check(headers: &str, map: &[(Field, &str)]) -> Option<(Field, [usize; 2], bool)> {
         let headers: Vec<String> = headers.split(',').map(String::from).collect();
         let map: Vec<(Field, String)> = map.iter().map(|(f, h)| (*f, h.to_string())).collect();
         let columns = map_columns(&headers, &map).expect("every field found");
-        competing(&headers, &columns, &map)
-            .map(|c| (c.field, [c.columns[0].0, c.columns[1].0], c.same_name))
+        match competing(Path::new("in.csv"), 1, &headers, &columns, &map) {
+            Ok(()) => None,
+            Err(InputError::CompetingColumns {
+                field,
+                columns,
+                same_name,
+                ..
+            }) => Some((field, [columns[0].0, columns[1].0], same_name)),
+            Err(e) => panic!("expected CompetingColumns, got {e:?}"),
+        }
     }
 
     #[test]

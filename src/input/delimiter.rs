@@ -33,14 +33,12 @@ pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
     }
     // `i` is now an index into `prefix` just after the (optional) quote.
     let rest = &prefix[i..];
-    let term = if rest.starts_with(b"\r\n") {
-        2
-    } else if rest.starts_with(b"\n") || rest.starts_with(b"\r") {
-        1
-    } else if rest.is_empty() {
-        0
-    } else {
-        return None;
+    let term = match rest {
+        [] => 0,
+        _ => [&b"\r\n"[..], b"\n", b"\r"]
+            .into_iter()
+            .find(|t| rest.starts_with(t))?
+            .len(),
     };
     Some((d, i + term))
 }
@@ -49,39 +47,43 @@ pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
 /// Several do: the one that splits the header into most columns. None does:
 /// the one that finds the most, so the error lists real header names.
 pub(super) fn detect_delimiter(prefix: &[u8], column_map: &[(Field, String)]) -> u8 {
-    let mut best: Option<(bool, usize, usize, u8)> = None;
-    for d in CANDIDATE_DELIMITERS {
-        let Some(headers) = first_record(prefix, d) else {
-            continue;
-        };
+    // `max_by_key` keeps the last of equals: reversed, earlier candidates
+    // win ties.
+    let scored = CANDIDATE_DELIMITERS.into_iter().rev().filter_map(|d| {
+        let headers = first_record(prefix, d)?;
         let score = match map_columns(&headers, column_map) {
-            Ok(_) => (true, Field::ALL.len(), headers.len(), d),
-            Err(missing) => (false, Field::ALL.len() - missing.len(), 0, d),
+            Ok(_) => (true, Field::ALL.len(), headers.len()),
+            Err(missing) => (false, Field::ALL.len() - missing.len(), 0),
         };
-        // Strictly better only, so earlier candidates win ties.
-        if best.is_none_or(|b| (score.0, score.1, score.2) > (b.0, b.1, b.2)) {
-            best = Some(score);
-        }
-    }
-    best.map_or(b',', |b| b.3)
+        Some((score, d))
+    });
+    scored
+        .max_by_key(|&(score, _)| score)
+        .map_or(b',', |(_, d)| d)
 }
 
-fn first_record(prefix: &[u8], delimiter: u8) -> Option<Vec<String>> {
-    let mut rdr = csv::ReaderBuilder::new()
+/// The csv reader every read of the file uses: no header row of csv's own
+/// (the header is mapped here) and rows of any length (a ragged row is a
+/// problem of that row, not the end of the file).
+pub(super) fn csv_reader<R: std::io::Read>(delimiter: u8, source: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(prefix);
-    let mut record = csv::ByteRecord::new();
-    match rdr.read_byte_record(&mut record) {
-        Ok(true) => Some(
-            record
-                .iter()
-                .map(|b| String::from_utf8_lossy(b).trim().to_string())
-                .collect(),
-        ),
-        _ => None,
-    }
+        .from_reader(source)
+}
+
+fn first_record(prefix: &[u8], delimiter: u8) -> Option<Vec<String>> {
+    let record = csv_reader(delimiter, prefix)
+        .into_byte_records()
+        .next()?
+        .ok()?;
+    Some(
+        record
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -96,7 +98,7 @@ mod tests {
             let h = HEADER.replace(',', &d.to_string());
             let row = ["Müller, GmbH", "+49 151", "A-1", "Chair", "ok"].join(&d.to_string());
             let (r, rows, _t) = read_str(&format!("{h}\n{row}\n"));
-            assert_eq!(r.delimiter(), d as u8, "{d:?}");
+            assert_eq!(r.delimiter, d as u8, "{d:?}");
             assert_eq!(rows[0].fields.partner_name, "Müller, GmbH");
             assert_eq!(rows[0].fields.delivery_note, "ok");
         }
@@ -121,8 +123,8 @@ mod tests {
     fn sep_line_sets_delimiter_and_shifts_lines() {
         let h = HEADER.replace(',', ";");
         let (r, rows, _t) = read_str(&format!("sep=;\r\n{h}\r\na,b;+491;A-1;P;N\r\n"));
-        assert_eq!(r.delimiter(), b';');
-        assert_eq!(r.headers()[0], "partner_name");
+        assert_eq!(r.delimiter, b';');
+        assert_eq!(r.headers[0], "partner_name");
         assert_eq!(rows[0].fields.partner_name, "a,b");
         assert_eq!((rows[0].row, rows[0].line), (1, 3));
     }
@@ -132,7 +134,7 @@ mod tests {
         // Both `,` (6 columns) and `;` (8 columns) name every field.
         let h = "partner_name,partner_phone,order_number,product_name,delivery_note,;partner_name;partner_phone;order_number;product_name;delivery_note;x;y";
         let (r, _, _t) = read_str(&format!("{h}\n"));
-        assert_eq!(r.delimiter(), b';');
+        assert_eq!(r.delimiter, b';');
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! a dispatcher can find it, but a value can be a whole 50 MB line: quoted
 //! whole it fills the terminal, the log and the report's reason column. So
 //! a long value is cut to a short prefix with its length, and a control
-//! character is shown escaped, never written raw to a terminal.
+//! character is shown escaped, never written raw to a terminal. The file
+//! itself is named by its file name, without the directory.
+
+use std::path::Path;
 
 /// Values up to this many characters are quoted whole.
 const WHOLE: usize = 60;
@@ -35,6 +38,14 @@ fn prefix(s: &str) -> &str {
 
 fn cut(prefix: &str, chars: usize) -> String {
     format!("`{prefix}…` ({chars} characters)")
+}
+
+/// A path as messages name it: its file name, without the directory.
+pub(super) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `message` with every long value of `values` that it quotes whole (as

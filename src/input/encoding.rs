@@ -7,6 +7,7 @@ use std::path::Path;
 
 use encoding_rs::Encoding;
 
+use super::lines::newlines;
 use super::{InputError, InputOptions};
 
 pub(super) fn configured_encoding(
@@ -22,44 +23,42 @@ pub(super) fn configured_encoding(
     }
 }
 
-pub(super) fn sniff_bom(start: &[u8]) -> (Option<&'static Encoding>, usize) {
-    match Encoding::for_bom(start) {
-        Some((enc, len)) => (Some(enc), len),
-        None => (None, 0),
-    }
-}
-
-/// Names the physical line and the offending bytes: a quoted field can span
-/// lines, so the record's first line is not necessarily the bad one.
-pub(super) fn undecodable(
+/// Every value of `record` (starting at `record_line`) is UTF-8, or the
+/// error names the physical line, the column (`column(i)` for the `i`th)
+/// and the offending bytes: a quoted field can span lines, so the record's
+/// first line is not necessarily the bad one.
+pub(super) fn check_utf8(
     path: &Path,
     record_line: u64,
     record: &csv::ByteRecord,
-    field: usize,
-    err: &std::str::Utf8Error,
-    column: &str,
+    column: impl Fn(usize) -> String,
     sample: &[u8],
-) -> InputError {
-    let bytes = record.get(field).unwrap_or_default();
-    let good = &bytes[..err.valid_up_to()];
-    let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
-    let line = record_line + record.iter().take(field).map(newlines).sum::<u64>() + newlines(good);
-    let bad_len = err.error_len().unwrap_or(bytes.len() - good.len()).max(1);
-    let bad: Vec<String> = bytes[good.len()..]
-        .iter()
-        .take(bad_len)
-        .map(|b| format!("0x{b:02X}"))
-        .collect();
-    InputError::Undecodable {
-        path: path.to_path_buf(),
-        line,
-        detail: format!(
-            "byte {} in {column} (after {:?}) is not valid UTF-8",
-            bad.join(" "),
-            String::from_utf8_lossy(&good[good.len().saturating_sub(20)..])
-        ),
-        suggestion: suggest_encoding(sample, bytes),
+) -> Result<(), InputError> {
+    for (field, bytes) in record.iter().enumerate() {
+        let Err(err) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        let good = &bytes[..err.valid_up_to()];
+        let before: u64 = record.iter().take(field).map(newlines).sum();
+        let bad_len = err.error_len().unwrap_or(bytes.len() - good.len()).max(1);
+        let bad: Vec<String> = bytes[good.len()..]
+            .iter()
+            .take(bad_len)
+            .map(|b| format!("0x{b:02X}"))
+            .collect();
+        return Err(InputError::Undecodable {
+            path: path.to_path_buf(),
+            line: record_line + before + newlines(good),
+            detail: format!(
+                "byte {} in {} (after {:?}) is not valid UTF-8",
+                bad.join(" "),
+                column(field),
+                String::from_utf8_lossy(&good[good.len().saturating_sub(20)..])
+            ),
+            suggestion: suggest_encoding(sample, bytes),
+        });
     }
+    Ok(())
 }
 
 /// A hint for `--encoding` from chardetng (Firefox's detector), fed with the
@@ -91,15 +90,16 @@ fn suggest_encoding(sample: &[u8], bad_value: &[u8]) -> String {
 
 /// A file whose first line has a NUL every other byte is UTF-16 without a
 /// byte-order mark: valid UTF-8 byte by byte, but no header would match.
-pub(super) fn utf16_without_bom(path: &Path, prefix: &[u8]) -> Option<InputError> {
+pub(super) fn utf16_without_bom(path: &Path, prefix: &[u8]) -> Result<(), InputError> {
     let head = &prefix[..prefix.len().min(512)];
     if head.len() < 8 {
-        return None;
+        return Ok(());
     }
-    let nul_at = |parity: usize| {
+    let nul_at = |parity| {
         head.iter()
-            .enumerate()
-            .filter(|&(i, &b)| i % 2 == parity && b == 0)
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
             .count()
     };
     let (even, odd) = (nul_at(0), nul_at(1));
@@ -109,9 +109,9 @@ pub(super) fn utf16_without_bom(path: &Path, prefix: &[u8]) -> Option<InputError
     } else if even * 4 >= half * 3 {
         "utf-16be"
     } else {
-        return None;
+        return Ok(());
     };
-    Some(InputError::Undecodable {
+    Err(InputError::Undecodable {
         path: path.to_path_buf(),
         line: 1,
         detail: "every other byte is 0x00, which is UTF-16 without a \
@@ -129,8 +129,8 @@ mod tests {
     #[test]
     fn utf8_bom_is_stripped() {
         let (r, rows, _t) = read_str(&format!("\u{feff}{HEADER}\nA,1,O,P,N\n"));
-        assert_eq!(r.headers()[0], "partner_name");
-        assert_eq!(r.encoding_name(), "UTF-8");
+        assert_eq!(r.headers[0], "partner_name");
+        assert_eq!(r.encoding.name(), "UTF-8");
         assert_eq!(rows[0].fields.partner_name, "A");
     }
 
@@ -197,7 +197,7 @@ mod tests {
                 ..InputOptions::default()
             };
             let (r, rows) = read_all(&p, &opts);
-            assert_eq!(r.encoding_name(), "windows-1252");
+            assert_eq!(r.encoding.name(), "windows-1252");
             assert_eq!(rows[0].fields.partner_name, "Müller GmbH");
             assert_eq!(rows[0].fields.product_name, "Stuhl – groß");
             assert_eq!(rows[0].fields.delivery_note, "„ok“");
@@ -254,9 +254,9 @@ mod tests {
         for (le, name) in [(true, "UTF-16LE"), (false, "UTF-16BE")] {
             let p = t.write("in.csv", &utf16(&text, le));
             let (r, rows) = read_all(&p, &InputOptions::default());
-            assert_eq!(r.encoding_name(), name);
-            assert_eq!(r.delimiter(), b'\t');
-            assert_eq!(r.headers()[0], "partner_name");
+            assert_eq!(r.encoding.name(), name);
+            assert_eq!(r.delimiter, b'\t');
+            assert_eq!(r.headers[0], "partner_name");
             assert_eq!(rows[0].fields.partner_name, "Müller GmbH");
             assert_eq!(rows[0].fields.product_name, "🚚 Stuhl");
         }
@@ -274,7 +274,7 @@ mod tests {
             ..InputOptions::default()
         };
         let (r, rows) = read_all(&p, &opts);
-        assert_eq!(r.encoding_name(), "UTF-8");
+        assert_eq!(r.encoding.name(), "UTF-8");
         assert_eq!(rows[0].fields.partner_name, "Müller");
     }
 }

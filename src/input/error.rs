@@ -114,14 +114,7 @@ impl InputError {
         match self {
             InputError::NotFound { .. } | InputError::Unreadable { .. } => 66,
             InputError::UnknownEncoding { .. } => 78,
-            InputError::Undecodable { .. }
-            | InputError::MissingColumns { .. }
-            | InputError::Empty { .. }
-            | InputError::NotText { .. }
-            | InputError::UnclosedHeaderQuote { .. }
-            | InputError::CompetingColumns { .. }
-            | InputError::Workbook { .. }
-            | InputError::Csv { .. } => 65,
+            _ => 65,
         }
     }
 }
@@ -181,13 +174,27 @@ fn describe_competing(field: Field, columns: &[(usize, String); 2], same_name: b
     }
 }
 
+pub(super) fn unreadable(path: &Path, source: io::Error) -> InputError {
+    InputError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A file that cannot be opened: one that is not there is said so.
+pub(super) fn unopened(path: &Path, e: io::Error) -> InputError {
+    match e.kind() {
+        io::ErrorKind::NotFound => InputError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => unreadable(path, e),
+    }
+}
+
 pub(super) fn csv_error(path: &Path, line: u64, e: csv::Error) -> InputError {
     if let csv::ErrorKind::Io(io) = e.kind() {
         // Keep the io kind for callers; the csv error displays the io one.
-        return InputError::Unreadable {
-            path: path.to_path_buf(),
-            source: io::Error::new(io.kind(), e),
-        };
+        return unreadable(path, io::Error::new(io.kind(), e));
     }
     InputError::Csv {
         path: path.to_path_buf(),

@@ -70,12 +70,11 @@ pub(super) fn map_columns(
         // The last --map for a field wins, as with repeated flags elsewhere.
         if let Some((_, header)) = column_map.iter().rev().find(|(mf, _)| *mf == f) {
             let want = normalize_header(header);
-            let found = (0..headers.len())
+            columns[slot] = (0..headers.len())
                 .find(|&i| !taken[i] && normalized[i] == want)
                 .or_else(|| column_number(header, headers.len()).filter(|&i| !taken[i]));
-            if let Some(i) = found {
+            if let Some(i) = columns[slot] {
                 taken[i] = true;
-                columns[slot] = Some(i);
             }
         }
     }
@@ -83,14 +82,11 @@ pub(super) fn map_columns(
         if columns[slot].is_some() || column_map.iter().any(|(mf, _)| *mf == f) {
             continue;
         }
-        'alias: for alias in aliases(f) {
-            for i in 0..headers.len() {
-                if !taken[i] && normalized[i] == *alias {
-                    taken[i] = true;
-                    columns[slot] = Some(i);
-                    break 'alias;
-                }
-            }
+        columns[slot] = aliases(f)
+            .iter()
+            .find_map(|alias| (0..headers.len()).find(|&i| !taken[i] && normalized[i] == *alias));
+        if let Some(i) = columns[slot] {
+            taken[i] = true;
         }
     }
 
@@ -102,11 +98,7 @@ pub(super) fn map_columns(
     if !missing.is_empty() {
         return Err(missing);
     }
-    let mut out = [0; 5];
-    for (o, c) in out.iter_mut().zip(columns) {
-        *o = c.unwrap_or_default();
-    }
-    Ok(out)
+    Ok(columns.map(Option::unwrap_or_default))
 }
 
 /// `#3`: the third column, for `--map` when two columns have the same
@@ -146,7 +138,7 @@ mod tests {
         let (r, rows, _t) = read_str(
             "Item;Notes;ORDER\u{a0}No;Company Name;Extra;Mobile\nChair;ring;A-7;Acme;x;+491\n",
         );
-        assert_eq!(r.delimiter(), b';');
+        assert_eq!(r.delimiter, b';');
         let f = &rows[0].fields;
         assert_eq!(f.partner_name, "Acme");
         assert_eq!(f.partner_phone, "+491");

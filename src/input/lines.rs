@@ -2,7 +2,7 @@
 //! previous one ended; a user looking for a row in an editor needs the line
 //! where it starts, in CR, LF and CRLF files alike.
 
-use std::io::{self, Read};
+use std::io::Read;
 
 use super::quotes::QuoteGuard;
 
@@ -11,63 +11,23 @@ use super::quotes::QuoteGuard;
 /// csv stamps a record with the position where the previous one ended, which
 /// is before any blank lines and, with CRLF, before the `\n`. So we count
 /// back from where the record ends instead: every line end is `\n` by then
-/// (see [`LineEnds`]), and it was consumed unless the file ended without one.
+/// (see [`QuoteGuard`]), and it was consumed unless the file ended without
+/// one.
 pub(super) fn record_start_line<R: Read>(
     rdr: &csv::Reader<QuoteGuard<R>>,
     record: &csv::ByteRecord,
 ) -> u64 {
     let end = rdr.position();
-    let inside: u64 = record
-        .iter()
-        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-        .sum();
+    let inside: u64 = record.iter().map(newlines).sum();
     let src = rdr.get_ref();
-    let unterminated = src.eof && end.byte() == src.produced && src.last != Some(b'\n');
+    let unterminated = src.eof && end.byte() == src.queued && src.last != Some(b'\n');
     let terminator = u64::from(!unterminated);
     end.line().saturating_sub(inside + terminator).max(1)
 }
 
-/// Turns CRLF and lone CR into LF before csv sees the bytes, so csv's line
-/// counter (which counts `\n` only) counts physical lines in every file,
-/// including classic-Mac CR files. Inside a quoted value this turns `\r\n`
-/// into `\n`, which cleaning folds to a space anyway.
-pub(super) struct LineEnds<R> {
-    inner: R,
-    after_cr: bool,
-}
-
-impl<R: Read> LineEnds<R> {
-    pub(super) fn new(inner: R) -> Self {
-        LineEnds {
-            inner,
-            after_cr: false,
-        }
-    }
-}
-
-impl<R: Read> Read for LineEnds<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let n = self.inner.read(buf)?;
-            if n == 0 {
-                return Ok(0);
-            }
-            let mut w = 0;
-            for i in 0..n {
-                let b = buf[i];
-                if self.after_cr && b == b'\n' {
-                    self.after_cr = false;
-                    continue;
-                }
-                self.after_cr = b == b'\r';
-                buf[w] = if b == b'\r' { b'\n' } else { b };
-                w += 1;
-            }
-            if w > 0 {
-                return Ok(w);
-            }
-        }
-    }
+/// How many `\n` `bytes` hold: lines a value spans beyond its first.
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 #[cfg(test)]

@@ -4,21 +4,20 @@
 //! before anything is sent.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 
 use encoding_rs::{Encoding, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::competing::competing;
-use super::controls::visible;
-use super::delimiter::{detect_delimiter, sep_line};
-use super::encoding::{configured_encoding, sniff_bom, undecodable, utf16_without_bom};
-use super::error::csv_error;
+use super::delimiter::{csv_reader, detect_delimiter, sep_line};
+use super::encoding::{check_utf8, configured_encoding, utf16_without_bom};
+use super::error::{csv_error, unopened, unreadable};
 use super::headers::{map_columns, map_optional};
-use super::lines::{LineEnds, record_start_line};
+use super::lines::record_start_line;
 use super::quotes::QuoteGuard;
-use super::reader::Records;
+use super::reader::{Decoded, Records, text};
 use super::sniff::sniff_container;
 use super::{Field, InputError, InputReader};
 
@@ -48,25 +47,17 @@ pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError>
     configured_encoding(opts)?;
     if super::xlsx::is_workbook(path) {
         // Its cells become CSV text, read below as any CSV.
-        let sheet = super::xlsx::read_sheet(path, opts.sheet.as_deref(), &opts.column_map)?;
+        let (csv, rows) = super::xlsx::read_sheet(path, opts.sheet.as_deref(), &opts.column_map)?;
         let as_csv = InputOptions {
             delimiter: Some(b','),
             encoding: None,
             ..opts.clone()
         };
-        let mut reader = from_reader(path, Cursor::new(sheet.csv), &as_csv)?;
-        reader.sheet = Some(sheet.rows);
+        let mut reader = from_reader(path, Cursor::new(csv), &as_csv)?;
+        reader.sheet = Some(rows);
         return Ok(reader);
     }
-    let file = File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => InputError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => InputError::Unreadable {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
+    let file = File::open(path).map_err(|e| unopened(path, e))?;
     from_reader(path, file, opts)
 }
 
@@ -78,35 +69,26 @@ pub fn from_reader<R: Read + Send + 'static>(
     opts: &InputOptions,
 ) -> Result<InputReader, InputError> {
     let configured = configured_encoding(opts)?;
-    let (encoding, decoded) = decode(path, source, configured)?;
-    let (mut prefix, decoded) = peek(path, decoded)?;
+    let (encoding, mut prefix, decoded) = decode(path, source, configured)?;
     let sample = if encoding == UTF_8 {
-        if let Some(err) = utf16_without_bom(path, &prefix) {
-            return Err(err);
-        }
+        utf16_without_bom(path, &prefix)?;
         prefix.clone()
     } else {
         Vec::new()
     };
 
-    let mut line_offset = 0;
-    let mut sep_delimiter = None;
-    if let Some((d, len)) = sep_line(&prefix) {
-        sep_delimiter = Some(d);
+    let sep = sep_line(&prefix);
+    if let Some((_, len)) = sep {
         prefix.drain(..len);
-        line_offset = 1;
     }
+    let line_offset = u64::from(sep.is_some());
     let delimiter = opts
         .delimiter
-        .or(sep_delimiter)
+        .or(sep.map(|(d, _)| d))
         .unwrap_or_else(|| detect_delimiter(&prefix, &opts.column_map));
 
-    let source: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(decoded));
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(QuoteGuard::new(LineEnds::new(source), delimiter));
+    let source: Decoded = Box::new(Cursor::new(prefix).chain(decoded));
+    let mut rdr = csv_reader(delimiter, QuoteGuard::new(source, delimiter));
 
     let mut record = csv::ByteRecord::new();
     let (headers, header_line) = read_header(path, &mut rdr, &mut record, line_offset, &sample)?;
@@ -116,15 +98,7 @@ pub fn from_reader<R: Read + Send + 'static>(
         found: headers.clone(),
     };
     let columns = map_columns(&headers, &opts.column_map).map_err(missing)?;
-    if let Some(c) = competing(&headers, &columns, &opts.column_map) {
-        return Err(InputError::CompetingColumns {
-            path: path.to_path_buf(),
-            line: header_line,
-            field: c.field,
-            columns: c.columns,
-            same_name: c.same_name,
-        });
-    }
+    competing(path, header_line, &headers, &columns, &opts.column_map)?;
     let country_column = map_optional(&headers, &opts.column_map, Field::Country, &columns)
         .map_err(|f| missing(vec![f]))?;
 
@@ -146,19 +120,14 @@ pub fn from_reader<R: Read + Send + 'static>(
     })
 }
 
-fn unreadable(path: &Path, source: io::Error) -> InputError {
-    InputError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Settles the encoding and returns the file as UTF-8 bytes.
+/// Settles the encoding and returns it, the decoded start of the file (at
+/// most [`PEEK_BYTES`], to find the delimiter in) and the rest of the file
+/// as UTF-8 bytes.
 fn decode<R: Read + Send + 'static>(
     path: &Path,
     source: R,
     configured: Option<&'static Encoding>,
-) -> Result<(&'static Encoding, Box<dyn Read + Send>), InputError> {
+) -> Result<(&'static Encoding, Vec<u8>, Decoded), InputError> {
     // A BOM decides the encoding, even over --encoding: it is the one
     // unambiguous statement a file makes about itself.
     let mut raw = BufReader::with_capacity(64 * 1024, source);
@@ -169,12 +138,12 @@ fn decode<R: Read + Send + 'static>(
             container,
         });
     }
-    let (bom_encoding, bom_len) = sniff_bom(start);
-    raw.consume(bom_len);
-    let encoding = bom_encoding.or(configured).unwrap_or(UTF_8);
+    let bom = Encoding::for_bom(start);
+    raw.consume(bom.map_or(0, |(_, len)| len));
+    let encoding = bom.map(|(e, _)| e).or(configured).unwrap_or(UTF_8);
     // UTF-8 passes through undecoded so that invalid bytes surface as an
     // error naming the line instead of silently becoming U+FFFD.
-    let decoded: Box<dyn Read + Send> = if encoding == UTF_8 {
+    let decoded: Decoded = if encoding == UTF_8 {
         Box::new(raw)
     } else {
         Box::new(
@@ -183,20 +152,11 @@ fn decode<R: Read + Send + 'static>(
                 .build(raw),
         )
     };
-    Ok((encoding, decoded))
-}
-
-/// The decoded start of the file (at most [`PEEK_BYTES`]), to find the
-/// delimiter in, and the rest of the stream after it.
-fn peek(
-    path: &Path,
-    decoded: Box<dyn Read + Send>,
-) -> Result<(Vec<u8>, Box<dyn Read + Send>), InputError> {
     let mut peek = decoded.take(PEEK_BYTES);
     let mut prefix = Vec::new();
     peek.read_to_end(&mut prefix)
         .map_err(|e| unreadable(path, e))?;
-    Ok((prefix, peek.into_inner()))
+    Ok((encoding, prefix, peek.into_inner()))
 }
 
 /// Reads the header line into `record` and returns its names, trimmed, and
@@ -225,23 +185,9 @@ fn read_header(
         });
     }
     let header_line = record_start_line(rdr, record) + line_offset;
-    let mut headers = Vec::with_capacity(record.len());
-    for (i, bytes) in record.iter().enumerate() {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => headers.push(visible(s.trim()).unwrap_or_else(|| s.trim().to_string())),
-            Err(e) => {
-                return Err(undecodable(
-                    path,
-                    header_line,
-                    record,
-                    i,
-                    &e,
-                    &format!("header column {}", i + 1),
-                    sample,
-                ));
-            }
-        }
-    }
+    let column = |i: usize| format!("header column {}", i + 1);
+    check_utf8(path, header_line, record, column, sample)?;
+    let headers = record.iter().map(|b| text(b).trim().to_string()).collect();
     Ok((headers, header_line))
 }
 

@@ -18,16 +18,6 @@ pub struct RowProblem {
     pub message: String,
 }
 
-impl RowProblem {
-    pub fn new(field: Option<Field>, kind: ProblemKind, message: String) -> Self {
-        RowProblem {
-            field,
-            kind,
-            message,
-        }
-    }
-}
-
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -125,11 +115,6 @@ impl ProblemSummary {
         self.kinds.values().map(|e| e.0).sum()
     }
 
-    /// How many rows had problems of this kind (`bad_phone`, `duplicate`…).
-    pub fn count(&self, kind: &str) -> u64 {
-        self.kinds.get(kind).map_or(0, |e| e.0)
-    }
-
     pub fn is_empty(&self) -> bool {
         self.kinds.is_empty()
     }
@@ -170,14 +155,19 @@ mod tests {
         let mut s = ProblemSummary::new("orders.csv");
         assert!(s.is_empty());
         assert_eq!(s.to_string(), "");
-        let p = |kind| RowProblem::new(None, kind, format!("{kind} here"));
+        let p = |kind| RowProblem {
+            field: None,
+            kind,
+            message: format!("{kind} here"),
+        };
         s.add(3, &p(ProblemKind::BadPhone));
         s.add(5, &p(ProblemKind::RaggedRow));
         s.add(9, &p(ProblemKind::BadPhone));
         s.add_duplicate(12, "row 10 repeats order A of row 1");
         assert_eq!(s.total(), 4);
-        assert_eq!(s.count("bad_phone"), 2);
-        assert_eq!(s.count("duplicate"), 1);
+        // Rows with problems of each kind (`bad_phone`, `duplicate`…).
+        assert_eq!(s.kinds["bad_phone"].0, 2);
+        assert_eq!(s.kinds["duplicate"].0, 1);
         let text = s.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "Problems in orders.csv: 4 rows will not be sent");

@@ -54,11 +54,13 @@ struct Plan {
     at_eof: bool,
 }
 
-/// The lines on their way to csv, with unclosed quotes closed (see the
-/// module comment). It holds the line being handed out and, while a quote
+/// The lines on their way to csv, every line end made `\n` and unclosed
+/// quotes closed (see the module comment). It holds the line being handed out and, while a quote
 /// is open, up to [`AHEAD_LINES`] lines after it.
 pub(super) struct QuoteGuard<R> {
     inner: BufReader<R>,
+    /// The last line read ended with a CR: a LF next is part of its end.
+    after_cr: bool,
     scan: Scan,
     /// The header's field count, once the header ended: the count a line
     /// must have to read as a row of its own.
@@ -71,12 +73,13 @@ pub(super) struct QuoteGuard<R> {
     plan: Option<Plan>,
     out: Vec<u8>,
     pos: usize,
-    /// Bytes queued into `out` so far.
-    queued: u64,
+    /// Bytes queued into `out` so far: at the end of the input, every byte
+    /// handed to csv, to tell whether csv has reached the end.
+    pub(super) queued: u64,
     unclosed: VecDeque<Unclosed>,
-    /// Bytes handed to csv so far, to tell whether csv has reached the end.
-    pub(super) produced: u64,
+    /// The last byte queued.
     pub(super) last: Option<u8>,
+    /// Every line has been handed to csv.
     pub(super) eof: bool,
 }
 
@@ -84,6 +87,7 @@ impl<R: Read> QuoteGuard<R> {
     pub(super) fn new(inner: R, delimiter: u8) -> Self {
         QuoteGuard {
             inner: BufReader::with_capacity(64 * 1024, inner),
+            after_cr: false,
             scan: Scan::new(delimiter),
             expected: None,
             lines: 0,
@@ -94,7 +98,6 @@ impl<R: Read> QuoteGuard<R> {
             pos: 0,
             queued: 0,
             unclosed: VecDeque::new(),
-            produced: 0,
             last: None,
             eof: false,
         }
@@ -104,21 +107,43 @@ impl<R: Read> QuoteGuard<R> {
     /// (its position after the record), if it closed one. Earlier entries
     /// belong to records the reader skipped as blank.
     pub(super) fn take_unclosed(&mut self, end: u64) -> Option<Unclosed> {
-        while let Some(u) = self.unclosed.front() {
-            if u.end > end {
-                return None;
-            }
-            let u = self.unclosed.pop_front()?;
-            if u.end == end {
-                return Some(u);
-            }
+        while self.unclosed.front().is_some_and(|u| u.end < end) {
+            self.unclosed.pop_front();
         }
-        None
+        if self.unclosed.front()?.end == end {
+            self.unclosed.pop_front()
+        } else {
+            None
+        }
     }
 
-    fn read_line(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let mut line = Vec::new();
-        Ok((self.inner.read_until(b'\n', &mut line)? > 0).then_some(line))
+    /// Reads the next line onto `line`, its end (CRLF, a lone CR or LF) made
+    /// `\n`, so that csv's line counter (which counts `\n` only) counts
+    /// physical lines in every file, classic-Mac CR files included. Inside a
+    /// quoted value this turns `\r\n` into `\n`, which cleaning folds to a
+    /// space anyway. `false` at the end of the input.
+    fn read_line(&mut self, line: &mut Vec<u8>) -> io::Result<bool> {
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(!line.is_empty());
+            }
+            if std::mem::take(&mut self.after_cr) && buf[0] == b'\n' {
+                self.inner.consume(1);
+                continue;
+            }
+            let Some(end) = buf.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                let n = buf.len();
+                line.extend_from_slice(buf);
+                self.inner.consume(n);
+                continue;
+            };
+            line.extend_from_slice(&buf[..end]);
+            line.push(b'\n');
+            self.after_cr = buf[end] == b'\r';
+            self.inner.consume(end + 1);
+            return Ok(true);
+        }
     }
 
     /// Queues the next line into `out`; `false` at the end of the input.
@@ -129,7 +154,7 @@ impl<R: Read> QuoteGuard<R> {
                 // The line handed out last is spent: its buffer is reused.
                 let mut line = std::mem::take(&mut self.out);
                 line.clear();
-                if self.inner.read_until(b'\n', &mut line)? == 0 {
+                if !self.read_line(&mut line)? {
                     return Ok(false);
                 }
                 line
@@ -149,6 +174,7 @@ impl<R: Read> QuoteGuard<R> {
             }
         }
         self.queued += line.len() as u64;
+        self.last = line.last().copied();
         self.out = line;
         self.pos = 0;
         Ok(true)
@@ -188,13 +214,12 @@ impl<R: Read> QuoteGuard<R> {
                 if i >= AHEAD_LINES || bytes >= AHEAD_BYTES {
                     break;
                 }
-                match self.read_line()? {
-                    Some(l) => self.ahead.push_back(l),
-                    None => {
-                        at_eof = true;
-                        break;
-                    }
+                let mut line = Vec::new();
+                if !self.read_line(&mut line)? {
+                    at_eof = true;
+                    break;
                 }
+                self.ahead.push_back(line);
             }
             let line = &self.ahead[i];
             if row_at.is_none()
@@ -224,21 +249,18 @@ impl<R: Read> QuoteGuard<R> {
                 break;
             }
         }
+        // Cut before the line that reads as a row; with none, close at the
+        // end of the file, or (the look ahead ran out) leave it to csv.
         Ok(match row_at {
             Some(k) => Plan {
                 left: k,
                 close: true,
                 at_eof: false,
             },
-            None if at_eof => Plan {
-                left: i,
-                close: true,
-                at_eof: true,
-            },
             None => Plan {
                 left: i,
-                close: false,
-                at_eof: false,
+                close: at_eof,
+                at_eof,
             },
         })
     }
@@ -280,10 +302,6 @@ impl<R: Read> Read for QuoteGuard<R> {
             buf[n..n + k].copy_from_slice(&self.out[self.pos..self.pos + k]);
             self.pos += k;
             n += k;
-        }
-        if n > 0 {
-            self.produced += n as u64;
-            self.last = Some(buf[n - 1]);
         }
         Ok(n)
     }

@@ -5,22 +5,25 @@
 
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use encoding_rs::Encoding;
 
 use super::controls::visible;
-use super::encoding::undecodable;
+use super::echo::file_name;
+use super::encoding::check_utf8;
 use super::error::csv_error;
-use super::lines::{LineEnds, record_start_line};
+use super::lines::record_start_line;
 use super::quotes::{QuoteGuard, Unclosed};
-use super::shape::Record;
 use super::xlsx::SheetRows;
 use super::{Field, InputError, Origin, RawFields, RawRow};
 
+/// The decoded file, as UTF-8 bytes.
+pub(super) type Decoded = Box<dyn Read + Send>;
+
 /// The csv reader over the decoded file, line ends made `\n` and unclosed
 /// quotes closed.
-pub(super) type Records = csv::Reader<QuoteGuard<LineEnds<Box<dyn Read + Send>>>>;
+pub(super) type Records = csv::Reader<QuoteGuard<Decoded>>;
 
 /// A streaming reader over one export.
 pub struct InputReader {
@@ -60,21 +63,6 @@ impl fmt::Debug for InputReader {
 }
 
 impl InputReader {
-    pub fn delimiter(&self) -> u8 {
-        self.delimiter
-    }
-
-    /// The WHATWG name of the encoding actually used (`UTF-8`, `UTF-16LE`,
-    /// `windows-1252`, …); `latin1` resolves to `windows-1252`.
-    pub fn encoding_name(&self) -> &'static str {
-        self.encoding.name()
-    }
-
-    /// Header names as read (trimmed), in file order.
-    pub fn headers(&self) -> &[String] {
-        &self.headers
-    }
-
     /// Hands out the values of the columns no field uses with every row
     /// (`--keep-columns`), so the report can carry them for the reader of
     /// the reconciliation.
@@ -94,20 +82,13 @@ impl InputReader {
             .filter(|i| !self.columns.contains(i) && self.country_column != Some(*i))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The file's name without its directory, as messages show it (a
     /// workbook's: `sheet "Orders" of orders.xlsx`).
     pub fn file_name(&self) -> String {
-        if let Some(sheet) = &self.sheet {
-            return sheet.shown_as.clone();
+        match &self.sheet {
+            Some(sheet) => sheet.shown_as.clone(),
+            None => file_name(&self.path),
         }
-        self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
     }
 
     /// The file and the column of each field, for problem messages.
@@ -124,17 +105,14 @@ impl InputReader {
     /// The header each field was read from, for a run summary that shows
     /// the user how their columns were understood.
     pub fn column_for(&self, field: Field) -> &str {
-        let column = match field {
-            Field::Country => self.country_column,
-            f => Field::ALL
-                .iter()
-                .position(|&x| x == f)
-                .map(|i| self.columns[i]),
-        };
+        let column = field
+            .index()
+            .map_or(self.country_column, |i| Some(self.columns[i]));
         column
             .and_then(|c| self.headers.get(c))
             .map_or("", String::as_str)
     }
+
     fn next_row(&mut self) -> Result<Option<RawRow>, InputError> {
         let Some(unclosed) = self.next_record()? else {
             return Ok(None);
@@ -143,26 +121,20 @@ impl InputReader {
         if let Some(sheet) = &self.sheet {
             line = sheet.row_of(line);
         }
-        self.check_utf8(line)?;
+        let column = |i: usize| {
+            self.headers
+                .get(i)
+                .map_or_else(|| format!("column {}", i + 1), |h| format!("column {h:?}"))
+        };
+        check_utf8(&self.path, line, &self.record, column, &self.sample)?;
         let mut fields = RawFields::default();
-        for (f, &col) in Field::ALL.into_iter().zip(&self.columns) {
+        let country = self.country_column.map(|c| (Field::Country, c));
+        for (f, col) in Field::ALL.into_iter().zip(self.columns).chain(country) {
             if let Some(v) = self.record.get(col) {
                 fields.set(f, text(v));
             }
         }
-        if let Some(v) = self.country_column.and_then(|c| self.record.get(c)) {
-            fields.country = text(v);
-        }
-        let problem = Record {
-            path: &self.path,
-            headers: &self.headers,
-            columns: &self.columns,
-            delimiter: self.delimiter,
-            record: &self.record,
-            line,
-            line_offset: self.line_offset,
-        }
-        .problem(unclosed.as_ref());
+        let problem = self.shape_problem(line, unclosed.as_ref());
         self.row += 1;
         Ok(Some(RawRow {
             row: self.row,
@@ -188,37 +160,10 @@ impl InputReader {
             let unclosed = self.rdr.get_mut().take_unclosed(end);
             // Excel writes `;;;;` for rows that were formatted but never
             // filled in; they are blank lines in all but name.
-            if !self
-                .record
-                .iter()
-                .all(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
+            if !self.record.iter().flatten().all(u8::is_ascii_whitespace) {
                 return Ok(Some(unclosed));
             }
         }
-    }
-
-    /// Every value of the record starting at `line` is UTF-8, or the error
-    /// names the line, the column and the bytes.
-    fn check_utf8(&self, line: u64) -> Result<(), InputError> {
-        for (i, bytes) in self.record.iter().enumerate() {
-            if let Err(e) = std::str::from_utf8(bytes) {
-                let column = self
-                    .headers
-                    .get(i)
-                    .map_or_else(|| format!("column {}", i + 1), |h| format!("column {h:?}"));
-                return Err(undecodable(
-                    &self.path,
-                    line,
-                    &self.record,
-                    i,
-                    &e,
-                    &column,
-                    &self.sample,
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The record's values of the columns no field uses, when asked for.
@@ -235,7 +180,7 @@ impl InputReader {
 /// A value as the row hands it on: checked to be UTF-8 already (lossy is a
 /// fallback that cannot trigger), a control character made visible (see
 /// [`visible`]) so it never reaches the report.
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(bytes);
     visible(&s).unwrap_or_else(|| s.into_owned())
 }
@@ -267,9 +212,9 @@ mod tests {
         let (r, rows, _t) = read_str(&format!(
             "{HEADER}\nAda Ltd,+49 151 1,A-1,Chair,Thanks\nBob,+49 2,A-2,Desk,Bye\n"
         ));
-        assert_eq!(r.delimiter(), b',');
-        assert_eq!(r.encoding_name(), "UTF-8");
-        assert_eq!(r.headers().len(), 5);
+        assert_eq!(r.delimiter, b',');
+        assert_eq!(r.encoding.name(), "UTF-8");
+        assert_eq!(r.headers.len(), 5);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].fields.partner_name, "Ada Ltd");
         assert_eq!(rows[1].fields.order_number, "A-2");

@@ -51,6 +51,12 @@ impl Field {
             Field::Country => "country",
         }
     }
+
+    /// The field's place in [`Field::ALL`] (and in the arrays that follow
+    /// its order); `None` for an optional field.
+    pub(crate) fn index(self) -> Option<usize> {
+        Field::ALL.iter().position(|&f| f == self)
+    }
 }
 
 impl fmt::Display for Field {

@@ -33,6 +33,9 @@ pub(super) struct Scan {
     /// Every quote of the record so far closed before a delimiter or the
     /// line end (csv also accepts `"a"b`, reading `ab`).
     pub(super) clean: bool,
+    /// A `"` inside an unquoted value of the record so far (csv reads it as
+    /// part of the value).
+    stray_quote: bool,
 }
 
 impl Scan {
@@ -42,6 +45,7 @@ impl Scan {
             state: State::StartRecord,
             fields: 0,
             clean: true,
+            stray_quote: false,
         }
     }
 
@@ -52,6 +56,7 @@ impl Scan {
                 if self.state == State::StartRecord {
                     self.fields = 1;
                     self.clean = true;
+                    self.stray_quote = false;
                 }
                 if b == b'"' {
                     (State::InQuoted, Event::QuoteOpened)
@@ -75,6 +80,7 @@ impl Scan {
     /// A byte outside quotes: a delimiter starts a field, `\n` ends the
     /// record, anything else (a `"` too) is part of the value.
     fn unquoted(&mut self, b: u8) -> (State, Event) {
+        self.stray_quote |= b == b'"';
         if b == self.delimiter {
             self.fields += 1;
             (State::StartField, Event::Nothing)
@@ -96,44 +102,12 @@ pub(super) fn reads_as_record(line: &[u8], delimiter: u8, want: usize) -> bool {
     if line.iter().all(u8::is_ascii_whitespace) {
         return false;
     }
-    let mut fields = 0;
-    let mut rest = line;
-    loop {
-        fields += 1;
-        let after = if let Some(quoted) = rest.strip_prefix(b"\"") {
-            match closing_quote(quoted) {
-                Some(end) => &quoted[end + 1..],
-                None => return false,
-            }
-        } else {
-            let end = rest
-                .iter()
-                .position(|&b| b == delimiter || b == b'"')
-                .unwrap_or(rest.len());
-            &rest[end..]
-        };
-        match after.split_first() {
-            None => return fields == want,
-            Some((&b, tail)) if b == delimiter => rest = tail,
-            Some(_) => return false,
-        }
-    }
-}
-
-/// The index of the `"` that closes a quoted value (`""` is a quote in it).
-fn closing_quote(quoted: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < quoted.len() {
-        if quoted[i] == b'"' {
-            if quoted.get(i + 1) == Some(&b'"') {
-                i += 2;
-                continue;
-            }
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    let mut scan = Scan::new(delimiter);
+    let ended = line.iter().chain(b"\n").find_map(|&b| match scan.step(b) {
+        Event::RecordEnded(n) => Some(n),
+        _ => None,
+    });
+    ended == Some(want) && scan.clean && !scan.stray_quote
 }
 
 #[cfg(test)]

@@ -3,59 +3,26 @@
 //! control character. Each is a [`RowProblem`] of its own row: the row is
 //! reported and not sent, and the rest of the file goes on.
 
-use std::path::Path;
-
 use super::controls::{first_refused, refusal};
 use super::delimiter::describe_delimiter;
+use super::echo::file_name;
+use super::lines::newlines;
 use super::quotes::Unclosed;
-use super::{Field, ProblemKind, RowProblem};
+use super::{Field, InputReader, ProblemKind, RowProblem};
 
-/// The record just read and what it is read against.
-pub(super) struct Record<'a> {
-    /// The file, named in messages by its file name (only when there is a
-    /// problem: most rows have none).
-    pub(super) path: &'a Path,
-    pub(super) headers: &'a [String],
-    /// Column index per field, in [`Field::ALL`] order.
-    pub(super) columns: &'a [usize],
-    pub(super) delimiter: u8,
-    pub(super) record: &'a csv::ByteRecord,
-    /// The physical line it starts on.
-    pub(super) line: u64,
-    /// Lines before the guard's first line (a `sep=` line).
-    pub(super) line_offset: u64,
-}
-
-impl Record<'_> {
-    fn file(&self) -> String {
-        self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    }
-
-    /// The last physical line of the record.
-    fn last_line(&self) -> u64 {
-        let inside: usize = self
-            .record
-            .iter()
-            .map(|f| f.iter().filter(|&&b| b == b'\n').count())
-            .sum();
-        self.line + inside as u64
-    }
-
-    fn lines(&self) -> String {
-        match self.last_line() {
-            last if last > self.line => format!("lines {}–{last}", self.line),
-            _ => format!("line {}", self.line),
-        }
-    }
-
-    fn field_of(&self, column: usize) -> Option<Field> {
-        Field::ALL
-            .into_iter()
-            .zip(self.columns)
-            .find_map(|(f, &c)| (c == column).then_some(f))
+impl InputReader {
+    /// The first problem of the shape of the record just read, which starts
+    /// on the physical `line`, if any. Messages name the file by its file
+    /// name (only when there is a problem: most rows have none).
+    pub(super) fn shape_problem(
+        &self,
+        line: u64,
+        unclosed: Option<&Unclosed>,
+    ) -> Option<RowProblem> {
+        unclosed
+            .map(|u| self.unclosed(line, u))
+            .or_else(|| self.ragged(line))
+            .or_else(|| self.control(line))
     }
 
     fn column_name(&self, column: usize) -> String {
@@ -64,27 +31,17 @@ impl Record<'_> {
             .map_or_else(|| format!("{}", column + 1), |h| format!("{h:?}"))
     }
 
-    /// The first problem of the record's shape, if any.
-    pub(super) fn problem(&self, unclosed: Option<&Unclosed>) -> Option<RowProblem> {
-        unclosed
-            .map(|u| self.unclosed(u))
-            .or_else(|| self.ragged())
-            .or_else(|| self.control())
-    }
-
-    fn unclosed(&self, u: &Unclosed) -> RowProblem {
+    fn unclosed(&self, line: u64, u: &Unclosed) -> RowProblem {
         let column = u.field.saturating_sub(1);
         let (quote_line, last) = (u.line + self.line_offset, u.last_line + self.line_offset);
-        let why = match (last > self.line, u.at_eof) {
-            (true, true) => format!(
-                "lines {}–{last}, to the end of the file, were read as this one row",
-                self.line
-            ),
+        let why = match (last > line, u.at_eof) {
+            (true, true) => {
+                format!("lines {line}–{last}, to the end of the file, were read as this one row")
+            }
             (false, true) => "it is on the last line of the file".to_string(),
             (true, false) => format!(
-                "lines {}–{last} were read as this one row, which ends there \
+                "lines {line}–{last} were read as this one row, which ends there \
                  because line {} reads as a row of its own",
-                self.line,
                 last + 1
             ),
             (false, false) => format!(
@@ -93,64 +50,69 @@ impl Record<'_> {
                 last + 1
             ),
         };
-        RowProblem::new(
-            self.field_of(column),
-            ProblemKind::UnclosedQuote,
-            format!(
+        RowProblem {
+            field: Field::ALL
+                .into_iter()
+                .zip(self.columns)
+                .find_map(|(f, c)| (c == column).then_some(f)),
+            kind: ProblemKind::UnclosedQuote,
+            message: format!(
                 "the quote that opens the value of column {} on line \
                  {quote_line} (character {}) of {} is never closed: {why}; \
                  close the quote, or double it (\"\") if it is part of the \
                  value, and run again",
                 self.column_name(column),
                 u.column,
-                self.file(),
+                file_name(&self.path),
             ),
-        )
+        }
     }
 
     /// The problem of a record whose field count is not the header's.
-    fn ragged(&self) -> Option<RowProblem> {
+    fn ragged(&self, line: u64) -> Option<RowProblem> {
         let (got, want) = (self.record.len(), self.headers.len());
-        let lines = if self.last_line() > self.line {
-            format!(" ({}, a quoted value with line breaks)", self.lines())
+        if got == want {
+            return None;
+        }
+        let last = line + self.record.iter().map(newlines).sum::<u64>();
+        let lines = if last > line {
+            format!(" (lines {line}–{last}, a quoted value with line breaks)")
         } else {
             String::new()
         };
-        (got != want).then(|| {
-            RowProblem::new(
-                None,
-                ProblemKind::RaggedRow,
-                format!(
-                    "the row{lines} has {got} field{} and the header of {} \
-                     has {want} (delimiter {}); check the row for a missing \
-                     value, or quote a value that contains the delimiter",
-                    if got == 1 { "" } else { "s" },
-                    self.file(),
-                    describe_delimiter(self.delimiter),
-                ),
-            )
+        Some(RowProblem {
+            field: None,
+            kind: ProblemKind::RaggedRow,
+            message: format!(
+                "the row{lines} has {got} field{} and the header of {} \
+                 has {want} (delimiter {}); check the row for a missing \
+                 value, or quote a value that contains the delimiter",
+                if got == 1 { "" } else { "s" },
+                file_name(&self.path),
+                describe_delimiter(self.delimiter),
+            ),
         })
     }
 
     /// The first field, in field order, with a control character.
-    fn control(&self) -> Option<RowProblem> {
+    fn control(&self, line: u64) -> Option<RowProblem> {
         Field::ALL
             .into_iter()
             .zip(self.columns)
-            .find_map(|(f, &col)| {
+            .find_map(|(f, col)| {
                 let value = std::str::from_utf8(self.record.get(col)?).ok()?;
-                let (index, c, newlines) = first_refused(value)?;
-                let before: usize = (0..col)
-                    .filter_map(|i| self.record.get(i))
-                    .map(|v| v.iter().filter(|&&b| b == b'\n').count())
-                    .sum();
-                let line = self.line + before as u64 + newlines;
-                let at = format!("{f} (column {} of {})", self.column_name(col), self.file());
-                Some(RowProblem::new(
-                    Some(f),
-                    ProblemKind::ControlCharacter,
-                    refusal(&at, value, index, c, line),
-                ))
+                let (index, c, newlines_in) = first_refused(value)?;
+                let before: u64 = self.record.iter().take(col).map(newlines).sum();
+                let at = format!(
+                    "{f} (column {} of {})",
+                    self.column_name(col),
+                    file_name(&self.path)
+                );
+                Some(RowProblem {
+                    field: Some(f),
+                    kind: ProblemKind::ControlCharacter,
+                    message: refusal(&at, value, index, c, line + before + newlines_in),
+                })
             })
     }
 }

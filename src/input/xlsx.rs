@@ -15,6 +15,8 @@ use std::path::Path;
 
 use calamine::{Data, Range, Reader};
 
+use super::echo::file_name;
+use super::error::unopened;
 use super::headers::map_columns;
 use super::{Field, InputError};
 
@@ -50,32 +52,16 @@ impl SheetRows {
     }
 }
 
-/// One sheet as CSV text (UTF-8, `,`, every record on the line of its first
-/// cell), with the rows it came from.
-pub(super) struct Sheet {
-    pub(super) csv: Vec<u8>,
-    pub(super) rows: SheetRows,
-}
-
 /// Reads the sheet `wanted` (by default the first) of the workbook at
-/// `path`. `column_map` is the user's `--map`, so that the phone column is
-/// found as the reader will find it.
+/// `path`, as CSV text (UTF-8, `,`, every record on the line of its first
+/// cell) with the rows it came from. `column_map` is the user's `--map`,
+/// so that the phone column is found as the reader will find it.
 pub(super) fn read_sheet(
     path: &Path,
     wanted: Option<&str>,
     column_map: &[(Field, String)],
-) -> Result<Sheet, InputError> {
-    if let Err(e) = std::fs::metadata(path) {
-        return Err(match e.kind() {
-            std::io::ErrorKind::NotFound => InputError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => InputError::Unreadable {
-                path: path.to_path_buf(),
-                source: e,
-            },
-        });
-    }
+) -> Result<(Vec<u8>, SheetRows), InputError> {
+    std::fs::metadata(path).map_err(|e| unopened(path, e))?;
     let refused = |detail: String| InputError::Workbook {
         path: path.to_path_buf(),
         detail,
@@ -86,27 +72,13 @@ pub(super) fn read_sheet(
     let range = book
         .worksheet_range(&name)
         .map_err(|e| refused(format!("sheet {name:?}: {e}")))?;
-    let file = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    Ok(as_csv(
-        &range,
-        format!("sheet {name:?} of {file}"),
-        column_map,
-    ))
+    let shown_as = format!("sheet {name:?} of {}", file_name(path));
+    Ok(as_csv(&range, shown_as, column_map))
 }
 
 /// The sheet asked for, matched exactly, else ignoring case; by default
 /// the first.
 fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, String> {
-    let listed = || {
-        names
-            .iter()
-            .map(|n| format!("{n:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     match wanted {
         None => names
             .first()
@@ -118,9 +90,10 @@ fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, String> 
             .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(w)))
             .cloned()
             .ok_or_else(|| {
+                let listed: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
                 format!(
                     "it has no sheet {w:?}; its sheets are {}; pass one of them with --sheet",
-                    listed()
+                    listed.join(", ")
                 )
             }),
     }
@@ -129,7 +102,11 @@ fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, String> 
 /// The sheet as CSV. Rows above the first used one become empty lines, so
 /// that without line breaks in cells the CSV's line numbers are the sheet's
 /// row numbers already; [`SheetRows`] keeps them right with them.
-fn as_csv(range: &Range<Data>, shown_as: String, column_map: &[(Field, String)]) -> Sheet {
+fn as_csv(
+    range: &Range<Data>,
+    shown_as: String,
+    column_map: &[(Field, String)],
+) -> (Vec<u8>, SheetRows) {
     let (top, _) = range.start().unwrap_or((0, 0));
     let mut csv = Vec::with_capacity(range.get_size().0 * range.get_size().1 * 8);
     let mut rows: Vec<u32> = (1..=top).collect();
@@ -168,15 +145,10 @@ fn as_csv(range: &Range<Data>, shown_as: String, column_map: &[(Field, String)])
             push_field(&mut record, &text);
         }
         record.push('\n');
-        for _ in 0..line_ends(&record) {
-            rows.push(sheet_row);
-        }
+        rows.extend(std::iter::repeat_n(sheet_row, line_ends(&record)));
         csv.extend_from_slice(record.as_bytes());
     }
-    Sheet {
-        csv,
-        rows: SheetRows { shown_as, rows },
-    }
+    (csv, SheetRows { shown_as, rows })
 }
 
 /// One CSV field, quoted when it holds a comma, a quote or a line break.
