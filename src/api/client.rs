@@ -297,31 +297,22 @@ impl Client {
         method: &'static str,
         query: &[(&str, String)],
     ) -> Result<serde_json::Value, ApiError> {
-        self.get_value_raw(method, query)
+        let builder = self.request(reqwest::Method::GET, method).query(query);
+        self.answer_of(method, builder)
             .await
             .map_err(|e| self.clean_error(e))
     }
 
     /// `e` without the token.
-    fn clean_error(&self, e: ApiError) -> ApiError {
-        match e {
-            ApiError::Status { status, detail } => ApiError::Status {
-                status,
-                detail: self.clean(&detail),
-            },
-            ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
-            ApiError::Body(t) => ApiError::Body(self.clean(&t)),
-            ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
-            ApiError::Credentials {
-                route,
-                status,
-                said,
-            } => ApiError::Credentials {
-                route,
-                status,
-                said: self.clean(&said),
-            },
+    fn clean_error(&self, mut e: ApiError) -> ApiError {
+        match &mut e {
+            ApiError::Status { detail: text, .. }
+            | ApiError::Credentials { said: text, .. }
+            | ApiError::Transport(text)
+            | ApiError::Body(text)
+            | ApiError::Answered(text) => *text = self.clean(text),
         }
+        e
     }
 
     /// A POST of a JSON body to `method`, read like a GET's answer (the
@@ -335,15 +326,6 @@ impl Client {
         self.answer_of(method, builder)
             .await
             .map_err(|e| self.clean_error(e))
-    }
-
-    async fn get_value_raw(
-        &self,
-        method: &'static str,
-        query: &[(&str, String)],
-    ) -> Result<serde_json::Value, ApiError> {
-        let builder = self.request(reqwest::Method::GET, method).query(query);
-        self.answer_of(method, builder).await
     }
 
     async fn answer_of(

@@ -31,22 +31,29 @@ pub(crate) struct Hook {
     pub error_title: Option<String>,
 }
 
-/// The hooks of one answer and how many items in it could not be read.
+/// What `hookInfo` said about one message: its hooks, and how many items
+/// in the answer could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Hooks {
+pub(crate) struct HookInfo {
     pub hooks: Vec<Hook>,
-    /// Items that were not a hook with a status (counted, never fatal).
+    /// Items of the answer that were not a hook with a status (counted,
+    /// never fatal).
     pub skipped: u64,
+    /// The answer was a 404. Some deployments answer so for a message with
+    /// no hooks yet, so one 404 is "nothing yet"; a route that answers 404
+    /// for every message is a route that does not work, which only the
+    /// tracker, seeing every message, can tell.
+    pub not_found: bool,
 }
 
 /// Every hook in a `hookInfo` answer, whatever its wrapping.
-pub(crate) fn read_hooks(body: &Value) -> Hooks {
-    let mut out = Hooks::default();
+pub(crate) fn read_hooks(body: &Value) -> HookInfo {
+    let mut out = HookInfo::default();
     collect(body, &mut out, 0);
     out
 }
 
-fn collect(v: &Value, out: &mut Hooks, depth: usize) {
+fn collect(v: &Value, out: &mut HookInfo, depth: usize) {
     if depth > MAX_DEPTH {
         out.skipped += 1;
         return;
@@ -131,11 +138,11 @@ fn error_of(v: &Value) -> (Option<i64>, Option<String>) {
 mod tests {
     use super::*;
 
-    fn read(body: &str) -> Hooks {
+    fn read(body: &str) -> HookInfo {
         read_hooks(&serde_json::from_str(body).unwrap())
     }
 
-    fn statuses(h: &Hooks) -> Vec<&str> {
+    fn statuses(h: &HookInfo) -> Vec<&str> {
         h.hooks.iter().map(|h| h.status.as_str()).collect()
     }
 
@@ -199,8 +206,8 @@ mod tests {
 
     #[test]
     fn null_hooks_and_a_bare_array() {
-        assert_eq!(read(r#"{"hooks": null}"#), Hooks::default());
-        assert_eq!(read(r#"{"hooks": []}"#), Hooks::default());
+        assert_eq!(read(r#"{"hooks": null}"#), HookInfo::default());
+        assert_eq!(read(r#"{"hooks": []}"#), HookInfo::default());
         let h = read(r#"[{"id":"w","status":"delivered","timestamp":"1654864100"}]"#);
         assert_eq!(statuses(&h), ["delivered"]);
     }
