@@ -167,9 +167,7 @@ pub(super) fn classify_status_only(status: StatusCode) -> SendClass {
 /// `error.error_code` (a number or a text), or `(#NNN)` in the message.
 fn meta_code(v: &Value) -> Option<i64> {
     if let Some(e @ Value::Object(_)) = v.get("error")
-        && let Some(code) = ["code", "error_code"]
-            .iter()
-            .find_map(|k| loose::field(e, k, loose::int))
+        && let Some(code) = loose::first(e, &["code", "error_code"], loose::int)
     {
         return Some(code);
     }

@@ -52,13 +52,6 @@ pub(crate) enum TokenIn {
     Query,
 }
 
-/// How requests are authorized.
-#[derive(Clone)]
-enum Auth {
-    Header(HeaderValue),
-    Query(Token),
-}
-
 /// A 1MSG channel client.
 #[derive(Clone)]
 pub(crate) struct Client {
@@ -68,8 +61,11 @@ pub(crate) struct Client {
     /// The two URLs of the hot path, built once instead of per request.
     send_template_url: reqwest::Url,
     hook_info_url: reqwest::Url,
-    auth: Auth,
-    /// Kept to redact it from any text an answer brings back.
+    /// The `Authorization` value; `None` when the token travels in the
+    /// query.
+    header: Option<HeaderValue>,
+    /// Kept for the query, and to redact it from any text an answer brings
+    /// back.
     token: Token,
     /// Requests by (endpoint, HTTP status or none when no answer arrived),
     /// for the metrics file.
@@ -149,7 +145,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Transport(describe(&e)))?;
-        let auth = match token_in {
+        let header = match token_in {
             TokenIn::Header => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| {
@@ -158,9 +154,9 @@ impl Client {
                         )
                     })?;
                 value.set_sensitive(true);
-                Auth::Header(value)
+                Some(value)
             }
-            TokenIn::Query => Auth::Query(token.clone()),
+            TokenIn::Query => None,
         };
         let channel_url =
             reqwest::Url::parse(&format!("{}/{channel}", api_url.trim_end_matches('/'))).map_err(
@@ -178,7 +174,7 @@ impl Client {
             send_template_url: method_url(&channel_url, "sendTemplate"),
             hook_info_url: method_url(&channel_url, "hookInfo"),
             channel_url,
-            auth,
+            header,
             token: token.clone(),
             requests: Arc::default(),
         })
@@ -186,9 +182,10 @@ impl Client {
 
     /// Where this client puts the token.
     pub(crate) fn token_in(&self) -> TokenIn {
-        match self.auth {
-            Auth::Header(_) => TokenIn::Header,
-            Auth::Query(_) => TokenIn::Query,
+        if self.header.is_some() {
+            TokenIn::Header
+        } else {
+            TokenIn::Query
         }
     }
 
@@ -220,9 +217,9 @@ impl Client {
     /// A request to `method` carrying the token where it was configured.
     fn request(&self, http_method: reqwest::Method, method: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(http_method, self.url(method));
-        match &self.auth {
-            Auth::Header(value) => builder.header(AUTHORIZATION, value.clone()),
-            Auth::Query(token) => builder.query(&[("token", token.expose())]),
+        match &self.header {
+            Some(value) => builder.header(AUTHORIZATION, value.clone()),
+            None => builder.query(&[("token", self.token.expose())]),
         }
     }
 
@@ -244,13 +241,10 @@ impl Client {
             .json(request)
             .send()
             .await;
+        self.count("sendTemplate", result.as_ref().ok().map(|r| r.status()));
         let response = match result {
-            Ok(r) => {
-                self.count("sendTemplate", Some(r.status()));
-                r
-            }
+            Ok(r) => r,
             Err(e) => {
-                self.count("sendTemplate", None);
                 let class = if e.is_connect() {
                     SendClass::Retry(RetryKind::Connect)
                 } else {

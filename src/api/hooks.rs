@@ -92,8 +92,7 @@ fn collect(v: &Value, out: &mut HookInfo, depth: usize) {
 /// One hook, or `None` when it names no status.
 fn hook(v: &Value) -> Option<Hook> {
     let status = loose::field(v, "status", loose::text)?.to_ascii_lowercase();
-    let unix_seconds = loose::field(v, "timestamp", loose::unix_seconds)
-        .or_else(|| loose::field(v, "time", loose::unix_seconds));
+    let unix_seconds = loose::first(v, &["timestamp", "time"], loose::unix_seconds);
     let (error_code, error_title) = error_of(v);
     Some(Hook {
         status,
@@ -117,16 +116,12 @@ fn error_of(v: &Value) -> (Option<i64>, Option<String>) {
             (loose::code_in_text(text), Some(text.trim().to_string()))
         }
         Some(e @ Value::Object(_)) => {
-            let title = ["title", "message", "error_user_msg"]
-                .iter()
-                .find_map(|k| loose::field(e, k, loose::text))
+            let title = loose::first(e, &["title", "message", "error_user_msg"], loose::text)
                 .or_else(|| {
                     e.get("error_data")
                         .and_then(|d| loose::field(d, "details", loose::text))
                 });
-            let code = ["code", "error_code"]
-                .iter()
-                .find_map(|k| loose::field(e, k, loose::int))
+            let code = loose::first(e, &["code", "error_code"], loose::int)
                 .or_else(|| title.as_deref().and_then(loose::code_in_text));
             (code, title)
         }
