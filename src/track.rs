@@ -162,7 +162,7 @@ pub(crate) async fn run(
                     record_in_background(&mut records, &recorder, wamid, ups);
                 }
             }
-            wamid = recv(&mut pushed), if pushed.is_some() => match wamid {
+            wamid = async { pushed.as_mut()?.recv().await }, if pushed.is_some() => match wamid {
                 Some(wamid) => t.pushed_final(wamid, &progress),
                 None => pushed = None,
             },
@@ -202,14 +202,6 @@ pub(crate) async fn run(
         summary.give_up(unavailable(t.route.not_found), UNAVAILABLE_ROW.into());
     }
     Ok(summary)
-}
-
-/// The next wamid on `pushed` (pending forever when there is none).
-async fn recv(pushed: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
-    match pushed {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 impl Tracking {
