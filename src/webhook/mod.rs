@@ -32,7 +32,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::api::hooks::Hook;
 use crate::ledger::AckMerge;
@@ -89,7 +89,8 @@ struct App {
     counts: std::sync::Mutex<Counts>,
     /// Wamids that have a final status after an ack (for the tracker).
     finals: Option<mpsc::UnboundedSender<String>>,
-    /// Set when the receiver stops: late matches give up.
+    /// Set when the receiver stops: the server shuts down gracefully and
+    /// late matches give up.
     stopping: watch::Sender<bool>,
 }
 
@@ -100,13 +101,6 @@ impl App {
         let count = pick(&mut counts);
         *count += n;
         *count - n
-    }
-
-    fn counted(&self) -> Counts {
-        self.counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
     }
 }
 
@@ -123,7 +117,6 @@ const LATE_TRIES: [Duration; 3] = [
 pub(crate) struct Running {
     pub addr: SocketAddr,
     app: Arc<App>,
-    stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -131,9 +124,9 @@ impl Running {
     /// Stops listening once the requests in flight are answered.
     pub(crate) async fn stop(self) -> Counts {
         self.app.stopping.send_replace(true);
-        let _ = self.stop.send(());
         let _ = self.task.await;
-        self.app.counted()
+        let counts = self.app.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.clone()
     }
 }
 
@@ -154,11 +147,11 @@ pub(crate) async fn start(
         stopping: watch::channel(false).0,
     });
     let router = Router::new().fallback(receive).with_state(Arc::clone(&app));
-    let (stop, stopped) = oneshot::channel::<()>();
+    let mut stopping = app.stopping.subscribe();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|s| *s).await;
             })
             .await;
         if let Err(e) = served {
@@ -166,12 +159,7 @@ pub(crate) async fn start(
         }
     });
     tracing::info!(%addr, "webhook receiver listening");
-    Ok(Running {
-        addr,
-        app,
-        stop,
-        task,
-    })
+    Ok(Running { addr, app, task })
 }
 
 /// Compares without stopping at the first difference, so the secret cannot
