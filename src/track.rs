@@ -237,14 +237,11 @@ impl Tracking {
         self.in_flight -= 1;
         self.in_flight_open -= usize::from(watch.is_open());
         self.summary.polls += 1;
-        let mut record = None;
-        let heard = match result {
+        let (heard, record) = match result {
             Ok(info) => {
                 self.summary.watch(&mut self.route, &watch.wamid, &info);
                 let ups = updates(&watch.wamid, &info.hooks, Utc::now());
-                let heard = Heard::of(&info.hooks);
-                record = Some((watch.wamid.clone(), ups));
-                heard
+                (Heard::of(&info.hooks), Some((watch.wamid.clone(), ups)))
             }
             Err(ApiError::Credentials {
                 route,
@@ -260,7 +257,7 @@ impl Tracking {
             }
             // A failed poll is harmless (GETs are idempotent): try again
             // on the message's schedule.
-            Err(_) => Heard::Nothing,
+            Err(_) => (Heard::Nothing, None),
         };
         if self.pushed.contains(&watch.wamid) {
             // Final by webhook while this poll was out: no further poll.
