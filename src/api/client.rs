@@ -242,45 +242,36 @@ impl Client {
             .send()
             .await;
         self.count("sendTemplate", result.as_ref().ok().map(|r| r.status()));
-        let response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let class = if e.is_connect() {
-                    SendClass::Retry(RetryKind::Connect)
-                } else {
-                    SendClass::UNSAID
-                };
-                return SendAnswer {
-                    class,
-                    http_status: None,
-                    error_code: None,
-                    detail: Some(describe(&e)),
-                    retry_after: None,
-                };
+        let (class, http_status, retry_after, e) = match result {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                match response.bytes().await {
+                    Ok(body) => return classify(status, retry_after, &body),
+                    // The status line arrived but the body did not: if it
+                    // was a 2xx the message may well have been accepted.
+                    Err(e) => (
+                        classify_status_only(status),
+                        Some(status.as_u16()),
+                        retry_after,
+                        e,
+                    ),
+                }
             }
+            Err(e) if e.is_connect() => (SendClass::Retry(RetryKind::Connect), None, None, e),
+            Err(e) => (SendClass::UNSAID, None, None, e),
         };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = response.bytes().await;
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                // The status line arrived but the body did not: if it was a
-                // 2xx the message may well have been accepted.
-                return SendAnswer {
-                    class: classify_status_only(status),
-                    http_status: Some(status.as_u16()),
-                    error_code: None,
-                    detail: Some(describe(&e)),
-                    retry_after,
-                };
-            }
-        };
-        classify(status, retry_after, &body)
+        SendAnswer {
+            class,
+            http_status,
+            error_code: None,
+            detail: Some(describe(&e)),
+            retry_after,
+        }
     }
 
     /// GETs `method` and returns its JSON. A 401/403 is `Credentials`
