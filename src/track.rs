@@ -104,6 +104,7 @@ pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Ve
 }
 
 /// The tracker's moving parts, so each event is handled in a method of its own.
+#[derive(Default)]
 struct Tracking {
     due: Due,
     summary: TrackSummary,
@@ -134,14 +135,7 @@ pub(crate) async fn run(
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
-    let mut t = Tracking {
-        due: Due::default(),
-        summary: TrackSummary::default(),
-        route: Route::default(),
-        in_flight: 0,
-        in_flight_open: 0,
-        pushed: HashSet::new(),
-    };
+    let mut t = Tracking::default();
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
     let mut records: JoinSet<Result<(), String>> = JoinSet::new();
@@ -168,7 +162,7 @@ pub(crate) async fn run(
                     record_in_background(&mut records, &recorder, wamid, ups);
                 }
             }
-            wamid = recv(&mut pushed), if pushed.is_some() => match wamid {
+            wamid = async { pushed.as_mut()?.recv().await }, if pushed.is_some() => match wamid {
                 Some(wamid) => t.pushed_final(wamid, &progress),
                 None => pushed = None,
             },
@@ -210,23 +204,11 @@ pub(crate) async fn run(
     Ok(summary)
 }
 
-/// The next wamid on `pushed` (pending forever when there is none).
-async fn recv(pushed: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
-    match pushed {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Tracking {
     /// A message became final by webhook.
     fn pushed_final(&mut self, wamid: String, progress: &Progress) {
         if let Some(was_open) = self.due.cancel(&wamid) {
-            self.summary.pushed_finals += 1;
-            if was_open {
-                self.summary.finals += 1;
-                progress.final_status();
-            }
+            self.summary.pushed(was_open, progress);
         }
         self.pushed.insert(wamid);
     }
@@ -236,9 +218,7 @@ impl Tracking {
     fn accepted(&mut self, wamid: String, first_poll: Duration, progress: &Progress) {
         progress.will_track(1);
         if self.pushed.contains(&wamid) {
-            self.summary.pushed_finals += 1;
-            self.summary.finals += 1;
-            progress.final_status();
+            self.summary.pushed(true, progress);
             return;
         }
         self.due
@@ -257,14 +237,11 @@ impl Tracking {
         self.in_flight -= 1;
         self.in_flight_open -= usize::from(watch.is_open());
         self.summary.polls += 1;
-        let mut record = None;
-        let heard = match result {
+        let (heard, record) = match result {
             Ok(info) => {
                 self.summary.watch(&mut self.route, &watch.wamid, &info);
                 let ups = updates(&watch.wamid, &info.hooks, Utc::now());
-                let heard = Heard::of(&info.hooks);
-                record = Some((watch.wamid.clone(), ups));
-                heard
+                (Heard::of(&info.hooks), Some((watch.wamid.clone(), ups)))
             }
             Err(ApiError::Credentials {
                 route,
@@ -280,15 +257,11 @@ impl Tracking {
             }
             // A failed poll is harmless (GETs are idempotent): try again
             // on the message's schedule.
-            Err(_) => Heard::Nothing,
+            Err(_) => (Heard::Nothing, None),
         };
         if self.pushed.contains(&watch.wamid) {
             // Final by webhook while this poll was out: no further poll.
-            self.summary.pushed_finals += 1;
-            if watch.is_open() {
-                self.summary.finals += 1;
-                progress.final_status();
-            }
+            self.summary.pushed(watch.is_open(), progress);
             return record;
         }
         let polls = watch.polls;
@@ -306,6 +279,16 @@ impl Tracking {
 }
 
 impl TrackSummary {
+    /// Counts a message whose final status came by webhook; `open`: it was
+    /// not counted final before.
+    fn pushed(&mut self, open: bool, progress: &Progress) {
+        self.pushed_finals += 1;
+        if open {
+            self.finals += 1;
+            progress.final_status();
+        }
+    }
+
     /// Whether tracking must stop: the route itself does not work.
     fn stopped(&self) -> bool {
         self.credentials_refused || self.statuses_unavailable

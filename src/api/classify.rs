@@ -167,9 +167,7 @@ pub(super) fn classify_status_only(status: StatusCode) -> SendClass {
 /// `error.error_code` (a number or a text), or `(#NNN)` in the message.
 fn meta_code(v: &Value) -> Option<i64> {
     if let Some(e @ Value::Object(_)) = v.get("error")
-        && let Some(code) = ["code", "error_code"]
-            .iter()
-            .find_map(|k| loose::field(e, k, loose::int))
+        && let Some(code) = loose::first(e, &["code", "error_code"], loose::int)
     {
         return Some(code);
     }
@@ -343,20 +341,16 @@ pub(crate) fn classify(
             };
             answer(f.doubt(taken), None, detail)
         }
-        Some(false) => sent_false(&v, &f, code, retry_after),
+        Some(false) => {
+            let (class, error_code, detail) = sent_false(&v, &f);
+            answer(class, error_code, detail)
+        }
     }
 }
 
 /// A `sent:false` answer: queued (a doubt), a Meta code (retry, stop or
 /// reject), or a plain refusal of this row.
-fn sent_false(v: &Value, f: &Fields<'_>, code: u16, retry_after: Option<Duration>) -> SendAnswer {
-    let answer = |class, error_code, detail: String| SendAnswer {
-        class,
-        http_status: Some(code),
-        error_code,
-        detail: Some(detail),
-        retry_after,
-    };
+fn sent_false(v: &Value, f: &Fields<'_>) -> (SendClass, Option<i64>, String) {
     if f.queued() {
         let detail = match (&f.job, f.message) {
             (Some(job), _) => {
@@ -371,7 +365,7 @@ fn sent_false(v: &Value, f: &Fields<'_>, code: u16, retry_after: Option<Duration
             taken: Taken::WithoutId,
             named_id: None,
         };
-        return answer(queued, None, detail);
+        return (queued, None, detail);
     }
     let meta = meta_code(v);
     let detail =
@@ -383,7 +377,7 @@ fn sent_false(v: &Value, f: &Fields<'_>, code: u16, retry_after: Option<Duration
         Some(132000 | 132001 | 132015 | 132016) => SendClass::Fatal(Fatal::Configuration),
         _ => SendClass::Rejected,
     };
-    answer(class, meta, detail)
+    (class, meta, detail)
 }
 
 #[cfg(test)]

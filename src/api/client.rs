@@ -52,13 +52,6 @@ pub(crate) enum TokenIn {
     Query,
 }
 
-/// How requests are authorized.
-#[derive(Clone)]
-enum Auth {
-    Header(HeaderValue),
-    Query(Token),
-}
-
 /// A 1MSG channel client.
 #[derive(Clone)]
 pub(crate) struct Client {
@@ -68,8 +61,11 @@ pub(crate) struct Client {
     /// The two URLs of the hot path, built once instead of per request.
     send_template_url: reqwest::Url,
     hook_info_url: reqwest::Url,
-    auth: Auth,
-    /// Kept to redact it from any text an answer brings back.
+    /// The `Authorization` value; `None` when the token travels in the
+    /// query.
+    header: Option<HeaderValue>,
+    /// Kept for the query, and to redact it from any text an answer brings
+    /// back.
     token: Token,
     /// Requests by (endpoint, HTTP status or none when no answer arrived),
     /// for the metrics file.
@@ -149,7 +145,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Transport(describe(&e)))?;
-        let auth = match token_in {
+        let header = match token_in {
             TokenIn::Header => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                     .map_err(|_| {
@@ -158,9 +154,9 @@ impl Client {
                         )
                     })?;
                 value.set_sensitive(true);
-                Auth::Header(value)
+                Some(value)
             }
-            TokenIn::Query => Auth::Query(token.clone()),
+            TokenIn::Query => None,
         };
         let channel_url =
             reqwest::Url::parse(&format!("{}/{channel}", api_url.trim_end_matches('/'))).map_err(
@@ -178,7 +174,7 @@ impl Client {
             send_template_url: method_url(&channel_url, "sendTemplate"),
             hook_info_url: method_url(&channel_url, "hookInfo"),
             channel_url,
-            auth,
+            header,
             token: token.clone(),
             requests: Arc::default(),
         })
@@ -186,9 +182,10 @@ impl Client {
 
     /// Where this client puts the token.
     pub(crate) fn token_in(&self) -> TokenIn {
-        match self.auth {
-            Auth::Header(_) => TokenIn::Header,
-            Auth::Query(_) => TokenIn::Query,
+        if self.header.is_some() {
+            TokenIn::Header
+        } else {
+            TokenIn::Query
         }
     }
 
@@ -220,9 +217,9 @@ impl Client {
     /// A request to `method` carrying the token where it was configured.
     fn request(&self, http_method: reqwest::Method, method: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(http_method, self.url(method));
-        match &self.auth {
-            Auth::Header(value) => builder.header(AUTHORIZATION, value.clone()),
-            Auth::Query(token) => builder.query(&[("token", token.expose())]),
+        match &self.header {
+            Some(value) => builder.header(AUTHORIZATION, value.clone()),
+            None => builder.query(&[("token", self.token.expose())]),
         }
     }
 
@@ -244,49 +241,37 @@ impl Client {
             .json(request)
             .send()
             .await;
-        let response = match result {
-            Ok(r) => {
-                self.count("sendTemplate", Some(r.status()));
-                r
+        self.count("sendTemplate", result.as_ref().ok().map(|r| r.status()));
+        let (class, http_status, retry_after, e) = match result {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                match response.bytes().await {
+                    Ok(body) => return classify(status, retry_after, &body),
+                    // The status line arrived but the body did not: if it
+                    // was a 2xx the message may well have been accepted.
+                    Err(e) => (
+                        classify_status_only(status),
+                        Some(status.as_u16()),
+                        retry_after,
+                        e,
+                    ),
+                }
             }
-            Err(e) => {
-                self.count("sendTemplate", None);
-                let class = if e.is_connect() {
-                    SendClass::Retry(RetryKind::Connect)
-                } else {
-                    SendClass::UNSAID
-                };
-                return SendAnswer {
-                    class,
-                    http_status: None,
-                    error_code: None,
-                    detail: Some(describe(&e)),
-                    retry_after: None,
-                };
-            }
+            Err(e) if e.is_connect() => (SendClass::Retry(RetryKind::Connect), None, None, e),
+            Err(e) => (SendClass::UNSAID, None, None, e),
         };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = response.bytes().await;
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                // The status line arrived but the body did not: if it was a
-                // 2xx the message may well have been accepted.
-                return SendAnswer {
-                    class: classify_status_only(status),
-                    http_status: Some(status.as_u16()),
-                    error_code: None,
-                    detail: Some(describe(&e)),
-                    retry_after,
-                };
-            }
-        };
-        classify(status, retry_after, &body)
+        SendAnswer {
+            class,
+            http_status,
+            error_code: None,
+            detail: Some(describe(&e)),
+            retry_after,
+        }
     }
 
     /// GETs `method` and returns its JSON. A 401/403 is `Credentials`
@@ -297,31 +282,22 @@ impl Client {
         method: &'static str,
         query: &[(&str, String)],
     ) -> Result<serde_json::Value, ApiError> {
-        self.get_value_raw(method, query)
+        let builder = self.request(reqwest::Method::GET, method).query(query);
+        self.answer_of(method, builder)
             .await
             .map_err(|e| self.clean_error(e))
     }
 
     /// `e` without the token.
-    fn clean_error(&self, e: ApiError) -> ApiError {
-        match e {
-            ApiError::Status { status, detail } => ApiError::Status {
-                status,
-                detail: self.clean(&detail),
-            },
-            ApiError::Transport(t) => ApiError::Transport(self.clean(&t)),
-            ApiError::Body(t) => ApiError::Body(self.clean(&t)),
-            ApiError::Answered(t) => ApiError::Answered(self.clean(&t)),
-            ApiError::Credentials {
-                route,
-                status,
-                said,
-            } => ApiError::Credentials {
-                route,
-                status,
-                said: self.clean(&said),
-            },
+    fn clean_error(&self, mut e: ApiError) -> ApiError {
+        match &mut e {
+            ApiError::Status { detail: text, .. }
+            | ApiError::Credentials { said: text, .. }
+            | ApiError::Transport(text)
+            | ApiError::Body(text)
+            | ApiError::Answered(text) => *text = self.clean(text),
         }
+        e
     }
 
     /// A POST of a JSON body to `method`, read like a GET's answer (the
@@ -335,15 +311,6 @@ impl Client {
         self.answer_of(method, builder)
             .await
             .map_err(|e| self.clean_error(e))
-    }
-
-    async fn get_value_raw(
-        &self,
-        method: &'static str,
-        query: &[(&str, String)],
-    ) -> Result<serde_json::Value, ApiError> {
-        let builder = self.request(reqwest::Method::GET, method).query(query);
-        self.answer_of(method, builder).await
     }
 
     async fn answer_of(

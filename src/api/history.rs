@@ -9,6 +9,7 @@
 
 use serde_json::Value;
 
+use super::detail::shorten;
 use super::loose;
 
 /// One message of a chat's history, as far as the look-up needs it.
@@ -117,14 +118,6 @@ fn message(v: &Value) -> Option<HistoryMessage> {
         time: loose::field(v, "time", loose::unix_seconds),
         metadata: v.get("metadata").filter(|m| !m.is_null()).cloned(),
     })
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        s.chars().take(max).chain(std::iter::once('…')).collect()
-    }
 }
 
 #[cfg(test)]

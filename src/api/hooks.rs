@@ -31,22 +31,29 @@ pub(crate) struct Hook {
     pub error_title: Option<String>,
 }
 
-/// The hooks of one answer and how many items in it could not be read.
+/// What `hookInfo` said about one message: its hooks, and how many items
+/// in the answer could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Hooks {
+pub(crate) struct HookInfo {
     pub hooks: Vec<Hook>,
-    /// Items that were not a hook with a status (counted, never fatal).
+    /// Items of the answer that were not a hook with a status (counted,
+    /// never fatal).
     pub skipped: u64,
+    /// The answer was a 404. Some deployments answer so for a message with
+    /// no hooks yet, so one 404 is "nothing yet"; a route that answers 404
+    /// for every message is a route that does not work, which only the
+    /// tracker, seeing every message, can tell.
+    pub not_found: bool,
 }
 
 /// Every hook in a `hookInfo` answer, whatever its wrapping.
-pub(crate) fn read_hooks(body: &Value) -> Hooks {
-    let mut out = Hooks::default();
+pub(crate) fn read_hooks(body: &Value) -> HookInfo {
+    let mut out = HookInfo::default();
     collect(body, &mut out, 0);
     out
 }
 
-fn collect(v: &Value, out: &mut Hooks, depth: usize) {
+fn collect(v: &Value, out: &mut HookInfo, depth: usize) {
     if depth > MAX_DEPTH {
         out.skipped += 1;
         return;
@@ -85,8 +92,7 @@ fn collect(v: &Value, out: &mut Hooks, depth: usize) {
 /// One hook, or `None` when it names no status.
 fn hook(v: &Value) -> Option<Hook> {
     let status = loose::field(v, "status", loose::text)?.to_ascii_lowercase();
-    let unix_seconds = loose::field(v, "timestamp", loose::unix_seconds)
-        .or_else(|| loose::field(v, "time", loose::unix_seconds));
+    let unix_seconds = loose::first(v, &["timestamp", "time"], loose::unix_seconds);
     let (error_code, error_title) = error_of(v);
     Some(Hook {
         status,
@@ -110,16 +116,12 @@ fn error_of(v: &Value) -> (Option<i64>, Option<String>) {
             (loose::code_in_text(text), Some(text.trim().to_string()))
         }
         Some(e @ Value::Object(_)) => {
-            let title = ["title", "message", "error_user_msg"]
-                .iter()
-                .find_map(|k| loose::field(e, k, loose::text))
+            let title = loose::first(e, &["title", "message", "error_user_msg"], loose::text)
                 .or_else(|| {
                     e.get("error_data")
                         .and_then(|d| loose::field(d, "details", loose::text))
                 });
-            let code = ["code", "error_code"]
-                .iter()
-                .find_map(|k| loose::field(e, k, loose::int))
+            let code = loose::first(e, &["code", "error_code"], loose::int)
                 .or_else(|| title.as_deref().and_then(loose::code_in_text));
             (code, title)
         }
@@ -131,11 +133,11 @@ fn error_of(v: &Value) -> (Option<i64>, Option<String>) {
 mod tests {
     use super::*;
 
-    fn read(body: &str) -> Hooks {
+    fn read(body: &str) -> HookInfo {
         read_hooks(&serde_json::from_str(body).unwrap())
     }
 
-    fn statuses(h: &Hooks) -> Vec<&str> {
+    fn statuses(h: &HookInfo) -> Vec<&str> {
         h.hooks.iter().map(|h| h.status.as_str()).collect()
     }
 
@@ -199,8 +201,8 @@ mod tests {
 
     #[test]
     fn null_hooks_and_a_bare_array() {
-        assert_eq!(read(r#"{"hooks": null}"#), Hooks::default());
-        assert_eq!(read(r#"{"hooks": []}"#), Hooks::default());
+        assert_eq!(read(r#"{"hooks": null}"#), HookInfo::default());
+        assert_eq!(read(r#"{"hooks": []}"#), HookInfo::default());
         let h = read(r#"[{"id":"w","status":"delivered","timestamp":"1654864100"}]"#);
         assert_eq!(statuses(&h), ["delivered"]);
     }

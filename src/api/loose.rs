@@ -65,6 +65,11 @@ pub(crate) fn field<T>(v: &Value, key: &str, read: impl Fn(&Value) -> Option<T>)
     v.get(key).and_then(read)
 }
 
+/// The first of the fields `keys` of an object that `read` can read.
+pub(crate) fn first<T>(v: &Value, keys: &[&str], read: impl Fn(&Value) -> Option<T>) -> Option<T> {
+    keys.iter().find_map(|k| field(v, k, &read))
+}
+
 /// A Meta error code written into a text as `(#131026)`.
 pub(crate) fn code_in_text(text: &str) -> Option<i64> {
     let start = text.find("(#")? + 2;

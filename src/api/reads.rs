@@ -10,22 +10,10 @@ use serde_json::Value;
 use super::classify::ApiError;
 use super::client::Client;
 use super::history::{HistoryPage, read_page};
-use super::hooks::{Hook, read_hooks};
+pub(crate) use super::hooks::HookInfo;
+use super::hooks::read_hooks;
 use super::loose;
 use super::templates::{TemplateInfo, read_templates};
-
-/// What `hookInfo` said about one message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct HookInfo {
-    pub hooks: Vec<Hook>,
-    /// Items of the answer that were not a hook with a status.
-    pub skipped: u64,
-    /// The answer was a 404. Some deployments answer so for a message with
-    /// no hooks yet, so one 404 is "nothing yet"; a route that answers 404
-    /// for every message is a route that does not work, which only the
-    /// tracker, seeing every message, can tell.
-    pub not_found: bool,
-}
 
 /// Templates per `/templates` page, and pages at most (the vendor's n8n
 /// node reads the same).
@@ -39,14 +27,7 @@ impl Client {
             .get_value("hookInfo", &[("messageId", wamid.to_string())])
             .await
         {
-            Ok(v) => {
-                let read = read_hooks(&v);
-                Ok(HookInfo {
-                    hooks: read.hooks,
-                    skipped: read.skipped,
-                    not_found: false,
-                })
-            }
+            Ok(v) => Ok(read_hooks(&v)),
             Err(ApiError::Status { status: 404, .. }) => Ok(HookInfo {
                 not_found: true,
                 ..HookInfo::default()

@@ -102,9 +102,7 @@ impl TemplateInfo {
             name: loose::field(v, "name", loose::text)?,
             language: v.get("language").filter(|l| !l.is_null()).cloned(),
             status: loose::field(v, "status", loose::text),
-            namespace: NAMESPACE_KEYS
-                .iter()
-                .find_map(|k| loose::field(v, k, loose::text)),
+            namespace: loose::first(v, &NAMESPACE_KEYS, loose::text),
             components: v.get("components").filter(|c| !c.is_null()).cloned(),
         })
     }

@@ -16,22 +16,16 @@ pub(crate) const MAX_WEBHOOK_URLS: usize = 5;
 
 /// `webhookUrl` in any of its documented spellings, trimmed, empty ones dropped.
 pub(crate) fn read_urls(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+    let urls: Vec<&str> = match v {
+        Some(Value::String(s)) => s.split(',').collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
-    }
+    };
+    urls.into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Client {

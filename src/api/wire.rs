@@ -13,15 +13,6 @@ pub(crate) struct Language {
     pub code: String,
 }
 
-impl Language {
-    pub(crate) fn deterministic(code: &str) -> Self {
-        Language {
-            policy: "deterministic".into(),
-            code: code.into(),
-        }
-    }
-}
-
 /// One Cloud-API component object in `params` (we only fill `body`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Component {
@@ -66,7 +57,10 @@ impl<'a> SendTemplateRequest<'a> {
             phone,
             template,
             namespace,
-            language: Language::deterministic(language),
+            language: Language {
+                policy: "deterministic".into(),
+                code: language.into(),
+            },
             params: vec![Component {
                 kind: "body".into(),
                 parameters: texts

@@ -63,10 +63,13 @@ pub(super) async fn attempt(
     crate::crash::point("after_answer");
     let phone = crate::logging::mask_phone(&d.phone);
     let detail = answer.detail.as_deref().unwrap_or("");
+    // A retry is not a send yet: its request provably did not go through.
+    if !matches!(answer.class, SendClass::Retry(_)) {
+        ctx.progress.sent();
+    }
     match &answer.class {
         SendClass::Accepted { wamid } => {
             tracing::debug!(order = %d.order_key, %phone, %wamid, attempt = job.attempts, "accepted");
-            ctx.progress.sent();
             ctx.progress.accepted();
             let _ = ctx.accepted.send(Accepted {
                 wamid: wamid.clone(),
@@ -77,15 +80,12 @@ pub(super) async fn attempt(
         }
         SendClass::Ambiguous { .. } => {
             tracing::warn!(order = %d.order_key, %phone, http_status = answer.http_status, detail, "may or may not have been accepted; will look it up");
-            ctx.progress.sent();
         }
         SendClass::Rejected => {
             tracing::warn!(order = %d.order_key, %phone, http_status = answer.http_status, error_code = answer.error_code, detail, "rejected");
-            ctx.progress.sent();
         }
         SendClass::Fatal(kind) => {
             tracing::error!(order = %d.order_key, %phone, ?kind, detail, "the API refused the run; stopping");
-            ctx.progress.sent();
         }
     }
     Ok(answer)

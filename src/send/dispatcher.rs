@@ -65,8 +65,6 @@ pub(super) struct Dispatcher {
     /// What the answers so far say about the whole run.
     breaker: Breaker,
     pub(super) stop: Option<Stop>,
-    max_attempts: u32,
-    progress: Progress,
 }
 
 impl Dispatcher {
@@ -80,8 +78,6 @@ impl Dispatcher {
             paused_until: None,
             breaker: Breaker::default(),
             stop: None,
-            max_attempts: ctx.settings.max_attempts,
-            progress: ctx.progress.clone(),
             ctx,
         }
     }
@@ -122,7 +118,7 @@ impl Dispatcher {
             }
             SendClass::Retry(kind) => {
                 let job = f.job;
-                if job.attempts < self.max_attempts {
+                if job.attempts < self.ctx.settings.max_attempts {
                     let wait = match kind {
                         RetryKind::TooManyRequests => {
                             let wait = answer
@@ -147,7 +143,7 @@ impl Dispatcher {
                     due = due.max(now + wait);
                     self.schedule.retry(job);
                 } else {
-                    self.progress.not_sent();
+                    self.ctx.progress.not_sent();
                 }
             }
         }

@@ -42,6 +42,7 @@ const MIN_PRUNE_AT: usize = 4096;
 /// get more later: `active` says whether it is already scheduled or in
 /// flight, and `next_allowed` remembers when an idle recipient may be sent
 /// to again.
+#[derive(Default)]
 pub(super) struct Schedule {
     queues: HashMap<Recipient, VecDeque<Job>>,
     /// Not due yet: (due, row of its next delivery, recipient).
@@ -65,13 +66,8 @@ pub(super) struct Schedule {
 impl Schedule {
     pub(super) fn new(jobs: Vec<Job>, now: Instant) -> Schedule {
         let mut s = Schedule {
-            queues: HashMap::new(),
-            waiting: BinaryHeap::new(),
-            ready: BinaryHeap::new(),
-            active: std::collections::HashSet::new(),
-            next_allowed: HashMap::new(),
             prune_at: MIN_PRUNE_AT,
-            pending: 0,
+            ..Schedule::default()
         };
         for job in jobs {
             s.add(job, now);
@@ -99,10 +95,7 @@ impl Schedule {
     pub(super) fn next_due(&self) -> Option<Instant> {
         let ready = self.ready.peek().map(|(_, _, Reverse(due), _)| *due);
         let waiting = self.waiting.peek().map(|Reverse((due, _, _))| *due);
-        match (ready, waiting) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        ready.into_iter().chain(waiting).min()
     }
 
     /// The next delivery of the due recipient with the most left.

@@ -71,7 +71,7 @@ pub(crate) async fn run(
                     d.stop.get_or_insert(Stop::Interrupted(why));
                 }
             }
-            job = recv_opt(&mut feed), if hungry && feed.is_some() => {
+            job = async { feed.as_mut()?.recv().await }, if hungry && feed.is_some() => {
                 match job {
                     Some(job) => d.schedule.add(job, Instant::now()),
                     None => feed = None,
@@ -168,12 +168,5 @@ async fn skip_the_rest(ctx: &Context, mut schedule: Schedule, stop: Option<&Stop
             // report's outcome for an unanswered row still cover them.
             tracing::warn!(error = %e, "failed to mark the queued rows skipped");
         }
-    }
-}
-
-async fn recv_opt(feed: &mut Option<mpsc::Receiver<Job>>) -> Option<Job> {
-    match feed {
-        Some(rx) => rx.recv().await,
-        None => None,
     }
 }

@@ -24,7 +24,6 @@ pub(crate) use run::{RunWebhook, begin};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -33,7 +32,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::api::hooks::Hook;
 use crate::ledger::AckMerge;
@@ -84,58 +83,25 @@ pub(crate) struct Counts {
     pub record_failures: u64,
 }
 
-#[derive(Default)]
-struct Counters {
-    requests: AtomicU64,
-    acks: AtomicU64,
-    merged: AtomicU64,
-    unchanged: AtomicU64,
-    unknown_wamids: AtomicU64,
-    matched_late: AtomicU64,
-    unreadable_items: AtomicU64,
-    messages_ignored: AtomicU64,
-    unauthorized: AtomicU64,
-    not_json: AtomicU64,
-    unknown_shape: AtomicU64,
-    too_large: AtomicU64,
-    wrong_method: AtomicU64,
-    record_failures: AtomicU64,
-}
-
-fn add(c: &AtomicU64, n: u64) -> u64 {
-    c.fetch_add(n, Ordering::Relaxed)
-}
-
-impl Counters {
-    fn snapshot(&self) -> Counts {
-        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Counts {
-            requests: g(&self.requests),
-            acks: g(&self.acks),
-            merged: g(&self.merged),
-            unchanged: g(&self.unchanged),
-            unknown_wamids: g(&self.unknown_wamids),
-            matched_late: g(&self.matched_late),
-            unreadable_items: g(&self.unreadable_items),
-            messages_ignored: g(&self.messages_ignored),
-            unauthorized: g(&self.unauthorized),
-            not_json: g(&self.not_json),
-            unknown_shape: g(&self.unknown_shape),
-            too_large: g(&self.too_large),
-            wrong_method: g(&self.wrong_method),
-            record_failures: g(&self.record_failures),
-        }
-    }
-}
-
 struct App {
     recorder: Recorder,
     secret: Option<String>,
-    counters: Counters,
+    counts: std::sync::Mutex<Counts>,
     /// Wamids that have a final status after an ack (for the tracker).
     finals: Option<mpsc::UnboundedSender<String>>,
-    /// Set when the receiver stops: late matches give up.
+    /// Set when the receiver stops: the server shuts down gracefully and
+    /// late matches give up.
     stopping: watch::Sender<bool>,
+}
+
+impl App {
+    /// Adds `n` to the count `pick` chooses; what it held before.
+    fn add(&self, pick: impl FnOnce(&mut Counts) -> &mut u64, n: u64) -> u64 {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let count = pick(&mut counts);
+        *count += n;
+        *count - n
+    }
 }
 
 /// When an ack for an unknown wamid is tried again, after its arrival.
@@ -151,7 +117,6 @@ const LATE_TRIES: [Duration; 3] = [
 pub(crate) struct Running {
     pub addr: SocketAddr,
     app: Arc<App>,
-    stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -159,9 +124,9 @@ impl Running {
     /// Stops listening once the requests in flight are answered.
     pub(crate) async fn stop(self) -> Counts {
         self.app.stopping.send_replace(true);
-        let _ = self.stop.send(());
         let _ = self.task.await;
-        self.app.counters.snapshot()
+        let counts = self.app.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.clone()
     }
 }
 
@@ -177,16 +142,16 @@ pub(crate) async fn start(
     let app = Arc::new(App {
         recorder,
         secret: settings.secret.filter(|s| !s.is_empty()),
-        counters: Counters::default(),
+        counts: Default::default(),
         finals,
         stopping: watch::channel(false).0,
     });
     let router = Router::new().fallback(receive).with_state(Arc::clone(&app));
-    let (stop, stopped) = oneshot::channel::<()>();
+    let mut stopping = app.stopping.subscribe();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|s| *s).await;
             })
             .await;
         if let Err(e) = served {
@@ -194,12 +159,7 @@ pub(crate) async fn start(
         }
     });
     tracing::info!(%addr, "webhook receiver listening");
-    Ok(Running {
-        addr,
-        app,
-        stop,
-        task,
-    })
+    Ok(Running { addr, app, task })
 }
 
 /// Compares without stopping at the first difference, so the secret cannot
@@ -222,8 +182,18 @@ fn authorized(secret: Option<&str>, uri: &Uri, headers: &HeaderMap) -> bool {
 
 /// Logs the first of each kind of refusal as a warning, later ones at
 /// debug level (one per request would flood a night's log).
-fn refuse(counter: &AtomicU64, status: StatusCode, why: &str) -> (StatusCode, &'static str) {
-    if add(counter, 1) == 0 {
+fn refuse(app: &App, status: StatusCode, why: &str) -> (StatusCode, &'static str) {
+    let before = app.add(
+        |c| match status {
+            StatusCode::UNAUTHORIZED => &mut c.unauthorized,
+            StatusCode::METHOD_NOT_ALLOWED => &mut c.wrong_method,
+            StatusCode::PAYLOAD_TOO_LARGE => &mut c.too_large,
+            StatusCode::BAD_REQUEST => &mut c.not_json,
+            _ => &mut c.unknown_shape,
+        },
+        1,
+    );
+    if before == 0 {
         tracing::warn!(
             status = status.as_u16(),
             "webhook request refused: {why} (counted in the run's summary)"
@@ -241,29 +211,20 @@ async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> (StatusCode, &'static str) {
-    let c = &app.counters;
-    add(&c.requests, 1);
+    app.add(|c| &mut c.requests, 1);
     if !authorized(app.secret.as_deref(), &uri, &headers) {
-        return refuse(
-            &c.unauthorized,
-            StatusCode::UNAUTHORIZED,
-            "no or wrong secret",
-        );
+        return refuse(&app, StatusCode::UNAUTHORIZED, "no or wrong secret");
     }
     if method == Method::GET || method == Method::HEAD {
         // A platform checking that the URL answers.
         return (StatusCode::OK, "handoff webhook receiver");
     }
     if method != Method::POST {
-        return refuse(
-            &c.wrong_method,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "not a POST",
-        );
+        return refuse(&app, StatusCode::METHOD_NOT_ALLOWED, "not a POST");
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return refuse(
-            &c.too_large,
+            &app,
             StatusCode::PAYLOAD_TOO_LARGE,
             "body over the size cap (or cut short)",
         );
@@ -271,26 +232,26 @@ async fn receive(
     let pushed = match parse::read(&bytes) {
         Ok(p) => p,
         Err(Refused::NotJson) => {
-            return refuse(&c.not_json, StatusCode::BAD_REQUEST, "body is not JSON");
+            return refuse(&app, StatusCode::BAD_REQUEST, "body is not JSON");
         }
         Err(Refused::UnknownShape) => {
             return refuse(
-                &c.unknown_shape,
+                &app,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "JSON without ack, messages or a Meta envelope",
             );
         }
     };
-    add(&c.unreadable_items, pushed.skipped);
-    add(&c.messages_ignored, pushed.messages);
-    add(&c.acks, pushed.acks.len() as u64);
+    app.add(|c| &mut c.unreadable_items, pushed.skipped);
+    app.add(|c| &mut c.messages_ignored, pushed.messages);
+    app.add(|c| &mut c.acks, pushed.acks.len() as u64);
     let mut failed = false;
     let mut unknown = Vec::new();
     for (wamid, hook) in pushed.acks {
         match record(&app, &wamid, &hook).await {
             Ok(true) => {}
             Ok(false) => {
-                if add(&c.unknown_wamids, 1) == 0 {
+                if app.add(|c| &mut c.unknown_wamids, 1) == 0 {
                     tracing::info!(
                         wamid,
                         "an ack for a message this ledger does not know yet; tried again shortly, then ignored (counted)"
@@ -300,7 +261,7 @@ async fn receive(
             }
             Err(e) => {
                 failed = true;
-                if add(&c.record_failures, 1) == 0 {
+                if app.add(|c| &mut c.record_failures, 1) == 0 {
                     tracing::warn!("an ack could not be recorded: {e}");
                 }
             }
@@ -332,8 +293,16 @@ async fn record(app: &App, wamid: &str, hook: &Hook) -> Result<bool, crate::erro
     match app.recorder.record_ack(wamid.to_string(), updates).await? {
         AckMerge::Unknown => Ok(false),
         AckMerge::Merged { changed, settled } => {
-            let c = &app.counters;
-            add(if changed { &c.merged } else { &c.unchanged }, 1);
+            app.add(
+                |c| {
+                    if changed {
+                        &mut c.merged
+                    } else {
+                        &mut c.unchanged
+                    }
+                },
+                1,
+            );
             // Only a proof of delivery takes it off the poll schedule: a
             // failed message keeps its follow-up polls, as when polled.
             if settled && let Some(tx) = &app.finals {
@@ -360,7 +329,7 @@ async fn match_late(app: Arc<App>, mut unknown: Vec<(String, Hook)>) {
         for (wamid, hook) in unknown {
             match record(&app, &wamid, &hook).await {
                 Ok(true) => {
-                    add(&app.counters.matched_late, 1);
+                    app.add(|c| &mut c.matched_late, 1);
                 }
                 Ok(false) => still.push((wamid, hook)),
                 Err(_) => return,
