@@ -21,8 +21,9 @@
 //!   │               │    polls hookInfo from the first wamid on
 //!   │ settle        │    this run's doubts: proved unsent → sent once more
 //!   ▼               ▼
-//! report          one row per input row, in input order → reconciliation.csv,
-//!                 the workbook and the metrics; exit picks the code
+//! report          one row per input row, in input order, its outcome fate's
+//!                 → reconciliation.csv, the workbook and the metrics; exit
+//!                 picks the code
 //! ```
 //!
 //! Around the stages: `cli` (flags, the settings file, the target), `app`

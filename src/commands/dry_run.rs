@@ -94,6 +94,13 @@ impl Tally {
         let (n, line) = (j.raw.row, j.raw.line);
         let key = j.key().unwrap_or_default();
         let at = format!("  row {n} (order `{key}`)");
+        // The command's word on a held row (a rerun: why, and what the file
+        // changed), after what the fate says.
+        let note = j
+            .note
+            .as_ref()
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
         match (fate, &j.result) {
             (Fate::Send { replaces, changes }, Ok(d)) => {
                 match replaces {
@@ -140,11 +147,6 @@ impl Tally {
                         changed.join(", ")
                     ),
                 };
-                let note = j
-                    .note
-                    .as_ref()
-                    .map(|n| format!("; {n}"))
-                    .unwrap_or_default();
                 self.list(format!(
                     "{at}: not sent again: already accepted as {wamid}{changed}{note}"
                 ));
@@ -163,11 +165,6 @@ impl Tally {
             }
             (Fate::NotSelected(outcome), _) => {
                 self.held += 1;
-                let note = j
-                    .note
-                    .as_ref()
-                    .map(|n| format!("; {n}"))
-                    .unwrap_or_default();
                 self.list(format!(
                     "{at}: not sent: outcome `{}` in the file{note}",
                     outcome.as_str()

@@ -2,22 +2,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::delivery;
 use super::rerun::{Asked, resend};
 use crate::codes;
-use crate::delivery::Delivery;
 use crate::ledger::MessageInfo;
-
-fn delivery(phone: &str, product: &str) -> Delivery {
-    Delivery {
-        order_key: "R-1".into(),
-        partner_name: "Ada".into(),
-        phone: phone.into(),
-        order_number: "R-1".into(),
-        product_name: product.into(),
-        delivery_note: "Thanks".into(),
-        notes: Vec::new(),
-    }
-}
 
 fn failed(code: Option<i64>, at: DateTime<Utc>) -> MessageInfo {
     MessageInfo {
