@@ -281,6 +281,9 @@ async fn history_tells_every_attempt_message_and_status_of_an_order_across_runs(
     assert_eq!(attempts[1]["phone"], "491510000002");
     let messages = h["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
+    // Each message names where it went (its attempt's recipient).
+    assert_eq!(messages[0]["phone"], "15550200001", "{h}");
+    assert_eq!(messages[1]["phone"], "491510000002", "{h}");
     let statuses = |m: &Value| -> Vec<String> {
         m["statuses"]
             .as_array()

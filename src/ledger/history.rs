@@ -127,9 +127,12 @@ impl Ledger {
             .collect::<Result<_, _>>()?;
         let attempts = self.order_attempts(order_key)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.wamid, m.run_id, m.phone, m.accepted_at, m.status, m.final, r.channel,
-                    m.message_id
+            // The recipient is the attempt's (schema 5 keeps it once there);
+            // a message's own copy, where one is left, wins.
+            "SELECT m.wamid, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at, m.status,
+                    m.final, r.channel, m.message_id
              FROM messages m JOIN runs r ON r.run_id = m.run_id
+                  LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
         let messages: Vec<(i64, OrderMessage)> = stmt
