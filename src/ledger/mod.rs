@@ -23,6 +23,7 @@ mod fixtures;
 mod groups;
 mod history;
 mod messages;
+mod migrations;
 mod prune;
 mod records;
 mod report;

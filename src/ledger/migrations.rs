@@ -1,0 +1,269 @@
+//! The schema's steps, oldest last in the file and first in [`MIGRATIONS`]: each one is SQL
+//! that moves `PRAGMA user_version` up by one. A released step is never edited; a change is a
+//! new step appended to the list (`schema.rs` applies them).
+
+/// Schema migrations, applied in order; migration `i` moves `PRAGMA user_version` from `i` to
+/// `i + 1`. To change the schema, append a new entry (never edit a released one).
+pub(super) const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMA_V3,
+    SCHEMA_V4,
+    SCHEMA_LIFECYCLE_PARAMS_ONCE,
+    SCHEMA_FINANCE,
+    SCHEMA_WEBHOOKS,
+    SCHEMA_RUN_TARGET,
+    SCHEMA_ANSWER_CLASS,
+    SCHEMA_STATUS_BY_MESSAGE,
+];
+
+/// Statuses refer to their message by an integer (issue 21): the 45-character wamid was stored
+/// again in every status row and in the `(wamid, status)` index, a third of the file
+/// (BENCHMARKS.md, "Ledger size"). `messages` gets a declared `message_id` (its old rowid, so
+/// every order by rowid stays as it was) for the history to reference; the wamid is kept once,
+/// in `messages`, unique. Tables are renamed aside, rebuilt and copied, children first dropped,
+/// as SQLite changes a table's keys; the history's ids (its insertion order) are kept. (A
+/// status whose message is missing cannot exist, the key was enforced; the join would drop it.)
+const SCHEMA_STATUS_BY_MESSAGE: &str = "
+ALTER TABLE status_history RENAME TO status_history_old;
+ALTER TABLE messages RENAME TO messages_old;
+CREATE TABLE messages (
+    message_id  INTEGER PRIMARY KEY,
+    wamid       TEXT NOT NULL UNIQUE,
+    order_key   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+    attempt_id  INTEGER REFERENCES attempts(attempt_id),
+    phone       TEXT,
+    params      TEXT,
+    accepted_at TEXT NOT NULL,
+    status      TEXT,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    final       INTEGER NOT NULL DEFAULT 0,
+    polls       INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO messages (message_id, wamid, order_key, run_id, attempt_id, phone, params,
+    accepted_at, status, status_at, error_code, error_title, final, polls)
+SELECT rowid, wamid, order_key, run_id, attempt_id, phone, params, accepted_at, status,
+    status_at, error_code, error_title, final, polls
+FROM messages_old;
+CREATE TABLE status_history (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER NOT NULL REFERENCES messages(message_id),
+    status      TEXT NOT NULL,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (message_id, status)
+);
+INSERT INTO status_history (id, message_id, status, status_at, error_code, error_title, seen_at)
+SELECT h.id, m.message_id, h.status, h.status_at, h.error_code, h.error_title, h.seen_at
+FROM status_history_old h JOIN messages m ON m.wamid = h.wamid;
+DROP TABLE status_history_old;
+DROP TABLE messages_old;
+CREATE INDEX messages_order_key ON messages(order_key, accepted_at);
+CREATE INDEX messages_open ON messages(final) WHERE final = 0;";
+
+/// What an answer proved, as typed columns beside `result` (issue 21): `kind` says why an
+/// attempt is retried (`connect`, `too_many_requests`, …), stopped the run (`credentials`,
+/// `configuration`) or is in doubt (`unsaid`, `named_id`, `without_id`), and `named_id` is the
+/// id a doubtful answer named, to look for. Settling decides from these alone.
+///
+/// Rows answered before are classified here, once. A retry or a stop from the HTTP status and
+/// the error code. A doubt from the words the client then wrote into `error_detail`: this step
+/// is the one place allowed to read them, since nothing else was kept: "queued" or "accepted
+/// without a message id" (older: "sent:true but gave no message id") said the API took the
+/// send without an id; "it named the id `…`" named one; "its `message` is `…`" carried an id
+/// in the message (kept unless shortened with `…`). Anything else said nothing.
+const SCHEMA_ANSWER_CLASS: &str = "
+ALTER TABLE attempts ADD COLUMN kind TEXT;
+ALTER TABLE attempts ADD COLUMN named_id TEXT;
+UPDATE attempts SET kind = CASE result
+    WHEN 'retry' THEN CASE
+        WHEN http_status = 429 THEN 'too_many_requests'
+        WHEN error_code = 130429 THEN 'throughput'
+        WHEN error_code = 131056 THEN 'pair_rate'
+        WHEN error_code = 131000 THEN 'transient'
+        ELSE 'connect' END
+    WHEN 'fatal' THEN CASE
+        WHEN http_status IN (401, 403) THEN 'credentials'
+        ELSE 'configuration' END
+    WHEN 'ambiguous' THEN CASE
+        WHEN instr(error_detail, 'queued') > 0
+          OR instr(error_detail, 'accepted without a message id') > 0
+          OR instr(error_detail, 'sent:true but gave no message id') > 0 THEN 'without_id'
+        WHEN instr(error_detail, 'it named the id `') > 0 THEN 'named_id'
+        ELSE 'unsaid' END
+    END
+WHERE result IN ('retry', 'fatal', 'ambiguous');
+UPDATE attempts SET named_id = (
+    SELECT CASE WHEN length(id) > 0 AND substr(id, -1) <> '…' THEN id END
+    FROM (SELECT substr(rest, 1, instr(rest, '`') - 1) AS id
+          FROM (SELECT substr(attempts.error_detail,
+                              instr(attempts.error_detail, marker) + length(marker)) AS rest
+                FROM (SELECT 'it named the id `' AS marker, 1 AS preference
+                      UNION ALL SELECT 'its `message` is `', 2)
+                WHERE instr(attempts.error_detail, marker) > 0
+                ORDER BY preference LIMIT 1)))
+WHERE result = 'ambiguous';";
+
+/// Where each run's messages went (issue 21): the API's base URL and whether the run was a
+/// rehearsal (`run --simulate`), beside the channel id `runs` always had. A rehearsal's
+/// acceptance proves nothing about a partner, so a ledger holds one kind of run, never both.
+///
+/// Runs recorded before this step are read as real runs with an unknown URL: the old schema
+/// cannot tell a rehearsal from a night (both recorded only a channel id, and the standalone
+/// simulator stands in for production with the same one), and reading them as real is the side
+/// that never messages a partner twice: their messages keep counting, as they did, and a
+/// rehearsal is refused that ledger rather than mixed into it.
+const SCHEMA_RUN_TARGET: &str = "
+ALTER TABLE runs ADD COLUMN api_url TEXT;
+ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));";
+
+/// Lifecycle (issue 14): a message's recipient and template parameters were a copy of its
+/// attempt's, a tenth of the file; they are read through `attempt_id` now. Copies equal to
+/// their attempt's are cleared; a copy that differs (none is known) is kept and still wins.
+/// The freed space is reused by later nights, or given back by `handoff ledger --vacuum`.
+pub(super) const SCHEMA_LIFECYCLE_PARAMS_ONCE: &str = "
+UPDATE messages SET params = NULL
+WHERE attempt_id IS NOT NULL AND params IS NOT NULL
+  AND params = (SELECT a.params FROM attempts a WHERE a.attempt_id = messages.attempt_id);
+UPDATE messages SET phone = NULL
+WHERE attempt_id IS NOT NULL AND phone IS NOT NULL
+  AND phone = (SELECT a.phone FROM attempts a WHERE a.attempt_id = messages.attempt_id);";
+
+/// The finance schema step (issue 13): an invalid row's problem class, so
+/// the report can say in plain words what is wrong with it. Rows recorded
+/// before it have none and get a generic sentence.
+const SCHEMA_FINANCE: &str = "ALTER TABLE deliveries ADD COLUMN problem TEXT;";
+
+/// The webhook registrations a run made on a channel: what the channel's list and
+/// `ackNotificationsOn` were before, so the run's end, or the next run after a crash, puts
+/// them back. `restored_at` is null while the channel may still carry our URL.
+const SCHEMA_WEBHOOKS: &str = "
+CREATE TABLE webhook_registrations (
+    id             INTEGER PRIMARY KEY,
+    run_id         INTEGER REFERENCES runs(run_id),
+    channel        TEXT NOT NULL,
+    our_url        TEXT NOT NULL,
+    original_urls  TEXT NOT NULL,
+    turned_acks_on INTEGER NOT NULL,
+    registered_at  TEXT NOT NULL,
+    restored_at    TEXT
+);
+CREATE INDEX webhook_registrations_open ON webhook_registrations(channel)
+    WHERE restored_at IS NULL;";
+
+/// Schema version 4 changes no table: the status merge changed (issue 12), so messages merged
+/// under the old rule are merged again from their history. A proof of delivery (`delivered`,
+/// `read`, `viewed`, `played`) now wins over a failure, and `viewed`/`played` are final, so an
+/// old ledger neither resends a message its partner read nor polls a viewed one forever.
+const SCHEMA_V4: &str = "
+UPDATE messages SET
+    status = (SELECT h.status FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played')
+              ORDER BY lower(h.status) = 'delivered', h.id LIMIT 1),
+    status_at = (SELECT h.status_at FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played')
+              ORDER BY lower(h.status) = 'delivered', h.id LIMIT 1),
+    error_code = NULL, error_title = NULL, final = 1
+WHERE lower(status) IN ('failed', 'undelivered')
+  AND EXISTS (SELECT 1 FROM status_history h WHERE h.wamid = messages.wamid
+              AND lower(h.status) IN ('delivered', 'read', 'viewed', 'played'));
+UPDATE messages SET final = 1 WHERE final = 0 AND lower(status) IN ('viewed', 'played');";
+
+/// Schema version 3: the input's other columns, kept for the report when
+/// the user asks (`--keep-columns`), as JSON arrays.
+const SCHEMA_V3: &str = "ALTER TABLE deliveries ADD COLUMN extra TEXT;
+ALTER TABLE runs ADD COLUMN extra_columns TEXT;";
+
+/// Schema version 2: finding a run's earlier row with the same order key
+/// without keeping every key of a million-row file in memory.
+const SCHEMA_V2: &str = "CREATE INDEX deliveries_run_order ON deliveries(run_id, order_key);";
+
+/// Schema version 1.
+///
+/// Column names differ from the first sketch in one place: `row`/`line` are `row_no`/`line_no`,
+/// because `ROW` is an SQL keyword (window frames) and would need quoting everywhere.
+const SCHEMA_V1: &str = r#"
+CREATE TABLE runs (
+    run_id      INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('run', 'rerun', 'track')),
+    input_path  TEXT,
+    channel     TEXT NOT NULL,
+    template    TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code   INTEGER
+);
+
+CREATE TABLE deliveries (
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    row_no        INTEGER NOT NULL,
+    line_no       INTEGER NOT NULL,
+    order_key     TEXT,
+    partner_name  TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    order_number  TEXT NOT NULL,
+    product_name  TEXT NOT NULL,
+    delivery_note TEXT NOT NULL,
+    verdict       TEXT NOT NULL
+                  CHECK (verdict IN ('send', 'invalid', 'duplicate', 'reused', 'skipped',
+                                     'unknown')),
+    reason        TEXT,
+    notes         TEXT,
+    PRIMARY KEY (run_id, row_no)
+);
+
+CREATE TABLE attempts (
+    attempt_id   INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(run_id),
+    order_key    TEXT NOT NULL,
+    attempt_no   INTEGER NOT NULL,
+    phone        TEXT NOT NULL,
+    params       TEXT NOT NULL,
+    intent_at    TEXT NOT NULL,
+    answered_at  TEXT,
+    result       TEXT
+                 CHECK (result IN ('accepted', 'retry', 'rejected', 'ambiguous', 'fatal')),
+    http_status  INTEGER,
+    error_code   INTEGER,
+    error_detail TEXT,
+    wamid        TEXT,
+    UNIQUE (run_id, order_key, attempt_no),
+    CHECK ((result = 'accepted') = (wamid IS NOT NULL))
+);
+CREATE INDEX attempts_order_key ON attempts(order_key);
+
+CREATE TABLE messages (
+    wamid       TEXT PRIMARY KEY,
+    order_key   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+    attempt_id  INTEGER REFERENCES attempts(attempt_id),
+    phone       TEXT,
+    params      TEXT,
+    accepted_at TEXT NOT NULL,
+    status      TEXT,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    final       INTEGER NOT NULL DEFAULT 0,
+    polls       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_order_key ON messages(order_key, accepted_at);
+CREATE INDEX messages_open ON messages(final) WHERE final = 0;
+
+CREATE TABLE status_history (
+    id          INTEGER PRIMARY KEY,
+    wamid       TEXT NOT NULL REFERENCES messages(wamid),
+    status      TEXT NOT NULL,
+    status_at   TEXT,
+    error_code  INTEGER,
+    error_title TEXT,
+    seen_at     TEXT NOT NULL,
+    UNIQUE (wamid, status)
+);
+"#;
