@@ -31,14 +31,14 @@ use tokio::time::Instant;
 use crate::api::client::{ApiError, Client};
 use crate::api::hooks::Hook;
 use crate::api::reads::HookInfo;
-use crate::ledger::StatusUpdate;
+use crate::ledger::{Status, StatusUpdate};
 use crate::pace::{Pacer, sleep_until_opt};
 use crate::progress::Progress;
 use crate::recorder::Recorder;
 use crate::send::Accepted;
 use crate::signal::Interrupt;
 use route::{Route, UNAVAILABLE_ROW, refused, unavailable};
-use watch::{Due, Heard, Watch, after, backoff};
+use watch::{Due, Watch, after, backoff, heard};
 
 const POLLS_IN_FLIGHT: usize = 8;
 /// 404 answers, with no other answer ever, after which `hookInfo` is taken
@@ -241,7 +241,7 @@ impl Tracking {
             Ok(info) => {
                 self.summary.watch(&mut self.route, &watch.wamid, &info);
                 let ups = updates(&watch.wamid, &info.hooks, Utc::now());
-                (Heard::of(&info.hooks), Some((watch.wamid.clone(), ups)))
+                (heard(&info.hooks), Some((watch.wamid.clone(), ups)))
             }
             Err(ApiError::Credentials {
                 route,
@@ -257,7 +257,7 @@ impl Tracking {
             }
             // A failed poll is harmless (GETs are idempotent): try again
             // on the message's schedule.
-            Err(_) => (Heard::Nothing, None),
+            Err(_) => (Status::Sent, None),
         };
         if self.pushed.contains(&watch.wamid) {
             // Final by webhook while this poll was out: no further poll.

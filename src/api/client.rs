@@ -19,7 +19,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 
 use super::classify::classify_status_only;
 pub(crate) use super::classify::{
-    ApiError, Fatal, RetryKind, SendAnswer, SendClass, Taken, classify, parse_retry_after,
+    ApiError, Fatal, RetryKind, SendAnswer, SendClass, classify, parse_retry_after,
 };
 use super::detail::{error_text, redact};
 pub(crate) use super::token::Token;

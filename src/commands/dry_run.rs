@@ -151,7 +151,7 @@ impl Tally {
                     "{at}: not sent again: already accepted as {wamid}{changed}{note}"
                 ));
             }
-            (Fate::LookUp, _) => {
+            (Fate::LookUp | Fate::Unknown { .. }, _) => {
                 self.in_doubt += 1;
                 let then = if p.resend_unknown {
                     "sent unless it is found there (--resend-unknown)"

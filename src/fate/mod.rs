@@ -10,6 +10,7 @@
 //! typed records, and the sentences the report shows are made from the
 //! decision ([`Fate::reason`], [`Fate::note`]), never the other way round.
 
+pub(crate) mod doubt;
 pub(crate) mod outcome;
 pub(crate) mod rerun;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use crate::delivery::Delivery;
 use crate::input::echo;
 use crate::ledger::{Doubt, MessageInfo, OrderAttempt, Status, Verdict};
 
+pub(crate) use doubt::{Finding, Policy};
 pub(crate) use outcome::Outcome;
 
 /// What a command asks of a row.
@@ -85,8 +87,13 @@ pub(crate) enum Fate {
         changes: Vec<String>,
     },
     /// An earlier send of the order may have been accepted: it is looked
-    /// up in the message history before anything is sent ([`crate::settle`]).
+    /// up in the message history before anything is sent ([`crate::settle`]),
+    /// and then decided ([`doubt::looked_up`]).
     LookUp,
+    /// Looked up, and still in doubt: never sent automatically; `reason`
+    /// says why, for a person, and `again` whether a later look-up may
+    /// still settle it.
+    Unknown { reason: String, again: bool },
     /// A rerun row that was not asked for and whose order has no message:
     /// the file's outcome stands.
     NotSelected(Outcome),
@@ -129,10 +136,7 @@ pub(crate) fn decide(
             }
         }
         None if !known.doubts.is_empty() => Fate::LookUp,
-        None => Fate::Send {
-            replaces: None,
-            changes: Vec::new(),
-        },
+        None => Fate::send(),
     }
 }
 
@@ -181,7 +185,7 @@ impl Fate {
             Fate::Duplicate { .. } => Verdict::Duplicate,
             Fate::Reused { .. } => Verdict::Reused,
             Fate::Send { .. } => Verdict::Send,
-            Fate::LookUp => Verdict::Unknown,
+            Fate::LookUp | Fate::Unknown { .. } => Verdict::Unknown,
             Fate::NotSelected(Outcome::Duplicate) => Verdict::Duplicate,
             Fate::NotSelected(Outcome::Unknown) => Verdict::Unknown,
             Fate::NotSelected(_) => Verdict::Skipped,
@@ -204,6 +208,7 @@ impl Fate {
                 "not selected for this rerun (outcome `{}` in the file)",
                 outcome.as_str()
             )),
+            Fate::Unknown { reason, .. } => Some(reason.clone()),
             _ => None,
         }
     }
@@ -224,36 +229,6 @@ impl Fate {
                 changes.join(", ")
             ),
         })
-    }
-}
-
-/// How the doubts of one order were settled by a look-up in the history
-/// ([`crate::settle`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Settled {
-    /// Found in the history: the wamid is recorded; track it.
-    Found(String),
-    /// Proved not sent (or the user said send anyway): send it.
-    Send,
-    /// Still in doubt, with the reason shown in the report; `again` when a
-    /// later look-up may still settle it (the history answered without it,
-    /// or could not be read), not when the channel keeps no history.
-    Doubt { reason: String, again: bool },
-}
-
-impl Settled {
-    /// The verdict of the row that holds the order, after the look-up.
-    /// `earlier`: the doubt is an earlier run's, and the row waited as
-    /// `unknown`; otherwise it is this run's own send, whose row reports
-    /// its attempt. `sends`: the command sends what is proved unsent
-    /// (`track` never does).
-    pub(crate) fn verdict(&self, earlier: bool, sends: bool) -> Verdict {
-        match self {
-            Settled::Found(_) if earlier => Verdict::Reused,
-            Settled::Send if earlier && sends => Verdict::Send,
-            _ if earlier => Verdict::Unknown,
-            _ => Verdict::Send,
-        }
     }
 }
 

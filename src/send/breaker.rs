@@ -147,7 +147,7 @@ mod tests {
     fn answers_that_accepted_without_an_id_are_an_api_that_works() {
         let no_id = answer(
             SendClass::Ambiguous {
-                taken: crate::api::client::Taken::WithoutId,
+                taken: crate::ledger::Taken::WithoutId,
                 named_id: None,
             },
             200,

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::api::client::Client;
 use crate::api::history::{HistoryMessage, HistoryPage};
+use crate::fate::Finding;
 
 /// How far around the intent and now the history is searched (clock skew).
 const BEFORE: i64 = 120;
@@ -26,26 +27,6 @@ const BEFORE: i64 = 120;
 const PAGE: usize = 100;
 /// Pages read at most before the search is called incomplete.
 const MAX_PAGES: usize = 50;
-
-/// What the history says about one doubtful send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Finding {
-    /// The message was sent: its wamid and time.
-    Sent { wamid: String, at: DateTime<Utc> },
-    /// The history answered completely and holds no such message. Not a
-    /// proof that nothing was sent: the history may lag, or not show an
-    /// outgoing template's text.
-    NotFound,
-    /// The history holds this many outgoing messages of our template since
-    /// the send whose text does not show the order number (the template's
-    /// name, nothing): any of them may be this send, so absence is not
-    /// proved, whatever the operator trusts.
-    Hidden(usize),
-    /// The channel keeps no history: nothing can be proved.
-    NoHistory,
-    /// The look-up failed or could not read everything; the text says which.
-    Failed(String),
-}
 
 /// Whether `body` mentions `order` as a whole token (`#10482` matches,
 /// `#104821` does not).

@@ -13,6 +13,6 @@ mod history;
 mod morning;
 mod passes;
 
-pub(crate) use decide::Policy;
+pub(crate) use crate::fate::Policy;
 pub(crate) use morning::look_again;
 pub(crate) use passes::{Again, Settling, Timing, settle_this_run};

@@ -12,7 +12,8 @@ use crate::error::Failure;
 use crate::ledger::{RunId, Verdict};
 use crate::recorder::Recorder;
 
-use super::decide::{Policy, Settled, delivery_from_attempt, settle};
+use super::decide::{delivery_from_attempt, settle};
+use crate::fate::{Fate, Policy};
 
 /// Looks up every doubt of `run`'s rows once and records what it found: a
 /// message found is recorded (and so tracked with the others not final).
@@ -45,23 +46,27 @@ pub(crate) async fn look_again(
         )
         .await?;
         let earlier = verdict == Verdict::Unknown;
-        let verdict = settled.verdict(earlier, false);
-        let reason = match &settled {
+        let fate = match settled {
             // This run's own send, found: its row reports the message.
-            Settled::Found(_) if !earlier => continue,
-            Settled::Found(_) => super::passes::found_reason(),
-            Settled::Send | Settled::Doubt { .. } => {
+            Fate::Reused { .. } if !earlier => continue,
+            found @ Fate::Reused { .. } => found,
+            // Never sent from here: a doubt stays one until a person decides.
+            other => {
                 let age = age((Utc::now() - since).num_seconds());
-                let why = match settled {
-                    Settled::Doubt { reason, .. } => reason,
+                let why = match other {
+                    Fate::Unknown { reason, .. } => reason,
                     _ => "not found in 1MSG's message history".into(),
                 };
-                format!("in doubt for {age} (looked up again by `handoff track`): {why}")
+                Fate::Unknown {
+                    reason: format!(
+                        "in doubt for {age} (looked up again by `handoff track`): {why}"
+                    ),
+                    again: true,
+                }
             }
         };
-        recorder
-            .set_verdict(run, row, verdict, Some(reason))
-            .await?;
+        let (verdict, reason) = fate.of_doubt(earlier);
+        recorder.set_verdict(run, row, verdict, reason).await?;
     }
     Ok(())
 }

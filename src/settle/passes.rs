@@ -20,7 +20,8 @@ use crate::ledger::{Doubt, RunId};
 use crate::recorder::Recorder;
 use crate::signal::Interrupt;
 
-use super::decide::{Policy, Settled, delivery_from_attempt, settle};
+use super::decide::{delivery_from_attempt, settle};
+use crate::fate::{Fate, Policy};
 
 /// The longest pause between two passes: the history is asked again at
 /// least this often while the budget lasts.
@@ -119,26 +120,20 @@ impl<'a> Settling<'a> {
                 lookups,
             )
             .await?;
-            let verdict = settled.verdict(true, true);
-            let reason = match settled {
-                Settled::Found(wamid) => {
-                    found.push(wamid);
-                    Some(found_reason())
-                }
-                // Back to `send`: the send stage's feed reads it from the ledger.
-                Settled::Send => None,
-                Settled::Doubt { reason, again } => {
-                    self.entries.push(Entry {
-                        key,
-                        row: doubt.row,
-                        delivery: doubt.delivery,
-                        earlier: true,
-                        reason: Some(reason.clone()),
-                        open: again,
-                    });
-                    Some(reason)
-                }
-            };
+            // Back to `send`, the send stage's feed reads it from the ledger.
+            let (verdict, reason) = settled.of_doubt(true);
+            match settled {
+                Fate::Reused { wamid, .. } => found.push(wamid),
+                Fate::Unknown { reason, again } => self.entries.push(Entry {
+                    key,
+                    row: doubt.row,
+                    delivery: doubt.delivery,
+                    earlier: true,
+                    reason: Some(reason),
+                    open: again,
+                }),
+                _ => {}
+            }
             self.recorder
                 .set_verdict(self.run, doubt.row, verdict, reason)
                 .await?;
@@ -243,23 +238,29 @@ impl<'a> Settling<'a> {
                 settled = settling => settled?,
                 () = interrupted(interrupt) => break,
             };
-            let verdict = settled.verdict(self.entries[i].earlier, true);
+            let (verdict, reason) = settled.of_doubt(self.entries[i].earlier);
             match settled {
-                Settled::Found(wamid) => {
+                Fate::Reused { wamid, .. } => {
                     found(wamid);
                     let e = self.entries.remove(i);
                     if e.earlier {
                         self.recorder
-                            .set_verdict(self.run, e.row, verdict, Some(found_reason()))
+                            .set_verdict(self.run, e.row, verdict, reason)
                             .await?;
                     }
                 }
-                Settled::Send if attempts < timing.max_attempts => {
+                Fate::Unknown { reason, again } => {
+                    let e = &mut self.entries[i];
+                    e.reason = Some(reason);
+                    e.open = again;
+                    i += 1;
+                }
+                Fate::Send { .. } if attempts < timing.max_attempts => {
                     let e = self.entries.remove(i);
                     if e.earlier {
                         // The attempt it gets is this run's: the row reports it.
                         self.recorder
-                            .set_verdict(self.run, e.row, verdict, None)
+                            .set_verdict(self.run, e.row, verdict, reason)
                             .await?;
                     }
                     self.resent.insert(key, attempts + 1);
@@ -268,19 +269,13 @@ impl<'a> Settling<'a> {
                         attempts,
                     });
                 }
-                Settled::Send => {
+                _ => {
                     let e = &mut self.entries[i];
                     e.reason = Some(format!(
                         "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
                         timing.max_attempts
                     ));
                     e.open = false;
-                    i += 1;
-                }
-                Settled::Doubt { reason, again } => {
-                    let e = &mut self.entries[i];
-                    e.reason = Some(reason);
-                    e.open = again;
                     i += 1;
                 }
             }
@@ -300,18 +295,17 @@ impl<'a> Settling<'a> {
         for e in self.entries.drain(..) {
             let Some(reason) = e.reason else { continue };
             // Nothing more is sent: what is left is what no look-up settled.
-            let verdict = Settled::Send.verdict(e.earlier, false);
+            let (verdict, reason) = Fate::Unknown {
+                reason,
+                again: false,
+            }
+            .of_doubt(e.earlier);
             self.recorder
-                .set_verdict(self.run, e.row, verdict, Some(reason))
+                .set_verdict(self.run, e.row, verdict, reason)
                 .await?;
         }
         Ok(())
     }
-}
-
-/// What a row found in the history after its answer was lost says.
-pub(super) fn found_reason() -> String {
-    "an earlier send's answer was lost; found in 1MSG's message history".to_string()
 }
 
 /// Looks up this run's doubts (and the earlier ones still open) pass after

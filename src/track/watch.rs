@@ -61,27 +61,17 @@ impl Watch {
     }
 }
 
-/// What one `hookInfo` answer says, for the schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Heard {
-    /// A proof of delivery, whatever else the answer holds.
-    Proof,
-    /// A failure and no proof of delivery.
-    Failure,
-    /// No final status, or no answer at all.
-    Nothing,
-}
-
-impl Heard {
-    pub(super) fn of(hooks: &[Hook]) -> Heard {
-        let statuses = || hooks.iter().map(|h| Status::of(&h.status));
-        if statuses().any(Status::proves_delivery) {
-            Heard::Proof
-        } else if statuses().any(|s| s == Status::Failed) {
-            Heard::Failure
-        } else {
-            Heard::Nothing
-        }
+/// What one `hookInfo` answer says, for the schedule: a proof of delivery,
+/// whatever else the answer holds; else a failure; else nothing final
+/// (`Sent`), which is also what no answer at all says.
+pub(super) fn heard(hooks: &[Hook]) -> Status {
+    let statuses = || hooks.iter().map(|h| Status::of(&h.status));
+    if let Some(proof) = statuses().find(|s| s.proves_delivery()) {
+        proof
+    } else if statuses().any(|s| s == Status::Failed) {
+        Status::Failed
+    } else {
+        Status::Sent
     }
 }
 
@@ -95,26 +85,26 @@ pub(super) struct Next {
 }
 
 /// The message's next step after `heard` on its poll number `watch.polls`.
-pub(super) fn after(mut watch: Watch, heard: Heard) -> Next {
+pub(super) fn after(mut watch: Watch, heard: Status) -> Next {
     let was_open = watch.is_open();
     match (heard, watch.after_failure) {
-        (Heard::Proof, _) => Next {
+        (proof, _) if proof.proves_delivery() => Next {
             again: None,
             became_final: was_open,
         },
-        (Heard::Failure, None) => {
+        (Status::Failed, None) => {
             watch.after_failure = Some(FOLLOW_UPS_AFTER_FAILURE);
             Next {
                 again: (FOLLOW_UPS_AFTER_FAILURE > 0).then_some(watch),
                 became_final: true,
             }
         }
-        (Heard::Nothing, None) => Next {
+        (_, None) => Next {
             again: Some(watch),
             became_final: false,
         },
         // A follow-up that brought no proof (or no answer) uses one up.
-        (Heard::Failure | Heard::Nothing, Some(left)) => {
+        (_, Some(left)) => {
             let left = left.saturating_sub(1);
             watch.after_failure = Some(left);
             Next {
@@ -238,20 +228,20 @@ mod tests {
 
     #[test]
     fn an_answer_is_a_proof_a_failure_or_nothing() {
-        assert_eq!(Heard::of(&hooks(&["sent", "failed", "read"])), Heard::Proof);
-        assert_eq!(Heard::of(&hooks(&["sent", "viewed"])), Heard::Proof);
-        assert_eq!(Heard::of(&hooks(&["sent", "delivered"])), Heard::Proof);
-        assert_eq!(Heard::of(&hooks(&["sent", "undelivered"])), Heard::Failure);
-        assert_eq!(Heard::of(&hooks(&["sent", "deleted"])), Heard::Nothing);
-        assert_eq!(Heard::of(&[]), Heard::Nothing);
+        assert_eq!(heard(&hooks(&["sent", "failed", "read"])), Status::Read);
+        assert_eq!(heard(&hooks(&["sent", "viewed"])), Status::Read);
+        assert_eq!(heard(&hooks(&["sent", "delivered"])), Status::Delivered);
+        assert_eq!(heard(&hooks(&["sent", "undelivered"])), Status::Failed);
+        assert_eq!(heard(&hooks(&["sent", "deleted"])), Status::Sent);
+        assert_eq!(heard(&[]), Status::Sent);
     }
 
     #[test]
     fn a_proof_ends_the_watch_at_once() {
-        let next = after(Watch::new("w".into()), Heard::Proof);
+        let next = after(Watch::new("w".into()), Status::Read);
         assert_eq!(next.again, None);
         assert!(next.became_final);
-        let next = after(Watch::new("w".into()), Heard::Nothing);
+        let next = after(Watch::new("w".into()), Status::Sent);
         assert_eq!(next.again, Some(Watch::new("w".into())));
         assert!(!next.became_final);
     }
@@ -261,13 +251,13 @@ mod tests {
     /// only once.
     #[test]
     fn a_failure_is_watched_a_few_polls_for_a_later_proof() {
-        let first = after(Watch::new("w".into()), Heard::Failure);
+        let first = after(Watch::new("w".into()), Status::Failed);
         assert!(first.became_final);
         let mut watch = first.again.expect("watched after a failure");
         assert!(!watch.is_open());
         let mut follow_ups = 1;
         loop {
-            let next = after(watch, Heard::Failure);
+            let next = after(watch, Status::Failed);
             assert!(!next.became_final);
             match next.again {
                 Some(w) => {
@@ -278,12 +268,12 @@ mod tests {
             }
         }
         assert_eq!(follow_ups, FOLLOW_UPS_AFTER_FAILURE);
-        let watched = after(Watch::new("w".into()), Heard::Failure).again.unwrap();
-        let proof = after(watched.clone(), Heard::Proof);
+        let watched = after(Watch::new("w".into()), Status::Failed).again.unwrap();
+        let proof = after(watched.clone(), Status::Read);
         assert_eq!(proof.again, None);
         assert!(!proof.became_final, "counted final at the failure already");
         // A failed poll during the watch uses a follow-up up too.
-        let nothing = after(watched, Heard::Nothing).again.unwrap();
+        let nothing = after(watched, Status::Sent).again.unwrap();
         assert_eq!(nothing.after_failure, Some(FOLLOW_UPS_AFTER_FAILURE - 1));
     }
 
@@ -294,7 +284,7 @@ mod tests {
         due.push(now, Watch::new("a".into()));
         due.push(
             now,
-            after(Watch::new("b".into()), Heard::Failure).again.unwrap(),
+            after(Watch::new("b".into()), Status::Failed).again.unwrap(),
         );
         assert_eq!(due.open(), 1);
         assert_eq!(due.pop().unwrap().wamid, "a", "queued first, popped first");
