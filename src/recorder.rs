@@ -207,23 +207,6 @@ impl Recorder {
             .await
     }
 
-    /// Marks these rows `skipped`, with why (the send stage stopped before
-    /// it sent them).
-    pub(crate) async fn skip_rows(
-        &self,
-        run: RunId,
-        rows: Vec<u64>,
-        why: String,
-    ) -> Result<(), Failure> {
-        self.write(move |l| {
-            l.atomically(|l| {
-                rows.iter()
-                    .try_for_each(|row| l.set_verdict(run, *row, Verdict::Skipped, Some(&why)))
-            })
-        })
-        .await
-    }
-
     /// Records the start of a command's run.
     pub(crate) async fn begin_run(&self, meta: RunMeta) -> Result<RunId, Failure> {
         self.write(move |l| l.begin_run(&meta)).await

@@ -12,7 +12,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::Decided;
 use crate::send::{self, Job, SendSettings, Stop};
-use crate::settle::{Again, Policy, Settling, Timing, settle_this_run};
+use crate::settle::{Policy, Settling, Timing, settle_this_run};
 use crate::track::{self, TrackSettings};
 use crate::window::Window;
 
@@ -134,12 +134,6 @@ async fn send_and_track(
         )
     };
     let mut stop = send(send::Work::Feed(feed)).await;
-    if stop.is_some() {
-        // Rows the feed never reached keep the stop's reason, like the
-        // queued ones the send stage marked.
-        let why = send::skip_reason(stop.as_ref());
-        s.recorder.skip_unattempted(run_id, why).await?;
-    }
 
     // This run's doubts: look them up once the API has had time to record
     // them, again and again while the budget lasts; found ones are tracked,
@@ -154,19 +148,17 @@ async fn send_and_track(
         let found = |wamid| {
             let _ = accepted_tx.send(send::Accepted { wamid });
         };
-        let resend = |again: Vec<Again>| {
-            let jobs: Vec<Job> = again
-                .into_iter()
-                .map(|a| Job {
-                    row: 0,
-                    delivery: a.delivery,
-                    attempts: a.attempts,
-                })
-                .collect();
+        let resend = |jobs: Vec<Job>| {
             s.progress.will_send(jobs.len() as u64);
             send(send::Work::Jobs(jobs))
         };
         stop = settle_this_run(&mut settling, timing, &mut interrupt, found, resend).await?;
+    }
+    if stop.is_some() {
+        // The rows the stop kept from being sent (queued, or never fed)
+        // say why.
+        let why = send::skip_reason(stop.as_ref());
+        s.recorder.skip_unattempted(run_id, why).await?;
     }
     drop(accepted_tx);
     let tracked = tracker

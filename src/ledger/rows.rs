@@ -108,8 +108,10 @@ impl Ledger {
             .query_row([run], |r| r.get(0))?)
     }
 
-    /// Marks the rows of `run` still to send, and never attempted, as
-    /// skipped with `reason` (the run stopped before reaching them).
+    /// Marks the rows of `run` still to send that the run stopped before
+    /// sending as skipped, with `reason`: those never attempted in this run,
+    /// and those whose every attempt was refused for pace and queued again
+    /// (proved not processed). The one place a row becomes `skipped`.
     pub fn skip_unattempted(&mut self, run: RunId, reason: &str) -> Result<usize, LedgerError> {
         Ok(self
             .conn
@@ -117,7 +119,8 @@ impl Ledger {
                 "UPDATE deliveries SET verdict = 'skipped', reason = ?2
                  WHERE run_id = ?1 AND verdict = 'send'
                    AND NOT EXISTS (SELECT 1 FROM attempts a
-                                   WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key)",
+                                   WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key
+                                     AND (a.result IS NULL OR a.result <> 'retry'))",
             )?
             .execute(params![run, reason])?)
     }
@@ -212,5 +215,53 @@ mod tests {
             )
             .unwrap();
         assert!(plan.contains("deliveries_run_order"), "{plan}");
+    }
+
+    /// A stopped run's rows become `skipped` in one place: never attempted,
+    /// or only refused for pace; never a row whose send may have been
+    /// accepted, nor one not to be sent.
+    #[test]
+    fn a_stopped_run_skips_only_what_it_provably_did_not_send() {
+        use crate::ledger::fixtures::{answer, p};
+        use crate::ledger::{RetryKind, SendClass};
+        let mut l = Ledger::open_in_memory().unwrap();
+        let run = l.begin_run(&meta("run", t(0))).unwrap();
+        let keys = ["NEVER", "PACED", "DOUBT", "ACCEPTED", "SILENT"];
+        let mut rows: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| row(i as u64 + 1, Some(k), Verdict::Send))
+            .collect();
+        rows.push(row(6, Some("BAD"), Verdict::Invalid));
+        l.record_rows(run, &rows).unwrap();
+        let answered = [
+            ("PACED", Some(SendClass::Retry(RetryKind::TooManyRequests))),
+            ("DOUBT", Some(SendClass::UNSAID)),
+            (
+                "ACCEPTED",
+                Some(SendClass::Accepted {
+                    wamid: "wamid.A".into(),
+                }),
+            ),
+            // An intent without an answer: may have been accepted.
+            ("SILENT", None),
+        ];
+        for (key, class) in answered {
+            let id = l
+                .record_intent(run, key, 1, "491711234567", &p(), t(1))
+                .unwrap();
+            if let Some(class) = class {
+                l.record_answer(id, &answer(class, None, t(2))).unwrap();
+            }
+        }
+        assert_eq!(l.skip_unattempted(run, "not sent: stopped").unwrap(), 2);
+        let verdicts: Vec<_> = l
+            .report_rows(run)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.verdict)
+            .collect();
+        use Verdict::*;
+        assert_eq!(verdicts, [Skipped, Skipped, Send, Send, Send, Invalid]);
     }
 }

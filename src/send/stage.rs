@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::attempt::attempt;
 use super::dispatcher::{Context, Dispatcher, Finished};
 use super::schedule::{Recipient, Schedule};
-use super::{Accepted, Job, SendSettings, Stop, Work, skip_reason};
+use super::{Accepted, Job, SendSettings, Stop, Work};
 use crate::api::client::Client;
 use crate::pace::sleep_until_opt;
 use crate::progress::Progress;
@@ -86,7 +86,7 @@ pub(crate) async fn run(
         }
     }
     let stop = d.stop.clone();
-    skip_the_rest(&ctx, d.schedule, stop.as_ref()).await;
+    count_the_rest(&ctx, d.schedule);
     stop
 }
 
@@ -151,22 +151,11 @@ fn dispatch(
     });
 }
 
-/// Marks every delivery still queued as skipped, with why the stage stopped.
-async fn skip_the_rest(ctx: &Context, mut schedule: Schedule, stop: Option<&Stop>) {
-    let left = schedule.drain();
-    if !left.is_empty() {
-        let reason = skip_reason(stop);
-        let rows: Vec<u64> = left.iter().map(|j| j.row).collect();
-        for _ in &rows {
-            ctx.progress.not_sent();
-        }
-        // Row 0 marks a second-pass job rebuilt from the ledger, whose row
-        // keeps its own verdict.
-        let rows = rows.into_iter().filter(|r| *r != 0).collect();
-        if let Err(e) = ctx.recorder.skip_rows(ctx.settings.run, rows, reason).await {
-            // The rows keep `send`; the command's skip_unattempted and the
-            // report's outcome for an unanswered row still cover them.
-            tracing::warn!(error = %e, "failed to mark the queued rows skipped");
-        }
+/// Counts every delivery still queued as not sent. Their rows are marked
+/// `skipped` by the command, in one place with the rows the feed never
+/// reached ([`crate::ledger::Ledger::skip_unattempted`]).
+fn count_the_rest(ctx: &Context, mut schedule: Schedule) {
+    for _ in schedule.drain() {
+        ctx.progress.not_sent();
     }
 }

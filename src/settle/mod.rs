@@ -15,4 +15,4 @@ mod passes;
 
 pub(crate) use crate::fate::Policy;
 pub(crate) use morning::look_again;
-pub(crate) use passes::{Again, Settling, Timing, settle_this_run};
+pub(crate) use passes::{Settling, Timing, settle_this_run};

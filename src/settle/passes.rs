@@ -18,6 +18,7 @@ use crate::error::Failure;
 use crate::ingest::DoubtRow;
 use crate::ledger::{Doubt, RunId};
 use crate::recorder::Recorder;
+use crate::send::Job;
 use crate::signal::Interrupt;
 
 use super::decide::{delivery_from_attempt, settle};
@@ -40,13 +41,6 @@ pub(crate) struct Timing {
     pub lookup_for: Duration,
     /// A send proved unsent is sent again only while attempts are left.
     pub max_attempts: u32,
-}
-
-/// An order of this run whose send the history proved unsent: send it once
-/// more, as attempt `attempts + 1` of this run.
-pub(crate) struct Again {
-    pub delivery: Delivery,
-    pub attempts: u32,
 }
 
 /// One order in doubt, while settling it.
@@ -195,7 +189,7 @@ impl<'a> Settling<'a> {
         timing: &Timing,
         interrupt: &mut Interrupt,
         found: &mut impl FnMut(String),
-    ) -> Result<Vec<Again>, Failure> {
+    ) -> Result<Vec<Job>, Failure> {
         self.take_in_this_run().await?;
         let mut again = Vec::new();
         let mut i = 0;
@@ -264,7 +258,9 @@ impl<'a> Settling<'a> {
                             .await?;
                     }
                     self.resent.insert(key, attempts + 1);
-                    again.push(Again {
+                    // Sent once more, as attempt `attempts + 1` of this run.
+                    again.push(Job {
+                        row: e.row,
                         delivery: e.delivery,
                         attempts,
                     });
@@ -324,7 +320,7 @@ pub(crate) async fn settle_this_run<S, F, Fut>(
     mut resend: F,
 ) -> Result<Option<S>, Failure>
 where
-    F: FnMut(Vec<Again>) -> Fut,
+    F: FnMut(Vec<Job>) -> Fut,
     Fut: Future<Output = Option<S>>,
 {
     let ends = Instant::now() + timing.lookup_for;
