@@ -15,7 +15,8 @@
 //!   ▼
 //! ledger ◄─── recorder   SQLite (WAL), the one source of truth; the recorder is
 //!   │                    its single writer, on a thread of its own
-//!   │ settle      earlier runs' doubts, looked up in 1MSG's message history
+//!   │ settle      earlier runs' doubts, looked up in 1MSG's message history;
+//!   │             fate decides what each finding makes of them
 //!   ▼
 //! send ──wamid──► track  side by side: send paces (pace) and retries; track
 //!   │               │    polls hookInfo from the first wamid on
