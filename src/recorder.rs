@@ -263,8 +263,14 @@ impl Recorder {
     }
 
     /// Marks the rows to send that were never attempted `skipped`, with why.
-    pub(crate) async fn skip_unattempted(&self, run: RunId, why: String) -> Result<usize, Failure> {
-        self.write(move |l| l.skip_unattempted(run, &why)).await
+    pub(crate) async fn skip_unattempted(
+        &self,
+        run: RunId,
+        why: String,
+        max_attempts: u32,
+    ) -> Result<usize, Failure> {
+        self.write(move |l| l.skip_unattempted(run, &why, max_attempts))
+            .await
     }
 
     /// Records that a doubtful attempt was found in the message history.

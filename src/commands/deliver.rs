@@ -158,7 +158,9 @@ async fn send_and_track(
         // The rows the stop kept from being sent (queued, or never fed)
         // say why.
         let why = send::skip_reason(stop.as_ref());
-        s.recorder.skip_unattempted(run_id, why).await?;
+        s.recorder
+            .skip_unattempted(run_id, why, send_args.max_attempts)
+            .await?;
     }
     drop(accepted_tx);
     let tracked = tracker

@@ -110,9 +110,16 @@ impl Ledger {
 
     /// Marks the rows of `run` still to send that the run stopped before
     /// sending as skipped, with `reason`: those never attempted in this run,
-    /// and those whose every attempt was refused for pace and queued again
-    /// (proved not processed). The one place a row becomes `skipped`.
-    pub fn skip_unattempted(&mut self, run: RunId, reason: &str) -> Result<usize, LedgerError> {
+    /// and those refused for pace (proved not processed) and queued to be
+    /// tried again, fewer than `max_attempts` times. One refused for pace
+    /// `max_attempts` times was given up on, not skipped: the report says
+    /// it was refused. The one place a row becomes `skipped`.
+    pub fn skip_unattempted(
+        &mut self,
+        run: RunId,
+        reason: &str,
+        max_attempts: u32,
+    ) -> Result<usize, LedgerError> {
         Ok(self
             .conn
             .prepare_cached(
@@ -120,9 +127,11 @@ impl Ledger {
                  WHERE run_id = ?1 AND verdict = 'send'
                    AND NOT EXISTS (SELECT 1 FROM attempts a
                                    WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key
-                                     AND (a.result IS NULL OR a.result <> 'retry'))",
+                                     AND (a.result IS NULL OR a.result <> 'retry'))
+                   AND (SELECT COUNT(*) FROM attempts a
+                        WHERE a.run_id = ?1 AND a.order_key = deliveries.order_key) < ?3",
             )?
-            .execute(params![run, reason])?)
+            .execute(params![run, reason, max_attempts])?)
     }
 }
 
@@ -226,13 +235,13 @@ mod tests {
         use crate::ledger::{RetryKind, SendClass};
         let mut l = Ledger::open_in_memory().unwrap();
         let run = l.begin_run(&meta("run", t(0))).unwrap();
-        let keys = ["NEVER", "PACED", "DOUBT", "ACCEPTED", "SILENT"];
+        let keys = ["NEVER", "PACED", "DOUBT", "ACCEPTED", "SILENT", "GAVE_UP"];
         let mut rows: Vec<_> = keys
             .iter()
             .enumerate()
             .map(|(i, k)| row(i as u64 + 1, Some(k), Verdict::Send))
             .collect();
-        rows.push(row(6, Some("BAD"), Verdict::Invalid));
+        rows.push(row(7, Some("BAD"), Verdict::Invalid));
         l.record_rows(run, &rows).unwrap();
         let answered = [
             ("PACED", Some(SendClass::Retry(RetryKind::TooManyRequests))),
@@ -246,15 +255,19 @@ mod tests {
             // An intent without an answer: may have been accepted.
             ("SILENT", None),
         ];
-        for (key, class) in answered {
+        // Refused for pace as often as the run tries (2): given up on.
+        let paced = || Some(SendClass::Retry(RetryKind::TooManyRequests));
+        let gave_up = [(1, "GAVE_UP", paced()), (2, "GAVE_UP", paced())];
+        let once = answered.into_iter().map(|(key, class)| (1, key, class));
+        for (attempt_no, key, class) in once.chain(gave_up) {
             let id = l
-                .record_intent(run, key, 1, "491711234567", &p(), t(1))
+                .record_intent(run, key, attempt_no, "491711234567", &p(), t(1))
                 .unwrap();
             if let Some(class) = class {
                 l.record_answer(id, &answer(class, None, t(2))).unwrap();
             }
         }
-        assert_eq!(l.skip_unattempted(run, "not sent: stopped").unwrap(), 2);
+        assert_eq!(l.skip_unattempted(run, "not sent: stopped", 2).unwrap(), 2);
         let verdicts: Vec<_> = l
             .report_rows(run)
             .unwrap()
@@ -262,6 +275,9 @@ mod tests {
             .map(|f| f.verdict)
             .collect();
         use Verdict::*;
-        assert_eq!(verdicts, [Skipped, Skipped, Send, Send, Send, Invalid]);
+        assert_eq!(
+            verdicts,
+            [Skipped, Skipped, Send, Send, Send, Send, Invalid]
+        );
     }
 }
