@@ -49,4 +49,4 @@ pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};
 pub use verdict::Verdict;
-pub use webhooks::{AckMerge, Registration};
+pub use webhooks::{AckMerged, Registration};

@@ -9,18 +9,14 @@ use super::codec::ts;
 use super::status::{Status, merge_statuses};
 use super::{Ledger, LedgerError, RunId, StatusUpdate};
 
-/// What one pushed ack did to its message.
+/// What one pushed ack did to its message: whether its merged status
+/// moved, and what the merged status is now. Whether that takes the message
+/// off the poll schedule is the tracker's rule ([`Status::proves_delivery`]):
+/// a `failed` is final, but a later `read` can still come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AckMerge {
-    /// The ledger has no message with this wamid (another tool's, or not
-    /// recorded yet): nothing stored.
-    Unknown,
-    /// Merged; `changed` says whether the merged status moved, `settled`
-    /// whether the message is now final with a proof of delivery. A
-    /// `failed` is final but not settled: a later `read` can still come,
-    /// and the tracker's follow-up polls must look for it, since a rerun
-    /// would otherwise message a partner who read the first one.
-    Merged { changed: bool, settled: bool },
+pub struct AckMerged {
+    pub changed: bool,
+    pub status: Status,
 }
 
 /// A webhook registration not undone yet.
@@ -37,25 +33,25 @@ pub struct Registration {
 
 impl Ledger {
     /// Merges the statuses of one pushed ack into its message, as a poll's are, but without
-    /// counting a poll (no `hookInfo` call was made).
+    /// counting a poll (no `hookInfo` call was made); `None`: the ledger has no message with
+    /// this wamid (another tool's, or not recorded yet), and nothing is stored.
     pub fn record_ack(
         &mut self,
         wamid: &str,
         updates: &[StatusUpdate],
-    ) -> Result<AckMerge, LedgerError> {
+    ) -> Result<Option<AckMerged>, LedgerError> {
         self.atomically(|l| {
             let Some(changed) = merge_statuses(&l.conn, wamid, updates, 0)? else {
-                return Ok(AckMerge::Unknown);
+                return Ok(None);
             };
-            let (is_final, status): (bool, Option<String>) = l
+            let status: Option<String> = l
                 .conn
-                .prepare_cached("SELECT final, status FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            let proved = status.is_some_and(|s| Status::of(&s).proves_delivery());
-            Ok(AckMerge::Merged {
+                .prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
+                .query_row([wamid], |r| r.get(0))?;
+            Ok(Some(AckMerged {
                 changed: changed > 0,
-                settled: is_final && proved,
-            })
+                status: status.map_or(Status::Other, |s| Status::of(&s)),
+            }))
         })
     }
 
@@ -133,42 +129,34 @@ mod tests {
     use super::*;
     use crate::ledger::fixtures::{st, with_message};
 
+    /// The ack's merge, as the tracker reads it: moved or not, and whether
+    /// the message now has a proof of delivery.
+    fn merged(changed: bool, proved: bool) -> Option<(bool, bool)> {
+        Some((changed, proved))
+    }
+
+    fn read(m: Option<AckMerged>) -> Option<(bool, bool)> {
+        m.map(|m| (m.changed, m.status.proves_delivery()))
+    }
+
     #[test]
     fn an_ack_merges_like_a_poll_without_counting_one() {
         let (mut l, _run) = with_message();
-        let m = l.record_ack("w1", &[st("w1", "sent", 100)]).unwrap();
-        assert_eq!(
-            m,
-            AckMerge::Merged {
-                changed: true,
-                settled: false
-            }
-        );
-        let m = l.record_ack("w1", &[st("w1", "read", 300)]).unwrap();
-        assert_eq!(
-            m,
-            AckMerge::Merged {
-                changed: true,
-                settled: true
-            }
-        );
+        let m = read(l.record_ack("w1", &[st("w1", "sent", 100)]).unwrap());
+        assert_eq!(m, merged(true, false));
+        let m = read(l.record_ack("w1", &[st("w1", "read", 300)]).unwrap());
+        assert_eq!(m, merged(true, true));
         // Out of order and repeated: nothing moves back.
         for s in ["delivered", "sent", "failed", "read"] {
-            let m = l.record_ack("w1", &[st("w1", s, 200)]).unwrap();
-            assert_eq!(
-                m,
-                AckMerge::Merged {
-                    changed: false,
-                    settled: true
-                }
-            );
+            let m = read(l.record_ack("w1", &[st("w1", s, 200)]).unwrap());
+            assert_eq!(m, merged(false, true));
         }
         let info = l.message("w1").unwrap().unwrap();
         assert_eq!(info.status.as_deref(), Some("read"));
         assert_eq!(info.polls, 0);
         assert_eq!(
             l.record_ack("nope", &[st("nope", "read", 1)]).unwrap(),
-            AckMerge::Unknown
+            None
         );
         assert_eq!(l.is_final("nope").unwrap(), None);
     }
@@ -176,23 +164,11 @@ mod tests {
     #[test]
     fn a_pushed_failure_is_final_but_not_settled() {
         let (mut l, _run) = with_message();
-        let m = l.record_ack("w1", &[st("w1", "failed", 100)]).unwrap();
-        assert_eq!(
-            m,
-            AckMerge::Merged {
-                changed: true,
-                settled: false
-            }
-        );
+        let m = read(l.record_ack("w1", &[st("w1", "failed", 100)]).unwrap());
+        assert_eq!(m, merged(true, false));
         assert_eq!(l.is_final("w1").unwrap(), Some(true));
-        let m = l.record_ack("w1", &[st("w1", "read", 200)]).unwrap();
-        assert_eq!(
-            m,
-            AckMerge::Merged {
-                changed: true,
-                settled: true
-            }
-        );
+        let m = read(l.record_ack("w1", &[st("w1", "read", 200)]).unwrap());
+        assert_eq!(m, merged(true, true));
     }
 
     #[test]

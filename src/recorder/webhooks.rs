@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::Recorder;
 use crate::error::Failure;
-use crate::ledger::{AckMerge, Registration, RunId, StatusUpdate};
+use crate::ledger::{AckMerged, Registration, RunId, StatusUpdate};
 
 impl Recorder {
     /// Merges one pushed ack (grouped with other hot writes), durable before this returns, so
@@ -13,7 +13,7 @@ impl Recorder {
         &self,
         wamid: String,
         updates: Vec<StatusUpdate>,
-    ) -> Result<AckMerge, Failure> {
+    ) -> Result<Option<AckMerged>, Failure> {
         self.write_grouped(move |l| l.record_ack(&wamid, &updates))
             .await
     }

@@ -35,7 +35,6 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use crate::api::hooks::Hook;
-use crate::ledger::AckMerge;
 use crate::recorder::Recorder;
 use parse::Refused;
 
@@ -290,27 +289,24 @@ async fn record(app: &App, wamid: &str, hook: &Hook) -> Result<bool, crate::erro
     for u in &mut updates {
         u.status_at = u.status_at.or(Some(now));
     }
-    match app.recorder.record_ack(wamid.to_string(), updates).await? {
-        AckMerge::Unknown => Ok(false),
-        AckMerge::Merged { changed, settled } => {
-            app.add(
-                |c| {
-                    if changed {
-                        &mut c.merged
-                    } else {
-                        &mut c.unchanged
-                    }
-                },
-                1,
-            );
-            // Only a proof of delivery takes it off the poll schedule: a
-            // failed message keeps its follow-up polls, as when polled.
-            if settled && let Some(tx) = &app.finals {
-                let _ = tx.send(wamid.to_string());
-            }
-            Ok(true)
-        }
+    let Some(merged) = app.recorder.record_ack(wamid.to_string(), updates).await? else {
+        return Ok(false);
+    };
+    app.add(
+        |c| match merged.changed {
+            true => &mut c.merged,
+            false => &mut c.unchanged,
+        },
+        1,
+    );
+    // Only a proof of delivery takes it off the poll schedule: a failed
+    // message keeps its follow-up polls, as when polled.
+    if merged.status.proves_delivery()
+        && let Some(tx) = &app.finals
+    {
+        let _ = tx.send(wamid.to_string());
     }
+    Ok(true)
 }
 
 /// Tries acks for unknown wamids again at [`LATE_TRIES`] after their
