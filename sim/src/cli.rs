@@ -170,6 +170,23 @@ pub struct FaultArgs {
     /// Probability of a proxy's HTML 504 page after accepting the message.
     #[arg(long = "html-504", value_parser = probability)]
     pub html_504: Option<f64>,
+    /// Probability of accepting and answering in the Cloud API's own shape
+    /// (`messages[].id`, `message_status: accepted`, no `sent`).
+    #[arg(long, value_parser = probability)]
+    pub cloud_shape: Option<f64>,
+    /// Probability of accepting and holding the message for Meta's quality
+    /// check (`message_status: held_for_quality_assessment`).
+    #[arg(long, value_parser = probability)]
+    pub held_for_quality: Option<f64>,
+    /// How long a held message waits before its first status.
+    #[arg(long, value_parser = duration)]
+    pub held_delay: Option<Duration>,
+    /// Probability of a 200 `{"sent":false,"message":"Too many requests. …"}` (nothing accepted).
+    #[arg(long = "overload-200", value_parser = probability)]
+    pub overload_200: Option<f64>,
+    /// Probability of an HTTP 503 page (nothing accepted).
+    #[arg(long = "error-503", value_parser = probability)]
+    pub error_503: Option<f64>,
     /// After this many accepted sends, the token stops working.
     #[arg(long)]
     pub revoke_token_after: Option<u64>,
@@ -329,6 +346,11 @@ fn apply_faults(f: &FaultArgs, s: &mut Scenario) {
     set!(f.numeric_id => faults.numeric_id);
     set!(f.html_502 => faults.html_502);
     set!(f.html_504 => faults.html_504);
+    set!(f.cloud_shape => faults.cloud_shape);
+    set!(f.held_for_quality => faults.held_for_quality);
+    set!(f.held_delay => faults.held_delay);
+    set!(f.overload_200 => faults.overload_200);
+    set!(f.error_503 => faults.error_503);
     if f.revoke_token_after.is_some() {
         faults.revoke_token_after = f.revoke_token_after;
     }

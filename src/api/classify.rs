@@ -41,6 +41,10 @@ pub enum RetryKind {
     PairRate,
     /// Meta 131000: "something went wrong", explicitly not processed.
     Transient,
+    /// HTTP 503 (maintenance, a proxy's rate limit, no upstream): the
+    /// request was not processed; every sender pauses, as for a 429, and a
+    /// run of them is an outage like refused connections.
+    Unavailable,
 }
 
 /// What a doubtful answer said about whether the API took the send: the
@@ -156,6 +160,7 @@ pub(super) fn classify_status_only(status: StatusCode) -> SendClass {
     match status.as_u16() {
         401 | 403 => SendClass::Fatal(Fatal::Credentials),
         429 => SendClass::Retry(RetryKind::TooManyRequests),
+        503 => SendClass::Retry(RetryKind::Unavailable),
         400 | 404 | 422 => SendClass::Rejected,
         // 5xx, a 2xx cut off, anything unexpected: the request reached the
         // API and we cannot know what it did.
@@ -199,6 +204,11 @@ struct Fields<'a> {
     id: Option<String>,
     job: Option<String>,
     message: Option<&'a str>,
+    /// The Cloud API's own acceptance, as 1MSG may forward it:
+    /// `messages[0].id` (its `message_status` `accepted`, or
+    /// `held_for_quality_assessment` when Meta holds it for a quality
+    /// check: accepted all the same, and tracked).
+    cloud_id: Option<String>,
 }
 
 impl<'a> Fields<'a> {
@@ -214,6 +224,10 @@ impl<'a> Fields<'a> {
                 .and_then(Value::as_str)
                 .map(str::trim)
                 .filter(|m| !m.is_empty()),
+            cloud_id: v
+                .get("messages")
+                .and_then(|m| m.get(0))
+                .and_then(|m| loose::field(m, "id", loose::text)),
         }
     }
 
@@ -306,15 +320,23 @@ pub(crate) fn classify(
         }
     };
     let f = Fields::of(&v);
+    let accepted = |wamid: &String| SendAnswer {
+        class: SendClass::Accepted {
+            wamid: wamid.clone(),
+        },
+        http_status: Some(code),
+        error_code: None,
+        detail: None,
+        retry_after,
+    };
+    if f.sent != Some(false)
+        && let Some(id) = &f.cloud_id
+    {
+        return accepted(id);
+    }
     match f.sent {
         Some(true) => match &f.id {
-            Some(id) => SendAnswer {
-                class: SendClass::Accepted { wamid: id.clone() },
-                http_status: Some(code),
-                error_code: None,
-                detail: None,
-                retry_after,
-            },
+            Some(id) => accepted(id),
             None => answer(
                 f.doubt(Taken::WithoutId),
                 None,
@@ -375,9 +397,28 @@ fn sent_false(v: &Value, f: &Fields<'_>) -> (SendClass, Option<i64>, String) {
         Some(131056) => SendClass::Retry(RetryKind::PairRate),
         Some(131000) => SendClass::Retry(RetryKind::Transient),
         Some(132000 | 132001 | 132015 | 132016) => SendClass::Fatal(Fatal::Configuration),
+        // 1MSG's own plain refusal when it is overloaded ("Too many
+        // requests. Please try again later."): nothing was sent, so it is
+        // tried again after a pause, like a 429.
+        _ if says_overloaded(&detail) => SendClass::Retry(RetryKind::TooManyRequests),
         _ => SendClass::Rejected,
     };
     (class, meta, detail)
+}
+
+/// Whether a refusal's words say the API is overloaded or limiting our
+/// rate. Words we do not recognise say nothing: such a refusal stays one.
+fn says_overloaded(text: &str) -> bool {
+    const WORDS: [&str; 6] = [
+        "too many requests",
+        "rate limit",
+        "rate-limit",
+        "ratelimit",
+        "overload",
+        "throttl",
+    ];
+    let text = text.to_ascii_lowercase();
+    WORDS.iter().any(|w| text.contains(w))
 }
 
 #[cfg(test)]

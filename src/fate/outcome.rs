@@ -96,8 +96,9 @@ pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
         Verdict::Send | Verdict::Reused => match &f.last_result {
             Some(SendClass::Ambiguous { .. }) | None => Outcome::Unknown,
             Some(SendClass::Rejected | SendClass::Fatal(_)) => Outcome::Rejected,
-            // The request never left: not sent.
-            Some(SendClass::Retry(RetryKind::Connect)) => Outcome::Skipped,
+            // The request never left, or the API said it did not process
+            // it (a 503): not sent.
+            Some(SendClass::Retry(RetryKind::Connect | RetryKind::Unavailable)) => Outcome::Skipped,
             Some(SendClass::Retry(_)) => Outcome::Rejected,
             Some(SendClass::Accepted { .. }) => Outcome::Pending,
         },

@@ -39,6 +39,7 @@ stored_as_words!(RetryKind:
     Throughput => "throughput",
     PairRate => "pair_rate",
     Transient => "transient",
+    Unavailable => "unavailable",
 );
 stored_as_words!(Fatal:
     Credentials => "credentials",

@@ -50,7 +50,8 @@ impl Breaker {
                 self.unavailable = 0;
                 self.refusal = None;
             }
-            SendClass::Ambiguous { .. } | SendClass::Retry(RetryKind::Connect) => {
+            SendClass::Ambiguous { .. }
+            | SendClass::Retry(RetryKind::Connect | RetryKind::Unavailable) => {
                 self.unavailable += 1;
             }
             SendClass::Retry(_) | SendClass::Fatal(_) => {}

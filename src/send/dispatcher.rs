@@ -120,7 +120,7 @@ impl Dispatcher {
                 let job = f.job;
                 if job.attempts < self.ctx.settings.max_attempts {
                     let wait = match kind {
-                        RetryKind::TooManyRequests => {
+                        RetryKind::TooManyRequests | RetryKind::Unavailable => {
                             let wait = answer
                                 .retry_after
                                 .unwrap_or_else(|| full_jitter(job.attempts))

@@ -230,3 +230,88 @@ async fn a_429_without_retry_after_is_backed_off_and_nothing_is_lost() {
         );
     }
 }
+
+/// 1MSG forwarding the Cloud API's own send answer (`messages[].id`,
+/// `message_status: accepted`, no `sent`): an acceptance with its id,
+/// tracked to its final status, never a doubt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloud_apis_own_answer_is_an_acceptance_and_tracked() {
+    let s = with(|s| s.faults.cloud_shape = 1.0);
+    let stats = delivered_once(s, "93", "cloud shape", &[]).await;
+    assert_eq!(lookup_reads(&stats), 0, "nothing in doubt to look up");
+}
+
+/// Meta holding a template's messages for a quality check
+/// (`held_for_quality_assessment`): accepted, so never sent again; still
+/// `pending` when the night's tracking ends, and final after a later
+/// `handoff track`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_held_for_quality_is_pending_then_tracked_to_its_end() {
+    let env = Env::start(with(|s| {
+        s.faults.held_for_quality = 1.0;
+        // Long past the night's tracking even on a loaded machine.
+        s.faults.held_delay = Duration::from_secs(6);
+    }))
+    .await;
+    let input = env.csv(&rows("94", 3));
+    let out = run(&env, &input, &["--track-for", "1s"]).await;
+    // 10: the rows are pending, for a later track.
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let report = assert_truthful(&env, "held for quality").await;
+    for r in report.values() {
+        assert_eq!(r["outcome"], "pending", "{r:?}");
+        assert!(r["wamid"].starts_with("wamid."), "{r:?}");
+    }
+    assert_eq!(send_requests(&env.stats().await), 3, "never sent again");
+
+    // Released while `track` watches (it ends once every message is final).
+    let ledger = env.path("ledger.sqlite");
+    let tracked = env.path("tracked.csv");
+    let args = [
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--out",
+        tracked.to_str().unwrap(),
+        "--first-poll",
+        "50ms",
+        "--track-for",
+        "30s",
+    ];
+    let track = env.sub("track", &args).await;
+    assert_eq!(code(&track), 0, "{}", stderr(&track));
+    for r in env.read_csv("tracked.csv") {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "released and tracked: {r:?}"
+        );
+    }
+    assert_eq!(send_requests(&env.stats().await), 3, "track sends nothing");
+}
+
+/// 1MSG's plain overload refusal in a 200 (`{"sent":false,"message":"Too
+/// many requests. Please try again later."}`) and a 503 page: nothing was
+/// processed, so each row is tried again after a pause and sent once, never
+/// `rejected`, never `unknown`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overload_refusal_and_a_503_are_tried_again_and_sent_once() {
+    for (prefix, fault, what) in [
+        ("95", Fault::Overload200, "overload in a 200"),
+        ("96", Fault::Error503, "503"),
+    ] {
+        let phones: Vec<String> = (0..3).map(|i| format!("4916{prefix}{i:05}")).collect();
+        let env = Env::start(with(|s| {
+            s.rules = phones.iter().map(|p| first_to(p, fault)).collect();
+        }))
+        .await;
+        let input = env.csv(&rows(prefix, 3));
+        let out = run(&env, &input, &[]).await;
+        assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
+        let report = assert_truthful(&env, what).await;
+        assert_all_delivered(&report, "2");
+        assert_eq!(send_requests(&env.stats().await), 6, "{what}");
+        assert!(
+            accepted_per_order(&env).await.values().all(|n| *n == 1),
+            "{what}: each order accepted once"
+        );
+    }
+}

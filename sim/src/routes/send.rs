@@ -119,6 +119,15 @@ async fn unprocessed(
             state.note_fault("html_502");
             html_page(StatusCode::BAD_GATEWAY)
         }
+        Fault::Overload200 => {
+            state.note_fault("overload_200");
+            let text = "Too many requests. Please try again later.";
+            Json(json!({"sent": false, "message": text})).into_response()
+        }
+        Fault::Error503 => {
+            state.note_fault("503");
+            html_page(StatusCode::SERVICE_UNAVAILABLE)
+        }
         _ => {
             state.note_fault("5xx");
             error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
@@ -269,6 +278,17 @@ async fn answer(
         AnswerDelivery::NumericId => {
             let id: u64 = wamid.parse().unwrap_or_default();
             json!({"sent": true, "id": id, "message": to, "description": description})
+        }
+        AnswerDelivery::CloudShape | AnswerDelivery::Held => {
+            let status = match delivery {
+                AnswerDelivery::Held => "held_for_quality_assessment",
+                _ => "accepted",
+            };
+            json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": phone, "wa_id": phone}],
+                "messages": [{"id": wamid, "message_status": status}],
+            })
         }
     };
     Json(body).into_response()

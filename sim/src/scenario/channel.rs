@@ -138,6 +138,22 @@ pub struct Faults {
     pub html_502: f64,
     /// A proxy's HTML 504 page after the message *was* accepted.
     pub html_504: f64,
+    /// Accepted, answered in the Cloud API's own shape, as 1MSG may forward
+    /// Meta's answer: `{"messaging_product":"whatsapp","contacts":[…],
+    /// "messages":[{"id":…,"message_status":"accepted"}]}`, no `sent`.
+    pub cloud_shape: f64,
+    /// Accepted and held by Meta's template pacing: the Cloud API shape
+    /// with `"message_status":"held_for_quality_assessment"`; its first
+    /// status comes only after `held_delay`.
+    pub held_for_quality: f64,
+    #[serde(with = "serde_text")]
+    pub held_delay: Duration,
+    /// A 200 `{"sent":false,"message":"Too many requests. Please try again
+    /// later."}`: 1MSG's plain-text overload refusal; nothing accepted.
+    pub overload_200: f64,
+    /// An HTTP 503 page (maintenance, a proxy's `limit_req`, no upstream):
+    /// the request was not processed; nothing accepted.
+    pub error_503: f64,
 }
 
 impl Default for Faults {
@@ -160,6 +176,11 @@ impl Default for Faults {
             queued_numeric_job: 0.0,
             html_502: 0.0,
             html_504: 0.0,
+            cloud_shape: 0.0,
+            held_for_quality: 0.0,
+            held_delay: Duration::from_secs(5),
+            overload_200: 0.0,
+            error_503: 0.0,
         }
     }
 }
@@ -168,7 +189,7 @@ impl Faults {
     /// Each probability with its fault, in the order of the draw. The first
     /// five keep their places, so a scenario written before the others
     /// existed draws the same faults from the same seed.
-    pub fn table(&self) -> [(f64, Fault); 13] {
+    pub fn table(&self) -> [(f64, Fault); 17] {
         [
             (self.drop_before, Fault::DropBefore),
             (self.error_5xx, Fault::Error5xx),
@@ -183,6 +204,10 @@ impl Faults {
             (self.queued_numeric_job, Fault::QueuedNumericJob),
             (self.html_502, Fault::Html502),
             (self.html_504, Fault::Html504),
+            (self.cloud_shape, Fault::CloudShape),
+            (self.held_for_quality, Fault::HeldForQuality),
+            (self.overload_200, Fault::Overload200),
+            (self.error_503, Fault::Error503),
         ]
     }
 }
@@ -208,6 +233,12 @@ pub enum Fault {
     Html502,
     #[serde(rename = "html_504")]
     Html504,
+    CloudShape,
+    HeldForQuality,
+    #[serde(rename = "overload_200")]
+    Overload200,
+    #[serde(rename = "503")]
+    Error503,
 }
 
 impl Fault {
@@ -216,7 +247,12 @@ impl Fault {
     pub fn before_processing(self) -> bool {
         matches!(
             self,
-            Fault::DropBefore | Fault::Error5xx | Fault::TooManyRequests | Fault::Html502
+            Fault::DropBefore
+                | Fault::Error5xx
+                | Fault::TooManyRequests
+                | Fault::Html502
+                | Fault::Overload200
+                | Fault::Error503
         )
     }
 }

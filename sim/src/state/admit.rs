@@ -152,6 +152,7 @@ impl SimState {
         };
         let start_offset = match delivery {
             AnswerDelivery::Queued { .. } => self.scenario.faults.queued_delay,
+            AnswerDelivery::Held => self.scenario.faults.held_delay,
             _ => Duration::ZERO,
         };
         let (outcome, plan) = plan(&self.scenario, &mut inner.rng, fate, start_offset);

@@ -43,6 +43,11 @@ pub(crate) enum AnswerDelivery {
     NumericId,
     /// A proxy's HTML 504 page.
     Html504,
+    /// The Cloud API's own shape, `message_status: accepted`.
+    CloudShape,
+    /// The Cloud API's shape, `message_status: held_for_quality_assessment`;
+    /// the message's statuses start after the scenario's `held_delay`.
+    Held,
 }
 
 impl AnswerDelivery {
@@ -66,6 +71,8 @@ impl AnswerDelivery {
             Some(Fault::SentAsString) => AnswerDelivery::SentAsString,
             Some(Fault::NumericId) => AnswerDelivery::NumericId,
             Some(Fault::Html504) => AnswerDelivery::Html504,
+            Some(Fault::CloudShape) => AnswerDelivery::CloudShape,
+            Some(Fault::HeldForQuality) => AnswerDelivery::Held,
             _ => AnswerDelivery::Normal,
         }
     }
@@ -84,6 +91,8 @@ impl AnswerDelivery {
             AnswerDelivery::SentAsString => "sent_as_string",
             AnswerDelivery::NumericId => "numeric_id",
             AnswerDelivery::Html504 => "html_504",
+            AnswerDelivery::CloudShape => "cloud_shape",
+            AnswerDelivery::Held => "held_for_quality",
         }
     }
 

@@ -102,7 +102,11 @@ fn http_statuses() {
     assert_eq!(c(403), SendClass::Fatal(Fatal::Credentials));
     assert_eq!(c(400), SendClass::Rejected);
     assert_eq!(c(500), SendClass::UNSAID);
-    assert_eq!(c(503), SendClass::UNSAID);
+    assert_eq!(
+        c(503),
+        SendClass::Retry(RetryKind::Unavailable),
+        "not processed"
+    );
     let a = classify(
         StatusCode::TOO_MANY_REQUESTS,
         Some(Duration::from_secs(3)),
@@ -263,4 +267,82 @@ fn retry_after_in_both_forms() {
         Some(Duration::ZERO)
     );
     assert_eq!(parse_retry_after("soon"), None);
+}
+
+/// What 1MSG forwards from Meta: the Cloud API's own acceptance (its id in
+/// `messages[]`, whatever its `message_status`, held for Meta's quality
+/// check included) is an acceptance; 1MSG's plain overload refusal and a
+/// 503 say nothing was processed, so they are retried, never a refusal of
+/// the row nor a doubt. A refusal in words we do not know stays one.
+#[test]
+fn answers_forwarded_from_meta_are_read_for_what_they_prove() {
+    let wamid = "wamid.HBgLNDkxNTE=";
+    for status in ["accepted", "held_for_quality_assessment", "paused"] {
+        let body = format!(
+            r#"{{"messaging_product":"whatsapp","contacts":[{{"input":"49151","wa_id":"49151"}}],"messages":[{{"id":"{wamid}","message_status":"{status}"}}]}}"#
+        );
+        assert_eq!(
+            ok(&body).class,
+            SendClass::Accepted {
+                wamid: wamid.into()
+            },
+            "{status}"
+        );
+    }
+    // Without `message_status` (Meta's older answers) it is the same.
+    assert_eq!(
+        ok(r#"{"messages":[{"id":"wamid.2"}]}"#).class,
+        SendClass::Accepted {
+            wamid: "wamid.2".into()
+        }
+    );
+    // `sent:false` wins over an odd `messages`: not accepted.
+    assert_eq!(
+        ok(r#"{"sent":false,"message":"Channel is not connected","messages":[{"id":"w"}]}"#).class,
+        SendClass::Rejected
+    );
+    for text in [
+        "Too many requests. Please try again later.",
+        "Rate limit exceeded",
+        "Server overloaded",
+        "Request throttled",
+    ] {
+        let body = format!(r#"{{"sent":false,"message":"{text}"}}"#);
+        assert_eq!(
+            ok(&body).class,
+            SendClass::Retry(RetryKind::TooManyRequests),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        ok(r#"{"sent":false,"message":"Channel is not connected"}"#).class,
+        SendClass::Rejected,
+        "unknown words stay a refusal"
+    );
+    // A 429 is one whatever its body says.
+    let plain_429 = classify(
+        StatusCode::TOO_MANY_REQUESTS,
+        None,
+        b"Too many requests. Please try again later.",
+    );
+    assert_eq!(
+        plain_429.class,
+        SendClass::Retry(RetryKind::TooManyRequests)
+    );
+    let page = b"<html><head><title>503 Service Temporarily Unavailable</title></head></html>";
+    let unavailable = classify(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some(Duration::from_secs(30)),
+        page,
+    );
+    assert_eq!(unavailable.class, SendClass::Retry(RetryKind::Unavailable));
+    assert_eq!(unavailable.retry_after, Some(Duration::from_secs(30)));
+    // Other 5xx stay doubts: the request may have been processed.
+    for status in [
+        StatusCode::INTERNAL_SERVER_ERROR,
+        StatusCode::BAD_GATEWAY,
+        StatusCode::GATEWAY_TIMEOUT,
+    ] {
+        assert_eq!(classify(status, None, b"").class, SendClass::UNSAID);
+    }
 }
