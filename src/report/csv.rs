@@ -214,16 +214,9 @@ pub(super) fn time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// Writes the rows as the reconciliation CSV, atomically; `extra` names
-/// the input's other columns kept with `--keep-columns`, written after ours.
-/// For tests: a run streams its report with [`write_csv_from`].
-#[cfg(test)]
-pub(crate) fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
-    write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
-}
-
-/// The same, for rows produced one at a time: `produce` calls `emit` with
-/// each row, in order, so the report never has to be held whole.
+/// Writes the reconciliation CSV, atomically; `extra` names the input's
+/// other columns kept with `--keep-columns`, written after ours. `produce`
+/// calls `emit` with each row, in order, so the report is never held whole.
 pub(crate) fn write_csv_from(
     path: &Path,
     extra: &[String],
@@ -259,6 +252,11 @@ mod tests {
     use crate::ledger::Verdict;
     use crate::report::outcome::reconcile;
     use crate::report::outcome::tests::facts;
+
+    /// The CSV of `rows`, held whole as a run never holds them.
+    fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
+        write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
+    }
 
     #[test]
     fn formulas_are_neutralised() {

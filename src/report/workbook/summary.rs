@@ -111,30 +111,31 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     let latency_top = outcomes + 2;
     let latency_end = latency_table(s, f.rows, latency_top, styles)?;
 
-    let mut chart = Chart::new(ChartType::Column);
-    chart
-        .add_series()
-        .set_name("rows")
-        .set_categories((NAME, top + 1, 0, top + Outcome::ALL.len() as u32, 0))
-        .set_values((NAME, top + 1, 1, top + Outcome::ALL.len() as u32, 1));
-    chart.title().set_name("Rows by outcome");
-    chart.legend().set_hidden();
+    let outcomes_end = top + Outcome::ALL.len() as u32;
+    let chart = column_chart("rows", "Rows by outcome", top + 1, outcomes_end);
     s.insert_chart(2, 4, &chart)?;
-
-    let mut chart = Chart::new(ChartType::Column);
-    chart
-        .add_series()
-        .set_name("messages")
-        .set_categories((NAME, latency_top + 1, 0, latency_end, 0))
-        .set_values((NAME, latency_top + 1, 1, latency_end, 1));
-    chart.title().set_name("Time from acceptance to delivery");
-    chart.legend().set_hidden();
+    let title = "Time from acceptance to delivery";
+    let chart = column_chart("messages", title, latency_top + 1, latency_end);
     s.insert_chart(18, 4, &chart)?;
 
     s.set_column_width(0, 22)?;
     s.set_column_width(1, 24)?;
     s.set_column_width(2, 62)?;
     Ok(())
+}
+
+/// A column chart of the table in lines `first` to `last`: its labels in
+/// the first column, its values in the second.
+fn column_chart(series: &str, title: &str, first: u32, last: u32) -> Chart {
+    let mut chart = Chart::new(ChartType::Column);
+    chart
+        .add_series()
+        .set_name(series)
+        .set_categories((NAME, first, 0, last, 0))
+        .set_values((NAME, first, 1, last, 1));
+    chart.title().set_name(title);
+    chart.legend().set_hidden();
+    chart
 }
 
 /// The counts by outcome from `top`; returns the table's last line.
