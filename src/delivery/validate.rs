@@ -115,14 +115,8 @@ fn check_body_length(delivery: &Delivery, rules: &Rules) -> Result<(), RowProble
     if body_len > rules.max_body_chars {
         // Name the longest parameter: shortening it is the likeliest fix.
         let params = delivery.params();
-        let text_fields = [
-            Field::PartnerName,
-            Field::OrderNumber,
-            Field::ProductName,
-            Field::DeliveryNote,
-        ];
+        let text_fields = Field::ALL.into_iter().filter(|&f| f != Field::PartnerPhone);
         let (longest, longest_len) = text_fields
-            .into_iter()
             .zip(params)
             .map(|(f, p)| (f, utf16_len(p)))
             .max_by_key(|&(_, n)| n)
