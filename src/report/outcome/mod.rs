@@ -30,7 +30,6 @@ pub(crate) struct ReportRow {
     pub error_detail: Option<String>,
     pub attempts: u32,
     pub sent_at: Option<DateTime<Utc>>,
-    pub status_at: Option<DateTime<Utc>>,
     /// The run that sent the message, when it was not this one.
     pub reused_from_run: Option<RunId>,
     /// The channel that accepted that message (another real channel counts too: its
@@ -99,7 +98,6 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         error_detail: f.reason.clone(),
         attempts: 0,
         sent_at: None,
-        status_at: None,
         reused_from_run: None,
         reused_from_channel: None,
         notes,
@@ -145,7 +143,6 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
 fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.wamid = f.wamid;
     row.sent_at = f.accepted_at;
-    row.status_at = f.status_at;
     row.delivered_at = f.delivered_at;
     row.read_at = f.read_at;
     row.failed_at = f.failed_at;
