@@ -25,7 +25,6 @@ mod phone_props;
 mod plan;
 mod readings;
 mod render;
-mod row_country;
 mod rules;
 mod scan;
 #[cfg(test)]
