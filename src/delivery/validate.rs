@@ -84,10 +84,7 @@ fn checked_phone(
 /// from for the note: the row's country column (`--map country=…`) when
 /// the cell has a value, else `--default-country`, so one export can span
 /// countries.
-fn row_country(
-    raw: &RawFields,
-    rules: &Rules,
-) -> Result<(Option<Country>, String), RowProblem> {
+fn row_country(raw: &RawFields, rules: &Rules) -> Result<(Option<Country>, String), RowProblem> {
     let cell = raw.country.trim();
     if cell.is_empty() {
         return Ok((rules.default_country.clone(), "--default-country".into()));
