@@ -72,7 +72,7 @@ impl ReportRow {
 }
 
 /// Why a pending row has no final status, when tracking worked.
-pub(super) const PENDING: &str =
+const PENDING: &str =
     "accepted; no final status before tracking ended (`handoff track` polls again)";
 
 /// Decides the outcome of one row from what the ledger knows.
@@ -197,6 +197,29 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
     {
         row.error_detail = Some(reason);
     }
+}
+
+/// Says `why` in `row`'s detail if the row is pending, keeping any status
+/// notes that follow the usual reason: for when tracking could not work at
+/// all (`hookInfo` answers 404 for every message, or refuses the token),
+/// since "no final status before tracking ended" would suggest that
+/// waiting longer helps.
+pub(crate) fn untracked(row: &mut ReportRow, why: &str) {
+    if row.outcome != Outcome::Pending {
+        return;
+    }
+    let reason = format!("accepted; {why}, so no status is known (`handoff track` polls again)");
+    let rest = row
+        .error_detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix(PENDING))
+        .unwrap_or_default();
+    row.error_detail = Some(format!("{reason}{rest}"));
+    let clues = Clues {
+        untracked: true,
+        ..Clues::default()
+    };
+    row.set_plain(explain(Outcome::Pending, clues));
 }
 
 #[cfg(test)]
