@@ -36,7 +36,9 @@ impl Cell {
         match self {
             Cell::Text(s) => s,
             Cell::Number(n) => n.map(|n| n.to_string()).unwrap_or_default(),
-            Cell::Date(t) => time(t),
+            Cell::Date(t) => t
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default(),
         }
     }
 }
@@ -207,11 +209,6 @@ pub(crate) fn undo_neutralising(fields: &mut RawFields) {
             fields.set(f, undone);
         }
     }
-}
-
-pub(super) fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }
 
 /// Writes the reconciliation CSV, atomically; `extra` names the input's
