@@ -182,15 +182,20 @@ mod tests {
     use crate::input::Origin;
     use crate::input::{Field, ProblemKind, RawFields};
 
+    /// The columns of a German export, `orders.csv`.
+    fn orders_csv() -> Origin {
+        Origin {
+            file: "orders.csv".into(),
+            columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
+            country: Some("Land".into()),
+        }
+    }
+
     #[test]
     fn the_rows_country_wins_over_the_default() {
         let rules = Rules {
             default_country: Some(de()),
-            origin: Some(Origin {
-                file: "orders.csv".into(),
-                columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
-                country: Some("Land".into()),
-            }),
+            origin: Some(orders_csv()),
             ..Rules::default()
         };
         let mut r = good();
@@ -255,11 +260,7 @@ mod tests {
     #[test]
     fn problems_name_the_file_and_column() {
         let rules = Rules {
-            origin: Some(Origin {
-                file: "orders.csv".into(),
-                columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
-                country: Some("Land".into()),
-            }),
+            origin: Some(orders_csv()),
             ..Rules::default()
         };
         let mut r = good();
