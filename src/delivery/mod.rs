@@ -25,7 +25,6 @@ mod phone_props;
 mod plan;
 mod readings;
 mod render;
-mod row_country;
 mod rules;
 mod scan;
 #[cfg(test)]
@@ -34,7 +33,7 @@ mod text;
 mod validate;
 
 pub use country::{Country, UnknownCountry};
-pub use phone::{normalize_phone, normalize_phone_in, warm_up};
+pub use phone::{normalize_phone_in, warm_up};
 pub use render::{Delivery, render};
 pub use rules::{DEFAULT_BODY, MAX_BODY_CHARS, Rules};
 pub use text::clean_text;

@@ -25,16 +25,12 @@ pub fn warm_up() {
         });
 }
 
-/// Normalises a phone to digits in international form without `+`.
+/// Normalises a phone to digits in international form without `+`, a
+/// national number with `country`'s calling code.
 ///
-/// Without a default country we cannot resolve national numbers, so anything
-/// that is not already international (country code first) is refused rather
+/// Without a country we cannot resolve national numbers, so anything that
+/// is not already international (country code first) is refused rather
 /// than guessed; a wrong guess sends a partner's order to a stranger.
-pub fn normalize_phone(s: &str) -> Result<String, String> {
-    normalize_phone_in(s, None)
-}
-
-/// [`normalize_phone`] with a default country for national numbers.
 pub fn normalize_phone_in(s: &str, country: Option<&Country>) -> Result<String, String> {
     let checked = phone_checked(s, country, "--default-country");
     checked.map(|(digits, _)| digits).map_err(|e| e.message)
@@ -86,8 +82,8 @@ pub(super) fn phone_checked(
 
 #[cfg(test)]
 mod tests {
-    use super::{normalize_phone, normalize_phone_in, phone_checked};
-    use crate::delivery::test_support::{good, phone_err, phone_ok};
+    use super::{normalize_phone_in, phone_checked};
+    use crate::delivery::test_support::{good, normalize_phone, phone_err, phone_ok};
     use crate::delivery::{Country, Rules, validate};
     use crate::input::ProblemKind;
     use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! Fixtures the delivery tests share: a good row, a way to spoil one field
 //! of it, Germany as the default country, and phone assertions.
 
-use super::{Country, normalize_phone};
+use super::{Country, normalize_phone_in};
 use crate::input::RawFields;
 
 pub(super) fn raw(name: &str, phone: &str, order: &str, product: &str, note: &str) -> RawFields {
@@ -23,6 +23,11 @@ pub(super) fn good() -> RawFields {
         "Office chair",
         "Pick up until Friday",
     )
+}
+
+/// A phone normalised without a default country.
+pub(super) fn normalize_phone(s: &str) -> Result<String, String> {
+    normalize_phone_in(s, None)
 }
 
 #[track_caller]

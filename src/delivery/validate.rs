@@ -3,9 +3,8 @@
 //! the report carries a reason naming the field.
 
 use super::phone::phone_checked;
-use super::row_country::row_country;
 use super::text::clean_detailed;
-use super::{Delivery, Rules};
+use super::{Country, Delivery, Rules};
 use crate::input::{Field, ProblemKind, RawFields, RowProblem};
 
 /// Checks and cleans one row. The first problem in field order wins; the
@@ -81,6 +80,30 @@ fn checked_phone(
     Ok(digits)
 }
 
+/// The country the row's national phone belongs to, and where it came
+/// from for the note: the row's country column (`--map country=…`) when
+/// the cell has a value, else `--default-country`, so one export can span
+/// countries.
+fn row_country(raw: &RawFields, rules: &Rules) -> Result<(Option<Country>, String), RowProblem> {
+    let cell = raw.country.trim();
+    if cell.is_empty() {
+        return Ok((rules.default_country.clone(), "--default-country".into()));
+    }
+    match cell.parse::<Country>() {
+        Ok(c) => Ok((Some(c), format!("`{cell}` in {}", rules.at(Field::Country)))),
+        Err(e) => Err(RowProblem {
+            field: Some(Field::Country),
+            kind: ProblemKind::BadCountry,
+            message: format!(
+                "{}: {e}; write the region (DE) or the calling code (49) of \
+                 the phone's country, or leave the cell empty for \
+                 --default-country",
+                rules.at(Field::Country)
+            ),
+        }),
+    }
+}
+
 /// A text field cleaned for WhatsApp, what cleaning changed added to
 /// `notes`.
 fn cleaned_text(
@@ -115,14 +138,8 @@ fn check_body_length(delivery: &Delivery, rules: &Rules) -> Result<(), RowProble
     if body_len > rules.max_body_chars {
         // Name the longest parameter: shortening it is the likeliest fix.
         let params = delivery.params();
-        let text_fields = [
-            Field::PartnerName,
-            Field::OrderNumber,
-            Field::ProductName,
-            Field::DeliveryNote,
-        ];
+        let text_fields = Field::ALL.into_iter().filter(|&f| f != Field::PartnerPhone);
         let (longest, longest_len) = text_fields
-            .into_iter()
             .zip(params)
             .map(|(f, p)| (f, utf16_len(p)))
             .max_by_key(|&(_, n)| n)
@@ -165,6 +182,49 @@ mod tests {
     use crate::input::Origin;
     use crate::input::{Field, ProblemKind, RawFields};
 
+    /// The columns of a German export, `orders.csv`.
+    fn orders_csv() -> Origin {
+        Origin {
+            file: "orders.csv".into(),
+            columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
+            country: Some("Land".into()),
+        }
+    }
+
+    #[test]
+    fn the_rows_country_wins_over_the_default() {
+        let rules = Rules {
+            default_country: Some(de()),
+            origin: Some(orders_csv()),
+            ..Rules::default()
+        };
+        let mut r = good();
+        r.partner_phone = "06 6982 1234".into();
+        r.country = " it ".into();
+        let d = validate(&r, &rules).expect("Italian");
+        assert_eq!(d.phone, "390669821234");
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.contains("`it` in country (column \"Land\"")),
+            "{:?}",
+            d.notes
+        );
+        r.country = String::new();
+        assert_eq!(validate(&r, &rules).expect("German").phone, "49669821234");
+        r.country = "+39".into();
+        assert_eq!(validate(&r, &rules).expect("by code").phone, "390669821234");
+        r.country = "Italia".into();
+        let p = validate(&r, &rules).expect_err("no country");
+        assert_eq!(p.kind, ProblemKind::BadCountry);
+        assert_eq!(p.field, Some(Field::Country));
+        assert!(
+            p.message
+                .starts_with("country (column \"Land\" of orders.csv): `Italia` is neither"),
+            "{p}"
+        );
+    }
+
     #[test]
     fn a_stored_row_rebuilds_the_same_delivery_without_a_second_phone_parse() {
         let rules = Rules {
@@ -200,11 +260,7 @@ mod tests {
     #[test]
     fn problems_name_the_file_and_column() {
         let rules = Rules {
-            origin: Some(Origin {
-                file: "orders.csv".into(),
-                columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
-                country: Some("Land".into()),
-            }),
+            origin: Some(orders_csv()),
             ..Rules::default()
         };
         let mut r = good();

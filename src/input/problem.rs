@@ -8,7 +8,8 @@ use std::fmt;
 use super::Field;
 
 /// What makes a row unusable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct RowProblem {
     /// `None` when the problem is the row's shape, not one field.
     pub field: Option<Field>,
@@ -17,14 +18,6 @@ pub struct RowProblem {
     /// into the report's reason column.
     pub message: String,
 }
-
-impl fmt::Display for RowProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for RowProblem {}
 
 /// The class of a [`RowProblem`], stable for machines (report column,
 /// summary counts) while the message is for people.

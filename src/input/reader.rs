@@ -121,11 +121,7 @@ impl InputReader {
         if let Some(sheet) = &self.sheet {
             line = sheet.row_of(line);
         }
-        let column = |i: usize| {
-            self.headers
-                .get(i)
-                .map_or_else(|| format!("column {}", i + 1), |h| format!("column {h:?}"))
-        };
+        let column = |i: usize| format!("column {}", self.column_name(i));
         check_utf8(&self.path, line, &self.record, column, &self.sample)?;
         let mut fields = RawFields::default();
         let country = self.country_column.map(|c| (Field::Country, c));

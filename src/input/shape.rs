@@ -25,7 +25,9 @@ impl InputReader {
             .or_else(|| self.control(line))
     }
 
-    fn column_name(&self, column: usize) -> String {
+    /// A column as messages name it: its header quoted, or its number when
+    /// the row is longer than the header.
+    pub(super) fn column_name(&self, column: usize) -> String {
         self.headers
             .get(column)
             .map_or_else(|| format!("{}", column + 1), |h| format!("{h:?}"))

@@ -21,33 +21,84 @@ use crate::input::{Field, RawFields};
 /// 1 was the first schema.
 pub(crate) const SCHEMA_VERSION: u32 = 3;
 
-pub(crate) const HEADER: [&str; 25] = [
-    "row",
-    "line",
-    "order_number",
-    "partner_name",
-    "phone",
-    "product_name",
-    "delivery_note",
-    "outcome",
-    "reason",
-    "next_step",
-    "whatsapp_status",
-    "wamid",
-    "accepted_at",
-    "delivered_at",
-    "read_at",
-    "failed_at",
-    "minutes_to_delivery",
-    "attempts",
-    "reused_from_run",
-    "reused_from_channel",
-    "http_status",
-    "error_code",
-    "error_detail",
-    "warnings",
-    "notes",
-];
+/// One cell's value, typed as the workbook shows it; the CSV writes it as
+/// text.
+pub(crate) enum Cell {
+    Text(String),
+    Number(Option<f64>),
+    Date(Option<DateTime<Utc>>),
+}
+
+impl Cell {
+    /// The cell as the CSV writes it: numbers as their digits (every number
+    /// here is whole but the minutes), times in RFC 3339, blanks empty.
+    fn csv(self) -> String {
+        match self {
+            Cell::Text(s) => s,
+            Cell::Number(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+            Cell::Date(t) => t
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn text(v: &Option<String>) -> Cell {
+    Cell::Text(v.clone().unwrap_or_default())
+}
+
+/// A reconciliation column: its name, its width in the workbook (`None`:
+/// the sheet's default) and its cell of a row. The CSV, the workbook's
+/// `Reconciliation` and `Needs action` sheets all take their columns from
+/// here, so they cannot disagree.
+pub(crate) type Column = (&'static str, Option<u16>, fn(&ReportRow) -> Cell);
+
+/// The columns, in the order both files write them.
+pub(crate) const COLUMNS: [Column; 25] = {
+    use Cell::{Date, Number, Text};
+    [
+        ("row", None, |r| Number(Some(r.row as f64))),
+        ("line", None, |r| Number(Some(r.line as f64))),
+        ("order_number", Some(14), |r| Text(r.order_number.clone())),
+        ("partner_name", Some(28), |r| Text(r.partner_name.clone())),
+        ("phone", Some(16), |r| Text(r.phone.clone())),
+        ("product_name", Some(28), |r| Text(r.product_name.clone())),
+        ("delivery_note", Some(30), |r| Text(r.delivery_note.clone())),
+        ("outcome", None, |r| Text(r.outcome.as_str().to_string())),
+        ("reason", Some(60), |r| Text(r.reason.clone())),
+        ("next_step", Some(60), |r| Text(r.next_step.clone())),
+        ("whatsapp_status", None, |r| text(&r.status)),
+        ("wamid", Some(36), |r| text(&r.wamid)),
+        ("accepted_at", Some(19), |r| Date(r.sent_at)),
+        ("delivered_at", Some(19), |r| Date(r.delivered_at)),
+        ("read_at", Some(19), |r| Date(r.read_at)),
+        ("failed_at", Some(19), |r| Date(r.failed_at)),
+        ("minutes_to_delivery", None, |r| {
+            Number(r.minutes_to_delivery())
+        }),
+        ("attempts", None, |r| Number(Some(f64::from(r.attempts)))),
+        ("reused_from_run", None, |r| {
+            Number(r.reused_from_run.map(|n| n as f64))
+        }),
+        ("reused_from_channel", None, |r| {
+            text(&r.reused_from_channel)
+        }),
+        ("http_status", None, |r| {
+            Number(r.http_status.map(f64::from))
+        }),
+        ("error_code", None, |r| {
+            Number(r.error_code.map(|c| c as f64))
+        }),
+        ("error_detail", Some(48), |r| text(&r.error_detail)),
+        ("warnings", Some(40), |r| text(&r.warnings)),
+        ("notes", Some(30), |r| text(&r.notes)),
+    ]
+};
+
+/// The column called `name`.
+pub(crate) fn column(name: &str) -> Option<&'static Column> {
+    COLUMNS.iter().find(|(n, ..)| *n == name)
+}
 
 /// Columns of schema 1 that schema 2 renamed or dropped: still ours when a
 /// rerun reads an old reconciliation, and a kept column of these names is
@@ -60,8 +111,9 @@ pub(crate) const KEPT_PREFIX: &str = "input_";
 /// Whether `name` is (or was) one of our columns, case and blanks aside.
 pub(crate) fn is_ours(name: &str) -> bool {
     let name = name.trim();
-    HEADER
+    COLUMNS
         .iter()
+        .map(|(h, ..)| h)
         .chain(&OLD_HEADER)
         .any(|h| h.eq_ignore_ascii_case(name))
 }
@@ -159,25 +211,9 @@ pub(crate) fn undo_neutralising(fields: &mut RawFields) {
     }
 }
 
-pub(super) fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
-
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
-/// Writes the rows as the reconciliation CSV, atomically; `extra` names
-/// the input's other columns kept with `--keep-columns`, written after ours.
-/// For tests: a run streams its report with [`write_csv_from`].
-#[cfg(test)]
-pub(crate) fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
-    write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
-}
-
-/// The same, for rows produced one at a time: `produce` calls `emit` with
-/// each row, in order, so the report never has to be held whole.
+/// Writes the reconciliation CSV, atomically; `extra` names the input's
+/// other columns kept with `--keep-columns`, written after ours. `produce`
+/// calls `emit` with each row, in order, so the report is never held whole.
 pub(crate) fn write_csv_from(
     path: &Path,
     extra: &[String],
@@ -188,46 +224,16 @@ pub(crate) fn write_csv_from(
         // A kept column's name is the input's, as untrusted as its cells.
         let kept = kept_names(extra);
         csv.write_record(
-            HEADER
+            COLUMNS
                 .iter()
-                .copied()
+                .map(|(name, ..)| *name)
                 .chain(kept.iter().map(String::as_str))
                 .map(|name| neutralise(name).into_owned()),
         )?;
         produce(&mut |r: &ReportRow| {
-            let cells = [
-                r.row.to_string(),
-                r.line.to_string(),
-                r.order_number.clone(),
-                r.partner_name.clone(),
-                r.phone.clone(),
-                r.product_name.clone(),
-                r.delivery_note.clone(),
-                r.outcome.as_str().to_string(),
-                r.reason.clone(),
-                r.next_step.clone(),
-                opt(&r.status),
-                opt(&r.wamid),
-                time(r.sent_at),
-                time(r.delivered_at),
-                time(r.read_at),
-                time(r.failed_at),
-                opt(&r.minutes_to_delivery()),
-                r.attempts.to_string(),
-                opt(&r.reused_from_run),
-                opt(&r.reused_from_channel),
-                opt(&r.http_status),
-                opt(&r.error_code),
-                opt(&r.error_detail),
-                opt(&r.warnings),
-                opt(&r.notes),
-            ];
-            csv.write_record(
-                cells
-                    .iter()
-                    .chain(r.extra.iter().take(extra.len()))
-                    .map(|c| neutralise(c).into_owned()),
-            )?;
+            let cells = COLUMNS.iter().map(|(_, _, cell)| cell(r).csv());
+            let kept = r.extra.iter().take(extra.len()).cloned();
+            csv.write_record(cells.chain(kept).map(|c| neutralise(&c).into_owned()))?;
             Ok(())
         })?;
         csv.flush()?;
@@ -243,6 +249,11 @@ mod tests {
     use crate::ledger::Verdict;
     use crate::report::outcome::reconcile;
     use crate::report::outcome::tests::facts;
+
+    /// The CSV of `rows`, held whole as a run never holds them.
+    fn write_csv(path: &Path, rows: &[ReportRow], extra: &[String]) -> io::Result<()> {
+        write_csv_from(path, extra, |emit| rows.iter().try_for_each(emit))
+    }
 
     #[test]
     fn formulas_are_neutralised() {
@@ -347,12 +358,12 @@ mod tests {
         write_csv(&path, &[row], &names).unwrap();
         let mut r = ::csv::Reader::from_path(&path).unwrap();
         let header = r.headers().unwrap().clone();
-        assert_eq!(&header[HEADER.len()], "'=Cost Centre");
+        assert_eq!(&header[COLUMNS.len()], "'=Cost Centre");
         let record = r.records().next().unwrap().unwrap();
         assert_eq!(&record[3], "'   =1+1");
-        assert_eq!(&record[HEADER.len()], "'=HYPERLINK(\"http://x\",\"cc\")");
+        assert_eq!(&record[COLUMNS.len()], "'=HYPERLINK(\"http://x\",\"cc\")");
         assert_eq!(
-            &record[HEADER.len() + 1],
+            &record[COLUMNS.len() + 1],
             "-12.50",
             "an amount stays a number"
         );
@@ -371,7 +382,7 @@ mod tests {
                 "Cost Centre"
             ]
         );
-        assert!(HEADER.iter().all(|h| is_ours(h)));
+        assert!(COLUMNS.iter().all(|(h, ..)| is_ours(h)));
         assert!(!is_ours("input_status"));
     }
 

@@ -34,43 +34,33 @@ impl RunMetrics {
     }
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
 /// The exposition text; `last_success` is this run's time on success, the
 /// carried-over value otherwise, or left out when there is none.
 pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
     let mut out = String::new();
-    family(
-        &mut out,
-        "handoff_last_run_timestamp_seconds",
-        "gauge",
-        "When the last run finished (unix seconds).",
+    let _ = writeln!(
+        out,
+        "# HELP handoff_last_run_timestamp_seconds When the last run finished (unix seconds).\n\
+         # TYPE handoff_last_run_timestamp_seconds gauge\n\
+         handoff_last_run_timestamp_seconds {}",
+        m.finished_at
     );
-    let _ = writeln!(out, "handoff_last_run_timestamp_seconds {}", m.finished_at);
     if let Some(t) = last_success {
-        family(
-            &mut out,
-            "handoff_last_success_timestamp_seconds",
-            "gauge",
-            "When a run last finished with a complete report (exit 0 or 10).",
+        let _ = writeln!(
+            out,
+            "# HELP handoff_last_success_timestamp_seconds When a run last finished with a complete report (exit 0 or 10).\n\
+             # TYPE handoff_last_success_timestamp_seconds gauge\n\
+             handoff_last_success_timestamp_seconds {t}"
         );
-        let _ = writeln!(out, "handoff_last_success_timestamp_seconds {t}");
     }
-    family(
-        &mut out,
-        "handoff_duration_seconds",
-        "gauge",
-        "How long the last run took.",
-    );
-    let _ = writeln!(out, "handoff_duration_seconds {:.3}", m.duration_seconds);
-    family(
-        &mut out,
-        "handoff_rows",
-        "gauge",
-        "Rows of the last run by reconciliation outcome.",
+    let _ = writeln!(
+        out,
+        "# HELP handoff_duration_seconds How long the last run took.\n\
+         # TYPE handoff_duration_seconds gauge\n\
+         handoff_duration_seconds {:.3}\n\
+         # HELP handoff_rows Rows of the last run by reconciliation outcome.\n\
+         # TYPE handoff_rows gauge",
+        m.duration_seconds
     );
     for o in Outcome::ALL {
         let _ = writeln!(
@@ -80,11 +70,10 @@ pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
             m.summary.count(o)
         );
     }
-    family(
-        &mut out,
-        "handoff_http_requests_total",
-        "counter",
-        "HTTP requests of the last run by 1MSG endpoint and result (status, or error when no answer came).",
+    let _ = writeln!(
+        out,
+        "# HELP handoff_http_requests_total HTTP requests of the last run by 1MSG endpoint and result (status, or error when no answer came).\n\
+         # TYPE handoff_http_requests_total counter"
     );
     for (endpoint, result, n) in &m.requests {
         let _ = writeln!(
@@ -92,13 +81,13 @@ pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
             "handoff_http_requests_total{{endpoint=\"{endpoint}\",result=\"{result}\"}} {n}"
         );
     }
-    family(
-        &mut out,
-        "handoff_exit_code",
-        "gauge",
-        "The exit code of the last run (see the README).",
+    let _ = writeln!(
+        out,
+        "# HELP handoff_exit_code The exit code of the last run (see the README).\n\
+         # TYPE handoff_exit_code gauge\n\
+         handoff_exit_code {}",
+        m.exit_code
     );
-    let _ = writeln!(out, "handoff_exit_code {}", m.exit_code);
     out
 }
 

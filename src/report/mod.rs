@@ -19,13 +19,11 @@ pub(crate) mod outcome;
 mod plain;
 pub(crate) mod read_back;
 mod summary;
-mod untracked;
 
 pub(crate) mod metrics;
 pub(crate) mod workbook;
 
 pub(crate) use self::atomic::write_atomic;
 pub(crate) use self::csv::{undo_neutralising, write_csv_from};
-pub(crate) use self::outcome::{Outcome, ReportRow, reconcile};
+pub(crate) use self::outcome::{Outcome, ReportRow, reconcile, untracked};
 pub(crate) use self::summary::Summary;
-pub(crate) use self::untracked::untracked;

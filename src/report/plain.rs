@@ -8,6 +8,7 @@
 use crate::codes::{self, Actor};
 
 use crate::fate::Outcome;
+use crate::input::ProblemKind;
 
 /// A row's reason and next step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,68 +137,71 @@ fn rejected(c: Clues<'_>) -> Plain {
     }
 }
 
-/// Every problem class a row can have (`crate::input::ProblemKind`'s
-/// names), with its sentence; all are fixed in the export.
-pub(crate) const PROBLEMS: &[(&str, &str, &str)] = &[
+/// Every problem class a row can have, with its sentence; all are fixed in
+/// the export.
+pub(crate) const PROBLEMS: &[(ProblemKind, &str, &str)] = &[
     (
-        "missing",
+        ProblemKind::Missing,
         "A value the message needs (partner name, phone, order number, product or note) is empty in the export.",
         "Fill in the empty value in the export, then rerun the row.",
     ),
     (
-        "bad_phone",
+        ProblemKind::BadPhone,
         "The partner's phone number is not a phone number that can be dialled.",
         "Correct the partner's phone number in the export, then rerun the row.",
     ),
     (
-        "body_too_long",
+        ProblemKind::BodyTooLong,
         "The filled-in message would be longer than WhatsApp allows.",
         "Shorten the product name or delivery note in the export, then rerun the row.",
     ),
     (
-        "empty_after_cleaning",
+        ProblemKind::EmptyAfterCleaning,
         "A value holds only invisible characters.",
         "Write a visible value in the export, then rerun the row.",
     ),
     (
-        "ragged_row",
+        ProblemKind::RaggedRow,
         "The line has more or fewer columns than the header, so its values cannot be matched safely.",
         "Fix the line in the export (often a stray separator), then rerun the row.",
     ),
     (
-        "national_phone",
+        ProblemKind::NationalPhone,
         "The partner's phone number has no country code.",
         "Write the phone with + and its country code in the export, then rerun the row.",
     ),
     (
-        "excel_scientific",
+        ProblemKind::ExcelScientific,
         "Excel turned the phone number into a rounded number, so some of its digits are lost.",
         "Format the phone column as Text, export again, then rerun the row.",
     ),
     (
-        "unclosed_quote",
+        ProblemKind::UnclosedQuote,
         "A quote mark in the line is never closed, so the line cannot be read safely.",
         "Fix the quote marks in the export, then rerun the row.",
     ),
     (
-        "control_character",
+        ProblemKind::ControlCharacter,
         "A value contains hidden control characters.",
         "Remove the hidden characters in the export, then rerun the row.",
     ),
     (
-        "ambiguous_phone",
+        ProblemKind::AmbiguousPhone,
         "The phone number can be read as two different numbers.",
         "Write the phone with + and its country code in the export, then rerun the row.",
     ),
     (
-        "bad_country",
+        ProblemKind::BadCountry,
         "The country column names no country we know.",
         "Correct the row's country in the export, then rerun the row.",
     ),
 ];
 
 fn invalid(problem: Option<&str>) -> Plain {
-    match PROBLEMS.iter().find(|(name, ..)| Some(*name) == problem) {
+    match PROBLEMS
+        .iter()
+        .find(|(kind, ..)| Some(kind.name()) == problem)
+    {
         Some((_, reason, step)) => Plain::new(*reason, Actor::Data, *step),
         None => Plain::new(
             "The row has a problem in the export, so it was not sent.",

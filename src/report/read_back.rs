@@ -10,10 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::csv::{KEPT_PREFIX, is_ours, undo_neutralising};
+use super::csv::{KEPT_PREFIX, is_ours, undo_neutralising_cell};
 use crate::error::Failure;
 use crate::exit;
-use crate::input::{Field, InputOptions, RawFields};
+use crate::input::{Field, InputOptions};
 
 /// The outcomes a rerun may send again (design.md): never delivered, read,
 /// pending, duplicate or unknown.
@@ -169,22 +169,12 @@ impl BackColumns {
         let kept = self
             .kept
             .iter()
-            .map(|&i| undo_cell(extra.get(i).cloned().unwrap_or_default()))
+            .map(|&i| extra.get(i).map_or("", |c| undo_neutralising_cell(c)))
+            .map(str::to_string)
             .collect();
         *extra = kept;
         cells
     }
-}
-
-/// One cell through the report's inverse, so that kept columns and the five
-/// fields share its one definition.
-fn undo_cell(cell: String) -> String {
-    let mut f = RawFields {
-        partner_name: cell,
-        ..RawFields::default()
-    };
-    undo_neutralising(&mut f);
-    f.partner_name
 }
 
 #[cfg(test)]

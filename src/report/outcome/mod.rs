@@ -30,7 +30,6 @@ pub(crate) struct ReportRow {
     pub error_detail: Option<String>,
     pub attempts: u32,
     pub sent_at: Option<DateTime<Utc>>,
-    pub status_at: Option<DateTime<Utc>>,
     /// The run that sent the message, when it was not this one.
     pub reused_from_run: Option<RunId>,
     /// The channel that accepted that message (another real channel counts too: its
@@ -73,7 +72,7 @@ impl ReportRow {
 }
 
 /// Why a pending row has no final status, when tracking worked.
-pub(super) const PENDING: &str =
+const PENDING: &str =
     "accepted; no final status before tracking ended (`handoff track` polls again)";
 
 /// Decides the outcome of one row from what the ledger knows.
@@ -99,7 +98,6 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         error_detail: f.reason.clone(),
         attempts: 0,
         sent_at: None,
-        status_at: None,
         reused_from_run: None,
         reused_from_channel: None,
         notes,
@@ -145,7 +143,6 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
 fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.wamid = f.wamid;
     row.sent_at = f.accepted_at;
-    row.status_at = f.status_at;
     row.delivered_at = f.delivered_at;
     row.read_at = f.read_at;
     row.failed_at = f.failed_at;
@@ -200,6 +197,29 @@ fn of_answer(row: &mut ReportRow, f: ReportFacts) {
     {
         row.error_detail = Some(reason);
     }
+}
+
+/// Says `why` in `row`'s detail if the row is pending, keeping any status
+/// notes that follow the usual reason: for when tracking could not work at
+/// all (`hookInfo` answers 404 for every message, or refuses the token),
+/// since "no final status before tracking ended" would suggest that
+/// waiting longer helps.
+pub(crate) fn untracked(row: &mut ReportRow, why: &str) {
+    if row.outcome != Outcome::Pending {
+        return;
+    }
+    let reason = format!("accepted; {why}, so no status is known (`handoff track` polls again)");
+    let rest = row
+        .error_detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix(PENDING))
+        .unwrap_or_default();
+    row.error_detail = Some(format!("{reason}{rest}"));
+    let clues = Clues {
+        untracked: true,
+        ..Clues::default()
+    };
+    row.set_plain(explain(Outcome::Pending, clues));
 }
 
 #[cfg(test)]

@@ -206,3 +206,40 @@ fn earlier_runs_message_is_reused_and_said_so() {
     f.message_run_id = Some(2);
     assert_eq!(reconcile(f, 2).outcome, Outcome::Duplicate);
 }
+
+fn pending() -> ReportRow {
+    let mut f = facts(Verdict::Send);
+    f.attempts = 1;
+    f.last_result = Some(crate::ledger::SendClass::Accepted {
+        wamid: "wamid.1".into(),
+    });
+    f.wamid = Some("wamid.1".into());
+    f.message_run_id = Some(1);
+    f.status = Some("sent".into());
+    reconcile(f, 1)
+}
+
+#[test]
+fn a_pending_row_says_why_it_has_no_status() {
+    let mut row = pending();
+    let before = row.reason.clone();
+    untracked(&mut row, "statuses unavailable: hookInfo answered 404");
+    assert_eq!(
+        row.error_detail.as_deref(),
+        Some(
+            "accepted; statuses unavailable: hookInfo answered 404, so no status is known (`handoff track` polls again)"
+        )
+    );
+    assert_ne!(row.reason, before, "the plain reason says it too");
+    assert!(
+        row.reason.contains("could not be fetched"),
+        "{}",
+        row.reason
+    );
+    assert!(row.next_step.starts_with("operations: "));
+    let mut read = pending();
+    read.outcome = Outcome::Read;
+    read.error_detail = None;
+    untracked(&mut read, "x");
+    assert_eq!(read.error_detail, None);
+}

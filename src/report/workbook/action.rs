@@ -5,14 +5,14 @@
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
-use super::rows::{Cell, put};
+use super::rows::{header, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
 use crate::report::ReportRow;
+use crate::report::csv::{Cell, Column, column};
 
-/// The sheet's columns.
-pub(super) const COLUMNS: [&str; 10] = [
-    "who_acts",
+/// The reconciliation's columns the sheet shows, after `who_acts`.
+const SHOWN: [&str; 9] = [
     "next_step",
     "reason",
     "order_number",
@@ -33,9 +33,9 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Needs action")?;
-    for (col, name) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &styles.header)?;
-    }
+    let columns: Vec<&Column> = SHOWN.iter().filter_map(|name| column(name)).collect();
+    let names = columns.iter().map(|(name, ..)| *name);
+    header(sheet, std::iter::once("who_acts").chain(names), styles)?;
     let night = Night::default();
     let mut line = 1;
     for actor in ACTORS {
@@ -53,20 +53,9 @@ pub(super) fn sheet(
         line += 1;
         for r in group {
             let f = styles.of(r.outcome);
-            let cells = [
-                Cell::Text(actor.word().to_string()),
-                Cell::Text(r.next_step.clone()),
-                Cell::Text(r.reason.clone()),
-                Cell::Text(r.order_number.clone()),
-                Cell::Text(r.partner_name.clone()),
-                Cell::Text(r.phone.clone()),
-                Cell::Text(r.outcome.as_str().to_string()),
-                Cell::Number(r.error_code.map(|c| c as f64)),
-                Cell::Text(r.error_detail.clone().unwrap_or_default()),
-                Cell::Number(Some(r.row as f64)),
-            ];
-            for (col, cell) in cells.into_iter().enumerate() {
-                put(sheet, line, col as u16, cell, f, &night)?;
+            put(sheet, line, 0, Cell::Text(actor.word().into()), f, &night)?;
+            for (col, (_, _, cell)) in (1..).zip(&columns) {
+                put(sheet, line, col, cell(r), f, &night)?;
             }
             line += 1;
         }
@@ -76,16 +65,16 @@ pub(super) fn sheet(
         sheet.write_string(1, 0, "Nothing to do: every row went through.")?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    for (col, w) in [
-        (0, 12),
-        (1, 60),
-        (2, 60),
-        (3, 14),
-        (4, 28),
-        (5, 16),
-        (8, 48),
-    ] {
-        sheet.set_column_width(col, w)?;
+    sheet.set_column_width(0, 12)?;
+    widths(sheet, 1, columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_shown_is_a_reconciliation_column() {
+        assert!(SHOWN.iter().all(|name| column(name).is_some()));
     }
-    Ok(())
 }

@@ -66,10 +66,6 @@ impl Night {
     }
 }
 
-fn xlsx_error(e: XlsxError) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
 /// Writes the rows and the finance sheets to `path`, atomically.
 pub(crate) fn write(
     path: &Path,
@@ -80,33 +76,25 @@ pub(crate) fn write(
     exit_code: u8,
     night: &Night,
 ) -> io::Result<()> {
-    let bytes = build(rows, extra, summary, run_id, exit_code, night).map_err(xlsx_error)?;
-    crate::report::write_atomic(path, |w| io::Write::write_all(w, &bytes))
-}
-
-fn build(
-    rows: &[ReportRow],
-    extra: &[String],
-    summary: &Summary,
-    run_id: i64,
-    exit_code: u8,
-    night: &Night,
-) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    let styles = style::Styles::new();
-    // The reconciliation stays the first sheet: `handoff rerun` reads it.
-    rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
-    action::sheet(book.add_worksheet(), rows, &styles)?;
-    partners::sheet(book.add_worksheet(), rows, &styles)?;
-    let facts = summary::Facts {
-        summary,
-        rows,
-        run_id,
-        exit_code,
-        night,
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut book = Workbook::new();
+        let styles = style::Styles::new();
+        // The reconciliation stays the first sheet: `handoff rerun` reads it.
+        rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
+        action::sheet(book.add_worksheet(), rows, &styles)?;
+        partners::sheet(book.add_worksheet(), rows, &styles)?;
+        let facts = summary::Facts {
+            summary,
+            rows,
+            run_id,
+            exit_code,
+            night,
+        };
+        summary::sheet(book.add_worksheet(), &facts, &styles)?;
+        book.save_to_buffer()
     };
-    summary::sheet(book.add_worksheet(), &facts, &styles)?;
-    book.save_to_buffer()
+    let bytes = build().map_err(|e| io::Error::other(e.to_string()))?;
+    crate::report::write_atomic(path, |w| io::Write::write_all(w, &bytes))
 }
 
 #[cfg(test)]

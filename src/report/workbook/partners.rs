@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
+use super::rows::header;
 use super::style::Styles;
 use crate::report::{Outcome, ReportRow};
 
@@ -89,9 +90,7 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
-    for (col, name) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &styles.header)?;
-    }
+    header(sheet, COLUMNS, styles)?;
     let tallies = tally(rows);
     for (i, t) in tallies.iter().enumerate() {
         let line = i as u32 + 1;

@@ -1,20 +1,12 @@
 //! The `Reconciliation` sheet: the CSV's columns, one row per input row,
 //! coloured by outcome, with the times as date cells in the night's zone.
 
-use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{HEADER, kept_names, neutralise};
-
-/// One cell's value, typed as the sheet shows it.
-pub(super) enum Cell {
-    Text(String),
-    Number(Option<f64>),
-    Date(Option<DateTime<Utc>>),
-}
+use crate::report::csv::{COLUMNS, Cell, Column, kept_names, neutralise};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -42,40 +34,31 @@ pub(super) fn put(
     Ok(())
 }
 
-fn text(v: &Option<String>) -> Cell {
-    Cell::Text(v.clone().unwrap_or_default())
+/// Writes the header line: `names`, neutralised, in the header format.
+pub(super) fn header<'a>(
+    sheet: &mut Worksheet,
+    names: impl IntoIterator<Item = &'a str>,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    for (col, name) in names.into_iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, neutralise(name), &styles.header)?;
+    }
+    Ok(())
 }
 
-/// The row's cells in [`HEADER`]'s order.
-fn cells(r: &ReportRow) -> [Cell; HEADER.len()] {
-    use Cell::{Date, Number, Text};
-    [
-        Number(Some(r.row as f64)),
-        Number(Some(r.line as f64)),
-        Text(r.order_number.clone()),
-        Text(r.partner_name.clone()),
-        Text(r.phone.clone()),
-        Text(r.product_name.clone()),
-        Text(r.delivery_note.clone()),
-        Text(r.outcome.as_str().to_string()),
-        Text(r.reason.clone()),
-        Text(r.next_step.clone()),
-        text(&r.status),
-        text(&r.wamid),
-        Date(r.sent_at),
-        Date(r.delivered_at),
-        Date(r.read_at),
-        Date(r.failed_at),
-        Number(r.minutes_to_delivery()),
-        Number(Some(f64::from(r.attempts))),
-        Number(r.reused_from_run.map(|n| n as f64)),
-        text(&r.reused_from_channel),
-        Number(r.http_status.map(f64::from)),
-        Number(r.error_code.map(|c| c as f64)),
-        text(&r.error_detail),
-        text(&r.warnings),
-        text(&r.notes),
-    ]
+/// Sets the width of each of `columns` that has one, `first` being the
+/// sheet column of the first.
+pub(super) fn widths<'a>(
+    sheet: &mut Worksheet,
+    first: u16,
+    columns: impl IntoIterator<Item = &'a Column>,
+) -> Result<(), XlsxError> {
+    for (col, (_, width, _)) in (first..).zip(columns) {
+        if let Some(w) = width {
+            sheet.set_column_width(col, *w)?;
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn sheet(
@@ -87,22 +70,18 @@ pub(super) fn sheet(
 ) -> Result<(), XlsxError> {
     sheet.set_name("Reconciliation")?;
     let kept = kept_names(extra);
-    let names = HEADER
-        .iter()
-        .copied()
-        .chain(kept.iter().map(String::as_str));
-    for (col, name) in names.enumerate() {
-        sheet.write_string_with_format(0, col as u16, neutralise(name), &styles.header)?;
-    }
+    let names = COLUMNS.iter().map(|(name, ..)| *name);
+    header(sheet, names.chain(kept.iter().map(String::as_str)), styles)?;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
         let f = styles.of(r.outcome);
-        for (col, cell) in cells(r).into_iter().enumerate() {
+        let kept = r.extra.iter().take(extra.len());
+        let cells = COLUMNS
+            .iter()
+            .map(|(_, _, cell)| cell(r))
+            .chain(kept.map(|v| Cell::Text(v.clone())));
+        for (col, cell) in cells.enumerate() {
             put(sheet, row, col as u16, cell, f, night)?;
-        }
-        for (i, value) in r.extra.iter().take(extra.len()).enumerate() {
-            let col = (HEADER.len() + i) as u16;
-            put(sheet, row, col, Cell::Text(value.clone()), f, night)?;
         }
     }
     sheet.set_freeze_panes(1, 0)?;
@@ -110,27 +89,7 @@ pub(super) fn sheet(
         0,
         0,
         rows.len() as u32,
-        (HEADER.len() + extra.len()) as u16 - 1,
+        (COLUMNS.len() + extra.len()) as u16 - 1,
     )?;
-    let width = |name: &str| HEADER.iter().position(|h| *h == name).unwrap_or(0) as u16;
-    for (name, w) in [
-        ("order_number", 14),
-        ("partner_name", 28),
-        ("phone", 16),
-        ("product_name", 28),
-        ("delivery_note", 30),
-        ("reason", 60),
-        ("next_step", 60),
-        ("wamid", 36),
-        ("accepted_at", 19),
-        ("delivered_at", 19),
-        ("read_at", 19),
-        ("failed_at", 19),
-        ("error_detail", 48),
-        ("warnings", 40),
-        ("notes", 30),
-    ] {
-        sheet.set_column_width(width(name), w)?;
-    }
-    Ok(())
+    widths(sheet, 0, &COLUMNS)
 }

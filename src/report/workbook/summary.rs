@@ -9,6 +9,7 @@ use rust_xlsxwriter::{Chart, ChartType, Worksheet, XlsxError};
 use super::Night;
 use super::style::Styles;
 use crate::exit;
+use crate::report::csv::Cell::{Date, Text};
 use crate::report::csv::{SCHEMA_VERSION, neutralise};
 use crate::report::{Outcome, ReportRow, Summary};
 
@@ -68,73 +69,60 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     )?;
     let night = f.night;
     let run = night.run.as_ref();
-    let mut line = 2;
-    let mut label = |s: &mut Worksheet, text: &str| -> Result<u32, XlsxError> {
-        s.write_string_with_format(line, 0, text, &styles.header)?;
-        line += 1;
-        Ok(line - 1)
-    };
-    let at = label(s, "run")?;
     let kind = run.map_or("run", |r| r.kind.as_str());
-    s.write_string(at, 1, format!("{} (handoff {kind})", f.run_id))?;
-    let at = label(s, "input file")?;
     let input = run.and_then(|r| r.input_path.as_deref()).unwrap_or("-");
-    s.write_string(at, 1, neutralise(input))?;
-    for (name, t) in [
-        ("started", run.and_then(|r| r.started_at)),
-        ("finished", run.and_then(|r| r.finished_at)),
-        ("report written", Some(Utc::now())),
-    ] {
-        let at = label(s, name)?;
-        match t {
-            Some(t) => {
-                s.write_datetime_with_format(at, 1, night.excel(t)?, &styles.plain.date)?;
+    let exit = format!("{}: {}", f.exit_code, exit_meaning(f.exit_code));
+    let facts = [
+        ("run", Text(format!("{} (handoff {kind})", f.run_id))),
+        ("input file", Text(neutralise(input).into_owned())),
+        ("started", Date(run.and_then(|r| r.started_at))),
+        ("finished", Date(run.and_then(|r| r.finished_at))),
+        ("report written", Date(Some(Utc::now()))),
+        ("times shown in", Text(night.zone_name())),
+        ("exit code", Text(exit)),
+        ("report schema", Text(format!("version {SCHEMA_VERSION}"))),
+    ];
+    let top = facts.len() as u32 + 3;
+    for (line, (name, value)) in (2..).zip(facts) {
+        s.write_string_with_format(line, 0, name, &styles.header)?;
+        match value {
+            Text(text) => s.write_string(line, 1, text)?,
+            Date(Some(t)) => {
+                s.write_datetime_with_format(line, 1, night.excel(t)?, &styles.plain.date)?
             }
-            None => {
-                s.write_string(at, 1, "-")?;
-            }
-        }
+            _ => s.write_string(line, 1, "-")?,
+        };
     }
-    let at = label(s, "times shown in")?;
-    s.write_string(at, 1, night.zone_name())?;
-    let at = label(s, "exit code")?;
-    s.write_string(
-        at,
-        1,
-        format!("{}: {}", f.exit_code, exit_meaning(f.exit_code)),
-    )?;
-    let at = label(s, "report schema")?;
-    s.write_string(at, 1, format!("version {SCHEMA_VERSION}"))?;
 
-    let top = line + 1;
     let outcomes = outcome_table(s, f.summary, top, styles)?;
     let latency_top = outcomes + 2;
     let latency_end = latency_table(s, f.rows, latency_top, styles)?;
 
-    let mut chart = Chart::new(ChartType::Column);
-    chart
-        .add_series()
-        .set_name("rows")
-        .set_categories((NAME, top + 1, 0, top + Outcome::ALL.len() as u32, 0))
-        .set_values((NAME, top + 1, 1, top + Outcome::ALL.len() as u32, 1));
-    chart.title().set_name("Rows by outcome");
-    chart.legend().set_hidden();
+    let outcomes_end = top + Outcome::ALL.len() as u32;
+    let chart = column_chart("rows", "Rows by outcome", top + 1, outcomes_end);
     s.insert_chart(2, 4, &chart)?;
-
-    let mut chart = Chart::new(ChartType::Column);
-    chart
-        .add_series()
-        .set_name("messages")
-        .set_categories((NAME, latency_top + 1, 0, latency_end, 0))
-        .set_values((NAME, latency_top + 1, 1, latency_end, 1));
-    chart.title().set_name("Time from acceptance to delivery");
-    chart.legend().set_hidden();
+    let title = "Time from acceptance to delivery";
+    let chart = column_chart("messages", title, latency_top + 1, latency_end);
     s.insert_chart(18, 4, &chart)?;
 
     s.set_column_width(0, 22)?;
     s.set_column_width(1, 24)?;
     s.set_column_width(2, 62)?;
     Ok(())
+}
+
+/// A column chart of the table in lines `first` to `last`: its labels in
+/// the first column, its values in the second.
+fn column_chart(series: &str, title: &str, first: u32, last: u32) -> Chart {
+    let mut chart = Chart::new(ChartType::Column);
+    chart
+        .add_series()
+        .set_name(series)
+        .set_categories((NAME, first, 0, last, 0))
+        .set_values((NAME, first, 1, last, 1));
+    chart.title().set_name(title);
+    chart.legend().set_hidden();
+    chart
 }
 
 /// The counts by outcome from `top`; returns the table's last line.
