@@ -115,8 +115,19 @@ impl Pacer {
 
     /// Waits for the next instant (and for room in the window, if any).
     pub(crate) async fn until_ready(&self) {
+        self.until_slot().await;
+        self.until_room().await;
+    }
+
+    /// Waits for the next instant of the grid.
+    pub(crate) async fn until_slot(&self) {
         let slot = self.reserve(Instant::now());
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// Waits for room in the window, if there is one, and counts the
+    /// caller as gone: call it right before the request leaves.
+    pub(crate) async fn until_room(&self) {
         while let Some(room) = self.admit(Instant::now()) {
             tokio::time::sleep_until(room).await;
         }

@@ -1,5 +1,5 @@
-//! One attempt at one delivery: its intent committed, the request, its
-//! answer committed. Kept apart from the
+//! One attempt at one delivery: its turn at the rate, its intent
+//! committed, the request, its answer committed. Kept apart from the
 //! dispatcher, which decides what to send; this only carries it out.
 
 use chrono::Utc;
@@ -21,6 +21,10 @@ pub(super) async fn attempt(
     let d = &job.delivery;
     let s = &ctx.settings;
     let params: Vec<String> = d.params().iter().map(|p| p.to_string()).collect();
+    // The rate's slot first: an intent is committed only for a request
+    // about to leave, so a process killed while it waits for its turn
+    // leaves nothing in doubt.
+    let limiter = ctx.slot().await;
     // Grouped: committed (with whatever other writes were queued) before
     // this returns, so the request below never leaves ahead of its intent.
     let intent = ctx
@@ -37,7 +41,7 @@ pub(super) async fn attempt(
         .map_err(|e| e.to_string())?;
     crate::crash::point("after_intent");
 
-    ctx.permit().await;
+    ctx.leave(limiter).await;
     *sent_at = Some(Instant::now());
     let texts: Vec<&str> = params.iter().map(String::as_str).collect();
     let request = SendTemplateRequest::with_body(

@@ -183,10 +183,15 @@ impl Context {
         self.gate.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until the run is not paused and the global rate allows one
-    /// more request. Taken after the intent's commit, so the fsync's jitter
-    /// never bunches requests at the API.
-    pub(super) async fn permit(&self) {
+    fn paused(&self) -> bool {
+        self.gate().paused_until.is_some_and(|p| p > Instant::now())
+    }
+
+    /// Waits until the run is not paused and the grid has a slot for one
+    /// more request; the limiter it waited on. Taken before the intent is
+    /// committed, so that a process killed while it waits leaves no intent,
+    /// and so no doubt, for a request that never left.
+    pub(super) async fn slot(&self) -> Arc<Pacer> {
         loop {
             let (limiter, paused) = {
                 let g = self.gate();
@@ -198,11 +203,22 @@ impl Context {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            limiter.until_ready().await;
-            let still_paused = self.gate().paused_until.is_some_and(|p| p > Instant::now());
-            if !still_paused {
-                return;
+            limiter.until_slot().await;
+            if !self.paused() {
+                return limiter;
             }
         }
+    }
+
+    /// Right before the request leaves, after its intent's commit: a pause
+    /// that began meanwhile is waited out and a fresh slot taken, so the
+    /// senders do not all go the moment it ends; then room in the API's
+    /// one-second window, counted when the request really leaves, so a
+    /// commit that took long never bunches requests at the API.
+    pub(super) async fn leave(&self, mut limiter: Arc<Pacer>) {
+        while self.paused() {
+            limiter = self.slot().await;
+        }
+        limiter.until_room().await;
     }
 }

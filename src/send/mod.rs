@@ -3,10 +3,13 @@
 //! One dispatcher task owns the schedule; workers (one per request in
 //! flight) record the intent, send, record the answer and report back. The
 //! dispatcher takes a concurrency slot, then picks the delivery; the worker
-//! commits its intent and only then takes a permit from the global rate
-//! limiter (a [`Pacer`]) and sends at once. Slot before permit keeps permits
-//! from bunching into bursts (reliability.md §3); permit after the commit
-//! keeps the fsync's jitter out of the spacing the API sees.
+//! waits for its instant on the global rate limiter's grid (a [`Pacer`]),
+//! commits its intent, passes the limiter's one-second window (counted as
+//! it leaves) and sends at once. Slot before permit keeps permits from
+//! bunching into bursts; the grid before the commit means an intent is
+//! durable only for a request about to leave, so a crash leaves in doubt
+//! only what may have reached the API; the window after the commit keeps a
+//! slow fsync from putting one request too many into the API's second.
 //!
 //! Each recipient has its own queue, in input order, and its own "not
 //! before" instant (the pair interval after its previous send). The schedule
