@@ -23,6 +23,7 @@ mod delimiter;
 mod echo;
 mod encoding;
 mod error;
+mod export;
 mod headers;
 mod lines;
 mod open;
@@ -41,6 +42,7 @@ mod xlsx;
 
 pub use echo::{echo, shorten_quoted};
 pub use error::InputError;
+pub use export::Export;
 pub use open::{InputOptions, from_reader, open};
 pub use problem::{ProblemKind, ProblemSummary, RowProblem};
 pub use reader::InputReader;
