@@ -375,6 +375,12 @@ async fn run_reads_a_workbook_export_from_the_sheet_named() {
     s.write_string(2, 2, "W-2").unwrap();
     s.write_string(2, 3, "Tisch").unwrap();
     s.write_string(2, 4, "ok").unwrap();
+    // A control character in a cell: named by the sheet, as a person finds it.
+    s.write_string(3, 0, "Bell GmbH").unwrap();
+    s.write_string(3, 1, "+49 151 23456702").unwrap();
+    s.write_string(3, 2, "W-3").unwrap();
+    s.write_string(3, 3, "Lam\u{7}pe").unwrap();
+    s.write_string(3, 4, "ok").unwrap();
     let path = env.path("export.xlsx");
     book.save(&path).unwrap();
 
@@ -391,9 +397,14 @@ async fn run_reads_a_workbook_export_from_the_sheet_named() {
         .await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let report = env.report();
-    assert_eq!(report.len(), 2);
+    assert_eq!(report.len(), 3);
     assert!(is_final_delivery(&report[0]["outcome"]), "{:?}", report[0]);
     assert_eq!(report[0]["phone"], "4915123456701");
+    assert_eq!(report[2]["outcome"], "invalid");
+    assert_detail(
+        &report[2],
+        "product_name (column \"Item\" of sheet \"Orders\" of export.xlsx)",
+    );
     assert_eq!(report[0]["order_number"], "100234");
     assert_eq!(report[0]["Delivered on"], "2025-03-14");
     assert_eq!(report[1]["outcome"], "invalid");

@@ -5,7 +5,6 @@
 
 use super::controls::{first_refused, refusal};
 use super::delimiter::describe_delimiter;
-use super::echo::file_name;
 use super::lines::newlines;
 use super::quotes::Unclosed;
 use super::{Field, InputReader, ProblemKind, RowProblem};
@@ -65,7 +64,7 @@ impl InputReader {
                  value, and run again",
                 self.column_name(column),
                 u.column,
-                file_name(&self.path),
+                self.file_name(),
             ),
         }
     }
@@ -90,7 +89,7 @@ impl InputReader {
                  has {want} (delimiter {}); check the row for a missing \
                  value, or quote a value that contains the delimiter",
                 if got == 1 { "" } else { "s" },
-                file_name(&self.path),
+                self.file_name(),
                 describe_delimiter(self.delimiter),
             ),
         })
@@ -108,7 +107,7 @@ impl InputReader {
                 let at = format!(
                     "{f} (column {} of {})",
                     self.column_name(col),
-                    file_name(&self.path)
+                    self.file_name()
                 );
                 Some(RowProblem {
                     field: Some(f),
