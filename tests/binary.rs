@@ -187,6 +187,25 @@ impl Env {
         self.sub("rerun", &args).await
     }
 
+    /// `handoff track` on this test's ledger, writing the report to `out`
+    /// in the test's directory, polling from 50 ms on, for at most
+    /// `track_for`.
+    pub(crate) async fn track(&self, out: &str, track_for: &str) -> Output {
+        let ledger = self.path("ledger.sqlite");
+        let out = self.path(out);
+        let args = [
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--first-poll",
+            "50ms",
+            "--track-for",
+            track_for,
+        ];
+        self.sub("track", &args).await
+    }
+
     /// Reads any CSV of the test's directory as maps.
     pub(crate) fn read_csv(&self, name: &str) -> Vec<HashMap<String, String>> {
         let mut r = csv::Reader::from_path(self.path(name)).expect("file written");

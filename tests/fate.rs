@@ -254,19 +254,7 @@ async fn track_looks_the_nights_doubts_up_again() {
 
     // Past the history's lag.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    let ledger = env.path("ledger.sqlite");
-    let out = env.path("tracked.csv");
-    let args = [
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--first-poll",
-        "50ms",
-        "--track-for",
-        "3s",
-    ];
-    let track = env.sub("track", &args).await;
+    let track = env.track("tracked.csv", "3s").await;
     assert_eq!(code(&track), 10, "T-2 is still unknown: {}", stderr(&track));
     let tracked = env.read_csv("tracked.csv");
     let late = &tracked[0];

@@ -175,13 +175,10 @@ mod tests {
     use super::*;
     use crate::ledger::{AttemptInfo, SendClass};
 
-    /// Of an order's doubts, the strongest claim that the API took the send
-    /// counts; the ids they named are the hints. (What an answer claims is
-    /// classified by the client, `api/classify/tests.rs`; what older
-    /// ledgers' texts claimed, once, by the migration, `ledger/schema.rs`.)
-    #[test]
-    fn the_strongest_claim_of_an_orders_doubts_counts() {
-        let doubt = |result: Option<SendClass>| Doubt {
+    /// An order's doubtful send whose answer was classified as `result`
+    /// (`None`: never answered).
+    fn doubtful(result: Option<SendClass>) -> Doubt {
+        Doubt {
             attempt: AttemptInfo {
                 attempt_id: 1,
                 run_id: 1,
@@ -193,9 +190,17 @@ mod tests {
             },
             result,
             error_detail: Some("whatever it said, in words".into()),
-        };
+        }
+    }
+
+    /// Of an order's doubts, the strongest claim that the API took the send
+    /// counts; the ids they named are the hints. (What an answer claims is
+    /// classified by the client, `api/classify/tests.rs`; what older
+    /// ledgers' texts claimed, once, by the migration, `ledger/schema.rs`.)
+    #[test]
+    fn the_strongest_claim_of_an_orders_doubts_counts() {
         let said = |taken, id: Option<&str>| {
-            doubt(Some(SendClass::Ambiguous {
+            doubtful(Some(SendClass::Ambiguous {
                 taken,
                 named_id: id.map(str::to_string),
             }))
@@ -212,7 +217,7 @@ mod tests {
         );
         assert_eq!(taken(&[said(Taken::Unsaid, None)]), Taken::Unsaid);
         // An intent never answered said nothing.
-        assert_eq!(doubt(None).taken(), (Taken::Unsaid, None));
+        assert_eq!(doubtful(None).taken(), (Taken::Unsaid, None));
         assert_eq!(taken(&[]), Taken::Unsaid);
     }
 
@@ -249,21 +254,11 @@ mod tests {
     /// nothing and the API said nothing, or a person said so.
     #[test]
     fn a_doubt_is_sent_only_on_proof_or_a_persons_word() {
-        let doubt = |taken| Doubt {
-            attempt: AttemptInfo {
-                attempt_id: 1,
-                run_id: 1,
-                order_key: "7".into(),
-                attempt_no: 1,
-                phone: "49".into(),
-                params: Vec::new(),
-                intent_at: chrono::Utc::now(),
-            },
-            result: Some(SendClass::Ambiguous {
+        let doubt = |taken| {
+            doubtful(Some(SendClass::Ambiguous {
                 taken,
                 named_id: None,
-            }),
-            error_detail: None,
+            }))
         };
         let sent = Finding::Sent {
             wamid: "wamid.F".into(),

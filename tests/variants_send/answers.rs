@@ -265,19 +265,7 @@ async fn a_message_held_for_quality_is_pending_then_tracked_to_its_end() {
     assert_eq!(send_requests(&env.stats().await), 3, "never sent again");
 
     // Released while `track` watches (it ends once every message is final).
-    let ledger = env.path("ledger.sqlite");
-    let tracked = env.path("tracked.csv");
-    let args = [
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--out",
-        tracked.to_str().unwrap(),
-        "--first-poll",
-        "50ms",
-        "--track-for",
-        "30s",
-    ];
-    let track = env.sub("track", &args).await;
+    let track = env.track("tracked.csv", "30s").await;
     assert_eq!(code(&track), 0, "{}", stderr(&track));
     for r in env.read_csv("tracked.csv") {
         assert!(
