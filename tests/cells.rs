@@ -237,7 +237,13 @@ async fn libreoffice(env: &Env, soffice: &Path, csv: &Path, filter: &str) -> Pat
 /// or date a spreadsheet reads in a cell we left alone.
 fn assert_same_cells(path: &Path, csv: &[Vec<String>], trimmed: bool) {
     let mut book: Xlsx<_> = open_workbook(path).unwrap();
-    let sheet = book.sheet_names()[0].clone();
+    // Our workbook's rows, or the one sheet of a workbook saved from the CSV.
+    let names = book.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| *n == "Reconciliation")
+        .unwrap_or(&names[0])
+        .clone();
     let formulas = book.worksheet_formula(&sheet).unwrap();
     let live: Vec<_> = formulas
         .used_cells()

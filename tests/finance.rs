@@ -69,6 +69,16 @@ async fn night() -> Night {
     Night { env, xlsx, report }
 }
 
+/// LibreOffice's command, when it is installed.
+fn soffice() -> Option<&'static str> {
+    ["soffice", "libreoffice"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok()
+    })
+}
+
 fn by_order<'a>(report: &'a Report, order: &str) -> &'a HashMap<String, String> {
     report
         .iter()
@@ -200,9 +210,10 @@ async fn the_workbook_has_dates_in_the_zone_partners_and_charts() {
         report,
     } = night().await;
     let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    // In the order a person reads and prints them.
     assert_eq!(
         book.sheet_names(),
-        ["Reconciliation", "Needs action", "Partners", "Summary"]
+        ["Summary", "Needs action", "Partners", "Reconciliation"]
     );
     let rows = sheet(&mut book, "Reconciliation");
     assert_eq!(rows.len(), report.len() + 1);
@@ -354,12 +365,7 @@ fn charts(xlsx: &Path) -> Vec<String> {
 /// reads back as the report: a file Excel's rival can read is not broken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn libreoffice_opens_the_workbook() {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|b| {
-        std::process::Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok()
-    }) else {
+    let Some(soffice) = soffice() else {
         eprintln!("skipped: LibreOffice (soffice) is not installed");
         return;
     };
@@ -367,8 +373,11 @@ async fn libreoffice_opens_the_workbook() {
     let out_dir = env.path("lo");
     let profile = format!("file://{}", env.path("lo-profile").display());
     let mut cmd = tokio::process::Command::new(soffice);
+    // The rows' sheet, the fourth, as CSV (the filter's last token).
+    let csv_of_rows =
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4";
     cmd.arg(format!("-env:UserInstallation={profile}"))
-        .args(["--headless", "--convert-to", "csv", "--outdir"])
+        .args(["--headless", "--convert-to", csv_of_rows, "--outdir"])
         .arg(&out_dir)
         .arg(&xlsx)
         .kill_on_drop(true);
@@ -381,7 +390,8 @@ async fn libreoffice_opens_the_workbook() {
         "{}",
         String::from_utf8_lossy(&done.stderr)
     );
-    let mut r = csv::Reader::from_path(out_dir.join("reconciliation.csv")).expect("converted");
+    let converted = out_dir.join("reconciliation-Reconciliation.csv");
+    let mut r = csv::Reader::from_path(converted).expect("converted");
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), report.len());
@@ -408,6 +418,63 @@ async fn libreoffice_opens_the_workbook() {
 
 /// A rerun reads the new reconciliation (kept columns come back by their
 /// own names) and one of the first schema (`status`, `sent_at`).
+/// The sample export's workbook, printed by LibreOffice: every sheet
+/// landscape and one page wide, on a handful of pages (24 before the
+/// sheets had a page setup, most of them a few columns of one sheet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_samples_workbook_prints_on_a_few_landscape_pages() {
+    let Some(soffice) = soffice() else {
+        eprintln!("skipped: LibreOffice (soffice) is not installed");
+        return;
+    };
+    let env = Env::start(fast()).await;
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_deliveries.csv");
+    let xlsx = env.path("reconciliation.xlsx");
+    let out = env.run(&sample, &["--xlsx", xlsx.to_str().unwrap()]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let out_dir = env.path("pdf");
+    let profile = format!("file://{}", env.path("lo-profile").display());
+    let mut cmd = tokio::process::Command::new(soffice);
+    cmd.arg(format!("-env:UserInstallation={profile}"))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&out_dir)
+        .arg(&xlsx)
+        .kill_on_drop(true);
+    let done = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("LibreOffice finishes")
+        .expect("LibreOffice runs");
+    assert!(done.status.success(), "{done:?}");
+    let pdf = std::fs::read(out_dir.join("reconciliation.pdf")).expect("printed");
+    let boxes = media_boxes(&pdf);
+    assert!(
+        (4..=6).contains(&boxes.len()),
+        "{} pages for {} sheets",
+        boxes.len(),
+        4
+    );
+    for (w, h) in boxes {
+        assert!(w > h, "a portrait page: {w} x {h}");
+    }
+}
+
+/// The width and height of each page of a PDF, read from its page
+/// objects' `/MediaBox [x0 y0 x1 y1]` (as LibreOffice writes them).
+fn media_boxes(pdf: &[u8]) -> Vec<(f64, f64)> {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/MediaBox")
+        .filter_map(|(i, _)| {
+            let open = text[i..].find('[')? + i + 1;
+            let close = text[open..].find(']')? + open;
+            let n: Vec<f64> = text[open..close]
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (n.len() == 4).then(|| (n[2] - n[0], n[3] - n[1]))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rerun_reads_both_schemas() {
     let Night { env, .. } = night().await;

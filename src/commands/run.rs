@@ -24,6 +24,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         encoding: args.encoding.clone(),
         column_map: args.map.clone(),
         sheet: args.sheet.clone(),
+        preferred_sheet: None,
     };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate, true).await?;

@@ -38,6 +38,10 @@ pub struct InputOptions {
     pub column_map: Vec<(Field, String)>,
     /// A workbook's sheet to read (`--sheet`); `None` = the first.
     pub sheet: Option<String>,
+    /// Without `--sheet`, the sheet of this name if the workbook has one
+    /// (a reconciliation workbook's rows, after its summary sheets), else
+    /// the first.
+    pub preferred_sheet: Option<&'static str>,
 }
 
 /// Opens an export, settles encoding, delimiter and column mapping, and
@@ -47,7 +51,7 @@ pub fn open(path: &Path, opts: &InputOptions) -> Result<InputReader, InputError>
     configured_encoding(opts)?;
     if super::xlsx::is_workbook(path) {
         // Its cells become CSV text, read below as any CSV.
-        let (csv, rows) = super::xlsx::read_sheet(path, opts.sheet.as_deref(), &opts.column_map)?;
+        let (csv, rows) = super::xlsx::read_sheet(path, opts)?;
         let as_csv = InputOptions {
             delimiter: Some(b','),
             encoding: None,

@@ -18,7 +18,7 @@ use calamine::{Data, Range, Reader};
 use super::echo::file_name;
 use super::error::unopened;
 use super::headers::map_columns;
-use super::{Field, InputError};
+use super::{Field, InputError, InputOptions};
 
 /// The file endings read as workbooks (calamine reads each of them).
 const WORKBOOK_ENDINGS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -58,8 +58,7 @@ impl SheetRows {
 /// so that the phone column is found as the reader will find it.
 pub(super) fn read_sheet(
     path: &Path,
-    wanted: Option<&str>,
-    column_map: &[(Field, String)],
+    opts: &InputOptions,
 ) -> Result<(Vec<u8>, SheetRows), InputError> {
     std::fs::metadata(path).map_err(|e| unopened(path, e))?;
     let refused = |detail: String| InputError::Workbook {
@@ -68,20 +67,25 @@ pub(super) fn read_sheet(
     };
     let mut book = calamine::open_workbook_auto(path).map_err(|e| refused(e.to_string()))?;
     let names = book.sheet_names();
-    let name = pick_sheet(&names, wanted).map_err(refused)?;
+    let name = pick_sheet(&names, opts.sheet.as_deref(), opts.preferred_sheet).map_err(refused)?;
     let range = book
         .worksheet_range(&name)
         .map_err(|e| refused(format!("sheet {name:?}: {e}")))?;
     let shown_as = format!("sheet {name:?} of {}", file_name(path));
-    Ok(as_csv(&range, shown_as, column_map))
+    Ok(as_csv(&range, shown_as, &opts.column_map))
 }
 
 /// The sheet asked for, matched exactly, else ignoring case; by default
-/// the first.
-fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, String> {
+/// the preferred one when the workbook has it, else the first.
+fn pick_sheet(
+    names: &[String],
+    wanted: Option<&str>,
+    preferred: Option<&str>,
+) -> Result<String, String> {
     match wanted {
-        None => names
-            .first()
+        None => preferred
+            .and_then(|p| names.iter().find(|n| n.eq_ignore_ascii_case(p)))
+            .or_else(|| names.first())
             .cloned()
             .ok_or_else(|| "the workbook has no sheets".to_string()),
         Some(w) => names

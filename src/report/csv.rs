@@ -60,13 +60,13 @@ pub(crate) const COLUMNS: [Column; 25] = {
         ("row", None, |r| Number(Some(r.row as f64))),
         ("line", None, |r| Number(Some(r.line as f64))),
         ("order_number", Some(14), |r| Text(r.order_number.clone())),
-        ("partner_name", Some(28), |r| Text(r.partner_name.clone())),
+        ("partner_name", Some(24), |r| Text(r.partner_name.clone())),
         ("phone", Some(16), |r| Text(r.phone.clone())),
-        ("product_name", Some(28), |r| Text(r.product_name.clone())),
-        ("delivery_note", Some(30), |r| Text(r.delivery_note.clone())),
+        ("product_name", Some(22), |r| Text(r.product_name.clone())),
+        ("delivery_note", Some(24), |r| Text(r.delivery_note.clone())),
         ("outcome", None, |r| Text(r.outcome.as_str().to_string())),
-        ("reason", Some(60), |r| Text(r.reason.clone())),
-        ("next_step", Some(60), |r| Text(r.next_step.clone())),
+        ("reason", Some(40), |r| Text(r.reason.clone())),
+        ("next_step", Some(40), |r| Text(r.next_step.clone())),
         ("whatsapp_status", None, |r| text(&r.status)),
         ("wamid", Some(36), |r| text(&r.wamid)),
         ("accepted_at", Some(19), |r| Date(r.sent_at)),
@@ -89,9 +89,9 @@ pub(crate) const COLUMNS: [Column; 25] = {
         ("error_code", None, |r| {
             Number(r.error_code.map(|c| c as f64))
         }),
-        ("error_detail", Some(48), |r| text(&r.error_detail)),
-        ("warnings", Some(40), |r| text(&r.warnings)),
-        ("notes", Some(30), |r| text(&r.notes)),
+        ("error_detail", Some(32), |r| text(&r.error_detail)),
+        ("warnings", Some(28), |r| text(&r.warnings)),
+        ("notes", Some(28), |r| text(&r.notes)),
     ]
 };
 

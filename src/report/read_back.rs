@@ -77,6 +77,8 @@ pub(crate) fn input_options(
         delimiter,
         encoding,
         sheet,
+        // Our workbook's rows; a workbook saved from the CSV has one sheet.
+        preferred_sheet: Some(crate::report::workbook::ROWS_SHEET),
         column_map: vec![
             (Field::PartnerName, "partner_name".into()),
             (Field::PartnerPhone, "phone".into()),

@@ -131,8 +131,19 @@ fn the_first_sheet_by_default_and_a_missing_one_is_named() {
         "{msg}"
     );
     assert_eq!(
-        pick_sheet(&[], None).expect_err("empty"),
+        pick_sheet(&[], None, None).expect_err("empty"),
         "the workbook has no sheets"
+    );
+    // A preferred sheet is taken when there, else the first; a sheet asked
+    // for wins.
+    let names = ["Summary", "Needs action", "Reconciliation"].map(String::from);
+    let pick = |wanted, preferred| pick_sheet(&names, wanted, preferred).unwrap();
+    assert_eq!(pick(None, Some("reconciliation")), "Reconciliation");
+    assert_eq!(pick(None, Some("Rows")), "Summary");
+    assert_eq!(pick(None, None), "Summary");
+    assert_eq!(
+        pick(Some("Needs action"), Some("Reconciliation")),
+        "Needs action"
     );
 }
 

@@ -5,7 +5,7 @@
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
-use super::rows::{header, put, widths};
+use super::rows::{fit_row, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
 use crate::report::ReportRow;
@@ -54,9 +54,13 @@ pub(super) fn sheet(
         for r in group {
             let f = styles.of(r.outcome);
             put(sheet, line, 0, Cell::Text(actor.word().into()), f, &night)?;
-            for (col, (_, _, cell)) in (1..).zip(&columns) {
-                put(sheet, line, col, cell(r), f, &night)?;
+            let mut tallest = 1;
+            for (col, (_, width, cell)) in (1..).zip(&columns) {
+                let cell = cell(r);
+                tallest = tallest.max(lines(&cell, *width));
+                put(sheet, line, col, cell, f, &night)?;
             }
+            fit_row(sheet, line, tallest)?;
             line += 1;
         }
         line += 1;

@@ -6,6 +6,11 @@
 //! questions: what needs whom (`Needs action`), how each partner fared
 //! (`Partners`) and how the night went (`Summary`, with charts).
 //!
+//! Its sheets come in the order a person reads and prints them (Summary,
+//! Needs action, Partners, then the rows), and every sheet prints: in
+//! landscape, one page wide, its header row on every page, long texts
+//! wrapped in rows tall enough to hold them.
+//!
 //! Its text cells are written as strings, never formulas, and carry the
 //! CSV's own neutralising `'` too: a person who saves the sheet as CSV
 //! keeps the guard, and rerun reads both files with the one inverse.
@@ -20,7 +25,7 @@ use std::io;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, Timelike, Utc};
-use rust_xlsxwriter::{ExcelDateTime, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
 
 use crate::ledger::RunHeader;
 use crate::report::{ReportRow, Summary};
@@ -79,10 +84,9 @@ pub(crate) fn write(
     let build = || -> Result<Vec<u8>, XlsxError> {
         let mut book = Workbook::new();
         let styles = style::Styles::new();
-        // The reconciliation stays the first sheet: `handoff rerun` reads it.
-        rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
-        action::sheet(book.add_worksheet(), rows, &styles)?;
-        partners::sheet(book.add_worksheet(), rows, &styles)?;
+        // In the order a person reads (and prints) them: how the night went,
+        // what needs whom, each partner, then every row. `handoff rerun`
+        // finds the rows by the sheet's name.
         let facts = summary::Facts {
             summary,
             rows,
@@ -90,11 +94,32 @@ pub(crate) fn write(
             exit_code,
             night,
         };
-        summary::sheet(book.add_worksheet(), &facts, &styles)?;
+        let first = book.add_worksheet();
+        summary::sheet(first, &facts, &styles)?;
+        first.set_active(true);
+        action::sheet(book.add_worksheet(), rows, &styles)?;
+        partners::sheet(book.add_worksheet(), rows, &styles)?;
+        rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
+        for sheet in book.worksheets_mut() {
+            printable(sheet)?;
+        }
         book.save_to_buffer()
     };
     let bytes = build().map_err(|e| io::Error::other(e.to_string()))?;
     crate::report::write_atomic(path, |w| io::Write::write_all(w, &bytes))
+}
+
+/// The name of the sheet that holds one row per input row, the one
+/// `handoff rerun` reads back.
+pub(crate) const ROWS_SHEET: &str = "Reconciliation";
+
+/// Every sheet prints as people read it: landscape, one page wide however
+/// many columns it has, its header row on every page.
+fn printable(sheet: &mut Worksheet) -> Result<(), XlsxError> {
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
+    Ok(())
 }
 
 #[cfg(test)]

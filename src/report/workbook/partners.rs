@@ -111,7 +111,7 @@ pub(super) fn sheet(
     sheet.autofilter(0, 0, tallies.len() as u32, COLUMNS.len() as u16 - 1)?;
     sheet.set_column_width(0, 30)?;
     sheet.set_column_width(3, 14)?;
-    sheet.set_column_width(4, 80)?;
+    sheet.set_column_width(4, 60)?;
     Ok(())
 }
 

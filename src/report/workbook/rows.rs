@@ -35,6 +35,29 @@ pub(super) fn put(
 }
 
 /// Writes the header line: `names`, neutralised, in the header format.
+/// How many lines `cell` takes wrapped in a column `width` characters wide
+/// (a spreadsheet's default width when `None`).
+pub(super) fn lines(cell: &Cell, width: Option<u16>) -> u32 {
+    let Cell::Text(text) = cell else { return 1 };
+    let width = f64::from(width.unwrap_or(DEFAULT_WIDTH)).max(1.0);
+    text.split('\n')
+        .map(|line| (line.chars().count() as f64 / width).ceil().max(1.0) as u32)
+        .sum()
+}
+
+/// A spreadsheet's default column width, in characters.
+const DEFAULT_WIDTH: u16 = 8;
+
+/// Gives row `row` the height its tallest wrapped cell needs: a spreadsheet
+/// program does not grow a row when it opens the file, so a taller text
+/// would print over the rows around it.
+pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(), XlsxError> {
+    if lines > 1 {
+        sheet.set_row_height(row, 15.0 * f64::from(lines))?;
+    }
+    Ok(())
+}
+
 pub(super) fn header<'a>(
     sheet: &mut Worksheet,
     names: impl IntoIterator<Item = &'a str>,
@@ -68,7 +91,7 @@ pub(super) fn sheet(
     styles: &Styles,
     night: &Night,
 ) -> Result<(), XlsxError> {
-    sheet.set_name("Reconciliation")?;
+    sheet.set_name(super::ROWS_SHEET)?;
     let kept = kept_names(extra);
     let names = COLUMNS.iter().map(|(name, ..)| *name);
     header(sheet, names.chain(kept.iter().map(String::as_str)), styles)?;
@@ -78,11 +101,14 @@ pub(super) fn sheet(
         let kept = r.extra.iter().take(extra.len());
         let cells = COLUMNS
             .iter()
-            .map(|(_, _, cell)| cell(r))
-            .chain(kept.map(|v| Cell::Text(v.clone())));
-        for (col, cell) in cells.enumerate() {
+            .map(|(_, width, cell)| (cell(r), *width))
+            .chain(kept.map(|v| (Cell::Text(v.clone()), None)));
+        let mut tallest = 1;
+        for (col, (cell, width)) in cells.enumerate() {
+            tallest = tallest.max(lines(&cell, width));
             put(sheet, row, col as u16, cell, f, night)?;
         }
+        fit_row(sheet, row, tallest)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(

@@ -2,7 +2,7 @@
 //! the night's shape at a glance (green went through, red needs fixing,
 //! orange needs a decision, yellow is still open, grey needed nothing).
 
-use rust_xlsxwriter::{Color, Format, FormatBorder};
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder};
 
 use crate::report::Outcome;
 
@@ -20,15 +20,22 @@ pub(super) struct Cells {
 
 impl Cells {
     fn new(fill: Option<Color>) -> Cells {
+        // Top-aligned, so a row grown for a wrapped text reads as one line
+        // across.
         let base = match fill {
             Some(c) => Format::new()
                 .set_background_color(c)
                 .set_border_bottom(FormatBorder::Hair),
             None => Format::new(),
-        };
+        }
+        .set_align(FormatAlign::Top);
         Cells {
-            text: base.clone().set_num_format("@"),
-            number: base.clone(),
+            // Wrapped within the column's width, so a long reason prints
+            // whole on its own lines and the row grows to hold it.
+            text: base.clone().set_num_format("@").set_text_wrap(),
+            // Centred, so a small number is not read as part of the text
+            // that follows it (`2` and `10482` as `2 10482`).
+            number: base.clone().set_align(FormatAlign::Center),
             date: base.clone().set_num_format(DATE_FORMAT),
             blank: base,
         }
