@@ -132,7 +132,7 @@ impl Ledger {
             "SELECT m.wamid, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at, m.status,
                     m.final, r.channel, m.message_id
              FROM messages m JOIN runs r ON r.run_id = m.run_id
-                  LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
+                  LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
         let messages: Vec<(i64, OrderMessage)> = stmt
@@ -184,7 +184,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
                     named_id, wamid, http_status, error_code, error_detail
-             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id",
+             FROM attempts_sent WHERE order_key = ?1 ORDER BY attempt_id",
         )?;
         let attempts = stmt
             .query_map([order_key], attempt_from_row)?
@@ -199,7 +199,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
                     named_id, wamid, http_status, error_code, error_detail
-             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
+             FROM attempts_sent WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
         )?;
         Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
     }

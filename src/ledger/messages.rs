@@ -14,7 +14,7 @@ const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
      m.status_at, m.error_code, m.error_title, m.final, m.polls";
 
 /// The tables [`MESSAGE_COLUMNS`] reads.
-const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id";
+const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
@@ -73,7 +73,7 @@ impl Ledger {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.wamid, m.order_key, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at,
                     m.status, m.polls
-             FROM messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
+             FROM messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id
              WHERE m.final = 0 ORDER BY m.accepted_at, m.wamid",
         )?;
         let rows = stmt.query_map([], |r| {

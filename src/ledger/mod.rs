@@ -9,8 +9,8 @@
 //! (reliability.md §8). Every write method is its own transaction; batch methods commit once per
 //! batch.
 //!
-//! Times are stored as RFC 3339 UTC strings with millisecond precision
-//! (`2026-11-25T01:02:03.456Z`), which sort lexicographically in time order.
+//! Times are stored as integer milliseconds since the Unix epoch (UTC), which sort in time order
+//! and take a quarter of the room RFC 3339 text took (schema 11); they are shown as RFC 3339.
 
 mod answer;
 mod attempts;

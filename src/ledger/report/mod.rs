@@ -38,7 +38,7 @@ LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
        ON s.order_key = d.order_key
-LEFT JOIN attempts la ON la.attempt_id = s.last_id
+LEFT JOIN attempts_sent la ON la.attempt_id = s.last_id
 LEFT JOIN messages m ON m.rowid =
        (SELECT m2.rowid FROM messages m2 WHERE m2.order_key = d.order_key
         ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)
