@@ -39,6 +39,7 @@ pub(super) fn row(row: u64, key: Option<&str>, verdict: Verdict) -> RowRecord {
         reason: None,
         problem: None,
         notes: None,
+        warnings: None,
         extra: None,
     }
 }

@@ -104,8 +104,13 @@ impl Ledger {
     /// The whole story of `order_key` (the order number, trimmed).
     pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
+            // The numbering-plan warning is shown with the notes, as it was when it was one.
             "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
-                    d.reason, d.notes, r.channel
+                    d.reason,
+                    CASE WHEN d.warnings IS NULL THEN d.notes
+                         WHEN d.notes IS NULL THEN d.warnings
+                         ELSE d.warnings || '; ' || d.notes END,
+                    r.channel
              FROM deliveries d JOIN runs r ON r.run_id = d.run_id
              WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
         )?;

@@ -16,7 +16,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_ANSWER_CLASS,
     SCHEMA_STATUS_BY_MESSAGE,
     SCHEMA_COMPACT,
+    SCHEMA_WARNINGS,
 ];
+
+/// A row's warnings (a phone outside the numbering plan's ranges) in a column of their own,
+/// as validation gives them, so the report reads them and no one looks for them in the notes.
+///
+/// Rows recorded before kept the warning inside `notes`; this step moves it once, found as the
+/// report found it then: from the part (`partner_phone: ` or another field's label, after the
+/// last `; `) holding "not in a range " to the end of "check the number if the message fails".
+/// Everything else of the notes stays, in order. The one place allowed to read that prose.
+const SCHEMA_WARNINGS: &str = "
+ALTER TABLE deliveries ADD COLUMN warnings TEXT;
+UPDATE deliveries SET warnings = p.warning,
+    notes = CASE WHEN p.before = '' AND p.after = '' THEN NULL
+                 WHEN p.before = '' THEN p.after
+                 WHEN p.after = '' THEN p.before
+                 ELSE p.before || '; ' || p.after END
+FROM (SELECT run_id, row_no, substr(notes, start, stop - start) AS warning,
+             CASE WHEN kept = '' THEN '' ELSE substr(kept, 1, length(kept) - 1) END AS before,
+             ltrim(substr(notes, stop), '; ') AS after
+      FROM (SELECT run_id, row_no, notes, kept,
+                   CASE WHEN kept = '' THEN 1 ELSE length(kept) + 2 END AS start,
+                   CASE WHEN e = 0 THEN length(notes) + 1
+                        ELSE at + e - 1 + length('check the number if the message fails')
+                   END AS stop
+            FROM (SELECT run_id, row_no, notes, at,
+                         rtrim(substr(notes, 1, at - 1), 'abcdefghijklmnopqrstuvwxyz_: ') AS kept,
+                         instr(substr(notes, at), 'check the number if the message fails') AS e
+                  FROM (SELECT run_id, row_no, notes, instr(notes, 'not in a range ') AS at
+                        FROM deliveries WHERE instr(notes, 'not in a range ') > 0))
+            WHERE kept = '' OR substr(kept, -1) = ';')) AS p
+WHERE deliveries.run_id = p.run_id AND deliveries.row_no = p.row_no;";
 
 /// The ledger at most 700 bytes a message (issue 21; BENCHMARKS.md, "Ledger size"), every
 /// table rebuilt in one step:

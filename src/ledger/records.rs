@@ -187,6 +187,10 @@ pub struct RowRecord {
     pub problem: Option<String>,
     /// Free-form notes (e.g. normalisation applied).
     pub notes: Option<String>,
+    /// What a person may want to check though nothing was changed (a phone outside the
+    /// numbering plan's ranges), as validation said it: the report's `warnings`, never
+    /// looked for in the notes.
+    pub warnings: Option<String>,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
 }

@@ -403,4 +403,52 @@ mod tests {
         l.record_statuses(&[st("w1", "failed", 50)]).unwrap();
         assert_eq!(history(&l, "w1"), ["sent", "read", "delivered", "failed"]);
     }
+
+    /// A row recorded with the numbering-plan warning inside its notes has it in `warnings`
+    /// after the migration, the rest of its notes kept in order; other rows are untouched.
+    #[test]
+    fn an_old_rows_plan_warning_moves_to_its_column_once() {
+        let plan = "partner_phone: not in a range GB has allocated (libphonenumber metadata); \
+                    check the number if the message fails";
+        let notes = [
+            format!("delivery_note: tabs folded to one space; {plan}; trunk removed"),
+            plan.to_string(),
+            "x".to_string(),
+        ];
+        let mut sql = String::from(
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        for (i, n) in notes.iter().enumerate() {
+            sql.push_str(&format!(
+                "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
+                     order_number, product_name, delivery_note, verdict, notes)
+                 VALUES (1, {i}, {i}, 'K{i}', 'P', '447700900123', 'K{i}', 'X', 'N', 'send',
+                         '{n}');"
+            ));
+        }
+        let l = migrated_from(11, &sql);
+        let rows: Vec<(Option<String>, Option<String>)> = l
+            .conn
+            .prepare("SELECT notes, warnings FROM deliveries ORDER BY row_no")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            rows,
+            [
+                (
+                    some("delivery_note: tabs folded to one space; trunk removed"),
+                    some(plan)
+                ),
+                (None, some(plan)),
+                (some("x"), None),
+            ]
+        );
+        let facts = l.report_rows(1).unwrap();
+        assert_eq!(facts[1].warnings.as_deref(), Some(plan));
+    }
 }

@@ -18,6 +18,7 @@ fn delivery(phone: &str, product: &str) -> Delivery {
         product_name: product.into(),
         delivery_note: "Thanks".into(),
         notes: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

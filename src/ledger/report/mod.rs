@@ -32,7 +32,7 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
-       mr.channel
+       mr.channel, d.warnings
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
@@ -101,6 +101,8 @@ pub struct ReportFacts {
     pub reason: Option<String>,
     /// Notes.
     pub notes: Option<String>,
+    /// What a person may want to check (a phone outside the numbering plan's ranges).
+    pub warnings: Option<String>,
     /// Number of attempts in this run for the order key.
     pub attempts: u32,
     /// Result of the latest attempt in this run (`None` with no attempt or no answer).
@@ -244,6 +246,7 @@ impl Ledger {
                     read_at: get_opt_ts(r, 33)?,
                     failed_at: get_opt_ts(r, 34)?,
                     message_channel: r.get(35)?,
+                    warnings: r.get(36)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -16,6 +16,7 @@ pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
         verdict,
         reason: None,
         notes: None,
+        warnings: None,
         attempts: 0,
         last_result: None,
         unanswered: false,
