@@ -2,11 +2,35 @@
 //! after, so a crash in between is seen as a doubt and never resent silently.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::answer::{kind_of, named_id_of, wamid_of};
-use super::codec::{encode_params, ts};
-use super::{Answer, AttemptId, Ledger, LedgerError, RunId};
+use super::answer::{class_at, kind_of, named_id_of, wamid_of};
+use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
+use super::{Answer, AttemptId, AttemptInfo, Ledger, LedgerError, RunId};
+
+/// An attempt's columns (of the view `attempts_sent`, which fills in what the attempt shares
+/// with its row and its message), as [`attempt_from_row`] reads them.
+pub(super) const ATTEMPT_COLUMNS: &str = "attempt_id, run_id, order_key, attempt_no, phone,
+    params, intent_at, answered_at, result, kind, named_id, wamid, http_status, error_code,
+    error_detail";
+
+pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
+    Ok(AttemptInfo {
+        attempt_id: r.get(0)?,
+        run_id: r.get(1)?,
+        order_key: r.get(2)?,
+        attempt_no: r.get(3)?,
+        phone: r.get(4)?,
+        params: get_params(r, 5)?,
+        intent_at: get_ts(r, 6)?,
+        answered_at: get_opt_ts(r, 7)?,
+        result: class_at(r, 8)?,
+        wamid: r.get(11)?,
+        http_status: r.get(12)?,
+        error_code: r.get(13)?,
+        error_detail: r.get(14)?,
+    })
+}
 
 /// Why an answer to `attempt` was refused: no such attempt, answered already, or (given
 /// `wamid`) a wamid another message already has.
@@ -221,14 +245,14 @@ mod tests {
         assert_eq!(open[0].attempt.attempt_no, 1);
         assert_eq!(open[0].attempt.params, p());
         assert_eq!(open[0].attempt.intent_at, t(10));
-        assert_eq!(open[0].result, None);
+        assert_eq!(open[0].attempt.result, None);
         assert!(l.doubts("B-2").unwrap().is_empty());
 
         l.record_answer(a, &answer(SendClass::UNSAID, None, t(30)))
             .unwrap();
         // An ambiguous answer is still a doubt.
         let open = l.doubts("A-1").unwrap();
-        assert_eq!(open[0].result, Some(SendClass::UNSAID));
+        assert_eq!(open[0].attempt.result, Some(SendClass::UNSAID));
         assert_eq!(l.run_doubts(run).unwrap(), open);
         // An answer is written once.
         assert!(matches!(

@@ -38,13 +38,12 @@ mod webhooks;
 pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 pub use connection::Ledger;
 pub use error::LedgerError;
-pub use history::{OrderAttempt, OrderHistory, OrderMessage, OrderRow, StatusEvent};
+pub use history::{OrderHistory, OrderMessage, OrderRow};
 pub use prune::Pruned;
 pub use records::{
-    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, OpenMessage, RowRecord, RunId, RunMeta,
-    StatusUpdate,
+    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, RunMeta, StatusUpdate,
 };
-pub use report::{ReportFacts, RunHeader, StatusSeen};
+pub use report::{ReportFacts, StatusSeen};
 pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};

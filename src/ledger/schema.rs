@@ -192,7 +192,7 @@ mod tests {
         }
         // The prose is kept for people, as it was.
         assert_eq!(
-            l.doubts("K").unwrap()[0].error_detail.as_deref(),
+            l.doubts("K").unwrap()[0].attempt.error_detail.as_deref(),
             Some("the API queued the send as job job-7 and gave no message id")
         );
     }

@@ -112,6 +112,7 @@ pub(crate) async fn settle(
         return Ok(Settled::Send);
     }
     let what = latest
+        .attempt
         .error_detail
         .as_deref()
         .unwrap_or("the process stopped before the answer was recorded");
@@ -216,9 +217,13 @@ mod tests {
                 phone: "49".into(),
                 params: Vec::new(),
                 intent_at: chrono::Utc::now(),
+                answered_at: None,
+                result,
+                http_status: None,
+                error_code: None,
+                error_detail: Some("whatever it said, in words".into()),
+                wamid: None,
             },
-            result,
-            error_detail: Some("whatever it said, in words".into()),
         };
         let said = |taken, id: Option<&str>| {
             doubt(Some(SendClass::Ambiguous {

@@ -42,11 +42,13 @@ fn message(status: Option<&str>) -> MessageInfo {
     }
 }
 
-fn attempt(after_message: bool, result: Option<SendClass>) -> OrderAttempt {
+fn attempt(after_message: bool, result: Option<SendClass>) -> AttemptInfo {
     let m = message(None);
     let minutes = if after_message { 30 } else { -1 };
-    OrderAttempt {
+    AttemptInfo {
+        attempt_id: 7,
         run_id: 2,
+        order_key: "R-1".into(),
         attempt_no: 1,
         phone: "491510000001".into(),
         params: m.params.clone(),
@@ -61,19 +63,8 @@ fn attempt(after_message: bool, result: Option<SendClass>) -> OrderAttempt {
 }
 
 fn doubt() -> Doubt {
-    let a = attempt(true, None);
     Doubt {
-        attempt: crate::ledger::AttemptInfo {
-            attempt_id: 7,
-            run_id: a.run_id,
-            order_key: "R-1".into(),
-            attempt_no: 1,
-            phone: a.phone,
-            params: a.params,
-            intent_at: a.intent_at,
-        },
-        result: None,
-        error_detail: None,
+        attempt: attempt(true, None),
     }
 }
 
@@ -255,7 +246,7 @@ fn what_a_rerun_file_asks_of_each_row() {
     if let Some(m) = opted_out.message.as_mut() {
         m.error_code = Some(131_050);
     }
-    let with_last = |mut k: Known, a: OrderAttempt| {
+    let with_last = |mut k: Known, a: AttemptInfo| {
         k.last = Some(a);
         k
     };

@@ -153,39 +153,7 @@ pub struct ReportFacts {
     pub failed_at: Option<DateTime<Utc>>,
 }
 
-/// What the workbook's summary says about the night a report is of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunHeader {
-    /// `run`, `rerun` or `track`.
-    pub kind: String,
-    /// The input file as given.
-    pub input_path: Option<String>,
-    /// When the run started.
-    pub started_at: Option<DateTime<Utc>>,
-    /// When it finished (`None` while it runs, or if it was killed).
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
 impl Ledger {
-    /// The run's kind, input and times, for the report's summary; `None` for no such run.
-    pub fn run_header(&self, run: RunId) -> Result<Option<RunHeader>, LedgerError> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT kind, input_path, started_at, finished_at FROM runs WHERE run_id = ?1",
-            )?
-            .query_row([run], |r| {
-                Ok(RunHeader {
-                    kind: r.get(0)?,
-                    input_path: r.get(1)?,
-                    started_at: get_opt_ts(r, 2)?,
-                    finished_at: get_opt_ts(r, 3)?,
-                })
-            })
-            .optional()?)
-    }
-
     /// The facts for every row of a run, in row order, in one query, collected: for tests (a
     /// run's report streams them with [`Ledger::each_report_row`]).
     #[cfg(test)]

@@ -125,11 +125,11 @@ fn status_times_run_header_and_problem_class() {
     assert_eq!(facts[1].delivered_at, None);
 
     l.finish_run(run, 10, t(5_000)).unwrap();
-    let h = l.run_header(run).unwrap().expect("the run");
+    let h = l.run(run).unwrap().expect("the run");
     assert_eq!(h.kind, "run");
-    assert_eq!(h.input_path.as_deref(), Some("deliveries.csv"));
-    assert_eq!((h.started_at, h.finished_at), (Some(t(0)), Some(t(5_000))));
-    assert_eq!(l.run_header(99).unwrap(), None);
+    assert_eq!(h.input.as_deref(), Some("deliveries.csv"));
+    assert_eq!((h.started_at, h.finished_at), (t(0), Some(t(5_000))));
+    assert_eq!(l.run(99).unwrap(), None);
 }
 
 /// Scale check (run with `--ignored --nocapture`): 100k rows over two runs, report in one query.

@@ -78,10 +78,10 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     let kind = run.map_or("run", |r| r.kind.as_str());
     s.write_string(at, 1, format!("{} (handoff {kind})", f.run_id))?;
     let at = label(s, "input file")?;
-    let input = run.and_then(|r| r.input_path.as_deref()).unwrap_or("-");
+    let input = run.and_then(|r| r.input.as_deref()).unwrap_or("-");
     s.write_string(at, 1, neutralise(input))?;
     for (name, t) in [
-        ("started", run.and_then(|r| r.started_at)),
+        ("started", run.map(|r| r.started_at)),
         ("finished", run.and_then(|r| r.finished_at)),
         ("report written", Some(Utc::now())),
     ] {
