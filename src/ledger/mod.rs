@@ -43,7 +43,7 @@ pub use prune::Pruned;
 pub use records::{
     Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, RunMeta, StatusUpdate,
 };
-pub use report::{ReportFacts, StatusSeen};
+pub use report::ReportFacts;
 pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};

@@ -48,8 +48,9 @@ pub struct Answer {
 }
 
 /// One status 1MSG reported for a message (a row of `status_history`), from `hookInfo` or a
-/// webhook: merged into its message when recorded, and read back in an order's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// webhook: merged into its message when recorded, and read back in an order's history and
+/// the report's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusUpdate {
     /// The message.
     pub wamid: String,

@@ -3,10 +3,10 @@
 //! and status words handoff does not know. The ledger keeps both verbatim;
 //! this is where they become words for the person reading the report.
 
-use crate::ledger::{Status, StatusSeen};
+use crate::ledger::{Status, StatusUpdate};
 
 /// The note for a message's history, if it needs one.
-pub(super) fn status_notes(history: &[StatusSeen]) -> Option<String> {
+pub(super) fn status_notes(history: &[StatusUpdate]) -> Option<String> {
     let mut notes = Vec::new();
     if conflicting(history) {
         let sequence: Vec<String> = history.iter().map(describe).collect();
@@ -38,13 +38,13 @@ pub(super) fn join(a: Option<String>, b: Option<String>) -> Option<String> {
 }
 
 /// Whether the history holds both a failure and a proof of delivery.
-pub(crate) fn conflicting(history: &[StatusSeen]) -> bool {
+pub(crate) fn conflicting(history: &[StatusUpdate]) -> bool {
     let has = |f: fn(Status) -> bool| history.iter().any(|h| f(Status::of(&h.status)));
     has(|s| s == Status::Failed) && has(Status::proves_delivery)
 }
 
 /// `failed (131026 Message undeliverable)`, or the bare status.
-fn describe(h: &StatusSeen) -> String {
+fn describe(h: &StatusUpdate) -> String {
     match (
         h.error_code,
         h.error_title.as_deref().filter(|t| !t.is_empty()),
@@ -60,11 +60,12 @@ fn describe(h: &StatusSeen) -> String {
 mod tests {
     use super::*;
 
-    fn seen(status: &str, code: Option<i64>, title: Option<&str>) -> StatusSeen {
-        StatusSeen {
+    fn seen(status: &str, code: Option<i64>, title: Option<&str>) -> StatusUpdate {
+        StatusUpdate {
             status: status.into(),
             error_code: code,
             error_title: title.map(str::to_string),
+            ..StatusUpdate::default()
         }
     }
 
