@@ -107,8 +107,11 @@ impl Ledger {
         params: &[String],
     ) -> Result<Option<i64>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
+            // INDEXED BY: without statistics SQLite prefers the primary key's run_id prefix
+            // for the row order, which reads the whole run for every intent.
             "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note
-             FROM deliveries WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
+             FROM deliveries INDEXED BY deliveries_run_order
+             WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
         )?;
         let mut rows = stmt.query(params![run, order_key])?;
         while let Some(r) = rows.next()? {

@@ -175,7 +175,7 @@ INSERT INTO attempts SELECT attempt_id, run_id, order_key, attempt_no, row_no,
     CAST(round(unixepoch(intent_at, 'subsec') * 1000) AS INTEGER),
     CAST(round(unixepoch(answered_at, 'subsec') * 1000) AS INTEGER),
     result, http_status, error_code, error_detail, kind, named_id
-FROM (SELECT a.*, (SELECT r.row_no FROM deliveries_old r
+FROM (SELECT a.*, (SELECT r.row_no FROM deliveries_old r INDEXED BY deliveries_run_order
                    WHERE r.run_id = a.run_id AND r.order_key = a.order_key AND r.phone = a.phone
                      AND json_array(r.partner_name, r.order_number, r.product_name,
                                     r.delivery_note) = a.params
