@@ -261,15 +261,17 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
         _ => None,
     };
     let mut notes = join(fate.note(), command_note);
-    let (phone, order_key) = match judged {
+    let (phone, order_key, warnings) = match judged {
         Some(Ok(d)) => {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = join(cleaning, notes);
-            (d.phone.clone(), Some(d.order_key.clone()))
+            let warnings = (!d.warnings.is_empty()).then(|| d.warnings.join("; "));
+            (d.phone.clone(), Some(d.order_key.clone()), warnings)
         }
         _ => (
             raw.fields.partner_phone.clone(),
             Some(raw.fields.order_number.trim().to_string()).filter(|k| !k.is_empty()),
+            None,
         ),
     };
     let reason = match (fate, judged) {
@@ -294,6 +296,7 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
             _ => None,
         },
         notes,
+        warnings,
         extra: (!raw.extra.is_empty())
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
     }

@@ -38,13 +38,11 @@ fn count(conn: &Connection, sql: &str) -> i64 {
 /// been a night that long ago.
 fn age(ledger: &Path, run: i64, days: i64) {
     let conn = Connection::open(ledger).unwrap();
-    let shift = format!("-{days} days");
+    // Times are milliseconds since the epoch.
+    let shift = days * 86_400_000;
     let moved = |table: &str, column: &str| {
         conn.execute(
-            &format!(
-                "UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%fZ', {column}, ?2)
-                 WHERE run_id = ?1"
-            ),
+            &format!("UPDATE {table} SET {column} = {column} - ?2 WHERE run_id = ?1"),
             rusqlite::params![run, shift],
         )
         .unwrap()

@@ -88,7 +88,7 @@ pub(super) async fn finish(
         summary.all_fine(),
     );
     if let Some(path) = &output.xlsx {
-        let run = s.recorder.read(move |l| l.run_header(report_run)).await?;
+        let run = s.recorder.read(move |l| l.run(report_run)).await?;
         let book = Book {
             rows: &rows,
             extra: &extra,
@@ -300,7 +300,7 @@ pub(super) struct Book<'a> {
 pub(super) fn write_workbook(
     path: &Path,
     book: &Book<'_>,
-    run: Option<crate::ledger::RunHeader>,
+    run: Option<crate::ledger::RunInfo>,
     timezone: Option<chrono_tz::Tz>,
 ) -> std::io::Result<()> {
     let night = report::workbook::Night { run, timezone };

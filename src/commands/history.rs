@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::cli::HistoryArgs;
 use crate::error::Failure;
 use crate::exit;
-use crate::ledger::{OrderAttempt, OrderHistory, OrderMessage, StatusEvent};
+use crate::ledger::{AttemptInfo, OrderHistory, OrderMessage, StatusUpdate};
 
 use super::report::open_ledger;
 use super::runs::when;
@@ -37,7 +37,7 @@ pub(crate) fn history(args: &HistoryArgs) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-fn status_json(s: &StatusEvent) -> Value {
+fn status_json(s: &StatusUpdate) -> Value {
     json!({
         "status": s.status,
         "status_at": s.status_at.as_ref().map(rfc3339),
@@ -47,7 +47,7 @@ fn status_json(s: &StatusEvent) -> Value {
     })
 }
 
-fn attempt_json(a: &OrderAttempt) -> Value {
+fn attempt_json(a: &AttemptInfo) -> Value {
     json!({
         "run_id": a.run_id,
         "attempt": a.attempt_no,
@@ -104,7 +104,7 @@ fn as_json(key: &str, h: &OrderHistory) -> Value {
 }
 
 /// What an attempt's answer says, in a few words.
-fn answer(a: &OrderAttempt) -> String {
+fn answer(a: &AttemptInfo) -> String {
     let mut s = match (&a.result, &a.wamid) {
         (None, _) => "no answer recorded (the send is in doubt)".to_string(),
         (Some(_), Some(w)) => format!("accepted as {w}"),
@@ -122,7 +122,7 @@ fn answer(a: &OrderAttempt) -> String {
     s
 }
 
-fn status_line(s: &StatusEvent) -> String {
+fn status_line(s: &StatusUpdate) -> String {
     let at = s.status_at.as_ref().unwrap_or(&s.seen_at);
     let mut line = format!("      {}  {}", when(at), s.status);
     if let Some(c) = s.error_code {

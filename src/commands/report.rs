@@ -147,7 +147,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
             run_id: run.run_id,
             exit_code: ended,
         };
-        let header = l.run_header(run.run_id).map_err(ledger)?;
+        let header = l.run(run.run_id).map_err(ledger)?;
         super::finish::write_workbook(path, &book, header, args.timezone).map_err(|e| {
             Failure::because(
                 exit::CONFIG,

@@ -162,7 +162,7 @@ mod tests {
         phone_in("BR", "(11) 94975-5551", "5511949755551");
         // A trunk 0 written after the calling code.
         phone_in("DE", "+49 0151 2345 6789", "4915123456789");
-        let (_, notes) =
+        let (_, notes, _) =
             phone_checked("0151 2345 6789", Some(&de()), "--default-country").expect("valid");
         assert!(
             notes

@@ -33,18 +33,20 @@ pub fn warm_up() {
 /// than guessed; a wrong guess sends a partner's order to a stranger.
 pub fn normalize_phone_in(s: &str, country: Option<&Country>) -> Result<String, String> {
     let checked = phone_checked(s, country, "--default-country");
-    checked.map(|(digits, _)| digits).map_err(|e| e.message)
+    checked.map(|(digits, ..)| digits).map_err(|e| e.message)
 }
 
-/// The phone in international digits and its notes on Excel damage that
-/// was repaired and on the numbering plan, so the report can tell the user
-/// to fix the export; `from` says where `country` came from, for the note
-/// on a national number.
+/// The phone in international digits, its notes on Excel damage that was
+/// repaired, so the report can tell the user to fix the export, and the
+/// warning of a number outside the numbering plan's ranges (sent, and may
+/// well be delivered: a person checks it if the message fails), kept apart
+/// so no one has to find it in the notes by its words; `from` says where
+/// `country` came from, for the note on a national number.
 pub(super) fn phone_checked(
     s: &str,
     country: Option<&Country>,
     from: &str,
-) -> Result<(String, Vec<String>), RowProblem> {
+) -> Result<(String, Vec<String>, Option<String>), RowProblem> {
     keep_compiled_regexes();
     let mut notes = Vec::new();
     let shown = s.trim();
@@ -71,13 +73,14 @@ pub(super) fn phone_checked(
         (_, Some(t)) => notes.push(format!("trunk `{t}` after the country code removed")),
         _ => {}
     }
-    if let Plan::Unallocated(region) = verdict {
-        notes.push(format!(
+    let warning = match verdict {
+        Plan::Unallocated(region) => Some(format!(
             "not in a range {region} has allocated (libphonenumber metadata); \
              check the number if the message fails"
-        ));
-    }
-    Ok((reading.digits.clone(), notes))
+        )),
+        _ => None,
+    };
+    Ok((reading.digits.clone(), notes, warning))
 }
 
 #[cfg(test)]
@@ -109,7 +112,7 @@ mod tests {
         phone_ok("491511234567,00", "491511234567");
         phone_ok("'491511234567", "491511234567");
         phone_ok("'+49 151 2345 6789", "4915123456789");
-        let (_, notes) = phone_checked("491511234567.0", None, "").expect("valid");
+        let (_, notes, _) = phone_checked("491511234567.0", None, "").expect("valid");
         assert!(notes.iter().any(|n| n.contains(".0")), "{notes:?}");
     }
 

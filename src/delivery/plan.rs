@@ -231,19 +231,27 @@ mod tests {
         phone_err("+1 212 555 012", "has 9 digits after +1");
         phone_err("+1 212 555 012", "numbers in +1 have 7 or 10");
         // Ofcom's fiction range is a possible UK mobile number, not an
-        // allocated one: sent, with a note.
-        let (d, notes) = phone_checked("+44 7700 900123", None, "").expect("possible");
+        // allocated one: sent, with a warning.
+        let (d, _, warning) = phone_checked("+44 7700 900123", None, "").expect("possible");
         assert_eq!(d, "447700900123");
         assert!(
-            notes.iter().any(|n| n.contains("+44 has allocated")),
-            "{notes:?}"
+            warning
+                .as_deref()
+                .is_some_and(|w| w.contains("+44 has allocated")),
+            "{warning:?}"
         );
         // Sint Maarten's numbers are +1 721 5…: +1 721 2… is only possible
-        // (a length +1 uses), and written with + it is sent with a note.
-        let (_, notes) = phone_checked("+1 721 200 0000", None, "").expect("possible");
-        assert!(notes.iter().any(|n| n.contains("SX (+1)")), "{notes:?}");
-        let (_, notes) = phone_checked("+44 7911 123456", None, "").expect("valid");
-        assert!(notes.is_empty(), "{notes:?}");
+        // (a length +1 uses), and written with + it is sent with a warning.
+        let (_, _, warning) = phone_checked("+1 721 200 0000", None, "").expect("possible");
+        assert!(
+            warning.as_deref().is_some_and(|w| w.contains("SX (+1)")),
+            "{warning:?}"
+        );
+        let (_, notes, warning) = phone_checked("+44 7911 123456", None, "").expect("valid");
+        assert!(
+            notes.is_empty() && warning.is_none(),
+            "{notes:?} {warning:?}"
+        );
         // What phonenumber's parser turns into +7 005553535 is a toll-free
         // Russian number, judged as written.
         assert_eq!(check_plan("78005553535"), Plan::Valid);

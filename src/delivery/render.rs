@@ -16,6 +16,9 @@ pub struct Delivery {
     /// What cleaning changed, so the report can say why the sent text
     /// differs from the file.
     pub notes: Vec<String>,
+    /// What a person may want to check though nothing was changed (a phone
+    /// outside the numbering plan's ranges): the report's `warnings`.
+    pub warnings: Vec<String>,
 }
 
 impl Delivery {

@@ -26,7 +26,8 @@ pub fn revalidate(stored: &RawFields, rules: &Rules) -> Result<Delivery, RowProb
 fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Delivery, RowProblem> {
     check_filled_in(raw, rules)?;
     let mut notes = Vec::new();
-    let phone = checked_phone(raw, rules, stored, &mut notes)?;
+    let mut warnings = Vec::new();
+    let phone = checked_phone(raw, rules, stored, &mut notes, &mut warnings)?;
     let mut text = |f: Field| cleaned_text(raw, f, rules, &mut notes);
     let delivery = Delivery {
         order_key: raw.order_key().to_string(),
@@ -36,6 +37,7 @@ fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Deliver
         product_name: text(Field::ProductName)?,
         delivery_note: text(Field::DeliveryNote)?,
         notes,
+        warnings,
     };
     check_body_length(&delivery, rules)?;
     Ok(delivery)
@@ -58,25 +60,28 @@ fn check_filled_in(raw: &RawFields, rules: &Rules) -> Result<(), RowProblem> {
     Ok(())
 }
 
-/// The phone in international digits, its notes added to `notes`; a
-/// `stored` phone that is normalised digits already is taken as it is.
+/// The phone in international digits, its notes added to `notes` and its
+/// warning to `warnings`; a `stored` phone that is normalised digits
+/// already is taken as it is.
 fn checked_phone(
     raw: &RawFields,
     rules: &Rules,
     stored: bool,
     notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<String, RowProblem> {
     if stored && is_normalised(&raw.partner_phone) {
         return Ok(raw.partner_phone.clone());
     }
     let (country, from) = row_country(raw, rules)?;
-    let (digits, phone_notes) = phone_checked(&raw.partner_phone, country.as_ref(), &from)
+    let (digits, phone_notes, warning) = phone_checked(&raw.partner_phone, country.as_ref(), &from)
         .map_err(|e| RowProblem {
             message: format!("{}: {}", rules.at(Field::PartnerPhone), e.message),
             ..e
         })?;
     let field = Field::PartnerPhone;
     notes.extend(phone_notes.into_iter().map(|n| format!("{field}: {n}")));
+    warnings.extend(warning.map(|w| format!("{field}: {w}")));
     Ok(digits)
 }
 

@@ -77,6 +77,7 @@ pub(crate) fn looked_up(finding: Finding, doubts: &[Doubt], policy: Policy, look
         return Fate::send();
     }
     let what = latest
+        .attempt
         .error_detail
         .as_deref()
         .unwrap_or("the process stopped before the answer was recorded");
@@ -187,9 +188,13 @@ mod tests {
                 phone: "49".into(),
                 params: Vec::new(),
                 intent_at: chrono::Utc::now(),
+                answered_at: None,
+                result,
+                http_status: None,
+                error_code: None,
+                error_detail: Some("whatever it said, in words".into()),
+                wamid: None,
             },
-            result,
-            error_detail: Some("whatever it said, in words".into()),
         }
     }
 

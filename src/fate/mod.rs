@@ -18,7 +18,7 @@ mod tests;
 
 use crate::delivery::Delivery;
 use crate::input::echo;
-use crate::ledger::{Doubt, MessageInfo, OrderAttempt, Status, Verdict};
+use crate::ledger::{AttemptInfo, Doubt, MessageInfo, Status, Verdict};
 
 pub(crate) use doubt::{Finding, Policy};
 pub(crate) use outcome::Outcome;
@@ -46,7 +46,7 @@ pub(crate) struct Known {
     pub message: Option<MessageInfo>,
     /// The order's latest attempt, answered or not (a rerun's file asks
     /// about it).
-    pub last: Option<OrderAttempt>,
+    pub last: Option<AttemptInfo>,
     /// Sends of the order that may or may not have been accepted, while it
     /// has no accepted message.
     pub doubts: Vec<Doubt>,

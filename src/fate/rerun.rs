@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Known, Outcome, failed};
 use crate::codes::{self, Retry};
 use crate::delivery::Delivery;
-use crate::ledger::{MessageInfo, OrderAttempt, SendClass};
+use crate::ledger::{AttemptInfo, MessageInfo, SendClass};
 
 /// What the rerun was asked, besides the file.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +101,7 @@ pub(crate) fn take(
 /// A send of the order after its message was accepted whose answer never
 /// came or could not be read: it may have been accepted, so the older
 /// message's `failed` is no proof that the partner has nothing.
-fn doubt_after<'a>(m: &MessageInfo, last: Option<&'a OrderAttempt>) -> Option<&'a OrderAttempt> {
+fn doubt_after<'a>(m: &MessageInfo, last: Option<&'a AttemptInfo>) -> Option<&'a AttemptInfo> {
     let a = last?;
     let in_doubt = matches!(a.result, None | Some(SendClass::Ambiguous { .. }));
     (in_doubt && a.wamid.is_none() && a.intent_at > m.accepted_at).then_some(a)

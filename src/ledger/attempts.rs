@@ -2,11 +2,35 @@
 //! after, so a crash in between is seen as a doubt and never resent silently.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::answer::{kind_of, named_id_of, wamid_of};
-use super::codec::{encode_params, ts};
-use super::{Answer, AttemptId, Ledger, LedgerError, RunId};
+use super::answer::{class_at, kind_of, named_id_of, wamid_of};
+use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
+use super::{Answer, AttemptId, AttemptInfo, Ledger, LedgerError, RunId};
+
+/// An attempt's columns (of the view `attempts_sent`, which fills in what the attempt shares
+/// with its row and its message), as [`attempt_from_row`] reads them.
+pub(super) const ATTEMPT_COLUMNS: &str = "attempt_id, run_id, order_key, attempt_no, phone,
+    params, intent_at, answered_at, result, kind, named_id, wamid, http_status, error_code,
+    error_detail";
+
+pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
+    Ok(AttemptInfo {
+        attempt_id: r.get(0)?,
+        run_id: r.get(1)?,
+        order_key: r.get(2)?,
+        attempt_no: r.get(3)?,
+        phone: r.get(4)?,
+        params: get_params(r, 5)?,
+        intent_at: get_ts(r, 6)?,
+        answered_at: get_opt_ts(r, 7)?,
+        result: class_at(r, 8)?,
+        wamid: r.get(11)?,
+        http_status: r.get(12)?,
+        error_code: r.get(13)?,
+        error_detail: r.get(14)?,
+    })
+}
 
 /// Why an answer to `attempt` was refused: no such attempt, answered already, or (given
 /// `wamid`) a wamid another message already has.
@@ -37,6 +61,11 @@ fn answer_refused(
 impl Ledger {
     /// Commits the intent to send, before the HTTP request leaves; returns the attempt id that
     /// the answer must be recorded against. A crash after this leaves an unanswered intent.
+    ///
+    /// When the run's input row for `order_key` holds exactly this recipient and these
+    /// parameters (as it does unless cleaning changed a field), the attempt names that row
+    /// instead of copying them: the copy was an eighth of the ledger (BENCHMARKS.md, "Ledger
+    /// size"). The view `attempts_sent` reads them back either way.
     pub fn record_intent(
         &mut self,
         run: RunId,
@@ -46,20 +75,52 @@ impl Ledger {
         params: &[String],
         at: DateTime<Utc>,
     ) -> Result<AttemptId, LedgerError> {
-        let params_json = encode_params(params)?;
+        let row_no = self.row_sending(run, order_key, phone, params)?;
+        let copy = match row_no {
+            Some(_) => None,
+            None => Some((phone, encode_params(params)?)),
+        };
+        let (phone, params_json) = copy.unzip();
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO attempts (run_id, order_key, attempt_no, row_no, phone, params, intent_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         stmt.execute(params![
             run,
             order_key,
             attempt_no,
+            row_no,
             phone,
             params_json,
             ts(&at)
         ])?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The first input row of `run` for `order_key` whose phone and four fields are `phone` and
+    /// `params`, if one is.
+    fn row_sending(
+        &self,
+        run: RunId,
+        order_key: &str,
+        phone: &str,
+        params: &[String],
+    ) -> Result<Option<i64>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            // INDEXED BY: without statistics SQLite prefers the primary key's run_id prefix
+            // for the row order, which reads the whole run for every intent.
+            "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note
+             FROM deliveries INDEXED BY deliveries_run_order
+             WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
+        )?;
+        let mut rows = stmt.query(params![run, order_key])?;
+        while let Some(r) = rows.next()? {
+            let fields: [String; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
+            if r.get::<_, String>(1)? == phone && fields[..] == *params {
+                return Ok(Some(r.get(0)?));
+            }
+        }
+        Ok(None)
     }
 
     /// Records the answer to an attempt; an accepted answer also creates its message (same
@@ -99,7 +160,7 @@ impl Ledger {
             let answered = conn
                 .prepare_cached(
                     "UPDATE attempts SET answered_at = ?2, result = ?3, http_status = ?4,
-                         error_code = ?5, error_detail = ?6, wamid = ?7, kind = ?8, named_id = ?9
+                         error_code = ?5, error_detail = ?6, kind = ?7, named_id = ?8
                      WHERE attempt_id = ?1 AND result IS NULL",
                 )
                 .and_then(|mut update| {
@@ -110,7 +171,6 @@ impl Ledger {
                         answer.http_status,
                         answer.error_code,
                         answer.error_detail,
-                        wamid,
                         kind_of(&answer.result),
                         named_id_of(&answer.result)
                     ])
@@ -188,14 +248,14 @@ mod tests {
         assert_eq!(open[0].attempt.attempt_no, 1);
         assert_eq!(open[0].attempt.params, p());
         assert_eq!(open[0].attempt.intent_at, t(10));
-        assert_eq!(open[0].result, None);
+        assert_eq!(open[0].attempt.result, None);
         assert!(l.doubts("B-2").unwrap().is_empty());
 
         l.record_answer(a, &answer(SendClass::UNSAID, None, t(30)))
             .unwrap();
         // An ambiguous answer is still a doubt.
         let open = l.doubts("A-1").unwrap();
-        assert_eq!(open[0].result, Some(SendClass::UNSAID));
+        assert_eq!(open[0].attempt.result, Some(SendClass::UNSAID));
         assert_eq!(l.run_doubts(run).unwrap(), open);
         // An answer is written once.
         assert!(matches!(

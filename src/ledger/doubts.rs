@@ -5,27 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::answer::class_at;
-use super::codec::{get_params, get_ts, ts};
-use super::{AttemptId, AttemptInfo, Doubt, Ledger, LedgerError, RunId, SendClass, Verdict};
-
-/// A doubt's columns, as [`doubt_from_row`] reads them.
-const DOUBT_COLUMNS: &str = "attempt_id, run_id, order_key, attempt_no, phone, params, intent_at,
-    result, kind, named_id, wamid, error_detail";
+use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
+use super::codec::ts;
+use super::{AttemptId, Doubt, Ledger, LedgerError, RunId, SendClass, Verdict};
 
 fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
-    Ok(Doubt {
-        attempt: AttemptInfo {
-            attempt_id: r.get(0)?,
-            run_id: r.get(1)?,
-            order_key: r.get(2)?,
-            attempt_no: r.get(3)?,
-            phone: r.get(4)?,
-            params: get_params(r, 5)?,
-            intent_at: get_ts(r, 6)?,
-        },
-        result: class_at(r, 7)?,
-        error_detail: r.get(11)?,
-    })
+    attempt_from_row(r).map(|attempt| Doubt { attempt })
 }
 
 impl Ledger {
@@ -33,7 +18,7 @@ impl Ledger {
     /// runs, oldest first (see [`Doubt`]).
     pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {DOUBT_COLUMNS} FROM attempts a
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
              WHERE order_key = ?1 AND (result IS NULL OR result = 'ambiguous')
                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
              ORDER BY attempt_id"
@@ -46,7 +31,7 @@ impl Ledger {
     /// accepted message, oldest first.
     pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {DOUBT_COLUMNS} FROM attempts a
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
              WHERE run_id = ?1 AND (result IS NULL OR result = 'ambiguous')
                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
              ORDER BY attempt_id"
@@ -87,23 +72,20 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut get = tx.prepare_cached(
-                "SELECT run_id, order_key, phone, params, result, kind, named_id, wamid,
-                        error_detail
-                 FROM attempts WHERE attempt_id = ?1",
+                "SELECT run_id, order_key, result, kind, named_id, wamid, error_detail
+                 FROM attempts_sent WHERE attempt_id = ?1",
             )?;
             let found = get
                 .query_row([attempt], |r| {
                     Ok((
                         r.get::<_, RunId>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        class_at(r, 4)?,
-                        r.get::<_, Option<String>>(8)?,
+                        class_at(r, 2)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 })
                 .optional()?;
-            let Some((run_id, order_key, phone, params_json, class, detail)) = found else {
+            let Some((run_id, order_key, class, detail)) = found else {
                 return Err(LedgerError::UnknownAttempt(attempt));
             };
             if let Some(done) = class.filter(|c| !matches!(c, SendClass::Ambiguous { .. })) {
@@ -118,25 +100,17 @@ impl Ledger {
                 None => note.to_string(),
             };
             tx.prepare_cached(
-                "UPDATE attempts SET result = 'accepted', wamid = ?2, error_detail = ?3,
-                     answered_at = COALESCE(answered_at, ?4), kind = NULL, named_id = NULL
+                "UPDATE attempts SET result = 'accepted', error_detail = ?2,
+                     answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL
                  WHERE attempt_id = ?1",
             )?
-            .execute(params![attempt, wamid, detail, at])?;
+            .execute(params![attempt, detail, at])?;
+            // The recipient and parameters are read through the attempt, as for any message.
             tx.prepare_cached(
-                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, phone, params,
-                     accepted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, accepted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![
-                wamid,
-                order_key,
-                run_id,
-                attempt,
-                phone,
-                params_json,
-                at
-            ])?;
+            .execute(params![wamid, order_key, run_id, attempt, at])?;
         }
         tx.commit()?;
         Ok(())

@@ -39,12 +39,13 @@ pub(super) fn row(row: u64, key: Option<&str>, verdict: Verdict) -> RowRecord {
         reason: None,
         problem: None,
         notes: None,
+        warnings: None,
         extra: None,
     }
 }
 
 pub(super) fn p() -> Vec<String> {
-    ["Partner", "A-1", "Widget", "DN-1"]
+    ["Partner 1", "A-1", "Widget", "DN-1"]
         .map(String::from)
         .to_vec()
 }

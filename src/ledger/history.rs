@@ -3,12 +3,10 @@
 //! reported, for `handoff history ORDER`. Read-only, by the order key's
 //! indexes.
 
+use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
+use super::codec::{get_opt_ts, get_ts};
+use super::{AttemptInfo, Ledger, LedgerError, RunId, StatusUpdate, Verdict};
 use chrono::{DateTime, Utc};
-use rusqlite::Row;
-
-use super::answer::class_at;
-use super::codec::{get_opt_ts, get_params, get_ts};
-use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
 
 /// A row of some run's input that carried the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,34 +25,6 @@ pub struct OrderRow {
     pub notes: Option<String>,
 }
 
-/// One send attempt: its intent, and its answer if one came.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderAttempt {
-    pub run_id: RunId,
-    pub attempt_no: u32,
-    pub phone: String,
-    pub params: Vec<String>,
-    pub intent_at: DateTime<Utc>,
-    pub answered_at: Option<DateTime<Utc>>,
-    /// How the API's answer was classified; `None`: no answer (in doubt).
-    pub result: Option<SendClass>,
-    pub http_status: Option<u16>,
-    pub error_code: Option<i64>,
-    pub error_detail: Option<String>,
-    pub wamid: Option<String>,
-}
-
-/// One status 1MSG reported for a message, when it said it happened and
-/// when we saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusEvent {
-    pub status: String,
-    pub status_at: Option<DateTime<Utc>>,
-    pub error_code: Option<i64>,
-    pub error_title: Option<String>,
-    pub seen_at: DateTime<Utc>,
-}
-
 /// One accepted message, its merged status and every status seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderMessage {
@@ -66,14 +36,14 @@ pub struct OrderMessage {
     pub accepted_at: DateTime<Utc>,
     pub status: Option<String>,
     pub is_final: bool,
-    pub statuses: Vec<StatusEvent>,
+    pub statuses: Vec<StatusUpdate>,
 }
 
 /// Everything the ledger knows about one order key, each list oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderHistory {
     pub rows: Vec<OrderRow>,
-    pub attempts: Vec<OrderAttempt>,
+    pub attempts: Vec<AttemptInfo>,
     pub messages: Vec<OrderMessage>,
 }
 
@@ -84,28 +54,17 @@ impl OrderHistory {
     }
 }
 
-fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<OrderAttempt> {
-    Ok(OrderAttempt {
-        run_id: r.get(0)?,
-        attempt_no: r.get(1)?,
-        phone: r.get(2)?,
-        params: get_params(r, 3)?,
-        intent_at: get_ts(r, 4)?,
-        answered_at: get_opt_ts(r, 5)?,
-        result: class_at(r, 6)?,
-        http_status: r.get(10)?,
-        error_code: r.get(11)?,
-        error_detail: r.get(12)?,
-        wamid: r.get(9)?,
-    })
-}
-
 impl Ledger {
     /// The whole story of `order_key` (the order number, trimmed).
     pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
+            // The numbering-plan warning is shown with the notes, as it was when it was one.
             "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
-                    d.reason, d.notes, r.channel
+                    d.reason,
+                    CASE WHEN d.warnings IS NULL THEN d.notes
+                         WHEN d.notes IS NULL THEN d.warnings
+                         ELSE d.warnings || '; ' || d.notes END,
+                    r.channel
              FROM deliveries d JOIN runs r ON r.run_id = d.run_id
              WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
         )?;
@@ -132,7 +91,7 @@ impl Ledger {
             "SELECT m.wamid, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at, m.status,
                     m.final, r.channel, m.message_id
              FROM messages m JOIN runs r ON r.run_id = m.run_id
-                  LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
+                  LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
         )?;
         let messages: Vec<(i64, OrderMessage)> = stmt
@@ -161,7 +120,8 @@ impl Ledger {
         for (id, mut m) in messages {
             m.statuses = stmt
                 .query_map([id], |r| {
-                    Ok(StatusEvent {
+                    Ok(StatusUpdate {
+                        wamid: m.wamid.clone(),
                         status: r.get(0)?,
                         status_at: get_opt_ts(r, 1)?,
                         error_code: r.get(2)?,
@@ -180,12 +140,10 @@ impl Ledger {
     }
 
     /// Every attempt for `order_key`, oldest first.
-    pub fn order_attempts(&self, order_key: &str) -> Result<Vec<OrderAttempt>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
-                    named_id, wamid, http_status, error_code, error_detail
-             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id",
-        )?;
+    pub fn order_attempts(&self, order_key: &str) -> Result<Vec<AttemptInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE order_key = ?1 ORDER BY attempt_id"
+        ))?;
         let attempts = stmt
             .query_map([order_key], attempt_from_row)?
             .collect::<Result<_, _>>()?;
@@ -194,13 +152,12 @@ impl Ledger {
 
     /// The latest attempt for `order_key`, across runs, answered or not:
     /// what the API was last asked to send.
-    pub fn last_attempt(&self, order_key: &str) -> Result<Option<OrderAttempt>, LedgerError> {
+    pub fn last_attempt(&self, order_key: &str) -> Result<Option<AttemptInfo>, LedgerError> {
         use rusqlite::OptionalExtension;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT run_id, attempt_no, phone, params, intent_at, answered_at, result, kind,
-                    named_id, wamid, http_status, error_code, error_detail
-             FROM attempts WHERE order_key = ?1 ORDER BY attempt_id DESC LIMIT 1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE order_key = ?1
+             ORDER BY attempt_id DESC LIMIT 1"
+        ))?;
         Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
     }
 }

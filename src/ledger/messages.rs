@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row};
 
 use super::codec::{get_opt_ts, get_params, get_ts};
 use super::status::merge_statuses;
-use super::{Ledger, LedgerError, MessageInfo, OpenMessage, StatusUpdate};
+use super::{Ledger, LedgerError, MessageInfo, StatusUpdate};
 
 /// A message's recipient and parameters are its attempt's (schema version 5 stores them once, in
 /// `attempts`); a message's own copy, where one is left, wins.
@@ -14,7 +14,7 @@ const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
      m.status_at, m.error_code, m.error_title, m.final, m.polls";
 
 /// The tables [`MESSAGE_COLUMNS`] reads.
-const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id";
+const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
@@ -69,24 +69,12 @@ impl Ledger {
     }
 
     /// Messages without a final status, oldest first: what `track` polls.
-    pub fn open_messages(&self) -> Result<Vec<OpenMessage>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.wamid, m.order_key, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at,
-                    m.status, m.polls
-             FROM messages m LEFT JOIN attempts a ON a.attempt_id = m.attempt_id
-             WHERE m.final = 0 ORDER BY m.accepted_at, m.wamid",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(OpenMessage {
-                wamid: r.get(0)?,
-                order_key: r.get(1)?,
-                run_id: r.get(2)?,
-                phone: r.get(3)?,
-                accepted_at: get_ts(r, 4)?,
-                status: r.get(5)?,
-                polls: r.get(6)?,
-            })
-        })?;
+    pub fn open_messages(&self) -> Result<Vec<MessageInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
+             WHERE m.final = 0 ORDER BY m.accepted_at, m.wamid"
+        ))?;
+        let rows = stmt.query_map([], message_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -9,8 +9,8 @@
 //! (reliability.md §8). Every write method is its own transaction; batch methods commit once per
 //! batch.
 //!
-//! Times are stored as RFC 3339 UTC strings with millisecond precision
-//! (`2026-11-25T01:02:03.456Z`), which sort lexicographically in time order.
+//! Times are stored as integer milliseconds since the Unix epoch (UTC), which sort in time order
+//! and take a quarter of the room RFC 3339 text took (schema 11); they are shown as RFC 3339.
 
 mod answer;
 mod attempts;
@@ -38,13 +38,12 @@ mod webhooks;
 pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 pub use connection::Ledger;
 pub use error::LedgerError;
-pub use history::{OrderAttempt, OrderHistory, OrderMessage, OrderRow, StatusEvent};
+pub use history::{OrderHistory, OrderMessage, OrderRow};
 pub use prune::Pruned;
 pub use records::{
-    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, OpenMessage, RowRecord, RunId, RunMeta,
-    StatusUpdate,
+    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, RunMeta, StatusUpdate,
 };
-pub use report::{ReportFacts, RunHeader, StatusSeen};
+pub use report::ReportFacts;
 pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{Status, is_final_status, merge_status};

@@ -73,6 +73,20 @@ fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), Led
         ),
         [run],
     )? as u64;
+    // A kept attempt that names its input row takes a copy of the row's recipient and
+    // parameters before the row goes.
+    tx.execute(
+        "UPDATE attempts SET
+             phone = (SELECT d.phone FROM deliveries d
+                      WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
+             params = (SELECT json_array(d.partner_name, d.order_number, d.product_name,
+                                         d.delivery_note)
+                       FROM deliveries d
+                       WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
+             row_no = NULL
+         WHERE run_id = ?1 AND row_no IS NOT NULL",
+        [run],
+    )?;
     n.rows += tx.execute("DELETE FROM deliveries WHERE run_id = ?1", [run])? as u64;
     n.kept_messages += count(tx, "SELECT COUNT(*) FROM messages WHERE run_id = ?1", run)?;
     n.kept_attempts += count(tx, "SELECT COUNT(*) FROM attempts WHERE run_id = ?1", run)?;

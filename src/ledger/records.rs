@@ -47,8 +47,10 @@ pub struct Answer {
     pub at: DateTime<Utc>,
 }
 
-/// One status observation from `hookInfo` (or a webhook), to be merged into its message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One status 1MSG reported for a message (a row of `status_history`), from `hookInfo` or a
+/// webhook: merged into its message when recorded, and read back in an order's history and
+/// the report's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusUpdate {
     /// The message.
     pub wamid: String,
@@ -64,26 +66,8 @@ pub struct StatusUpdate {
     pub seen_at: DateTime<Utc>,
 }
 
-/// A message that still needs polling (no final status yet); what `track` works through.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenMessage {
-    /// The message id to poll.
-    pub wamid: String,
-    /// The order it belongs to.
-    pub order_key: String,
-    /// The run that sent it.
-    pub run_id: RunId,
-    /// The recipient (normalised digits).
-    pub phone: Option<String>,
-    /// When `sendTemplate` accepted it.
-    pub accepted_at: DateTime<Utc>,
-    /// The latest merged non-final status, if any.
-    pub status: Option<String>,
-    /// How many times it has been polled so far (for the poll schedule).
-    pub polls: u32,
-}
-
-/// An accepted message with its merged status; used for resume and cross-night dedupe.
+/// An accepted message with its merged status (a row of `messages`): what decides resume and
+/// cross-night dedupe, and, while not final, what `track` polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
     /// The message id.
@@ -114,8 +98,9 @@ pub struct MessageInfo {
     pub polls: u32,
 }
 
-/// An intent without an answer: the process died (or gave up) between intent and answer, so
-/// the send may or may not have happened. Such orders are `unknown` and never resent silently.
+/// One send attempt (a row of `attempts`): its intent, and its answer if one came. An intent
+/// without an answer means the process died (or gave up) between the two, so the send may or
+/// may not have happened: such orders are `unknown` and never resent silently.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptInfo {
     /// The attempt.
@@ -132,6 +117,18 @@ pub struct AttemptInfo {
     pub params: Vec<String>,
     /// When the intent was committed.
     pub intent_at: DateTime<Utc>,
+    /// When the answer came.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// How the API's answer was classified; `None`: no answer (in doubt).
+    pub result: Option<SendClass>,
+    /// The HTTP status, when a response arrived.
+    pub http_status: Option<u16>,
+    /// The API's error code, when it gave one.
+    pub error_code: Option<i64>,
+    /// What the answer said, for people (settling never reads it).
+    pub error_detail: Option<String>,
+    /// The accepted message's id.
+    pub wamid: Option<String>,
 }
 
 /// A send that may or may not have been accepted: an intent with no answer
@@ -140,19 +137,16 @@ pub struct AttemptInfo {
 /// has no accepted message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Doubt {
-    /// The attempt, its run, its order, number, recipient, parameters, intent time.
+    /// The attempt; its `result` is `None` for an unanswered intent,
+    /// `Some(SendClass::Ambiguous { .. })` otherwise.
     pub attempt: AttemptInfo,
-    /// `None` for an unanswered intent, `Some(SendClass::Ambiguous { .. })` otherwise.
-    pub result: Option<SendClass>,
-    /// What the answer said, for people (settling never reads it).
-    pub error_detail: Option<String>,
 }
 
 impl Doubt {
     /// What the answer said about whether the API took the send (nothing, for an intent
     /// never answered), and the id it named, if any.
     pub fn taken(&self) -> (Taken, Option<&str>) {
-        match &self.result {
+        match &self.attempt.result {
             Some(SendClass::Ambiguous { taken, named_id }) => (*taken, named_id.as_deref()),
             _ => (Taken::Unsaid, None),
         }
@@ -187,6 +181,10 @@ pub struct RowRecord {
     pub problem: Option<String>,
     /// Free-form notes (e.g. normalisation applied).
     pub notes: Option<String>,
+    /// What a person may want to check though nothing was changed (a phone outside the
+    /// numbering plan's ranges), as validation said it: the report's `warnings`, never
+    /// looked for in the notes.
+    pub warnings: Option<String>,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
 }

@@ -11,8 +11,9 @@ impl Ledger {
         self.atomically(|l| {
             let mut stmt = l.conn.prepare_cached(
                 "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
-                     order_number, product_name, delivery_note, verdict, reason, notes, extra, problem)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     order_number, product_name, delivery_note, verdict, reason, notes, extra, problem,
+                     warnings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -29,7 +30,8 @@ impl Ledger {
                     r.reason,
                     r.notes,
                     r.extra,
-                    r.problem
+                    r.problem,
+                    r.warnings
                 ])?;
             }
             Ok(())

@@ -157,7 +157,7 @@ mod tests {
         let r2 = l.begin_run(&meta("track", t(2_000))).unwrap();
         assert!(r2 > r1);
         l.finish_run(r1, 10, t(9_876)).unwrap();
-        let (kind, started, finished, code): (String, String, Option<String>, Option<i32>) = l
+        let (kind, started, finished, code): (String, i64, Option<i64>, Option<i32>) = l
             .conn
             .query_row(
                 "SELECT kind, started_at, finished_at, exit_code FROM runs WHERE run_id = ?1",
@@ -166,8 +166,9 @@ mod tests {
             )
             .unwrap();
         assert_eq!(kind, "run");
-        assert_eq!(started, "2026-11-25T00:00:01.234Z");
-        assert_eq!(finished.as_deref(), Some("2026-11-25T00:00:09.876Z"));
+        // Milliseconds since the epoch: 2026-11-25T00:00:01.234Z and …09.876Z.
+        assert_eq!(started, 1_795_564_801_234);
+        assert_eq!(finished, Some(1_795_564_809_876));
         assert_eq!(code, Some(10));
         assert!(matches!(
             l.finish_run(999, 0, t(0)),

@@ -192,7 +192,7 @@ mod tests {
         }
         // The prose is kept for people, as it was.
         assert_eq!(
-            l.doubts("K").unwrap()[0].error_detail.as_deref(),
+            l.doubts("K").unwrap()[0].attempt.error_detail.as_deref(),
             Some("the API queued the send as job job-7 and gave no message id")
         );
     }
@@ -308,5 +308,147 @@ mod tests {
             "a repeated status is not kept twice"
         );
         assert_eq!(l.integrity_check().unwrap(), "ok");
+    }
+
+    /// A ledger written with RFC 3339 times, attempts carrying copies of their row and their
+    /// wamid, and a status index, reads the same after schema 11 rebuilt it: every time to the
+    /// millisecond, an attempt's recipient and parameters (from its row where they match it,
+    /// its own copy where a field was cleaned), its wamid (from its message), the statuses in
+    /// their order, an open webhook registration; and it goes on recording.
+    #[test]
+    fn compact_schema_keeps_every_fact_of_an_old_ledger() {
+        let mut l = migrated_from(
+            10,
+            r#"INSERT INTO runs (kind, input_path, channel, template, language, started_at,
+                   finished_at, exit_code, api_url)
+             VALUES ('run', 'd.csv', 'c', 't', 'en', '2026-11-25T00:00:00.000Z',
+                     '2026-11-25T00:00:09.876Z', 0, 'https://api.1msg.io');
+             INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
+                 order_number, product_name, delivery_note, verdict)
+             VALUES (1, 1, 2, 'A-1', 'Partner 1', '491711234567', 'A-1', 'Widget', 'DN-1', 'send'),
+                    (1, 2, 3, 'B-2', ' Partner  2', '491711234568', 'B-2', 'Widget', 'DN-2',
+                     'send');
+             INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at,
+                 answered_at, result, http_status, wamid)
+             VALUES (1, 'A-1', 1, '491711234567', '["Partner 1","A-1","Widget","DN-1"]',
+                     '2026-11-25T00:00:00.010Z', '2026-11-25T00:00:00.020Z', 'accepted', 200,
+                     'w1');
+             INSERT INTO attempts (run_id, order_key, attempt_no, phone, params, intent_at,
+                 answered_at, result, kind)
+             VALUES (1, 'B-2', 1, '491711234568', '["Partner 2","B-2","Widget","DN-2"]',
+                     '2026-11-25T00:00:00.030Z', '2026-11-25T00:00:00.031Z', 'ambiguous',
+                     'unsaid');
+             INSERT INTO messages (wamid, order_key, run_id, attempt_id, accepted_at, status,
+                 status_at, final, polls)
+             VALUES ('w1', 'A-1', 1, 1, '2026-11-25T00:00:00.020Z', 'read',
+                     '2026-11-25T00:00:00.200Z', 1, 2);
+             INSERT INTO status_history (message_id, status, status_at, seen_at)
+             VALUES (1, 'sent', '2026-11-25T00:00:00.100Z', '2026-11-25T00:00:00.105Z'),
+                    (1, 'read', '2026-11-25T00:00:00.200Z', '2026-11-25T00:00:00.205Z'),
+                    (1, 'delivered', '2026-11-25T00:00:00.150Z', '2026-11-25T00:00:00.305Z');
+             INSERT INTO webhook_registrations (run_id, channel, our_url, original_urls,
+                 turned_acks_on, registered_at)
+             VALUES (1, 'c', 'https://us.example/hook', '[]', 1, '2026-11-25T00:00:00.001Z');"#,
+        );
+        assert_eq!(l.integrity_check().unwrap(), "ok");
+        let run = l.run(1).unwrap().unwrap();
+        assert_eq!((run.started_at, run.finished_at), (t(0), Some(t(9_876))));
+        assert_eq!(run.rows, 2);
+        let m = l.accepted_message("A-1").unwrap().unwrap();
+        assert_eq!(
+            (m.accepted_at, m.status_at, m.polls),
+            (t(20), Some(t(200)), 2)
+        );
+        assert_eq!(m.params, p());
+        assert_eq!(m.phone.as_deref(), Some("491711234567"));
+        let a1 = &l.order_attempts("A-1").unwrap()[0];
+        assert_eq!((a1.intent_at, a1.answered_at), (t(10), Some(t(20))));
+        assert_eq!(
+            a1.result,
+            Some(crate::ledger::SendClass::Accepted { wamid: "w1".into() })
+        );
+        // A-1's attempt names its row; B-2's fields were cleaned, so it keeps its copy.
+        let stored: Vec<(Option<i64>, Option<String>)> = l
+            .conn
+            .prepare("SELECT row_no, params FROM attempts ORDER BY attempt_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored[0], (Some(1), None));
+        assert_eq!(stored[1].0, None);
+        let doubt = &l.doubts("B-2").unwrap()[0];
+        assert_eq!(doubt.attempt.params, ["Partner 2", "B-2", "Widget", "DN-2"]);
+        assert_eq!(
+            (doubt.attempt.phone.as_str(), doubt.attempt.intent_at),
+            ("491711234568", t(30))
+        );
+        let statuses = &l.order_history("A-1").unwrap().messages[0].statuses;
+        let seen: Vec<_> = statuses
+            .iter()
+            .map(|s| (s.status.as_str(), s.seen_at))
+            .collect();
+        assert_eq!(
+            seen,
+            [("sent", t(105)), ("delivered", t(305)), ("read", t(205))]
+        );
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered"]);
+        assert_eq!(l.open_webhook_registrations("c").unwrap().len(), 1);
+        assert_eq!(
+            l.size().unwrap().oldest_run.as_deref(),
+            Some("2026-11-25T00:00:00.000Z")
+        );
+        // A new status comes after the migrated ones.
+        l.record_statuses(&[st("w1", "failed", 50)]).unwrap();
+        assert_eq!(history(&l, "w1"), ["sent", "read", "delivered", "failed"]);
+    }
+
+    /// A row recorded with the numbering-plan warning inside its notes has it in `warnings`
+    /// after the migration, the rest of its notes kept in order; other rows are untouched.
+    #[test]
+    fn an_old_rows_plan_warning_moves_to_its_column_once() {
+        let plan = "partner_phone: not in a range GB has allocated (libphonenumber metadata); \
+                    check the number if the message fails";
+        let notes = [
+            format!("delivery_note: tabs folded to one space; {plan}; trunk removed"),
+            plan.to_string(),
+            "x".to_string(),
+        ];
+        let mut sql = String::from(
+            "INSERT INTO runs (kind, channel, template, language, started_at)
+             VALUES ('run', 'c', 't', 'en', '2026-11-25T00:00:00.000Z');",
+        );
+        for (i, n) in notes.iter().enumerate() {
+            sql.push_str(&format!(
+                "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
+                     order_number, product_name, delivery_note, verdict, notes)
+                 VALUES (1, {i}, {i}, 'K{i}', 'P', '447700900123', 'K{i}', 'X', 'N', 'send',
+                         '{n}');"
+            ));
+        }
+        let l = migrated_from(11, &sql);
+        let rows: Vec<(Option<String>, Option<String>)> = l
+            .conn
+            .prepare("SELECT notes, warnings FROM deliveries ORDER BY row_no")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            rows,
+            [
+                (
+                    some("delivery_note: tabs folded to one space; trunk removed"),
+                    some(plan)
+                ),
+                (None, some(plan)),
+                (some("x"), None),
+            ]
+        );
+        let facts = l.report_rows(1).unwrap();
+        assert_eq!(facts[1].warnings.as_deref(), Some(plan));
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use super::codec::{get_opt_ts, rfc3339};
 use super::{Ledger, LedgerError};
 
 /// What the file holds and how big it is.
@@ -70,7 +71,10 @@ impl Ledger {
             page_size: pragma(&tx, "page_size")?,
             page_count: pragma(&tx, "page_count")?,
             freelist_count: pragma(&tx, "freelist_count")?,
-            oldest_run: tx.query_row("SELECT MIN(started_at) FROM runs", [], |r| r.get(0))?,
+            oldest_run: tx
+                .query_row("SELECT MIN(started_at) FROM runs", [], |r| get_opt_ts(r, 0))?
+                .as_ref()
+                .map(rfc3339),
         };
         tx.commit()?;
         Ok(size)
@@ -135,7 +139,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{t, with_message};
+    use crate::ledger::fixtures::with_message;
 
     #[test]
     fn size_counts_every_table_and_bytes_per_message() {
@@ -145,10 +149,7 @@ mod tests {
         assert_eq!(s.page_size, 4096);
         assert!(s.page_count > 5, "{s:?}");
         assert_eq!(s.bytes_per_message(), Some(s.bytes()));
-        assert_eq!(
-            s.oldest_run.as_deref(),
-            Some(&*super::super::codec::ts(&t(0)))
-        );
+        assert_eq!(s.oldest_run.as_deref(), Some("2026-11-25T00:00:00.000Z"));
         assert_eq!(LedgerSize::default().bytes_per_message(), None);
     }
 

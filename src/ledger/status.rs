@@ -103,9 +103,13 @@ pub(super) fn merge_statuses(
         return Ok(None);
     };
     let mut hist = conn.prepare_cached(
-        "INSERT INTO status_history (message_id, status, status_at, error_code, error_title,
-             seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        // `id`: the order of arrival among the message's statuses (schema 11 keys the history
+        // by message and status alone).
+        "INSERT INTO status_history (message_id, status, id, status_at, error_code,
+             error_title, seen_at)
+         VALUES (?1, ?2,
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM status_history WHERE message_id = ?1),
+                 ?3, ?4, ?5, ?6)
          ON CONFLICT (message_id, status) DO NOTHING",
     )?;
     let mut merged = None;

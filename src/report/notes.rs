@@ -3,10 +3,10 @@
 //! and status words handoff does not know. The ledger keeps both verbatim;
 //! this is where they become words for the person reading the report.
 
-use crate::ledger::{Status, StatusSeen};
+use crate::ledger::{Status, StatusUpdate};
 
 /// The note for a message's history, if it needs one.
-pub(super) fn status_notes(history: &[StatusSeen]) -> Option<String> {
+pub(super) fn status_notes(history: &[StatusUpdate]) -> Option<String> {
     let mut notes = Vec::new();
     if conflicting(history) {
         let sequence: Vec<String> = history.iter().map(describe).collect();
@@ -37,42 +37,14 @@ pub(super) fn join(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// How validation words a phone outside the numbering plan's ranges
-/// (`crate::delivery`): it is sent, and may well be delivered, so it is a
-/// warning to check, not a change handoff made to the data.
-const PLAN_NOTE_START: &str = "not in a range ";
-const PLAN_NOTE_END: &str = "check the number if the message fails";
-
-/// Splits a row's notes into what handoff did to the data (the notes) and
-/// what a person may want to check (the warnings).
-pub(super) fn split_warnings(notes: Option<String>) -> (Option<String>, Option<String>) {
-    let Some(text) = notes else {
-        return (None, None);
-    };
-    let Some(at) = text.find(PLAN_NOTE_START) else {
-        return (Some(text), None);
-    };
-    // The note starts at its part's beginning (`partner_phone: not in …`).
-    let start = text[..at].rfind("; ").map_or(0, |i| i + 2);
-    let end = text[at..]
-        .find(PLAN_NOTE_END)
-        .map_or(text.len(), |i| at + i + PLAN_NOTE_END.len());
-    let warning = text[start..end].to_string();
-    let rest = join(
-        Some(text[..start].trim_end_matches("; ").to_string()),
-        Some(text[end..].trim_start_matches("; ").to_string()),
-    );
-    (rest, Some(warning))
-}
-
 /// Whether the history holds both a failure and a proof of delivery.
-pub(crate) fn conflicting(history: &[StatusSeen]) -> bool {
+pub(crate) fn conflicting(history: &[StatusUpdate]) -> bool {
     let has = |f: fn(Status) -> bool| history.iter().any(|h| f(Status::of(&h.status)));
     has(|s| s == Status::Failed) && has(Status::proves_delivery)
 }
 
 /// `failed (131026 Message undeliverable)`, or the bare status.
-fn describe(h: &StatusSeen) -> String {
+fn describe(h: &StatusUpdate) -> String {
     match (
         h.error_code,
         h.error_title.as_deref().filter(|t| !t.is_empty()),
@@ -88,11 +60,12 @@ fn describe(h: &StatusSeen) -> String {
 mod tests {
     use super::*;
 
-    fn seen(status: &str, code: Option<i64>, title: Option<&str>) -> StatusSeen {
-        StatusSeen {
+    fn seen(status: &str, code: Option<i64>, title: Option<&str>) -> StatusUpdate {
+        StatusUpdate {
             status: status.into(),
             error_code: code,
             error_title: title.map(str::to_string),
+            ..StatusUpdate::default()
         }
     }
 
@@ -124,8 +97,9 @@ mod tests {
         assert!(status_notes(&[]).is_none());
     }
 
-    /// The numbering-plan note validation really writes becomes a warning;
-    /// the cleaning notes beside it stay notes.
+    /// The numbering-plan warning validation really writes is a warning of
+    /// its own, apart from the cleaning notes beside it: the report's
+    /// `warnings` column is the row's, never found in its notes by words.
     #[test]
     fn a_number_outside_the_plan_is_a_warning() {
         let fields = crate::input::RawFields {
@@ -133,23 +107,27 @@ mod tests {
             partner_phone: "+44 7700 900123".into(),
             order_number: "A1".into(),
             product_name: "X".into(),
-            delivery_note: "N".into(),
+            delivery_note: "N\tN".into(),
             ..crate::input::RawFields::default()
         };
         let rules = crate::delivery::Rules::default();
         let d = crate::delivery::validate(&fields, &rules).expect("possible, so sent");
-        let plan = d.notes.join("; ");
-        assert!(plan.contains(PLAN_NOTE_START), "{plan}");
-        let notes = format!("delivery_note: tabs folded to one space; {plan}; trunk removed");
-        let (rest, warning) = split_warnings(Some(notes));
-        assert_eq!(warning.as_deref(), Some(plan.as_str()));
-        assert_eq!(
-            rest.as_deref(),
-            Some("delivery_note: tabs folded to one space; trunk removed")
+        assert_eq!(d.warnings.len(), 1, "{d:?}");
+        assert!(
+            d.warnings[0].starts_with("partner_phone: not in a range "),
+            "{d:?}"
         );
-        assert_eq!(split_warnings(Some(plan.clone())), (None, Some(plan)));
-        assert_eq!(split_warnings(Some("x".into())), (Some("x".into()), None));
-        assert_eq!(split_warnings(None), (None, None));
+        assert!(!d.notes.is_empty(), "the tab is a cleaning note: {d:?}");
+        assert!(
+            d.notes.iter().all(|n| !n.contains("not in a range")),
+            "{d:?}"
+        );
+        let valid = crate::input::RawFields {
+            partner_phone: "+44 7911 123456".into(),
+            ..fields
+        };
+        let d = crate::delivery::validate(&valid, &rules).expect("valid");
+        assert!(d.warnings.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -175,6 +175,7 @@ mod tests {
             product_name: "Lamp".into(),
             delivery_note: "Note".into(),
             notes: Vec::new(),
+            warnings: Vec::new(),
         };
         Job {
             row,

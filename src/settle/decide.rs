@@ -27,6 +27,7 @@ pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
         product_name: product_name.clone(),
         delivery_note: delivery_note.clone(),
         notes: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 

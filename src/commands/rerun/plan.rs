@@ -11,7 +11,7 @@ use crate::fate::rerun::{Asked, Take, take};
 use crate::fate::{Ask, Known};
 use crate::ingest::{Judged, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{Ledger, LedgerError, MessageInfo, OrderAttempt};
+use crate::ledger::{AttemptInfo, Ledger, LedgerError, MessageInfo};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
 
@@ -50,7 +50,7 @@ impl<'a> Sent<'a> {
         }
     }
 
-    fn attempt(a: &'a OrderAttempt, order_key: &'a str) -> Self {
+    fn attempt(a: &'a AttemptInfo, order_key: &'a str) -> Self {
         Sent {
             order_key,
             phone: Some(&a.phone),

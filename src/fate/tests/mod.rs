@@ -21,6 +21,7 @@ fn delivery(phone: &str, product: &str) -> Delivery {
         product_name: product.into(),
         delivery_note: "Thanks".into(),
         notes: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -44,11 +45,13 @@ fn message(status: Option<&str>) -> MessageInfo {
     }
 }
 
-fn attempt(after_message: bool, result: Option<SendClass>) -> OrderAttempt {
+fn attempt(after_message: bool, result: Option<SendClass>) -> AttemptInfo {
     let m = message(None);
     let minutes = if after_message { 30 } else { -1 };
-    OrderAttempt {
+    AttemptInfo {
+        attempt_id: 7,
         run_id: 2,
+        order_key: "R-1".into(),
         attempt_no: 1,
         phone: "491510000001".into(),
         params: m.params.clone(),
@@ -63,19 +66,8 @@ fn attempt(after_message: bool, result: Option<SendClass>) -> OrderAttempt {
 }
 
 fn doubt() -> Doubt {
-    let a = attempt(true, None);
     Doubt {
-        attempt: crate::ledger::AttemptInfo {
-            attempt_id: 7,
-            run_id: a.run_id,
-            order_key: "R-1".into(),
-            attempt_no: 1,
-            phone: a.phone,
-            params: a.params,
-            intent_at: a.intent_at,
-        },
-        result: None,
-        error_detail: None,
+        attempt: attempt(true, None),
     }
 }
 
@@ -257,7 +249,7 @@ fn what_a_rerun_file_asks_of_each_row() {
     if let Some(m) = opted_out.message.as_mut() {
         m.error_code = Some(131_050);
     }
-    let with_last = |mut k: Known, a: OrderAttempt| {
+    let with_last = |mut k: Known, a: AttemptInfo| {
         k.last = Some(a);
         k
     };

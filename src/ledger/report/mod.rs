@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::answer::class_at;
 use super::codec::get_opt_ts;
-use super::{Ledger, LedgerError, RunId, SendClass, Verdict};
+use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
@@ -21,9 +21,11 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
                  WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
-            THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title))
-                  FROM (SELECT status, error_code, error_title FROM status_history
-                        WHERE message_id = m.message_id ORDER BY COALESCE(status_at, seen_at), id) h)
+            THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title,
+                                                     h.status_at, h.seen_at))
+                  FROM (SELECT status, error_code, error_title, status_at, seen_at
+                        FROM status_history WHERE message_id = m.message_id
+                        ORDER BY COALESCE(status_at, seen_at), id) h)
        END,
        d.problem,
        (SELECT MIN(h.status_at) FROM status_history h
@@ -32,13 +34,13 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
-       mr.channel
+       mr.channel, d.warnings
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
                   MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
        ON s.order_key = d.order_key
-LEFT JOIN attempts la ON la.attempt_id = s.last_id
+LEFT JOIN attempts_sent la ON la.attempt_id = s.last_id
 LEFT JOIN messages m ON m.rowid =
        (SELECT m2.rowid FROM messages m2 WHERE m2.order_key = d.order_key
         ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)
@@ -46,27 +48,24 @@ LEFT JOIN runs mr ON mr.run_id = m.run_id
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
 
-/// One status 1MSG reported for a message, as the status history keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusSeen {
-    /// The status, verbatim.
-    pub status: String,
-    /// The error code a failure carried.
-    pub error_code: Option<i64>,
-    /// The error title a failure carried.
-    pub error_title: Option<String>,
-}
-
-/// The history column: a JSON array of `[status, code, title]`, in the order the statuses
-/// happened. Unreadable JSON (which the query itself writes) reads as no history.
-fn history_of(json: Option<String>) -> Vec<StatusSeen> {
-    json.and_then(|j| serde_json::from_str::<Vec<(String, Option<i64>, Option<String>)>>(&j).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(status, error_code, error_title)| StatusSeen {
-            status,
-            error_code,
-            error_title,
+/// The history column: a JSON array of `[status, code, title, status_at, seen_at]`, in the
+/// order the statuses happened, of the message `wamid`. Unreadable JSON (which the query
+/// itself writes) reads as no history.
+fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<StatusUpdate> {
+    type Seen = (String, Option<i64>, Option<String>, Option<i64>, i64);
+    let seen: Vec<Seen> = json
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    seen.into_iter()
+        .filter_map(|(status, error_code, error_title, status_at, seen_at)| {
+            Some(StatusUpdate {
+                wamid: wamid.unwrap_or_default().to_string(),
+                status,
+                status_at: status_at.and_then(DateTime::from_timestamp_millis),
+                error_code,
+                error_title,
+                seen_at: DateTime::from_timestamp_millis(seen_at)?,
+            })
         })
         .collect()
 }
@@ -101,6 +100,8 @@ pub struct ReportFacts {
     pub reason: Option<String>,
     /// Notes.
     pub notes: Option<String>,
+    /// What a person may want to check (a phone outside the numbering plan's ranges).
+    pub warnings: Option<String>,
     /// Number of attempts in this run for the order key.
     pub attempts: u32,
     /// Result of the latest attempt in this run (`None` with no attempt or no answer).
@@ -139,7 +140,7 @@ pub struct ReportFacts {
     /// The message's status history, oldest first, when it holds more than the plain path
     /// (`sent`, `delivered`, `read`): a failure, or a status we do not know. Empty otherwise,
     /// so the common row costs one index probe and no JSON.
-    pub history: Vec<StatusSeen>,
+    pub history: Vec<StatusUpdate>,
     /// An invalid row's problem class (`bad_phone`, …); `None` for rows recorded before the
     /// ledger kept it.
     pub problem: Option<String>,
@@ -151,39 +152,7 @@ pub struct ReportFacts {
     pub failed_at: Option<DateTime<Utc>>,
 }
 
-/// What the workbook's summary says about the night a report is of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunHeader {
-    /// `run`, `rerun` or `track`.
-    pub kind: String,
-    /// The input file as given.
-    pub input_path: Option<String>,
-    /// When the run started.
-    pub started_at: Option<DateTime<Utc>>,
-    /// When it finished (`None` while it runs, or if it was killed).
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
 impl Ledger {
-    /// The run's kind, input and times, for the report's summary; `None` for no such run.
-    pub fn run_header(&self, run: RunId) -> Result<Option<RunHeader>, LedgerError> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT kind, input_path, started_at, finished_at FROM runs WHERE run_id = ?1",
-            )?
-            .query_row([run], |r| {
-                Ok(RunHeader {
-                    kind: r.get(0)?,
-                    input_path: r.get(1)?,
-                    started_at: get_opt_ts(r, 2)?,
-                    finished_at: get_opt_ts(r, 3)?,
-                })
-            })
-            .optional()?)
-    }
-
     /// The facts for every row of a run, in row order, in one query, collected: for tests (a
     /// run's report streams them with [`Ledger::each_report_row`]).
     #[cfg(test)]
@@ -210,7 +179,9 @@ impl Ledger {
             .map_err(|e| E::from(e.into()))?;
         let rows = stmt
             .query_map([run], |r| {
+                let wamid: Option<String> = r.get(21)?;
                 Ok(ReportFacts {
+                    history: history_of(wamid.as_deref(), r.get(30)?),
                     row: r.get(0)?,
                     line: r.get(1)?,
                     order_key: r.get(2)?,
@@ -229,7 +200,7 @@ impl Ledger {
                     error_code: r.get(18)?,
                     error_detail: r.get(19)?,
                     first_intent_at: get_opt_ts(r, 20)?,
-                    wamid: r.get(21)?,
+                    wamid,
                     message_run_id: r.get(22)?,
                     accepted_at: get_opt_ts(r, 23)?,
                     status: r.get(24)?,
@@ -238,12 +209,12 @@ impl Ledger {
                     msg_error_title: r.get(27)?,
                     is_final: r.get(28)?,
                     extra: r.get(29)?,
-                    history: history_of(r.get(30)?),
                     problem: r.get(31)?,
                     delivered_at: get_opt_ts(r, 32)?,
                     read_at: get_opt_ts(r, 33)?,
                     failed_at: get_opt_ts(r, 34)?,
                     message_channel: r.get(35)?,
+                    warnings: r.get(36)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

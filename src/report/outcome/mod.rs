@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::notes::{join, split_warnings, status_notes};
+use super::notes::{join, status_notes};
 use super::plain::{Clues, Plain, explain};
 use crate::codes::Actor;
 pub(crate) use crate::fate::Outcome;
@@ -78,7 +78,7 @@ const PENDING: &str =
 /// Decides the outcome of one row from what the ledger knows.
 pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
     use std::mem::take;
-    let (notes, plan_warnings) = split_warnings(f.notes.take());
+    let (notes, plan_warnings) = (f.notes.take(), f.warnings.take());
     let problem = f.problem.take();
     let not_selected =
         f.verdict == Verdict::Skipped && problem.as_deref() == Some(crate::fate::NOT_SELECTED);

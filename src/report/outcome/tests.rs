@@ -16,6 +16,7 @@ pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
         verdict,
         reason: None,
         notes: None,
+        warnings: None,
         attempts: 0,
         last_result: None,
         unanswered: false,
@@ -110,11 +111,12 @@ fn answers_map_to_outcomes() {
 /// proof) decides the outcome, and the row names the conflict.
 #[test]
 fn conflicting_statuses_are_said_and_the_proof_stands() {
-    use crate::ledger::StatusSeen;
-    let seen = |status: &str, code: Option<i64>| StatusSeen {
+    use crate::ledger::StatusUpdate;
+    let seen = |status: &str, code: Option<i64>| StatusUpdate {
         status: status.into(),
         error_code: code,
         error_title: None,
+        ..StatusUpdate::default()
     };
     let mut f = facts(Verdict::Send);
     f.attempts = 1;

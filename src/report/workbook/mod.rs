@@ -27,14 +27,14 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, Timelike, Utc};
 use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
 
-use crate::ledger::RunHeader;
+use crate::ledger::RunInfo;
 use crate::report::{ReportRow, Summary};
 
 /// What the workbook says about the night besides its rows.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Night {
     /// The run's kind, input and times (`None` if the ledger has no such run).
-    pub run: Option<RunHeader>,
+    pub run: Option<RunInfo>,
     /// The zone of the date cells (`--timezone`); `None` is the machine's.
     pub timezone: Option<chrono_tz::Tz>,
 }

@@ -70,12 +70,12 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     let night = f.night;
     let run = night.run.as_ref();
     let kind = run.map_or("run", |r| r.kind.as_str());
-    let input = run.and_then(|r| r.input_path.as_deref()).unwrap_or("-");
+    let input = run.and_then(|r| r.input.as_deref()).unwrap_or("-");
     let exit = format!("{}: {}", f.exit_code, exit_meaning(f.exit_code));
     let facts = [
         ("run", Text(format!("{} (handoff {kind})", f.run_id))),
         ("input file", Text(neutralise(input).into_owned())),
-        ("started", Date(run.and_then(|r| r.started_at))),
+        ("started", Date(run.map(|r| r.started_at))),
         ("finished", Date(run.and_then(|r| r.finished_at))),
         ("report written", Date(Some(Utc::now()))),
         ("times shown in", Text(night.zone_name())),

@@ -264,8 +264,10 @@ fn messages_are_found_by_order_number_then_by_wamid() {
 #[test]
 fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
     let m = message(None, false);
-    let attempt = OrderAttempt {
+    let attempt = AttemptInfo {
+        attempt_id: 1,
         run_id: 1,
+        order_key: m.order_key.clone(),
         attempt_no: 1,
         phone: "4915123456701".into(),
         params: m.params.clone(),
@@ -310,8 +312,10 @@ fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
 fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
     let mut m = message(Some("failed"), true);
     m.accepted_at = chrono::Utc::now() - chrono::Duration::hours(1);
-    let resend = |result: Option<crate::ledger::SendClass>, after: bool| OrderAttempt {
+    let resend = |result: Option<crate::ledger::SendClass>, after: bool| AttemptInfo {
+        attempt_id: 2,
         run_id: 2,
+        order_key: m.order_key.clone(),
         attempt_no: 1,
         phone: "4915123456701".into(),
         params: m.params.clone(),
