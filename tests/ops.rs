@@ -33,7 +33,7 @@ async fn the_workbook_keeps_phones_wamids_and_order_numbers_as_text() {
     let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["Reconciliation", "Needs action", "Partners", "Summary"]
+        ["Summary", "Needs action", "Partners", "Reconciliation"]
     );
     let sheet = book.worksheet_range("Reconciliation").unwrap();
     let header: Vec<String> = sheet

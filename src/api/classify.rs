@@ -17,6 +17,10 @@ use serde_json::Value;
 use super::detail::{error_text, message_of, shorten};
 use super::loose;
 
+/// The `message_status` of a send answer that Meta holds for a quality
+/// check, kept as the message's first status until a later one replaces it.
+pub const HELD: &str = "held_for_quality_assessment";
+
 /// Why the whole run must stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fatal {
@@ -119,6 +123,10 @@ pub(crate) struct SendAnswer {
     /// The answer's `Retry-After`: how long every sender waits before a
     /// retry, when the API said.
     pub retry_after: Option<Duration>,
+    /// An acceptance Meta holds for a quality check
+    /// (`message_status: held_for_quality_assessment`): the message's first
+    /// status, until a later one replaces it.
+    pub held: bool,
 }
 
 /// A failure of a read-only call (templates, hookInfo, messages).
@@ -209,6 +217,8 @@ struct Fields<'a> {
     /// `held_for_quality_assessment` when Meta holds it for a quality
     /// check: accepted all the same, and tracked).
     cloud_id: Option<String>,
+    /// Its `messages[0].message_status`.
+    cloud_status: Option<&'a str>,
 }
 
 impl<'a> Fields<'a> {
@@ -228,6 +238,11 @@ impl<'a> Fields<'a> {
                 .get("messages")
                 .and_then(|m| m.get(0))
                 .and_then(|m| loose::field(m, "id", loose::text)),
+            cloud_status: v
+                .get("messages")
+                .and_then(|m| m.get(0))
+                .and_then(|m| m.get("message_status"))
+                .and_then(Value::as_str),
         }
     }
 
@@ -293,6 +308,7 @@ pub(crate) fn classify(
         error_code,
         detail: Some(detail),
         retry_after,
+        held: false,
     };
     if !status.is_success() {
         // 1MSG's 401 text echoes the token it was given ("Wrong token
@@ -328,11 +344,15 @@ pub(crate) fn classify(
         error_code: None,
         detail: None,
         retry_after,
+        held: false,
     };
     if f.sent != Some(false)
         && let Some(id) = &f.cloud_id
     {
-        return accepted(id);
+        return SendAnswer {
+            held: f.cloud_status == Some(HELD),
+            ..accepted(id)
+        };
     }
     match f.sent {
         Some(true) => match &f.id {

@@ -271,6 +271,7 @@ impl Client {
             error_code: None,
             detail: Some(describe(&e)),
             retry_after,
+            held: false,
         }
     }
 

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::codec::ts;
 use super::{LedgerError, StatusUpdate};
+pub use crate::api::classify::HELD;
 
 /// A status as 1MSG reports it, classified in this one place (ASCII case
 /// ignored); the ledger keeps the text itself verbatim, since the API may
@@ -18,6 +19,10 @@ pub enum Status {
     Read,
     /// `failed` or `undelivered`.
     Failed,
+    /// `held_for_quality_assessment`: the send answer said Meta holds the
+    /// message while it assesses the template's quality (it is released,
+    /// or dropped, later). Accepted, not final; any other status replaces it.
+    Held,
     /// Any other value (`deleted`, …): kept verbatim, never final, reported.
     Other,
 }
@@ -32,6 +37,7 @@ impl Status {
             ("played", Status::Read),
             ("failed", Status::Failed),
             ("undelivered", Status::Failed),
+            (HELD, Status::Held),
         ];
         NAMES
             .iter()
@@ -46,7 +52,7 @@ impl Status {
 
     /// Whether it ends polling: delivered, read, failed or undelivered.
     pub fn is_final(self) -> bool {
-        !matches!(self, Status::Sent | Status::Other)
+        !matches!(self, Status::Sent | Status::Held | Status::Other)
     }
 }
 
@@ -67,6 +73,7 @@ pub fn merge_status(current: Option<&str>, new: &str) -> bool {
         return true;
     };
     let rank = |s: Status| match s {
+        Status::Held => Some(0),
         Status::Sent => Some(1),
         Status::Failed => Some(2),
         Status::Delivered => Some(3),
@@ -157,6 +164,20 @@ pub(super) fn merge_statuses(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A message Meta holds (the send answer's `message_status`) waits
+    /// for its first real status: any replaces the hold, the hold replaces
+    /// none of them, and it never ends polling.
+    #[test]
+    fn a_hold_is_replaced_by_any_status_and_is_not_final() {
+        assert_eq!(Status::of(HELD), Status::Held);
+        assert!(!Status::Held.is_final() && !Status::Held.proves_delivery());
+        for s in ["sent", "delivered", "read", "failed"] {
+            assert!(merge_status(Some(HELD), s), "{s} replaces the hold");
+            assert!(!merge_status(Some(s), HELD), "the hold never replaces {s}");
+        }
+        assert!(merge_status(None, HELD));
+    }
 
     #[test]
     fn a_status_is_classified_once_whatever_its_case() {

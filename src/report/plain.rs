@@ -46,6 +46,8 @@ pub(crate) struct Clues<'a> {
     pub not_selected: bool,
     /// A pending row whose status could not be fetched at all.
     pub untracked: bool,
+    /// A pending message Meta holds for a quality check.
+    pub held: bool,
 }
 
 /// The reason and next step of a row.
@@ -70,6 +72,11 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             "WhatsApp accepted the message, but its delivery status could not be fetched.",
             Operations,
             "Check the channel's status access with 1MSG, then run handoff track.",
+        ),
+        Outcome::Pending if c.held => Plain::new(
+            "WhatsApp accepted the message but holds it while Meta checks the template's quality; it is released or dropped, usually within an hour.",
+            Operations,
+            "Run handoff track later to fetch the final status; if many are held, check the template's quality rating in WhatsApp Manager.",
         ),
         Outcome::Pending => Plain::new(
             "WhatsApp accepted the message but has not said yet whether it reached the partner.",

@@ -9,7 +9,7 @@ use super::dispatcher::Context;
 use super::{Accepted, Job};
 use crate::api::client::{SendAnswer, SendClass};
 use crate::api::wire::SendTemplateRequest;
-use crate::ledger::Answer;
+use crate::ledger::{Answer, HELD, StatusUpdate};
 use crate::recorder::Intent;
 
 /// One attempt: intent (committed), request, answer (committed).
@@ -74,6 +74,22 @@ pub(super) async fn attempt(
     match &answer.class {
         SendClass::Accepted { wamid } => {
             tracing::debug!(order = %d.order_key, %phone, %wamid, attempt = job.attempts, "accepted");
+            if answer.held {
+                // Meta holds it for a quality check: its first status, so
+                // the report says why it waits until a later one comes.
+                let now = Utc::now();
+                let held = StatusUpdate {
+                    wamid: wamid.clone(),
+                    status: HELD.to_string(),
+                    status_at: Some(now),
+                    seen_at: now,
+                    ..StatusUpdate::default()
+                };
+                ctx.recorder
+                    .record_ack(wamid.clone(), vec![held])
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             ctx.progress.accepted();
             let _ = ctx.accepted.send(Accepted {
                 wamid: wamid.clone(),

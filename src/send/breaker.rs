@@ -96,6 +96,7 @@ mod tests {
             error_code: code,
             detail: Some(detail.into()),
             retry_after: None,
+            held: false,
         }
     }
 
@@ -162,6 +163,7 @@ mod tests {
             error_code: None,
             detail: Some("timed out".into()),
             retry_after: None,
+            held: false,
         };
         assert_eq!(
             stops_after(&vec![lost; 5]).unwrap().0,

@@ -261,6 +261,13 @@ async fn a_message_held_for_quality_is_pending_then_tracked_to_its_end() {
     for r in report.values() {
         assert_eq!(r["outcome"], "pending", "{r:?}");
         assert!(r["wamid"].starts_with("wamid."), "{r:?}");
+        // The answer's own word, and why the row waits, for a person.
+        assert_eq!(r["whatsapp_status"], "held_for_quality_assessment", "{r:?}");
+        assert_detail(r, "held by Meta for a quality check");
+        assert!(
+            r["reason"].contains("checks the template's quality"),
+            "{r:?}"
+        );
     }
     assert_eq!(send_requests(&env.stats().await), 3, "never sent again");
 

@@ -10,7 +10,7 @@ use super::plain::{Clues, Plain, explain};
 use crate::codes::Actor;
 pub(crate) use crate::fate::Outcome;
 use crate::fate::outcome;
-use crate::ledger::{ReportFacts, RunId, SendClass, Verdict};
+use crate::ledger::{ReportFacts, RunId, SendClass, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +70,10 @@ impl ReportRow {
         (ms >= -1000).then(|| (ms.max(0) as f64 / 6_000.0).round() / 10.0)
     }
 }
+
+/// Why a pending row that Meta holds for a quality check has no final
+/// status yet.
+const HELD: &str = "accepted and held by Meta for a quality check (held_for_quality_assessment); no final status before tracking ended (`handoff track` polls again)";
 
 /// Why a pending row has no final status, when tracking worked.
 const PENDING: &str =
@@ -134,6 +138,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         problem: problem.as_deref(),
         not_selected,
         untracked: false,
+        held: row.status.as_deref().map(Status::of) == Some(Status::Held),
     };
     row.set_plain(explain(row.outcome, clues));
     row
@@ -154,7 +159,8 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
         row.error_code = f.msg_error_code;
         row.error_detail = f.msg_error_title;
     } else if row.outcome == Outcome::Pending {
-        row.error_detail = Some(PENDING.into());
+        let held = f.status.as_deref().map(Status::of) == Some(Status::Held);
+        row.error_detail = Some(if held { HELD } else { PENDING }.into());
     }
     row.warnings = join(row.warnings.take(), status_notes(&f.history));
     row.status = f.status;
