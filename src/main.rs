@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let (args, origins) = match handoff::cli::settings::with_file_traced(raw.clone()) {
+    let (args, origins) = match handoff::cli::settings::with_file(raw.clone()) {
         Ok(loaded) => loaded,
         Err(failure) => {
             handoff::app::refused(&raw, &failure);

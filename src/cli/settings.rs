@@ -24,22 +24,30 @@ mod describe;
 pub use describe::describe;
 
 /// The subcommands that read the settings file.
-const READERS: [&str; 3] = ["run", "rerun", "track"];
+pub(crate) const READERS: [&str; 3] = ["run", "rerun", "track"];
 
-/// The settings file named by `--config`, or `handoff.toml` here.
-fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
-    let mut it = args.iter();
+/// The value of the last `FLAG VALUE` or `FLAG=VALUE` before a `--`, as
+/// clap would take it (`args_override_self`), read without clap.
+pub(crate) fn last_flag(args: &[OsString], flag: &str) -> Option<String> {
+    let mut found = None;
+    let mut it = args.iter().map(|a| a.to_string_lossy());
     while let Some(a) = it.next() {
-        let a = a.to_string_lossy();
         if a == "--" {
             break;
         }
-        if a == "--config" {
-            return it.next().map(|p| (PathBuf::from(p), true));
+        if a == flag {
+            found = it.next().map(|v| v.into_owned());
+        } else if let Some(v) = a.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+            found = Some(v.to_string());
         }
-        if let Some(p) = a.strip_prefix("--config=") {
-            return Some((PathBuf::from(p), true));
-        }
+    }
+    found
+}
+
+/// The settings file named by `--config`, or `handoff.toml` here.
+fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
+    if let Some(named) = last_flag(args, "--config") {
+        return Some((PathBuf::from(named), true));
     }
     let here = PathBuf::from("handoff.toml");
     here.exists().then_some((here, false))
@@ -97,26 +105,6 @@ pub struct Origin {
     key: String,
 }
 
-/// The number of single-character edits from `a` to `b`.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The known setting closest to `name`, if one is close enough to be what
 /// was meant.
 fn closest(name: &str) -> Option<String> {
@@ -127,7 +115,7 @@ fn closest(name: &str) -> Option<String> {
             continue;
         };
         for long in c.get_arguments().filter_map(|a| a.get_long()) {
-            let d = distance(name, long);
+            let d = strsim::levenshtein(name, long);
             if d <= (long.len() / 3).max(2) && best.as_ref().is_none_or(|(b, _)| d < *b) {
                 best = Some((d, long.to_string()));
             }
@@ -145,16 +133,9 @@ fn as_arg(v: &Value) -> Option<String> {
     }
 }
 
-/// The settings of `path` as command-line arguments for `sub`.
-pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
-    file_args_traced(path, sub).map(|(args, _)| args)
-}
-
-/// [`file_args`], with where each value came from.
-pub(super) fn file_args_traced(
-    path: &Path,
-    sub: &str,
-) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
+/// The settings of `path` as command-line arguments for `sub`, with where
+/// each value came from.
+pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::because(
             exit::CONFIG,
@@ -299,14 +280,9 @@ pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
 }
 
 /// The command line with the settings file's values put in front of the
-/// user's flags (for `run`, `rerun` and `track`).
-pub fn with_file(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
-    with_file_traced(args).map(|(args, _)| args)
-}
-
-/// [`with_file`], with where each value from the file came from (for
-/// [`explain`]).
-pub fn with_file_traced(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
+/// user's flags (for `run`, `rerun` and `track`), with where each value
+/// from the file came from (for [`explain`]).
+pub fn with_file(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let Some(sub) = args.get(1).map(|s| s.to_string_lossy().into_owned()) else {
         return Ok((args, Vec::new()));
     };
@@ -323,7 +299,7 @@ pub fn with_file_traced(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origi
         ));
     }
     let mut out = args[..2].to_vec();
-    let (from_file, origins) = file_args_traced(&path, &sub)?;
+    let (from_file, origins) = file_args(&path, &sub)?;
     out.extend(from_file);
     out.extend(args[2..].iter().cloned());
     Ok((out, origins))

@@ -88,30 +88,13 @@ impl Sinks {
     /// `--summary-json` and `--pushgateway` of a sending subcommand, read
     /// without clap; `None` for other subcommands and for dry runs.
     pub(crate) fn from_raw(args: &[std::ffi::OsString]) -> Option<Sinks> {
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let sub = args.get(1)?;
-        if !["run", "rerun", "track"].contains(&sub.as_str()) || args.contains(&"--dry-run".into())
+        let sub = args.get(1)?.to_string_lossy();
+        if !crate::cli::settings::READERS.contains(&sub.as_ref())
+            || args.iter().any(|a| a == "--dry-run")
         {
             return None;
         }
-        let last = |flag: &str| {
-            let mut found = None;
-            let mut it = args.iter().skip(2);
-            while let Some(a) = it.next() {
-                if a == "--" {
-                    break;
-                }
-                if a == flag {
-                    found = it.next().cloned();
-                } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
-                    found = Some(v.to_string());
-                }
-            }
-            found
-        };
+        let last = |flag| crate::cli::settings::last_flag(&args[2..], flag);
         let sinks = Sinks {
             metrics_file: last("--metrics-file").map(PathBuf::from),
             summary_json: last("--summary-json").map(PathBuf::from),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::CommandFactory;
 
-use super::{explain, file_args_traced};
+use super::{explain, file_args};
 use crate::cli::Cli;
 use crate::error::Failure;
 use crate::exit;
@@ -18,7 +18,7 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         here.exists().then_some(here)
     });
     let (from_file, origins) = match &path {
-        Some(p) => file_args_traced(p, "run")?,
+        Some(p) => file_args(p, "run")?,
         None => (Vec::new(), Vec::new()),
     };
     let mut argv: Vec<OsString> = vec!["handoff".into(), "run".into()];
