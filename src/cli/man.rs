@@ -45,22 +45,14 @@ const EXIT_CODES: [(u8, &str); 9] = [
     ),
 ];
 
-/// The codes each subcommand can end with.
-fn codes_of(sub: Option<&str>) -> Vec<u8> {
-    use exit::*;
+/// Whether `sub` can end with `code`: `run` and `rerun` (and `handoff`
+/// itself) with any; `track` with any but a bad input, as it reads none;
+/// the others succeed, or fail on a bug or their configuration.
+fn ends_with(sub: Option<&str>, code: u8) -> bool {
     match sub {
-        None | Some("run" | "rerun") => EXIT_CODES.iter().map(|(c, _)| *c).collect(),
-        Some("track") => vec![
-            OK,
-            NEEDS_ATTENTION,
-            NO_INPUT,
-            UNAVAILABLE,
-            INTERNAL,
-            TEMPFAIL,
-            NO_PERM,
-            CONFIG,
-        ],
-        Some(_) => vec![OK, INTERNAL, CONFIG],
+        None | Some("run" | "rerun") => true,
+        Some("track") => code != exit::DATA,
+        Some(_) => [exit::OK, exit::INTERNAL, exit::CONFIG].contains(&code),
     }
 }
 
@@ -136,12 +128,10 @@ fn tagged(out: &mut Vec<u8>, tag: &str, text: &str) {
 /// The sections clap_mangen does not write.
 fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) {
     let _ = writeln!(out, ".SH \"EXIT STATUS\"");
-    for code in codes_of(sub) {
-        if let Some((_, what)) = EXIT_CODES.iter().find(|(c, _)| *c == code) {
-            tagged(out, &code.to_string(), what);
-        }
+    for (code, what) in EXIT_CODES.iter().filter(|(c, _)| ends_with(sub, *c)) {
+        tagged(out, &code.to_string(), what);
     }
-    let sending = matches!(sub, None | Some("run" | "rerun" | "track"));
+    let sending = sub.is_none_or(|s| super::settings::READERS.contains(&s));
     let mut vars: Vec<(String, String)> = cmd
         .get_arguments()
         .filter_map(|a| {
@@ -170,22 +160,28 @@ fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) {
         }
     }
     let _ = writeln!(out, ".SH \"SEE ALSO\"");
-    let others: Vec<String> = std::iter::once("handoff(1)".to_string())
-        .chain(
-            Cli::command()
-                .get_subcommands()
-                .map(|c| format!("handoff\\-{}(1)", c.get_name())),
-        )
-        .filter(|p| Some(p.as_str()) != page_name(sub).as_deref())
+    let others: Vec<String> = pages()
+        .into_iter()
+        .filter(|p| p.as_deref() != sub)
+        .map(|p| format!("{}(1)", roff(&page_name(p.as_deref()))))
         .collect();
     let _ = writeln!(out, "{}", others.join(", "));
 }
 
-fn page_name(sub: Option<&str>) -> Option<String> {
-    Some(match sub {
-        None => "handoff(1)".to_string(),
-        Some(s) => format!("handoff\\-{s}(1)"),
-    })
+/// A page's name: `handoff`, or `handoff-run` for a subcommand.
+fn page_name(sub: Option<&str>) -> String {
+    sub.map_or_else(|| "handoff".into(), |s| format!("handoff-{s}"))
+}
+
+/// Every page: `handoff`'s (`None`), then each subcommand's.
+fn pages() -> Vec<Option<String>> {
+    std::iter::once(None)
+        .chain(
+            Cli::command()
+                .get_subcommands()
+                .map(|c| Some(c.get_name().to_string())),
+        )
+        .collect()
 }
 
 /// The page of `sub` (`None`: the `handoff` page), or why there is none.
@@ -204,7 +200,7 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
                 )
             })?
             // clap keeps 'static names; the page lives as long as the process.
-            .name(&*String::leak(format!("handoff-{name}")))
+            .name(&*String::leak(page_name(sub)))
             .bin_name(format!("handoff {name}"))
             .version(env!("CARGO_PKG_VERSION")),
     };
@@ -229,25 +225,16 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
 /// Writes `handoff.1` and `handoff-<sub>.1` for every subcommand (or only
 /// `sub`'s) into `dir`; the names written.
 pub fn write_all(dir: &Path, sub: Option<&str>) -> Result<Vec<String>, String> {
-    let subs: Vec<Option<String>> = match sub {
+    let subs = match sub {
         Some(s) => vec![Some(s.to_string())],
-        None => std::iter::once(None)
-            .chain(
-                Cli::command()
-                    .get_subcommands()
-                    .map(|c| Some(c.get_name().to_string())),
-            )
-            .collect(),
+        None => pages(),
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("failed to create `{}`: {e}", dir.display()))?;
     let mut written = Vec::new();
     for s in subs {
         let text = page(s.as_deref())?;
-        let name = match &s {
-            None => "handoff.1".to_string(),
-            Some(s) => format!("handoff-{s}.1"),
-        };
+        let name = format!("{}.1", page_name(s.as_deref()));
         let path = dir.join(&name);
         std::fs::write(&path, text)
             .map_err(|e| format!("failed to write `{}`: {e}", path.display()))?;
