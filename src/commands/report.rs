@@ -75,20 +75,63 @@ pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
     ))
 }
 
-/// The counts by outcome of a run's rows, as its report would say now,
-/// each row handed to `each` in order.
+/// How a run's rows are reconciled for its report.
+#[derive(Clone, Default)]
+pub(super) struct Reconciling {
+    /// Whether this command sent the run's messages (its `sent_this_run`;
+    /// `track` rewrites an earlier run's report).
+    pub(super) sent_here: bool,
+    /// Why tracking could not work, said in each pending row.
+    pub(super) untracked: Option<String>,
+    /// Keep every row: a workbook needs them all at once, a CSV never does.
+    pub(super) keep: bool,
+}
+
+/// A run's rows as its report would say them now, in order, each handed
+/// to `emit`; their counts by outcome, and the rows if kept.
 pub(super) fn reconcile_run(
     l: &Ledger,
     run: RunId,
-    mut each: impl FnMut(&ReportRow) -> std::io::Result<()>,
-) -> std::io::Result<Summary> {
+    how: &Reconciling,
+    mut emit: impl FnMut(&ReportRow) -> std::io::Result<()>,
+) -> std::io::Result<(Summary, Vec<ReportRow>)> {
     let mut summary = Summary::default();
+    let mut kept = Vec::new();
     l.each_report_row(run, |f| -> std::io::Result<()> {
-        let r = report::reconcile(f, run);
-        summary.add(r.outcome);
-        each(&r)
+        let mut r = report::reconcile(f, run);
+        if let Some(why) = &how.untracked {
+            report::untracked(&mut r, why);
+        }
+        summary.add_row(&r, how.sent_here);
+        emit(&r)?;
+        if how.keep {
+            kept.push(r);
+        }
+        Ok(())
     })?;
-    Ok(summary)
+    Ok((summary, kept))
+}
+
+/// Writes a run's report to `out` as the query yields its rows, so a
+/// million-row night is never held whole (unless kept); without a path it
+/// only counts (the report could not be written, the rest can).
+pub(super) fn write_run_report(
+    l: &Ledger,
+    run: RunId,
+    out: Option<&Path>,
+    extra: &[String],
+    how: &Reconciling,
+) -> std::io::Result<(Summary, Vec<ReportRow>)> {
+    let mut done = (Summary::default(), Vec::new());
+    let mut produce = |emit: &mut dyn FnMut(&ReportRow) -> std::io::Result<()>| {
+        done = reconcile_run(l, run, how, emit)?;
+        Ok(())
+    };
+    match out {
+        Some(path) => report::write_csv_from(path, extra, produce)?,
+        None => produce(&mut |_| Ok(()))?,
+    }
+    Ok(done)
 }
 
 /// `handoff report`: writes the reconciliation of a run (and its workbook)
@@ -110,25 +153,18 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reconciliation-run-{}.csv", run.run_id)));
     let extra = l.extra_columns(run.run_id).map_err(ledger)?;
-    let mut kept = Vec::new();
-    let keep = args.xlsx.is_some();
-    let mut summary = Summary::default();
-    report::write_csv_from(&out, &extra, |emit| {
-        summary = reconcile_run(&l, run.run_id, |r| {
-            if keep {
-                kept.push(r.clone());
-            }
-            emit(r)
+    let how = Reconciling {
+        keep: args.xlsx.is_some(),
+        ..Reconciling::default()
+    };
+    let (summary, kept) =
+        write_run_report(&l, run.run_id, Some(&out), &extra, &how).map_err(|e| {
+            Failure::because(
+                exit::CONFIG,
+                format!("failed to write the report `{}`", out.display()),
+                e,
+            )
         })?;
-        Ok(())
-    })
-    .map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to write the report `{}`", out.display()),
-            e,
-        )
-    })?;
     let code = if summary.all_fine() {
         exit::OK
     } else {
@@ -140,21 +176,19 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
             .exit_code
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(code);
-        let book = super::finish::Book {
-            rows: &kept,
-            extra: &extra,
-            summary: &summary,
-            run_id: run.run_id,
-            exit_code: ended,
+        let night = report::workbook::Night {
+            run: l.run_header(run.run_id).map_err(ledger)?,
+            timezone: args.timezone,
         };
-        let header = l.run_header(run.run_id).map_err(ledger)?;
-        super::finish::write_workbook(path, &book, header, args.timezone).map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the workbook `{}`", path.display()),
-                e,
-            )
-        })?;
+        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended, &night).map_err(
+            |e| {
+                Failure::because(
+                    exit::CONFIG,
+                    format!("failed to write the workbook `{}`", path.display()),
+                    e,
+                )
+            },
+        )?;
     }
     if !args.quiet {
         eprint!("{}", summary.table());

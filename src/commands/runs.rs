@@ -11,7 +11,7 @@ use crate::exit;
 use crate::ledger::RunInfo;
 use crate::report::Summary;
 
-use super::report::{open_ledger, reconcile_run};
+use super::report::{Reconciling, open_ledger, reconcile_run};
 
 /// A time as the table shows it: UTC, to the second.
 pub(super) fn when(t: &DateTime<Utc>) -> String {
@@ -63,7 +63,7 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
     let runs = l.runs().map_err(|e| Failure::of(exit::CONFIG, e))?;
     let mut listed = Vec::with_capacity(runs.len());
     for r in runs {
-        let summary = reconcile_run(&l, r.run_id, |_| Ok(()))
+        let (summary, _) = reconcile_run(&l, r.run_id, &Reconciling::default(), |_| Ok(()))
             .map_err(|e| Failure::because(exit::CONFIG, "failed to read the ledger", e))?;
         listed.push((r, summary));
     }
