@@ -31,7 +31,9 @@ const TEMPLATE_RETRIES: [Duration; 3] = [
 /// A message id no channel has issued, for probing `hookInfo`.
 const PROBE_ID: &str = "handoff-preflight-probe-no-such-message";
 
-/// What preflight learned about the template.
+/// What preflight learned about the template (`track` sends nothing and
+/// checks none: the default).
+#[derive(Default)]
 pub(super) struct Template {
     pub namespace: Option<String>,
     pub body: String,
@@ -128,35 +130,25 @@ async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
     }
 }
 
-/// One route the preflight asks, and what its failure means for the run.
-struct Probe {
-    route: &'static str,
-    query: (&'static str, &'static str),
-    consequence: &'static str,
-}
-
 /// Probes `hookInfo` and `messages` with the configured auth: a refused
 /// token stops the run (tracking and look-ups would silently fail); any
 /// other failure is a warning.
 async fn probe_routes(client: &Client, channel: &str) -> Result<(), Failure> {
+    // Each route, the query it is asked with, and what its failure means
+    // for the run.
     let probes = [
-        Probe {
-            route: "hookInfo",
-            query: ("messageId", PROBE_ID),
-            consequence: "statuses may not be tracked (some deployments answer 404 for an unknown id; tracking says so if every message gets it)",
-        },
-        Probe {
-            route: "messages",
-            query: ("limit", "1"),
-            consequence: "doubtful sends may not be looked up in the history",
-        },
+        (
+            "hookInfo",
+            ("messageId", PROBE_ID),
+            "statuses may not be tracked (some deployments answer 404 for an unknown id; tracking says so if every message gets it)",
+        ),
+        (
+            "messages",
+            ("limit", "1"),
+            "doubtful sends may not be looked up in the history",
+        ),
     ];
-    for Probe {
-        route,
-        query: (key, value),
-        consequence,
-    } in probes
-    {
+    for (route, (key, value), consequence) in probes {
         match client.probe(route, &[(key, value.to_string())]).await {
             Ok(v) => {
                 if route == "messages" && read_page(&v).is_ok_and(|p| p.no_history) {

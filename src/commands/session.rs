@@ -10,7 +10,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::preflight::outputs::{self, Output};
+use super::preflight::outputs;
 use super::preflight::{Template, preflight};
 use crate::api::client::Client;
 use crate::cli::config::{Target, target};
@@ -200,29 +200,21 @@ pub(super) fn one_kind_of_run(
 
 /// Every file the command writes at the end, checked before the first send.
 fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
-    let mut outputs = vec![
-        Output {
-            what: "report",
-            path: out,
-            flag: "--out",
-        },
-        Output {
-            what: "ledger",
-            path: ledger,
-            flag: "--ledger",
-        },
-    ];
-    let optional = [
-        ("workbook", &output.xlsx, "--xlsx"),
-        ("metrics file", &output.metrics_file, "--metrics-file"),
-        ("JSON summary", &output.summary_json, "--summary-json"),
-    ];
-    for (what, path, flag) in optional {
-        if let Some(path) = path {
-            outputs.push(Output { what, path, flag });
-        }
-    }
-    outputs::check(&outputs)
+    outputs::check(&[
+        ("report", Some(out), "--out"),
+        ("ledger", Some(ledger), "--ledger"),
+        ("workbook", output.xlsx.as_deref(), "--xlsx"),
+        (
+            "metrics file",
+            output.metrics_file.as_deref(),
+            "--metrics-file",
+        ),
+        (
+            "JSON summary",
+            output.summary_json.as_deref(),
+            "--summary-json",
+        ),
+    ])
 }
 
 /// A new ledger knows no earlier night: every order in the file will be
@@ -303,13 +295,8 @@ const REHEARSAL_LEDGER: &str = "handoff.rehearsal.ledger.sqlite";
 pub(super) fn ledger_path(output: &OutputArgs, out: &Path, simulated: bool) -> PathBuf {
     output.ledger.clone().unwrap_or_else(|| match simulated {
         true => beside(out, REHEARSAL_LEDGER),
-        false => default_ledger(out),
+        false => beside(out, "handoff.ledger.sqlite"),
     })
-}
-
-/// `handoff.ledger.sqlite` beside the report.
-pub(super) fn default_ledger(out: &Path) -> PathBuf {
-    beside(out, "handoff.ledger.sqlite")
 }
 
 /// `name` in the report's directory.

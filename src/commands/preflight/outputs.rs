@@ -16,25 +16,21 @@ use std::path::{Path, PathBuf};
 use crate::error::Failure;
 use crate::exit;
 
-/// One file a command will write, and what a person calls it.
-pub(in crate::commands) struct Output<'a> {
-    pub what: &'static str,
-    pub path: &'a Path,
-    pub flag: &'static str,
-}
+/// One file a command will write: what a person calls it, its path (none
+/// when its flag is not given) and its flag.
+pub(in crate::commands) type Output<'a> = (&'static str, Option<&'a Path>, &'static str);
 
-/// Checks each output in turn; the first that cannot be written stops the
-/// run with exit 78.
+/// Checks each output given in turn; the first that cannot be written
+/// stops the run with exit 78.
 pub(in crate::commands) fn check(outputs: &[Output<'_>]) -> Result<(), Failure> {
-    for o in outputs {
-        probe(o.path).map_err(|e| {
+    for (what, path, flag) in outputs {
+        let Some(path) = path else { continue };
+        probe(path).map_err(|e| {
             Failure::new(
                 exit::CONFIG,
                 format!(
-                    "cannot write the {} `{}` ({}): {e}; nothing was sent",
-                    o.what,
-                    o.path.display(),
-                    o.flag
+                    "cannot write the {what} `{}` ({flag}): {e}; nothing was sent",
+                    path.display(),
                 ),
             )
         })?;
@@ -89,25 +85,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fine = dir.path().join("r.csv");
         let missing = dir.path().join("nope").join("r.csv");
-        let ok = [Output {
-            what: "report",
-            path: &fine,
-            flag: "--out",
-        }];
+        let ok = [("report", Some(fine.as_path()), "--out")];
         assert!(check(&ok).is_ok());
         assert!(!fine.exists(), "the probe leaves nothing behind");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let bad = [
-            Output {
-                what: "report",
-                path: &fine,
-                flag: "--out",
-            },
-            Output {
-                what: "metrics file",
-                path: &missing,
-                flag: "--metrics-file",
-            },
+            ("report", Some(fine.as_path()), "--out"),
+            ("metrics file", Some(missing.as_path()), "--metrics-file"),
         ];
         let e = check(&bad).unwrap_err();
         assert_eq!(e.code(), exit::CONFIG);
@@ -115,11 +99,7 @@ mod tests {
         assert!(text.contains(&missing.display().to_string()), "{text}");
         assert!(text.contains("--metrics-file"), "{text}");
         assert!(text.contains("nothing was sent"), "{text}");
-        let is_dir = [Output {
-            what: "workbook",
-            path: dir.path(),
-            flag: "--xlsx",
-        }];
+        let is_dir = [("workbook", Some(dir.path()), "--xlsx")];
         assert!(
             check(&is_dir)
                 .unwrap_err()
