@@ -12,7 +12,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::fate::Fate;
 use crate::ingest::{FirstRows, Judged, fate_of, reason};
-use crate::input::ProblemSummary;
+use crate::input::{InputReader, ProblemSummary, RawRow};
 use crate::ledger::{Ledger, LedgerError};
 
 /// How many rendered messages a dry run shows.
@@ -60,20 +60,20 @@ pub(super) fn read_ledger(path: &Path, simulated: bool) -> Result<Ledger, Failur
     Ok(ledger)
 }
 
-/// Decides every row as the command would and prints what it would do;
-/// `0` when no row is invalid, else `10`.
+/// Takes every row of `reader` as the command would (`judged`), decides
+/// it, and prints what it would do; `0` when no row is invalid, else `10`.
 pub(super) fn dry_run(
-    rows: impl Iterator<Item = Result<Judged, Failure>>,
+    reader: InputReader,
+    mut judged: impl FnMut(RawRow) -> Result<Judged, Failure>,
     ledger: &Ledger,
     preview: &Preview<'_>,
-    file_name: &str,
 ) -> Result<u8, Failure> {
     let mut seen = SeenKeys::new()
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
     let mut t = Tally::default();
-    let mut summary = ProblemSummary::new(file_name);
-    for j in rows {
-        let j = j?;
+    let mut summary = ProblemSummary::new(reader.file_name());
+    for raw in reader {
+        let j = judged(raw.map_err(super::unreadable)?)?;
         let (fate, _) = fate_of(ledger, &mut seen, &j, preview.resend_changed)
             .map_err(|e| Failure::of(exit::CONFIG, e))?;
         t.take(&j, &fate, preview, &mut summary);

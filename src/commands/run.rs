@@ -27,8 +27,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate, true).await?;
-    let mut reader = input::open(&args.input, &options)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let mut reader = input::open(&args.input, &options).map_err(super::unreadable)?;
     if args.keep_columns {
         reader.keep_extra_columns();
     }
@@ -48,12 +47,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             resend_changed: args.resend_changed,
             resend_unknown: args.sending.send.resend_unknown,
         };
-        let file = reader.file_name();
-        let rows = reader.map(|item| {
-            item.map(|raw| judge(raw, &rules, Ask::Send))
-                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
-        });
-        return dry_run::dry_run(rows, &ledger, &preview, &file);
+        let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
+        return dry_run::dry_run(reader, judged, &ledger, &preview);
     }
     refuse_count(&args, &options)?;
     let s = open_session(
@@ -80,7 +75,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
                 }
                 j
             })
-            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+            .map_err(super::unreadable)
         });
         let decided = ingest(
             &s.recorder,
@@ -110,8 +105,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
 /// empty export is refused before a single row is recorded or sent. Without
 /// `--max-rows` only the first `--min-rows` rows are read.
 fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
-    let reader = input::open(&args.input, options)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let reader = input::open(&args.input, options).map_err(super::unreadable)?;
     let rows = match args.max_rows {
         Some(_) => reader.count(),
         None => reader
