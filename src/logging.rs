@@ -56,13 +56,13 @@ impl<T: serde::Serialize> fmt::Debug for Json<T> {
 /// `level` unless `RUST_LOG` says otherwise; colours in text only when
 /// `color` says so (a terminal, no `NO_COLOR`, or `--color always`).
 pub(crate) fn init(json: bool, level: Level, color: bool) {
-    let filter = EnvFilter::builder()
+    let mut filter = EnvFilter::builder()
         .with_default_directive(level.into())
-        .from_env_lossy()
-        // Our own events only: dependencies' debug output can carry URLs.
-        .add_directive("hyper=warn".parse().expect("a valid directive"))
-        .add_directive("reqwest=warn".parse().expect("a valid directive"))
-        .add_directive("rustls=warn".parse().expect("a valid directive"));
+        .from_env_lossy();
+    // Our own events only: dependencies' debug output can carry URLs.
+    for quiet in ["hyper=warn", "reqwest=warn", "rustls=warn"] {
+        filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+    }
     JSON.store(json, Ordering::Relaxed);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

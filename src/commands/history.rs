@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::cli::HistoryArgs;
@@ -13,12 +12,9 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{OrderAttempt, OrderHistory, OrderMessage, StatusEvent};
 
+use super::record::rfc3339;
 use super::report::open_ledger;
 use super::runs::when;
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// `handoff history`: `0`, whether the ledger knows the order or not (the
 /// JSON's empty lists, or the table's one line, say which).

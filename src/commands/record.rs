@@ -26,7 +26,7 @@ use crate::report::Summary;
 use crate::report::metrics::{self, RunMetrics};
 
 /// What a command got to, for the record of a failure.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Partial {
     started: Option<(DateTime<Utc>, Instant)>,
     run_id: Option<RunId>,
@@ -121,24 +121,18 @@ pub(crate) async fn recorded(
     result
 }
 
-/// `started_at`, `finished_at` and `duration_seconds`, added to a summary.
+/// A time as the JSON outputs give it: RFC 3339, UTC, to the millisecond.
+pub(super) fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `started_at`, `finished_at` and `duration_seconds`, added to a summary
+/// (an object).
 pub(super) fn stamp(line: &mut Value) {
     let (at, clock) = started();
-    let finished = Utc::now();
-    if let Value::Object(map) = line {
-        map.insert(
-            "started_at".into(),
-            at.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-        );
-        map.insert(
-            "finished_at".into(),
-            finished.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-        );
-        map.insert(
-            "duration_seconds".into(),
-            ((clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0).into(),
-        );
-    }
+    line["started_at"] = rfc3339(&at).into();
+    line["finished_at"] = rfc3339(&Utc::now()).into();
+    line["duration_seconds"] = ((clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0).into();
 }
 
 /// The metrics of a run that ended with `code`.
@@ -186,16 +180,7 @@ pub(super) fn write_summary(output: &Sinks, line: &Value) -> Result<(), String> 
 /// summary line (stdout and `--summary-json`) with the error.
 pub(crate) async fn on_failure(output: &Sinks, failure: &Failure) {
     let mut partial = Partial::default();
-    with(|p| {
-        partial = Partial {
-            started: p.started,
-            run_id: p.run_id,
-            ledger: p.ledger.clone(),
-            report: p.report.clone(),
-            client: p.client.clone(),
-            progress: p.progress.clone(),
-        };
-    });
+    with(|p| partial = p.clone());
     if let Some(p) = &partial.progress {
         p.finish();
     }

@@ -2,7 +2,7 @@
 //! person can tell which night sent what, which run was killed (no end),
 //! and which run id to give `report --run`, `track --run` or `history`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::cli::RunsArgs;
@@ -11,15 +11,12 @@ use crate::exit;
 use crate::ledger::RunInfo;
 use crate::report::Summary;
 
+use super::record::rfc3339;
 use super::report::{Reconciling, open_ledger, reconcile_run};
 
 /// A time as the table shows it: UTC, to the second.
 pub(super) fn when(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-}
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// `outcome n, outcome n, …` in the vocabulary's order.
