@@ -41,12 +41,18 @@ pub(super) async fn deliver(
         secret: w.webhook_secret.clone(),
         no_poll: w.no_poll,
     };
-    let mut live =
-        crate::webhook::begin(&settings, &s.client, &s.recorder, s.run_id, &s.channel).await?;
+    let mut live = crate::webhook::begin(
+        &settings,
+        &s.conn.client,
+        &s.recorder,
+        s.run_id,
+        &s.conn.target.channel,
+    )
+    .await?;
     let pushed = live.as_mut().and_then(|l| l.finals.take());
     let delivered = send_and_track(s, decided, rules, args, pushed).await;
     let counts = match live {
-        Some(l) => Some(l.end(&s.client, &s.recorder).await),
+        Some(l) => Some(l.end(&s.conn.client, &s.recorder).await),
         None => None,
     };
     let mut delivered = delivered?;
@@ -85,7 +91,7 @@ async fn send_and_track(
         resend_unknown: send_args.resend_unknown,
         history_proves_absence: send_args.history_proves_absence,
     };
-    let mut settling = Settling::new(&s.client, &s.recorder, run_id, &api.template, policy);
+    let mut settling = Settling::new(&s.conn.client, &s.recorder, run_id, &api.template, policy);
     let mut tracked_open = open;
     tracked_open.extend(settling.earlier(doubts).await?);
     if let Some(not_after) = send_args.not_after {
@@ -104,7 +110,7 @@ async fn send_and_track(
     settings.poll = !args.webhook.no_poll;
     let tracker = tokio::spawn(track::run(
         settings,
-        s.client.clone(),
+        s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
         tracked_open,
@@ -115,7 +121,7 @@ async fn send_and_track(
     let send_settings = SendSettings {
         run: run_id,
         template: api.template.clone(),
-        namespace: s.template.namespace.clone(),
+        namespace: s.conn.template.namespace.clone(),
         language: api.language.clone(),
         rate: send_args.rate,
         pair_interval: send_args.pair_interval,
@@ -125,7 +131,7 @@ async fn send_and_track(
     let send = |work| {
         send::run(
             send_settings.clone(),
-            s.client.clone(),
+            s.conn.client.clone(),
             s.recorder.clone(),
             s.progress.clone(),
             work,

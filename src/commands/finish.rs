@@ -108,7 +108,7 @@ pub(super) async fn finish(
     }
     drop(rows);
     code = incomplete(code, &missing);
-    let metrics = record::run_metrics(code, &summary, Some(&s.client));
+    let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
     if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
         missing.push(Missing {
             error,

@@ -30,48 +30,35 @@ pub(super) fn open_ledger(path: &Path) -> Result<Ledger, Failure> {
     Ledger::open(path).map_err(|e| Failure::of(exit::CONFIG, e))
 }
 
-/// The ledger's runs named for a person: `1, 2, 4 (rerun)`.
-pub(super) fn run_list(runs: &[RunInfo]) -> String {
-    if runs.is_empty() {
-        return "it holds no run".into();
-    }
-    let names: Vec<String> = runs
-        .iter()
+/// The run `--run` names, if it has rows (a `run` or `rerun`), or a usage
+/// error naming the runs there are: a typo must not read as "nothing
+/// happened that night", and a `track` run reports another run's rows and
+/// has none of its own.
+pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
+    let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
+    let tracked = match l.run(run).map_err(ledger)? {
+        Some(info) if info.kind != "track" => return Ok(info),
+        Some(_) => true,
+        None => false,
+    };
+    let names: Vec<String> = (l.runs().map_err(ledger)?.iter())
         .map(|r| format!("{} ({})", r.run_id, r.kind))
         .collect();
-    format!("it holds runs {}", names.join(", "))
-}
-
-/// The run `--run` names, or a usage error naming the runs there are: a
-/// typo must not read as "nothing happened that night".
-pub(super) fn known_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
-    let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
-    match l.run(run).map_err(ledger)? {
-        Some(info) => Ok(info),
-        None => Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "there is no run {run} in the ledger: {}; `handoff runs` lists them",
-                run_list(&l.runs().map_err(ledger)?)
-            ),
-        )),
-    }
-}
-
-/// A run that has rows (a `run` or `rerun`), named by `--run`; a `track`
-/// run reports another run's rows and has none of its own.
-pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
-    let info = known_run(l, run)?;
-    if info.kind != "track" {
-        return Ok(info);
-    }
+    let holds = match names.is_empty() {
+        true => "it holds no run".to_string(),
+        false => format!("it holds runs {}", names.join(", ")),
+    };
     Err(Failure::new(
         exit::CONFIG,
-        format!(
-            "run {run} is a `track` run, which has no rows of its own: give the run it \
-             tracked; {}",
-            run_list(&l.runs().map_err(|e| Failure::of(exit::CONFIG, e))?)
-        ),
+        match tracked {
+            true => format!(
+                "run {run} is a `track` run, which has no rows of its own: give the run it \
+                 tracked; {holds}"
+            ),
+            false => {
+                format!("there is no run {run} in the ledger: {holds}; `handoff runs` lists them")
+            }
+        },
     ))
 }
 

@@ -25,12 +25,9 @@ use crate::signal::{Interrupt, watch_signals};
 
 /// A sending command's open ledger and everything it shares.
 pub(super) struct Session {
-    /// Kept for its lifetime: with `--simulate` it owns the simulator.
-    _target: Target,
-    /// The channel (instance id), for the webhook registration.
-    pub(super) channel: String,
-    pub(super) client: Client,
-    pub(super) template: Template,
+    /// The target (with `--simulate` it owns the simulator, kept for the
+    /// session's lifetime), its client and the checked template.
+    pub(super) conn: Connection,
     pub(super) recorder: Recorder,
     pub(super) ledger_thread: std::thread::JoinHandle<Ledger>,
     pub(super) ledger_path: PathBuf,
@@ -101,11 +98,7 @@ pub(super) async fn open_session(
     api: &ApiArgs,
     conn: Connection,
 ) -> Result<Session, Failure> {
-    let Connection {
-        target,
-        client,
-        template,
-    } = conn;
+    let target = &conn.target;
     let simulated = target.simulated();
     let ledger_path = ledger_path(output, out, simulated);
     check_outputs(out, output, &ledger_path)?;
@@ -139,10 +132,7 @@ pub(super) async fn open_session(
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
-        channel: target.channel.clone(),
-        _target: target,
-        client,
-        template,
+        conn,
         recorder,
         ledger_thread,
         ledger_path,

@@ -55,7 +55,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     };
     // The night's doubts first: a send the history shows late is found,
     // recorded, and then tracked with the rest.
-    crate::settle::look_again(&s.client, &s.recorder, report_run, &args.api.template).await?;
+    crate::settle::look_again(&s.conn.client, &s.recorder, report_run, &args.api.template).await?;
     let open: Vec<String> = s
         .recorder
         .read(|l| l.open_messages())
@@ -72,7 +72,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     drop(accepted_tx);
     let tracked = crate::track::run(
         track_settings(&args.poll),
-        s.client.clone(),
+        s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
         open,
