@@ -240,35 +240,37 @@ impl Progress {
         Progress { counters, bars }
     }
 
-    pub(crate) fn validated(&self, n: u64) {
-        self.counters.validated.fetch_add(n, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.validated.inc_length(n);
-            b.validated.inc(n);
+    /// Adds `n` to `counter` and shows it.
+    fn count(&self, counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    /// Sets the bars, if shown, to the counts; the `final` bar's length is
+    /// [`final_total`].
+    fn refresh(&self) {
+        let Some(b) = &self.bars else { return };
+        let now = self.counters.snapshot();
+        for (bar, pos, len) in [
+            (&b.validated, now.validated, now.validated),
+            (&b.sent, now.sent, now.to_send),
+            (&b.finals, now.finals, now.to_final),
+        ] {
+            bar.set_length(len);
+            bar.set_position(pos);
         }
+    }
+
+    pub(crate) fn validated(&self, n: u64) {
+        self.count(&self.counters.validated, n);
     }
 
     pub(crate) fn will_send(&self, n: u64) {
-        self.counters.to_send.fetch_add(n, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.sent.inc_length(n);
-        }
-        self.final_length();
+        self.count(&self.counters.to_send, n);
     }
 
     pub(crate) fn sent(&self) {
-        self.counters.sent.fetch_add(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.sent.inc(1);
-        }
-        self.final_length();
-    }
-
-    /// Keeps the `final` bar's length at [`final_total`].
-    fn final_length(&self) {
-        if let Some(b) = &self.bars {
-            b.finals.set_length(self.counters.snapshot().to_final);
-        }
+        self.count(&self.counters.sent, 1);
     }
 
     /// The sends about to start: `rows` at `rate` a second, the busiest
@@ -293,23 +295,15 @@ impl Progress {
     /// A send that will not happen after all (skipped, given up).
     pub(crate) fn not_sent(&self) {
         self.counters.to_send.fetch_sub(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            let len = b.sent.length().unwrap_or(0);
-            b.sent.set_length(len.saturating_sub(1));
-        }
-        self.final_length();
+        self.refresh();
     }
 
     pub(crate) fn will_track(&self, n: u64) {
-        self.counters.to_track.fetch_add(n, Ordering::Relaxed);
-        self.final_length();
+        self.count(&self.counters.to_track, n);
     }
 
     pub(crate) fn final_status(&self) {
-        self.counters.finals.fetch_add(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.finals.inc(1);
-        }
+        self.count(&self.counters.finals, 1);
     }
 
     /// Stops the line printer and clears the bars.
