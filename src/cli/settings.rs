@@ -109,19 +109,14 @@ pub struct Origin {
 /// was meant.
 fn closest(name: &str) -> Option<String> {
     let root = Cli::command();
-    let mut best: Option<(usize, String)> = None;
-    for sub in READERS {
-        let Some(c) = root.find_subcommand(sub) else {
-            continue;
-        };
-        for long in c.get_arguments().filter_map(|a| a.get_long()) {
-            let d = strsim::levenshtein(name, long);
-            if d <= (long.len() / 3).max(2) && best.as_ref().is_none_or(|(b, _)| d < *b) {
-                best = Some((d, long.to_string()));
-            }
-        }
-    }
-    best.map(|(_, long)| long.replace('-', "_"))
+    READERS
+        .iter()
+        .filter_map(|sub| root.find_subcommand(sub))
+        .flat_map(|c| c.get_arguments().filter_map(|a| a.get_long()))
+        .map(|long| (strsim::levenshtein(name, long), long))
+        .filter(|(d, long)| *d <= (long.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, long)| long.replace('-', "_"))
 }
 
 fn as_arg(v: &Value) -> Option<String> {
