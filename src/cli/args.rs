@@ -29,10 +29,6 @@ pub(super) fn mapping(s: &str) -> Result<(crate::input::Field, String), String> 
     Ok((field, header))
 }
 
-pub(super) fn country(s: &str) -> Result<crate::delivery::Country, String> {
-    s.parse().map_err(|e| format!("{e}"))
-}
-
 pub(super) fn delimiter(s: &str) -> Result<u8, String> {
     match s {
         "," | "comma" => Ok(b','),

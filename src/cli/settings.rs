@@ -193,24 +193,22 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
             continue;
         }
         let flag = format!("--{name}");
-        let mut values = Vec::new();
-        match &value {
-            Value::Boolean(true) => out.push(flag.clone().into()),
-            Value::Boolean(false) => {}
-            Value::Array(items) => {
-                for item in items {
-                    values.push(as_arg(item).ok_or_else(|| bad(path, &key))?);
-                }
+        // A flag of its own for `true`, one `--flag value` for each value
+        // (of a list, or of `map`'s field = column).
+        let values: Option<Vec<String>> = match &value {
+            Value::Boolean(true) => {
+                out.push(flag.clone().into());
+                Some(Vec::new())
             }
-            Value::Table(fields) => {
-                for (field, column) in fields {
-                    let column = as_arg(column).ok_or_else(|| bad(path, &key))?;
-                    values.push(format!("{field}={column}"));
-                }
-            }
-            other => values.push(as_arg(other).ok_or_else(|| bad(path, &key))?),
-        }
-        for mut v in values {
+            Value::Boolean(false) => Some(Vec::new()),
+            Value::Array(items) => items.iter().map(as_arg).collect(),
+            Value::Table(fields) => fields
+                .iter()
+                .map(|(field, column)| Some(format!("{field}={}", as_arg(column)?)))
+                .collect(),
+            other => as_arg(other).map(|v| vec![v]),
+        };
+        for mut v in values.ok_or_else(|| bad(path, &key))? {
             if let Some(dir) = dir
                 && PATHS.contains(&name.as_str())
                 && Path::new(&v).is_relative()

@@ -106,10 +106,8 @@ async fn send_and_track(
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
-    let mut settings = track_settings(poll);
-    settings.poll = !args.webhook.no_poll;
     let tracker = tokio::spawn(track::run(
-        settings,
+        track_settings(poll, !args.webhook.no_poll),
         s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
@@ -186,11 +184,13 @@ async fn send_and_track(
     })
 }
 
-pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {
+/// How to track, as the poll flags say; `poll`: whether hookInfo is
+/// polled at all (not with `--no-poll`, the webhook alone).
+pub(super) fn track_settings(args: &PollArgs, poll: bool) -> TrackSettings {
     TrackSettings {
-        poll_rate: poll.poll_rate,
-        first_poll: poll.first_poll,
-        track_for: poll.track_for,
-        poll: true,
+        poll_rate: args.poll_rate,
+        first_poll: args.first_poll,
+        track_for: args.track_for,
+        poll,
     }
 }

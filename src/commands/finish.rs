@@ -131,7 +131,12 @@ pub(super) async fn finish(
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
     tell(&summary, code, stopped.as_deref(), &tracked, out, output);
     let mut line = summary_line(&summary, code, stopped.as_deref(), &tracked, out);
-    line["webhook"] = webhook_summary(webhook.as_ref(), &tracked);
+    // What the webhook receiver saw, and how many messages it made final
+    // (none of them polled after); null without one.
+    line["webhook"] = json!(webhook);
+    if webhook.is_some() {
+        line["webhook"]["pushed_finals"] = tracked.pushed_finals.into();
+    }
     line["run_id"] = run_id.into();
     line["ledger"] = ledger_path.display().to_string().into();
     record::stamp(&mut line);
@@ -215,22 +220,6 @@ fn tell(
             eprintln!("tracking: {problem}");
         }
         eprintln!("report: {}", out.display());
-    }
-}
-
-/// What the webhook receiver saw, and how many messages it made final
-/// (none of them polled after), for the summary line; null without one.
-fn webhook_summary(
-    counts: Option<&crate::webhook::Counts>,
-    tracked: &crate::track::TrackSummary,
-) -> serde_json::Value {
-    match counts {
-        Some(counts) => {
-            let mut v = json!(counts);
-            v["pushed_finals"] = json!(tracked.pushed_finals);
-            v
-        }
-        None => serde_json::Value::Null,
     }
 }
 

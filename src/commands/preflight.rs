@@ -77,6 +77,11 @@ fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenI
     )
 }
 
+/// A misconfiguration found before the first send: exit 78, and `why`.
+fn misconfigured(why: String) -> Failure {
+    Failure::new(exit::CONFIG, format!("{why}; nothing was sent"))
+}
+
 /// What a `/status` word means for sending: `Ok(())` to go on, `Err` with
 /// the explanation to stop. The words and their meaning are the OLD spec's
 /// (`connected`/`connecting`: everything is ok).
@@ -107,12 +112,9 @@ async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
                 }
                 Ok(())
             }
-            Err(why) => Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "channel {channel} reports status `{word}`, not connected: {why}; nothing was sent"
-                ),
-            )),
+            Err(why) => Err(misconfigured(format!(
+                "channel {channel} reports status `{word}`, not connected: {why}"
+            ))),
         },
         Ok(None) => {
             warn!(channel, "GET status named no channel status; going on");
@@ -207,12 +209,9 @@ fn templates_failure(e: ApiError, channel: &str, token_in: TokenIn) -> Failure {
             status,
             said,
         } => refused(route, status, &said, channel, token_in),
-        ApiError::Status { status, .. } if status < 500 && status != 429 => Failure::new(
-            exit::CONFIG,
-            format!(
-                "failed to list the channel's templates: {e}; check --api-url and --channel; nothing was sent"
-            ),
-        ),
+        ApiError::Status { status, .. } if status < 500 && status != 429 => misconfigured(format!(
+            "failed to list the channel's templates: {e}; check --api-url and --channel"
+        )),
         ApiError::Answered(_) => Failure::new(
             exit::UNAVAILABLE,
             format!(
@@ -238,44 +237,34 @@ pub(super) fn check_template(
 ) -> Result<Template, Failure> {
     let named: Vec<&TemplateInfo> = templates.iter().filter(|t| t.name == name).collect();
     if named.is_empty() {
-        let mut names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` does not exist on this channel (it has: {}); set --template; nothing was sent",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        ));
+        let names: std::collections::BTreeSet<&str> =
+            templates.iter().map(|t| t.name.as_str()).collect();
+        return Err(misconfigured(format!(
+            "template `{name}` does not exist on this channel (it has: {}); set --template",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                Vec::from_iter(names).join(", ")
+            }
+        )));
     }
     let Some(t) = named.iter().find(|t| t.language_code() == Some(language)) else {
         let langs: Vec<&str> = named.iter().filter_map(|t| t.language_code()).collect();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` has no `{language}` translation (it has: {}); set --language; nothing was sent",
-                langs.join(", ")
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` has no `{language}` translation (it has: {}); set --language",
+            langs.join(", ")
+        )));
     };
     let status = t.status.clone().unwrap_or_default();
     if !status.eq_ignore_ascii_case("approved") {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) is {}, not approved; nothing was sent",
-                if status.is_empty() {
-                    "of unknown status".into()
-                } else {
-                    status.to_ascii_uppercase()
-                }
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` ({language}) is {}, not approved",
+            if status.is_empty() {
+                "of unknown status".into()
+            } else {
+                status.to_ascii_uppercase()
+            }
+        )));
     }
     let body = t.body_text().unwrap_or_default();
     let variables = count_variables(&body);
@@ -290,17 +279,14 @@ pub(super) fn check_template(
         .map(|c| count_variables(&c.to_string()))
         .sum();
     if variables != 4 || other_variables != 0 {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) takes {variables} body variable(s){}; handoff fills exactly four (partner, order, product, note) in the body; nothing was sent",
-                if other_variables > 0 {
-                    format!(" and {other_variables} outside the body")
-                } else {
-                    String::new()
-                }
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` ({language}) takes {variables} body variable(s){}; handoff fills exactly four (partner, order, product, note) in the body",
+            if other_variables > 0 {
+                format!(" and {other_variables} outside the body")
+            } else {
+                String::new()
+            }
+        )));
     }
     let button = t.component_list().iter().find_map(|c| {
         c.get("buttons")?

@@ -71,7 +71,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     drop(accepted_tx);
     let tracked = crate::track::run(
-        track_settings(&args.poll),
+        track_settings(&args.poll, true),
         s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
