@@ -80,10 +80,7 @@ fn man(sub: Option<&str>, out_dir: Option<&std::path::Path>) -> ExitCode {
     };
     match result {
         Ok(text) => print(&text),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::exit::CONFIG)
-        }
+        Err(e) => Failure::new(crate::exit::CONFIG, e).report(),
     }
 }
 

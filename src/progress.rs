@@ -218,15 +218,14 @@ impl Progress {
                     .name("progress".into())
                     .spawn(move || {
                         let mut last = Snapshot::default();
-                        while !c.done.load(Ordering::Relaxed) {
-                            for _ in 0..50 {
-                                std::thread::sleep(Duration::from_millis(100));
-                                if c.done.load(Ordering::Relaxed) {
-                                    return;
-                                }
+                        // A line every 5 s, the end looked for every 0.1 s.
+                        for tick in 1u64.. {
+                            std::thread::sleep(Duration::from_millis(100));
+                            if c.done.load(Ordering::Relaxed) {
+                                return;
                             }
                             let now = c.snapshot();
-                            if now != last {
+                            if tick % 50 == 0 && now != last {
                                 now.show(mode, started.elapsed(), c.paced_left());
                                 last = now;
                             }
@@ -310,9 +309,9 @@ impl Progress {
     pub(crate) fn finish(&self) {
         self.counters.done.store(true, Ordering::Relaxed);
         if let Some(b) = &self.bars {
-            b.validated.finish();
-            b.sent.finish();
-            b.finals.finish();
+            for bar in [&b.validated, &b.sent, &b.finals] {
+                bar.finish();
+            }
         }
     }
 }

@@ -154,10 +154,8 @@ pub(super) fn one_kind_of_run(
     path: &Path,
     simulated: bool,
 ) -> Result<(), Failure> {
-    let other = ledger
-        .latest_run(!simulated)
-        .map_err(|e| Failure::of(exit::CONFIG, e))?;
-    let Some(other) = other else {
+    let latest = ledger.latest_run(!simulated);
+    let Some(other) = latest.map_err(|e| Failure::of(exit::CONFIG, e))? else {
         return Ok(());
     };
     let (holds, advice) = if simulated {
