@@ -250,9 +250,11 @@ impl SeenKeys {
         )?;
         Ok(SeenKeys { conn, pending: 0 })
     }
+}
 
+impl FirstRows for SeenKeys {
     /// The row that first had `key`, or `None` (and `row` is remembered).
-    pub(super) fn first(&mut self, key: &str, row: u64) -> rusqlite::Result<Option<u64>> {
+    fn first(&mut self, _: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
         let added = self
             .conn
             .prepare_cached("INSERT OR IGNORE INTO seen (order_key, row) VALUES (?1, ?2)")?
@@ -265,16 +267,11 @@ impl SeenKeys {
             }
             return Ok(None);
         }
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached("SELECT row FROM seen WHERE order_key = ?1")?
             .query_row([key], |r| r.get(0))
-            .map(Some)
-    }
-}
-
-impl FirstRows for SeenKeys {
-    fn first(&mut self, _: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
-        Ok(SeenKeys::first(self, key, row)?)
+            .map(Some)?)
     }
 }
 
@@ -285,9 +282,10 @@ mod tests {
     #[test]
     fn seen_keys_answer_the_first_row() {
         let mut seen = SeenKeys::new().unwrap();
-        assert_eq!(seen.first("A", 1).unwrap(), None);
-        assert_eq!(seen.first("B", 2).unwrap(), None);
-        assert_eq!(seen.first("A", 3).unwrap(), Some(1));
-        assert_eq!(seen.first("A", 4).unwrap(), Some(1));
+        let l = Ledger::open_in_memory().unwrap();
+        assert_eq!(seen.first(&l, "A", 1).unwrap(), None);
+        assert_eq!(seen.first(&l, "B", 2).unwrap(), None);
+        assert_eq!(seen.first(&l, "A", 3).unwrap(), Some(1));
+        assert_eq!(seen.first(&l, "A", 4).unwrap(), Some(1));
     }
 }
