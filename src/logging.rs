@@ -115,25 +115,17 @@ where
             0 => Value::Null,
             id => id.into(),
         };
-        let mut line = String::from("{");
-        let mut push = |key: &str, value: &Value| {
-            if line.len() > 1 {
-                line.push(',');
-            }
-            line.push_str(&Value::from(key).to_string());
-            line.push(':');
-            line.push_str(&value.to_string());
-        };
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        push("timestamp", &now.into());
-        push("level", &event.metadata().level().as_str().into());
-        push("run_id", &run_id);
-        push("message", &fields.message.take().unwrap_or_default().into());
-        for (key, value) in &fields.rest {
-            push(key, value);
-        }
-        line.push('}');
-        writeln!(w, "{line}")
+        let head: [(&str, Value); 4] = [
+            ("timestamp", now.into()),
+            ("level", event.metadata().level().as_str().into()),
+            ("run_id", run_id),
+            ("message", fields.message.take().unwrap_or_default().into()),
+        ];
+        let pairs: Vec<String> = (head.iter().chain(&fields.rest))
+            .map(|(key, value)| format!("{}:{value}", Value::from(*key)))
+            .collect();
+        writeln!(w, "{{{}}}", pairs.join(","))
     }
 }
 
