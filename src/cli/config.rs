@@ -95,12 +95,11 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
         if let Ok(meta) = std::fs::metadata(path)
             && meta.permissions().mode() & 0o077 != 0
         {
+            let path = path.display();
             return Err(Failure::new(
                 exit::CONFIG,
                 format!(
-                    "the token file `{}` is readable by group or others; run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
+                    "the token file `{path}` is readable by group or others; run `chmod 600 {path}`"
                 ),
             ));
         }

@@ -60,8 +60,6 @@ pub(super) async fn deliver(
     Ok(delivered)
 }
 
-/// Settles earlier doubts, then sends and tracks concurrently, then settles
-/// this run's doubts (sending once more what the history proves unsent).
 /// Tells the progress how many rows are to be sent, and how fast they can
 /// go (the channel's rate and the busiest partner's pair pacing).
 async fn announce(s: &Session, send_args: &crate::cli::SendArgs) -> Result<(), Failure> {
@@ -77,6 +75,8 @@ async fn announce(s: &Session, send_args: &crate::cli::SendArgs) -> Result<(), F
     Ok(())
 }
 
+/// Settles earlier doubts, then sends and tracks concurrently, then settles
+/// this run's doubts (sending once more what the history proves unsent).
 async fn send_and_track(
     s: &Session,
     decided: Decided,

@@ -46,8 +46,8 @@ fn dir_of(path: &Path) -> PathBuf {
     }
 }
 
-/// Creates, writes and removes a temporary file where the writer will put
-/// its own.
+/// Writes, as the writer will, a file where it will put its own, and
+/// removes it.
 fn probe(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::new(
@@ -67,11 +67,7 @@ fn probe(path: &Path) -> std::io::Result<()> {
         |n| n.to_string_lossy().into_owned(),
     );
     let tmp = dir.join(format!(".{name}.probe-{}", std::process::id()));
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(b"probe").and_then(|()| f.sync_all()));
+    let result = crate::report::write_atomic(&tmp, |w| w.write_all(b"probe"));
     let _ = std::fs::remove_file(&tmp);
     result
 }
