@@ -190,11 +190,8 @@ impl Progress {
                     },
                 )
                 .progress_chars("=> ");
-                let bar = |name: &str, style: &ProgressStyle| {
-                    let b = multi.add(ProgressBar::new(0));
-                    b.set_style(style.clone());
-                    b.set_prefix(name.to_string());
-                    b
+                let bar = |name: &'static str, style: &ProgressStyle| {
+                    multi.add((ProgressBar::new(0).with_style(style.clone())).with_prefix(name))
                 };
                 let c = Arc::clone(&counters);
                 let paced = style.clone().with_key(
