@@ -129,8 +129,7 @@ pub(super) async fn finish(
 
     // An interrupt during tracking (after the sends) still stops the run.
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
-    tell(&summary, code, stopped.as_deref(), &tracked, out, output);
-    let mut line = summary_line(&summary, code, stopped.as_deref(), &tracked, out);
+    let mut line = tell(&summary, code, stopped.as_deref(), &tracked, out, output);
     // What the webhook receiver saw, and how many messages it made final
     // (none of them polled after); null without one.
     line["webhook"] = json!(webhook);
@@ -166,33 +165,10 @@ fn incomplete(code: u8, missing: &[Missing]) -> u8 {
     }
 }
 
-/// The JSON summary of a finished run (its id, ledger and times are added).
-fn summary_line(
-    summary: &Summary,
-    code: u8,
-    stopped: Option<&str>,
-    tracked: &crate::track::TrackSummary,
-    out: &Path,
-) -> serde_json::Value {
-    json!({
-        "run_id": null,
-        "rows": summary.rows,
-        "outcomes": summary.outcomes,
-        "sent_this_run": summary.sent_this_run,
-        "reused": summary.reused,
-        "exit_code": code,
-        "stopped": stopped,
-        "polls": tracked.polls,
-        "statuses_unavailable": tracked.statuses_unavailable,
-        "unreadable_hooks": tracked.unreadable_hooks,
-        "tracking_problem": tracked.problem,
-        "report": out.display().to_string(),
-    })
-}
-
 /// The end of the run for a person (the table) or a log shipper (one
 /// event with the outcomes as an object; the tracking problem, if any, was
-/// logged by the tracker already).
+/// logged by the tracker already); and the JSON summary for stdout (its
+/// id, ledger and times are added).
 fn tell(
     summary: &Summary,
     code: u8,
@@ -200,7 +176,7 @@ fn tell(
     tracked: &crate::track::TrackSummary,
     out: &Path,
     output: &OutputArgs,
-) {
+) -> serde_json::Value {
     info!(
         exit_code = code,
         rows = summary.rows,
@@ -221,6 +197,19 @@ fn tell(
         }
         eprintln!("report: {}", out.display());
     }
+    json!({
+        "rows": summary.rows,
+        "outcomes": summary.outcomes,
+        "sent_this_run": summary.sent_this_run,
+        "reused": summary.reused,
+        "exit_code": code,
+        "stopped": stopped,
+        "polls": tracked.polls,
+        "statuses_unavailable": tracked.statuses_unavailable,
+        "unreadable_hooks": tracked.unreadable_hooks,
+        "tracking_problem": tracked.problem,
+        "report": out.display().to_string(),
+    })
 }
 
 /// Writes the report of `report_run` on the ledger thread (see
