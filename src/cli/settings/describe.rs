@@ -32,14 +32,13 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
     let root = Cli::command();
     let cmd = (root.find_subcommand("run"))
         .ok_or_else(|| Failure::new(exit::INTERNAL, "no run command"))?;
-    let mut out = String::new();
-    out.push_str(&format!(
+    let mut out = format!(
         "settings file: {}\n\n{:<18} {:<40} source\n",
         path.as_ref()
             .map_or_else(|| "none".to_string(), |p| p.display().to_string()),
         "setting",
         "value"
-    ));
+    );
     for arg in cmd.get_arguments() {
         let id = arg.get_id().as_str();
         let Some(long) = arg.get_long() else { continue };
