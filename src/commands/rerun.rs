@@ -12,7 +12,6 @@ use std::path::Path;
 use tracing::Instrument;
 
 use crate::cli::RerunArgs;
-use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Decided, Judged, record_batch};
@@ -44,11 +43,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     reader.keep_extra_columns();
     let columns = BackColumns::new(file, &reader.extra_headers())?;
     let conn = connect(&args.sending.api, None, false).await?;
-    let rules = Rules {
-        default_country: args.sending.default_country.clone(),
-        origin: Some(reader.origin()),
-        ..rules(&conn.template)
-    };
+    let rules = rules(&conn.template, &args.sending, &reader);
     let ask = plan::Asking {
         rules: &rules,
         asked: Asked {

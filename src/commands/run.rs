@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use tracing::Instrument;
 
 use crate::cli::RunArgs;
-use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::fate::Ask;
@@ -31,11 +30,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     if args.keep_columns {
         reader.keep_extra_columns();
     }
-    let rules = Rules {
-        default_country: args.sending.default_country.clone(),
-        origin: Some(reader.origin()),
-        ..rules(&conn.template)
-    };
+    let rules = rules(&conn.template, &args.sending, &reader);
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     if args.dry_run {
         let simulated = conn.target.simulated();

@@ -14,10 +14,11 @@ use super::preflight::outputs;
 use super::preflight::{Template, preflight};
 use crate::api::client::Client;
 use crate::cli::config::{Target, target};
-use crate::cli::{ApiArgs, OutputArgs};
+use crate::cli::{ApiArgs, OutputArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
+use crate::input::InputReader;
 use crate::ledger::{Ledger, RunId, RunMeta};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
@@ -80,12 +81,14 @@ pub(super) async fn connect(
     })
 }
 
-/// The validation rules for this template's body.
-pub(super) fn rules(template: &Template) -> Rules {
+/// The validation rules for this template's body, for rows read from
+/// `input` (`--default-country` for their national numbers).
+pub(super) fn rules(template: &Template, sending: &SendingArgs, input: &InputReader) -> Rules {
     Rules {
         body_template: template.body.clone(),
         max_body_chars: crate::delivery::MAX_BODY_CHARS,
-        ..Rules::default()
+        default_country: sending.default_country.clone(),
+        origin: Some(input.origin()),
     }
 }
 
