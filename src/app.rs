@@ -45,12 +45,7 @@ fn sending(
         output.log_level,
         output.color,
     );
-    in_runtime(async {
-        match record {
-            true => crate::commands::recorded(output, command).await,
-            false => command.await,
-        }
-    })
+    in_runtime(crate::commands::recorded(record.then_some(output), command))
 }
 
 /// Runs a command that needs the async runtime.

@@ -108,14 +108,15 @@ impl Sinks {
 }
 
 /// Runs a sending command; if it fails, writes the metrics and the JSON
-/// summary of the failure before the error is printed.
+/// summary of the failure to `output`'s sinks (none for a dry run) before
+/// the error is printed.
 pub(crate) async fn recorded(
-    output: &OutputArgs,
+    output: Option<&OutputArgs>,
     command: impl Future<Output = Result<u8, Failure>>,
 ) -> Result<u8, Failure> {
     started();
     let result = command.await;
-    if let Err(failure) = &result {
+    if let (Some(output), Err(failure)) = (output, &result) {
         on_failure(&Sinks::of(output), failure).await;
     }
     result
