@@ -33,14 +33,13 @@ pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
     }
     let tmp = beside(&args.path);
     let _ = fs::remove_file(&tmp);
-    let copied = l.backup_to(&tmp).map_err(|e| {
+    l.backup_to(&tmp).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         match e {
             crate::ledger::LedgerError::Open { .. } => Failure::of(exit::CONFIG, e),
             e => internal(e),
         }
-    });
-    copied?;
+    })?;
     let placed = (|| {
         // The copy holds what the ledger holds (phone numbers): no more readable than it.
         fs::set_permissions(&tmp, fs::metadata(&args.ledger)?.permissions())?;

@@ -126,13 +126,21 @@ pub(super) fn write_run_report(
 pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let l = open_ledger(&args.ledger)?;
     let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
-    let run = match args.run {
-        Some(r) => send_run(&l, r)?,
-        None => {
-            let latest = l.last_send_run().map_err(ledger)?.ok_or_else(|| {
-                Failure::new(exit::CONFIG, "the ledger holds no run or rerun to report")
-            })?;
-            send_run(&l, latest)?
+    let wanted = match args.run {
+        Some(r) => r,
+        None => l.last_send_run().map_err(ledger)?.ok_or_else(|| {
+            Failure::new(exit::CONFIG, "the ledger holds no run or rerun to report")
+        })?,
+    };
+    let run = send_run(&l, wanted)?;
+    let unwritten = |what: &'static str, path: &Path| {
+        let path = path.display().to_string();
+        move |e| {
+            Failure::because(
+                exit::CONFIG,
+                format!("failed to write the {what} `{path}`"),
+                e,
+            )
         }
     };
     let out = args
@@ -144,14 +152,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
         keep: args.xlsx.is_some(),
         ..Reconciling::default()
     };
-    let (summary, kept) =
-        write_run_report(&l, run.run_id, Some(&out), &extra, &how).map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the report `{}`", out.display()),
-                e,
-            )
-        })?;
+    let (summary, kept) = write_run_report(&l, run.run_id, Some(&out), &extra, &how)
+        .map_err(unwritten("report", &out))?;
     let code = if summary.all_fine() {
         exit::OK
     } else {
@@ -167,15 +169,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
             run: l.run_header(run.run_id).map_err(ledger)?,
             timezone: args.timezone,
         };
-        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended, &night).map_err(
-            |e| {
-                Failure::because(
-                    exit::CONFIG,
-                    format!("failed to write the workbook `{}`", path.display()),
-                    e,
-                )
-            },
-        )?;
+        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended, &night)
+            .map_err(unwritten("workbook", path))?;
     }
     if !args.quiet {
         eprint!("{}", summary.table());
