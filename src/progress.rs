@@ -104,16 +104,9 @@ impl Counters {
             sent,
             to_send,
             finals: self.finals.load(Ordering::Relaxed),
-            to_final: final_total(self.to_track.load(Ordering::Relaxed), to_send, sent),
+            to_final: self.to_track.load(Ordering::Relaxed) + to_send.saturating_sub(sent),
         }
     }
-}
-
-/// What the `final` count is out of: the messages being tracked plus the
-/// sends still to come (each may become one), so the bar is not full
-/// while rows are unsent.
-fn final_total(to_track: u64, to_send: u64, sent: u64) -> u64 {
-    to_track + to_send.saturating_sub(sent)
 }
 
 /// The counts at one moment, as a line or an event shows them.
@@ -123,20 +116,30 @@ struct Snapshot {
     sent: u64,
     to_send: u64,
     finals: u64,
+    /// What the `final` count is out of: the messages being tracked plus
+    /// the sends still to come (each may become one), so the bar is not
+    /// full while rows are unsent.
     to_final: u64,
 }
 
 impl Snapshot {
     fn show(self, mode: Mode, elapsed: Duration, paced_left: Option<Duration>) {
-        let eta = paced_left.map(|d| d.as_secs());
+        let Snapshot {
+            validated,
+            sent,
+            to_send,
+            finals,
+            to_final,
+        } = self;
+        let (elapsed, eta) = (elapsed.as_secs(), paced_left.map(|d| d.as_secs()));
         if mode == Mode::Events {
             tracing::info!(
-                validated = self.validated,
-                sent = self.sent,
-                to_send = self.to_send,
-                finals = self.finals,
-                to_final = self.to_final,
-                elapsed_seconds = elapsed.as_secs(),
+                validated,
+                sent,
+                to_send,
+                finals,
+                to_final,
+                elapsed_seconds = elapsed,
                 send_eta_seconds = eta,
                 "progress"
             );
@@ -145,13 +148,7 @@ impl Snapshot {
                 .map(|s| format!(", sends end in {s}s at the earliest"))
                 .unwrap_or_default();
             let line = format!(
-                "progress: validated {}, sent {}/{}, final {}/{} ({}s{eta})\n",
-                self.validated,
-                self.sent,
-                self.to_send,
-                self.finals,
-                self.to_final,
-                elapsed.as_secs()
+                "progress: validated {validated}, sent {sent}/{to_send}, final {finals}/{to_final} ({elapsed}s{eta})\n"
             );
             let _ = write_stderr(line.as_bytes());
         }
@@ -242,8 +239,7 @@ impl Progress {
         self.refresh();
     }
 
-    /// Sets the bars, if shown, to the counts; the `final` bar's length is
-    /// [`final_total`].
+    /// Sets the bars, if shown, to the counts.
     fn refresh(&self) {
         let Some(b) = &self.bars else { return };
         let now = self.counters.snapshot();
