@@ -276,13 +276,9 @@ pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
 /// user's flags (for `run`, `rerun` and `track`), with where each value
 /// from the file came from (for [`explain`]).
 pub fn with_file(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
-    let Some(sub) = args.get(1).map(|s| s.to_string_lossy().into_owned()) else {
-        return Ok((args, Vec::new()));
-    };
-    if !READERS.contains(&sub.as_str()) {
-        return Ok((args, Vec::new()));
-    }
-    let Some((path, named)) = locate(&args[2..]) else {
+    let sub = args.get(1).map(|s| s.to_string_lossy().into_owned());
+    let reads = sub.filter(|s| READERS.contains(&s.as_str()));
+    let Some((sub, (path, named))) = reads.and_then(|sub| Some((sub, locate(&args[2..])?))) else {
         return Ok((args, Vec::new()));
     };
     if named && !path.exists() {
@@ -291,9 +287,7 @@ pub fn with_file(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Fa
             format!("the settings file `{}` does not exist", path.display()),
         ));
     }
-    let mut out = args[..2].to_vec();
     let (from_file, origins) = file_args(&path, &sub)?;
-    out.extend(from_file);
-    out.extend(args[2..].iter().cloned());
+    let out = [&args[..2], &from_file, &args[2..]].concat();
     Ok((out, origins))
 }
