@@ -1,7 +1,9 @@
 //! `handoff man`: one man page per subcommand (`handoff-run(1)`, …) and
 //! one for `handoff(1)`, from the same clap definitions as `--help`, with
 //! what `--help` cannot say: the exit codes a scheduler acts on, the
-//! environment each command reads, and the files it writes.
+//! environment each command reads, and the files it writes. That is prose,
+//! so it is kept as text in `man.toml` beside this file; a test checks
+//! that every exit code of [`crate::exit`] is described there.
 
 use std::io::Write;
 use std::path::Path;
