@@ -74,10 +74,7 @@ impl Recorder {
             .name("ledger".into())
             .spawn(move || {
                 let mut next = None;
-                loop {
-                    let Some(job) = next.take().or_else(|| queue.blocking_recv()) else {
-                        break;
-                    };
+                while let Some(job) = next.take().or_else(|| queue.blocking_recv()) {
                     match job {
                         Job::Alone(f) => f(&mut ledger),
                         Job::Grouped(f) => {
