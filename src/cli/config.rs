@@ -105,11 +105,8 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
         }
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to read the token file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to read the token file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let token = text.trim_end_matches(['\n', '\r']);
     if token.trim().is_empty() {

@@ -132,18 +132,12 @@ fn as_arg(v: &Value) -> Option<String> {
 /// each value came from.
 pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to read the settings file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to read the settings file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to parse the settings file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to parse the settings file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let mut entries = Vec::new();
     flatten(&table, "", &mut entries);

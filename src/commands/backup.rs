@@ -52,11 +52,8 @@ pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
     })();
     placed.map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to put the backup at `{}`", args.path.display()),
-            e,
-        )
+        let context = format!("failed to put the backup at `{}`", args.path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let bytes = fs::metadata(&args.path).map_or(0, |m| m.len());
     println!(

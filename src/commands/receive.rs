@@ -27,11 +27,8 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
     let running = webhook::start(settings, recorder.clone(), None)
         .await
         .map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to listen on {}", args.listen),
-                e,
-            )
+            let context = format!("failed to listen on {}", args.listen);
+            Failure::because(exit::CONFIG, context, e)
         })?;
     if !args.quiet {
         eprintln!(

@@ -136,11 +136,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let unwritten = |what: &'static str, path: &Path| {
         let path = path.display().to_string();
         move |e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the {what} `{path}`"),
-                e,
-            )
+            let context = format!("failed to write the {what} `{path}`");
+            Failure::because(exit::CONFIG, context, e)
         }
     };
     let out = args

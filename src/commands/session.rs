@@ -240,11 +240,8 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         .truncate(false)
         .open(&path)
         .map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to open the ledger lock `{}`", path.display()),
-                e,
-            )
+            let context = format!("failed to open the ledger lock `{}`", path.display());
+            Failure::because(exit::CONFIG, context, e)
         })?;
     match file.try_lock() {
         Ok(()) => {
@@ -269,11 +266,10 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
                 ),
             ))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::because(
-            exit::CONFIG,
-            format!("failed to lock `{}`", path.display()),
-            e,
-        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            let context = format!("failed to lock `{}`", path.display());
+            Err(Failure::because(exit::CONFIG, context, e))
+        }
     }
 }
 
