@@ -96,12 +96,10 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
             && meta.permissions().mode() & 0o077 != 0
         {
             let path = path.display();
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "the token file `{path}` is readable by group or others; run `chmod 600 {path}`"
-                ),
-            ));
+            let why = format!(
+                "the token file `{path}` is readable by group or others; run `chmod 600 {path}`"
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         }
     }
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -154,13 +154,11 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
     let mut origins = Vec::new();
     for Entry { name, key, value } in entries {
         if name == "token" {
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "`{}` holds a token: keep it in a token file (--token-file, mode 600) or a systemd credential instead",
-                    path.display()
-                ),
-            ));
+            let why = format!(
+                "`{}` holds a token: keep it in a token file (--token-file, mode 600) or a systemd credential instead",
+                path.display()
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         }
         if name == "config" {
             continue;
@@ -172,13 +170,11 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
             let hint = closest(&name)
                 .map(|c| format!("did you mean `{c}`? "))
                 .unwrap_or_default();
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "the settings file `{}`: unknown key `{key}` ({hint}see `handoff {sub} --help` for the names; `_` and `-` are alike)",
-                    path.display()
-                ),
-            ));
+            let why = format!(
+                "the settings file `{}`: unknown key `{key}` ({hint}see `handoff {sub} --help` for the names; `_` and `-` are alike)",
+                path.display()
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         };
         // The environment wins over the file.
         if let Some(var) = arg.get_env()
@@ -223,13 +219,11 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
 }
 
 fn bad(path: &Path, key: &str) -> Failure {
-    Failure::new(
-        exit::CONFIG,
-        format!(
-            "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
-            path.display()
-        ),
-    )
+    let why = format!(
+        "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
+        path.display()
+    );
+    Failure::new(exit::CONFIG, why)
 }
 
 /// Says clap's complaint about a value that came from the settings file
@@ -255,15 +249,13 @@ pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
                 .map(|v| format!("possible values: {v}"))
         })
         .unwrap_or_else(|| "not a value it takes".into());
-    Some(Failure::new(
-        exit::CONFIG,
-        format!(
-            "the settings file `{}`: `{} = {:?}`: {why}",
-            origin.file.display(),
-            origin.key,
-            origin.value
-        ),
-    ))
+    let said = format!(
+        "the settings file `{}`: `{} = {:?}`: {why}",
+        origin.file.display(),
+        origin.key,
+        origin.value
+    );
+    Some(Failure::new(exit::CONFIG, said))
 }
 
 /// The command line with the settings file's values put in front of the

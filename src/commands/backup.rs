@@ -23,13 +23,11 @@ fn beside(path: &Path) -> PathBuf {
 pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
     let l = open_ledger(&args.ledger)?;
     if args.path.is_dir() {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "`{}` is a directory; name the backup file",
-                args.path.display()
-            ),
-        ));
+        let why = format!(
+            "`{}` is a directory; name the backup file",
+            args.path.display()
+        );
+        return Err(Failure::new(exit::CONFIG, why));
     }
     let tmp = beside(&args.path);
     let _ = fs::remove_file(&tmp);

@@ -69,12 +69,10 @@ fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenI
         }
         TokenIn::Query => "",
     };
-    Failure::new(
-        exit::NO_PERM,
-        format!(
-            "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
-        ),
-    )
+    let why = format!(
+        "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
+    );
+    Failure::new(exit::NO_PERM, why)
 }
 
 /// A misconfiguration found before the first send: exit 78, and `why`.

@@ -19,13 +19,11 @@ use crate::report::{self, ReportRow, Summary};
 /// report, prune or copy nothing while saying all is well.
 pub(super) fn open_ledger(path: &Path) -> Result<Ledger, Failure> {
     if !path.is_file() {
-        return Err(Failure::new(
-            exit::NO_INPUT,
-            format!(
-                "no ledger at `{}`: give --ledger, the one `handoff run` used",
-                path.display()
-            ),
-        ));
+        let why = format!(
+            "no ledger at `{}`: give --ledger, the one `handoff run` used",
+            path.display()
+        );
+        return Err(Failure::new(exit::NO_INPUT, why));
     }
     Ledger::open(path).map_err(|e| Failure::of(exit::CONFIG, e))
 }

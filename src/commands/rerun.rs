@@ -101,15 +101,13 @@ fn need_ledger(ledger: &Path, file: &Path) -> Result<(), Failure> {
     if ledger.exists() {
         return Ok(());
     }
-    Err(Failure::new(
-        exit::NO_INPUT,
-        format!(
-            "failed to find the ledger `{}`: a rerun reads what was sent from the ledger \
-             of the run that wrote `{}`; pass it with --ledger; nothing was sent",
-            ledger.display(),
-            file.display()
-        ),
-    ))
+    let why = format!(
+        "failed to find the ledger `{}`: a rerun reads what was sent from the ledger \
+         of the run that wrote `{}`; pass it with --ledger; nothing was sent",
+        ledger.display(),
+        file.display()
+    );
+    Err(Failure::new(exit::NO_INPUT, why))
 }
 
 /// Reads the file a batch at a time, looks each row's message up, and has

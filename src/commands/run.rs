@@ -108,26 +108,22 @@ fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
             .count(),
     } as u64;
     if rows < args.min_rows {
-        return Err(Failure::new(
-            exit::DATA,
-            format!(
-                "`{}` has {rows} row(s), fewer than --min-rows {}: an empty or truncated export? nothing was sent (check the export, or lower --min-rows)",
-                args.input.display(),
-                args.min_rows
-            ),
-        ));
+        let why = format!(
+            "`{}` has {rows} row(s), fewer than --min-rows {}: an empty or truncated export? nothing was sent (check the export, or lower --min-rows)",
+            args.input.display(),
+            args.min_rows
+        );
+        return Err(Failure::new(exit::DATA, why));
     }
     let Some(max) = args.max_rows else {
         return Ok(());
     };
     if rows > max {
-        return Err(Failure::new(
-            exit::DATA,
-            format!(
-                "`{}` has {rows} rows, more than --max-rows {max}; nothing was sent (check the export, or raise --max-rows)",
-                args.input.display()
-            ),
-        ));
+        let why = format!(
+            "`{}` has {rows} rows, more than --max-rows {max}; nothing was sent (check the export, or raise --max-rows)",
+            args.input.display()
+        );
+        return Err(Failure::new(exit::DATA, why));
     }
     Ok(())
 }

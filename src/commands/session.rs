@@ -178,15 +178,13 @@ pub(super) fn one_kind_of_run(
                 .to_string(),
         )
     };
-    Err(Failure::new(
-        exit::CONFIG,
-        format!(
-            "the ledger `{}` holds {holds}, the latest run {} on channel {}: {advice}; nothing was sent",
-            path.display(),
-            other.run_id,
-            other.channel,
-        ),
-    ))
+    let why = format!(
+        "the ledger `{}` holds {holds}, the latest run {} on channel {}: {advice}; nothing was sent",
+        path.display(),
+        other.run_id,
+        other.channel,
+    );
+    Err(Failure::new(exit::CONFIG, why))
 }
 
 /// Every file the command writes at the end, checked before the first send.
@@ -253,18 +251,16 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            Err(Failure::new(
-                exit::TEMPFAIL,
-                format!(
-                    "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
-                    if holder.trim().is_empty() {
-                        "unknown"
-                    } else {
-                        holder.trim()
-                    },
-                    ledger.display()
-                ),
-            ))
+            let why = format!(
+                "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
+                if holder.trim().is_empty() {
+                    "unknown"
+                } else {
+                    holder.trim()
+                },
+                ledger.display()
+            );
+            Err(Failure::new(exit::TEMPFAIL, why))
         }
         Err(std::fs::TryLockError::Error(e)) => {
             let context = format!("failed to lock `{}`", path.display());

@@ -26,13 +26,11 @@ pub(in crate::commands) fn check(outputs: &[Output<'_>]) -> Result<(), Failure> 
     for (what, path, flag) in outputs {
         let Some(path) = path else { continue };
         probe(path).map_err(|e| {
-            Failure::new(
-                exit::CONFIG,
-                format!(
-                    "cannot write the {what} `{}` ({flag}): {e}; nothing was sent",
-                    path.display(),
-                ),
-            )
+            let why = format!(
+                "cannot write the {what} `{}` ({flag}): {e}; nothing was sent",
+                path.display(),
+            );
+            Failure::new(exit::CONFIG, why)
         })?;
     }
     Ok(())
