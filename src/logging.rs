@@ -122,7 +122,9 @@ where
             ("run_id", run_id),
             ("message", fields.message.take().unwrap_or_default().into()),
         ];
-        let pairs: Vec<String> = (head.iter().chain(&fields.rest))
+        let pairs: Vec<String> = head
+            .iter()
+            .chain(&fields.rest)
             .map(|(key, value)| format!("{}:{value}", Value::from(*key)))
             .collect();
         writeln!(w, "{{{}}}", pairs.join(","))

@@ -188,7 +188,11 @@ impl Progress {
                 )
                 .progress_chars("=> ");
                 let bar = |name: &'static str, style: &ProgressStyle| {
-                    multi.add((ProgressBar::new(0).with_style(style.clone())).with_prefix(name))
+                    multi.add(
+                        ProgressBar::new(0)
+                            .with_style(style.clone())
+                            .with_prefix(name),
+                    )
                 };
                 let c = Arc::clone(&counters);
                 let paced = style.clone().with_key(

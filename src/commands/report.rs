@@ -39,7 +39,9 @@ pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
         Some(_) => true,
         None => false,
     };
-    let names: Vec<String> = (l.runs().map_err(ledger)?.iter())
+    let runs = l.runs().map_err(ledger)?;
+    let names: Vec<String> = runs
+        .iter()
         .map(|r| format!("{} ({})", r.run_id, r.kind))
         .collect();
     let holds = match names.is_empty() {

@@ -30,7 +30,8 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         .subcommand_matches("run")
         .ok_or_else(|| Failure::new(exit::INTERNAL, "no run settings"))?;
     let root = Cli::command();
-    let cmd = (root.find_subcommand("run"))
+    let cmd = root
+        .find_subcommand("run")
         .ok_or_else(|| Failure::new(exit::INTERNAL, "no run command"))?;
     let mut out = format!(
         "settings file: {}\n\n{:<18} {:<40} source\n",
