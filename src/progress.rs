@@ -39,14 +39,11 @@ impl Mode {
     /// Bars on a terminal, lines otherwise (events with JSON logs), unless
     /// quiet.
     pub(crate) fn detect(quiet: bool, json: bool) -> Mode {
-        if quiet {
-            Mode::Quiet
-        } else if json {
-            Mode::Events
-        } else if std::io::stderr().is_terminal() {
-            Mode::Bars
-        } else {
-            Mode::Lines
+        match (quiet, json) {
+            (true, _) => Mode::Quiet,
+            (false, true) => Mode::Events,
+            _ if std::io::stderr().is_terminal() => Mode::Bars,
+            _ => Mode::Lines,
         }
     }
 }

@@ -79,11 +79,8 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
 
 /// The channel a run sent on, and whether it was a rehearsal.
 fn channel(r: &RunInfo) -> String {
-    if r.simulated {
-        format!("{} (simulated)", r.channel)
-    } else {
-        r.channel.clone()
-    }
+    let simulated = if r.simulated { " (simulated)" } else { "" };
+    format!("{}{simulated}", r.channel)
 }
 
 fn table(runs: &[(RunInfo, Summary)]) -> String {

@@ -251,13 +251,12 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
+            let pid = match holder.trim() {
+                "" => "unknown",
+                pid => pid,
+            };
             let why = format!(
-                "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
-                if holder.trim().is_empty() {
-                    "unknown"
-                } else {
-                    holder.trim()
-                },
+                "another handoff run (pid {pid}) is using the ledger `{}`; nothing was sent; run again when it has finished",
                 ledger.display()
             );
             Err(Failure::new(exit::TEMPFAIL, why))
