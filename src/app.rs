@@ -1,9 +1,11 @@
 //! Wiring: builds the runtime and hands each subcommand to its stage.
 //! Errors end here, printed with their whole cause chain.
 
+use std::future::Future;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Color, Command, LogFormat, OutputArgs};
+use crate::error::Failure;
 
 /// Writes generated text to stdout; a reader that closed the pipe early
 /// (`| head`) is not an error.
@@ -19,19 +21,45 @@ fn print(text: &[u8]) -> ExitCode {
     }
 }
 
-/// The exit code of a command that needs no runtime (the ledger's upkeep).
 /// Logs as `--log-format` and `--log-level` say (`--quiet`: warnings only).
-fn init_logs(output: &crate::cli::OutputArgs) {
-    let level = output.log_level.unwrap_or(if output.quiet {
+fn init_logs(quiet: bool, format: LogFormat, level: Option<tracing::Level>, color: Color) {
+    let level = level.unwrap_or(if quiet {
         tracing::Level::WARN
     } else {
         tracing::Level::INFO
     });
-    crate::logging::init(
-        output.log_format == crate::cli::LogFormat::Json,
-        level,
-        output.color.enabled(),
+    crate::logging::init(format == LogFormat::Json, level, color.enabled());
+}
+
+/// A sending command: its logs as its output flags say, then the command
+/// on the runtime; `record` writes the metrics and summary of a failure
+/// too (not for a dry run, which writes nothing).
+fn sending(
+    output: &OutputArgs,
+    record: bool,
+    command: impl Future<Output = Result<u8, Failure>>,
+) -> ExitCode {
+    init_logs(
+        output.quiet,
+        output.log_format,
+        output.log_level,
+        output.color,
     );
+    in_runtime(crate::commands::recorded(record.then_some(output), command))
+}
+
+/// Runs a command that needs the async runtime.
+fn in_runtime(command: impl Future<Output = Result<u8, Failure>>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => done(runtime.block_on(command)),
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            ExitCode::from(crate::exit::INTERNAL)
+        }
+    }
 }
 
 /// `handoff man [SUBCOMMAND] [--out-dir DIR]`.
@@ -47,17 +75,14 @@ fn man(sub: Option<&str>, out_dir: Option<&std::path::Path>) -> ExitCode {
     };
     match result {
         Ok(text) => print(&text),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::exit::CONFIG)
-        }
+        Err(e) => Failure::new(crate::exit::CONFIG, e).report(),
     }
 }
 
 /// A command line refused before it ran (a bad flag or setting value):
 /// still a night that failed, so its metrics and summary are written
 /// where the command line says, when it says.
-pub fn refused(args: &[std::ffi::OsString], failure: &crate::error::Failure) {
+pub fn refused(args: &[std::ffi::OsString], failure: &Failure) {
     let Some(sinks) = crate::commands::Sinks::from_raw(args) else {
         return;
     };
@@ -69,8 +94,8 @@ pub fn refused(args: &[std::ffi::OsString], failure: &crate::error::Failure) {
     }
 }
 
-/// The exit of a command that needs no runtime (it only reads the ledger).
-fn done(result: Result<u8, crate::error::Failure>) -> ExitCode {
+/// The exit of a command: its code, or its failure printed.
+fn done(result: Result<u8, Failure>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(failure) => failure.report(),
@@ -79,96 +104,49 @@ fn done(result: Result<u8, crate::error::Failure>) -> ExitCode {
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    match &cli.command {
+    match cli.command {
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut text = Vec::new();
-            clap_complete::generate(*shell, &mut cmd, "handoff", &mut text);
-            return print(&text);
+            clap_complete::generate(shell, &mut cmd, "handoff", &mut text);
+            print(&text)
         }
         Command::Man {
             subcommand,
             out_dir,
-        } => return man(subcommand.as_deref(), out_dir.as_deref()),
-        Command::Config { config, flags } => {
-            return match crate::cli::settings::describe(config.clone(), flags) {
-                Ok(text) => print(text.as_bytes()),
-                Err(failure) => failure.report(),
-            };
+        } => man(subcommand.as_deref(), out_dir.as_deref()),
+        Command::Config { config, flags } => match crate::cli::settings::describe(config, &flags) {
+            Ok(text) => print(text.as_bytes()),
+            Err(failure) => failure.report(),
+        },
+        Command::Runs(args) => done(crate::commands::runs(&args)),
+        Command::Report(args) => done(crate::commands::report(&args)),
+        Command::History(args) => done(crate::commands::history(&args)),
+        Command::Prune(args) => done(crate::commands::prune(&args)),
+        Command::Backup(args) => done(crate::commands::backup(&args)),
+        Command::Ledger(args) => done(crate::commands::ledger(&args)),
+        Command::Run(args) => {
+            let (output, record) = (args.sending.output.clone(), !args.dry_run);
+            sending(&output, record, crate::commands::run(args))
         }
-        Command::Runs(args) => return done(crate::commands::runs(args)),
-        Command::Report(args) => return done(crate::commands::report(args)),
-        Command::History(args) => return done(crate::commands::history(args)),
-        Command::Prune(args) => return done(crate::commands::prune(args)),
-        Command::Backup(args) => return done(crate::commands::backup(args)),
-        Command::Ledger(args) => return done(crate::commands::ledger(args)),
-        _ => {}
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
-            return ExitCode::from(crate::exit::INTERNAL);
+        Command::Rerun(args) => {
+            let (output, record) = (args.sending.output.clone(), !args.dry_run);
+            sending(&output, record, crate::commands::rerun(args))
         }
-    };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Run(args) if args.dry_run => {
-                init_logs(&args.sending.output);
-                crate::commands::run(args).await
-            }
-            Command::Run(args) => {
-                init_logs(&args.sending.output);
-                let output = args.sending.output.clone();
-                crate::commands::recorded(&output, crate::commands::run(args)).await
-            }
-            Command::Rerun(args) if args.dry_run => {
-                init_logs(&args.sending.output);
-                crate::commands::rerun(args).await
-            }
-            Command::Rerun(args) => {
-                init_logs(&args.sending.output);
-                let output = args.sending.output.clone();
-                crate::commands::recorded(&output, crate::commands::rerun(args)).await
-            }
-            Command::Track(args) => {
-                init_logs(&args.output);
-                let output = args.output.clone();
-                crate::commands::recorded(&output, crate::commands::track(args)).await
-            }
-            Command::Receive(args) => {
-                let level = args.log_level.unwrap_or(if args.quiet {
-                    tracing::Level::WARN
-                } else {
-                    tracing::Level::INFO
-                });
-                // NO_COLOR and a terminal decide, as `--color auto` does for `run`.
-                let color = crate::cli::Color::Auto.enabled();
-                crate::logging::init(args.log_format == "json", level, color);
-                crate::commands::receive(args).await
-            }
-            Command::Simulate(args) => {
-                handoff_sim::cli::run(args, crate::signal::shutdown_signal())
-                    .await
-                    .map(|()| crate::exit::OK)
-                    .map_err(|e| crate::error::Failure::new(crate::exit::CONFIG, e))
-            }
-            Command::Completions { .. }
-            | Command::Man { .. }
-            | Command::Config { .. }
-            | Command::Runs(_)
-            | Command::Report(_)
-            | Command::History(_)
-            | Command::Prune(_)
-            | Command::Backup(_)
-            | Command::Ledger(_) => Ok(crate::exit::OK),
+        Command::Track(args) => {
+            let output = args.output.clone();
+            sending(&output, true, crate::commands::track(args))
         }
-    });
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => failure.report(),
+        Command::Receive(args) => {
+            // NO_COLOR and a terminal decide, as `--color auto` does for `run`.
+            init_logs(args.quiet, args.log_format, args.log_level, Color::Auto);
+            in_runtime(crate::commands::receive(args))
+        }
+        Command::Simulate(args) => in_runtime(async {
+            handoff_sim::cli::run(args, crate::signal::shutdown_signal())
+                .await
+                .map(|()| crate::exit::OK)
+                .map_err(|e| Failure::new(crate::exit::CONFIG, e))
+        }),
     }
 }

@@ -56,13 +56,13 @@ impl<T: serde::Serialize> fmt::Debug for Json<T> {
 /// `level` unless `RUST_LOG` says otherwise; colours in text only when
 /// `color` says so (a terminal, no `NO_COLOR`, or `--color always`).
 pub(crate) fn init(json: bool, level: Level, color: bool) {
-    let filter = EnvFilter::builder()
+    let mut filter = EnvFilter::builder()
         .with_default_directive(level.into())
-        .from_env_lossy()
-        // Our own events only: dependencies' debug output can carry URLs.
-        .add_directive("hyper=warn".parse().expect("a valid directive"))
-        .add_directive("reqwest=warn".parse().expect("a valid directive"))
-        .add_directive("rustls=warn".parse().expect("a valid directive"));
+        .from_env_lossy();
+    // Our own events only: dependencies' debug output can carry URLs.
+    for quiet in ["hyper=warn", "reqwest=warn", "rustls=warn"] {
+        filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+    }
     JSON.store(json, Ordering::Relaxed);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -115,25 +115,19 @@ where
             0 => Value::Null,
             id => id.into(),
         };
-        let mut line = String::from("{");
-        let mut push = |key: &str, value: &Value| {
-            if line.len() > 1 {
-                line.push(',');
-            }
-            line.push_str(&Value::from(key).to_string());
-            line.push(':');
-            line.push_str(&value.to_string());
-        };
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        push("timestamp", &now.into());
-        push("level", &event.metadata().level().as_str().into());
-        push("run_id", &run_id);
-        push("message", &fields.message.take().unwrap_or_default().into());
-        for (key, value) in &fields.rest {
-            push(key, value);
-        }
-        line.push('}');
-        writeln!(w, "{line}")
+        let head: [(&str, Value); 4] = [
+            ("timestamp", now.into()),
+            ("level", event.metadata().level().as_str().into()),
+            ("run_id", run_id),
+            ("message", fields.message.take().unwrap_or_default().into()),
+        ];
+        let pairs: Vec<String> = head
+            .iter()
+            .chain(&fields.rest)
+            .map(|(key, value)| format!("{}:{value}", Value::from(*key)))
+            .collect();
+        writeln!(w, "{{{}}}", pairs.join(","))
     }
 }
 

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     // The settings file's values go in front of the user's flags, so clap
     // parses and validates them like flags (see `settings`).
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let (args, origins) = match handoff::cli::settings::with_file_traced(raw.clone()) {
+    let (args, origins) = match handoff::cli::settings::with_file(raw.clone()) {
         Ok(loaded) => loaded,
         Err(failure) => {
             handoff::app::refused(&raw, &failure);
@@ -24,33 +24,28 @@ fn main() -> ExitCode {
     };
     match handoff::cli::Cli::try_parse_from(&args) {
         Ok(cli) => handoff::app::main(cli),
-        Err(e) => {
-            // A bad value from the settings file is said as its file and
-            // key, not as a flag the user never typed.
-            let explained = handoff::cli::settings::explain(&e, &origins);
-            if e.use_stderr() {
-                let failure = explained.as_ref().map_or_else(
-                    || {
-                        let text = e.to_string();
-                        let first = text.lines().next().unwrap_or_default().to_string();
-                        handoff::error::Failure::new(handoff::exit::CONFIG, first)
-                    },
-                    |f| handoff::error::Failure::new(f.code(), f.message()),
-                );
-                handoff::app::refused(&args, &failure);
-            }
-            if let Some(failure) = explained {
-                return failure.report();
-            }
-            // --help and --version are answers, not errors; a bad flag or
-            // setting value is a configuration error (design.md: 78).
+        // --help and --version are answers, not errors.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            if e.use_stderr() {
-                ExitCode::from(handoff::exit::CONFIG)
-            } else {
-                ExitCode::SUCCESS
-            }
+            ExitCode::SUCCESS
         }
+        // A bad value from the settings file is said as its file and key,
+        // not as a flag the user never typed.
+        Err(e) => match handoff::cli::settings::explain(&e, &origins) {
+            Some(failure) => {
+                handoff::app::refused(&args, &failure);
+                failure.report()
+            }
+            // A bad flag is a configuration error (design.md: 78).
+            None => {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default().to_string();
+                let failure = handoff::error::Failure::new(handoff::exit::CONFIG, first);
+                handoff::app::refused(&args, &failure);
+                let _ = e.print();
+                ExitCode::from(handoff::exit::CONFIG)
+            }
+        },
     }
 }
 

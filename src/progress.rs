@@ -39,14 +39,11 @@ impl Mode {
     /// Bars on a terminal, lines otherwise (events with JSON logs), unless
     /// quiet.
     pub(crate) fn detect(quiet: bool, json: bool) -> Mode {
-        if quiet {
-            Mode::Quiet
-        } else if json {
-            Mode::Events
-        } else if std::io::stderr().is_terminal() {
-            Mode::Bars
-        } else {
-            Mode::Lines
+        match (quiet, json) {
+            (true, _) => Mode::Quiet,
+            (false, true) => Mode::Events,
+            _ if std::io::stderr().is_terminal() => Mode::Bars,
+            _ => Mode::Lines,
         }
     }
 }
@@ -104,16 +101,9 @@ impl Counters {
             sent,
             to_send,
             finals: self.finals.load(Ordering::Relaxed),
-            to_final: final_total(self.to_track.load(Ordering::Relaxed), to_send, sent),
+            to_final: self.to_track.load(Ordering::Relaxed) + to_send.saturating_sub(sent),
         }
     }
-}
-
-/// What the `final` count is out of: the messages being tracked plus the
-/// sends still to come (each may become one), so the bar is not full
-/// while rows are unsent.
-fn final_total(to_track: u64, to_send: u64, sent: u64) -> u64 {
-    to_track + to_send.saturating_sub(sent)
 }
 
 /// The counts at one moment, as a line or an event shows them.
@@ -123,20 +113,30 @@ struct Snapshot {
     sent: u64,
     to_send: u64,
     finals: u64,
+    /// What the `final` count is out of: the messages being tracked plus
+    /// the sends still to come (each may become one), so the bar is not
+    /// full while rows are unsent.
     to_final: u64,
 }
 
 impl Snapshot {
     fn show(self, mode: Mode, elapsed: Duration, paced_left: Option<Duration>) {
-        let eta = paced_left.map(|d| d.as_secs());
+        let Snapshot {
+            validated,
+            sent,
+            to_send,
+            finals,
+            to_final,
+        } = self;
+        let (elapsed, eta) = (elapsed.as_secs(), paced_left.map(|d| d.as_secs()));
         if mode == Mode::Events {
             tracing::info!(
-                validated = self.validated,
-                sent = self.sent,
-                to_send = self.to_send,
-                finals = self.finals,
-                to_final = self.to_final,
-                elapsed_seconds = elapsed.as_secs(),
+                validated,
+                sent,
+                to_send,
+                finals,
+                to_final,
+                elapsed_seconds = elapsed,
                 send_eta_seconds = eta,
                 "progress"
             );
@@ -145,13 +145,7 @@ impl Snapshot {
                 .map(|s| format!(", sends end in {s}s at the earliest"))
                 .unwrap_or_default();
             let line = format!(
-                "progress: validated {}, sent {}/{}, final {}/{} ({}s{eta})\n",
-                self.validated,
-                self.sent,
-                self.to_send,
-                self.finals,
-                self.to_final,
-                elapsed.as_secs()
+                "progress: validated {validated}, sent {sent}/{to_send}, final {finals}/{to_final} ({elapsed}s{eta})\n"
             );
             let _ = write_stderr(line.as_bytes());
         }
@@ -190,11 +184,12 @@ impl Progress {
                     },
                 )
                 .progress_chars("=> ");
-                let bar = |name: &str, style: &ProgressStyle| {
-                    let b = multi.add(ProgressBar::new(0));
-                    b.set_style(style.clone());
-                    b.set_prefix(name.to_string());
-                    b
+                let bar = |name: &'static str, style: &ProgressStyle| {
+                    multi.add(
+                        ProgressBar::new(0)
+                            .with_style(style.clone())
+                            .with_prefix(name),
+                    )
                 };
                 let c = Arc::clone(&counters);
                 let paced = style.clone().with_key(
@@ -218,15 +213,14 @@ impl Progress {
                     .name("progress".into())
                     .spawn(move || {
                         let mut last = Snapshot::default();
-                        while !c.done.load(Ordering::Relaxed) {
-                            for _ in 0..50 {
-                                std::thread::sleep(Duration::from_millis(100));
-                                if c.done.load(Ordering::Relaxed) {
-                                    return;
-                                }
+                        // A line every 5 s, the end looked for every 0.1 s.
+                        for tick in 1u64.. {
+                            std::thread::sleep(Duration::from_millis(100));
+                            if c.done.load(Ordering::Relaxed) {
+                                return;
                             }
                             let now = c.snapshot();
-                            if now != last {
+                            if tick % 50 == 0 && now != last {
                                 now.show(mode, started.elapsed(), c.paced_left());
                                 last = now;
                             }
@@ -240,35 +234,36 @@ impl Progress {
         Progress { counters, bars }
     }
 
-    pub(crate) fn validated(&self, n: u64) {
-        self.counters.validated.fetch_add(n, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.validated.inc_length(n);
-            b.validated.inc(n);
+    /// Adds `n` to `counter` and shows it.
+    fn count(&self, counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    /// Sets the bars, if shown, to the counts.
+    fn refresh(&self) {
+        let Some(b) = &self.bars else { return };
+        let now = self.counters.snapshot();
+        for (bar, pos, len) in [
+            (&b.validated, now.validated, now.validated),
+            (&b.sent, now.sent, now.to_send),
+            (&b.finals, now.finals, now.to_final),
+        ] {
+            bar.set_length(len);
+            bar.set_position(pos);
         }
+    }
+
+    pub(crate) fn validated(&self, n: u64) {
+        self.count(&self.counters.validated, n);
     }
 
     pub(crate) fn will_send(&self, n: u64) {
-        self.counters.to_send.fetch_add(n, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.sent.inc_length(n);
-        }
-        self.final_length();
+        self.count(&self.counters.to_send, n);
     }
 
     pub(crate) fn sent(&self) {
-        self.counters.sent.fetch_add(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.sent.inc(1);
-        }
-        self.final_length();
-    }
-
-    /// Keeps the `final` bar's length at [`final_total`].
-    fn final_length(&self) {
-        if let Some(b) = &self.bars {
-            b.finals.set_length(self.counters.snapshot().to_final);
-        }
+        self.count(&self.counters.sent, 1);
     }
 
     /// The sends about to start: `rows` at `rate` a second, the busiest
@@ -293,32 +288,24 @@ impl Progress {
     /// A send that will not happen after all (skipped, given up).
     pub(crate) fn not_sent(&self) {
         self.counters.to_send.fetch_sub(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            let len = b.sent.length().unwrap_or(0);
-            b.sent.set_length(len.saturating_sub(1));
-        }
-        self.final_length();
+        self.refresh();
     }
 
     pub(crate) fn will_track(&self, n: u64) {
-        self.counters.to_track.fetch_add(n, Ordering::Relaxed);
-        self.final_length();
+        self.count(&self.counters.to_track, n);
     }
 
     pub(crate) fn final_status(&self) {
-        self.counters.finals.fetch_add(1, Ordering::Relaxed);
-        if let Some(b) = &self.bars {
-            b.finals.inc(1);
-        }
+        self.count(&self.counters.finals, 1);
     }
 
     /// Stops the line printer and clears the bars.
     pub(crate) fn finish(&self) {
         self.counters.done.store(true, Ordering::Relaxed);
         if let Some(b) = &self.bars {
-            b.validated.finish();
-            b.sent.finish();
-            b.finals.finish();
+            for bar in [&b.validated, &b.sent, &b.finals] {
+                bar.finish();
+            }
         }
     }
 }

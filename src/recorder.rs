@@ -74,10 +74,7 @@ impl Recorder {
             .name("ledger".into())
             .spawn(move || {
                 let mut next = None;
-                loop {
-                    let Some(job) = next.take().or_else(|| queue.blocking_recv()) else {
-                        break;
-                    };
+                while let Some(job) = next.take().or_else(|| queue.blocking_recv()) {
                     match job {
                         Job::Alone(f) => f(&mut ledger),
                         Job::Grouped(f) => {
@@ -98,11 +95,15 @@ impl Recorder {
         R: Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::Alone(Box::new(move |ledger: &mut Ledger| {
-                let _ = tx.send(f(ledger));
-            })))
-            .map_err(|_| RecorderGone)?;
+        let job = Job::Alone(Box::new(move |ledger: &mut Ledger| {
+            let _ = tx.send(f(ledger));
+        }));
+        self.submit(job, rx).await
+    }
+
+    /// Queues `job` and awaits the answer it sends on `rx`.
+    async fn submit<R>(&self, job: Job, rx: oneshot::Receiver<R>) -> Result<R, RecorderGone> {
+        self.jobs.send(job).map_err(|_| RecorderGone)?;
         rx.await.map_err(|_| RecorderGone)
     }
 
@@ -117,21 +118,19 @@ impl Recorder {
         R: Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::Grouped(Box::new(move |ledger: &mut Ledger| {
-                let result = f(ledger);
-                Box::new(move |commit: Result<(), &LedgerError>| {
-                    let _ = tx.send(match commit {
-                        Ok(()) => result,
-                        Err(e) => Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                            Some(format!("the ledger commit failed: {e}")),
-                        ))),
-                    });
-                }) as Reply
-            })))
-            .map_err(|_| RecorderGone)?;
-        rx.await.map_err(|_| RecorderGone)
+        let job = Job::Grouped(Box::new(move |ledger: &mut Ledger| {
+            let result = f(ledger);
+            Box::new(move |commit: Result<(), &LedgerError>| {
+                let _ = tx.send(match commit {
+                    Ok(()) => result,
+                    Err(e) => Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                        Some(format!("the ledger commit failed: {e}")),
+                    ))),
+                });
+            }) as Reply
+        }));
+        self.submit(job, rx).await
     }
 }
 
@@ -153,10 +152,7 @@ impl Recorder {
         F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
         R: Send + 'static,
     {
-        self.call(f)
-            .await
-            .map_err(|e| Failure::of(exit::INTERNAL, e))?
-            .map_err(|e| Failure::of(exit::INTERNAL, e))
+        settled(self.call(f).await)
     }
 
     /// Runs a hot write in a group commit (see [`Recorder::grouped`]).
@@ -165,10 +161,7 @@ impl Recorder {
         F: FnOnce(&mut Ledger) -> Result<R, LedgerError> + Send + 'static,
         R: Send + 'static,
     {
-        self.grouped(f)
-            .await
-            .map_err(|e| Failure::of(exit::INTERNAL, e))?
-            .map_err(|e| Failure::of(exit::INTERNAL, e))
+        settled(self.grouped(f).await)
     }
 
     /// Records the intent of an attempt, durable before this returns, so
@@ -284,6 +277,14 @@ impl Recorder {
         self.write(move |l| l.resolve_doubt(attempt, &wamid, at, note))
             .await
     }
+}
+
+/// A job's answer as a command's result: a ledger or recorder failure is a
+/// bug or a broken disk (exit 70, with its cause).
+fn settled<R>(answer: Result<Result<R, LedgerError>, RecorderGone>) -> Result<R, Failure> {
+    answer
+        .map_err(|e| Failure::of(exit::INTERNAL, e))?
+        .map_err(|e| Failure::of(exit::INTERNAL, e))
 }
 
 /// Runs `first` and the grouped jobs queued behind it in one transaction,

@@ -20,12 +20,9 @@ pub(crate) type Interrupt = watch::Receiver<Option<String>>;
 /// Sends `why` on the interrupt channel unless a reason is there already.
 pub(crate) fn interrupt(tx: &watch::Sender<Option<String>>, why: &str) {
     tx.send_if_modified(|current| {
-        if current.is_none() {
-            *current = Some(why.to_string());
-            true
-        } else {
-            false
-        }
+        let first = current.is_none();
+        current.get_or_insert_with(|| why.to_string());
+        first
     });
 }
 
@@ -46,10 +43,10 @@ pub(crate) async fn watch_signals(interrupt_tx: Arc<watch::Sender<Option<String>
 /// interrupt at once and the rows get its reason like any stop); open, it
 /// stops the run as a signal would when it closes.
 pub(crate) fn sending_window(window: Window, interrupt_tx: &Arc<watch::Sender<Option<String>>>) {
+    let described = window.describe();
     if window.is_open(Utc::now()) {
         let closes = window.closes_in(Utc::now());
         let tx = Arc::clone(interrupt_tx);
-        let described = window.describe();
         tokio::spawn(async move {
             tokio::time::sleep(closes).await;
             interrupt(
@@ -58,12 +55,11 @@ pub(crate) fn sending_window(window: Window, interrupt_tx: &Arc<watch::Sender<Op
             );
         });
     } else {
-        warn!(window = %window.describe(), "outside the sending window: nothing is sent");
+        warn!(window = %described, "outside the sending window: nothing is sent");
         interrupt(
             interrupt_tx,
             &format!(
-                "the run is outside the sending window {} (--not-before/--not-after)",
-                window.describe()
+                "the run is outside the sending window {described} (--not-before/--not-after)"
             ),
         );
     }

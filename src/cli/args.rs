@@ -7,15 +7,6 @@ use std::time::Duration;
 
 use clap::Args;
 
-fn duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s)
-}
-
-/// A wait that zero would break (a timeout, the first poll's delay).
-fn positive_duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse_positive(s)
-}
-
 /// Where each API request carries the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TokenInArg {
@@ -36,10 +27,6 @@ pub(super) fn mapping(s: &str) -> Result<(crate::input::Field, String), String> 
         return Err(format!("`{s}` names no column"));
     }
     Ok((field, header))
-}
-
-pub(super) fn country(s: &str) -> Result<crate::delivery::Country, String> {
-    s.parse().map_err(|e| format!("{e}"))
 }
 
 pub(super) fn delimiter(s: &str) -> Result<u8, String> {
@@ -91,7 +78,7 @@ pub struct ApiArgs {
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
     pub language: String,
     /// Per-request timeout.
-    #[arg(long, default_value = "30s", value_parser = positive_duration)]
+    #[arg(long, default_value = "30s", value_parser = crate::duration::parse_positive)]
     pub request_timeout: Duration,
     /// Where each request carries the token: `header` (Authorization:
     /// Bearer) or `query` (`?token=`, where the API's specs put it; for a
@@ -109,7 +96,7 @@ pub struct SendArgs {
     pub rate: f64,
     /// Minimum spacing between two messages to one recipient (Meta's pair
     /// rate is about one per 6 s).
-    #[arg(long, default_value = "6s", value_parser = duration)]
+    #[arg(long, default_value = "6s", value_parser = crate::duration::parse)]
     pub pair_interval: Duration,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -125,13 +112,13 @@ pub struct SendArgs {
     /// How long after an uncertain send to look it up in 1MSG's message
     /// history; also the first pause between two look-ups of a doubt still
     /// open (then twice that, and so on, at most 30 s apart).
-    #[arg(long, default_value = "5s", value_parser = positive_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::duration::parse_positive)]
     pub lookup_after: Duration,
     /// How long after the sends to keep looking uncertain sends up in the
     /// message history (the run ends later by up to this much while one is
     /// not found); `0s` looks each up once. A doubt still open then is
     /// `unknown`, with how often it was looked up.
-    #[arg(long, default_value = "60s", value_parser = duration)]
+    #[arg(long, default_value = "60s", value_parser = crate::duration::parse)]
     pub lookup_for: Duration,
     /// Trust this channel's message history as complete: a send whose
     /// answer was lost, and which the history does not show, is sent again
@@ -168,11 +155,11 @@ pub struct PollArgs {
     pub poll_rate: f64,
     /// Delay from acceptance to a message's first status poll (then at
     /// about 1.5× that delay, 1.5² × …, at most a minute apart).
-    #[arg(long, default_value = "3500ms", value_parser = positive_duration)]
+    #[arg(long, default_value = "3500ms", value_parser = crate::duration::parse_positive)]
     pub first_poll: Duration,
     /// How long to keep polling statuses after the last send; messages not
     /// final by then are `pending`.
-    #[arg(long, default_value = "10m", value_parser = duration)]
+    #[arg(long, default_value = "10m", value_parser = crate::duration::parse)]
     pub track_for: Duration,
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::{ApiArgs, OutputArgs, PollArgs, SendArgs};
-use super::args::{country, delimiter, mapping};
+use super::args::{delimiter, mapping};
 use super::webhook_args::WebhookArgs;
 
 #[derive(Debug, Args)]
@@ -81,7 +81,7 @@ pub struct SendingArgs {
     /// country=…) wins. Without either, a phone starting with 0 is invalid.
     /// A phone that reads as a valid number both as a national number and
     /// as international digits is invalid (ambiguous): write it with + .
-    #[arg(long, value_parser = country)]
+    #[arg(long)]
     pub default_country: Option<crate::delivery::Country>,
     #[command(flatten)]
     pub output: OutputArgs,

@@ -95,22 +95,16 @@ fn read_token_file(path: &Path) -> Result<Token, Failure> {
         if let Ok(meta) = std::fs::metadata(path)
             && meta.permissions().mode() & 0o077 != 0
         {
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "the token file `{}` is readable by group or others; run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ),
-            ));
+            let path = path.display();
+            let why = format!(
+                "the token file `{path}` is readable by group or others; run `chmod 600 {path}`"
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         }
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to read the token file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to read the token file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let token = text.trim_end_matches(['\n', '\r']);
     if token.trim().is_empty() {

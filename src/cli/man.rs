@@ -1,7 +1,9 @@
 //! `handoff man`: one man page per subcommand (`handoff-run(1)`, …) and
 //! one for `handoff(1)`, from the same clap definitions as `--help`, with
 //! what `--help` cannot say: the exit codes a scheduler acts on, the
-//! environment each command reads, and the files it writes.
+//! environment each command reads, and the files it writes. That is prose,
+//! so it is kept as text in `man.toml` beside this file; a test checks
+//! that every exit code of [`crate::exit`] is described there.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,107 +13,42 @@ use clap::CommandFactory;
 use crate::cli::Cli;
 use crate::exit;
 
-/// The exit codes (design.md), each with what it means for the night.
-const EXIT_CODES: [(u8, &str); 9] = [
-    (
-        exit::OK,
-        "Every row reached delivered or read (a dry run: no invalid rows).",
-    ),
-    (
-        exit::NEEDS_ATTENTION,
-        "The run finished and the report is complete, but some rows need a person (failed, rejected, invalid, unknown, pending, skipped). A success for a scheduler.",
-    ),
-    (
-        exit::DATA,
-        "The input is unusable (no required columns, undecodable, fewer rows than --min-rows, more than --max-rows); nothing was sent.",
-    ),
-    (
-        exit::NO_INPUT,
-        "The input file or the ledger does not exist or cannot be read.",
-    ),
-    (
-        exit::UNAVAILABLE,
-        "The API is unavailable (the template list could not be read, or the circuit breaker opened); a later run continues.",
-    ),
-    (exit::INTERNAL, "An internal error (a bug)."),
-    (
-        exit::TEMPFAIL,
-        "Interrupted (SIGTERM, Ctrl-C), outside the sending window, or another run holds the ledger; a later run continues where this one stopped.",
-    ),
-    (exit::NO_PERM, "The API refused the credentials."),
-    (
-        exit::CONFIG,
-        "The configuration is wrong (a flag or setting, the channel, the template), or an output cannot be written; before the first send nothing was sent.",
-    ),
-];
-
-/// The codes each subcommand can end with.
-fn codes_of(sub: Option<&str>) -> Vec<u8> {
-    use exit::*;
-    match sub {
-        None | Some("run" | "rerun") => EXIT_CODES.iter().map(|(c, _)| *c).collect(),
-        Some("track") => vec![
-            OK,
-            NEEDS_ATTENTION,
-            NO_INPUT,
-            UNAVAILABLE,
-            INTERNAL,
-            TEMPFAIL,
-            NO_PERM,
-            CONFIG,
-        ],
-        Some(_) => vec![OK, INTERNAL, CONFIG],
-    }
+/// The sections clap cannot write, as `man.toml` says them.
+#[derive(serde::Deserialize)]
+struct Sections {
+    exit: Vec<Code>,
+    environment: Vec<Said>,
+    files: Vec<Said>,
 }
 
-/// Environment variables that are not a flag's (a flag's are listed from
-/// clap), read by the sending commands.
-const ENVIRONMENT: [(&str, &str); 4] = [
-    (
-        "ONEMSG_TOKEN",
-        "The API token, when there is no --token-file and no systemd credential (environment variables are inherited by children: prefer a file).",
-    ),
-    (
-        "CREDENTIALS_DIRECTORY",
-        "Set by systemd's LoadCredential=: the token is read from its onemsg_token.",
-    ),
-    (
-        "NO_COLOR",
-        "When set and not empty, text logs carry no colours (--color auto).",
-    ),
-    (
-        "RUST_LOG",
-        "A tracing filter that overrides --log-level (e.g. handoff=debug).",
-    ),
-];
+/// An exit code and what it means for the night.
+#[derive(serde::Deserialize)]
+struct Code {
+    code: u8,
+    meaning: String,
+}
 
-/// The files a sending command reads and writes.
-const FILES: [(&str, &str); 6] = [
-    (
-        "handoff.toml",
-        "The settings file in the working directory (or --config): values between the environment and the defaults; relative paths in it are the file's directory's.",
-    ),
-    (
-        "handoff.ledger.sqlite",
-        "The ledger (SQLite, WAL) beside the report unless --ledger: every send across nights. Keep one: a new ledger knows no earlier run (handoff says so when it creates one). A rehearsal (--simulate) keeps handoff.rehearsal.ledger.sqlite instead: a ledger holds rehearsals or real runs, never both.",
-    ),
-    (
-        "<ledger>.lock",
-        "Held for the whole run, so two runs never share a ledger (exit 75).",
-    ),
-    (
-        "reconciliation.csv",
-        "The report (--out), one row per input row, replaced atomically.",
-    ),
-    (
-        "--xlsx, --metrics-file, --summary-json",
-        "The workbook, the Prometheus text file and the JSON summary; all checked writable before the first send, and the metrics and summary written on every exit.",
-    ),
-    (
-        "stdout",
-        "One JSON summary line (started_at, finished_at, exit_code, rows, outcomes, sent_this_run, reused, …) on every exit of run, rerun and track.",
-    ),
-];
+/// An environment variable or a file, and what it is to the command.
+#[derive(serde::Deserialize)]
+struct Said {
+    name: String,
+    meaning: String,
+}
+
+fn sections() -> Result<Sections, String> {
+    toml::from_str(include_str!("man.toml")).map_err(|e| format!("man.toml: {e}"))
+}
+
+/// Whether `sub` can end with `code`: `run` and `rerun` (and `handoff`
+/// itself) with any; `track` with any but a bad input, as it reads none;
+/// the others succeed, or fail on a bug or their configuration.
+fn ends_with(sub: Option<&str>, code: u8) -> bool {
+    match sub {
+        None | Some("run" | "rerun") => true,
+        Some("track") => code != exit::DATA,
+        Some(_) => [exit::OK, exit::INTERNAL, exit::CONFIG].contains(&code),
+    }
+}
 
 /// roff text: backslashes and dashes escaped, no line read as a request.
 fn roff(text: &str) -> String {
@@ -134,14 +71,13 @@ fn tagged(out: &mut Vec<u8>, tag: &str, text: &str) {
 }
 
 /// The sections clap_mangen does not write.
-fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) {
+fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) -> Result<(), String> {
+    let said = sections()?;
     let _ = writeln!(out, ".SH \"EXIT STATUS\"");
-    for code in codes_of(sub) {
-        if let Some((_, what)) = EXIT_CODES.iter().find(|(c, _)| *c == code) {
-            tagged(out, &code.to_string(), what);
-        }
+    for c in said.exit.iter().filter(|c| ends_with(sub, c.code)) {
+        tagged(out, &c.code.to_string(), &c.meaning);
     }
-    let sending = matches!(sub, None | Some("run" | "rerun" | "track"));
+    let sending = sub.is_none_or(|s| super::settings::READERS.contains(&s));
     let mut vars: Vec<(String, String)> = cmd
         .get_arguments()
         .filter_map(|a| {
@@ -151,11 +87,7 @@ fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) {
         })
         .collect();
     if sending {
-        vars.extend(
-            ENVIRONMENT
-                .iter()
-                .map(|(v, w)| (v.to_string(), w.to_string())),
-        );
+        vars.extend(said.environment.into_iter().map(|v| (v.name, v.meaning)));
     }
     if !vars.is_empty() {
         let _ = writeln!(out, ".SH ENVIRONMENT");
@@ -165,27 +97,34 @@ fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) {
     }
     if sending {
         let _ = writeln!(out, ".SH FILES");
-        for (file, what) in FILES {
-            tagged(out, file, what);
+        for file in &said.files {
+            tagged(out, &file.name, &file.meaning);
         }
     }
     let _ = writeln!(out, ".SH \"SEE ALSO\"");
-    let others: Vec<String> = std::iter::once("handoff(1)".to_string())
+    let others: Vec<String> = pages()
+        .into_iter()
+        .filter(|p| p.as_deref() != sub)
+        .map(|p| format!("{}(1)", roff(&page_name(p.as_deref()))))
+        .collect();
+    let _ = writeln!(out, "{}", others.join(", "));
+    Ok(())
+}
+
+/// A page's name: `handoff`, or `handoff-run` for a subcommand.
+fn page_name(sub: Option<&str>) -> String {
+    sub.map_or_else(|| "handoff".into(), |s| format!("handoff-{s}"))
+}
+
+/// Every page: `handoff`'s (`None`), then each subcommand's.
+fn pages() -> Vec<Option<String>> {
+    std::iter::once(None)
         .chain(
             Cli::command()
                 .get_subcommands()
-                .map(|c| format!("handoff\\-{}(1)", c.get_name())),
+                .map(|c| Some(c.get_name().to_string())),
         )
-        .filter(|p| Some(p.as_str()) != page_name(sub).as_deref())
-        .collect();
-    let _ = writeln!(out, "{}", others.join(", "));
-}
-
-fn page_name(sub: Option<&str>) -> Option<String> {
-    Some(match sub {
-        None => "handoff(1)".to_string(),
-        Some(s) => format!("handoff\\-{s}(1)"),
-    })
+        .collect()
 }
 
 /// The page of `sub` (`None`: the `handoff` page), or why there is none.
@@ -204,7 +143,7 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
                 )
             })?
             // clap keeps 'static names; the page lives as long as the process.
-            .name(&*String::leak(format!("handoff-{name}")))
+            .name(&*String::leak(page_name(sub)))
             .bin_name(format!("handoff {name}"))
             .version(env!("CARGO_PKG_VERSION")),
     };
@@ -221,7 +160,7 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
     if cmd.has_subcommands() {
         man.render_subcommands_section(&mut out).map_err(fail)?;
     }
-    extra_sections(&mut out, &cmd, sub);
+    extra_sections(&mut out, &cmd, sub)?;
     man.render_version_section(&mut out).map_err(fail)?;
     Ok(out)
 }
@@ -229,25 +168,16 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
 /// Writes `handoff.1` and `handoff-<sub>.1` for every subcommand (or only
 /// `sub`'s) into `dir`; the names written.
 pub fn write_all(dir: &Path, sub: Option<&str>) -> Result<Vec<String>, String> {
-    let subs: Vec<Option<String>> = match sub {
+    let subs = match sub {
         Some(s) => vec![Some(s.to_string())],
-        None => std::iter::once(None)
-            .chain(
-                Cli::command()
-                    .get_subcommands()
-                    .map(|c| Some(c.get_name().to_string())),
-            )
-            .collect(),
+        None => pages(),
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("failed to create `{}`: {e}", dir.display()))?;
     let mut written = Vec::new();
     for s in subs {
         let text = page(s.as_deref())?;
-        let name = match &s {
-            None => "handoff.1".to_string(),
-            Some(s) => format!("handoff-{s}.1"),
-        };
+        let name = format!("{}.1", page_name(s.as_deref()));
         let path = dir.join(&name);
         std::fs::write(&path, text)
             .map_err(|e| format!("failed to write `{}`: {e}", path.display()))?;
@@ -279,6 +209,24 @@ mod tests {
         let simulate = String::from_utf8(page(Some("simulate")).unwrap()).unwrap();
         assert!(!simulate.contains(".SH FILES"));
         assert!(page(Some("nope")).unwrap_err().contains("run, rerun"));
+    }
+
+    #[test]
+    fn every_exit_code_has_its_meaning() {
+        let codes: Vec<u8> = sections().unwrap().exit.iter().map(|c| c.code).collect();
+        use exit::*;
+        let all = [
+            OK,
+            NEEDS_ATTENTION,
+            DATA,
+            NO_INPUT,
+            UNAVAILABLE,
+            INTERNAL,
+            TEMPFAIL,
+            NO_PERM,
+            CONFIG,
+        ];
+        assert_eq!(codes, all);
     }
 
     #[test]

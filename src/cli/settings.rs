@@ -24,22 +24,30 @@ mod describe;
 pub use describe::describe;
 
 /// The subcommands that read the settings file.
-const READERS: [&str; 3] = ["run", "rerun", "track"];
+pub(crate) const READERS: [&str; 3] = ["run", "rerun", "track"];
 
-/// The settings file named by `--config`, or `handoff.toml` here.
-fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
-    let mut it = args.iter();
+/// The value of the last `FLAG VALUE` or `FLAG=VALUE` before a `--`, as
+/// clap would take it (`args_override_self`), read without clap.
+pub(crate) fn last_flag(args: &[OsString], flag: &str) -> Option<String> {
+    let mut found = None;
+    let mut it = args.iter().map(|a| a.to_string_lossy());
     while let Some(a) = it.next() {
-        let a = a.to_string_lossy();
         if a == "--" {
             break;
         }
-        if a == "--config" {
-            return it.next().map(|p| (PathBuf::from(p), true));
+        if a == flag {
+            found = it.next().map(|v| v.into_owned());
+        } else if let Some(v) = a.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+            found = Some(v.to_string());
         }
-        if let Some(p) = a.strip_prefix("--config=") {
-            return Some((PathBuf::from(p), true));
-        }
+    }
+    found
+}
+
+/// The settings file named by `--config`, or `handoff.toml` here.
+fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
+    if let Some(named) = last_flag(args, "--config") {
+        return Some((PathBuf::from(named), true));
     }
     let here = PathBuf::from("handoff.toml");
     here.exists().then_some((here, false))
@@ -97,43 +105,18 @@ pub struct Origin {
     key: String,
 }
 
-/// The number of single-character edits from `a` to `b`.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The known setting closest to `name`, if one is close enough to be what
 /// was meant.
 fn closest(name: &str) -> Option<String> {
     let root = Cli::command();
-    let mut best: Option<(usize, String)> = None;
-    for sub in READERS {
-        let Some(c) = root.find_subcommand(sub) else {
-            continue;
-        };
-        for long in c.get_arguments().filter_map(|a| a.get_long()) {
-            let d = distance(name, long);
-            if d <= (long.len() / 3).max(2) && best.as_ref().is_none_or(|(b, _)| d < *b) {
-                best = Some((d, long.to_string()));
-            }
-        }
-    }
-    best.map(|(_, long)| long.replace('-', "_"))
+    READERS
+        .iter()
+        .filter_map(|sub| root.find_subcommand(sub))
+        .flat_map(|c| c.get_arguments().filter_map(|a| a.get_long()))
+        .map(|long| (strsim::levenshtein(name, long), long))
+        .filter(|(d, long)| *d <= (long.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, long)| long.replace('-', "_"))
 }
 
 fn as_arg(v: &Value) -> Option<String> {
@@ -145,29 +128,16 @@ fn as_arg(v: &Value) -> Option<String> {
     }
 }
 
-/// The settings of `path` as command-line arguments for `sub`.
-pub fn file_args(path: &Path, sub: &str) -> Result<Vec<OsString>, Failure> {
-    file_args_traced(path, sub).map(|(args, _)| args)
-}
-
-/// [`file_args`], with where each value came from.
-pub(super) fn file_args_traced(
-    path: &Path,
-    sub: &str,
-) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
+/// The settings of `path` as command-line arguments for `sub`, with where
+/// each value came from.
+pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to read the settings file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to read the settings file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to parse the settings file `{}`", path.display()),
-            e,
-        )
+        let context = format!("failed to parse the settings file `{}`", path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let mut entries = Vec::new();
     flatten(&table, "", &mut entries);
@@ -184,13 +154,11 @@ pub(super) fn file_args_traced(
     let mut origins = Vec::new();
     for Entry { name, key, value } in entries {
         if name == "token" {
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "`{}` holds a token: keep it in a token file (--token-file, mode 600) or a systemd credential instead",
-                    path.display()
-                ),
-            ));
+            let why = format!(
+                "`{}` holds a token: keep it in a token file (--token-file, mode 600) or a systemd credential instead",
+                path.display()
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         }
         if name == "config" {
             continue;
@@ -202,13 +170,11 @@ pub(super) fn file_args_traced(
             let hint = closest(&name)
                 .map(|c| format!("did you mean `{c}`? "))
                 .unwrap_or_default();
-            return Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "the settings file `{}`: unknown key `{key}` ({hint}see `handoff {sub} --help` for the names; `_` and `-` are alike)",
-                    path.display()
-                ),
-            ));
+            let why = format!(
+                "the settings file `{}`: unknown key `{key}` ({hint}see `handoff {sub} --help` for the names; `_` and `-` are alike)",
+                path.display()
+            );
+            return Err(Failure::new(exit::CONFIG, why));
         };
         // The environment wins over the file.
         if let Some(var) = arg.get_env()
@@ -217,24 +183,22 @@ pub(super) fn file_args_traced(
             continue;
         }
         let flag = format!("--{name}");
-        let mut values = Vec::new();
-        match &value {
-            Value::Boolean(true) => out.push(flag.clone().into()),
-            Value::Boolean(false) => {}
-            Value::Array(items) => {
-                for item in items {
-                    values.push(as_arg(item).ok_or_else(|| bad(path, &key))?);
-                }
+        // A flag of its own for `true`, one `--flag value` for each value
+        // (of a list, or of `map`'s field = column).
+        let values: Option<Vec<String>> = match &value {
+            Value::Boolean(true) => {
+                out.push(flag.clone().into());
+                Some(Vec::new())
             }
-            Value::Table(fields) => {
-                for (field, column) in fields {
-                    let column = as_arg(column).ok_or_else(|| bad(path, &key))?;
-                    values.push(format!("{field}={column}"));
-                }
-            }
-            other => values.push(as_arg(other).ok_or_else(|| bad(path, &key))?),
-        }
-        for mut v in values {
+            Value::Boolean(false) => Some(Vec::new()),
+            Value::Array(items) => items.iter().map(as_arg).collect(),
+            Value::Table(fields) => fields
+                .iter()
+                .map(|(field, column)| Some(format!("{field}={}", as_arg(column)?)))
+                .collect(),
+            other => as_arg(other).map(|v| vec![v]),
+        };
+        for mut v in values.ok_or_else(|| bad(path, &key))? {
             if let Some(dir) = dir
                 && PATHS.contains(&name.as_str())
                 && Path::new(&v).is_relative()
@@ -255,13 +219,11 @@ pub(super) fn file_args_traced(
 }
 
 fn bad(path: &Path, key: &str) -> Failure {
-    Failure::new(
-        exit::CONFIG,
-        format!(
-            "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
-            path.display()
-        ),
-    )
+    let why = format!(
+        "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
+        path.display()
+    );
+    Failure::new(exit::CONFIG, why)
 }
 
 /// Says clap's complaint about a value that came from the settings file
@@ -287,33 +249,22 @@ pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
                 .map(|v| format!("possible values: {v}"))
         })
         .unwrap_or_else(|| "not a value it takes".into());
-    Some(Failure::new(
-        exit::CONFIG,
-        format!(
-            "the settings file `{}`: `{} = {:?}`: {why}",
-            origin.file.display(),
-            origin.key,
-            origin.value
-        ),
-    ))
+    let said = format!(
+        "the settings file `{}`: `{} = {:?}`: {why}",
+        origin.file.display(),
+        origin.key,
+        origin.value
+    );
+    Some(Failure::new(exit::CONFIG, said))
 }
 
 /// The command line with the settings file's values put in front of the
-/// user's flags (for `run`, `rerun` and `track`).
-pub fn with_file(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
-    with_file_traced(args).map(|(args, _)| args)
-}
-
-/// [`with_file`], with where each value from the file came from (for
-/// [`explain`]).
-pub fn with_file_traced(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
-    let Some(sub) = args.get(1).map(|s| s.to_string_lossy().into_owned()) else {
-        return Ok((args, Vec::new()));
-    };
-    if !READERS.contains(&sub.as_str()) {
-        return Ok((args, Vec::new()));
-    }
-    let Some((path, named)) = locate(&args[2..]) else {
+/// user's flags (for `run`, `rerun` and `track`), with where each value
+/// from the file came from (for [`explain`]).
+pub fn with_file(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origin>), Failure> {
+    let sub = args.get(1).map(|s| s.to_string_lossy().into_owned());
+    let reads = sub.filter(|s| READERS.contains(&s.as_str()));
+    let Some((sub, (path, named))) = reads.and_then(|sub| Some((sub, locate(&args[2..])?))) else {
         return Ok((args, Vec::new()));
     };
     if named && !path.exists() {
@@ -322,9 +273,7 @@ pub fn with_file_traced(args: Vec<OsString>) -> Result<(Vec<OsString>, Vec<Origi
             format!("the settings file `{}` does not exist", path.display()),
         ));
     }
-    let mut out = args[..2].to_vec();
-    let (from_file, origins) = file_args_traced(&path, &sub)?;
-    out.extend(from_file);
-    out.extend(args[2..].iter().cloned());
+    let (from_file, origins) = file_args(&path, &sub)?;
+    let out = [&args[..2], &from_file, &args[2..]].concat();
     Ok((out, origins))
 }

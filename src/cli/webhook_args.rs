@@ -44,8 +44,8 @@ pub struct ReceiveArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Log lines as text or json (as `run --log-format`).
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub log_format: String,
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: super::LogFormat,
     /// The lowest level logged (error, warn, info, debug, trace).
     #[arg(long)]
     pub log_level: Option<tracing::Level>,

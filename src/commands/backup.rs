@@ -23,24 +23,21 @@ fn beside(path: &Path) -> PathBuf {
 pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
     let l = open_ledger(&args.ledger)?;
     if args.path.is_dir() {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "`{}` is a directory; name the backup file",
-                args.path.display()
-            ),
-        ));
+        let why = format!(
+            "`{}` is a directory; name the backup file",
+            args.path.display()
+        );
+        return Err(Failure::new(exit::CONFIG, why));
     }
     let tmp = beside(&args.path);
     let _ = fs::remove_file(&tmp);
-    let copied = l.backup_to(&tmp).map_err(|e| {
+    l.backup_to(&tmp).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         match e {
             crate::ledger::LedgerError::Open { .. } => Failure::of(exit::CONFIG, e),
             e => internal(e),
         }
-    });
-    copied?;
+    })?;
     let placed = (|| {
         // The copy holds what the ledger holds (phone numbers): no more readable than it.
         fs::set_permissions(&tmp, fs::metadata(&args.ledger)?.permissions())?;
@@ -53,11 +50,8 @@ pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
     })();
     placed.map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to put the backup at `{}`", args.path.display()),
-            e,
-        )
+        let context = format!("failed to put the backup at `{}`", args.path.display());
+        Failure::because(exit::CONFIG, context, e)
     })?;
     let bytes = fs::metadata(&args.path).map_or(0, |m| m.len());
     println!(

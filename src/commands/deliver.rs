@@ -41,12 +41,18 @@ pub(super) async fn deliver(
         secret: w.webhook_secret.clone(),
         no_poll: w.no_poll,
     };
-    let mut live =
-        crate::webhook::begin(&settings, &s.client, &s.recorder, s.run_id, &s.channel).await?;
+    let mut live = crate::webhook::begin(
+        &settings,
+        &s.conn.client,
+        &s.recorder,
+        s.run_id,
+        &s.conn.target.channel,
+    )
+    .await?;
     let pushed = live.as_mut().and_then(|l| l.finals.take());
     let delivered = send_and_track(s, decided, rules, args, pushed).await;
     let counts = match live {
-        Some(l) => Some(l.end(&s.client, &s.recorder).await),
+        Some(l) => Some(l.end(&s.conn.client, &s.recorder).await),
         None => None,
     };
     let mut delivered = delivered?;
@@ -54,23 +60,22 @@ pub(super) async fn deliver(
     Ok(delivered)
 }
 
-/// Settles earlier doubts, then sends and tracks concurrently, then settles
-/// this run's doubts (sending once more what the history proves unsent).
 /// Tells the progress how many rows are to be sent, and how fast they can
 /// go (the channel's rate and the busiest partner's pair pacing).
 async fn announce(s: &Session, send_args: &crate::cli::SendArgs) -> Result<(), Failure> {
     let run_id = s.run_id;
-    let to_send = s.recorder.read(move |l| l.count_send_rows(run_id)).await?;
-    s.progress.will_send(to_send);
-    let busiest = s
+    let (to_send, busiest) = s
         .recorder
-        .read(move |l| l.busiest_recipient(run_id))
+        .read(move |l| Ok((l.count_send_rows(run_id)?, l.busiest_recipient(run_id)?)))
         .await?;
+    s.progress.will_send(to_send);
     let pair = send_args.pair_interval;
     s.progress.pacing(to_send, send_args.rate, busiest, pair);
     Ok(())
 }
 
+/// Settles earlier doubts, then sends and tracks concurrently, then settles
+/// this run's doubts (sending once more what the history proves unsent).
 async fn send_and_track(
     s: &Session,
     decided: Decided,
@@ -85,7 +90,7 @@ async fn send_and_track(
         resend_unknown: send_args.resend_unknown,
         history_proves_absence: send_args.history_proves_absence,
     };
-    let mut settling = Settling::new(&s.client, &s.recorder, run_id, &api.template, policy);
+    let mut settling = Settling::new(&s.conn.client, &s.recorder, run_id, &api.template, policy);
     let mut tracked_open = open;
     tracked_open.extend(settling.earlier(doubts).await?);
     if let Some(not_after) = send_args.not_after {
@@ -100,11 +105,9 @@ async fn send_and_track(
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
-    let mut settings = track_settings(poll);
-    settings.poll = !args.webhook.no_poll;
     let tracker = tokio::spawn(track::run(
-        settings,
-        s.client.clone(),
+        track_settings(poll, !args.webhook.no_poll),
+        s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
         tracked_open,
@@ -115,7 +118,7 @@ async fn send_and_track(
     let send_settings = SendSettings {
         run: run_id,
         template: api.template.clone(),
-        namespace: s.template.namespace.clone(),
+        namespace: s.conn.template.namespace.clone(),
         language: api.language.clone(),
         rate: send_args.rate,
         pair_interval: send_args.pair_interval,
@@ -125,7 +128,7 @@ async fn send_and_track(
     let send = |work| {
         send::run(
             send_settings.clone(),
-            s.client.clone(),
+            s.conn.client.clone(),
             s.recorder.clone(),
             s.progress.clone(),
             work,
@@ -174,11 +177,13 @@ async fn send_and_track(
     })
 }
 
-pub(super) fn track_settings(poll: &PollArgs) -> TrackSettings {
+/// How to track, as the poll flags say; `poll`: whether hookInfo is
+/// polled at all (not with `--no-poll`, the webhook alone).
+pub(super) fn track_settings(args: &PollArgs, poll: bool) -> TrackSettings {
     TrackSettings {
-        poll_rate: poll.poll_rate,
-        first_poll: poll.first_poll,
-        track_for: poll.track_for,
-        poll: true,
+        poll_rate: args.poll_rate,
+        first_poll: args.first_poll,
+        track_for: args.track_for,
+        poll,
     }
 }

@@ -12,7 +12,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::fate::Fate;
 use crate::ingest::{FirstRows, Judged, fate_of, reason};
-use crate::input::ProblemSummary;
+use crate::input::{InputReader, ProblemSummary, RawRow};
 use crate::ledger::{Ledger, LedgerError};
 
 /// How many rendered messages a dry run shows.
@@ -60,20 +60,20 @@ pub(super) fn read_ledger(path: &Path, simulated: bool) -> Result<Ledger, Failur
     Ok(ledger)
 }
 
-/// Decides every row as the command would and prints what it would do;
-/// `0` when no row is invalid, else `10`.
+/// Takes every row of `reader` as the command would (`judged`), decides
+/// it, and prints what it would do; `0` when no row is invalid, else `10`.
 pub(super) fn dry_run(
-    rows: impl Iterator<Item = Result<Judged, Failure>>,
+    reader: InputReader,
+    mut judged: impl FnMut(RawRow) -> Result<Judged, Failure>,
     ledger: &Ledger,
     preview: &Preview<'_>,
-    file_name: &str,
 ) -> Result<u8, Failure> {
     let mut seen = SeenKeys::new()
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
     let mut t = Tally::default();
-    let mut summary = ProblemSummary::new(file_name);
-    for j in rows {
-        let j = j?;
+    let mut summary = ProblemSummary::new(reader.file_name());
+    for raw in reader {
+        let j = judged(raw.map_err(super::unreadable)?)?;
         let (fate, _) = fate_of(ledger, &mut seen, &j, preview.resend_changed)
             .map_err(|e| Failure::of(exit::CONFIG, e))?;
         t.take(&j, &fate, preview, &mut summary);
@@ -250,9 +250,11 @@ impl SeenKeys {
         )?;
         Ok(SeenKeys { conn, pending: 0 })
     }
+}
 
+impl FirstRows for SeenKeys {
     /// The row that first had `key`, or `None` (and `row` is remembered).
-    pub(super) fn first(&mut self, key: &str, row: u64) -> rusqlite::Result<Option<u64>> {
+    fn first(&mut self, _: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
         let added = self
             .conn
             .prepare_cached("INSERT OR IGNORE INTO seen (order_key, row) VALUES (?1, ?2)")?
@@ -265,16 +267,11 @@ impl SeenKeys {
             }
             return Ok(None);
         }
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached("SELECT row FROM seen WHERE order_key = ?1")?
             .query_row([key], |r| r.get(0))
-            .map(Some)
-    }
-}
-
-impl FirstRows for SeenKeys {
-    fn first(&mut self, _: &Ledger, key: &str, row: u64) -> Result<Option<u64>, LedgerError> {
-        Ok(SeenKeys::first(self, key, row)?)
+            .map(Some)?)
     }
 }
 
@@ -285,9 +282,10 @@ mod tests {
     #[test]
     fn seen_keys_answer_the_first_row() {
         let mut seen = SeenKeys::new().unwrap();
-        assert_eq!(seen.first("A", 1).unwrap(), None);
-        assert_eq!(seen.first("B", 2).unwrap(), None);
-        assert_eq!(seen.first("A", 3).unwrap(), Some(1));
-        assert_eq!(seen.first("A", 4).unwrap(), Some(1));
+        let l = Ledger::open_in_memory().unwrap();
+        assert_eq!(seen.first(&l, "A", 1).unwrap(), None);
+        assert_eq!(seen.first(&l, "B", 2).unwrap(), None);
+        assert_eq!(seen.first(&l, "A", 3).unwrap(), Some(1));
+        assert_eq!(seen.first(&l, "A", 4).unwrap(), Some(1));
     }
 }

@@ -19,6 +19,7 @@ use crate::send::Stop;
 
 use super::deliver::{Delivered, deliver};
 use super::record;
+use super::report::{Reconciling, write_run_report};
 use super::session::Session;
 
 /// The rest of a sending command once its rows are recorded: settle, send
@@ -58,8 +59,11 @@ pub(super) async fn finish(
         .recorder
         .read(move |l| l.extra_columns(report_run))
         .await?;
-    let untracked = delivered.tracked.untracked.clone();
-    let keep = output.xlsx.is_some();
+    let how = Reconciling {
+        sent_here: report_run == s.run_id,
+        untracked: delivered.tracked.untracked.clone(),
+        keep: output.xlsx.is_some(),
+    };
     let mut missing = Vec::new();
     let again = |flag: &str, path: &Path| {
         format!(
@@ -68,17 +72,18 @@ pub(super) async fn finish(
             path.display()
         )
     };
-    let (summary, rows) =
-        match write_report(&s, report_run, Some(out), &extra, &untracked, keep).await? {
-            Ok(done) => done,
-            Err(e) => {
-                missing.push(Missing {
-                    error: format!("failed to write the report `{}`: {e}", out.display()),
-                    again: again("--out", out),
-                });
-                count_report(&s, report_run, &extra, &untracked, keep).await?
-            }
-        };
+    let (summary, rows) = match write_report(&s, report_run, Some(out), &extra, &how).await? {
+        Ok(done) => done,
+        Err(e) => {
+            missing.push(Missing {
+                error: format!("failed to write the report `{}`: {e}", out.display()),
+                again: again("--out", out),
+            });
+            write_report(&s, report_run, None, &extra, &how)
+                .await?
+                .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))?
+        }
+    };
     let (stop, tracked, webhook) = (delivered.stop, delivered.tracked, delivered.webhook);
     let interrupted = s.interrupt.borrow().clone();
     let mut code = exit::for_run(
@@ -88,15 +93,13 @@ pub(super) async fn finish(
         summary.all_fine(),
     );
     if let Some(path) = &output.xlsx {
-        let run = s.recorder.read(move |l| l.run(report_run)).await?;
-        let book = Book {
-            rows: &rows,
-            extra: &extra,
-            summary: &summary,
-            run_id: report_run,
-            exit_code: code,
+        let night = report::workbook::Night {
+            run: s.recorder.read(move |l| l.run(report_run)).await?,
+            timezone: output.timezone,
         };
-        if let Err(e) = write_workbook(path, &book, run, output.timezone) {
+        if let Err(e) =
+            report::workbook::write(path, &rows, &extra, &summary, report_run, code, &night)
+        {
             missing.push(Missing {
                 error: format!("failed to write the workbook `{}`: {e}", path.display()),
                 again: again("--xlsx", path),
@@ -104,19 +107,14 @@ pub(super) async fn finish(
         }
     }
     drop(rows);
-    // A night whose report or workbook is missing is not a complete one.
-    if !missing.is_empty() && matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
-        code = exit::CONFIG;
-    }
-    let metrics = record::run_metrics(code, &summary, Some(&s.client));
+    code = incomplete(code, &missing);
+    let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
     if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
         missing.push(Missing {
             error,
             again: "the next run writes it again; the summary on stdout has the same counts".into(),
         });
-        if matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
-            code = exit::CONFIG;
-        }
+        code = incomplete(code, &missing);
     }
     s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
     let Session {
@@ -131,9 +129,13 @@ pub(super) async fn finish(
 
     // An interrupt during tracking (after the sends) still stops the run.
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
-    tell(&summary, code, stopped.as_deref(), &tracked, out, output);
-    let mut line = summary_line(&summary, code, stopped.as_deref(), &tracked, out);
-    line["webhook"] = webhook_summary(webhook.as_ref(), &tracked);
+    let mut line = tell(&summary, code, stopped.as_deref(), &tracked, out, output);
+    // What the webhook receiver saw, and how many messages it made final
+    // (none of them polled after); null without one.
+    line["webhook"] = json!(webhook);
+    if webhook.is_some() {
+        line["webhook"]["pushed_finals"] = tracked.pushed_finals.into();
+    }
     line["run_id"] = run_id.into();
     line["ledger"] = ledger_path.display().to_string().into();
     record::stamp(&mut line);
@@ -143,10 +145,8 @@ pub(super) async fn finish(
             error,
             again: "the summary line on stdout is the same".into(),
         });
-        if matches!(code, exit::OK | exit::NEEDS_ATTENTION) {
-            code = exit::CONFIG;
-            line["exit_code"] = code.into();
-        }
+        code = incomplete(code, &missing);
+        line["exit_code"] = code.into();
     }
     line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
     for m in &missing {
@@ -156,33 +156,19 @@ pub(super) async fn finish(
     Ok(code)
 }
 
-/// The JSON summary of a finished run (its id, ledger and times are added).
-fn summary_line(
-    summary: &Summary,
-    code: u8,
-    stopped: Option<&str>,
-    tracked: &crate::track::TrackSummary,
-    out: &Path,
-) -> serde_json::Value {
-    json!({
-        "run_id": null,
-        "rows": summary.rows,
-        "outcomes": summary.outcomes,
-        "sent_this_run": summary.sent_this_run,
-        "reused": summary.reused,
-        "exit_code": code,
-        "stopped": stopped,
-        "polls": tracked.polls,
-        "statuses_unavailable": tracked.statuses_unavailable,
-        "unreadable_hooks": tracked.unreadable_hooks,
-        "tracking_problem": tracked.problem,
-        "report": out.display().to_string(),
-    })
+/// A night with an output missing is not a complete one: a code that says
+/// it is (0, 10) becomes 78.
+fn incomplete(code: u8, missing: &[Missing]) -> u8 {
+    match code {
+        exit::OK | exit::NEEDS_ATTENTION if !missing.is_empty() => exit::CONFIG,
+        code => code,
+    }
 }
 
 /// The end of the run for a person (the table) or a log shipper (one
 /// event with the outcomes as an object; the tracking problem, if any, was
-/// logged by the tracker already).
+/// logged by the tracker already); and the JSON summary for stdout (its
+/// id, ledger and times are added).
 fn tell(
     summary: &Summary,
     code: u8,
@@ -190,7 +176,7 @@ fn tell(
     tracked: &crate::track::TrackSummary,
     out: &Path,
     output: &OutputArgs,
-) {
+) -> serde_json::Value {
     info!(
         exit_code = code,
         rows = summary.rows,
@@ -211,106 +197,41 @@ fn tell(
         }
         eprintln!("report: {}", out.display());
     }
+    json!({
+        "rows": summary.rows,
+        "outcomes": summary.outcomes,
+        "sent_this_run": summary.sent_this_run,
+        "reused": summary.reused,
+        "exit_code": code,
+        "stopped": stopped,
+        "polls": tracked.polls,
+        "statuses_unavailable": tracked.statuses_unavailable,
+        "unreadable_hooks": tracked.unreadable_hooks,
+        "tracking_problem": tracked.problem,
+        "report": out.display().to_string(),
+    })
 }
 
-/// The counts of a report that could not be written, for the outputs that
-/// can.
-async fn count_report(
-    s: &Session,
-    report_run: RunId,
-    extra: &[String],
-    untracked: &Option<String>,
-    keep: bool,
-) -> Result<(Summary, Vec<ReportRow>), Failure> {
-    write_report(s, report_run, None, extra, untracked, keep)
-        .await?
-        .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))
-}
-
-/// What the webhook receiver saw, and how many messages it made final
-/// (none of them polled after), for the summary line; null without one.
-fn webhook_summary(
-    counts: Option<&crate::webhook::Counts>,
-    tracked: &crate::track::TrackSummary,
-) -> serde_json::Value {
-    match counts {
-        Some(counts) => {
-            let mut v = json!(counts);
-            v["pushed_finals"] = json!(tracked.pushed_finals);
-            v
-        }
-        None => serde_json::Value::Null,
-    }
-}
-
-/// Writes the report on the ledger thread as the query yields its rows: a
-/// million-row night is never held whole (unless a workbook is asked for,
-/// which needs every row at once; then the rows are returned). `untracked`
-/// is why tracking could not work, said in each pending row. Without a
-/// path it only counts (the report could not be written, the rest can).
+/// Writes the report of `report_run` on the ledger thread (see
+/// [`write_run_report`]); the outer error is the recorder's, the inner the
+/// file's.
 async fn write_report(
     s: &Session,
     report_run: RunId,
     out: Option<&Path>,
     extra: &[String],
-    untracked: &Option<String>,
-    keep: bool,
+    how: &Reconciling,
 ) -> Result<std::io::Result<(Summary, Vec<ReportRow>)>, Failure> {
-    let (path, columns) = (out.map(Path::to_path_buf), extra.to_vec());
-    let untracked = untracked.clone();
-    let sent_here = report_run == s.run_id;
+    let (path, columns, how) = (out.map(Path::to_path_buf), extra.to_vec(), how.clone());
     s.recorder
         .read(move |l| {
-            let mut summary = Summary::default();
-            let mut kept = Vec::new();
-            let mut produce = |emit: &mut dyn FnMut(&ReportRow) -> std::io::Result<()>| {
-                l.each_report_row(report_run, |f| -> std::io::Result<()> {
-                    let mut r = report::reconcile(f, report_run);
-                    if let Some(why) = &untracked {
-                        report::untracked(&mut r, why);
-                    }
-                    summary.add_row(&r, sent_here);
-                    emit(&r)?;
-                    if keep {
-                        kept.push(r);
-                    }
-                    Ok(())
-                })
-            };
-            let written = match &path {
-                Some(path) => report::write_csv_from(path, &columns, produce),
-                None => produce(&mut |_| Ok(())),
-            };
-            Ok(written.map(|()| (summary, kept)))
+            Ok(write_run_report(
+                l,
+                report_run,
+                path.as_deref(),
+                &columns,
+                &how,
+            ))
         })
         .await
-}
-
-/// What a report's workbook is written from.
-pub(super) struct Book<'a> {
-    pub rows: &'a [ReportRow],
-    pub extra: &'a [String],
-    pub summary: &'a Summary,
-    pub run_id: RunId,
-    pub exit_code: u8,
-}
-
-/// Writes the `--xlsx` workbook of a run; `run` is the ledger's header of
-/// it (its kind, input and times), `timezone` the zone of its date cells.
-pub(super) fn write_workbook(
-    path: &Path,
-    book: &Book<'_>,
-    run: Option<crate::ledger::RunInfo>,
-    timezone: Option<chrono_tz::Tz>,
-) -> std::io::Result<()> {
-    let night = report::workbook::Night { run, timezone };
-    report::workbook::write(
-        path,
-        book.rows,
-        book.extra,
-        book.summary,
-        book.run_id,
-        book.exit_code,
-        &night,
-    )
 }

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::cli::HistoryArgs;
@@ -13,12 +12,9 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{AttemptInfo, OrderHistory, OrderMessage, StatusUpdate};
 
+use super::record::rfc3339;
 use super::report::open_ledger;
 use super::runs::when;
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// `handoff history`: `0`, whether the ledger knows the order or not (the
 /// JSON's empty lists, or the table's one line, say which).
@@ -105,32 +101,22 @@ fn as_json(key: &str, h: &OrderHistory) -> Value {
 
 /// What an attempt's answer says, in a few words.
 fn answer(a: &AttemptInfo) -> String {
-    let mut s = match (&a.result, &a.wamid) {
+    let mut said = match (&a.result, &a.wamid) {
         (None, _) => "no answer recorded (the send is in doubt)".to_string(),
         (Some(_), Some(w)) => format!("accepted as {w}"),
         (Some(r), None) => r.as_str().to_string(),
     };
-    if let Some(h) = a.http_status {
-        s.push_str(&format!(", HTTP {h}"));
-    }
-    if let Some(c) = a.error_code {
-        s.push_str(&format!(", code {c}"));
-    }
-    if let Some(d) = &a.error_detail {
-        s.push_str(&format!(": {d}"));
-    }
-    s
+    said.extend(a.http_status.map(|h| format!(", HTTP {h}")));
+    said.extend(a.error_code.map(|c| format!(", code {c}")));
+    said.extend(a.error_detail.as_ref().map(|d| format!(": {d}")));
+    said
 }
 
 fn status_line(s: &StatusUpdate) -> String {
     let at = s.status_at.as_ref().unwrap_or(&s.seen_at);
     let mut line = format!("      {}  {}", when(at), s.status);
-    if let Some(c) = s.error_code {
-        line.push_str(&format!(" (code {c})"));
-    }
-    if let Some(t) = &s.error_title {
-        line.push_str(&format!(": {t}"));
-    }
+    line.extend(s.error_code.map(|c| format!(" (code {c})")));
+    line.extend(s.error_title.as_ref().map(|t| format!(": {t}")));
     line.push('\n');
     line
 }

@@ -39,3 +39,9 @@ pub(crate) use rerun::rerun;
 pub(crate) use run::run;
 pub(crate) use runs::runs;
 pub(crate) use track::track;
+
+/// An input that cannot be read (or a row of it), as the command's failure:
+/// its own exit code (65 or 66) and message.
+fn unreadable(e: crate::input::InputError) -> crate::error::Failure {
+    crate::error::Failure::new(e.exit_code(), e.to_string())
+}

@@ -31,7 +31,9 @@ const TEMPLATE_RETRIES: [Duration; 3] = [
 /// A message id no channel has issued, for probing `hookInfo`.
 const PROBE_ID: &str = "handoff-preflight-probe-no-such-message";
 
-/// What preflight learned about the template.
+/// What preflight learned about the template (`track` sends nothing and
+/// checks none: the default).
+#[derive(Default)]
 pub(super) struct Template {
     pub namespace: Option<String>,
     pub body: String,
@@ -67,12 +69,15 @@ fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenI
         }
         TokenIn::Query => "",
     };
-    Failure::new(
-        exit::NO_PERM,
-        format!(
-            "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
-        ),
-    )
+    let why = format!(
+        "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
+    );
+    Failure::new(exit::NO_PERM, why)
+}
+
+/// A misconfiguration found before the first send: exit 78, and `why`.
+fn misconfigured(why: String) -> Failure {
+    Failure::new(exit::CONFIG, format!("{why}; nothing was sent"))
 }
 
 /// What a `/status` word means for sending: `Ok(())` to go on, `Err` with
@@ -105,12 +110,9 @@ async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
                 }
                 Ok(())
             }
-            Err(why) => Err(Failure::new(
-                exit::CONFIG,
-                format!(
-                    "channel {channel} reports status `{word}`, not connected: {why}; nothing was sent"
-                ),
-            )),
+            Err(why) => Err(misconfigured(format!(
+                "channel {channel} reports status `{word}`, not connected: {why}"
+            ))),
         },
         Ok(None) => {
             warn!(channel, "GET status named no channel status; going on");
@@ -128,35 +130,25 @@ async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
     }
 }
 
-/// One route the preflight asks, and what its failure means for the run.
-struct Probe {
-    route: &'static str,
-    query: (&'static str, &'static str),
-    consequence: &'static str,
-}
-
 /// Probes `hookInfo` and `messages` with the configured auth: a refused
 /// token stops the run (tracking and look-ups would silently fail); any
 /// other failure is a warning.
 async fn probe_routes(client: &Client, channel: &str) -> Result<(), Failure> {
+    // Each route, the query it is asked with, and what its failure means
+    // for the run.
     let probes = [
-        Probe {
-            route: "hookInfo",
-            query: ("messageId", PROBE_ID),
-            consequence: "statuses may not be tracked (some deployments answer 404 for an unknown id; tracking says so if every message gets it)",
-        },
-        Probe {
-            route: "messages",
-            query: ("limit", "1"),
-            consequence: "doubtful sends may not be looked up in the history",
-        },
+        (
+            "hookInfo",
+            ("messageId", PROBE_ID),
+            "statuses may not be tracked (some deployments answer 404 for an unknown id; tracking says so if every message gets it)",
+        ),
+        (
+            "messages",
+            ("limit", "1"),
+            "doubtful sends may not be looked up in the history",
+        ),
     ];
-    for Probe {
-        route,
-        query: (key, value),
-        consequence,
-    } in probes
-    {
+    for (route, (key, value), consequence) in probes {
         match client.probe(route, &[(key, value.to_string())]).await {
             Ok(v) => {
                 if route == "messages" && read_page(&v).is_ok_and(|p| p.no_history) {
@@ -215,12 +207,9 @@ fn templates_failure(e: ApiError, channel: &str, token_in: TokenIn) -> Failure {
             status,
             said,
         } => refused(route, status, &said, channel, token_in),
-        ApiError::Status { status, .. } if status < 500 && status != 429 => Failure::new(
-            exit::CONFIG,
-            format!(
-                "failed to list the channel's templates: {e}; check --api-url and --channel; nothing was sent"
-            ),
-        ),
+        ApiError::Status { status, .. } if status < 500 && status != 429 => misconfigured(format!(
+            "failed to list the channel's templates: {e}; check --api-url and --channel"
+        )),
         ApiError::Answered(_) => Failure::new(
             exit::UNAVAILABLE,
             format!(
@@ -246,44 +235,34 @@ pub(super) fn check_template(
 ) -> Result<Template, Failure> {
     let named: Vec<&TemplateInfo> = templates.iter().filter(|t| t.name == name).collect();
     if named.is_empty() {
-        let mut names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` does not exist on this channel (it has: {}); set --template; nothing was sent",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        ));
+        let names: std::collections::BTreeSet<&str> =
+            templates.iter().map(|t| t.name.as_str()).collect();
+        return Err(misconfigured(format!(
+            "template `{name}` does not exist on this channel (it has: {}); set --template",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                Vec::from_iter(names).join(", ")
+            }
+        )));
     }
     let Some(t) = named.iter().find(|t| t.language_code() == Some(language)) else {
         let langs: Vec<&str> = named.iter().filter_map(|t| t.language_code()).collect();
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` has no `{language}` translation (it has: {}); set --language; nothing was sent",
-                langs.join(", ")
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` has no `{language}` translation (it has: {}); set --language",
+            langs.join(", ")
+        )));
     };
     let status = t.status.clone().unwrap_or_default();
     if !status.eq_ignore_ascii_case("approved") {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) is {}, not approved; nothing was sent",
-                if status.is_empty() {
-                    "of unknown status".into()
-                } else {
-                    status.to_ascii_uppercase()
-                }
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` ({language}) is {}, not approved",
+            if status.is_empty() {
+                "of unknown status".into()
+            } else {
+                status.to_ascii_uppercase()
+            }
+        )));
     }
     let body = t.body_text().unwrap_or_default();
     let variables = count_variables(&body);
@@ -298,17 +277,14 @@ pub(super) fn check_template(
         .map(|c| count_variables(&c.to_string()))
         .sum();
     if variables != 4 || other_variables != 0 {
-        return Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "template `{name}` ({language}) takes {variables} body variable(s){}; handoff fills exactly four (partner, order, product, note) in the body; nothing was sent",
-                if other_variables > 0 {
-                    format!(" and {other_variables} outside the body")
-                } else {
-                    String::new()
-                }
-            ),
-        ));
+        return Err(misconfigured(format!(
+            "template `{name}` ({language}) takes {variables} body variable(s){}; handoff fills exactly four (partner, order, product, note) in the body",
+            if other_variables > 0 {
+                format!(" and {other_variables} outside the body")
+            } else {
+                String::new()
+            }
+        )));
     }
     let button = t.component_list().iter().find_map(|c| {
         c.get("buttons")?

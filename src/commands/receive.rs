@@ -18,8 +18,7 @@ use crate::webhook::{self, ReceiverSettings};
 
 /// Receives until Ctrl-C or SIGTERM, then prints what it saw.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
-    let path = args.ledger.clone();
-    let ledger = Ledger::open(&path).map_err(|e| Failure::of(exit::CONFIG, e))?;
+    let ledger = Ledger::open(&args.ledger).map_err(|e| Failure::of(exit::CONFIG, e))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let settings = ReceiverSettings {
         listen: args.listen,
@@ -28,17 +27,14 @@ pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
     let running = webhook::start(settings, recorder.clone(), None)
         .await
         .map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to listen on {}", args.listen),
-                e,
-            )
+            let context = format!("failed to listen on {}", args.listen);
+            Failure::because(exit::CONFIG, context, e)
         })?;
     if !args.quiet {
         eprintln!(
             "receiving 1MSG status pushes on {} into {}; Ctrl-C or SIGTERM stops",
             running.addr,
-            path.display()
+            args.ledger.display()
         );
     }
     crate::signal::shutdown_signal().await;

@@ -26,7 +26,7 @@ use crate::report::Summary;
 use crate::report::metrics::{self, RunMetrics};
 
 /// What a command got to, for the record of a failure.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Partial {
     started: Option<(DateTime<Utc>, Instant)>,
     run_id: Option<RunId>,
@@ -88,30 +88,13 @@ impl Sinks {
     /// `--summary-json` and `--pushgateway` of a sending subcommand, read
     /// without clap; `None` for other subcommands and for dry runs.
     pub(crate) fn from_raw(args: &[std::ffi::OsString]) -> Option<Sinks> {
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let sub = args.get(1)?;
-        if !["run", "rerun", "track"].contains(&sub.as_str()) || args.contains(&"--dry-run".into())
+        let sub = args.get(1)?.to_string_lossy();
+        if !crate::cli::settings::READERS.contains(&sub.as_ref())
+            || args.iter().any(|a| a == "--dry-run")
         {
             return None;
         }
-        let last = |flag: &str| {
-            let mut found = None;
-            let mut it = args.iter().skip(2);
-            while let Some(a) = it.next() {
-                if a == "--" {
-                    break;
-                }
-                if a == flag {
-                    found = it.next().cloned();
-                } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
-                    found = Some(v.to_string());
-                }
-            }
-            found
-        };
+        let last = |flag| crate::cli::settings::last_flag(&args[2..], flag);
         let sinks = Sinks {
             metrics_file: last("--metrics-file").map(PathBuf::from),
             summary_json: last("--summary-json").map(PathBuf::from),
@@ -125,37 +108,32 @@ impl Sinks {
 }
 
 /// Runs a sending command; if it fails, writes the metrics and the JSON
-/// summary of the failure before the error is printed.
+/// summary of the failure to `output`'s sinks (none for a dry run) before
+/// the error is printed.
 pub(crate) async fn recorded(
-    output: &OutputArgs,
+    output: Option<&OutputArgs>,
     command: impl Future<Output = Result<u8, Failure>>,
 ) -> Result<u8, Failure> {
     started();
     let result = command.await;
-    if let Err(failure) = &result {
+    if let (Some(output), Err(failure)) = (output, &result) {
         on_failure(&Sinks::of(output), failure).await;
     }
     result
 }
 
-/// `started_at`, `finished_at` and `duration_seconds`, added to a summary.
+/// A time as the JSON outputs give it: RFC 3339, UTC, to the millisecond.
+pub(super) fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `started_at`, `finished_at` and `duration_seconds`, added to a summary
+/// (an object).
 pub(super) fn stamp(line: &mut Value) {
     let (at, clock) = started();
-    let finished = Utc::now();
-    if let Value::Object(map) = line {
-        map.insert(
-            "started_at".into(),
-            at.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-        );
-        map.insert(
-            "finished_at".into(),
-            finished.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-        );
-        map.insert(
-            "duration_seconds".into(),
-            ((clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0).into(),
-        );
-    }
+    line["started_at"] = rfc3339(&at).into();
+    line["finished_at"] = rfc3339(&Utc::now()).into();
+    line["duration_seconds"] = ((clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0).into();
 }
 
 /// The metrics of a run that ended with `code`.
@@ -203,16 +181,7 @@ pub(super) fn write_summary(output: &Sinks, line: &Value) -> Result<(), String> 
 /// summary line (stdout and `--summary-json`) with the error.
 pub(crate) async fn on_failure(output: &Sinks, failure: &Failure) {
     let mut partial = Partial::default();
-    with(|p| {
-        partial = Partial {
-            started: p.started,
-            run_id: p.run_id,
-            ledger: p.ledger.clone(),
-            report: p.report.clone(),
-            client: p.client.clone(),
-            progress: p.progress.clone(),
-        };
-    });
+    with(|p| partial = p.clone());
     if let Some(p) = &partial.progress {
         p.finish();
     }

@@ -19,76 +19,106 @@ use crate::report::{self, ReportRow, Summary};
 /// report, prune or copy nothing while saying all is well.
 pub(super) fn open_ledger(path: &Path) -> Result<Ledger, Failure> {
     if !path.is_file() {
-        return Err(Failure::new(
-            exit::NO_INPUT,
-            format!(
-                "no ledger at `{}`: give --ledger, the one `handoff run` used",
-                path.display()
-            ),
-        ));
+        let why = format!(
+            "no ledger at `{}`: give --ledger, the one `handoff run` used",
+            path.display()
+        );
+        return Err(Failure::new(exit::NO_INPUT, why));
     }
     Ledger::open(path).map_err(|e| Failure::of(exit::CONFIG, e))
 }
 
-/// The ledger's runs named for a person: `1, 2, 4 (rerun)`.
-pub(super) fn run_list(runs: &[RunInfo]) -> String {
-    if runs.is_empty() {
-        return "it holds no run".into();
-    }
+/// The run `--run` names, if it has rows (a `run` or `rerun`), or a usage
+/// error naming the runs there are: a typo must not read as "nothing
+/// happened that night", and a `track` run reports another run's rows and
+/// has none of its own.
+pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
+    let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
+    let tracked = match l.run(run).map_err(ledger)? {
+        Some(info) if info.kind != "track" => return Ok(info),
+        Some(_) => true,
+        None => false,
+    };
+    let runs = l.runs().map_err(ledger)?;
     let names: Vec<String> = runs
         .iter()
         .map(|r| format!("{} ({})", r.run_id, r.kind))
         .collect();
-    format!("it holds runs {}", names.join(", "))
-}
-
-/// The run `--run` names, or a usage error naming the runs there are: a
-/// typo must not read as "nothing happened that night".
-pub(super) fn known_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
-    let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
-    match l.run(run).map_err(ledger)? {
-        Some(info) => Ok(info),
-        None => Err(Failure::new(
-            exit::CONFIG,
-            format!(
-                "there is no run {run} in the ledger: {}; `handoff runs` lists them",
-                run_list(&l.runs().map_err(ledger)?)
-            ),
-        )),
-    }
-}
-
-/// A run that has rows (a `run` or `rerun`), named by `--run`; a `track`
-/// run reports another run's rows and has none of its own.
-pub(super) fn send_run(l: &Ledger, run: RunId) -> Result<RunInfo, Failure> {
-    let info = known_run(l, run)?;
-    if info.kind != "track" {
-        return Ok(info);
-    }
+    let holds = match names.is_empty() {
+        true => "it holds no run".to_string(),
+        false => format!("it holds runs {}", names.join(", ")),
+    };
     Err(Failure::new(
         exit::CONFIG,
-        format!(
-            "run {run} is a `track` run, which has no rows of its own: give the run it \
-             tracked; {}",
-            run_list(&l.runs().map_err(|e| Failure::of(exit::CONFIG, e))?)
-        ),
+        match tracked {
+            true => format!(
+                "run {run} is a `track` run, which has no rows of its own: give the run it \
+                 tracked; {holds}"
+            ),
+            false => {
+                format!("there is no run {run} in the ledger: {holds}; `handoff runs` lists them")
+            }
+        },
     ))
 }
 
-/// The counts by outcome of a run's rows, as its report would say now,
-/// each row handed to `each` in order.
+/// How a run's rows are reconciled for its report.
+#[derive(Clone, Default)]
+pub(super) struct Reconciling {
+    /// Whether this command sent the run's messages (its `sent_this_run`;
+    /// `track` rewrites an earlier run's report).
+    pub(super) sent_here: bool,
+    /// Why tracking could not work, said in each pending row.
+    pub(super) untracked: Option<String>,
+    /// Keep every row: a workbook needs them all at once, a CSV never does.
+    pub(super) keep: bool,
+}
+
+/// A run's rows as its report would say them now, in order, each handed
+/// to `emit`; their counts by outcome, and the rows if kept.
 pub(super) fn reconcile_run(
     l: &Ledger,
     run: RunId,
-    mut each: impl FnMut(&ReportRow) -> std::io::Result<()>,
-) -> std::io::Result<Summary> {
+    how: &Reconciling,
+    mut emit: impl FnMut(&ReportRow) -> std::io::Result<()>,
+) -> std::io::Result<(Summary, Vec<ReportRow>)> {
     let mut summary = Summary::default();
+    let mut kept = Vec::new();
     l.each_report_row(run, |f| -> std::io::Result<()> {
-        let r = report::reconcile(f, run);
-        summary.add(r.outcome);
-        each(&r)
+        let mut r = report::reconcile(f, run);
+        if let Some(why) = &how.untracked {
+            report::untracked(&mut r, why);
+        }
+        summary.add_row(&r, how.sent_here);
+        emit(&r)?;
+        if how.keep {
+            kept.push(r);
+        }
+        Ok(())
     })?;
-    Ok(summary)
+    Ok((summary, kept))
+}
+
+/// Writes a run's report to `out` as the query yields its rows, so a
+/// million-row night is never held whole (unless kept); without a path it
+/// only counts (the report could not be written, the rest can).
+pub(super) fn write_run_report(
+    l: &Ledger,
+    run: RunId,
+    out: Option<&Path>,
+    extra: &[String],
+    how: &Reconciling,
+) -> std::io::Result<(Summary, Vec<ReportRow>)> {
+    let mut done = (Summary::default(), Vec::new());
+    let mut produce = |emit: &mut dyn FnMut(&ReportRow) -> std::io::Result<()>| {
+        done = reconcile_run(l, run, how, emit)?;
+        Ok(())
+    };
+    match out {
+        Some(path) => report::write_csv_from(path, extra, produce)?,
+        None => produce(&mut |_| Ok(()))?,
+    }
+    Ok(done)
 }
 
 /// `handoff report`: writes the reconciliation of a run (and its workbook)
@@ -96,13 +126,18 @@ pub(super) fn reconcile_run(
 pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let l = open_ledger(&args.ledger)?;
     let ledger = |e: LedgerError| Failure::of(exit::CONFIG, e);
-    let run = match args.run {
-        Some(r) => send_run(&l, r)?,
-        None => {
-            let latest = l.last_send_run().map_err(ledger)?.ok_or_else(|| {
-                Failure::new(exit::CONFIG, "the ledger holds no run or rerun to report")
-            })?;
-            send_run(&l, latest)?
+    let wanted = match args.run {
+        Some(r) => r,
+        None => l.last_send_run().map_err(ledger)?.ok_or_else(|| {
+            Failure::new(exit::CONFIG, "the ledger holds no run or rerun to report")
+        })?,
+    };
+    let run = send_run(&l, wanted)?;
+    let unwritten = |what: &'static str, path: &Path| {
+        let path = path.display().to_string();
+        move |e| {
+            let context = format!("failed to write the {what} `{path}`");
+            Failure::because(exit::CONFIG, context, e)
         }
     };
     let out = args
@@ -110,25 +145,12 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reconciliation-run-{}.csv", run.run_id)));
     let extra = l.extra_columns(run.run_id).map_err(ledger)?;
-    let mut kept = Vec::new();
-    let keep = args.xlsx.is_some();
-    let mut summary = Summary::default();
-    report::write_csv_from(&out, &extra, |emit| {
-        summary = reconcile_run(&l, run.run_id, |r| {
-            if keep {
-                kept.push(r.clone());
-            }
-            emit(r)
-        })?;
-        Ok(())
-    })
-    .map_err(|e| {
-        Failure::because(
-            exit::CONFIG,
-            format!("failed to write the report `{}`", out.display()),
-            e,
-        )
-    })?;
+    let how = Reconciling {
+        keep: args.xlsx.is_some(),
+        ..Reconciling::default()
+    };
+    let (summary, kept) = write_run_report(&l, run.run_id, Some(&out), &extra, &how)
+        .map_err(unwritten("report", &out))?;
     let code = if summary.all_fine() {
         exit::OK
     } else {
@@ -140,21 +162,12 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
             .exit_code
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(code);
-        let book = super::finish::Book {
-            rows: &kept,
-            extra: &extra,
-            summary: &summary,
-            run_id: run.run_id,
-            exit_code: ended,
+        let night = report::workbook::Night {
+            run: l.run(run.run_id).map_err(ledger)?,
+            timezone: args.timezone,
         };
-        let header = l.run(run.run_id).map_err(ledger)?;
-        super::finish::write_workbook(path, &book, header, args.timezone).map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to write the workbook `{}`", path.display()),
-                e,
-            )
-        })?;
+        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended, &night)
+            .map_err(unwritten("workbook", path))?;
     }
     if !args.quiet {
         eprint!("{}", summary.table());

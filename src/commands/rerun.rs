@@ -12,7 +12,6 @@ use std::path::Path;
 use tracing::Instrument;
 
 use crate::cli::RerunArgs;
-use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::ingest::{Decided, Judged, record_batch};
@@ -21,7 +20,7 @@ use crate::report::read_back::{self, BackColumns};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{Session, connect, default_ledger, open_session, rules};
+use super::session::{Session, connect, ledger_path, open_session, rules};
 use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.
@@ -36,25 +35,15 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| read_back::default_out(file));
-    let ledger = args
-        .sending
-        .output
-        .ledger
-        .clone()
-        .unwrap_or_else(|| default_ledger(&out));
+    let ledger = ledger_path(&args.sending.output, &out, false);
     need_ledger(&ledger, file)?;
     let options =
         read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
-    let mut reader =
-        input::open(file, &options).map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let mut reader = input::open(file, &options).map_err(super::unreadable)?;
     reader.keep_extra_columns();
     let columns = BackColumns::new(file, &reader.extra_headers())?;
     let conn = connect(&args.sending.api, None, false).await?;
-    let rules = Rules {
-        default_country: args.sending.default_country.clone(),
-        origin: Some(reader.origin()),
-        ..rules(&conn.template)
-    };
+    let rules = rules(&conn.template, &args.sending, &reader);
     let ask = plan::Asking {
         rules: &rules,
         asked: Asked {
@@ -72,9 +61,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             resend_changed: false,
             resend_unknown: args.sending.send.resend_unknown,
         };
-        let file = reader.file_name();
-        let rows = reader.map(|item| {
-            let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+        let judged = |raw| {
             let row = plan::back_row(raw, &columns);
             let lookup = plan::lookups(std::slice::from_ref(&row));
             let known = plan::messages(&ledger, &lookup)
@@ -82,8 +69,8 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
                 .pop()
                 .unwrap_or_default();
             Ok(plan::judge_back(row, &known, &ask))
-        });
-        return dry_run::dry_run(rows, &ledger, &preview, &file);
+        };
+        return dry_run::dry_run(reader, judged, &ledger, &preview);
     }
     let s = open_session(
         "rerun",
@@ -114,15 +101,13 @@ fn need_ledger(ledger: &Path, file: &Path) -> Result<(), Failure> {
     if ledger.exists() {
         return Ok(());
     }
-    Err(Failure::new(
-        exit::NO_INPUT,
-        format!(
-            "failed to find the ledger `{}`: a rerun reads what was sent from the ledger \
-             of the run that wrote `{}`; pass it with --ledger; nothing was sent",
-            ledger.display(),
-            file.display()
-        ),
-    ))
+    let why = format!(
+        "failed to find the ledger `{}`: a rerun reads what was sent from the ledger \
+         of the run that wrote `{}`; pass it with --ledger; nothing was sent",
+        ledger.display(),
+        file.display()
+    );
+    Err(Failure::new(exit::NO_INPUT, why))
 }
 
 /// Reads the file a batch at a time, looks each row's message up, and has
@@ -137,7 +122,7 @@ async fn record(
     loop {
         let mut rows = Vec::with_capacity(BATCH);
         for item in reader.by_ref().take(BATCH) {
-            let raw = item.map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            let raw = item.map_err(super::unreadable)?;
             rows.push(plan::back_row(raw, columns));
         }
         if rows.is_empty() {

@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use tracing::Instrument;
 
 use crate::cli::RunArgs;
-use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::fate::Ask;
@@ -28,16 +27,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate, true).await?;
-    let mut reader = input::open(&args.input, &options)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let mut reader = input::open(&args.input, &options).map_err(super::unreadable)?;
     if args.keep_columns {
         reader.keep_extra_columns();
     }
-    let rules = Rules {
-        default_country: args.sending.default_country.clone(),
-        origin: Some(reader.origin()),
-        ..rules(&conn.template)
-    };
+    let rules = rules(&conn.template, &args.sending, &reader);
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     if args.dry_run {
         let simulated = conn.target.simulated();
@@ -49,12 +43,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             resend_changed: args.resend_changed,
             resend_unknown: args.sending.send.resend_unknown,
         };
-        let file = reader.file_name();
-        let rows = reader.map(|item| {
-            item.map(|raw| judge(raw, &rules, Ask::Send))
-                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
-        });
-        return dry_run::dry_run(rows, &ledger, &preview, &file);
+        let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
+        return dry_run::dry_run(reader, judged, &ledger, &preview);
     }
     refuse_count(&args, &options)?;
     let s = open_session(
@@ -81,7 +71,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
                 }
                 j
             })
-            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+            .map_err(super::unreadable)
         });
         let decided = ingest(
             &s.recorder,
@@ -111,8 +101,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
 /// empty export is refused before a single row is recorded or sent. Without
 /// `--max-rows` only the first `--min-rows` rows are read.
 fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
-    let reader = input::open(&args.input, options)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let reader = input::open(&args.input, options).map_err(super::unreadable)?;
     let rows = match args.max_rows {
         Some(_) => reader.count(),
         None => reader
@@ -120,26 +109,22 @@ fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
             .count(),
     } as u64;
     if rows < args.min_rows {
-        return Err(Failure::new(
-            exit::DATA,
-            format!(
-                "`{}` has {rows} row(s), fewer than --min-rows {}: an empty or truncated export? nothing was sent (check the export, or lower --min-rows)",
-                args.input.display(),
-                args.min_rows
-            ),
-        ));
+        let why = format!(
+            "`{}` has {rows} row(s), fewer than --min-rows {}: an empty or truncated export? nothing was sent (check the export, or lower --min-rows)",
+            args.input.display(),
+            args.min_rows
+        );
+        return Err(Failure::new(exit::DATA, why));
     }
     let Some(max) = args.max_rows else {
         return Ok(());
     };
     if rows > max {
-        return Err(Failure::new(
-            exit::DATA,
-            format!(
-                "`{}` has {rows} rows, more than --max-rows {max}; nothing was sent (check the export, or raise --max-rows)",
-                args.input.display()
-            ),
-        ));
+        let why = format!(
+            "`{}` has {rows} rows, more than --max-rows {max}; nothing was sent (check the export, or raise --max-rows)",
+            args.input.display()
+        );
+        return Err(Failure::new(exit::DATA, why));
     }
     Ok(())
 }

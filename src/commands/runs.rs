@@ -2,7 +2,7 @@
 //! person can tell which night sent what, which run was killed (no end),
 //! and which run id to give `report --run`, `track --run` or `history`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::cli::RunsArgs;
@@ -11,15 +11,12 @@ use crate::exit;
 use crate::ledger::RunInfo;
 use crate::report::Summary;
 
-use super::report::{open_ledger, reconcile_run};
+use super::record::rfc3339;
+use super::report::{Reconciling, open_ledger, reconcile_run};
 
 /// A time as the table shows it: UTC, to the second.
 pub(super) fn when(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-}
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// `outcome n, outcome n, …` in the vocabulary's order.
@@ -63,7 +60,7 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
     let runs = l.runs().map_err(|e| Failure::of(exit::CONFIG, e))?;
     let mut listed = Vec::with_capacity(runs.len());
     for r in runs {
-        let summary = reconcile_run(&l, r.run_id, |_| Ok(()))
+        let (summary, _) = reconcile_run(&l, r.run_id, &Reconciling::default(), |_| Ok(()))
             .map_err(|e| Failure::because(exit::CONFIG, "failed to read the ledger", e))?;
         listed.push((r, summary));
     }
@@ -82,11 +79,8 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
 
 /// The channel a run sent on, and whether it was a rehearsal.
 fn channel(r: &RunInfo) -> String {
-    if r.simulated {
-        format!("{} (simulated)", r.channel)
-    } else {
-        r.channel.clone()
-    }
+    let simulated = if r.simulated { " (simulated)" } else { "" };
+    format!("{}{simulated}", r.channel)
 }
 
 fn table(runs: &[(RunInfo, Summary)]) -> String {

@@ -10,14 +10,15 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::preflight::outputs::{self, Output};
+use super::preflight::outputs;
 use super::preflight::{Template, preflight};
 use crate::api::client::Client;
 use crate::cli::config::{Target, target};
-use crate::cli::{ApiArgs, OutputArgs};
+use crate::cli::{ApiArgs, OutputArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
+use crate::input::InputReader;
 use crate::ledger::{Ledger, RunId, RunMeta};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
@@ -25,12 +26,9 @@ use crate::signal::{Interrupt, watch_signals};
 
 /// A sending command's open ledger and everything it shares.
 pub(super) struct Session {
-    /// Kept for its lifetime: with `--simulate` it owns the simulator.
-    _target: Target,
-    /// The channel (instance id), for the webhook registration.
-    pub(super) channel: String,
-    pub(super) client: Client,
-    pub(super) template: Template,
+    /// The target (with `--simulate` it owns the simulator, kept for the
+    /// session's lifetime), its client and the checked template.
+    pub(super) conn: Connection,
     pub(super) recorder: Recorder,
     pub(super) ledger_thread: std::thread::JoinHandle<Ledger>,
     pub(super) ledger_path: PathBuf,
@@ -83,12 +81,14 @@ pub(super) async fn connect(
     })
 }
 
-/// The validation rules for this template's body.
-pub(super) fn rules(template: &Template) -> Rules {
+/// The validation rules for this template's body, for rows read from
+/// `input` (`--default-country` for their national numbers).
+pub(super) fn rules(template: &Template, sending: &SendingArgs, input: &InputReader) -> Rules {
     Rules {
         body_template: template.body.clone(),
         max_body_chars: crate::delivery::MAX_BODY_CHARS,
-        ..Rules::default()
+        default_country: sending.default_country.clone(),
+        origin: Some(input.origin()),
     }
 }
 
@@ -101,11 +101,7 @@ pub(super) async fn open_session(
     api: &ApiArgs,
     conn: Connection,
 ) -> Result<Session, Failure> {
-    let Connection {
-        target,
-        client,
-        template,
-    } = conn;
+    let target = &conn.target;
     let simulated = target.simulated();
     let ledger_path = ledger_path(output, out, simulated);
     check_outputs(out, output, &ledger_path)?;
@@ -139,10 +135,7 @@ pub(super) async fn open_session(
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
-        channel: target.channel.clone(),
-        _target: target,
-        client,
-        template,
+        conn,
         recorder,
         ledger_thread,
         ledger_path,
@@ -164,10 +157,8 @@ pub(super) fn one_kind_of_run(
     path: &Path,
     simulated: bool,
 ) -> Result<(), Failure> {
-    let other = ledger
-        .latest_run(!simulated)
-        .map_err(|e| Failure::of(exit::CONFIG, e))?;
-    let Some(other) = other else {
+    let latest = ledger.latest_run(!simulated);
+    let Some(other) = latest.map_err(|e| Failure::of(exit::CONFIG, e))? else {
         return Ok(());
     };
     let (holds, advice) = if simulated {
@@ -187,42 +178,32 @@ pub(super) fn one_kind_of_run(
                 .to_string(),
         )
     };
-    Err(Failure::new(
-        exit::CONFIG,
-        format!(
-            "the ledger `{}` holds {holds}, the latest run {} on channel {}: {advice}; nothing was sent",
-            path.display(),
-            other.run_id,
-            other.channel,
-        ),
-    ))
+    let why = format!(
+        "the ledger `{}` holds {holds}, the latest run {} on channel {}: {advice}; nothing was sent",
+        path.display(),
+        other.run_id,
+        other.channel,
+    );
+    Err(Failure::new(exit::CONFIG, why))
 }
 
 /// Every file the command writes at the end, checked before the first send.
 fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
-    let mut outputs = vec![
-        Output {
-            what: "report",
-            path: out,
-            flag: "--out",
-        },
-        Output {
-            what: "ledger",
-            path: ledger,
-            flag: "--ledger",
-        },
-    ];
-    let optional = [
-        ("workbook", &output.xlsx, "--xlsx"),
-        ("metrics file", &output.metrics_file, "--metrics-file"),
-        ("JSON summary", &output.summary_json, "--summary-json"),
-    ];
-    for (what, path, flag) in optional {
-        if let Some(path) = path {
-            outputs.push(Output { what, path, flag });
-        }
-    }
-    outputs::check(&outputs)
+    outputs::check(&[
+        ("report", Some(out), "--out"),
+        ("ledger", Some(ledger), "--ledger"),
+        ("workbook", output.xlsx.as_deref(), "--xlsx"),
+        (
+            "metrics file",
+            output.metrics_file.as_deref(),
+            "--metrics-file",
+        ),
+        (
+            "JSON summary",
+            output.summary_json.as_deref(),
+            "--summary-json",
+        ),
+    ])
 }
 
 /// A new ledger knows no earlier night: every order in the file will be
@@ -257,11 +238,8 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         .truncate(false)
         .open(&path)
         .map_err(|e| {
-            Failure::because(
-                exit::CONFIG,
-                format!("failed to open the ledger lock `{}`", path.display()),
-                e,
-            )
+            let context = format!("failed to open the ledger lock `{}`", path.display());
+            Failure::because(exit::CONFIG, context, e)
         })?;
     match file.try_lock() {
         Ok(()) => {
@@ -273,24 +251,20 @@ pub(super) fn lock_ledger(ledger: &Path) -> Result<std::fs::File, Failure> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            Err(Failure::new(
-                exit::TEMPFAIL,
-                format!(
-                    "another handoff run (pid {}) is using the ledger `{}`; nothing was sent; run again when it has finished",
-                    if holder.trim().is_empty() {
-                        "unknown"
-                    } else {
-                        holder.trim()
-                    },
-                    ledger.display()
-                ),
-            ))
+            let pid = match holder.trim() {
+                "" => "unknown",
+                pid => pid,
+            };
+            let why = format!(
+                "another handoff run (pid {pid}) is using the ledger `{}`; nothing was sent; run again when it has finished",
+                ledger.display()
+            );
+            Err(Failure::new(exit::TEMPFAIL, why))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(Failure::because(
-            exit::CONFIG,
-            format!("failed to lock `{}`", path.display()),
-            e,
-        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            let context = format!("failed to lock `{}`", path.display());
+            Err(Failure::because(exit::CONFIG, context, e))
+        }
     }
 }
 
@@ -303,13 +277,8 @@ const REHEARSAL_LEDGER: &str = "handoff.rehearsal.ledger.sqlite";
 pub(super) fn ledger_path(output: &OutputArgs, out: &Path, simulated: bool) -> PathBuf {
     output.ledger.clone().unwrap_or_else(|| match simulated {
         true => beside(out, REHEARSAL_LEDGER),
-        false => default_ledger(out),
+        false => beside(out, "handoff.ledger.sqlite"),
     })
-}
-
-/// `handoff.ledger.sqlite` beside the report.
-pub(super) fn default_ledger(out: &Path) -> PathBuf {
-    beside(out, "handoff.ledger.sqlite")
 }
 
 /// `name` in the report's directory.

@@ -14,16 +14,12 @@ use crate::exit;
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;
 use super::report::{open_ledger, send_run};
-use super::session::{Connection, default_ledger, open_session};
+use super::session::{Connection, ledger_path, open_session};
 
 /// `handoff track`: polls the messages that are not final yet and rewrites
 /// the report of a run.
 pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
-    let ledger_path = args
-        .output
-        .ledger
-        .clone()
-        .unwrap_or_else(|| default_ledger(&args.out));
+    let ledger_path = ledger_path(&args.output, &args.out, false);
     {
         // Before anything is recorded or polled: a run that is not there
         // would otherwise be tracked for --track-for and reported empty.
@@ -38,11 +34,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     let conn = Connection {
         target,
         client,
-        template: Template {
-            namespace: None,
-            body: String::new(),
-            button: None,
-        },
+        template: Template::default(),
     };
     let s = open_session(
         "track",
@@ -63,7 +55,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     };
     // The night's doubts first: a send the history shows late is found,
     // recorded, and then tracked with the rest.
-    crate::settle::look_again(&s.client, &s.recorder, report_run, &args.api.template).await?;
+    crate::settle::look_again(&s.conn.client, &s.recorder, report_run, &args.api.template).await?;
     let open: Vec<String> = s
         .recorder
         .read(|l| l.open_messages())
@@ -79,8 +71,8 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
     drop(accepted_tx);
     let tracked = crate::track::run(
-        track_settings(&args.poll),
-        s.client.clone(),
+        track_settings(&args.poll, true),
+        s.conn.client.clone(),
         s.recorder.clone(),
         s.progress.clone(),
         open,

@@ -5,25 +5,22 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
+use clap::parser::ValueSource;
 
-use super::{explain, file_args_traced};
+use super::{explain, file_args, locate};
 use crate::cli::Cli;
 use crate::error::Failure;
 use crate::exit;
 
 /// `handoff config`: every setting of `run`, its value and its source.
 pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Failure> {
-    let path = config.or_else(|| {
-        let here = PathBuf::from("handoff.toml");
-        here.exists().then_some(here)
-    });
+    let path = config.or_else(|| locate(&[]).map(|(here, _)| here));
     let (from_file, origins) = match &path {
-        Some(p) => file_args_traced(p, "run")?,
+        Some(p) => file_args(p, "run")?,
         None => (Vec::new(), Vec::new()),
     };
     let mut argv: Vec<OsString> = vec!["handoff".into(), "run".into()];
-    argv.extend(from_file.iter().cloned());
-    let user_start = argv.len();
+    argv.extend(from_file);
     argv.extend(flags.iter().map(OsString::from));
     argv.push("INPUT.csv".into());
     let matches = Cli::command().try_get_matches_from(&argv).map_err(|e| {
@@ -32,56 +29,44 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
     let run = matches
         .subcommand_matches("run")
         .ok_or_else(|| Failure::new(exit::INTERNAL, "no run settings"))?;
-    let user: Vec<String> = argv[user_start..]
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     let root = Cli::command();
-    let Some(cmd) = root.find_subcommand("run") else {
-        return Err(Failure::new(exit::INTERNAL, "no run command"));
-    };
-    let mut out = String::new();
-    out.push_str(&format!(
+    let cmd = root
+        .find_subcommand("run")
+        .ok_or_else(|| Failure::new(exit::INTERNAL, "no run command"))?;
+    let mut out = format!(
         "settings file: {}\n\n{:<18} {:<40} source\n",
         path.as_ref()
             .map_or_else(|| "none".to_string(), |p| p.display().to_string()),
         "setting",
         "value"
-    ));
+    );
     for arg in cmd.get_arguments() {
         let id = arg.get_id().as_str();
         let Some(long) = arg.get_long() else { continue };
         if ["help", "config"].contains(&long) || arg.is_positional() {
             continue;
         }
-        let values: Vec<String> = run
-            .get_raw(id)
-            .map(|v| v.map(|x| x.to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        let value = if values.is_empty() {
-            "-".to_string()
-        } else {
-            values.join(", ")
+        let values: Vec<_> = run.get_raw(id).into_iter().flatten().collect();
+        let value = match values.as_slice() {
+            [] => "-".to_string(),
+            v => v
+                .iter()
+                .map(|x| x.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         let flag = format!("--{long}");
+        let typed = |u: &String| *u == flag || u.starts_with(&format!("{flag}="));
         let source = match run.value_source(id) {
-            Some(clap::parser::ValueSource::CommandLine) => {
-                if user
-                    .iter()
-                    .any(|u| *u == flag || u.starts_with(&format!("{flag}=")))
-                {
-                    "flag".to_string()
-                } else {
-                    "settings file".to_string()
-                }
-            }
-            Some(clap::parser::ValueSource::EnvVariable) => format!(
+            Some(ValueSource::CommandLine) if flags.iter().any(typed) => "flag".to_string(),
+            Some(ValueSource::CommandLine) => "settings file".to_string(),
+            Some(ValueSource::EnvVariable) => format!(
                 "environment {}",
                 arg.get_env()
                     .map(|e| e.to_string_lossy().into_owned())
                     .unwrap_or_default()
             ),
-            Some(clap::parser::ValueSource::DefaultValue) => "default".to_string(),
+            Some(ValueSource::DefaultValue) => "default".to_string(),
             _ => "unset".to_string(),
         };
         out.push_str(&format!("{long:<18} {value:<40} {source}\n"));

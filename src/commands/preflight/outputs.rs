@@ -16,27 +16,21 @@ use std::path::{Path, PathBuf};
 use crate::error::Failure;
 use crate::exit;
 
-/// One file a command will write, and what a person calls it.
-pub(in crate::commands) struct Output<'a> {
-    pub what: &'static str,
-    pub path: &'a Path,
-    pub flag: &'static str,
-}
+/// One file a command will write: what a person calls it, its path (none
+/// when its flag is not given) and its flag.
+pub(in crate::commands) type Output<'a> = (&'static str, Option<&'a Path>, &'static str);
 
-/// Checks each output in turn; the first that cannot be written stops the
-/// run with exit 78.
+/// Checks each output given in turn; the first that cannot be written
+/// stops the run with exit 78.
 pub(in crate::commands) fn check(outputs: &[Output<'_>]) -> Result<(), Failure> {
-    for o in outputs {
-        probe(o.path).map_err(|e| {
-            Failure::new(
-                exit::CONFIG,
-                format!(
-                    "cannot write the {} `{}` ({}): {e}; nothing was sent",
-                    o.what,
-                    o.path.display(),
-                    o.flag
-                ),
-            )
+    for (what, path, flag) in outputs {
+        let Some(path) = path else { continue };
+        probe(path).map_err(|e| {
+            let why = format!(
+                "cannot write the {what} `{}` ({flag}): {e}; nothing was sent",
+                path.display(),
+            );
+            Failure::new(exit::CONFIG, why)
         })?;
     }
     Ok(())
@@ -50,8 +44,8 @@ fn dir_of(path: &Path) -> PathBuf {
     }
 }
 
-/// Creates, writes and removes a temporary file where the writer will put
-/// its own.
+/// Writes, as the writer will, a file where it will put its own, and
+/// removes it.
 fn probe(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::new(
@@ -71,11 +65,7 @@ fn probe(path: &Path) -> std::io::Result<()> {
         |n| n.to_string_lossy().into_owned(),
     );
     let tmp = dir.join(format!(".{name}.probe-{}", std::process::id()));
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(b"probe").and_then(|()| f.sync_all()));
+    let result = crate::report::write_atomic(&tmp, |w| w.write_all(b"probe"));
     let _ = std::fs::remove_file(&tmp);
     result
 }
@@ -89,25 +79,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fine = dir.path().join("r.csv");
         let missing = dir.path().join("nope").join("r.csv");
-        let ok = [Output {
-            what: "report",
-            path: &fine,
-            flag: "--out",
-        }];
+        let ok = [("report", Some(fine.as_path()), "--out")];
         assert!(check(&ok).is_ok());
         assert!(!fine.exists(), "the probe leaves nothing behind");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let bad = [
-            Output {
-                what: "report",
-                path: &fine,
-                flag: "--out",
-            },
-            Output {
-                what: "metrics file",
-                path: &missing,
-                flag: "--metrics-file",
-            },
+            ("report", Some(fine.as_path()), "--out"),
+            ("metrics file", Some(missing.as_path()), "--metrics-file"),
         ];
         let e = check(&bad).unwrap_err();
         assert_eq!(e.code(), exit::CONFIG);
@@ -115,11 +93,7 @@ mod tests {
         assert!(text.contains(&missing.display().to_string()), "{text}");
         assert!(text.contains("--metrics-file"), "{text}");
         assert!(text.contains("nothing was sent"), "{text}");
-        let is_dir = [Output {
-            what: "workbook",
-            path: dir.path(),
-            flag: "--xlsx",
-        }];
+        let is_dir = [("workbook", Some(dir.path()), "--xlsx")];
         assert!(
             check(&is_dir)
                 .unwrap_err()
