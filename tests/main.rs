@@ -8,6 +8,7 @@ mod binary;
 mod cells;
 mod channels;
 mod deploy;
+mod edges;
 mod fate;
 mod finance;
 mod input;

@@ -18,6 +18,7 @@ use crate::webhook::{self, ReceiverSettings};
 
 /// Receives until Ctrl-C or SIGTERM, then prints what it saw.
 pub(crate) async fn receive(args: ReceiveArgs) -> Result<u8, Failure> {
+    webhook::guarded(args.listen, args.webhook_secret.as_deref())?;
     let ledger = Ledger::open(&args.ledger).map_err(|e| Failure::of(exit::CONFIG, e))?;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let settings = ReceiverSettings {

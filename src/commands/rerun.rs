@@ -20,7 +20,7 @@ use crate::report::read_back::{self, BackColumns};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{Session, connect, ledger_path, open_session, rules};
+use super::session::{Session, check_local, connect, ledger_path, open_session, rules};
 use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.
@@ -39,9 +39,14 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     need_ledger(&ledger, file)?;
     let options =
         read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
-    let mut reader = input::open(file, &options).map_err(super::unreadable)?;
+    // Local before remote, as `run` does.
+    let export = input::Export::resolve(file).map_err(super::unreadable)?;
+    let mut reader = export.open(&options).map_err(super::unreadable)?;
     reader.keep_extra_columns();
     let columns = BackColumns::new(file, &reader.extra_headers())?;
+    if !args.dry_run {
+        check_local(&out, &args.sending, false)?;
+    }
     let conn = connect(&args.sending.api, None, false).await?;
     let rules = rules(&conn.template, &args.sending, &reader);
     let ask = plan::Asking {

@@ -13,7 +13,7 @@ use crate::input::{self, InputOptions, ProblemSummary};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{connect, ledger_path, open_session, rules};
+use super::session::{check_local, connect, ledger_path, open_session, rules};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -25,9 +25,18 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         sheet: args.sheet.clone(),
         preferred_sheet: None,
     };
+    // Local before remote: the export is read (once, if it is a stream) and
+    // counted, and the outputs checked, before the first API request, so a
+    // file that is not there, an empty export or a folder we cannot write
+    // stops at once with its own exit code, whether the API is up or not.
+    let export = input::Export::resolve(&args.input).map_err(super::unreadable)?;
+    let mut reader = export.open(&options).map_err(super::unreadable)?;
+    if !args.dry_run {
+        refuse_count(&args, &export, &options)?;
+        check_local(&args.out, &args.sending, args.simulate)?;
+    }
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate, true).await?;
-    let mut reader = input::open(&args.input, &options).map_err(super::unreadable)?;
     if args.keep_columns {
         reader.keep_extra_columns();
     }
@@ -46,7 +55,6 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
         return dry_run::dry_run(reader, judged, &ledger, &preview);
     }
-    refuse_count(&args, &options)?;
     let s = open_session(
         "run",
         &args.input,
@@ -100,8 +108,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
 /// A first, cheap pass for `--max-rows` and `--min-rows`: a runaway or an
 /// empty export is refused before a single row is recorded or sent. Without
 /// `--max-rows` only the first `--min-rows` rows are read.
-fn refuse_count(args: &RunArgs, options: &InputOptions) -> Result<(), Failure> {
-    let reader = input::open(&args.input, options).map_err(super::unreadable)?;
+fn refuse_count(
+    args: &RunArgs,
+    export: &input::Export,
+    options: &InputOptions,
+) -> Result<(), Failure> {
+    let reader = export.open(options).map_err(super::unreadable)?;
     let rows = match args.max_rows {
         Some(_) => reader.count(),
         None => reader

@@ -188,6 +188,24 @@ pub(super) fn one_kind_of_run(
 }
 
 /// Every file the command writes at the end, checked before the first send.
+/// What a sending command checks on this machine before the first API
+/// request: its outputs (a folder that cannot be written) and its webhook
+/// receiver (no secret off loopback), each stopping the run with 78 at
+/// once, whether the API is up or not (`simulated`: the rehearsal's own
+/// ledger).
+pub(super) fn check_local(
+    out: &Path,
+    sending: &SendingArgs,
+    simulated: bool,
+) -> Result<(), Failure> {
+    let w = &sending.webhook;
+    if let Some(listen) = w.webhook_listen {
+        crate::webhook::guarded(listen, w.webhook_secret.as_deref())?;
+    }
+    let output = &sending.output;
+    check_outputs(out, output, &ledger_path(output, out, simulated))
+}
+
 fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
     outputs::check(&[
         ("report", Some(out), "--out"),

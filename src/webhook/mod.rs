@@ -20,7 +20,7 @@ mod parse;
 pub(crate) mod registration;
 mod run;
 
-pub(crate) use run::{RunWebhook, begin};
+pub(crate) use run::{RunWebhook, begin, guarded};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

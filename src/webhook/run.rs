@@ -24,6 +24,25 @@ pub(crate) struct RunWebhook {
     pub no_poll: bool,
 }
 
+/// Refuses a receiver other machines can reach without a shared secret
+/// (exit 78, before anything is sent): it faces the internet by design,
+/// and whoever reaches it could otherwise write statuses into the night's
+/// report. On loopback none is needed (a proxy in front adds the header).
+pub(crate) fn guarded(listen: SocketAddr, secret: Option<&str>) -> Result<(), Failure> {
+    if listen.ip().is_loopback() || secret.is_some_and(|s| !s.is_empty()) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        exit::CONFIG,
+        format!(
+            "the webhook receiver on {listen} takes requests from other machines, and without \
+             a secret anyone who reaches it could write statuses into the report; set \
+             --webhook-secret (or HANDOFF_WEBHOOK_SECRET), or listen on 127.0.0.1 behind a \
+             proxy that adds it; nothing was sent"
+        ),
+    ))
+}
+
 /// The receiver of a run and the registration to undo.
 pub(crate) struct Live {
     running: Running,

@@ -1,0 +1,235 @@
+//! The edges of a night: what is wrong on this machine is found before the
+//! first API request, with its own exit code; an export may arrive through
+//! a pipe; a webhook receiver open to other machines needs a secret.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use tokio::io::AsyncWriteExt;
+
+use crate::binary::*;
+
+fn rows(n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let phone: &'static str = Box::leak(format!("4917700{i:05}").into_boxed_str());
+            let order: &'static str = Box::leak(format!("E-{i}").into_boxed_str());
+            ["Partner", phone, order, "Item", "Note"]
+        })
+        .collect()
+}
+
+/// How many requests of any kind the simulator has answered.
+async fn requests(env: &Env) -> u64 {
+    let stats = env.stats().await;
+    let Some(routes) = stats["requests"].as_object() else {
+        return 0;
+    };
+    routes
+        .values()
+        .filter_map(|by_status| by_status.as_object())
+        .flat_map(|m| m.values())
+        .filter_map(|n| n.as_u64())
+        .sum()
+}
+
+/// A missing export, an export with a header and no rows, and a report
+/// that cannot be written each end with their own code, and the API is
+/// never asked: neither one that is down (a closed port, which used to
+/// cost seven seconds of retries and exit 69, "run again later", for a file
+/// that will never appear) nor one that is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_problems_exit_with_their_own_code_before_any_request() {
+    let env = Env::start(fast()).await;
+    let missing = env.path("no-such-export.csv");
+    let header_only = env.path("header-only.csv");
+    std::fs::write(
+        &header_only,
+        "Partner Name,Partner Phone,Order Number,Product Name,Delivery Note\n",
+    )
+    .unwrap();
+    let good = env.csv(&rows(2));
+    // A file where the report's folder should be.
+    let blocked = env.path("blocked");
+    std::fs::write(&blocked, "a file, not a folder").unwrap();
+    let unwritable = blocked.join("r.csv");
+    let cases: [(&Path, Vec<&str>, i32, &str); 3] = [
+        (&missing, vec![], 66, "no-such-export.csv"),
+        (&header_only, vec![], 65, "header-only.csv"),
+        (
+            &good,
+            vec!["--out", unwritable.to_str().unwrap()],
+            78,
+            "blocked",
+        ),
+    ];
+    for (input, extra, want, named) in cases {
+        for api in [env.base.as_str(), "http://127.0.0.1:1"] {
+            let mut args = extra.clone();
+            args.extend(["--api-url", api]);
+            let out = env.run(input, &args).await;
+            assert_eq!(code(&out), want, "{api}: {}", stderr(&out));
+            assert!(stderr(&out).contains(named), "{api}: {}", stderr(&out));
+            assert!(
+                !stderr(&out).contains("run again later"),
+                "not an outage: {}",
+                stderr(&out)
+            );
+        }
+    }
+    assert_eq!(requests(&env).await, 0, "the API was never asked");
+}
+
+/// A webhook receiver other machines can reach needs a secret: without one
+/// the run stops (78) before anything is asked or sent; on loopback, or
+/// with a secret, it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_open_to_other_machines_needs_a_secret() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows(2));
+    let open = [
+        "--webhook-listen",
+        "0.0.0.0:0",
+        "--webhook-url",
+        "https://hooks.example/hook",
+    ];
+    let out = env.run(&input, &open).await;
+    assert_eq!(code(&out), 78, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--webhook-secret"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(requests(&env).await, 0, "nothing asked, nothing sent");
+    // `handoff receive` keeps the same rule.
+    let ledger = env.path("receive.sqlite");
+    let receive = env
+        .sub(
+            "receive",
+            &[
+                "--listen",
+                "0.0.0.0:0",
+                "--ledger",
+                ledger.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert_eq!(code(&receive), 78, "{}", stderr(&receive));
+}
+
+/// The rows of a report that say what happened to each order (the wamids
+/// and times differ from one simulator to the next, and whether a partner
+/// read a message or only got it depends on the order its sends arrive in).
+fn outcomes(env: &Env) -> Vec<[String; 5]> {
+    env.report()
+        .into_iter()
+        .map(|mut r: HashMap<String, String>| {
+            if ["delivered", "read"].contains(&r["outcome"].as_str()) {
+                r.insert("outcome".into(), "delivered or read".into());
+            }
+            ["row", "order_number", "phone", "outcome", "attempts"].map(|k| r[k].clone())
+        })
+        .collect()
+}
+
+/// Runs `handoff run` on `input` against a fresh simulator, with `stdin`
+/// piped in when given; the report's outcomes.
+async fn run_fresh(
+    file: &Path,
+    input: &str,
+    stdin: Option<Vec<u8>>,
+    shell: bool,
+) -> Vec<[String; 5]> {
+    let env = Env::start(fast()).await;
+    let mut cmd = env.command(Path::new(input), &[], "sim-token");
+    if shell {
+        // Bash's process substitution: the export as `/dev/fd/N`, a pipe.
+        let std = cmd.as_std();
+        let mut line = format!("exec {}", std.get_program().to_str().unwrap());
+        for arg in std.get_args() {
+            let arg = arg.to_str().unwrap();
+            if arg == input {
+                line.push_str(&format!(" <(cat '{}')", file.display()));
+            } else {
+                line.push_str(&format!(" '{arg}'"));
+            }
+        }
+        let mut bash = tokio::process::Command::new("bash");
+        bash.args(["-c", &line]).kill_on_drop(true);
+        for (k, v) in std.get_envs() {
+            match v {
+                Some(v) => bash.env(k, v),
+                None => bash.env_remove(k),
+            };
+        }
+        cmd = bash;
+    }
+    let out: Output = match stdin {
+        Some(bytes) => {
+            let mut child = cmd.stdin(Stdio::piped()).spawn().unwrap();
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(&bytes).await.unwrap();
+            drop(pipe);
+            child.wait_with_output().await.unwrap()
+        }
+        None => cmd.output().await.unwrap(),
+    };
+    assert_eq!(code(&out), 0, "{input}: {}", stderr(&out));
+    outcomes(&env)
+}
+
+/// An export piped in (`-`, `/dev/stdin`), from a FIFO, or from a process
+/// substitution is read once, as it arrives, and makes the same report as
+/// the file itself. (Read twice, a pipe was found empty the second time,
+/// and a FIFO waited forever for a second writer.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_from_a_pipe_makes_the_same_report_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deliveries.csv");
+    {
+        let mut w = csv::Writer::from_path(&file).unwrap();
+        w.write_record([
+            "Partner Name",
+            "Partner Phone",
+            "Order Number",
+            "Product Name",
+            "Delivery Note",
+        ])
+        .unwrap();
+        for r in rows(3) {
+            w.write_record(r).unwrap();
+        }
+    }
+    let bytes = std::fs::read(&file).unwrap();
+    let want = run_fresh(&file, file.to_str().unwrap(), None, false).await;
+    assert_eq!(want.len(), 3);
+
+    let dash = run_fresh(&file, "-", Some(bytes.clone()), false).await;
+    assert_eq!(dash, want, "handoff run - < file");
+    let dev_stdin = run_fresh(&file, "/dev/stdin", Some(bytes.clone()), false).await;
+    assert_eq!(dev_stdin, want, "handoff run /dev/stdin < file");
+    let substituted = run_fresh(&file, "SUBSTITUTED", None, true).await;
+    assert_eq!(substituted, want, "handoff run <(cat file)");
+
+    let fifo = dir.path().join("export.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::File::create(&fifo).unwrap();
+            f.write_all(&bytes).unwrap();
+        })
+    };
+    let from_fifo = run_fresh(&file, fifo.to_str().unwrap(), None, false).await;
+    writer.join().unwrap();
+    assert_eq!(from_fifo, want, "handoff run FIFO");
+}
