@@ -191,22 +191,9 @@ async fn run_fresh(
 /// and a FIFO waited forever for a second writer.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_from_a_pipe_makes_the_same_report_as_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("deliveries.csv");
-    {
-        let mut w = csv::Writer::from_path(&file).unwrap();
-        w.write_record([
-            "Partner Name",
-            "Partner Phone",
-            "Order Number",
-            "Product Name",
-            "Delivery Note",
-        ])
-        .unwrap();
-        for r in rows(3) {
-            w.write_record(r).unwrap();
-        }
-    }
+    // The export lives in this simulator's folder; each run gets its own.
+    let base = Env::start(fast()).await;
+    let file = base.csv(&rows(3));
     let bytes = std::fs::read(&file).unwrap();
     let want = run_fresh(&file, file.to_str().unwrap(), None, false).await;
     assert_eq!(want.len(), 3);
@@ -218,7 +205,7 @@ async fn an_export_from_a_pipe_makes_the_same_report_as_the_file() {
     let substituted = run_fresh(&file, "SUBSTITUTED", None, true).await;
     assert_eq!(substituted, want, "handoff run <(cat file)");
 
-    let fifo = dir.path().join("export.fifo");
+    let fifo = base.path("export.fifo");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);

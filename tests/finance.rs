@@ -69,6 +69,25 @@ async fn night() -> Night {
     Night { env, xlsx, report }
 }
 
+/// Converts `file` with LibreOffice headless (`to`: its `--convert-to`
+/// argument) into a folder of the test's, which it returns.
+async fn convert(soffice: &str, env: &Env, file: &Path, to: &str) -> PathBuf {
+    let out_dir = env.path("lo");
+    let profile = format!("file://{}", env.path("lo-profile").display());
+    let mut cmd = tokio::process::Command::new(soffice);
+    cmd.arg(format!("-env:UserInstallation={profile}"))
+        .args(["--headless", "--convert-to", to, "--outdir"])
+        .arg(&out_dir)
+        .arg(file)
+        .kill_on_drop(true);
+    let done = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("LibreOffice finishes")
+        .expect("LibreOffice runs");
+    assert!(done.status.success(), "{done:?}");
+    out_dir
+}
+
 /// LibreOffice's command, when it is installed.
 fn soffice() -> Option<&'static str> {
     ["soffice", "libreoffice"].into_iter().find(|b| {
@@ -370,26 +389,10 @@ async fn libreoffice_opens_the_workbook() {
         return;
     };
     let Night { env, xlsx, report } = night().await;
-    let out_dir = env.path("lo");
-    let profile = format!("file://{}", env.path("lo-profile").display());
-    let mut cmd = tokio::process::Command::new(soffice);
     // The rows' sheet, the fourth, as CSV (the filter's last token).
     let csv_of_rows =
         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4";
-    cmd.arg(format!("-env:UserInstallation={profile}"))
-        .args(["--headless", "--convert-to", csv_of_rows, "--outdir"])
-        .arg(&out_dir)
-        .arg(&xlsx)
-        .kill_on_drop(true);
-    let done = tokio::time::timeout(Duration::from_secs(180), cmd.output())
-        .await
-        .expect("LibreOffice finishes")
-        .expect("LibreOffice runs");
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    let out_dir = convert(soffice, &env, &xlsx, csv_of_rows).await;
     let converted = out_dir.join("reconciliation-Reconciliation.csv");
     let mut r = csv::Reader::from_path(converted).expect("converted");
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -432,19 +435,7 @@ async fn the_samples_workbook_prints_on_a_few_landscape_pages() {
     let xlsx = env.path("reconciliation.xlsx");
     let out = env.run(&sample, &["--xlsx", xlsx.to_str().unwrap()]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
-    let out_dir = env.path("pdf");
-    let profile = format!("file://{}", env.path("lo-profile").display());
-    let mut cmd = tokio::process::Command::new(soffice);
-    cmd.arg(format!("-env:UserInstallation={profile}"))
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(&out_dir)
-        .arg(&xlsx)
-        .kill_on_drop(true);
-    let done = tokio::time::timeout(Duration::from_secs(180), cmd.output())
-        .await
-        .expect("LibreOffice finishes")
-        .expect("LibreOffice runs");
-    assert!(done.status.success(), "{done:?}");
+    let out_dir = convert(soffice, &env, &xlsx, "pdf").await;
     let pdf = std::fs::read(out_dir.join("reconciliation.pdf")).expect("printed");
     let boxes = media_boxes(&pdf);
     assert!(
