@@ -82,7 +82,33 @@ fn man(sub: Option<&str>, out_dir: Option<&std::path::Path>) -> ExitCode {
 /// A command line refused before it ran (a bad flag or setting value):
 /// still a night that failed, so its metrics and summary are written
 /// where the command line says, when it says.
-pub fn refused(args: &[std::ffi::OsString], failure: &Failure) {
+/// A command line refused before any command ran: clap's refusal
+/// (`usage`, printed as clap writes it) or a settings file's bad value. Its
+/// sinks get the failed night's metrics and summary, stdout the JSON
+/// summary, as after any failure; with `--log-format json` the error is a
+/// JSON event like every other line on stderr, so a log shipper can parse
+/// it.
+pub fn refusal(
+    args: &[std::ffi::OsString],
+    failure: &Failure,
+    usage: Option<&clap::Error>,
+) -> ExitCode {
+    let json = crate::cli::settings::last_flag(args.get(1..).unwrap_or_default(), "--log-format")
+        .is_some_and(|f| f == "json");
+    if json {
+        init_logs(false, LogFormat::Json, None, Color::Never);
+    }
+    refused(args, failure);
+    match usage {
+        Some(e) if !json => {
+            let _ = e.print();
+            ExitCode::from(failure.code())
+        }
+        _ => failure.report(),
+    }
+}
+
+fn refused(args: &[std::ffi::OsString], failure: &Failure) {
     let Some(sinks) = crate::commands::Sinks::from_raw(args) else {
         return;
     };

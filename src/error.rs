@@ -53,10 +53,17 @@ impl Failure {
     }
 
     /// Prints `error: <message>: <cause>: …` on stderr and gives the code:
-    /// one `error:`, also when the message is clap's, which has its own.
+    /// one `error:`, also when the message is clap's, which has its own. In
+    /// JSON log mode it is a log event like every other line on stderr
+    /// (`level: ERROR`, the message, `exit_code`), so the one line a log
+    /// shipper most needs can be parsed.
     pub fn report(&self) -> std::process::ExitCode {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "error: {}", self.message());
+        if crate::logging::is_json() {
+            tracing::error!(exit_code = self.code, "{}", self.message());
+        } else {
+            let _ = writeln!(std::io::stderr(), "error: {}", self.message());
+        }
         std::process::ExitCode::from(self.code)
     }
 

@@ -17,10 +17,7 @@ fn main() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let (args, origins) = match handoff::cli::settings::with_file(raw.clone()) {
         Ok(loaded) => loaded,
-        Err(failure) => {
-            handoff::app::refused(&raw, &failure);
-            return failure.report();
-        }
+        Err(failure) => return handoff::app::refusal(&raw, &failure, None),
     };
     match handoff::cli::Cli::try_parse_from(&args) {
         Ok(cli) => handoff::app::main(cli),
@@ -32,18 +29,13 @@ fn main() -> ExitCode {
         // A bad value from the settings file is said as its file and key,
         // not as a flag the user never typed.
         Err(e) => match handoff::cli::settings::explain(&e, &origins) {
-            Some(failure) => {
-                handoff::app::refused(&args, &failure);
-                failure.report()
-            }
-            // A bad flag is a configuration error (design.md: 78).
+            Some(failure) => handoff::app::refusal(&args, &failure, None),
+            // A bad flag is a configuration error (78).
             None => {
                 let text = e.to_string();
                 let first = text.lines().next().unwrap_or_default().to_string();
                 let failure = handoff::error::Failure::new(handoff::exit::CONFIG, first);
-                handoff::app::refused(&args, &failure);
-                let _ = e.print();
-                ExitCode::from(handoff::exit::CONFIG)
+                handoff::app::refusal(&args, &failure, Some(&e))
             }
         },
     }

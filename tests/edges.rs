@@ -220,3 +220,67 @@ async fn an_export_from_a_pipe_makes_the_same_report_as_the_file() {
     writer.join().unwrap();
     assert_eq!(from_fifo, want, "handoff run FIFO");
 }
+
+/// With `--log-format json`, every line on stderr is a JSON object, on
+/// every exit (the fatal error too, with its exit code), and stdout gets
+/// the JSON summary even when clap refused the command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_json_mode_every_exit_speaks_json() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows(2));
+    let missing = env.path("missing.csv");
+    let blocked = env.path("blocked");
+    std::fs::write(&blocked, "a file, not a folder").unwrap();
+    let unwritable = blocked.join("r.csv");
+    let json = ["--log-format", "json"];
+    let cases: Vec<(&str, &Path, Vec<&str>, &str, i32)> = vec![
+        ("a night", &input, vec![], "sim-token", 0),
+        ("no token", &input, vec![], "", 78),
+        ("a missing export", &missing, vec![], "sim-token", 66),
+        (
+            "an unwritable --out",
+            &input,
+            vec!["--out", unwritable.to_str().unwrap()],
+            "sim-token",
+            78,
+        ),
+        (
+            "a flag clap refuses",
+            &input,
+            vec!["--rate", "abc"],
+            "sim-token",
+            78,
+        ),
+    ];
+    for (what, input, extra, token, want) in cases {
+        let mut args = json.to_vec();
+        args.extend(extra);
+        let mut cmd = env.command(input, &args, token);
+        if token.is_empty() {
+            cmd.env_remove("ONEMSG_TOKEN");
+        }
+        let out = cmd.output().await.unwrap();
+        assert_eq!(code(&out), want, "{what}: {}", stderr(&out));
+        let lines: Vec<&str> = std::str::from_utf8(&out.stderr)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        for line in &lines {
+            let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
+            assert!(parsed.is_ok(), "{what}: not JSON on stderr: {line}");
+        }
+        if want != 0 {
+            let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+            assert_eq!(last["level"], "ERROR", "{what}: {last}");
+            assert_eq!(last["exit_code"], want, "{what}: {last}");
+        }
+        let summary: serde_json::Value = std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .unwrap_or_else(|| panic!("{what}: no JSON summary on stdout"));
+        assert_eq!(summary["exit_code"], want, "{what}: {summary}");
+    }
+}

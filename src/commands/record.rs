@@ -86,7 +86,8 @@ impl Sinks {
     /// The sinks named on a command line clap refused (a bad flag value is
     /// a night that failed too): the last `--metrics-file`,
     /// `--summary-json` and `--pushgateway` of a sending subcommand, read
-    /// without clap; `None` for other subcommands and for dry runs.
+    /// without clap, none of them if it names none (the JSON summary still
+    /// goes to stdout); `None` for other subcommands and for dry runs.
     pub(crate) fn from_raw(args: &[std::ffi::OsString]) -> Option<Sinks> {
         let sub = args.get(1)?.to_string_lossy();
         if !crate::cli::settings::READERS.contains(&sub.as_ref())
@@ -95,15 +96,11 @@ impl Sinks {
             return None;
         }
         let last = |flag| crate::cli::settings::last_flag(&args[2..], flag);
-        let sinks = Sinks {
+        Some(Sinks {
             metrics_file: last("--metrics-file").map(PathBuf::from),
             summary_json: last("--summary-json").map(PathBuf::from),
             pushgateway: last("--pushgateway"),
-        };
-        let any = sinks.metrics_file.is_some()
-            || sinks.summary_json.is_some()
-            || sinks.pushgateway.is_some();
-        any.then_some(sinks)
+        })
     }
 }
 
@@ -237,7 +234,13 @@ mod tests {
         assert_eq!(s.summary_json, Some(PathBuf::from("s.json")));
         assert!(s.pushgateway.is_none());
         let none = |list: &[&str]| Sinks::from_raw(&args(list)).is_none();
-        assert!(none(&["handoff", "run", "in.csv"]), "nothing asked for");
+        let bare = Sinks::from_raw(&args(&["handoff", "run", "in.csv"])).unwrap();
+        assert!(
+            bare.metrics_file.is_none()
+                && bare.summary_json.is_none()
+                && bare.pushgateway.is_none(),
+            "nothing asked for but the summary on stdout"
+        );
         assert!(none(&[
             "handoff",
             "run",
