@@ -4,7 +4,7 @@
 //! One table, so the report's plain-language `reason`/`next_step` and
 //! `handoff rerun`'s "send again?" decision can never disagree about a code.
 //! The meanings follow Meta's error reference as quoted in
-//! `shared/docs/1msg-api.md` §9; the retry column is ours (issue 13).
+//! Meta's error codes reference; the retry column is ours.
 
 use std::time::Duration;
 

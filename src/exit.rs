@@ -1,4 +1,4 @@
-//! The documented exit codes (design.md, README "Exit codes"): part of the
+//! The documented exit codes (the README's "Exit codes"): part of the
 //! interface, since schedulers and Kubernetes pod-failure policies act on
 //! them.
 

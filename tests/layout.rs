@@ -455,3 +455,55 @@ fn the_ci_script_parses() {
     let last = text.lines().rfind(|l| !l.trim().is_empty()).unwrap();
     assert_eq!(last, "cargo test", "the README's test command, last");
 }
+
+/// The project stands on its own: its sources, README, benchmarks and
+/// docs never send a reader to a document the repository does not hold
+/// (the notes its developers keep beside it).
+#[test]
+fn the_project_refers_only_to_documents_it_holds() {
+    const ELSEWHERE: [&str; 6] = [
+        "shared/docs",
+        "design.md",
+        "reliability.md",
+        "api-variants.md",
+        "1msg-api.md",
+        "style.md",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = ["README.md", "BENCHMARKS.md"]
+        .iter()
+        .map(|f| root.join(f))
+        .collect();
+    let mut dirs: Vec<PathBuf> = ["src", "sim/src", "docs"]
+        .iter()
+        .map(|d| root.join(d))
+        .filter(|d| d.is_dir())
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if ELSEWHERE.iter().any(|d| line.contains(d)) {
+                found.push(format!("{}:{}: {line}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(files.len() > 100, "read only {} files", files.len());
+    assert!(
+        found.is_empty(),
+        "documents outside the repository:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,5 +1,5 @@
 //! The 1MSG simulator: a real HTTP server on loopback that behaves like the
-//! 1MSG WhatsApp Business API as `shared/docs/1msg-api.md` describes it,
+//! 1MSG WhatsApp Business API as its documentation and the vendor's SDKs describe it,
 //! including its unpleasant parts (rate limits, pair limits, lost answers,
 //! 5xx, queued sends, late and duplicated webhooks).
 //!

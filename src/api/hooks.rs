@@ -4,7 +4,7 @@
 //! a raw Meta envelope (`{"entry":[{"changes":[{"value":{"statuses":[…]}}]}]}`),
 //! loose types (`code` as text, `error_data: {}`, a number as
 //! `recipient_id`), `hooks: null`, or a bare array
-//! (`shared/docs/api-variants.md` B1). One unreadable hook must not hide a
+//! (README: the real API's variants, B1). One unreadable hook must not hide a
 //! `failed` beside it, so each is read on its own and an unreadable one is
 //! skipped and counted.
 
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_verbatim() {
-        // OLD `GetAckInfo`, as shared/docs/1msg-api.md §4 quotes it.
+        // The old spec's `GetAckInfo` answer.
         let h = read(
             r#"{"hooks": [
               {"id": "gBGGeSaGViBfAgnlzOSHEwK9O6F", "type": "message", "status": "sent",
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn the_normalized_ack_shape_with_a_text_error() {
-        // EB's production capture (1msg-api.md §5), as hooks.
+        // A production integration's captured acks, as hooks.
         let h = read(
             r#"{"hooks": [
               {"id": "wamid.HBgM", "status": "delivered", "chatId": "573001112233@c.us",

@@ -2,7 +2,7 @@
 //! `ackNotificationsOn` setting. `POST webhook` replaces the whole list (at
 //! most five URLs) and rejects an empty one, so adding ours means reading
 //! the list first, and an empty list is cleared through `POST settings`
-//! (`shared/docs/1msg-api.md` §5). `GET webhook` may answer a string, an
+//! (1MSG's webhook settings). `GET webhook` may answer a string, an
 //! array or a comma-separated string.
 
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 /// A row that passed every check, with values exactly as they will be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The order number, trimmed (design.md: the unique key across runs).
+    /// The order number, trimmed (the unique key across runs).
     pub order_key: String,
     pub partner_name: String,
     /// Digits only, international form, no `+`.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
 
-/// The verdict of the reconciliation for one row (design.md).
+/// The verdict of the reconciliation for one row (the README's "The reconciliation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -52,7 +52,7 @@ impl Outcome {
     }
 
     /// What the word means, for the workbook's summary and the README's
-    /// table (design.md).
+    /// table (the README's "The reconciliation").
     pub(crate) fn meaning(self) -> &'static str {
         match self {
             Outcome::Delivered => "WhatsApp delivered the message to the partner's phone",

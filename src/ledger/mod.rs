@@ -6,7 +6,7 @@
 //! to avoid sending an already-accepted order twice.
 //!
 //! Durability: WAL journal with `synchronous=FULL`, so a committed intent survives a host crash
-//! (reliability.md §8). Every write method is its own transaction; batch methods commit once per
+//! (a power cut after the commit loses nothing). Every write method is its own transaction; batch methods commit once per
 //! batch.
 //!
 //! Times are stored as integer milliseconds since the Unix epoch (UTC), which sort in time order

@@ -15,7 +15,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::input::{Field, InputOptions};
 
-/// The outcomes a rerun may send again (design.md): never delivered, read,
+/// The outcomes a rerun may send again: never delivered, read,
 /// pending, duplicate or unknown.
 pub(crate) const RESENDABLE: [Outcome; 4] = [
     Outcome::Failed,

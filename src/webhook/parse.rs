@@ -1,7 +1,7 @@
 //! One pushed body, read leniently. 1MSG's normalized body has no `type`:
 //! an `ack[]` holds statuses, a `messages[]` inbound messages (and echoes),
 //! and with `rawHooks` on the body is Meta's own envelope with
-//! `entry[].changes[].value.statuses[]` (`shared/docs/1msg-api.md` §5). Each
+//! `entry[].changes[].value.statuses[]` (Meta's webhook envelope, which 1MSG forwards). Each
 //! status item is read on its own with the same reader as `hookInfo`'s hooks,
 //! so one odd item never hides the others.
 

@@ -1,10 +1,10 @@
 //! The HTTP face of the simulated channel: the 1MSG routes under
 //! `/{instanceId}/` and the `/__sim` introspection routes.
 //!
-//! Answers follow `shared/docs/1msg-api.md`: rejections by Meta are HTTP 200
+//! Answers follow 1MSG's documentation: rejections by Meta are HTTP 200
 //! with `sent:false`; request and credential problems are 4xx with
 //! `{"error": "..."}`; the validation order is that of its §10.2. The
-//! scenario's variants (`api-variants.md`) bend each route's answers.
+//! scenario's variants (the README's variants table) bend each route's answers.
 
 mod auth;
 mod channel;
