@@ -1,5 +1,5 @@
-//! The 1MSG simulator over real HTTP: every behaviour of
-//! `shared/docs/1msg-api.md` that `handoff` relies on, driven from outside.
+//! The 1MSG simulator over real HTTP: every behaviour of the API's
+//! documented contract that `handoff` relies on, driven from outside.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
