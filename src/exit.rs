@@ -6,6 +6,9 @@
 pub const OK: u8 = 0;
 /// The run finished and the report is complete, but rows need a person.
 pub const NEEDS_ATTENTION: u8 = 10;
+/// The command line is wrong (a flag clap refuses, a bad flag value, a
+/// missing subcommand); nothing was read or sent. EX_USAGE.
+pub const USAGE: u8 = 64;
 /// The input is unusable; nothing sent.
 pub const DATA: u8 = 65;
 /// The input file does not exist or cannot be read.

@@ -30,11 +30,12 @@ fn main() -> ExitCode {
         // not as a flag the user never typed.
         Err(e) => match handoff::cli::settings::explain(&e, &origins) {
             Some(failure) => handoff::app::refusal(&args, &failure, None),
-            // A bad flag is a configuration error (78).
+            // A command line clap refuses is a usage error (64); a bad
+            // value in the settings file is configuration (78, above).
             None => {
                 let text = e.to_string();
                 let first = text.lines().next().unwrap_or_default().to_string();
-                let failure = handoff::error::Failure::new(handoff::exit::CONFIG, first);
+                let failure = handoff::error::Failure::new(handoff::exit::USAGE, first);
                 handoff::app::refusal(&args, &failure, Some(&e))
             }
         },

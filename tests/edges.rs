@@ -110,18 +110,20 @@ async fn a_receiver_open_to_other_machines_needs_a_secret() {
     assert_eq!(requests(&env).await, 0, "nothing asked, nothing sent");
     // `handoff receive` keeps the same rule.
     let ledger = env.path("receive.sqlite");
-    let receive = env
-        .sub(
-            "receive",
-            &[
-                "--listen",
-                "0.0.0.0:0",
-                "--ledger",
-                ledger.to_str().unwrap(),
-            ],
-        )
-        .await;
+    let receive = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["receive", "--listen", "0.0.0.0:0", "--ledger"])
+        .arg(&ledger)
+        .env_remove("HANDOFF_WEBHOOK_SECRET")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
     assert_eq!(code(&receive), 78, "{}", stderr(&receive));
+    assert!(
+        stderr(&receive).contains("--webhook-secret"),
+        "{}",
+        stderr(&receive)
+    );
 }
 
 /// The rows of a report that say what happened to each order (the wamids
@@ -249,7 +251,7 @@ async fn in_json_mode_every_exit_speaks_json() {
             &input,
             vec!["--rate", "abc"],
             "sim-token",
-            78,
+            64,
         ),
     ];
     for (what, input, extra, token, want) in cases {

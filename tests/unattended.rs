@@ -237,7 +237,7 @@ async fn every_exit_code_leaves_metrics_and_a_summary_that_parse() {
     .await;
     // A flag value refused before the command ran is a failed night too.
     let zero = ["--request-timeout", "0s"];
-    night(&env, "flag", &again, &zero, "sim-token", 78).await;
+    night(&env, "flag", &again, &zero, "sim-token", 64).await;
     // An API that answers nothing: the template list is retried, then 69.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -591,7 +591,8 @@ async fn zero_waits_are_refused_and_track_does_not_offer_simulate() {
     let input = env.csv(&rows("0", 1));
     for flag in ["--request-timeout", "--first-poll", "--lookup-after"] {
         let out = env.run(&input, &[flag, "0s"]).await;
-        assert_eq!(code(&out), 78, "{flag}: {}", stderr(&out));
+        // Refused by the command line's own check: a usage error.
+        assert_eq!(code(&out), 64, "{flag}: {}", stderr(&out));
         assert!(stderr(&out).contains("zero"), "{flag}: {}", stderr(&out));
     }
     assert!(env.sim_messages().await.is_empty());

@@ -46,7 +46,7 @@ fn ends_with(sub: Option<&str>, code: u8) -> bool {
     match sub {
         None | Some("run" | "rerun") => true,
         Some("track") => code != exit::DATA,
-        Some(_) => [exit::OK, exit::INTERNAL, exit::CONFIG].contains(&code),
+        Some(_) => [exit::OK, exit::USAGE, exit::INTERNAL, exit::CONFIG].contains(&code),
     }
 }
 
@@ -218,6 +218,7 @@ mod tests {
         let all = [
             OK,
             NEEDS_ATTENTION,
+            USAGE,
             DATA,
             NO_INPUT,
             UNAVAILABLE,

@@ -250,6 +250,10 @@ mod tests {
             "m"
         ]));
         assert!(none(&["handoff", "simulate", "--metrics-file", "m"]));
-        assert!(none(&["handoff", "run", "--", "--metrics-file", "m"]));
+        let after_dashes = Sinks::from_raw(&args(&["handoff", "run", "--", "--metrics-file", "m"]));
+        assert!(
+            after_dashes.unwrap().metrics_file.is_none(),
+            "what follows -- is no flag"
+        );
     }
 }
