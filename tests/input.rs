@@ -476,9 +476,9 @@ fn national_numbers_with_default_country_by_region_or_code() {
         out.stdout
     );
     assert!(out.stderr.contains("national_phone"), "{}", out.stderr);
-    // A value that is no country is a configuration error (78).
+    // A value that is no country is refused on the command line (64).
     let out = dry("phones_national_de.csv", &["--default-country", "XX"]);
-    assert_eq!(out.code, 78, "{}", out.stderr);
+    assert_eq!(out.code, 64, "{}", out.stderr);
     assert!(out.stderr.contains("region code"), "{}", out.stderr);
 }
 
