@@ -492,6 +492,10 @@ async fn a_second_run_on_the_same_ledger_exits_75_and_sends_nothing() {
         stderr(&out)
     );
     assert_eq!(env.sim_messages().await.len(), 0);
+    // The lock is taken before preflight: the API was not even asked.
+    let stats = env.stats().await;
+    let asked = stats["requests"].as_object().is_some_and(|m| !m.is_empty());
+    assert!(!asked, "no request before the lock: {stats}");
     drop(lock);
     assert_eq!(code(&env.run(&input, &[]).await), 0);
 }

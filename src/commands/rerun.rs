@@ -44,9 +44,10 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let mut reader = export.open(&options).map_err(super::unreadable)?;
     reader.keep_extra_columns();
     let columns = BackColumns::new(file, &reader.extra_headers())?;
-    if !args.dry_run {
-        check_local(&out, &args.sending, false)?;
-    }
+    let held = match args.dry_run {
+        true => None,
+        false => Some(check_local(&out, &args.sending, false)?),
+    };
     let conn = connect(&args.sending.api, None, false).await?;
     let rules = rules(&conn.template, &args.sending, &reader);
     let ask = plan::Asking {
@@ -58,7 +59,8 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             now: chrono::Utc::now(),
         },
     };
-    if args.dry_run {
+    // A dry run holds nothing: it reads the ledger and writes nothing.
+    let Some(held) = held else {
         let ledger = dry_run::read_ledger(&ledger, false)?;
         let preview = dry_run::Preview {
             rules: &rules,
@@ -76,7 +78,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             Ok(plan::judge_back(row, &known, &ask))
         };
         return dry_run::dry_run(reader, judged, &ledger, &preview);
-    }
+    };
     let s = open_session(
         "rerun",
         file,
@@ -84,6 +86,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         &args.sending.output,
         &args.sending.api,
         conn,
+        held,
     )
     .await?;
     if !columns.kept_headers().is_empty() {

@@ -31,10 +31,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     // stops at once with its own exit code, whether the API is up or not.
     let export = input::Export::resolve(&args.input).map_err(super::unreadable)?;
     let mut reader = export.open(&options).map_err(super::unreadable)?;
-    if !args.dry_run {
-        refuse_count(&args, &export, &options)?;
-        check_local(&args.out, &args.sending, args.simulate)?;
-    }
+    let held = match args.dry_run {
+        true => None,
+        false => {
+            refuse_count(&args, &export, &options)?;
+            Some(check_local(&args.out, &args.sending, args.simulate)?)
+        }
+    };
     let simulate = args.simulate.then_some(args.simulate_profile.as_str());
     let conn = connect(&args.sending.api, simulate, true).await?;
     if args.keep_columns {
@@ -42,7 +45,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     }
     let rules = rules(&conn.template, &args.sending, &reader);
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
-    if args.dry_run {
+    // A dry run holds nothing: it reads the ledger and writes nothing.
+    let Some(held) = held else {
         let simulated = conn.target.simulated();
         let ledger_path = ledger_path(&args.sending.output, &args.out, simulated);
         let ledger = dry_run::read_ledger(&ledger_path, simulated)?;
@@ -54,7 +58,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         };
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
         return dry_run::dry_run(reader, judged, &ledger, &preview);
-    }
+    };
     let s = open_session(
         "run",
         &args.input,
@@ -62,6 +66,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         &args.sending.output,
         &args.sending.api,
         conn,
+        held,
     )
     .await?;
     if args.keep_columns {

@@ -100,18 +100,15 @@ pub(super) async fn open_session(
     output: &OutputArgs,
     api: &ApiArgs,
     conn: Connection,
+    held: Held,
 ) -> Result<Session, Failure> {
     let target = &conn.target;
     let simulated = target.simulated();
-    let ledger_path = ledger_path(output, out, simulated);
-    check_outputs(out, output, &ledger_path)?;
-    let lock = lock_ledger(&ledger_path)?;
-    let new_ledger = !ledger_path.exists();
-    let ledger = Ledger::open(&ledger_path).map_err(|e| Failure::of(exit::CONFIG, e))?;
-    one_kind_of_run(&ledger, &ledger_path, simulated)?;
-    if new_ledger {
-        new_ledger_notice(&ledger_path, output.ledger.is_none());
-    }
+    let Held {
+        path: ledger_path,
+        lock,
+        ledger,
+    } = held;
     let (recorder, ledger_thread) = Recorder::start(ledger);
     let meta = RunMeta {
         kind: kind.into(),
@@ -187,25 +184,50 @@ pub(super) fn one_kind_of_run(
     Err(Failure::new(exit::CONFIG, why))
 }
 
-/// Every file the command writes at the end, checked before the first send.
-/// What a sending command checks on this machine before the first API
-/// request: its outputs (a folder that cannot be written) and its webhook
-/// receiver (no secret off loopback), each stopping the run with 78 at
-/// once, whether the API is up or not (`simulated`: the rehearsal's own
-/// ledger).
+/// A sending command's ledger, taken before the first API request.
+pub(super) struct Held {
+    path: PathBuf,
+    lock: std::fs::File,
+    ledger: Ledger,
+}
+
+/// What a sending command checks and takes on this machine before the
+/// first API request, each stopping it at once with its own code whether
+/// the API is up or not: its webhook receiver (no secret off loopback, 78)
+/// and its ledger ([`hold_ledger`]). `simulated`: a rehearsal's own ledger.
 pub(super) fn check_local(
     out: &Path,
     sending: &SendingArgs,
     simulated: bool,
-) -> Result<(), Failure> {
+) -> Result<Held, Failure> {
     let w = &sending.webhook;
     if let Some(listen) = w.webhook_listen {
         crate::webhook::guarded(listen, w.webhook_secret.as_deref())?;
     }
-    let output = &sending.output;
-    check_outputs(out, output, &ledger_path(output, out, simulated))
+    hold_ledger(out, &sending.output, simulated)
 }
 
+/// Takes the ledger: every output checked for being writable (78), the
+/// lock held (another run on it: 75), the file opened and migrated, and
+/// refused if it holds the other kind of run (78).
+pub(super) fn hold_ledger(
+    out: &Path,
+    output: &OutputArgs,
+    simulated: bool,
+) -> Result<Held, Failure> {
+    let path = ledger_path(output, out, simulated);
+    check_outputs(out, output, &path)?;
+    let lock = lock_ledger(&path)?;
+    let new_ledger = !path.exists();
+    let ledger = Ledger::open(&path).map_err(|e| Failure::of(exit::CONFIG, e))?;
+    one_kind_of_run(&ledger, &path, simulated)?;
+    if new_ledger {
+        new_ledger_notice(&path, output.ledger.is_none());
+    }
+    Ok(Held { path, lock, ledger })
+}
+
+/// Every file the command writes at the end, checked before the first send.
 fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
     outputs::check(&[
         ("report", Some(out), "--out"),

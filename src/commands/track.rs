@@ -14,7 +14,7 @@ use crate::exit;
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;
 use super::report::{open_ledger, send_run};
-use super::session::{Connection, ledger_path, open_session};
+use super::session::{Connection, hold_ledger, ledger_path, open_session};
 
 /// `handoff track`: polls the messages that are not final yet and rewrites
 /// the report of a run.
@@ -28,6 +28,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
             send_run(&l, run)?;
         }
     }
+    let held = hold_ledger(&args.out, &args.output, false)?;
     let target = target(&args.api, None, false).await?;
     let client = target.client(&args.api)?;
     // Tracking sends nothing, so no template check: only hookInfo is used.
@@ -43,6 +44,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
         &args.output,
         &args.api,
         conn,
+        held,
     )
     .await?;
     let report_run = match args.run {
