@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 /// closed ends the process quietly with 141 (128 + SIGPIPE, what a shell
 /// shows for a writer the pipe stopped) instead of a panic and 101. The
 /// run's own summary is written with the error ignored instead, after
-/// every file (`progress::print_stdout`); this is for the other printers.
+/// every file (`progress::print_summary`); this is for the other printers.
 fn quiet_on_a_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

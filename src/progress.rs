@@ -48,12 +48,19 @@ impl Mode {
     }
 }
 
-/// Writes to stdout; a reader that closed the pipe early (`| head -1`)
-/// is not an error, and the run's own outputs are all written by then.
-pub(crate) fn print_stdout(text: &str) {
+/// Writes the run's JSON summary line to stdout, for the scheduler, script
+/// or pipe that reads it; not to a person's terminal, where the end of the
+/// run on stderr says the same in words (`--summary-json` keeps the line
+/// in a file either way). A reader that closed the pipe early
+/// (`| head -1`) is not an error: the run's own outputs are written by then.
+pub(crate) fn print_summary(line: &str) {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        return;
+    }
+    let mut out = stdout.lock();
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
 }
 
 #[derive(Default)]

@@ -286,3 +286,53 @@ async fn in_json_mode_every_exit_speaks_json() {
         assert_eq!(summary["exit_code"], want, "{what}: {summary}");
     }
 }
+
+/// The JSON summary is for schedulers and scripts: written to stdout when
+/// it is a pipe or a file, not to a person's terminal (`script` gives the
+/// run one), where the end of the run on stderr says the same in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_summary_reaches_a_pipe_not_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows(2));
+    let piped = env.run(&input, &[]).await;
+    assert_eq!(code(&piped), 0, "{}", stderr(&piped));
+    let out = String::from_utf8_lossy(&piped.stdout);
+    assert!(out.contains("\"exit_code\":0"), "a pipe gets it: {out}");
+
+    // The same command under a terminal, its arguments quoted for the shell.
+    let cmd = env.command(&input, &[], "sim-token");
+    let std = cmd.as_std();
+    let mut line = std.get_program().to_str().unwrap().to_string();
+    for arg in std.get_args() {
+        line.push_str(&format!(" '{}'", arg.to_str().unwrap()));
+    }
+    let mut typed = tokio::process::Command::new("script");
+    typed.args(["-qec", &line, "/dev/null"]).kill_on_drop(true);
+    for (k, v) in std.get_envs() {
+        match v {
+            Some(v) => typed.env(k, v),
+            None => typed.env_remove(k),
+        };
+    }
+    let typed = typed.output().await.unwrap();
+    // Every order was sent already: nothing twice, and it finishes as fine.
+    assert_eq!(
+        code(&typed),
+        0,
+        "{}",
+        String::from_utf8_lossy(&typed.stdout)
+    );
+    let screen = String::from_utf8_lossy(&typed.stdout);
+    assert!(
+        !screen.contains("\"exit_code\""),
+        "a terminal does not: {screen}"
+    );
+}

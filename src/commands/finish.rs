@@ -152,7 +152,7 @@ pub(super) async fn finish(
     for m in &missing {
         tracing::error!(rewrite = %m.again, "{}; the messages were sent and are in the ledger", m.error);
     }
-    crate::progress::print_stdout(&format!("{line}\n"));
+    crate::progress::print_summary(&format!("{line}\n"));
     Ok(code)
 }
 

@@ -199,7 +199,7 @@ pub(crate) async fn on_failure(output: &Sinks, failure: &Failure) {
         "ledger": partial.ledger.map(|p| p.display().to_string()),
     });
     stamp(&mut line);
-    crate::progress::print_stdout(&format!("{line}\n"));
+    crate::progress::print_summary(&format!("{line}\n"));
     if let Err(e) = write_summary(output, &line) {
         eprintln!("error: {e}");
     }
