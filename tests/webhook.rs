@@ -467,3 +467,66 @@ async fn runs_stopped_with_69_or_78_restore_the_channel_webhooks() {
     failing.faults.error_5xx = 1.0;
     stopped_run_restores(failing, 69).await;
 }
+
+/// An ack without the secret, for one of our own messages, is refused
+/// (401) and changes nothing; the same ack with the secret is merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_without_the_secret_changes_no_row() {
+    let env = Env::start(fast()).await;
+    let input = env.csv(&rows("8", 2));
+    // Tracking ends at once: the messages have no status yet.
+    let out = env
+        .run(&input, &["--first-poll", "30s", "--track-for", "0s"])
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let conn = ledger(&env);
+    let wamid: String = conn
+        .query_row(
+            "SELECT wamid FROM messages ORDER BY wamid LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let status = || -> Option<String> {
+        conn.query_row(
+            "SELECT status FROM messages WHERE wamid = ?1",
+            [&wamid],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let before = status();
+    assert_ne!(before.as_deref(), Some("read"));
+    let port = free_port();
+    let mut receiver = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["receive", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--ledger")
+        .arg(env.path("ledger.sqlite"))
+        .args(["--webhook-secret", "s3cret", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/hook");
+    let up = eventually(|| async {
+        reqwest::get(format!("{base}/s3cret"))
+            .await
+            .ok()
+            .filter(|r| r.status() == 200)
+    })
+    .await;
+    assert!(up.is_some(), "handoff receive answers");
+    let ack = json!({"instanceId": "SIM0001", "ack": [{"id": wamid, "status": "read"}]});
+    let ack = serde_json::to_vec(&ack).unwrap();
+    assert_eq!(post(&base, ack.clone(), None).await, 401);
+    assert_eq!(post(&base, ack.clone(), Some("wrong")).await, 401);
+    assert_eq!(
+        status(),
+        before,
+        "an ack without the secret changes nothing"
+    );
+    assert_eq!(post(&base, ack, Some("s3cret")).await, 200);
+    assert_eq!(status().as_deref(), Some("read"), "with it, merged");
+    receiver.start_kill().unwrap();
+    let _ = receiver.wait().await;
+}
