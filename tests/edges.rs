@@ -141,6 +141,35 @@ fn outcomes(env: &Env) -> Vec<[String; 5]> {
         .collect()
 }
 
+/// `cmd` as one shell line, started by `launcher` (which gets the line and
+/// gives the whole command: `bash -c LINE`, `script -qec LINE /dev/null`),
+/// with `cmd`'s environment; `swap` may put shell syntax in place of an
+/// argument (which is otherwise quoted).
+fn through_shell(
+    cmd: &tokio::process::Command,
+    swap: impl Fn(&str) -> Option<String>,
+    launcher: impl Fn(String) -> Vec<String>,
+) -> tokio::process::Command {
+    let std = cmd.as_std();
+    let mut line = format!("exec {}", std.get_program().to_str().unwrap());
+    for arg in std.get_args() {
+        let arg = arg.to_str().unwrap();
+        let word = swap(arg).unwrap_or_else(|| format!("'{arg}'"));
+        line.push(' ');
+        line.push_str(&word);
+    }
+    let words = launcher(line);
+    let mut shell = tokio::process::Command::new(&words[0]);
+    shell.args(&words[1..]).kill_on_drop(true);
+    for (k, v) in std.get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    shell
+}
+
 /// Runs `handoff run` on `input` against a fresh simulator, with `stdin`
 /// piped in when given; the report's outcomes.
 async fn run_fresh(
@@ -153,25 +182,9 @@ async fn run_fresh(
     let mut cmd = env.command(Path::new(input), &[], "sim-token");
     if shell {
         // Bash's process substitution: the export as `/dev/fd/N`, a pipe.
-        let std = cmd.as_std();
-        let mut line = format!("exec {}", std.get_program().to_str().unwrap());
-        for arg in std.get_args() {
-            let arg = arg.to_str().unwrap();
-            if arg == input {
-                line.push_str(&format!(" <(cat '{}')", file.display()));
-            } else {
-                line.push_str(&format!(" '{arg}'"));
-            }
-        }
-        let mut bash = tokio::process::Command::new("bash");
-        bash.args(["-c", &line]).kill_on_drop(true);
-        for (k, v) in std.get_envs() {
-            match v {
-                Some(v) => bash.env(k, v),
-                None => bash.env_remove(k),
-            };
-        }
-        cmd = bash;
+        let substituted = format!("<(cat '{}')", file.display());
+        let swap = |arg: &str| (arg == input).then(|| substituted.clone());
+        cmd = through_shell(&cmd, swap, |line| vec!["bash".into(), "-c".into(), line]);
     }
     let out: Output = match stdin {
         Some(bytes) => {
@@ -309,19 +322,8 @@ async fn the_json_summary_reaches_a_pipe_not_a_terminal() {
 
     // The same command under a terminal, its arguments quoted for the shell.
     let cmd = env.command(&input, &[], "sim-token");
-    let std = cmd.as_std();
-    let mut line = std.get_program().to_str().unwrap().to_string();
-    for arg in std.get_args() {
-        line.push_str(&format!(" '{}'", arg.to_str().unwrap()));
-    }
-    let mut typed = tokio::process::Command::new("script");
-    typed.args(["-qec", &line, "/dev/null"]).kill_on_drop(true);
-    for (k, v) in std.get_envs() {
-        match v {
-            Some(v) => typed.env(k, v),
-            None => typed.env_remove(k),
-        };
-    }
+    let script = |line| vec!["script".into(), "-qec".into(), line, "/dev/null".into()];
+    let mut typed = through_shell(&cmd, |_| None, script);
     let typed = typed.output().await.unwrap();
     // Every order was sent already: nothing twice, and it finishes as fine.
     assert_eq!(
