@@ -10,9 +10,10 @@ use crate::cli::{PollArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
+use crate::fate::Policy;
 use crate::ingest::Decided;
 use crate::send::{self, Job, SendSettings, Stop};
-use crate::settle::{Policy, Settling, Timing, settle_this_run};
+use crate::settle::{Settling, Timing, settle_this_run};
 use crate::track::{self, TrackSettings};
 use crate::window::Window;
 

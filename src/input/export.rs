@@ -60,11 +60,6 @@ impl Export {
         })
     }
 
-    /// The path messages name the export by.
-    pub fn shown(&self) -> &Path {
-        &self.shown
-    }
-
     /// Opens one pass over the export.
     pub fn open(&self, opts: &InputOptions) -> Result<InputReader, InputError> {
         match &self.spool {
@@ -116,7 +111,9 @@ mod tests {
             assert_eq!(rows.len(), 1);
             assert_eq!(rows[0].as_ref().unwrap().fields.order_number, "A-1");
         }
-        assert_eq!(export.shown(), fifo);
+        // Messages name the FIFO, never the temporary file.
+        let reader = export.open(&InputOptions::default()).unwrap();
+        assert_eq!(reader.file_name(), "export.csv");
     }
 
     #[test]

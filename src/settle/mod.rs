@@ -13,6 +13,5 @@ mod history;
 mod morning;
 mod passes;
 
-pub(crate) use crate::fate::Policy;
 pub(crate) use morning::look_again;
 pub(crate) use passes::{Settling, Timing, settle_this_run};
