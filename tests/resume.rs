@@ -944,6 +944,25 @@ async fn a_kill_leaves_in_doubt_only_what_was_on_its_way() {
         "{} rows unknown after {kills} kills: {unknown:?}",
         unknown.len()
     );
+    // Per kill: the intents each killed run (runs 1 to 3) left unanswered
+    // for orders the simulator never accepted: what stays `unknown`.
+    let accepted = accepted_per_order(&env).await;
+    let conn = rusqlite::Connection::open(env.path("ledger.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT run_id, order_key FROM attempts WHERE result IS NULL")
+        .unwrap();
+    let mut left = [0usize; 3];
+    for pair in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (run, order) = pair.unwrap();
+        if (1..=3).contains(&run) && !accepted.contains_key(&order) {
+            left[run as usize - 1] += 1;
+        }
+    }
+    assert!(left.iter().all(|n| *n <= 2), "unknown per kill: {left:?}");
+    assert_eq!(left.iter().sum::<usize>(), unknown.len(), "{left:?}");
     for r in &report {
         let fine = ["delivered", "read", "unknown"].contains(&r["outcome"].as_str());
         assert!(fine, "{r:?}");
