@@ -24,6 +24,7 @@ mod webhook;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -85,12 +86,25 @@ impl Drop for SimHandle {
 
 /// Binds `127.0.0.1:0` and serves `scenario` on the current tokio runtime.
 pub async fn spawn(scenario: Scenario) -> io::Result<SimHandle> {
+    spawn_state(SimState::new(scenario)).await
+}
+
+/// As [`spawn`], for a channel that outlives this process: the messages
+/// accepted are kept in `memory` as they are accepted, and a simulator
+/// spawned on the same file later takes them back, statuses going on by
+/// the wall clock (a rehearsal's run, rerun and track are one night).
+pub async fn spawn_remembering(scenario: Scenario, memory: &Path) -> io::Result<SimHandle> {
+    spawn_state(SimState::new(scenario).remember(memory)?).await
+}
+
+async fn spawn_state(state: SimState) -> io::Result<SimHandle> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel();
-    let instance_id = scenario.instance_id.clone();
-    let token = scenario.token.clone();
-    let task = tokio::spawn(serve(listener, scenario, async {
+    let instance_id = state.scenario.instance_id.clone();
+    let token = state.scenario.token.clone();
+    let app = routes::router(Arc::new(state));
+    let task = tokio::spawn(server::serve_router(listener, app, async {
         let _ = stopped.await;
     }));
     Ok(SimHandle {

@@ -66,7 +66,8 @@ pub(crate) async fn settle(
             "resolved: found in 1MSG's message history",
         ),
     };
-    tracing::info!(
+    // One line per order only at debug: the passes log one per round.
+    tracing::debug!(
         order = %d.order_key,
         phone = %crate::logging::mask_phone(&d.phone),
         finding = ?finding,

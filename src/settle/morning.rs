@@ -13,6 +13,7 @@ use crate::ledger::{RunId, Verdict};
 use crate::recorder::Recorder;
 
 use super::decide::{delivery_from_attempt, settle};
+use super::passes::Round;
 use crate::fate::{Fate, Policy};
 
 /// Looks up every doubt of `run`'s rows once and records what it found: a
@@ -24,6 +25,7 @@ pub(crate) async fn look_again(
     template: &str,
 ) -> Result<(), Failure> {
     let rows = recorder.read(move |l| l.doubtful_rows(run)).await?;
+    let mut round = Round::default();
     for (row, key, verdict) in rows {
         let doubts = recorder.read(move |l| l.doubts(&key)).await?;
         let (Some(first), Some(latest)) = (doubts.first(), doubts.last()) else {
@@ -45,6 +47,7 @@ pub(crate) async fn look_again(
             1,
         )
         .await?;
+        round.count(&settled);
         let earlier = verdict == Verdict::Unknown;
         let fate = match settled {
             // This run's own send, found: its row reports the message.
@@ -68,6 +71,7 @@ pub(crate) async fn look_again(
         let (verdict, reason) = fate.of_doubt(earlier);
         recorder.set_verdict(run, row, verdict, reason).await?;
     }
+    round.log("the night's uncertain sends looked up again");
     Ok(())
 }
 

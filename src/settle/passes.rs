@@ -101,6 +101,7 @@ impl<'a> Settling<'a> {
     /// for the passes after the sends.
     pub(crate) async fn earlier(&mut self, doubts: Vec<DoubtRow>) -> Result<Vec<String>, Failure> {
         let mut found = Vec::new();
+        let mut round = Round::default();
         for doubt in doubts {
             let key = doubt.delivery.order_key.clone();
             let lookups = self.count(&key);
@@ -116,6 +117,7 @@ impl<'a> Settling<'a> {
             .await?;
             // Back to `send`, the send stage's feed reads it from the ledger.
             let (verdict, reason) = settled.of_doubt(true);
+            round.count(&settled);
             match settled {
                 Fate::Reused { wamid, .. } => found.push(wamid),
                 Fate::Unknown { reason, again } => self.entries.push(Entry {
@@ -132,6 +134,7 @@ impl<'a> Settling<'a> {
                 .set_verdict(self.run, doubt.row, verdict, reason)
                 .await?;
         }
+        round.log("earlier runs' uncertain sends looked up before sending");
         Ok(found)
     }
 
@@ -192,6 +195,7 @@ impl<'a> Settling<'a> {
     ) -> Result<Vec<Job>, Failure> {
         self.take_in_this_run().await?;
         let mut again = Vec::new();
+        let mut round = Round::default();
         let mut i = 0;
         while i < self.entries.len() {
             if !self.entries[i].open {
@@ -235,6 +239,7 @@ impl<'a> Settling<'a> {
             let (verdict, reason) = settled.of_doubt(self.entries[i].earlier);
             match settled {
                 Fate::Reused { wamid, .. } => {
+                    round.found += 1;
                     found(wamid);
                     let e = self.entries.remove(i);
                     if e.earlier {
@@ -244,12 +249,14 @@ impl<'a> Settling<'a> {
                     }
                 }
                 Fate::Unknown { reason, again } => {
+                    round.in_doubt += 1;
                     let e = &mut self.entries[i];
                     e.reason = Some(reason);
                     e.open = again;
                     i += 1;
                 }
                 Fate::Send { .. } if attempts < timing.max_attempts => {
+                    round.to_send += 1;
                     let e = self.entries.remove(i);
                     if e.earlier {
                         // The attempt it gets is this run's: the row reports it.
@@ -266,6 +273,7 @@ impl<'a> Settling<'a> {
                     });
                 }
                 _ => {
+                    round.in_doubt += 1;
                     let e = &mut self.entries[i];
                     e.reason = Some(format!(
                         "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
@@ -276,6 +284,7 @@ impl<'a> Settling<'a> {
                 }
             }
         }
+        round.log("uncertain sends looked up in the message history");
         Ok(again)
     }
 
@@ -301,6 +310,38 @@ impl<'a> Settling<'a> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// What one round of look-ups decided, logged as one line (not one per
+/// order: a 5xx storm leaves hundreds of doubts).
+#[derive(Default)]
+pub(super) struct Round {
+    found: usize,
+    to_send: usize,
+    in_doubt: usize,
+}
+
+impl Round {
+    pub(super) fn count(&mut self, fate: &Fate) {
+        match fate {
+            Fate::Reused { .. } => self.found += 1,
+            Fate::Send { .. } => self.to_send += 1,
+            _ => self.in_doubt += 1,
+        }
+    }
+
+    pub(super) fn log(&self, what: &str) {
+        let looked_up = self.found + self.to_send + self.in_doubt;
+        if looked_up > 0 {
+            tracing::info!(
+                looked_up,
+                found = self.found,
+                to_send = self.to_send,
+                still_in_doubt = self.in_doubt,
+                "{what}"
+            );
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The templates a channel owns and the rules that decide, per recipient,
 //! what happens to a send: its fault, its refusal, its life of statuses.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::channel::Fault;
 use super::{DEFAULT_BODY, DEFAULT_NAMESPACE, DEFAULT_TEMPLATE};
@@ -66,7 +66,7 @@ impl TemplateSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// sent → delivered → read (read only with `read_ratio`, unless forced).

@@ -221,6 +221,9 @@ impl SimState {
         } else {
             (Vec::new(), Vec::new())
         };
+        if let Some(file) = &mut inner.memory {
+            super::memory::keep(file, &message);
+        }
         let index = inner.messages.len();
         inner.by_wamid.insert(message.wamid.clone(), index);
         inner.messages.push(message);
@@ -236,7 +239,7 @@ impl SimState {
 }
 
 impl Inner {
-    fn push_history(&mut self, visible_from: Instant, item: HistoryItem) {
+    pub(super) fn push_history(&mut self, visible_from: Instant, item: HistoryItem) {
         let number = self.history.len() as u64 + 1;
         self.history.push(HistoryEntry {
             number,

@@ -18,7 +18,7 @@ pub(crate) struct PlannedHook {
 }
 
 /// How the answer to an accepted send reaches the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum AnswerDelivery {
     Normal,
     /// Accepted, then the connection is closed: the client never hears.

@@ -8,6 +8,7 @@
 
 mod admit;
 mod chat;
+mod memory;
 mod message;
 mod stats;
 
@@ -48,6 +49,8 @@ pub(crate) struct Inner {
     templates_requests: u64,
     pub stats: Stats,
     pub settings: Settings,
+    /// The memory file, when the channel outlives its process.
+    memory: Option<std::fs::File>,
 }
 
 /// The whole simulated channel.
@@ -94,6 +97,7 @@ impl SimState {
             templates_requests: 0,
             stats: Stats::default(),
             settings: Settings::default(),
+            memory: None,
         };
         SimState {
             templates: scenario.template_list(),
@@ -101,6 +105,17 @@ impl SimState {
             scenario,
             inner: Mutex::new(inner),
         }
+    }
+
+    /// The simulator remembers its messages in `path` (see [`memory`]):
+    /// those it held are taken back, and each one it accepts is kept.
+    pub(crate) fn remember(self, path: &std::path::Path) -> std::io::Result<SimState> {
+        let (messages, file) = memory::open(path)?;
+        let mut inner = self.lock();
+        inner.recall(messages);
+        inner.memory = Some(file);
+        drop(inner);
+        Ok(self)
     }
 
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
