@@ -1,4 +1,4 @@
-//! The documented exit codes (the README's "Exit codes"): part of the
+//! The documented exit codes (docs/exit-codes.md): part of the
 //! interface, since schedulers and Kubernetes pod-failure policies act on
 //! them.
 

@@ -508,3 +508,102 @@ fn the_project_refers_only_to_documents_it_holds() {
         found.join("\n")
     );
 }
+
+/// The markdown files a reader is sent through: the README and every page
+/// of `docs/`.
+fn markdown_pages() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    let docs = root.join("docs");
+    if docs.is_dir() {
+        for entry in std::fs::read_dir(&docs).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// The targets of a markdown text's inline links (`[text](target)`),
+/// outside code blocks and code spans, with their line numbers.
+fn link_targets(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        // Code spans hold examples, not links.
+        let prose: String = line
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0)
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut rest = prose.as_str();
+        while let Some(at) = rest.find("](") {
+            rest = &rest[at + 2..];
+            let end = rest.find(')').unwrap_or(rest.len());
+            out.push((n + 1, rest[..end].trim().to_string()));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// Every relative link in the README and in `docs/` leads to a file or a
+/// folder the repository holds: a page moved or renamed must take its
+/// links along.
+#[test]
+fn every_relative_link_in_the_docs_leads_to_a_file() {
+    let pages = markdown_pages();
+    assert!(pages.len() > 1, "no docs/ pages: {pages:?}");
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (line, target) in link_targets(&text) {
+            if target.is_empty()
+                || target.starts_with('#')
+                || target.contains("://")
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            checked += 1;
+            if !page.parent().unwrap().join(file).exists() {
+                broken.push(format!("{}:{line}: {target}", page.display()));
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} relative links found");
+    assert!(
+        broken.is_empty(),
+        "links to files the repository does not hold:\n{}",
+        broken.join("\n")
+    );
+}
+
+/// The README is the user's first page, not the reference: at most 250
+/// lines; the rest belongs in `docs/`.
+#[test]
+fn the_readme_stays_short() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines = std::fs::read_to_string(root.join("README.md"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(
+        lines <= 250,
+        "README.md has {lines} lines; move detail to docs/"
+    );
+}

@@ -1,4 +1,4 @@
-//! The real 1MSG API's variants (the README's real API variants), each played
+//! The real 1MSG API's variants (docs/real-api.md), each played
 //! by the simulator and met by the real binary over real HTTP. Every test
 //! checks the run against the simulator's ground truth (`/__sim/messages`):
 //! no order accepted twice, every accepted message in exactly one report

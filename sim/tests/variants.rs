@@ -1,4 +1,4 @@
-//! The simulator's variants of the real 1MSG API (the product README's real API variants),
+//! The simulator's variants of the real 1MSG API (the product's docs/simulator.md, variants),
 //! each driven over raw HTTP and checked for its exact shape; the hostile
 //! preset; wamids that never repeat across simulator starts.
 

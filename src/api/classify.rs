@@ -6,7 +6,7 @@
 //! idempotency key, so a send is retried only when the request provably did
 //! not reach the API or was refused for pace; anything that *may* have been
 //! accepted is `Ambiguous` and never resent automatically
-//! (the README's "How it sends"). There is deliberately no retry
+//! (docs/sending.md, "Nothing twice"). There is deliberately no retry
 //! middleware on the client.
 
 use std::time::Duration;

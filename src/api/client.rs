@@ -5,7 +5,7 @@
 //!
 //! The token travels in the `Authorization` header, marked sensitive, or,
 //! with `--token-in query`, in the query string, where the specs put it
-//! (README: the real API's variants, A4). Either way no text leaves this client
+//! (docs/real-api.md, A4). Either way no text leaves this client
 //! with the token in it: errors are stripped of their URL, and every detail
 //! and error text is redacted before it is shown.
 

@@ -1,7 +1,7 @@
 //! `GET messages` answers, read message by message. The documented shape
 //! has `isForwarded: 0` and `self: 1` (integers), a production integration
 //! sees `fromMe: 1` and `time` as a string, the vendor's CLI finds the list
-//! under `data` (README: the real API's variants, A1, A2): one strict type
+//! under `data` (docs/real-api.md, A1, A2): one strict type
 //! made the whole look-up fail on the documented example. Here each field
 //! is read on its own, and an item that is not a message with an id is
 //! kept aside (counted, and looked at by the caller) instead of failing the

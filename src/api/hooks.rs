@@ -4,7 +4,7 @@
 //! a raw Meta envelope (`{"entry":[{"changes":[{"value":{"statuses":[…]}}]}]}`),
 //! loose types (`code` as text, `error_data: {}`, a number as
 //! `recipient_id`), `hooks: null`, or a bare array
-//! (README: the real API's variants, B1). One unreadable hook must not hide a
+//! (docs/real-api.md, B1). One unreadable hook must not hide a
 //! `failed` beside it, so each is read on its own and an unreadable one is
 //! skipped and counted.
 

@@ -1,7 +1,7 @@
 //! Reading one JSON value the way 1MSG's answers need: the same field comes
 //! as `true`, `1`, `"1"` or `"true"` from one deployment to the next, an id
 //! as a string or a number, a time as a number or a string
-//! (README: the real API's variants, A2, B1, B5). Each reader answers `None`
+//! (docs/real-api.md, A2, B1, B5). Each reader answers `None`
 //! for a value it cannot read, so the caller decides what a missing field
 //! means instead of the whole answer failing.
 

@@ -2,7 +2,7 @@
 //! documented `{"total": N, "templates": […]}`, a bare array, carry `total`
 //! as a text, or an `error` object that is the API's own failure (not "no
 //! such template"); a template's namespace may sit under any of three
-//! names, or only on its siblings (README: the real API's variants, A5 and B6).
+//! names, or only on its siblings (docs/real-api.md, A5 and B6).
 
 use serde_json::Value;
 

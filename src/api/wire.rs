@@ -1,6 +1,6 @@
 //! What we send to 1MSG, as serde types shared by our client and our
 //! simulator so the two cannot drift apart. What 1MSG answers is not typed
-//! here: the real API is not uniform (README: the real API's variants), so
+//! here: the real API is not uniform (docs/real-api.md), so
 //! each answer is read field by field from JSON (`hooks.rs`, `history.rs`,
 //! `templates.rs`, `classify.rs`).
 

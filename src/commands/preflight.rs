@@ -1,6 +1,6 @@
 //! Before any send: the channel is connected, the credentials work on every
 //! route the run uses (the token may be accepted by `sendTemplate` and
-//! refused by `hookInfo`, README: the real API's variants, A4), and the
+//! refused by `hookInfo`, docs/real-api.md, A4), and the
 //! template exists in our language, is approved and takes exactly the four
 //! body variables we fill. A misconfiguration stops the job here with one
 //! clear message, instead of failing ten thousand rows.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
 
-/// The verdict of the reconciliation for one row (the README's "The reconciliation").
+/// The verdict of the reconciliation for one row (docs/reconciliation.md, "The outcomes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -51,8 +51,8 @@ impl Outcome {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
 
-    /// What the word means, for the workbook's summary and the README's
-    /// table (the README's "The reconciliation").
+    /// What the word means, for the workbook's summary and the outcomes
+    /// table (docs/reconciliation.md, "The outcomes").
     pub(crate) fn meaning(self) -> &'static str {
         match self {
             Outcome::Delivered => "WhatsApp delivered the message to the partner's phone",

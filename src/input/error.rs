@@ -107,7 +107,7 @@ pub enum InputError {
 }
 
 impl InputError {
-    /// The process exit code (the README's "Exit codes"): 66 when the file cannot be read
+    /// The process exit code (docs/exit-codes.md): 66 when the file cannot be read
     /// at all, 78 for a bad `--encoding` value (a configuration error), and
     /// 65 when the content is unusable.
     pub fn exit_code(&self) -> u8 {

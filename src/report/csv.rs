@@ -15,7 +15,7 @@ use super::atomic::write_atomic;
 use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
-/// The version of the columns below, as the README documents it: 3 since
+/// The version of the columns below, as docs/reconciliation.md documents it: 3 since
 /// issue 21 (`reused_from_channel`); 2 since issue 13 (plain-language
 /// `reason`/`next_step`, `whatsapp_status`, `warnings`, the status times);
 /// 1 was the first schema.

@@ -7,7 +7,7 @@
 //! Not finding it proves nothing by itself: the vendor says an empty or
 //! incomplete history does not prove that no message existed, the time
 //! filters are reported unreliable, and the list is paged
-//! (README: the real API's variants, A1). So the whole chat is paged through
+//! (docs/real-api.md, A1). So the whole chat is paged through
 //! with `lastMessageNumber` (the one reliable cursor), the time window is
 //! applied here as well, and a search that could not read everything says
 //! so (`Failed`) instead of reporting `NotFound`.
@@ -82,7 +82,7 @@ pub(crate) fn is_our_message(m: &HistoryMessage, order: &str, template: &str) ->
 /// text is not the filled-in one (none, empty, the template's name, or its
 /// `{{n}}` placeholders): it could be any order's message, this one's too.
 /// No source says what an outgoing template's `body` holds
-/// (README: the real API's variants, A1), so such a message makes "not
+/// (docs/real-api.md, A1), so such a message makes "not
 /// found" unprovable.
 fn hides_its_order(m: &HistoryMessage, template: &str) -> bool {
     let hidden = match m.body.as_deref().map(str::trim) {

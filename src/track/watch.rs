@@ -2,7 +2,7 @@
 //!
 //! A message leaves at its first proof of delivery (`delivered`, `read`
 //! and its synonyms). A `failed` does not end its watch at once: the real
-//! API may say `sent, failed, read` (README: the real API's variants, B2), and if the `read`
+//! API may say `sent, failed, read` (docs/real-api.md, B2), and if the `read`
 //! comes in a later answer than the `failed`, a tracker that stopped at the
 //! failure reports a message the partner read as failed, and a rerun sends
 //! it again. So a failed message is polled [`FOLLOW_UPS_AFTER_FAILURE`]

@@ -94,7 +94,7 @@ async fn a_lagging_history_is_asked_again_until_the_message_shows() {
 /// longer than `--lookup-after` does not show the lost send yet, the flag
 /// takes that for proof, and the partner gets the message twice. The
 /// report then names only the second message: the first one the simulator
-/// accepted is in no row. This test pins that risk down as the README
+/// accepted is in no row. This test pins that risk down as docs/real-api.md
 /// states it (the flag's "late" history), instead of hiding it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_proves_absence_with_a_lagging_history_sends_twice_as_documented() {

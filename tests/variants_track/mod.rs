@@ -1,4 +1,4 @@
-//! Issue 12's tracking and template variants (the README's real API variants
+//! Issue 12's tracking and template variants (docs/real-api.md
 //! B1–B4, B6) and the hostile preset, each played by the simulator and met
 //! by the real binary over real HTTP. Every test that gets as far as a
 //! report ends with [`assert_truthful`], the simulator's ground truth; a

@@ -4,7 +4,7 @@
 //! Answers follow 1MSG's documentation: rejections by Meta are HTTP 200
 //! with `sent:false`; request and credential problems are 4xx with
 //! `{"error": "..."}`; the validation order is that of its §10.2. The
-//! scenario's variants (the README's variants table) bend each route's answers.
+//! scenario's variants (docs/simulator.md, "Variants of the real API") bend each route's answers.
 
 mod auth;
 mod channel;

@@ -1,7 +1,7 @@
 //! The shapes of the channel's read answers (history, hookInfo, templates)
 //! and which routes take the token in a header. The defaults are the tidy
 //! shapes the simulator always answered; each other value is one the real
-//! API is documented or seen to answer (README: the real API's variants).
+//! API is documented or seen to answer (docs/real-api.md).
 
 use std::time::Duration;
 

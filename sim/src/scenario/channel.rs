@@ -92,7 +92,7 @@ impl Default for Latency {
 
 /// Probabilities per sendTemplate request (their sum at most 1), each of one
 /// [`Fault`]. The answer-shape faults (`sent_no_id` … `html_504`) all
-/// accept the message except `html_502`: they are the bodies the README's variants table
+/// accept the message except `html_502`: they are the bodies docs/simulator.md's variants table
 /// A3, B5 and C say the real API may answer.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1,4 +1,4 @@
-//! `--profile hostile`: the real API as the product's README says it may be, all
+//! `--profile hostile`: the real API as the product's docs/real-api.md says it may be, all
 //! at once, in proportions a night of a few hundred sends meets several
 //! times. `scenarios/hostile.toml` is the same scenario as a file
 //! to copy and tune (a test keeps the two equal).

@@ -45,7 +45,7 @@ pub(super) fn latency_counts(rows: &[ReportRow]) -> [u64; LATENCY.len()] {
     counts
 }
 
-/// What an exit code tells a person (README "Exit codes").
+/// What an exit code tells a person (docs/exit-codes.md).
 fn exit_meaning(code: u8) -> &'static str {
     match code {
         exit::OK => "every row reached the partner",
