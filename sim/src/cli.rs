@@ -193,6 +193,14 @@ pub struct FaultArgs {
     /// After this many accepted sends, the channel disconnects.
     #[arg(long)]
     pub disconnect_after: Option<u64>,
+    /// After this many accepted sends, Meta pauses the templates for low
+    /// quality (sends refused with 132015).
+    #[arg(long)]
+    pub pause_template_after: Option<u64>,
+    /// After this many accepted sends, Meta re-categorises the templates
+    /// as MARKETING.
+    #[arg(long)]
+    pub recategorize_after: Option<u64>,
 }
 
 /// The shapes of the channel's answers and its checks.
@@ -275,6 +283,21 @@ pub struct AnswerArgs {
     /// 429, 500, 502, 503 (default) or 504.
     #[arg(long)]
     pub templates_fail_status: Option<u16>,
+    /// The templates' quality rating in the list: GREEN (default), YELLOW,
+    /// RED or UNKNOWN.
+    #[arg(long)]
+    pub template_quality: Option<String>,
+    /// The templates' category in the list: UTILITY (default), MARKETING
+    /// or AUTHENTICATION.
+    #[arg(long)]
+    pub template_category: Option<String>,
+    /// The statuses' `pricing.type`: regular (default, billable),
+    /// free_customer_service, free_entry_point, or none (no `pricing`).
+    #[arg(long)]
+    pub pricing: Option<String>,
+    /// A phone `GET blockedUsers` lists (repeat for more).
+    #[arg(long = "blocked-user")]
+    pub blocked_users: Vec<String>,
 }
 
 /// Sets `$field` from an `Option` flag when the flag was given.
@@ -357,6 +380,12 @@ fn apply_faults(f: &FaultArgs, s: &mut Scenario) {
     if f.disconnect_after.is_some() {
         faults.disconnect_after = f.disconnect_after;
     }
+    if f.pause_template_after.is_some() {
+        faults.pause_template_after = f.pause_template_after;
+    }
+    if f.recategorize_after.is_some() {
+        faults.recategorize_after = f.recategorize_after;
+    }
 }
 
 fn apply_answers(a: &AnswerArgs, s: &mut Scenario) {
@@ -394,6 +423,15 @@ fn apply_answers(a: &AnswerArgs, s: &mut Scenario) {
     on!(a.templates_error_object => list.error_object);
     set!(a.templates_fail_first => list.fail_first);
     set!(a.templates_fail_status => list.fail_status);
+    set!(a.pricing => s.hooks.pricing);
+    s.blocked_users.extend(a.blocked_users.iter().cloned());
+    if a.template_quality.is_some() || a.template_category.is_some() {
+        s.templates = s.template_list();
+        for t in &mut s.templates {
+            set!(a.template_quality => t.quality);
+            set!(a.template_category => t.category);
+        }
+    }
 }
 
 /// `handoff simulate`: the scenario the flags describe, served on

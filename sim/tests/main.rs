@@ -2,6 +2,7 @@
 //! driven from outside as `handoff` and the vendor's SDK drive it.
 
 mod api;
+mod health;
 mod memory;
 mod sdk;
 mod util;

@@ -36,6 +36,18 @@ pub(super) async fn me(_: Authorized) -> Response {
     .into_response()
 }
 
+/// `GET blockedUsers` (1MSG's newer SDKs): the users blocked on the
+/// channel, each as a `wa_id`; the real item's shape is not documented.
+pub(super) async fn blocked_users(State(state): State<Shared>, _: Authorized) -> Response {
+    let users: Vec<_> = state
+        .scenario
+        .blocked_users
+        .iter()
+        .map(|phone| json!({ "wa_id": phone }))
+        .collect();
+    Json(json!({ "blockedUsers": users })).into_response()
+}
+
 pub(super) async fn get_webhook(State(state): State<Shared>, _: Authorized) -> Response {
     let urls = state.lock().settings.webhook_url.clone();
     Json(json!({"webhookUrl": urls})).into_response()

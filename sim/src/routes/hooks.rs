@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::auth::Authorized;
 use super::reply::error;
-use crate::scenario::{HookShape, UnknownMessage, meta_error_title};
+use crate::scenario::{HookShape, Hooks, UnknownMessage, meta_error_title};
 use crate::state::{Message, PlannedHook};
 use crate::webhook::ack_json;
 
@@ -25,7 +25,7 @@ pub(super) async fn hook_info(
     };
     match state.message(id) {
         Some(message) => {
-            let hooks = hooks_json(state.scenario.hooks.shape, &message, Instant::now());
+            let hooks = hooks_json(&state.scenario.hooks, &message, Instant::now());
             Json(json!({ "hooks": hooks })).into_response()
         }
         None => match state.scenario.templates_list.unknown_message {
@@ -38,18 +38,20 @@ pub(super) async fn hook_info(
 }
 
 /// The hooks of `m` that have arrived by `now`, shaped.
-fn hooks_json(shape: HookShape, m: &Message, now: Instant) -> Vec<Value> {
+fn hooks_json(words: &Hooks, m: &Message, now: Instant) -> Vec<Value> {
     let arrived = m.hooks_at(now);
-    match shape {
-        HookShape::Meta => arrived.map(|h| meta_hook(m, h)).collect(),
+    let pricing = words.pricing.as_str();
+    let meta_hook = |h| meta_hook(m, h, pricing);
+    match words.shape {
+        HookShape::Meta => arrived.map(meta_hook).collect(),
         HookShape::NormalizedAck => arrived.map(|h| ack_json(m, h)).collect(),
-        HookShape::RawEnvelope => arrived.map(|h| envelope(meta_hook(m, h))).collect(),
+        HookShape::RawEnvelope => arrived.map(|h| envelope(meta_hook(h))).collect(),
         HookShape::LooseTypes => {
             let mut out = Vec::new();
             for (i, h) in arrived.enumerate() {
-                out.push(loosen(m, h, meta_hook(m, h)));
+                out.push(loosen(m, h, meta_hook(h)));
                 if i == 0 {
-                    out.push(without_status(m, h));
+                    out.push(without_status(m, h, pricing));
                 }
             }
             out
@@ -58,7 +60,7 @@ fn hooks_json(shape: HookShape, m: &Message, now: Instant) -> Vec<Value> {
 }
 
 /// A Meta status object, with `errors[]` on a failure.
-fn meta_hook(m: &Message, h: &PlannedHook) -> Value {
+fn meta_hook(m: &Message, h: &PlannedHook, pricing_type: &str) -> Value {
     let mut hook = json!({
         "id": m.wamid,
         "type": "message",
@@ -72,7 +74,9 @@ fn meta_hook(m: &Message, h: &PlannedHook) -> Value {
             "origin": {"type": "utility"},
             "expiration_timestamp": m.unix_time_of(h.after) + 86_400,
         });
-        hook["pricing"] = json!({"billable": true, "category": "utility", "pricing_model": "PMP"});
+        if let Some(pricing) = pricing(m, pricing_type) {
+            hook["pricing"] = pricing;
+        }
     }
     if let Some(code) = h.error {
         hook["errors"] = json!([{
@@ -120,12 +124,25 @@ fn loosen(m: &Message, h: &PlannedHook, mut hook: Value) -> Value {
 
 /// A hook that carries no status (a pricing update), which a reader must
 /// skip rather than fail on.
-fn without_status(m: &Message, h: &PlannedHook) -> Value {
+fn without_status(m: &Message, h: &PlannedHook, pricing_type: &str) -> Value {
     json!({
         "id": m.wamid,
         "type": "message",
         "timestamp": m.unix_time_of(h.after),
         "recipient_id": m.phone.parse::<u64>().unwrap_or_default(),
-        "pricing": {"billable": true, "category": "utility", "pricing_model": "PMP"},
+        "pricing": pricing(m, pricing_type),
+    })
+}
+
+/// Meta's `pricing` object of a status (no amount: the price comes from a
+/// rate card), or none when the scenario's `hooks.pricing` is `none`.
+fn pricing(m: &Message, pricing_type: &str) -> Option<Value> {
+    (pricing_type != "none").then(|| {
+        json!({
+            "billable": pricing_type == "regular",
+            "category": m.category,
+            "pricing_model": "PMP",
+            "type": pricing_type,
+        })
     })
 }

@@ -46,7 +46,8 @@ pub(crate) fn router(state: Shared) -> Router {
             "/{instance}/settings",
             get(channel::get_settings).post(channel::set_settings),
         )
-        .route("/{instance}/messages", get(history::messages));
+        .route("/{instance}/messages", get(history::messages))
+        .route("/{instance}/blockedUsers", get(channel::blocked_users));
     // `hooks.not_found_for_all`: the route is gone, as if retired (it is
     // absent from the NEW spec); the fallback answers for it.
     if !state.scenario.hooks.not_found_for_all {

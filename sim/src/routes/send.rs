@@ -168,7 +168,7 @@ fn check_template<'a>(
             "The selected namespace is invalid.",
         )));
     }
-    match template.status.to_ascii_lowercase().as_str() {
+    match state.template_now(template).0.to_ascii_lowercase().as_str() {
         "approved" => {}
         "paused" => return Err(refuse(132015, format!("template {name} is paused"))),
         "disabled" => return Err(refuse(132016, format!("template {name} is disabled"))),

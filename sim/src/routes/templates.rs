@@ -52,7 +52,7 @@ pub(super) async fn templates(
         .templates
         .iter()
         .enumerate()
-        .map(|(i, t)| template_json(i, t, list.status_case))
+        .map(|(i, t)| template_json(i, t, state.template_now(t), list.status_case))
         .collect();
     let total = all.len();
     let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
@@ -68,10 +68,15 @@ pub(super) async fn templates(
     .into_response()
 }
 
-fn template_json(i: usize, t: &TemplateSpec, case: StatusCase) -> Value {
+fn template_json(
+    i: usize,
+    t: &TemplateSpec,
+    (status, category): (&str, &str),
+    case: StatusCase,
+) -> Value {
     let status = match case {
-        StatusCase::Lower => t.status.to_ascii_lowercase(),
-        StatusCase::Upper => t.status.to_ascii_uppercase(),
+        StatusCase::Lower => status.to_ascii_lowercase(),
+        StatusCase::Upper => status.to_ascii_uppercase(),
     };
     let mut components = vec![json!({"type": "BODY", "text": t.body})];
     if !t.button.is_empty() {
@@ -83,8 +88,9 @@ fn template_json(i: usize, t: &TemplateSpec, case: StatusCase) -> Value {
         "id": (7700 + i).to_string(),
         "name": t.name,
         "language": t.language,
-        "category": t.category,
+        "category": category,
         "status": status,
+        "quality_score": {"score": t.quality},
         "namespace": t.namespace,
         "rejected_reason": "NONE",
         "components": components,

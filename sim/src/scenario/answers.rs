@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::duration::serde_text;
 
 /// The routes under `/{instanceId}/`, by the names `auth.header_routes` takes.
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 9] = [
     "sendTemplate",
     "hookInfo",
     "templates",
@@ -19,6 +19,7 @@ pub const ROUTES: [&str; 8] = [
     "webhook",
     "settings",
     "messages",
+    "blockedUsers",
 ];
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -218,6 +219,10 @@ pub struct Hooks {
     /// 404 `{"error":"could not find that method"}` for every id, as if the
     /// route were retired (it is absent from the NEW spec).
     pub not_found_for_all: bool,
+    /// The `pricing.type` of a status: `regular` (billable),
+    /// `free_customer_service`, `free_entry_point`, or `none` for statuses
+    /// without a `pricing` object.
+    pub pricing: String,
 }
 
 impl Default for Hooks {
@@ -228,6 +233,7 @@ impl Default for Hooks {
             failed_as: FailedWord::Failed,
             deleted_after_read: false,
             not_found_for_all: false,
+            pricing: "regular".into(),
         }
     }
 }

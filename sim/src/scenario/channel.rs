@@ -120,6 +120,13 @@ pub struct Faults {
     /// After this many accepted sends, the channel disconnects: `/status`
     /// says `disconnected` and sendTemplate answers plain-text `sent:false`.
     pub disconnect_after: Option<u64>,
+    /// After this many accepted sends Meta pauses the templates for low
+    /// quality: sends are refused with 132015, the list says `PAUSED`.
+    pub pause_template_after: Option<u64>,
+    /// After this many accepted sends Meta re-categorises the templates as
+    /// `MARKETING` (as it may since April 2025): the list says so and the
+    /// later messages are priced as marketing.
+    pub recategorize_after: Option<u64>,
     /// Accepted, answered `{"sent":true,"message":"Sent to …"}`: no id.
     pub sent_no_id: f64,
     /// Accepted, answered `{"sent":true,"message":"wamid.…"}`: the id sits
@@ -168,6 +175,8 @@ impl Default for Faults {
             queued_delay: Duration::from_secs(2),
             revoke_token_after: None,
             disconnect_after: None,
+            pause_template_after: None,
+            recategorize_after: None,
             sent_no_id: 0.0,
             id_in_message: 0.0,
             no_sent_field: 0.0,

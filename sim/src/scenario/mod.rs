@@ -68,6 +68,8 @@ pub struct Scenario {
     /// When false, the built-in test-number rules (see [`builtin_rules`]) are
     /// not appended after the scenario's own rules.
     pub builtin_rules: bool,
+    /// The phones `GET blockedUsers` lists (users blocked on the channel).
+    pub blocked_users: Vec<String>,
 }
 
 impl Default for Scenario {
@@ -90,6 +92,7 @@ impl Default for Scenario {
             templates: Vec::new(),
             rules: Vec::new(),
             builtin_rules: true,
+            blocked_users: Vec::new(),
         }
     }
 }
@@ -164,6 +167,19 @@ impl Scenario {
             return Err(format!(
                 "webhooks.drop: {} is not between 0 and 1",
                 self.webhooks.drop
+            ));
+        }
+        const PRICING: [&str; 4] = [
+            "regular",
+            "free_customer_service",
+            "free_entry_point",
+            "none",
+        ];
+        if !PRICING.contains(&self.hooks.pricing.as_str()) {
+            return Err(format!(
+                "hooks.pricing: `{}` is not one of {}",
+                self.hooks.pricing,
+                PRICING.join(", ")
             ));
         }
         if ![429, 500, 502, 503, 504].contains(&self.templates_list.fail_status) {

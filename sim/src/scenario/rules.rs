@@ -14,7 +14,10 @@ pub struct TemplateSpec {
     pub language: String,
     /// approved, pending, rejected, paused, disabled.
     pub status: String,
+    /// `UTILITY`, `MARKETING`, `AUTHENTICATION`, as Meta categorises it.
     pub category: String,
+    /// Meta's quality rating: `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    pub quality: String,
     pub namespace: String,
     pub body: String,
     /// A static URL button label; none when empty.
@@ -29,6 +32,7 @@ impl Default for TemplateSpec {
             language: "en".into(),
             status: "approved".into(),
             category: "UTILITY".into(),
+            quality: "GREEN".into(),
             namespace: DEFAULT_NAMESPACE.into(),
             body: DEFAULT_BODY.into(),
             button: "Handoff details".into(),

@@ -156,8 +156,11 @@ impl SimState {
             _ => Duration::ZERO,
         };
         let (outcome, plan) = plan(&self.scenario, &mut inner.rng, fate, start_offset);
+        // Priced as the category Meta holds at the send (this one counted).
+        let category = self.template_at(req.template, inner.stats.accepted - 1).1;
         let message = Message {
             number,
+            category: category.to_ascii_lowercase(),
             wamid: wamid.clone(),
             phone: req.phone.to_string(),
             template: req.template.name.clone(),

@@ -105,6 +105,7 @@ mod tests {
             job_id: None,
             answer: AnswerDelivery::Normal,
             outcome: Outcome::Read,
+            category: "utility".into(),
         };
         let mut n = 0;
         let (before, after) = others(&first, &template, 4, || {

@@ -51,6 +51,7 @@ struct Kept {
     job_id: Option<String>,
     answer: AnswerDelivery,
     outcome: Outcome,
+    category: String,
 }
 
 /// The messages a memory file holds, and the file, opened to append (after
@@ -95,6 +96,7 @@ pub(super) fn keep(file: &mut File, m: &Message) {
         job_id: m.job_id.clone(),
         answer: m.answer,
         outcome: m.outcome,
+        category: m.category.clone(),
     };
     let mut line = serde_json::to_string(&kept).unwrap_or_default();
     line.push('\n');
@@ -132,6 +134,7 @@ impl Kept {
             job_id: self.job_id,
             answer: self.answer,
             outcome: self.outcome,
+            category: self.category,
         }
     }
 }

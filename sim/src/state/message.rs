@@ -126,6 +126,9 @@ pub(crate) struct Message {
     pub job_id: Option<String>,
     pub answer: AnswerDelivery,
     pub outcome: Outcome,
+    /// The template's category when it was sent, lower case: what its
+    /// statuses' `pricing.category` says.
+    pub category: String,
 }
 
 impl Message {

@@ -232,6 +232,29 @@ impl SimState {
             .map(|&i| inner.messages[i].clone())
     }
 
+    /// A template's status and category as Meta holds them now: paused or
+    /// re-categorised once the scenario's number of accepted sends is
+    /// reached (`faults.pause_template_after`, `faults.recategorize_after`).
+    pub(crate) fn template_now<'a>(&self, t: &'a TemplateSpec) -> (&'a str, &'a str) {
+        let accepted = self.lock().stats.accepted;
+        self.template_at(t, accepted)
+    }
+
+    /// [`SimState::template_now`] after `accepted` accepted sends.
+    fn template_at<'a>(&self, t: &'a TemplateSpec, accepted: u64) -> (&'a str, &'a str) {
+        let faults = &self.scenario.faults;
+        let reached = |after: Option<u64>| after.is_some_and(|n| accepted >= n);
+        let status = match reached(faults.pause_template_after) {
+            true => "paused",
+            false => t.status.as_str(),
+        };
+        let category = match reached(faults.recategorize_after) {
+            true => "MARKETING",
+            false => t.category.as_str(),
+        };
+        (status, category)
+    }
+
     pub(crate) fn revoke_token(&self) {
         self.lock().token_revoked = true;
     }
