@@ -300,3 +300,169 @@ async fn an_id_the_answer_named_is_confirmed_by_its_statuses_without_a_history()
     }
     assert_eq!(send_requests(&env.stats().await), 3, "nothing sent twice");
 }
+
+/// `handoff COMMAND [FILE] --simulate` on the test's rehearsal ledger.
+fn rehearsal(
+    env: &Env,
+    command: &str,
+    file: &std::path::Path,
+    out: &str,
+    args: &[&str],
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+    cmd.arg(command);
+    if command != "track" {
+        cmd.arg(file);
+    }
+    cmd.arg("--simulate")
+        .arg("--out")
+        .arg(env.path(out))
+        .arg("--ledger")
+        .arg(env.path("ledger.sqlite"))
+        .args(["--first-poll", "50ms", "--quiet"])
+        .args(args)
+        .env_remove("ONEMSG_TOKEN")
+        .env_remove("ONEMSG_API_URL")
+        .env_remove("ONEMSG_CHANNEL_ID")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `cmd` to its end (90 s at most).
+async fn finish(mut cmd: tokio::process::Command) -> std::process::Output {
+    tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("finishes")
+        .unwrap()
+}
+
+/// The messages the rehearsal's channel remembers (its memory file, one
+/// JSON line a message, beside the ledger).
+fn remembered(env: &Env) -> Vec<Value> {
+    std::fs::read_to_string(env.path("ledger.sim.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The reconciliation `from` as a person corrects it: order `order`'s
+/// phone set to `phone`, saved as `to`.
+fn corrected(env: &Env, from: &str, to: &str, order: &str, phone: &str) -> std::path::PathBuf {
+    let mut reader = csv::Reader::from_path(env.path(from)).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (phone_at, order_at) = (at("phone"), at("order_number"));
+    let path = env.path(to);
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for record in reader.records() {
+        let mut fields: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
+        if fields[order_at] == order {
+            fields[phone_at] = phone.into();
+        }
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+    path
+}
+
+/// A rehearsal of the whole night and its morning: `run --simulate`,
+/// SIGINT, the same again, `rerun --simulate` of a corrected file and
+/// `track --simulate` share one rehearsal ledger and one simulated channel
+/// that remembers its messages beside it, so each continues the others'
+/// messages: every row ends final and no order is sent twice (the
+/// channel's own memory file is the ground truth).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsal_of_the_whole_morning_continues_one_channel() {
+    let env = Env::start(fast()).await;
+    let n = 30;
+    let mut input_rows = rows("73", n);
+    input_rows.push(["Partner", "123", "73-bad", "Item", "Note"]);
+    let input = env.csv(&input_rows);
+
+    // The night, interrupted while it sends.
+    let run_args = ["--rate", "4", "--track-for", "1s"];
+    let child = rehearsal(&env, "run", &input, "reconciliation.csv", &run_args)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while remembered(&env).len() < 3 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(kill.unwrap().success());
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(remembered(&env).len() < n, "interrupted while sending");
+
+    // The same again: the rest is sent, nothing twice.
+    let out = finish(rehearsal(
+        &env,
+        "run",
+        &input,
+        "reconciliation.csv",
+        &run_args,
+    ))
+    .await;
+    assert_eq!(code(&out), 10, "the invalid row: {}", stderr(&out));
+    assert_eq!(remembered(&env).len(), n);
+
+    // A person corrects the invalid row's phone and reruns the file.
+    let fixed = corrected(
+        &env,
+        "reconciliation.csv",
+        "fixed.csv",
+        "73-bad",
+        "+491673099999",
+    );
+    let track_briefly = ["--track-for", "1s"];
+    let out = finish(rehearsal(
+        &env,
+        "rerun",
+        &fixed,
+        "rerun.csv",
+        &track_briefly,
+    ))
+    .await;
+    assert!([0, 10].contains(&code(&out)), "{}", stderr(&out));
+    assert_eq!(remembered(&env).len(), n + 1, "the corrected row sent");
+
+    // The morning: track follows every message to its end.
+    let out = finish(rehearsal(
+        &env,
+        "track",
+        &fixed,
+        "rerun.csv",
+        &["--track-for", "30s"],
+    ))
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = env.read_csv("rerun.csv");
+    assert_eq!(report.len(), n + 1);
+    let kept = remembered(&env);
+    for r in &report {
+        assert!(
+            ["delivered", "read"].contains(&r["outcome"].as_str()),
+            "every row final: {r:?}"
+        );
+        assert!(
+            kept.iter().any(|m| m["wamid"] == r["wamid"].as_str()),
+            "the report names a wamid the channel never issued: {r:?}"
+        );
+    }
+    let mut orders: Vec<&str> = kept
+        .iter()
+        .filter_map(|m| m["params"][1].as_str())
+        .collect();
+    orders.sort_unstable();
+    let all = orders.len();
+    orders.dedup();
+    assert_eq!((all, orders.len()), (n + 1, n + 1), "no order sent twice");
+}

@@ -26,6 +26,12 @@ pub(crate) struct TemplateInfo {
     /// The template's own namespace, under whichever key it came.
     pub namespace: Option<String>,
     pub components: Option<Value>,
+    /// Meta's category (`UTILITY`, `MARKETING`, …), upper case; Meta may
+    /// change it by itself.
+    pub category: Option<String>,
+    /// Meta's quality rating (`GREEN`, `YELLOW`, `RED`, `UNKNOWN`), upper
+    /// case: `quality_score.score`, or `quality_score` as a text.
+    pub quality: Option<String>,
 }
 
 /// One page of `/templates`.
@@ -104,6 +110,11 @@ impl TemplateInfo {
             status: loose::field(v, "status", loose::text),
             namespace: loose::first(v, &NAMESPACE_KEYS, loose::text),
             components: v.get("components").filter(|c| !c.is_null()).cloned(),
+            category: loose::field(v, "category", loose::text).map(|c| c.to_ascii_uppercase()),
+            quality: v
+                .get("quality_score")
+                .and_then(|q| loose::field(q, "score", loose::text).or_else(|| loose::text(q)))
+                .map(|q| q.to_ascii_uppercase()),
         })
     }
 
@@ -180,6 +191,20 @@ mod tests {
     }
 
     #[test]
+    fn category_and_quality_are_read_in_either_shape_and_case() {
+        let t = TemplateInfo::from_value(&json!({
+            "name": "t", "category": "marketing", "quality_score": {"score": "red", "date": 1}
+        }))
+        .unwrap();
+        assert_eq!(t.category.as_deref(), Some("MARKETING"));
+        assert_eq!(t.quality.as_deref(), Some("RED"));
+        let flat = TemplateInfo::from_value(&json!({"name": "t", "quality_score": "YELLOW"}));
+        assert_eq!(flat.unwrap().quality.as_deref(), Some("YELLOW"));
+        let none = TemplateInfo::from_value(&json!({"name": "t", "quality_score": null})).unwrap();
+        assert_eq!((none.category, none.quality), (None, None));
+    }
+
+    #[test]
     fn a_bare_array_a_string_total_and_odd_items() {
         let p = read(json!([{"name": "a", "id": 1}, {"name": "b"}]));
         assert_eq!(p.templates.len(), 2);
@@ -221,6 +246,8 @@ mod tests {
             status: None,
             namespace: ns.map(str::to_string),
             components: None,
+            category: None,
+            quality: None,
         };
         assert_eq!(
             shared_namespace(&[t("a", None), t("b", Some("n")), t("c", Some("n"))]),

@@ -16,22 +16,8 @@ pub struct RunArgs {
     /// Where to write the reconciliation CSV.
     #[arg(long, default_value = "reconciliation.csv")]
     pub out: PathBuf,
-    /// Start the built-in 1MSG simulator on a loopback port and run against
-    /// it: no credentials, no network, nobody messaged. A rehearsal keeps a
-    /// ledger of its own and refuses one that holds real runs.
-    #[arg(long)]
-    pub simulate: bool,
-    /// With --simulate: how rude the embedded simulator is. `hostile` plays
-    /// the real API's documented variants at once (see `handoff simulate
-    /// --profile`); pair it with --token-in query, as that profile refuses
-    /// the header outside sendTemplate and templates.
-    #[arg(
-        long,
-        value_name = "PROFILE",
-        requires = "simulate",
-        default_value = "default"
-    )]
-    pub simulate_profile: String,
+    #[command(flatten)]
+    pub rehearsal: RehearsalArgs,
     /// Validate, check the template, show the first messages as partners
     /// would read them, and send nothing.
     #[arg(long)]
@@ -95,6 +81,38 @@ pub struct SendingArgs {
     pub webhook: WebhookArgs,
 }
 
+/// A rehearsal of the night and its morning: `run`, `rerun` and `track`
+/// each take `--simulate`, and share one rehearsal ledger and one
+/// simulated channel that remembers its messages beside it.
+#[derive(Debug, Args)]
+pub struct RehearsalArgs {
+    /// Start the built-in 1MSG simulator on a loopback port and run against
+    /// it: no credentials, no network, nobody messaged. A rehearsal keeps a
+    /// ledger of its own (and refuses one that holds real runs), and its
+    /// simulated channel remembers its messages beside that ledger, so a
+    /// rehearsal's run, rerun and track continue each other's messages.
+    #[arg(long)]
+    pub simulate: bool,
+    /// With --simulate: how rude the embedded simulator is. `hostile` plays
+    /// the real API's documented variants at once (see `handoff simulate
+    /// --profile`); pair it with --token-in query, as that profile refuses
+    /// the header outside sendTemplate and templates.
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        requires = "simulate",
+        default_value = "default"
+    )]
+    pub simulate_profile: String,
+}
+
+impl RehearsalArgs {
+    /// The simulator's profile, when this is a rehearsal.
+    pub fn profile(&self) -> Option<&str> {
+        self.simulate.then_some(self.simulate_profile.as_str())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RerunArgs {
     /// A reconciliation written by `handoff run` (or `rerun`), with the data
@@ -131,6 +149,8 @@ pub struct RerunArgs {
     #[arg(long)]
     pub sheet: Option<String>,
     #[command(flatten)]
+    pub rehearsal: RehearsalArgs,
+    #[command(flatten)]
     pub sending: SendingArgs,
 }
 
@@ -158,6 +178,8 @@ pub struct TrackArgs {
     /// The run whose report to rewrite; default the latest run or rerun.
     #[arg(long)]
     pub run: Option<i64>,
+    #[command(flatten)]
+    pub rehearsal: RehearsalArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

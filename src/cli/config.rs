@@ -2,7 +2,7 @@
 //! the environment, a token file or `--simulate`. The token never comes
 //! from a flag value (it would show in `ps` and shell history).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::api::client::{Client, Timeouts, Token, TokenIn};
 use crate::cli::ApiArgs;
@@ -17,25 +17,32 @@ pub(crate) struct Target {
     _sim: Option<handoff_sim::SimHandle>,
 }
 
-/// `simulate`, a simulator profile, starts the built-in simulator with it
-/// and uses it. `offer_simulate`: whether a missing channel or token may
-/// suggest `--simulate` (only `run` has it; `track` and `rerun` refuse it).
+/// A rehearsal's simulator: its profile, and the file its channel
+/// remembers its messages in.
+pub(crate) struct Rehearsal<'a> {
+    pub profile: &'a str,
+    pub memory: PathBuf,
+}
+
+/// `simulate` starts the built-in simulator with its profile, remembering
+/// the channel's messages in its memory file, and uses it.
 pub(crate) async fn target(
     api: &ApiArgs,
-    simulate: Option<&str>,
-    offer_simulate: bool,
+    simulate: Option<Rehearsal<'_>>,
 ) -> Result<Target, Failure> {
-    let rehearse = if offer_simulate {
-        " (or use --simulate to rehearse)"
-    } else {
-        ""
-    };
-    if let Some(profile) = simulate {
+    let rehearse = " (or use --simulate to rehearse)";
+    if let Some(Rehearsal { profile, memory }) = simulate {
         let scenario =
             handoff_sim::Scenario::profile(profile).map_err(|e| Failure::new(exit::CONFIG, e))?;
-        let handle = handoff_sim::spawn(scenario)
+        let handle = handoff_sim::spawn_remembering(scenario, &memory)
             .await
-            .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the simulator", e))?;
+            .map_err(|e| {
+                let why = format!(
+                    "failed to start the simulator with its memory `{}`",
+                    memory.display()
+                );
+                Failure::because(exit::INTERNAL, why, e)
+            })?;
         return Ok(Target {
             api_url: handle.base_url(),
             channel: handle.instance_id.clone(),

@@ -20,7 +20,7 @@ use crate::report::read_back::{self, BackColumns};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{Session, check_local, connect, ledger_path, open_session, rules};
+use super::session::{Session, check_local, connect, ledger_path, open_session, rehearsal, rules};
 use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.
@@ -35,7 +35,8 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| read_back::default_out(file));
-    let ledger = ledger_path(&args.sending.output, &out, false);
+    let simulated = args.rehearsal.simulate;
+    let ledger = ledger_path(&args.sending.output, &out, simulated);
     need_ledger(&ledger, file)?;
     let options =
         read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
@@ -46,9 +47,10 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let columns = BackColumns::new(file, &reader.extra_headers())?;
     let held = match args.dry_run {
         true => None,
-        false => Some(check_local(&out, &args.sending, false)?),
+        false => Some(check_local(&out, &args.sending, simulated)?),
     };
-    let conn = connect(&args.sending.api, None, false).await?;
+    let simulate = rehearsal(args.rehearsal.profile(), &ledger);
+    let conn = connect(&args.sending.api, simulate).await?;
     let rules = rules(&conn.template, &args.sending, &reader);
     let ask = plan::Asking {
         rules: &rules,
@@ -61,7 +63,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     };
     // A dry run holds nothing: it reads the ledger and writes nothing.
     let Some(held) = held else {
-        let ledger = dry_run::read_ledger(&ledger, false)?;
+        let ledger = dry_run::read_ledger(&ledger, simulated)?;
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,

@@ -13,7 +13,7 @@ use crate::input::{self, InputOptions, ProblemSummary};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{check_local, connect, ledger_path, open_session, rules};
+use super::session::{check_local, connect, ledger_path, open_session, rehearsal, rules};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -35,11 +35,16 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         true => None,
         false => {
             refuse_count(&args, &export, &options)?;
-            Some(check_local(&args.out, &args.sending, args.simulate)?)
+            Some(check_local(
+                &args.out,
+                &args.sending,
+                args.rehearsal.simulate,
+            )?)
         }
     };
-    let simulate = args.simulate.then_some(args.simulate_profile.as_str());
-    let conn = connect(&args.sending.api, simulate, true).await?;
+    let ledger_path = ledger_path(&args.sending.output, &args.out, args.rehearsal.simulate);
+    let simulate = rehearsal(args.rehearsal.profile(), &ledger_path);
+    let conn = connect(&args.sending.api, simulate).await?;
     if args.keep_columns {
         reader.keep_extra_columns();
     }
@@ -47,9 +52,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     // A dry run holds nothing: it reads the ledger and writes nothing.
     let Some(held) = held else {
-        let simulated = conn.target.simulated();
-        let ledger_path = ledger_path(&args.sending.output, &args.out, simulated);
-        let ledger = dry_run::read_ledger(&ledger_path, simulated)?;
+        let ledger = dry_run::read_ledger(&ledger_path, conn.target.simulated())?;
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,

@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use super::preflight::outputs;
 use super::preflight::{Template, preflight};
 use crate::api::client::Client;
-use crate::cli::config::{Target, target};
+use crate::cli::config::{Rehearsal, Target, target};
 use crate::cli::{ApiArgs, OutputArgs, SendingArgs};
 use crate::delivery::Rules;
 use crate::error::Failure;
@@ -50,14 +50,12 @@ pub(super) struct Connection {
 }
 
 /// Connects, checks the template, and warns about a missing namespace.
-/// `simulate` names the embedded simulator's profile, if one is to run;
-/// `offer_simulate` is whether the command has `--simulate` to suggest.
+/// `simulate`: the embedded simulator to run, if this is a rehearsal.
 pub(super) async fn connect(
     api: &ApiArgs,
-    simulate: Option<&str>,
-    offer_simulate: bool,
+    simulate: Option<Rehearsal<'_>>,
 ) -> Result<Connection, Failure> {
-    let target = target(api, simulate, offer_simulate).await?;
+    let target = target(api, simulate).await?;
     let client = target.client(api)?;
     super::record::connected(&client);
     let template = preflight(&client, api, &target.channel).await?;
@@ -318,6 +316,16 @@ pub(super) fn ledger_path(output: &OutputArgs, out: &Path, simulated: bool) -> P
     output.ledger.clone().unwrap_or_else(|| match simulated {
         true => beside(out, REHEARSAL_LEDGER),
         false => beside(out, "handoff.ledger.sqlite"),
+    })
+}
+
+/// A rehearsal with `profile`, its channel remembered beside `ledger`
+/// (`handoff.rehearsal.ledger.sim.jsonl`), so a rehearsal's run, rerun and
+/// track are one night on one channel; `None` when not rehearsing.
+pub(super) fn rehearsal<'a>(profile: Option<&'a str>, ledger: &Path) -> Option<Rehearsal<'a>> {
+    profile.map(|profile| Rehearsal {
+        profile,
+        memory: ledger.with_extension("sim.jsonl"),
     })
 }
 

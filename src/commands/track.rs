@@ -14,12 +14,13 @@ use crate::exit;
 use super::deliver::{Delivered, track_settings};
 use super::finish::finish;
 use super::report::{open_ledger, send_run};
-use super::session::{Connection, hold_ledger, ledger_path, open_session};
+use super::session::{Connection, hold_ledger, ledger_path, open_session, rehearsal};
 
 /// `handoff track`: polls the messages that are not final yet and rewrites
 /// the report of a run.
 pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
-    let ledger_path = ledger_path(&args.output, &args.out, false);
+    let simulated = args.rehearsal.simulate;
+    let ledger_path = ledger_path(&args.output, &args.out, simulated);
     {
         // Before anything is recorded or polled: a run that is not there
         // would otherwise be tracked for --track-for and reported empty.
@@ -28,8 +29,8 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
             send_run(&l, run)?;
         }
     }
-    let held = hold_ledger(&args.out, &args.output, false)?;
-    let target = target(&args.api, None, false).await?;
+    let held = hold_ledger(&args.out, &args.output, simulated)?;
+    let target = target(&args.api, rehearsal(args.rehearsal.profile(), &ledger_path)).await?;
     let client = target.client(&args.api)?;
     // Tracking sends nothing, so no template check: only hookInfo is used.
     let conn = Connection {
