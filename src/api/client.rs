@@ -41,14 +41,17 @@ impl Default for Timeouts {
     }
 }
 
-/// Where each request carries the token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Where each request carries the token (`--token-in`; each variant's `///`
+/// line is its `--help` text).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum TokenIn {
-    /// `Authorization: Bearer …` (the vendor's n8n node and agent guide).
+    /// `Authorization: Bearer <token>`.
+    // As the vendor's n8n node and agent guide send it.
     #[default]
     Header,
-    /// `?token=…` on every request (what both OpenAPI specs declare): for
-    /// routes that refuse the header.
+    /// `?token=<token>` in the query string, as the API's specs declare.
+    // On every request, as both OpenAPI specs declare it: for routes that
+    // refuse the header.
     Query,
 }
 

@@ -7,15 +7,6 @@ use std::time::Duration;
 
 use clap::Args;
 
-/// Where each API request carries the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TokenInArg {
-    /// `Authorization: Bearer <token>`.
-    Header,
-    /// `?token=<token>` in the query string, as the API's specs declare.
-    Query,
-}
-
 /// `--map field="Header"`: which column holds a field.
 pub(super) fn mapping(s: &str) -> Result<(crate::input::Field, String), String> {
     let (field, header) = s
@@ -85,7 +76,7 @@ pub struct ApiArgs {
     /// channel whose hookInfo or messages refuse the header). A URL with
     /// the token is never logged or shown.
     #[arg(long, env = "ONEMSG_TOKEN_IN", value_enum, default_value = "header")]
-    pub token_in: TokenInArg,
+    pub(crate) token_in: crate::api::client::TokenIn,
 }
 
 /// How fast and how persistently to send.

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::api::client::{Client, Timeouts, Token, TokenIn};
+use crate::api::client::{Client, Timeouts, Token};
 use crate::cli::ApiArgs;
 use crate::error::Failure;
 use crate::exit;
@@ -140,10 +140,7 @@ impl Target {
                 request: api.request_timeout,
                 ..Timeouts::default()
             },
-            match api.token_in {
-                crate::cli::TokenInArg::Header => TokenIn::Header,
-                crate::cli::TokenInArg::Query => TokenIn::Query,
-            },
+            api.token_in,
         )
         .map_err(|e| Failure::new(exit::CONFIG, e.to_string()))
     }

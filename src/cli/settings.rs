@@ -230,14 +230,12 @@ fn bad(path: &Path, key: &str) -> Failure {
 /// as the file and key it came from; `None` for a value the user typed.
 pub fn explain(e: &clap::Error, origins: &[Origin]) -> Option<Failure> {
     use clap::error::{ContextKind, ContextValue};
-    let arg = match e.get(ContextKind::InvalidArg)? {
-        ContextValue::String(s) => s.clone(),
-        _ => return None,
+    let string = |kind| match e.get(kind)? {
+        ContextValue::String(s) => Some(s.clone()),
+        _ => None,
     };
-    let value = match e.get(ContextKind::InvalidValue)? {
-        ContextValue::String(s) => s.clone(),
-        _ => return None,
-    };
+    let arg = string(ContextKind::InvalidArg)?;
+    let value = string(ContextKind::InvalidValue)?;
     let flag = arg.split_whitespace().next()?.to_string();
     let origin = origins
         .iter()

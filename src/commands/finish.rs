@@ -117,15 +117,8 @@ pub(super) async fn finish(
         code = incomplete(code, &missing);
     }
     s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
-    let Session {
-        recorder,
-        ledger_thread,
-        ledger_path,
-        run_id,
-        ..
-    } = s;
-    drop(recorder);
-    let _ = tokio::task::spawn_blocking(move || ledger_thread.join()).await;
+    drop(s.recorder);
+    let _ = tokio::task::spawn_blocking(move || s.ledger_thread.join()).await;
 
     // An interrupt during tracking (after the sends) still stops the run.
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
@@ -136,8 +129,8 @@ pub(super) async fn finish(
     if webhook.is_some() {
         line["webhook"]["pushed_finals"] = tracked.pushed_finals.into();
     }
-    line["run_id"] = run_id.into();
-    line["ledger"] = ledger_path.display().to_string().into();
+    line["run_id"] = s.run_id.into();
+    line["ledger"] = s.ledger_path.display().to_string().into();
     record::stamp(&mut line);
     line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
     if let Err(error) = record::write_summary(&record::Sinks::of(output), &line) {

@@ -100,20 +100,13 @@ pub(super) async fn open_session(
     conn: Connection,
     held: Held,
 ) -> Result<Session, Failure> {
-    let target = &conn.target;
-    let simulated = target.simulated();
-    let Held {
-        path: ledger_path,
-        lock,
-        ledger,
-    } = held;
-    let (recorder, ledger_thread) = Recorder::start(ledger);
+    let (recorder, ledger_thread) = Recorder::start(held.ledger);
     let meta = RunMeta {
         kind: kind.into(),
         input_path: Some(input.display().to_string()),
-        api_url: target.api_url.clone(),
-        channel: target.channel.clone(),
-        simulated,
+        api_url: conn.target.api_url.clone(),
+        channel: conn.target.channel.clone(),
+        simulated: conn.target.simulated(),
         template: api.template.clone(),
         language: api.language.clone(),
         started_at: Utc::now(),
@@ -124,8 +117,8 @@ pub(super) async fn open_session(
         output.quiet,
         crate::logging::is_json(),
     ));
-    super::record::opened(run_id, ledger_path.clone(), out.to_path_buf(), &progress);
-    info!(run_id, kind, input = %input.display(), ledger = %ledger_path.display(), "run started");
+    super::record::opened(run_id, held.path.clone(), out.to_path_buf(), &progress);
+    info!(run_id, kind, input = %input.display(), ledger = %held.path.display(), "run started");
     let (interrupt_tx, interrupt) = watch::channel(None);
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
@@ -133,8 +126,8 @@ pub(super) async fn open_session(
         conn,
         recorder,
         ledger_thread,
-        ledger_path,
-        _lock: lock,
+        ledger_path: held.path,
+        _lock: held.lock,
         run_id,
         progress,
         interrupt,

@@ -57,15 +57,11 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         };
         let flag = format!("--{long}");
         let typed = |u: &String| *u == flag || u.starts_with(&format!("{flag}="));
+        let env = arg.get_env().unwrap_or_default().display();
         let source = match run.value_source(id) {
             Some(ValueSource::CommandLine) if flags.iter().any(typed) => "flag".to_string(),
             Some(ValueSource::CommandLine) => "settings file".to_string(),
-            Some(ValueSource::EnvVariable) => format!(
-                "environment {}",
-                arg.get_env()
-                    .map(|e| e.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
+            Some(ValueSource::EnvVariable) => format!("environment {env}"),
             Some(ValueSource::DefaultValue) => "default".to_string(),
             _ => "unset".to_string(),
         };
