@@ -68,6 +68,11 @@ pub struct ApiArgs {
     /// The template's language code.
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
     pub language: String,
+    /// Send even though Meta lists the template in this category (e.g.
+    /// `marketing`): by default a template that is not UTILITY stops the
+    /// run, as Meta bills it otherwise and caps it per partner (131049).
+    #[arg(long, value_name = "CATEGORY", value_delimiter = ',')]
+    pub allow_category: Vec<String>,
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_parser = crate::duration::parse_positive)]
     pub request_timeout: Duration,

@@ -38,6 +38,9 @@ pub(super) struct Template {
     pub namespace: Option<String>,
     pub body: String,
     pub button: Option<String>,
+    /// Meta's category and quality rating, as the list gave them.
+    pub category: Option<String>,
+    pub quality: Option<String>,
 }
 
 /// Checks, before any send, the channel's status, the credentials on every
@@ -53,12 +56,43 @@ pub(super) async fn preflight(
     let templates = retrying(&TEMPLATE_RETRIES, || client.templates())
         .await
         .map_err(|e| templates_failure(e, channel, client.token_in()))?;
-    check_template(
+    let template = check_template(
         &templates,
         &api.template,
         &api.language,
         api.namespace.as_deref(),
-    )
+    )?;
+    check_health(&template, &api.template, &api.allow_category)?;
+    Ok(template)
+}
+
+/// Meta's judgement of the template, forwarded in the list: a template Meta
+/// has moved out of UTILITY (as it may since April 2025) is billed as its
+/// new category and capped per partner, so it stops the run unless
+/// `--allow-category` says it is meant; a RED quality warns, as Meta pauses
+/// such a template (132015) and may pace its sends. A list that names
+/// neither says nothing, and the run goes on.
+fn check_health(t: &Template, name: &str, allowed: &[String]) -> Result<(), Failure> {
+    if let Some(category) = &t.category
+        && category != "UTILITY"
+        && !allowed.iter().any(|c| c.eq_ignore_ascii_case(category))
+    {
+        return Err(misconfigured(format!(
+            "template `{name}` is listed in Meta's {category} category, not UTILITY: its messages \
+             are billed as {category} and capped per partner (131049); if that is meant, add \
+             --allow-category {}",
+            category.to_ascii_lowercase()
+        )));
+    }
+    match t.quality.as_deref() {
+        Some("RED") => warn!(
+            template = %name,
+            "Meta rates the template's quality RED: it may pause it (sends refused with 132015, the rest of the night skipped) or hold sends for a quality check; review the template"
+        ),
+        Some("YELLOW") => info!(template = %name, "Meta rates the template's quality YELLOW"),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A refused token on `route`: exit 77, with the way out.
@@ -307,6 +341,8 @@ pub(super) fn check_template(
         namespace,
         body,
         button,
+        category: t.category.clone(),
+        quality: t.quality.clone(),
     })
 }
 

@@ -108,3 +108,31 @@ async fn transient_failures_are_tried_again_and_others_not() {
     assert!(r.is_err());
     assert_eq!(tries.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn a_template_meta_moved_out_of_utility_stops_unless_allowed() {
+    let list = templates(json!([ours(
+        json!({"category": "MARKETING", "quality_score": {"score": "RED"}})
+    )]));
+    let t = check_template(&list, "t", "en", None).ok().unwrap();
+    assert_eq!(
+        (t.category.as_deref(), t.quality.as_deref()),
+        (Some("MARKETING"), Some("RED"))
+    );
+    let Err(refused) = check_health(&t, "t", &[]) else {
+        panic!("a MARKETING template must stop the run");
+    };
+    assert_eq!(refused.code(), exit::CONFIG);
+    assert!(
+        refused.to_string().contains("--allow-category marketing"),
+        "{refused}"
+    );
+    assert!(check_health(&t, "t", &["Marketing".into()]).is_ok());
+    // UTILITY, or a list that names no category, goes on.
+    let list = templates(json!([ours(json!({"category": "utility"}))]));
+    let utility = check_template(&list, "t", "en", None).ok().unwrap();
+    assert!(check_health(&utility, "t", &[]).is_ok());
+    let list = templates(json!([ours(json!({}))]));
+    let unnamed = check_template(&list, "t", "en", None).ok().unwrap();
+    assert!(check_health(&unnamed, "t", &[]).is_ok());
+}
