@@ -110,16 +110,53 @@ pub(crate) fn known(
     })
 }
 
-/// A row's fate, from what the ledger holds for its order.
+/// A row's fate, from what the ledger holds for its order and what is
+/// left of the daily budget.
 pub(crate) fn fate_of(
     l: &Ledger,
     seen: &mut impl FirstRows,
     j: &Judged,
-    resend_changed: bool,
+    how: &Deciding,
 ) -> Result<(Fate, Known), LedgerError> {
     let known = known(l, seen, j)?;
-    let fate = fate::decide(j.ask, j.result.as_ref().ok(), &known, resend_changed);
-    Ok((fate, known))
+    let valid = j.result.as_ref().ok();
+    let fate = fate::decide(j.ask, valid, &known, how.resend_changed);
+    Ok((fate::within(fate, valid, how.budget.as_ref()), known))
+}
+
+/// How a command decides its rows, besides the ledger.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deciding {
+    /// `--resend-changed`.
+    pub resend_changed: bool,
+    /// `--daily-recipients`, with the recipients of the last 24 hours.
+    pub budget: Option<fate::Budget>,
+}
+
+impl Deciding {
+    /// `--daily-recipients` read against the ledger now.
+    pub(crate) fn new(
+        l: &Ledger,
+        resend_changed: bool,
+        daily_recipients: Option<usize>,
+    ) -> Result<Deciding, LedgerError> {
+        let budget = match daily_recipients {
+            Some(limit) => {
+                let recent = l.recipients_since(chrono::Utc::now() - fate::budget::WINDOW)?;
+                info!(
+                    budget = limit,
+                    recipients = recent.len(),
+                    "daily recipient budget: partners messaged in the last 24 hours"
+                );
+                Some(fate::Budget::new(limit, recent))
+            }
+            None => None,
+        };
+        Ok(Deciding {
+            resend_changed,
+            budget,
+        })
+    }
 }
 
 /// What the ledger decided about a batch of rows.
@@ -147,7 +184,7 @@ pub(crate) async fn ingest(
     progress: &Progress,
     run: RunId,
     rows: impl Iterator<Item = Result<Judged, Failure>>,
-    resend_changed: bool,
+    how: &Deciding,
 ) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
     let mut batch = Vec::with_capacity(ROW_BATCH);
@@ -157,7 +194,7 @@ pub(crate) async fn ingest(
         if batch.len() >= ROW_BATCH || rows.peek().is_none() {
             let taken = std::mem::take(&mut batch);
             progress.validated(taken.len() as u64);
-            let more = record_batch(recorder, run, taken, resend_changed).await?;
+            let more = record_batch(recorder, run, taken, how.clone()).await?;
             decided.to_send += more.to_send;
             decided.open.extend(more.open);
             decided.doubts.extend(more.doubts);
@@ -178,7 +215,7 @@ pub(crate) async fn record_batch(
     recorder: &Recorder,
     run: RunId,
     rows: Vec<Judged>,
-    resend_changed: bool,
+    how: Deciding,
 ) -> Result<Decided, Failure> {
     recorder
         .record_rows(run, move |l| {
@@ -190,7 +227,7 @@ pub(crate) async fn record_batch(
             let records = rows
                 .into_iter()
                 .map(|j| {
-                    let (fate, known) = fate_of(l, &mut seen, &j, resend_changed)?;
+                    let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
                     decided.take(&j, &fate, known);
                     Ok(row_record(&j, &fate))
                 })
@@ -293,6 +330,7 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
         problem: match (judged, fate) {
             (Some(Err(p)), Fate::Invalid) => Some(p.kind.name().to_string()),
             (_, Fate::NotSelected(_)) => Some(fate::NOT_SELECTED.to_string()),
+            (_, Fate::OverBudget { .. }) => Some(fate::OVER_BUDGET.to_string()),
             _ => None,
         },
         notes,

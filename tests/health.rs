@@ -58,3 +58,54 @@ async fn a_template_paused_mid_night_stops_the_sends_and_skips_the_rest() {
         "the reason names the pause: {report:?}"
     );
 }
+
+/// `--daily-recipients 10` over two runs within 24 hours: ten partners
+/// messaged in all, the rest `skipped` with the reason; once the window
+/// has passed (the ledger's send times moved back a day), a rerun of the
+/// report sends the rest, ten more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_recipient_budget_holds_across_runs_until_the_window_passes() {
+    let env = Env::start(fast()).await;
+    let budget = ["--daily-recipients", "10"];
+    let first = env.csv(&rows("76", 6));
+    let out = env.run(&first, &budget).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 6);
+
+    // The second run of the day: 24 more partners, room for 4.
+    let second = env.csv(&rows("77", 24));
+    let out = env.run(&second, &budget).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 10, "ten recipients in all");
+    let report = env.report();
+    let skipped: Vec<_> = report
+        .iter()
+        .filter(|r| r["outcome"] == "skipped")
+        .collect();
+    assert_eq!(skipped.len(), 20, "{report:?}");
+    for r in &skipped {
+        assert!(r["error_detail"].contains("--daily-recipients 10"), "{r:?}");
+        assert!(r["reason"].contains("daily budget"), "{r:?}");
+    }
+
+    // The dry run of a rerun says what the budget holds back, and sends nothing.
+    let out = env
+        .rerun("rerun.csv", &["--daily-recipients", "10", "--dry-run"])
+        .await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("20 past the daily budget"), "{said}");
+    assert_eq!(env.sim_messages().await.len(), 10);
+
+    // A day later.
+    let ledger = rusqlite::Connection::open(env.path("ledger.sqlite")).unwrap();
+    ledger
+        .execute(
+            "UPDATE attempts SET intent_at = intent_at - 25 * 3600 * 1000",
+            [],
+        )
+        .unwrap();
+    drop(ledger);
+    let out = env.rerun("rerun.csv", &["--daily-recipients", "10"]).await;
+    assert_eq!(code(&out), 10, "ten still held: {}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 20, "ten more the next day");
+}

@@ -105,6 +105,12 @@ pub struct SendArgs {
     /// second message is better than none.
     #[arg(long)]
     pub resend_unknown: bool,
+    /// At most this many distinct partners' phones messaged in any 24
+    /// hours, counted from the ledger across runs (the channel's messaging
+    /// limit, shared by the business portfolio): rows to new recipients
+    /// past it are `skipped`, for a later run. Off by default.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub daily_recipients: Option<u64>,
     /// How long after an uncertain send to look it up in 1MSG's message
     /// history; also the first pause between two look-ups of a doubt still
     /// open (then twice that, and so on, at most 30 s apart).
@@ -136,6 +142,14 @@ pub struct SendArgs {
     /// With --not-after: send only from this local time on (HH:MM).
     #[arg(long, default_value = "06:00", value_parser = clock)]
     pub not_before: chrono::NaiveTime,
+}
+
+impl SendArgs {
+    /// `--daily-recipients` as a count.
+    pub fn daily_recipients(&self) -> Option<usize> {
+        self.daily_recipients
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    }
 }
 
 fn clock(s: &str) -> Result<chrono::NaiveTime, String> {

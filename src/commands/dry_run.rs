@@ -11,7 +11,7 @@ use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
 use crate::fate::Fate;
-use crate::ingest::{FirstRows, Judged, fate_of, reason};
+use crate::ingest::{Deciding, FirstRows, Judged, fate_of, reason};
 use crate::input::{InputReader, ProblemSummary, RawRow};
 use crate::ledger::{Ledger, LedgerError};
 
@@ -25,7 +25,8 @@ pub(super) struct Preview<'a> {
     pub(super) rules: &'a Rules,
     pub(super) template: &'a Template,
     /// `run --resend-changed`.
-    pub(super) resend_changed: bool,
+    /// How the rows are decided (`--resend-changed`, the daily budget).
+    pub(super) deciding: Deciding,
     /// `--resend-unknown`: a doubt the history does not find is sent.
     pub(super) resend_unknown: bool,
 }
@@ -39,6 +40,7 @@ struct Tally {
     reused: u64,
     held: u64,
     in_doubt: u64,
+    over_budget: u64,
     invalid: u64,
     duplicate: u64,
     previews: Vec<String>,
@@ -74,7 +76,7 @@ pub(super) fn dry_run(
     let mut summary = ProblemSummary::new(reader.file_name());
     for raw in reader {
         let j = judged(raw.map_err(super::unreadable)?)?;
-        let (fate, _) = fate_of(ledger, &mut seen, &j, preview.resend_changed)
+        let (fate, _) = fate_of(ledger, &mut seen, &j, &preview.deciding)
             .map_err(|e| Failure::of(exit::CONFIG, e))?;
         t.take(&j, &fate, preview, &mut summary);
     }
@@ -163,6 +165,11 @@ impl Tally {
                      history first, and {then}"
                 ));
             }
+            (Fate::OverBudget { .. }, _) => {
+                self.over_budget += 1;
+                let why = fate.reason(line, key).unwrap_or_default();
+                self.list(format!("{at}: {why}"));
+            }
             (Fate::NotSelected(outcome), _) => {
                 self.held += 1;
                 self.list(format!(
@@ -191,6 +198,7 @@ impl Tally {
             (self.reused, "already sent"),
             (self.held, "held as the file has them"),
             (self.in_doubt, "in doubt"),
+            (self.over_budget, "past the daily budget"),
         ] {
             if n > 0 {
                 more.push_str(&format!(", {n} {what}"));

@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::cli::RerunArgs;
 use crate::error::Failure;
 use crate::exit;
-use crate::ingest::{Decided, Judged, record_batch};
+use crate::ingest::{Decided, Deciding, Judged, record_batch};
 use crate::input::{self, InputReader};
 use crate::report::read_back::{self, BackColumns};
 
@@ -67,7 +67,8 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,
-            resend_changed: false,
+            deciding: Deciding::new(&ledger, false, args.sending.send.daily_recipients())
+                .map_err(|e| Failure::of(exit::CONFIG, e))?,
             resend_unknown: args.sending.send.resend_unknown,
         };
         let judged = |raw| {
@@ -98,7 +99,12 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     }
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     async {
-        let decided = record(&s, reader, &columns, &ask).await?;
+        let daily = args.sending.send.daily_recipients();
+        let how = s
+            .recorder
+            .read(move |l| Deciding::new(l, false, daily))
+            .await?;
+        let decided = record(&s, reader, &columns, &ask, &how).await?;
         deliver_and_finish(s, decided, &rules, &args.sending, &out).await
     }
     .instrument(span)
@@ -127,6 +133,7 @@ async fn record(
     mut reader: InputReader,
     columns: &BackColumns,
     ask: &plan::Asking<'_>,
+    how: &Deciding,
 ) -> Result<Decided, Failure> {
     let mut decided = Decided::default();
     loop {
@@ -149,7 +156,7 @@ async fn record(
             .map(|(row, earlier)| plan::judge_back(row, &earlier, ask))
             .collect();
         s.progress.validated(judged.len() as u64);
-        let more = record_batch(&s.recorder, s.run_id, judged, false).await?;
+        let more = record_batch(&s.recorder, s.run_id, judged, how.clone()).await?;
         decided.to_send += more.to_send;
         decided.open.extend(more.open);
         decided.doubts.extend(more.doubts);

@@ -8,7 +8,7 @@ use crate::cli::RunArgs;
 use crate::error::Failure;
 use crate::exit;
 use crate::fate::Ask;
-use crate::ingest::{ingest, judge};
+use crate::ingest::{Deciding, ingest, judge};
 use crate::input::{self, InputOptions, ProblemSummary};
 
 use super::dry_run;
@@ -56,7 +56,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,
-            resend_changed: args.resend_changed,
+            deciding: Deciding::new(
+                &ledger,
+                args.resend_changed,
+                args.sending.send.daily_recipients(),
+            )
+            .map_err(|e| Failure::of(exit::CONFIG, e))?,
             resend_unknown: args.sending.send.resend_unknown,
         };
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
@@ -89,14 +94,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             })
             .map_err(super::unreadable)
         });
-        let decided = ingest(
-            &s.recorder,
-            &s.progress,
-            s.run_id,
-            rows,
-            args.resend_changed,
-        )
-        .await?;
+        let (resend_changed, daily) = (args.resend_changed, args.sending.send.daily_recipients());
+        let how = s
+            .recorder
+            .read(move |l| Deciding::new(l, resend_changed, daily))
+            .await?;
+        let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, &how).await?;
         let code = deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await?;
         if let Ok(summary) = problems.lock()
             && !summary.is_empty()

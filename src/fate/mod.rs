@@ -10,6 +10,7 @@
 //! typed records, and the sentences the report shows are made from the
 //! decision ([`Fate::reason`], [`Fate::note`]), never the other way round.
 
+pub(crate) mod budget;
 pub(crate) mod doubt;
 pub(crate) mod outcome;
 pub(crate) mod rerun;
@@ -20,6 +21,7 @@ use crate::delivery::Delivery;
 use crate::input::echo;
 use crate::ledger::{AttemptInfo, Doubt, MessageInfo, Status, Verdict};
 
+pub(crate) use budget::Budget;
 pub(crate) use doubt::{Finding, Policy};
 pub(crate) use outcome::Outcome;
 
@@ -97,6 +99,10 @@ pub(crate) enum Fate {
     /// A rerun row that was not asked for and whose order has no message:
     /// the file's outcome stands.
     NotSelected(Outcome),
+    /// Would be sent, but its phone would be a new recipient beyond the
+    /// daily budget (`--daily-recipients`, [`budget`]): `skipped`, for a
+    /// later run.
+    OverBudget { limit: usize },
 }
 
 /// Decides a row: `valid` is its delivery when it passed validation (a
@@ -177,6 +183,22 @@ fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
 /// its reason.
 pub(crate) const NOT_SELECTED: &str = "not_selected";
 
+/// The problem class of a row the daily budget held back.
+pub(crate) const OVER_BUDGET: &str = "daily_budget";
+
+/// Holds back a row the command would send (or look up, then perhaps
+/// send) to a phone beyond the daily budget; every other fate stands.
+pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, budget: Option<&Budget>) -> Fate {
+    match (&fate, valid, budget) {
+        (Fate::Send { .. } | Fate::LookUp, Some(d), Some(b)) if !b.admit(&d.phone) => {
+            Fate::OverBudget {
+                limit: b.counts().0,
+            }
+        }
+        _ => fate,
+    }
+}
+
 impl Fate {
     /// The verdict the ledger records for the row.
     pub(crate) fn verdict(&self) -> Verdict {
@@ -188,7 +210,7 @@ impl Fate {
             Fate::LookUp | Fate::Unknown { .. } => Verdict::Unknown,
             Fate::NotSelected(Outcome::Duplicate) => Verdict::Duplicate,
             Fate::NotSelected(Outcome::Unknown) => Verdict::Unknown,
-            Fate::NotSelected(_) => Verdict::Skipped,
+            Fate::NotSelected(_) | Fate::OverBudget { .. } => Verdict::Skipped,
         }
     }
 
@@ -209,6 +231,10 @@ impl Fate {
                 outcome.as_str()
             )),
             Fate::Unknown { reason, .. } => Some(reason.clone()),
+            Fate::OverBudget { limit } => Some(format!(
+                "not sent: {limit} partners were messaged in the last 24 hours, the daily budget \
+                 (--daily-recipients {limit}); a later run sends it"
+            )),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@
 
 mod answer;
 mod attempts;
+mod budget;
 mod codec;
 mod connection;
 mod doubts;

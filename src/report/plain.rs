@@ -100,6 +100,11 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             Nobody,
             "Nothing to do in this rerun.",
         ),
+        Outcome::Skipped if c.problem == Some(crate::fate::OVER_BUDGET) => Plain::new(
+            "The row was not sent: the daily budget of partners to message (--daily-recipients) was used up.",
+            Operations,
+            "Rerun the row with handoff rerun once the last 24 hours leave room in the budget.",
+        ),
         Outcome::Skipped => Plain::new(
             "The row was not sent, because the run stopped before it or could not reach 1MSG.",
             Operations,

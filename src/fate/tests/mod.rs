@@ -415,3 +415,31 @@ fn a_rows_outcome_from_its_verdict_its_message_and_its_answer() {
         }
     }
 }
+
+/// The daily budget holds back only what would be sent (or looked up and
+/// perhaps sent), to a new recipient past the budget.
+#[test]
+fn the_budget_holds_back_only_sends_to_new_recipients() {
+    let budget = Budget::new(1, std::collections::HashSet::from(["49100".to_string()]));
+    let new = delivery("49200", "Lamp");
+    let known = delivery("49100", "Lamp");
+    let held = within(Fate::send(), Some(&new), Some(&budget));
+    assert_eq!(held, Fate::OverBudget { limit: 1 });
+    assert_eq!(held.verdict(), Verdict::Skipped);
+    assert!(
+        held.reason(3, "A-1")
+            .unwrap()
+            .contains("--daily-recipients 1")
+    );
+    assert_eq!(within(Fate::LookUp, Some(&new), Some(&budget)), held);
+    assert_eq!(
+        within(Fate::send(), Some(&known), Some(&budget)),
+        Fate::send()
+    );
+    assert_eq!(within(Fate::send(), Some(&new), None), Fate::send());
+    let duplicate = Fate::Duplicate { first_row: 1 };
+    assert_eq!(
+        within(duplicate.clone(), Some(&new), Some(&budget)),
+        duplicate
+    );
+}
