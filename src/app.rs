@@ -146,6 +146,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Err(failure) => failure.report(),
         },
         Command::Runs(args) => done(crate::commands::runs(&args)),
+        Command::Suppressions(args) => done(crate::commands::suppressions(&args)),
         Command::Report(args) => done(crate::commands::report(&args)),
         Command::History(args) => done(crate::commands::history(&args)),
         Command::Prune(args) => done(crate::commands::prune(&args)),

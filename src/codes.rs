@@ -45,6 +45,11 @@ pub(crate) enum Retry {
     NotBefore(Duration),
 }
 
+/// The codes by which a partner refuses our messages (131050: they stopped
+/// business messages from us): the phone is suppressed from then on, for
+/// every order, until a person lifts it (`handoff suppressions remove`).
+pub(crate) const REFUSALS: [i64; 1] = [131050];
+
 /// One known code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Code {

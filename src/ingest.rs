@@ -121,7 +121,7 @@ pub(crate) fn fate_of(
     let known = known(l, seen, j)?;
     let valid = j.result.as_ref().ok();
     let fate = fate::decide(j.ask, valid, &known, how.resend_changed);
-    Ok((fate::within(fate, valid, how.budget.as_ref()), known))
+    Ok((fate::within(fate, valid, &how.limits), known))
 }
 
 /// How a command decides its rows, besides the ledger.
@@ -129,8 +129,9 @@ pub(crate) fn fate_of(
 pub(crate) struct Deciding {
     /// `--resend-changed`.
     pub resend_changed: bool,
-    /// `--daily-recipients`, with the recipients of the last 24 hours.
-    pub budget: Option<fate::Budget>,
+    /// The phones suppressed, and `--daily-recipients` with the
+    /// recipients of the last 24 hours.
+    pub limits: fate::Limits,
 }
 
 impl Deciding {
@@ -152,9 +153,19 @@ impl Deciding {
             }
             None => None,
         };
+        let suppressed = l.suppressions(&crate::codes::REFUSALS)?;
+        if !suppressed.is_empty() {
+            info!(
+                phones = suppressed.len(),
+                "phones suppressed: never messaged"
+            );
+        }
         Ok(Deciding {
             resend_changed,
-            budget,
+            limits: fate::Limits {
+                suppressed: std::sync::Arc::new(suppressed),
+                budget,
+            },
         })
     }
 }
@@ -331,6 +342,7 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
             (Some(Err(p)), Fate::Invalid) => Some(p.kind.name().to_string()),
             (_, Fate::NotSelected(_)) => Some(fate::NOT_SELECTED.to_string()),
             (_, Fate::OverBudget { .. }) => Some(fate::OVER_BUDGET.to_string()),
+            (_, Fate::Suppressed(_)) => Some(fate::SUPPRESSED.to_string()),
             _ => None,
         },
         notes,

@@ -109,3 +109,68 @@ async fn a_daily_recipient_budget_holds_across_runs_until_the_window_passes() {
     assert_eq!(code(&out), 10, "ten still held: {}", stderr(&out));
     assert_eq!(env.sim_messages().await.len(), 20, "ten more the next day");
 }
+
+/// A partner who stopped business messages (131050) in one night is not
+/// messaged the next: the same phone's new order is `suppressed`, with
+/// nothing sent; once a person lifts the phone, the order is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_suppresses_the_phone_for_later_orders_until_lifted() {
+    let env = Env::start(fast()).await;
+    // The simulator's numbers starting 1555020 refuse with 131050.
+    let refusing = "+15550201234";
+    let night1 = env.csv(&[["Partner", refusing, "S-1", "Item", "Note"]]);
+    let out = env.run(&night1, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.report()[0]["outcome"], "failed");
+    assert_eq!(env.sim_messages().await.len(), 1);
+
+    let night2 = env.csv(&[
+        ["Partner", refusing, "S-2", "Item", "Note"],
+        ["Other", "+491761234567", "S-3", "Item", "Note"],
+    ]);
+    let out = env.run(&night2, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let report = env.report();
+    assert_eq!(report[0]["outcome"], "suppressed", "{report:?}");
+    assert!(report[0]["error_detail"].contains("131050"), "{report:?}");
+    assert_eq!(report[0]["wamid"], "");
+    assert_eq!(report[1]["outcome"], "delivered");
+    assert_eq!(
+        env.sim_messages().await.len(),
+        2,
+        "nothing sent to the refusing phone"
+    );
+
+    let ledger = env.path("ledger.sqlite");
+    let ledger = ledger.to_str().unwrap();
+    let list = suppressions(&["--ledger", ledger, "--json"]);
+    assert_eq!(code(&list), 0, "{}", stderr(&list));
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(listed["suppressions"][0]["phone"], refusing, "{listed}");
+    assert_eq!(listed["suppressions"][0]["code"], 131050);
+    assert_eq!(listed["suppressions"][0]["by"], "partner");
+
+    let lifted = suppressions(&["remove", "+1 555 020 1234", "--ledger", ledger]);
+    assert_eq!(code(&lifted), 0, "{}", stderr(&lifted));
+    let out = env.run(&night2, &[]).await;
+    assert_eq!(code(&out), 10, "it fails again, here: {}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 3, "sent once lifted");
+
+    // By hand, a phone is suppressed before it ever refuses.
+    let added = suppressions(&["add", "+491761234567", "--ledger", ledger]);
+    assert_eq!(code(&added), 0, "{}", stderr(&added));
+    let night3 = env.csv(&[["Other", "+491761234567", "S-4", "Item", "Note"]]);
+    let out = env.run(&night3, &[]).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(env.report()[0]["outcome"], "suppressed");
+    assert_eq!(env.sim_messages().await.len(), 3);
+}
+
+/// `handoff suppressions ARGS`: the ledger only, no API.
+fn suppressions(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .arg("suppressions")
+        .args(args)
+        .output()
+        .expect("handoff runs")
+}

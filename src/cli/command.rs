@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use handoff_sim::cli::SimulateArgs;
 
 use super::command_args::{RerunArgs, RunArgs, TrackArgs};
-use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs};
+use super::ledger_args::{HistoryArgs, ReportArgs, RunsArgs, SuppressionsArgs};
 use super::lifecycle_args::{BackupArgs, LedgerArgs, PruneArgs};
 use super::webhook_args::ReceiveArgs;
 
@@ -39,6 +39,9 @@ pub enum Command {
     /// Every row, attempt, message and status the ledger holds for one
     /// order number, across nights.
     History(HistoryArgs),
+    /// List the phones never messaged: partners who refused our messages
+    /// (131050) and phones suppressed by hand; `add` or `remove` one.
+    Suppressions(SuppressionsArgs),
     /// Delete what old runs hold beyond what cross-night dedup needs.
     Prune(PruneArgs),
     /// Copy the ledger to PATH with SQLite's online backup; safe while a run writes.

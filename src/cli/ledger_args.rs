@@ -54,3 +54,27 @@ pub struct HistoryArgs {
     #[command(flatten)]
     pub read: LedgerReadArgs,
 }
+
+/// `handoff suppressions`: the phones never messaged.
+#[derive(Debug, Args)]
+pub struct SuppressionsArgs {
+    #[command(subcommand)]
+    pub change: Option<SuppressionChange>,
+    /// The ledger (SQLite) the runs wrote.
+    #[arg(long, default_value = "handoff.ledger.sqlite", global = true)]
+    pub ledger: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// A person's word on one phone.
+#[derive(Debug, clap::Subcommand)]
+pub enum SuppressionChange {
+    /// Suppress a phone by hand (international form, `+49 151 …`): no order
+    /// to it is sent until it is removed.
+    Add { phone: String },
+    /// Lift a phone (the partner accepts our messages again): its refusals
+    /// so far no longer count, and its next orders are sent.
+    Remove { phone: String },
+}

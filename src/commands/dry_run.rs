@@ -41,6 +41,7 @@ struct Tally {
     held: u64,
     in_doubt: u64,
     over_budget: u64,
+    suppressed: u64,
     invalid: u64,
     duplicate: u64,
     previews: Vec<String>,
@@ -165,6 +166,11 @@ impl Tally {
                      history first, and {then}"
                 ));
             }
+            (Fate::Suppressed(_), _) => {
+                self.suppressed += 1;
+                let why = fate.reason(line, key).unwrap_or_default();
+                self.list(format!("{at}: {why}"));
+            }
             (Fate::OverBudget { .. }, _) => {
                 self.over_budget += 1;
                 let why = fate.reason(line, key).unwrap_or_default();
@@ -199,6 +205,7 @@ impl Tally {
             (self.held, "held as the file has them"),
             (self.in_doubt, "in doubt"),
             (self.over_budget, "past the daily budget"),
+            (self.suppressed, "to suppressed phones"),
         ] {
             if n > 0 {
                 more.push_str(&format!(", {n} {what}"));

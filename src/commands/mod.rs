@@ -26,6 +26,7 @@ mod rerun;
 mod run;
 mod runs;
 mod session;
+mod suppressions;
 mod track;
 
 pub(crate) use backup::backup;
@@ -38,6 +39,7 @@ pub(crate) use report::report;
 pub(crate) use rerun::rerun;
 pub(crate) use run::run;
 pub(crate) use runs::runs;
+pub(crate) use suppressions::suppressions;
 pub(crate) use track::track;
 
 /// An input that cannot be read (or a row of it), as the command's failure:

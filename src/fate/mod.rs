@@ -19,7 +19,10 @@ mod tests;
 
 use crate::delivery::Delivery;
 use crate::input::echo;
-use crate::ledger::{AttemptInfo, Doubt, MessageInfo, Status, Verdict};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ledger::{AttemptInfo, Doubt, MessageInfo, Status, Suppression, Verdict};
 
 pub(crate) use budget::Budget;
 pub(crate) use doubt::{Finding, Policy};
@@ -103,6 +106,9 @@ pub(crate) enum Fate {
     /// daily budget (`--daily-recipients`, [`budget`]): `skipped`, for a
     /// later run.
     OverBudget { limit: usize },
+    /// Would be sent, but its phone is suppressed: the partner refused our
+    /// messages, or a person said so (`handoff suppressions`).
+    Suppressed(Suppression),
 }
 
 /// Decides a row: `valid` is its delivery when it passed validation (a
@@ -186,15 +192,32 @@ pub(crate) const NOT_SELECTED: &str = "not_selected";
 /// The problem class of a row the daily budget held back.
 pub(crate) const OVER_BUDGET: &str = "daily_budget";
 
-/// Holds back a row the command would send (or look up, then perhaps
-/// send) to a phone beyond the daily budget; every other fate stands.
-pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, budget: Option<&Budget>) -> Fate {
-    match (&fate, valid, budget) {
-        (Fate::Send { .. } | Fate::LookUp, Some(d), Some(b)) if !b.admit(&d.phone) => {
-            Fate::OverBudget {
-                limit: b.counts().0,
-            }
+/// The problem class of a row whose phone is suppressed.
+pub(crate) const SUPPRESSED: &str = "suppressed";
+
+/// What holds back a row a command would send, whatever its order: the
+/// phones suppressed, and the daily budget. Read from the ledger once per
+/// command; clones share the budget.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Limits {
+    pub suppressed: Arc<HashMap<String, Suppression>>,
+    pub budget: Option<Budget>,
+}
+
+/// Holds back a row the command would send to a suppressed phone, or (to
+/// be sent, or looked up and perhaps sent) to a phone beyond the daily
+/// budget; every other fate stands. A doubt is not held for a suppressed
+/// phone: its earlier send may have been accepted, and only the look-up
+/// can say.
+pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, limits: &Limits) -> Fate {
+    let Some(d) = valid else { return fate };
+    match (&fate, &limits.budget) {
+        (Fate::Send { .. }, _) if limits.suppressed.contains_key(&d.phone) => {
+            Fate::Suppressed(limits.suppressed[&d.phone].clone())
         }
+        (Fate::Send { .. } | Fate::LookUp, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
+            limit: b.counts().0,
+        },
         _ => fate,
     }
 }
@@ -210,7 +233,9 @@ impl Fate {
             Fate::LookUp | Fate::Unknown { .. } => Verdict::Unknown,
             Fate::NotSelected(Outcome::Duplicate) => Verdict::Duplicate,
             Fate::NotSelected(Outcome::Unknown) => Verdict::Unknown,
-            Fate::NotSelected(_) | Fate::OverBudget { .. } => Verdict::Skipped,
+            Fate::NotSelected(_) | Fate::OverBudget { .. } | Fate::Suppressed(_) => {
+                Verdict::Skipped
+            }
         }
     }
 
@@ -231,6 +256,20 @@ impl Fate {
                 outcome.as_str()
             )),
             Fate::Unknown { reason, .. } => Some(reason.clone()),
+            Fate::Suppressed(s) => Some(match &s.refused {
+                Some((code, wamid)) => format!(
+                    "not sent: the partner refused our messages (code {code}, message {wamid}) on \
+                     {} UTC; `handoff suppressions remove +{}` once they accept them again",
+                    s.since.format("%Y-%m-%d %H:%M"),
+                    s.phone
+                ),
+                None => format!(
+                    "not sent: the phone was suppressed by hand on {} UTC \
+                     (`handoff suppressions remove +{}` lifts it)",
+                    s.since.format("%Y-%m-%d %H:%M"),
+                    s.phone
+                ),
+            }),
             Fate::OverBudget { limit } => Some(format!(
                 "not sent: {limit} partners were messaged in the last 24 hours, the daily budget \
                  (--daily-recipients {limit}); a later run sends it"

@@ -18,10 +18,11 @@ pub enum Outcome {
     Duplicate,
     Unknown,
     Skipped,
+    Suppressed,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Delivered,
         Outcome::Read,
         Outcome::Failed,
@@ -31,6 +32,7 @@ impl Outcome {
         Outcome::Duplicate,
         Outcome::Unknown,
         Outcome::Skipped,
+        Outcome::Suppressed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Outcome {
             Outcome::Duplicate => "duplicate",
             Outcome::Unknown => "unknown",
             Outcome::Skipped => "skipped",
+            Outcome::Suppressed => "suppressed",
         }
     }
 
@@ -64,6 +67,9 @@ impl Outcome {
             Outcome::Duplicate => "the order number appears earlier in the file; sent once",
             Outcome::Unknown => "it is not known whether the message was accepted; not resent",
             Outcome::Skipped => "not sent in this run",
+            Outcome::Suppressed => {
+                "not sent: the partner's phone is suppressed (they stopped business messages, or a person said so)"
+            }
         }
     }
 
@@ -81,6 +87,7 @@ pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
     match f.verdict {
         Verdict::Invalid => Outcome::Invalid,
         Verdict::Duplicate => Outcome::Duplicate,
+        Verdict::Skipped if f.problem.as_deref() == Some(super::SUPPRESSED) => Outcome::Suppressed,
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Unknown => Outcome::Unknown,
         Verdict::Send | Verdict::Reused if message_counts(f, run) => {

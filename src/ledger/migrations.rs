@@ -21,7 +21,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_STATUS_BY_MESSAGE,
     SCHEMA_COMPACT,
     SCHEMA_WARNINGS,
+    SCHEMA_SUPPRESSIONS,
 ];
+
+/// The phones a person suppressed or lifted by hand (`handoff suppressions`). A phone whose
+/// message failed with a partner's refusal (131050) is suppressed without a row here: that is
+/// read from the message itself, and a row here with `lifted` set ends it (and every earlier
+/// refusal), until a later one.
+const SCHEMA_SUPPRESSIONS: &str = "
+CREATE TABLE suppressions (
+    phone  TEXT PRIMARY KEY,
+    since  INTEGER,
+    lifted INTEGER
+) WITHOUT ROWID;";
 
 /// A row's warnings (a phone outside the numbering plan's ranges) in a column of their own,
 /// as validation gives them, so the report reads them and no one looks for them in the notes.

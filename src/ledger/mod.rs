@@ -33,6 +33,7 @@ mod runs;
 mod schema;
 mod size;
 mod status;
+mod suppressions;
 mod verdict;
 mod webhooks;
 
@@ -48,5 +49,6 @@ pub use report::ReportFacts;
 pub use runs::RunInfo;
 pub use size::LedgerSize;
 pub use status::{HELD, Status, is_final_status, merge_status};
+pub use suppressions::Suppression;
 pub use verdict::Verdict;
 pub use webhooks::{AckMerged, Registration};

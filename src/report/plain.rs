@@ -52,7 +52,7 @@ pub(crate) struct Clues<'a> {
 
 /// The reason and next step of a row.
 pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
-    use Actor::{Nobody, Operations};
+    use Actor::{Nobody, Operations, Partner};
     match outcome {
         Outcome::Delivered => Plain::new(
             "WhatsApp delivered the message to the partner's phone.",
@@ -99,6 +99,11 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             "The row was not chosen for this rerun, so it was not sent.",
             Nobody,
             "Nothing to do in this rerun.",
+        ),
+        Outcome::Suppressed => Plain::new(
+            "The partner's phone is on the suppression list: they stopped business messages from us, or a person suppressed it.",
+            Partner,
+            "Ask the partner to accept our messages again, then lift it with handoff suppressions remove and rerun the row.",
         ),
         Outcome::Skipped if c.problem == Some(crate::fate::OVER_BUDGET) => Plain::new(
             "The row was not sent: the daily budget of partners to message (--daily-recipients) was used up.",

@@ -17,11 +17,12 @@ use crate::input::{Field, InputOptions};
 
 /// The outcomes a rerun may send again: never delivered, read,
 /// pending, duplicate or unknown.
-pub(crate) const RESENDABLE: [Outcome; 4] = [
+pub(crate) const RESENDABLE: [Outcome; 5] = [
     Outcome::Failed,
     Outcome::Rejected,
     Outcome::Invalid,
     Outcome::Skipped,
+    Outcome::Suppressed,
 ];
 
 /// `--only`, or every resendable outcome.

@@ -83,6 +83,7 @@ const PENDING: &str =
 pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
     use std::mem::take;
     let (notes, plan_warnings) = (f.notes.take(), f.warnings.take());
+    let outcome = outcome::of(&f, run);
     let problem = f.problem.take();
     let not_selected =
         f.verdict == Verdict::Skipped && problem.as_deref() == Some(crate::fate::NOT_SELECTED);
@@ -118,7 +119,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default(),
     };
-    row.outcome = outcome::of(&f, run);
+    row.outcome = outcome;
     if matches!(f.verdict, Verdict::Send | Verdict::Reused) {
         row.attempts = f.attempts;
         if f.verdict == Verdict::Reused {

@@ -78,7 +78,7 @@ impl Styles {
             Outcome::Pending => &self.open,
             Outcome::Failed | Outcome::Rejected | Outcome::Invalid => &self.bad,
             Outcome::Unknown => &self.doubt,
-            Outcome::Duplicate | Outcome::Skipped => &self.quiet,
+            Outcome::Duplicate | Outcome::Skipped | Outcome::Suppressed => &self.quiet,
         }
     }
 }

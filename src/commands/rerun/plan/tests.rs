@@ -73,7 +73,7 @@ fn jb(row: BackRow, m: Option<&MessageInfo>, selected: &[Outcome], force: bool) 
     judge_back(row, &earlier, &ask)
 }
 
-const ALL: [Outcome; 4] = crate::report::read_back::RESENDABLE;
+const ALL: [Outcome; 5] = crate::report::read_back::RESENDABLE;
 
 #[test]
 fn a_delivered_row_with_a_rounded_phone_is_held_with_what_was_sent() {
