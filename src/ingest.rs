@@ -135,11 +135,14 @@ pub(crate) struct Deciding {
 }
 
 impl Deciding {
-    /// `--daily-recipients` read against the ledger now.
+    /// `--daily-recipients` and the phones suppressed, read against the
+    /// ledger now; `forced` (a rerun's `--force`, a person's decision on
+    /// the rows it names) leaves the suppression list aside.
     pub(crate) fn new(
         l: &Ledger,
         resend_changed: bool,
         daily_recipients: Option<usize>,
+        forced: bool,
     ) -> Result<Deciding, LedgerError> {
         let budget = match daily_recipients {
             Some(limit) => {
@@ -153,7 +156,10 @@ impl Deciding {
             }
             None => None,
         };
-        let suppressed = l.suppressions(&crate::codes::REFUSALS)?;
+        let suppressed = match forced {
+            true => Default::default(),
+            false => l.suppressions(&crate::codes::REFUSALS)?,
+        };
         if !suppressed.is_empty() {
             info!(
                 phones = suppressed.len(),

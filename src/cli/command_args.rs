@@ -135,7 +135,8 @@ pub struct RerunArgs {
     pub dry_run: bool,
     /// Send `failed` rows again even when their data is unchanged and their
     /// error says it fails the same way (opted out, not on WhatsApp) or not
-    /// yet (a day's wait). Never sends a delivered, read or pending row.
+    /// yet (a day's wait), and even to a suppressed phone. Never sends a
+    /// delivered, read or pending row.
     #[arg(long)]
     pub force: bool,
     /// The file's delimiter (, ; tab |); detected from the headers if not given.

@@ -67,8 +67,13 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,
-            deciding: Deciding::new(&ledger, false, args.sending.send.daily_recipients())
-                .map_err(|e| Failure::of(exit::CONFIG, e))?,
+            deciding: Deciding::new(
+                &ledger,
+                false,
+                args.sending.send.daily_recipients(),
+                args.force,
+            )
+            .map_err(|e| Failure::of(exit::CONFIG, e))?,
             resend_unknown: args.sending.send.resend_unknown,
         };
         let judged = |raw| {
@@ -99,10 +104,10 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     }
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     async {
-        let daily = args.sending.send.daily_recipients();
+        let (daily, forced) = (args.sending.send.daily_recipients(), args.force);
         let how = s
             .recorder
-            .read(move |l| Deciding::new(l, false, daily))
+            .read(move |l| Deciding::new(l, false, daily, forced))
             .await?;
         let decided = record(&s, reader, &columns, &ask, &how).await?;
         deliver_and_finish(s, decided, &rules, &args.sending, &out).await

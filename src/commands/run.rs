@@ -60,6 +60,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
                 &ledger,
                 args.resend_changed,
                 args.sending.send.daily_recipients(),
+                false,
             )
             .map_err(|e| Failure::of(exit::CONFIG, e))?,
             resend_unknown: args.sending.send.resend_unknown,
@@ -97,7 +98,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         let (resend_changed, daily) = (args.resend_changed, args.sending.send.daily_recipients());
         let how = s
             .recorder
-            .read(move |l| Deciding::new(l, resend_changed, daily))
+            .read(move |l| Deciding::new(l, resend_changed, daily, false))
             .await?;
         let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, &how).await?;
         let code = deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await?;
