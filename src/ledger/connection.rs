@@ -91,13 +91,6 @@ impl Ledger {
         Ok(Ledger { conn })
     }
 
-    /// The journal mode actually in effect (`wal` for a file ledger); for logs and diagnostics.
-    pub fn journal_mode(&self) -> Result<String, LedgerError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
-    }
-
     /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns `"ok"` for a healthy
     /// file, otherwise the problems one per line. For the crash tests and `handoff doctor`.
     pub fn integrity_check(&self) -> Result<String, LedgerError> {
@@ -156,7 +149,6 @@ mod tests {
                 .query_row("PRAGMA journal_mode", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(mode, "wal");
-            assert_eq!(l.journal_mode().unwrap(), "wal");
             let sync: i64 = l
                 .conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))

@@ -3,7 +3,7 @@
 //! by the next one.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::codec::ts;
 use super::status::{Status, merge_statuses};
@@ -112,15 +112,6 @@ impl Ledger {
             .prepare_cached("UPDATE webhook_registrations SET restored_at = ?2 WHERE id = ?1")?
             .execute(params![id, ts(&at)])?;
         Ok(())
-    }
-
-    /// Whether `wamid` has a final status (for tests and the receiver's log).
-    pub fn is_final(&self, wamid: &str) -> Result<Option<bool>, LedgerError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT final FROM messages WHERE wamid = ?1")?
-            .query_row([wamid], |r| r.get(0))
-            .optional()?)
     }
 }
 

@@ -153,18 +153,6 @@ pub struct ReportFacts {
 }
 
 impl Ledger {
-    /// The facts for every row of a run, in row order, in one query, collected: for tests (a
-    /// run's report streams them with [`Ledger::each_report_row`]).
-    #[cfg(test)]
-    pub fn report_rows(&self, run: RunId) -> Result<Vec<ReportFacts>, LedgerError> {
-        let mut out = Vec::new();
-        self.each_report_row(run, |f| {
-            out.push(f);
-            Ok::<(), LedgerError>(())
-        })?;
-        Ok(out)
-    }
-
     /// Hands the facts of every row of a run to `f`, in row order, as the
     /// query yields them: a report of a million rows is written without
     /// holding it.
