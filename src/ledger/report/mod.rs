@@ -9,7 +9,8 @@ use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
-/// through `messages_order_key` (one index probe per row).
+/// through `messages_order_key` (one index probe per row). `{STATUSES}` stands for
+/// [`STATUSES`].
 const REPORT_SQL: &str = "
 SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number,
        d.product_name, d.delivery_note, d.verdict, d.reason, d.notes,
@@ -21,11 +22,7 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
                  WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
-            THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title,
-                                                     h.status_at, h.seen_at))
-                  FROM (SELECT status, error_code, error_title, status_at, seen_at
-                        FROM status_history WHERE message_id = m.message_id
-                        ORDER BY COALESCE(status_at, seen_at), id) h)
+            THEN {STATUSES}
        END,
        d.problem,
        (SELECT MIN(h.status_at) FROM status_history h
@@ -48,10 +45,19 @@ LEFT JOIN runs mr ON mr.run_id = m.run_id
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
 
+/// The statuses of the message `m`, in the order they happened, as a JSON array of
+/// `[status, code, title, status_at, seen_at]` ([`history_of`] reads it).
+pub(super) const STATUSES: &str = "
+    (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title, h.status_at,
+                                        h.seen_at))
+     FROM (SELECT status, error_code, error_title, status_at, seen_at
+           FROM status_history WHERE message_id = m.message_id
+           ORDER BY COALESCE(status_at, seen_at), id) h)";
+
 /// The history column: a JSON array of `[status, code, title, status_at, seen_at]`, in the
 /// order the statuses happened, of the message `wamid`. Unreadable JSON (which the query
 /// itself writes) reads as no history.
-fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<StatusUpdate> {
+pub(super) fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<StatusUpdate> {
     type Seen = (String, Option<i64>, Option<String>, Option<i64>, i64);
     let seen: Vec<Seen> = json
         .and_then(|j| serde_json::from_str(&j).ok())
@@ -163,7 +169,7 @@ impl Ledger {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare_cached(REPORT_SQL)
+            .prepare_cached(&REPORT_SQL.replace("{STATUSES}", STATUSES))
             .map_err(|e| E::from(e.into()))?;
         let rows = stmt
             .query_map([run], |r| {
