@@ -1,13 +1,13 @@
 //! The ledger's one connection: opening, configuring it for durability and checking the file's
 //! health, so every other job can assume a migrated, crash-safe database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 use super::LedgerError;
-use super::schema::migrate;
+use super::schema::{migrate, supported};
 
 /// How long a connection waits for another process's lock before failing with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,24 +27,12 @@ impl Ledger {
     /// Sets WAL, `synchronous=FULL`, foreign keys and a 5 s busy timeout, so committed intents
     /// survive a host crash and a concurrent reader (`sqlite3` in ops) does not fail the job.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let wrap = |source| LedgerError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(wrap)?;
-        Self::configure(&conn).map_err(wrap)?;
-        Self::with_connection(conn)
+        Self::configured(path, Connection::open(path))
     }
 
     /// Opens a fresh private in-memory ledger; for tests and `--dry-run`.
     pub fn open_in_memory() -> Result<Self, LedgerError> {
-        let wrap = |source| LedgerError::Open {
-            path: PathBuf::from(":memory:"),
-            source,
-        };
-        let conn = Connection::open_in_memory().map_err(wrap)?;
-        Self::configure(&conn).map_err(wrap)?;
-        Self::with_connection(conn)
+        Self::configured(Path::new(":memory:"), Connection::open_in_memory())
     }
 
     /// Opens an existing ledger without writing to it, not even a
@@ -52,20 +40,17 @@ impl Ledger {
     /// nothing.
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
         use rusqlite::OpenFlags;
-        let wrap = |source| LedgerError::Open {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let opened = Connection::open_with_flags(path, flags).and_then(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, found))
+        });
+        let (conn, found) = opened.map_err(|source| LedgerError::Open {
             path: path.to_path_buf(),
             source,
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
-        let supported = super::schema::MIGRATIONS.len() as i64;
-        if found > supported {
-            return Err(LedgerError::SchemaTooNew { found, supported });
-        }
+        })?;
+        let supported = supported(found)?;
         if found < supported {
             return Err(LedgerError::SchemaTooOld {
                 path: path.to_path_buf(),
@@ -76,17 +61,22 @@ impl Ledger {
         Ok(Ledger { conn })
     }
 
-    fn configure(conn: &Connection) -> rusqlite::Result<()> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // Returns the resulting mode; an in-memory database stays "memory", and a file system
-        // without WAL support keeps a rollback journal, which is still durable with FULL.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        Ok(())
-    }
-
-    fn with_connection(mut conn: Connection) -> Result<Self, LedgerError> {
+    /// Configures `conn`, opened at `path`, for durability (see [`Ledger::open`]) and migrates
+    /// it.
+    fn configured(path: &Path, conn: rusqlite::Result<Connection>) -> Result<Self, LedgerError> {
+        let configured = conn.and_then(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            // Returns the resulting mode; an in-memory database stays "memory", and a file system
+            // without WAL support keeps a rollback journal, which is still durable with FULL.
+            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(conn)
+        });
+        let mut conn = configured.map_err(|source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         migrate(&mut conn)?;
         Ok(Ledger { conn })
     }
