@@ -88,13 +88,14 @@ pub(super) fn merge_status(current: Option<&str>, new: &str) -> bool {
 }
 
 /// Merges `updates` (all for `wamid`) into its message and history and adds `polls` to its
-/// poll counter. `None` if the ledger has no such message.
+/// poll counter; returns how many updates changed the merged status, and the merged status
+/// now. `None` if the ledger has no such message.
 pub(super) fn merge_statuses(
     conn: &Connection,
     wamid: &str,
     updates: &[StatusUpdate],
     polls: u32,
-) -> Result<Option<usize>, LedgerError> {
+) -> Result<Option<(usize, Option<String>)>, LedgerError> {
     let found = conn
         .prepare_cached("SELECT message_id, status FROM messages WHERE wamid = ?1")?
         .query_row([wamid], |r| {
@@ -153,7 +154,7 @@ pub(super) fn merge_statuses(
         conn.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE message_id = ?1")?
             .execute(params![message, polls])?;
     }
-    Ok(Some(changed))
+    Ok(Some((changed, current)))
 }
 
 #[cfg(test)]

@@ -41,14 +41,8 @@ impl Ledger {
         updates: &[StatusUpdate],
     ) -> Result<Option<AckMerged>, LedgerError> {
         self.atomically(|l| {
-            let Some(changed) = merge_statuses(&l.conn, wamid, updates, 0)? else {
-                return Ok(None);
-            };
-            let status: Option<String> = l
-                .conn
-                .prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| r.get(0))?;
-            Ok(Some(AckMerged {
+            let merged = merge_statuses(&l.conn, wamid, updates, 0)?;
+            Ok(merged.map(|(changed, status)| AckMerged {
                 changed: changed > 0,
                 status: status.map_or(Status::Other, |s| Status::of(&s)),
             }))
