@@ -180,7 +180,15 @@ mod tests {
         assert_eq!(facts[1].verdict, Verdict::Invalid);
         assert_eq!(facts[1].phone, "not a phone");
         assert_eq!(facts[1].reason.as_deref(), Some("phone: not a number"));
-        assert_eq!(facts[1].order_key, None);
+        let key: Option<String> = l
+            .conn
+            .query_row(
+                "SELECT order_key FROM deliveries WHERE run_id = ?1 AND row_no = 2",
+                [run],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(key, None);
         assert_eq!(facts[2].verdict, Verdict::Duplicate);
         assert!(
             facts

@@ -12,13 +12,12 @@ use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
 /// through `messages_order_key` (one index probe per row). `{STATUSES}` stands for
 /// [`STATUSES`].
 const REPORT_SQL: &str = "
-SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number,
-       d.product_name, d.delivery_note, d.verdict, d.reason, d.notes,
+SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_name,
+       d.delivery_note, d.verdict, d.reason, d.notes,
        COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
        la.attempt_id IS NOT NULL AND la.result IS NULL,
-       la.http_status, la.error_code, la.error_detail, s.first_intent_at,
-       m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
-       m.error_title, COALESCE(m.final, 0), d.extra,
+       la.http_status, la.error_code, la.error_detail,
+       m.wamid, m.run_id, m.accepted_at, m.status, m.error_code, m.error_title, d.extra,
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
                  WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
@@ -33,8 +32,7 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
        mr.channel, d.warnings
 FROM deliveries d
-LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
-                  MAX(attempt_id) AS last_id
+LEFT JOIN (SELECT order_key, COUNT(*) AS n, MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
        ON s.order_key = d.order_key
 LEFT JOIN attempts_sent la ON la.attempt_id = s.last_id
@@ -88,8 +86,6 @@ pub struct ReportFacts {
     pub row: u64,
     /// 1-based physical line.
     pub line: u64,
-    /// The order key, if any.
-    pub order_key: Option<String>,
     /// Partner name.
     pub partner_name: String,
     /// Phone (normalised or raw).
@@ -120,8 +116,6 @@ pub struct ReportFacts {
     pub error_code: Option<i64>,
     /// Error detail of the latest attempt.
     pub error_detail: Option<String>,
-    /// When the first intent of this run was recorded.
-    pub first_intent_at: Option<DateTime<Utc>>,
     /// The order's latest accepted message, across all runs.
     pub wamid: Option<String>,
     /// The run that sent that message.
@@ -133,14 +127,10 @@ pub struct ReportFacts {
     pub accepted_at: Option<DateTime<Utc>>,
     /// Its latest merged status.
     pub status: Option<String>,
-    /// Provider timestamp of that status.
-    pub status_at: Option<DateTime<Utc>>,
     /// Error code of a failed status.
     pub msg_error_code: Option<i64>,
     /// Error title of a failed status.
     pub msg_error_title: Option<String>,
-    /// Whether the message's status is final (false without a message).
-    pub is_final: bool,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
     /// The message's status history, oldest first, when it holds more than the plain path
@@ -173,42 +163,38 @@ impl Ledger {
             .map_err(|e| E::from(e.into()))?;
         let rows = stmt
             .query_map([run], |r| {
-                let wamid: Option<String> = r.get(21)?;
+                let wamid: Option<String> = r.get(19)?;
                 Ok(ReportFacts {
-                    history: history_of(wamid.as_deref(), r.get(30)?),
+                    history: history_of(wamid.as_deref(), r.get(26)?),
                     row: r.get(0)?,
                     line: r.get(1)?,
-                    order_key: r.get(2)?,
-                    partner_name: r.get(3)?,
-                    phone: r.get(4)?,
-                    order_number: r.get(5)?,
-                    product_name: r.get(6)?,
-                    delivery_note: r.get(7)?,
-                    verdict: r.get(8)?,
-                    reason: r.get(9)?,
-                    notes: r.get(10)?,
-                    attempts: r.get(11)?,
-                    last_result: class_at(r, 12)?,
-                    unanswered: r.get(16)?,
-                    http_status: r.get(17)?,
-                    error_code: r.get(18)?,
-                    error_detail: r.get(19)?,
-                    first_intent_at: get_opt_ts(r, 20)?,
+                    partner_name: r.get(2)?,
+                    phone: r.get(3)?,
+                    order_number: r.get(4)?,
+                    product_name: r.get(5)?,
+                    delivery_note: r.get(6)?,
+                    verdict: r.get(7)?,
+                    reason: r.get(8)?,
+                    notes: r.get(9)?,
+                    attempts: r.get(10)?,
+                    last_result: class_at(r, 11)?,
+                    unanswered: r.get(15)?,
+                    http_status: r.get(16)?,
+                    error_code: r.get(17)?,
+                    error_detail: r.get(18)?,
                     wamid,
-                    message_run_id: r.get(22)?,
-                    accepted_at: get_opt_ts(r, 23)?,
-                    status: r.get(24)?,
-                    status_at: get_opt_ts(r, 25)?,
-                    msg_error_code: r.get(26)?,
-                    msg_error_title: r.get(27)?,
-                    is_final: r.get(28)?,
-                    extra: r.get(29)?,
-                    problem: r.get(31)?,
-                    delivered_at: get_opt_ts(r, 32)?,
-                    read_at: get_opt_ts(r, 33)?,
-                    failed_at: get_opt_ts(r, 34)?,
-                    message_channel: r.get(35)?,
-                    warnings: r.get(36)?,
+                    message_run_id: r.get(20)?,
+                    accepted_at: get_opt_ts(r, 21)?,
+                    status: r.get(22)?,
+                    msg_error_code: r.get(23)?,
+                    msg_error_title: r.get(24)?,
+                    extra: r.get(25)?,
+                    problem: r.get(27)?,
+                    delivered_at: get_opt_ts(r, 28)?,
+                    read_at: get_opt_ts(r, 29)?,
+                    failed_at: get_opt_ts(r, 30)?,
+                    message_channel: r.get(31)?,
+                    warnings: r.get(32)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;
