@@ -5,8 +5,9 @@
 
 use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
 use super::codec::get_ts;
+use super::messages::{MESSAGE_COLUMNS, MESSAGE_FROM, message_from_row};
 use super::report::{STATUSES, history_of};
-use super::{AttemptInfo, Ledger, LedgerError, RunId, StatusUpdate, Verdict};
+use super::{AttemptInfo, Ledger, LedgerError, MessageInfo, RunId, StatusUpdate, Verdict};
 use chrono::{DateTime, Utc};
 
 /// A row of some run's input that carried the order.
@@ -29,14 +30,10 @@ pub struct OrderRow {
 /// One accepted message, its merged status and every status seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderMessage {
-    pub wamid: String,
-    pub run_id: RunId,
+    /// The message, as [`Ledger::accepted_message`] reads it.
+    pub message: MessageInfo,
     /// The channel that accepted it (its run's).
     pub channel: String,
-    pub phone: Option<String>,
-    pub accepted_at: DateTime<Utc>,
-    pub status: Option<String>,
-    pub is_final: bool,
     pub statuses: Vec<StatusUpdate>,
 }
 
@@ -92,26 +89,17 @@ impl Ledger {
             .query_map([order_key], attempt_from_row)?
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(&format!(
-            // The recipient is the attempt's (schema 5 keeps it once there);
-            // a message's own copy, where one is left, wins.
-            "SELECT m.wamid, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at, m.status,
-                    m.final, r.channel, {STATUSES}
-             FROM messages m JOIN runs r ON r.run_id = m.run_id
-                  LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id
+            "SELECT {MESSAGE_COLUMNS}, r.channel, {STATUSES}
+             FROM {MESSAGE_FROM} JOIN runs r ON r.run_id = m.run_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid"
         ))?;
         let messages = stmt
             .query_map([order_key], |r| {
-                let wamid: String = r.get(0)?;
+                let message = message_from_row(r)?;
                 Ok(OrderMessage {
-                    statuses: history_of(Some(&wamid), r.get(7)?),
-                    wamid,
-                    run_id: r.get(1)?,
-                    phone: r.get(2)?,
-                    accepted_at: get_ts(r, 3)?,
-                    status: r.get(4)?,
-                    is_final: r.get(5)?,
-                    channel: r.get(6)?,
+                    statuses: history_of(Some(&message.wamid), r.get(14)?),
+                    channel: r.get(13)?,
+                    message,
                 })
             })?
             .collect::<Result<_, _>>()?;

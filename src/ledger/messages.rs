@@ -9,14 +9,15 @@ use super::{Ledger, LedgerError, MessageInfo, StatusUpdate};
 
 /// A message's recipient and parameters are its attempt's (schema version 5 stores them once, in
 /// `attempts`); a message's own copy, where one is left, wins.
-const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
+pub(super) const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
      COALESCE(m.phone, a.phone), COALESCE(m.params, a.params), m.accepted_at, m.status, \
      m.status_at, m.error_code, m.error_title, m.final, m.polls";
 
 /// The tables [`MESSAGE_COLUMNS`] reads.
-const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
+pub(super) const MESSAGE_FROM: &str =
+    "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
 
-fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
+pub(super) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
         wamid: row.get(0)?,
         order_key: row.get(1)?,
