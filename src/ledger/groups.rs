@@ -25,15 +25,11 @@ impl Ledger {
                 Some("the group's transaction was rolled back".into()),
             )));
         }
-        match self.conn.execute_batch("COMMIT") {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
-                Err(e.into())
-            }
+        let committed = self.conn.execute_batch("COMMIT");
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
+        Ok(committed?)
     }
 
     /// Runs `f` in the open group's transaction, or in a transaction of its own (committed if
