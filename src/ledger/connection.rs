@@ -105,18 +105,6 @@ impl Ledger {
         }
         Ok(lines.join("\n"))
     }
-
-    /// How many of `run`'s rows to send go to its busiest recipient: the
-    /// pair interval spaces those out, so the progress ETA needs it.
-    pub fn busiest_recipient(&self, run: crate::ledger::RunId) -> Result<u64, LedgerError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM deliveries
-                 WHERE run_id = ?1 AND verdict = 'send' GROUP BY phone)",
-            )?
-            .query_row([run], |r| r.get(0))?)
-    }
 }
 
 #[cfg(test)]
