@@ -36,12 +36,6 @@ impl Verdict {
     }
 }
 
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl ToSql for Verdict {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::from(self.as_str()))
@@ -81,7 +75,6 @@ mod tests {
         ] {
             let stored = ValueRef::Text(v.as_str().as_bytes());
             assert_eq!(Verdict::column_result(stored).ok(), Some(v));
-            assert_eq!(v.to_string(), v.as_str());
         }
         assert!(Verdict::column_result(ValueRef::Text(b"SEND")).is_err());
     }
