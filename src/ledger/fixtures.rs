@@ -156,4 +156,29 @@ impl Ledger {
         })?;
         Ok(out)
     }
+
+    /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns `"ok"` for a healthy
+    /// file, otherwise the problems one per line.
+    pub(crate) fn integrity_check(&self) -> Result<String, LedgerError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let mut lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let violations = fk
+            .query_map([], |r| {
+                Ok(format!(
+                    "foreign key violation: {} rowid {:?} -> {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !violations.is_empty() {
+            lines.retain(|l| l != "ok");
+            lines.extend(violations);
+        }
+        Ok(lines.join("\n"))
+    }
 }
