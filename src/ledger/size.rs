@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Params};
 
 use super::codec::{get_opt_ts, rfc3339};
 use super::{Ledger, LedgerError};
@@ -47,8 +47,8 @@ impl LedgerSize {
 const BACKUP_TRIES: u32 = 100;
 
 /// The one number `sql` (a count or a pragma) reads.
-fn number(conn: &Connection, sql: &str) -> rusqlite::Result<u64> {
-    conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+pub(super) fn number(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<u64> {
+    conn.query_row(sql, params, |r| r.get::<_, i64>(0))
         .map(|v| v as u64)
 }
 
@@ -58,14 +58,14 @@ impl Ledger {
     pub fn size(&mut self) -> Result<LedgerSize, LedgerError> {
         let tx = self.conn.transaction()?;
         let size = LedgerSize {
-            runs: number(&tx, "SELECT COUNT(*) FROM runs")?,
-            rows: number(&tx, "SELECT COUNT(*) FROM deliveries")?,
-            attempts: number(&tx, "SELECT COUNT(*) FROM attempts")?,
-            messages: number(&tx, "SELECT COUNT(*) FROM messages")?,
-            statuses: number(&tx, "SELECT COUNT(*) FROM status_history")?,
-            page_size: number(&tx, "PRAGMA page_size")?,
-            page_count: number(&tx, "PRAGMA page_count")?,
-            freelist_count: number(&tx, "PRAGMA freelist_count")?,
+            runs: number(&tx, "SELECT COUNT(*) FROM runs", [])?,
+            rows: number(&tx, "SELECT COUNT(*) FROM deliveries", [])?,
+            attempts: number(&tx, "SELECT COUNT(*) FROM attempts", [])?,
+            messages: number(&tx, "SELECT COUNT(*) FROM messages", [])?,
+            statuses: number(&tx, "SELECT COUNT(*) FROM status_history", [])?,
+            page_size: number(&tx, "PRAGMA page_size", [])?,
+            page_count: number(&tx, "PRAGMA page_count", [])?,
+            freelist_count: number(&tx, "PRAGMA freelist_count", [])?,
             oldest_run: tx
                 .query_row("SELECT MIN(started_at) FROM runs", [], |r| get_opt_ts(r, 0))?
                 .as_ref()
