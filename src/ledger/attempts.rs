@@ -76,11 +76,10 @@ impl Ledger {
         at: DateTime<Utc>,
     ) -> Result<AttemptId, LedgerError> {
         let row_no = self.row_sending(run, order_key, phone, params)?;
-        let copy = match row_no {
-            Some(_) => None,
-            None => Some((phone, encode_params(params)?)),
+        let (phone, params_json) = match row_no {
+            Some(_) => (None, None),
+            None => (Some(phone), Some(encode_params(params)?)),
         };
-        let (phone, params_json) = copy.unzip();
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO attempts (run_id, order_key, attempt_no, row_no, phone, params, intent_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::codec::ts;
+use super::codec::{encode_params, ts};
 use super::status::{Status, merge_statuses};
 use super::{Ledger, LedgerError, RunId, StatusUpdate};
 
@@ -60,7 +60,6 @@ impl Ledger {
         turned_acks_on: bool,
         at: DateTime<Utc>,
     ) -> Result<i64, LedgerError> {
-        let urls = serde_json::to_string(original_urls).unwrap_or_else(|_| "[]".into());
         self.conn
             .prepare_cached(
                 "INSERT INTO webhook_registrations
@@ -71,7 +70,7 @@ impl Ledger {
                 run,
                 channel,
                 our_url,
-                urls,
+                encode_params(original_urls)?,
                 turned_acks_on,
                 ts(&at)
             ])?;
