@@ -19,11 +19,10 @@ pub struct AckMerged {
     pub status: Status,
 }
 
-/// A webhook registration not undone yet.
+/// A webhook registration not undone yet (on the channel it was asked for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub id: i64,
-    pub channel: String,
     pub our_url: String,
     /// The channel's list before we added ours.
     pub original_urls: Vec<String>,
@@ -83,17 +82,16 @@ impl Ledger {
         channel: &str,
     ) -> Result<Vec<Registration>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, channel, our_url, original_urls, turned_acks_on
+            "SELECT id, our_url, original_urls, turned_acks_on
              FROM webhook_registrations WHERE channel = ?1 AND restored_at IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([channel], |r| {
-            let urls: String = r.get(3)?;
+            let urls: String = r.get(2)?;
             Ok(Registration {
                 id: r.get(0)?,
-                channel: r.get(1)?,
-                our_url: r.get(2)?,
+                our_url: r.get(1)?,
                 original_urls: serde_json::from_str(&urls).unwrap_or_default(),
-                turned_acks_on: r.get(4)?,
+                turned_acks_on: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
