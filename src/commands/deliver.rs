@@ -65,10 +65,7 @@ pub(super) async fn deliver(
 /// go (the channel's rate and the busiest partner's pair pacing).
 async fn announce(s: &Session, send_args: &crate::cli::SendArgs) -> Result<(), Failure> {
     let run_id = s.run_id;
-    let (to_send, busiest) = s
-        .recorder
-        .read(move |l| Ok((l.count_send_rows(run_id)?, l.busiest_recipient(run_id)?)))
-        .await?;
+    let (to_send, busiest) = s.recorder.read(move |l| l.send_load(run_id)).await?;
     s.progress.will_send(to_send);
     let pair = send_args.pair_interval;
     s.progress.pacing(to_send, send_args.rate, busiest, pair);

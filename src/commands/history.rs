@@ -61,13 +61,13 @@ fn attempt_json(a: &AttemptInfo) -> Value {
 
 fn message_json(m: &OrderMessage) -> Value {
     json!({
-        "wamid": m.wamid,
-        "run_id": m.run_id,
+        "wamid": m.message.wamid,
+        "run_id": m.message.run_id,
         "channel": m.channel,
-        "phone": m.phone,
-        "accepted_at": rfc3339(&m.accepted_at),
-        "status": m.status,
-        "final": m.is_final,
+        "phone": m.message.phone,
+        "accepted_at": rfc3339(&m.message.accepted_at),
+        "status": m.message.status,
+        "final": m.message.is_final,
         "statuses": m.statuses.iter().map(status_json).collect::<Vec<_>>(),
     })
 }
@@ -133,11 +133,11 @@ fn table(key: &str, h: &OrderHistory) -> String {
         .iter()
         .map(|r| r.run_id)
         .chain(h.attempts.iter().map(|a| a.run_id))
-        .chain(h.messages.iter().map(|m| m.run_id))
+        .chain(h.messages.iter().map(|m| m.message.run_id))
         .collect();
     for run in runs {
         let rows: Vec<_> = h.rows.iter().filter(|r| r.run_id == run).collect();
-        let message = h.messages.iter().find(|m| m.run_id == run);
+        let message = h.messages.iter().find(|m| m.message.run_id == run);
         match (rows.first(), message) {
             (Some(r), _) => out.push_str(&format!(
                 "run {run} ({} on channel {}, started {})\n",
@@ -172,7 +172,7 @@ fn table(key: &str, h: &OrderHistory) -> String {
             let message = a
                 .wamid
                 .as_ref()
-                .and_then(|w| h.messages.iter().find(|m| &m.wamid == w));
+                .and_then(|w| h.messages.iter().find(|m| &m.message.wamid == w));
             for s in message.into_iter().flat_map(|m| &m.statuses) {
                 out.push_str(&status_line(s));
             }
@@ -180,17 +180,17 @@ fn table(key: &str, h: &OrderHistory) -> String {
         // A message with no attempt of its own (found in 1MSG's history
         // after a lost answer).
         for m in h.messages.iter().filter(|m| {
-            m.run_id == run
+            m.message.run_id == run
                 && !h
                     .attempts
                     .iter()
-                    .any(|a| a.wamid.as_ref() == Some(&m.wamid))
+                    .any(|a| a.wamid.as_ref() == Some(&m.message.wamid))
         }) {
             out.push_str(&format!(
                 "  {}  message {} to {}\n",
-                when(&m.accepted_at),
-                m.wamid,
-                m.phone.as_deref().unwrap_or("-")
+                when(&m.message.accepted_at),
+                m.message.wamid,
+                m.message.phone.as_deref().unwrap_or("-")
             ));
             for s in &m.statuses {
                 out.push_str(&status_line(s));

@@ -76,11 +76,10 @@ impl Ledger {
         at: DateTime<Utc>,
     ) -> Result<AttemptId, LedgerError> {
         let row_no = self.row_sending(run, order_key, phone, params)?;
-        let copy = match row_no {
-            Some(_) => None,
-            None => Some((phone, encode_params(params)?)),
+        let (phone, params_json) = match row_no {
+            Some(_) => (None, None),
+            None => (Some(phone), Some(encode_params(params)?)),
         };
-        let (phone, params_json) = copy.unzip();
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO attempts (run_id, order_key, attempt_no, row_no, phone, params, intent_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -224,7 +223,8 @@ mod tests {
         );
         assert!(!f.unanswered);
         assert_eq!(f.http_status, Some(200));
-        assert_eq!(f.first_intent_at, Some(t(10)));
+        let first = &l.order_history("A-1").unwrap().attempts[0];
+        assert_eq!(first.intent_at, t(10));
         assert_eq!(f.wamid.as_deref(), Some("w1"));
         assert_eq!(f.message_run_id, Some(run));
         assert_eq!(f.accepted_at, Some(t(20)));
@@ -298,7 +298,8 @@ mod tests {
             Some(SendClass::Accepted { wamid: "w2".into() })
         );
         assert_eq!(f.http_status, Some(200));
-        assert_eq!(f.first_intent_at, Some(t(10)));
+        let first = &l.order_history("A-1").unwrap().attempts[0];
+        assert_eq!(first.intent_at, t(10));
         assert_eq!(f.wamid.as_deref(), Some("w2"));
         assert_eq!(l.message("w2").unwrap().unwrap().attempt_id, Some(a2));
         // A wamid is unique: a second attempt reporting the same one is refused, atomically.

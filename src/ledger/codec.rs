@@ -38,7 +38,7 @@ fn from_ms(ms: i64, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
         .ok_or(rusqlite::Error::IntegralValueOutOfRange(idx, ms))
 }
 
-/// Reads a nullable JSON array of strings (template parameters).
+/// Reads a nullable JSON array of strings (template parameters, a run's kept headers).
 pub(super) fn get_params(row: &Row<'_>, idx: usize) -> rusqlite::Result<Vec<String>> {
     let s: Option<String> = row.get(idx)?;
     match s {

@@ -1,13 +1,13 @@
 //! The ledger's one connection: opening, configuring it for durability and checking the file's
 //! health, so every other job can assume a migrated, crash-safe database.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 use super::LedgerError;
-use super::schema::migrate;
+use super::schema::{migrate, supported};
 
 /// How long a connection waits for another process's lock before failing with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,24 +27,12 @@ impl Ledger {
     /// Sets WAL, `synchronous=FULL`, foreign keys and a 5 s busy timeout, so committed intents
     /// survive a host crash and a concurrent reader (`sqlite3` in ops) does not fail the job.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let wrap = |source| LedgerError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(wrap)?;
-        Self::configure(&conn).map_err(wrap)?;
-        Self::with_connection(conn)
+        Self::configured(path, Connection::open(path))
     }
 
     /// Opens a fresh private in-memory ledger; for tests and `--dry-run`.
     pub fn open_in_memory() -> Result<Self, LedgerError> {
-        let wrap = |source| LedgerError::Open {
-            path: PathBuf::from(":memory:"),
-            source,
-        };
-        let conn = Connection::open_in_memory().map_err(wrap)?;
-        Self::configure(&conn).map_err(wrap)?;
-        Self::with_connection(conn)
+        Self::configured(Path::new(":memory:"), Connection::open_in_memory())
     }
 
     /// Opens an existing ledger without writing to it, not even a
@@ -52,20 +40,17 @@ impl Ledger {
     /// nothing.
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
         use rusqlite::OpenFlags;
-        let wrap = |source| LedgerError::Open {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let opened = Connection::open_with_flags(path, flags).and_then(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, found))
+        });
+        let (conn, found) = opened.map_err(|source| LedgerError::Open {
             path: path.to_path_buf(),
             source,
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(wrap)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
-        let supported = super::schema::MIGRATIONS.len() as i64;
-        if found > supported {
-            return Err(LedgerError::SchemaTooNew { found, supported });
-        }
+        })?;
+        let supported = supported(found)?;
         if found < supported {
             return Err(LedgerError::SchemaTooOld {
                 path: path.to_path_buf(),
@@ -76,63 +61,24 @@ impl Ledger {
         Ok(Ledger { conn })
     }
 
-    fn configure(conn: &Connection) -> rusqlite::Result<()> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // Returns the resulting mode; an in-memory database stays "memory", and a file system
-        // without WAL support keeps a rollback journal, which is still durable with FULL.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        Ok(())
-    }
-
-    fn with_connection(mut conn: Connection) -> Result<Self, LedgerError> {
+    /// Configures `conn`, opened at `path`, for durability (see [`Ledger::open`]) and migrates
+    /// it.
+    fn configured(path: &Path, conn: rusqlite::Result<Connection>) -> Result<Self, LedgerError> {
+        let configured = conn.and_then(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            // Returns the resulting mode; an in-memory database stays "memory", and a file system
+            // without WAL support keeps a rollback journal, which is still durable with FULL.
+            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(conn)
+        });
+        let mut conn = configured.map_err(|source| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         migrate(&mut conn)?;
         Ok(Ledger { conn })
-    }
-
-    /// The journal mode actually in effect (`wal` for a file ledger); for logs and diagnostics.
-    pub fn journal_mode(&self) -> Result<String, LedgerError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
-    }
-
-    /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns `"ok"` for a healthy
-    /// file, otherwise the problems one per line. For the crash tests and `handoff doctor`.
-    pub fn integrity_check(&self) -> Result<String, LedgerError> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let mut lines = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let violations = fk
-            .query_map([], |r| {
-                Ok(format!(
-                    "foreign key violation: {} rowid {:?} -> {}",
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, String>(2)?
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        if !violations.is_empty() {
-            lines.retain(|l| l != "ok");
-            lines.extend(violations);
-        }
-        Ok(lines.join("\n"))
-    }
-
-    /// How many of `run`'s rows to send go to its busiest recipient: the
-    /// pair interval spaces those out, so the progress ETA needs it.
-    pub fn busiest_recipient(&self, run: crate::ledger::RunId) -> Result<u64, LedgerError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM deliveries
-                 WHERE run_id = ?1 AND verdict = 'send' GROUP BY phone)",
-            )?
-            .query_row([run], |r| r.get(0))?)
     }
 }
 
@@ -156,7 +102,6 @@ mod tests {
                 .query_row("PRAGMA journal_mode", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(mode, "wal");
-            assert_eq!(l.journal_mode().unwrap(), "wal");
             let sync: i64 = l
                 .conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))

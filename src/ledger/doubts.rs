@@ -2,41 +2,37 @@
 //! API's history, so a person (or the history) decides instead of a silent resend.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, ToSql, TransactionBehavior, params};
 
-use super::answer::class_at;
 use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
 use super::codec::ts;
 use super::{AttemptId, Doubt, Ledger, LedgerError, RunId, SendClass, Verdict};
-
-fn doubt_from_row(r: &Row<'_>) -> rusqlite::Result<Doubt> {
-    attempt_from_row(r).map(|attempt| Doubt { attempt })
-}
 
 impl Ledger {
     /// The doubtful attempts of an order with no accepted message, across all
     /// runs, oldest first (see [`Doubt`]).
     pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
-             WHERE order_key = ?1 AND (result IS NULL OR result = 'ambiguous')
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
-             ORDER BY attempt_id"
-        ))?;
-        let rows = stmt.query_map([order_key], doubt_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.doubts_where("order_key", &order_key)
     }
 
     /// The doubtful attempts recorded by one run, for orders with no
     /// accepted message, oldest first.
     pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
+        self.doubts_where("run_id", &run)
+    }
+
+    /// The doubtful attempts whose `column` is `value`, for orders with no accepted message,
+    /// oldest first.
+    fn doubts_where(&self, column: &str, value: &dyn ToSql) -> Result<Vec<Doubt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
-             WHERE run_id = ?1 AND (result IS NULL OR result = 'ambiguous')
+             WHERE {column} = ?1 AND (result IS NULL OR result = 'ambiguous')
                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
              ORDER BY attempt_id"
         ))?;
-        let rows = stmt.query_map([run], doubt_from_row)?;
+        let rows = stmt.query_map([value], |r| {
+            attempt_from_row(r).map(|attempt| Doubt { attempt })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -70,48 +66,39 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE attempt_id = ?1");
+        let found = tx
+            .prepare_cached(&sql)?
+            .query_row([attempt], attempt_from_row);
+        let Some(found) = found.optional()? else {
+            return Err(LedgerError::UnknownAttempt(attempt));
+        };
+        if let Some(done) = found
+            .result
+            .filter(|c| !matches!(c, SendClass::Ambiguous { .. }))
         {
-            let mut get = tx.prepare_cached(
-                "SELECT run_id, order_key, result, kind, named_id, wamid, error_detail
-                 FROM attempts_sent WHERE attempt_id = ?1",
-            )?;
-            let found = get
-                .query_row([attempt], |r| {
-                    Ok((
-                        r.get::<_, RunId>(0)?,
-                        r.get::<_, String>(1)?,
-                        class_at(r, 2)?,
-                        r.get::<_, Option<String>>(6)?,
-                    ))
-                })
-                .optional()?;
-            let Some((run_id, order_key, class, detail)) = found else {
-                return Err(LedgerError::UnknownAttempt(attempt));
-            };
-            if let Some(done) = class.filter(|c| !matches!(c, SendClass::Ambiguous { .. })) {
-                return Err(LedgerError::AlreadyAnswered {
-                    attempt,
-                    result: done.as_str().into(),
-                });
-            }
-            let at = ts(&accepted_at);
-            let detail = match detail {
-                Some(d) => format!("{d}; {note}"),
-                None => note.to_string(),
-            };
-            tx.prepare_cached(
-                "UPDATE attempts SET result = 'accepted', error_detail = ?2,
-                     answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL
-                 WHERE attempt_id = ?1",
-            )?
-            .execute(params![attempt, detail, at])?;
-            // The recipient and parameters are read through the attempt, as for any message.
-            tx.prepare_cached(
-                "INSERT INTO messages (wamid, order_key, run_id, attempt_id, accepted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![wamid, order_key, run_id, attempt, at])?;
+            return Err(LedgerError::AlreadyAnswered {
+                attempt,
+                result: done.as_str().into(),
+            });
         }
+        let at = ts(&accepted_at);
+        let detail = match found.error_detail {
+            Some(d) => format!("{d}; {note}"),
+            None => note.to_string(),
+        };
+        tx.prepare_cached(
+            "UPDATE attempts SET result = 'accepted', error_detail = ?2,
+                 answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL
+             WHERE attempt_id = ?1",
+        )?
+        .execute(params![attempt, detail, at])?;
+        // The recipient and parameters are read through the attempt, as for any message.
+        tx.prepare_cached(
+            "INSERT INTO messages (wamid, order_key, run_id, attempt_id, accepted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![wamid, found.order_key, found.run_id, attempt, at])?;
         tx.commit()?;
         Ok(())
     }

@@ -84,7 +84,8 @@ pub enum LedgerError {
         /// The attempt that recorded it first.
         existing: Option<AttemptId>,
     },
-    /// Template parameters could not be encoded as JSON.
+    /// A list of strings (template parameters, kept headers, webhook URLs) could not be encoded
+    /// as JSON.
     #[error("failed to encode template parameters")]
     Params(#[source] serde_json::Error),
     /// Any other SQLite error (I/O, constraint, corrupt value).

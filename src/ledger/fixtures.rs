@@ -2,9 +2,12 @@
 //! ledger holding one accepted message.
 
 use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
 
+use super::status::merge_statuses;
 use super::{
-    Answer, AttemptId, Ledger, RowRecord, RunId, RunMeta, SendClass, StatusUpdate, Verdict,
+    Answer, AttemptId, Ledger, LedgerError, ReportFacts, RowRecord, RunId, RunMeta, SendClass,
+    StatusUpdate, Verdict,
 };
 
 pub(super) fn t(ms: i64) -> DateTime<Utc> {
@@ -113,4 +116,69 @@ pub(super) fn history(l: &Ledger, wamid: &str) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+/// Reads and writes only the tests make: no command needs them.
+impl Ledger {
+    /// Merges a batch of status observations, as pushed acks (one call per wamid), in one
+    /// transaction and returns how many changed a message's merged status. Observations for
+    /// wamids the ledger does not know are skipped.
+    pub(crate) fn record_statuses(
+        &mut self,
+        updates: &[StatusUpdate],
+    ) -> Result<usize, LedgerError> {
+        self.atomically(|l| {
+            let mut changed = 0;
+            for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
+                let merged = merge_statuses(&l.conn, &same[0].wamid, same, 0)?;
+                changed += merged.map_or(0, |(n, _)| n);
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Whether `wamid` has a final status.
+    pub(crate) fn is_final(&self, wamid: &str) -> Result<Option<bool>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT final FROM messages WHERE wamid = ?1")?
+            .query_row([wamid], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The facts for every row of a run, in row order, collected (a run's report streams them
+    /// with [`Ledger::each_report_row`]).
+    pub(crate) fn report_rows(&self, run: RunId) -> Result<Vec<ReportFacts>, LedgerError> {
+        let mut out = Vec::new();
+        self.each_report_row(run, |f| {
+            out.push(f);
+            Ok::<(), LedgerError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns `"ok"` for a healthy
+    /// file, otherwise the problems one per line.
+    pub(crate) fn integrity_check(&self) -> Result<String, LedgerError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let mut lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let violations = fk
+            .query_map([], |r| {
+                Ok(format!(
+                    "foreign key violation: {} rowid {:?} -> {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !violations.is_empty() {
+            lines.retain(|l| l != "ok");
+            lines.extend(violations);
+        }
+        Ok(lines.join("\n"))
+    }
 }

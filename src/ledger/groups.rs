@@ -6,7 +6,7 @@ use super::{Ledger, LedgerError};
 impl Ledger {
     /// Opens a group: the writes that follow, up to [`Ledger::commit_group`], share one
     /// transaction and so one fsync. Only methods that nest (a single statement, or a savepoint:
-    /// `record_intent`, `record_answer`, `record_statuses`, `record_poll`) may run inside it.
+    /// `record_intent`, `record_answer`, `record_poll`, `record_ack`) may run inside it.
     /// Nothing in a group is durable before `commit_group` returns, so no caller may act on
     /// one of its writes (send a request after an intent) before then.
     pub fn begin_group(&mut self) -> Result<(), LedgerError> {
@@ -25,15 +25,11 @@ impl Ledger {
                 Some("the group's transaction was rolled back".into()),
             )));
         }
-        match self.conn.execute_batch("COMMIT") {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
-                Err(e.into())
-            }
+        let committed = self.conn.execute_batch("COMMIT");
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
+        Ok(committed?)
     }
 
     /// Runs `f` in the open group's transaction, or in a transaction of its own (committed if

@@ -4,8 +4,10 @@
 //! indexes.
 
 use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
-use super::codec::{get_opt_ts, get_ts};
-use super::{AttemptInfo, Ledger, LedgerError, RunId, StatusUpdate, Verdict};
+use super::codec::get_ts;
+use super::messages::{MESSAGE_COLUMNS, MESSAGE_FROM, message_from_row};
+use super::report::{STATUSES, history_of};
+use super::{AttemptInfo, Ledger, LedgerError, MessageInfo, RunId, StatusUpdate, Verdict};
 use chrono::{DateTime, Utc};
 
 /// A row of some run's input that carried the order.
@@ -28,14 +30,10 @@ pub struct OrderRow {
 /// One accepted message, its merged status and every status seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderMessage {
-    pub wamid: String,
-    pub run_id: RunId,
+    /// The message, as [`Ledger::accepted_message`] reads it.
+    pub message: MessageInfo,
     /// The channel that accepted it (its run's).
     pub channel: String,
-    pub phone: Option<String>,
-    pub accepted_at: DateTime<Utc>,
-    pub status: Option<String>,
-    pub is_final: bool,
     pub statuses: Vec<StatusUpdate>,
 }
 
@@ -84,70 +82,32 @@ impl Ledger {
                 })
             })?
             .collect::<Result<_, _>>()?;
-        let attempts = self.order_attempts(order_key)?;
-        let mut stmt = self.conn.prepare_cached(
-            // The recipient is the attempt's (schema 5 keeps it once there);
-            // a message's own copy, where one is left, wins.
-            "SELECT m.wamid, m.run_id, COALESCE(m.phone, a.phone), m.accepted_at, m.status,
-                    m.final, r.channel, m.message_id
-             FROM messages m JOIN runs r ON r.run_id = m.run_id
-                  LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id
-             WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid",
-        )?;
-        let messages: Vec<(i64, OrderMessage)> = stmt
-            .query_map([order_key], |r| {
-                let id = r.get(7)?;
-                Ok((
-                    id,
-                    OrderMessage {
-                        wamid: r.get(0)?,
-                        run_id: r.get(1)?,
-                        phone: r.get(2)?,
-                        accepted_at: get_ts(r, 3)?,
-                        status: r.get(4)?,
-                        is_final: r.get(5)?,
-                        channel: r.get(6)?,
-                        statuses: Vec::new(),
-                    },
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT status, status_at, error_code, error_title, seen_at FROM status_history
-             WHERE message_id = ?1 ORDER BY COALESCE(status_at, seen_at), id",
-        )?;
-        let mut out = Vec::with_capacity(messages.len());
-        for (id, mut m) in messages {
-            m.statuses = stmt
-                .query_map([id], |r| {
-                    Ok(StatusUpdate {
-                        wamid: m.wamid.clone(),
-                        status: r.get(0)?,
-                        status_at: get_opt_ts(r, 1)?,
-                        error_code: r.get(2)?,
-                        error_title: r.get(3)?,
-                        seen_at: get_ts(r, 4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            out.push(m);
-        }
-        Ok(OrderHistory {
-            rows,
-            attempts,
-            messages: out,
-        })
-    }
-
-    /// Every attempt for `order_key`, oldest first.
-    pub fn order_attempts(&self, order_key: &str) -> Result<Vec<AttemptInfo>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE order_key = ?1 ORDER BY attempt_id"
         ))?;
         let attempts = stmt
             .query_map([order_key], attempt_from_row)?
             .collect::<Result<_, _>>()?;
-        Ok(attempts)
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS}, r.channel, {STATUSES}
+             FROM {MESSAGE_FROM} JOIN runs r ON r.run_id = m.run_id
+             WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid"
+        ))?;
+        let messages = stmt
+            .query_map([order_key], |r| {
+                let message = message_from_row(r)?;
+                Ok(OrderMessage {
+                    statuses: history_of(Some(&message.wamid), r.get(14)?),
+                    channel: r.get(13)?,
+                    message,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(OrderHistory {
+            rows,
+            attempts,
+            messages,
+        })
     }
 
     /// The latest attempt for `order_key`, across runs, answered or not:

@@ -9,14 +9,15 @@ use super::{Ledger, LedgerError, MessageInfo, StatusUpdate};
 
 /// A message's recipient and parameters are its attempt's (schema version 5 stores them once, in
 /// `attempts`); a message's own copy, where one is left, wins.
-const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
+pub(super) const MESSAGE_COLUMNS: &str = "m.wamid, m.order_key, m.run_id, m.attempt_id, \
      COALESCE(m.phone, a.phone), COALESCE(m.params, a.params), m.accepted_at, m.status, \
      m.status_at, m.error_code, m.error_title, m.final, m.polls";
 
 /// The tables [`MESSAGE_COLUMNS`] reads.
-const MESSAGE_FROM: &str = "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
+pub(super) const MESSAGE_FROM: &str =
+    "messages m LEFT JOIN attempts_sent a ON a.attempt_id = m.attempt_id";
 
-fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
+pub(super) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
         wamid: row.get(0)?,
         order_key: row.get(1)?,
@@ -35,28 +36,12 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageInfo> {
 }
 
 impl Ledger {
-    /// Merges a batch of status observations in one transaction and returns how many changed a
-    /// message's merged status.
-    ///
-    /// History gets one row per distinct (wamid, status) pair (the first observation), kept
-    /// verbatim even when the merge ignores it. Observations for wamids the ledger does not
-    /// know (e.g. webhooks for messages sent by other tools) are skipped.
-    pub fn record_statuses(&mut self, updates: &[StatusUpdate]) -> Result<usize, LedgerError> {
-        // Every statement records an observation or a merge that a
-        // repeated observation makes again: a failure part-way is harmless.
-        self.atomically(|l| {
-            let mut changed = 0;
-            for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
-                changed += merge_statuses(&l.conn, &same[0].wamid, same, 0)?.unwrap_or(0);
-            }
-            Ok(changed)
-        })
-    }
-
     /// Records one `hookInfo` answer: counts the poll (so `track` can resume its schedule and
     /// the report can say how often a message was asked about) and merges the statuses it
-    /// listed, as [`Ledger::record_statuses`]. Returns how many changed the merged status;
-    /// an unknown wamid is ignored.
+    /// listed. Returns how many changed the merged status; an unknown wamid is ignored.
+    ///
+    /// History gets one row per distinct (wamid, status) pair (the first observation), kept
+    /// verbatim even when the merge ignores it.
     ///
     /// The hot path of tracking: one read finds the message's status, one statement per hook
     /// adds history, and one write counts the poll along with any new merged status.
@@ -65,7 +50,7 @@ impl Ledger {
         wamid: &str,
         updates: &[StatusUpdate],
     ) -> Result<usize, LedgerError> {
-        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.unwrap_or(0)))
+        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.map_or(0, |(n, _)| n)))
     }
 
     /// Messages without a final status, oldest first: what `track` polls.
@@ -88,7 +73,7 @@ impl Ledger {
         Ok(stmt.query_row([order_key], message_from_row).optional()?)
     }
 
-    /// One message by wamid; for tools and tests.
+    /// One message by wamid: the one a rerun's row names when its order has none.
     pub fn message(&self, wamid: &str) -> Result<Option<MessageInfo>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.wamid = ?1"

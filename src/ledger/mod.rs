@@ -48,7 +48,7 @@ pub use records::{
 pub use report::ReportFacts;
 pub use runs::RunInfo;
 pub use size::LedgerSize;
-pub use status::{HELD, Status, is_final_status, merge_status};
+pub use status::{HELD, Status};
 pub use suppressions::Suppression;
 pub use verdict::Verdict;
 pub use webhooks::{AckMerged, Registration};

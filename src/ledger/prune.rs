@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Transaction, TransactionBehavior};
 
 use super::codec::ts;
+use super::size::number;
 use super::{Ledger, LedgerError, RunId};
 
 /// What a prune deleted (or, dry, would delete), and what old data it kept for dedup.
@@ -45,10 +46,6 @@ const NOT_NEWEST: &str =
 const NEEDED_ATTEMPT: &str = "(EXISTS (SELECT 1 FROM messages m WHERE m.attempt_id = a.attempt_id)
         OR ((a.result IS NULL OR a.result = 'ambiguous')
             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)))";
-
-fn count(tx: &Transaction<'_>, sql: &str, run: RunId) -> Result<u64, LedgerError> {
-    Ok(tx.query_row(sql, [run], |r| r.get::<_, i64>(0))? as u64)
-}
 
 /// Cuts one old run down to what dedup needs; adds what it deleted and kept to `n`.
 fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), LedgerError> {
@@ -88,8 +85,8 @@ fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), Led
         [run],
     )?;
     n.rows += tx.execute("DELETE FROM deliveries WHERE run_id = ?1", [run])? as u64;
-    n.kept_messages += count(tx, "SELECT COUNT(*) FROM messages WHERE run_id = ?1", run)?;
-    n.kept_attempts += count(tx, "SELECT COUNT(*) FROM attempts WHERE run_id = ?1", run)?;
+    n.kept_messages += number(tx, "SELECT COUNT(*) FROM messages WHERE run_id = ?1", [run])?;
+    n.kept_attempts += number(tx, "SELECT COUNT(*) FROM attempts WHERE run_id = ?1", [run])?;
     let deleted = tx.execute(
         "DELETE FROM runs WHERE run_id = ?1
            AND NOT EXISTS (SELECT 1 FROM messages WHERE run_id = ?1)

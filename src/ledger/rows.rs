@@ -100,14 +100,16 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many rows of `run` are to be sent.
-    pub fn count_send_rows(&self, run: RunId) -> Result<u64, LedgerError> {
+    /// How many rows of `run` are to be sent, and how many of them go to its busiest
+    /// recipient: the pair interval spaces those out, so the progress ETA needs it.
+    pub fn send_load(&self, run: RunId) -> Result<(u64, u64), LedgerError> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT COUNT(*) FROM deliveries WHERE run_id = ?1 AND verdict = 'send'",
+                "SELECT COALESCE(SUM(n), 0), COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n
+                 FROM deliveries WHERE run_id = ?1 AND verdict = 'send' GROUP BY phone)",
             )?
-            .query_row([run], |r| r.get(0))?)
+            .query_row([run], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 
     /// Marks the rows of `run` still to send that the run stopped before
@@ -180,7 +182,15 @@ mod tests {
         assert_eq!(facts[1].verdict, Verdict::Invalid);
         assert_eq!(facts[1].phone, "not a phone");
         assert_eq!(facts[1].reason.as_deref(), Some("phone: not a number"));
-        assert_eq!(facts[1].order_key, None);
+        let key: Option<String> = l
+            .conn
+            .query_row(
+                "SELECT order_key FROM deliveries WHERE run_id = ?1 AND row_no = 2",
+                [run],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(key, None);
         assert_eq!(facts[2].verdict, Verdict::Duplicate);
         assert!(
             facts
@@ -245,6 +255,8 @@ mod tests {
             .collect();
         rows.push(row(7, Some("BAD"), Verdict::Invalid));
         l.record_rows(run, &rows).unwrap();
+        // Six to send, all to the same recipient.
+        assert_eq!(l.send_load(run).unwrap(), (6, 6));
         let answered = [
             ("PACED", Some(SendClass::Retry(RetryKind::TooManyRequests))),
             ("DOUBT", Some(SendClass::UNSAID)),

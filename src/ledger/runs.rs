@@ -1,9 +1,9 @@
 //! Runs: each invocation's start, end and settings, which every other record hangs off.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Params, Row, params};
 
-use super::codec::{get_opt_ts, get_ts, ts};
+use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
 use super::{Ledger, LedgerError, RunId, RunMeta};
 
 /// A run as `handoff runs` lists it: what it was, on what, and how it
@@ -87,52 +87,46 @@ impl Ledger {
 
     /// Records the headers of the other columns a run keeps.
     pub fn set_extra_columns(&mut self, run: RunId, headers: &[String]) -> Result<(), LedgerError> {
-        let json = serde_json::to_string(headers).map_err(LedgerError::Params)?;
         self.conn
             .prepare_cached("UPDATE runs SET extra_columns = ?2 WHERE run_id = ?1")?
-            .execute(params![run, json])?;
+            .execute(params![run, encode_params(headers)?])?;
         Ok(())
     }
 
     /// The headers of the other columns a run kept (none by default).
     pub fn extra_columns(&self, run: RunId) -> Result<Vec<String>, LedgerError> {
-        let json: Option<String> = self
+        Ok(self
             .conn
             .prepare_cached("SELECT extra_columns FROM runs WHERE run_id = ?1")?
-            .query_row([run], |r| r.get(0))
+            .query_row([run], |r| get_params(r, 0))
             .optional()?
-            .flatten();
-        match json {
-            Some(j) => serde_json::from_str(&j).map_err(LedgerError::Params),
-            None => Ok(Vec::new()),
-        }
+            .unwrap_or_default())
+    }
+
+    /// The runs `filter` (SQL after `FROM runs r`) selects, in its order.
+    fn runs_where(&self, filter: &str, value: impl Params) -> Result<Vec<RunInfo>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"))?;
+        let rows = stmt.query_map(value, run_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs r ORDER BY r.run_id"
-        ))?;
-        let rows = stmt.query_map([], run_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.runs_where("ORDER BY r.run_id", [])
     }
 
     /// One run, if the ledger has it.
     pub fn run(&self, run: RunId) -> Result<Option<RunInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_id = ?1"
-        ))?;
-        Ok(stmt.query_row([run], run_from_row).optional()?)
+        Ok(self.runs_where("WHERE r.run_id = ?1", [run])?.pop())
     }
 
     /// The latest rehearsal (`simulated`) or real run, if the ledger holds one: a command
     /// refuses a ledger that holds the other kind (see the schema's `SCHEMA_RUN_TARGET`).
     pub fn latest_run(&self, simulated: bool) -> Result<Option<RunInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs r WHERE r.simulated = ?1
-             ORDER BY r.run_id DESC LIMIT 1"
-        ))?;
-        Ok(stmt.query_row([simulated], run_from_row).optional()?)
+        let filter = "WHERE r.simulated = ?1 ORDER BY r.run_id DESC LIMIT 1";
+        Ok(self.runs_where(filter, [simulated])?.pop())
     }
 
     /// The latest run that sent (`run` or `rerun`), whose report `handoff

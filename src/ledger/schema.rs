@@ -10,14 +10,11 @@ pub(super) use super::migrations::MIGRATIONS;
 /// ledger is created with one commit (one fsync, not one per step: a run's start waits for
 /// it), and a step that fails leaves the file at the version it had.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
-    let supported = MIGRATIONS.len() as i64;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Read inside the write transaction, so two processes opening at once cannot both
     // apply the same step.
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > supported {
-        return Err(LedgerError::SchemaTooNew { found, supported });
-    }
+    let supported = supported(found)?;
     if found == supported {
         return Ok(());
     }
@@ -32,6 +29,15 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     tx.pragma_update(None, "user_version", supported)
         .map_err(done)?;
     tx.commit().map_err(done)
+}
+
+/// The schema version this build reads and writes, unless a file's version `found` is newer.
+pub(super) fn supported(found: i64) -> Result<i64, LedgerError> {
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(LedgerError::SchemaTooNew { found, supported });
+    }
+    Ok(supported)
 }
 
 #[cfg(test)]

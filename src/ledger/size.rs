@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Params};
 
 use super::codec::{get_opt_ts, rfc3339};
 use super::{Ledger, LedgerError};
@@ -46,8 +46,9 @@ impl LedgerSize {
 /// How often a busy backup step is tried again (50 ms apart) before the backup gives up.
 const BACKUP_TRIES: u32 = 100;
 
-fn pragma(conn: &Connection, name: &str) -> rusqlite::Result<u64> {
-    conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
+/// The one number `sql` (a count or a pragma) reads.
+pub(super) fn number(conn: &Connection, sql: &str, params: impl Params) -> rusqlite::Result<u64> {
+    conn.query_row(sql, params, |r| r.get::<_, i64>(0))
         .map(|v| v as u64)
 }
 
@@ -56,21 +57,15 @@ impl Ledger {
     /// writes.
     pub fn size(&mut self) -> Result<LedgerSize, LedgerError> {
         let tx = self.conn.transaction()?;
-        let rows = |table: &str| -> rusqlite::Result<u64> {
-            tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|v| v as u64)
-        };
         let size = LedgerSize {
-            runs: rows("runs")?,
-            rows: rows("deliveries")?,
-            attempts: rows("attempts")?,
-            messages: rows("messages")?,
-            statuses: rows("status_history")?,
-            page_size: pragma(&tx, "page_size")?,
-            page_count: pragma(&tx, "page_count")?,
-            freelist_count: pragma(&tx, "freelist_count")?,
+            runs: number(&tx, "SELECT COUNT(*) FROM runs", [])?,
+            rows: number(&tx, "SELECT COUNT(*) FROM deliveries", [])?,
+            attempts: number(&tx, "SELECT COUNT(*) FROM attempts", [])?,
+            messages: number(&tx, "SELECT COUNT(*) FROM messages", [])?,
+            statuses: number(&tx, "SELECT COUNT(*) FROM status_history", [])?,
+            page_size: number(&tx, "PRAGMA page_size", [])?,
+            page_count: number(&tx, "PRAGMA page_count", [])?,
+            freelist_count: number(&tx, "PRAGMA freelist_count", [])?,
             oldest_run: tx
                 .query_row("SELECT MIN(started_at) FROM runs", [], |r| get_opt_ts(r, 0))?
                 .as_ref()

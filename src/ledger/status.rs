@@ -68,7 +68,7 @@ impl Status {
 /// replaces. An unknown value (e.g. `deleted`) replaces only an absent status; any known status
 /// replaces an unknown one. `viewed`/`played` count as `read`, `undelivered` as `failed`.
 /// Comparison ignores ASCII case.
-pub fn merge_status(current: Option<&str>, new: &str) -> bool {
+pub(super) fn merge_status(current: Option<&str>, new: &str) -> bool {
     let Some(current) = current else {
         return true;
     };
@@ -87,19 +87,15 @@ pub fn merge_status(current: Option<&str>, new: &str) -> bool {
     }
 }
 
-/// Whether a status ends polling: delivered, read (viewed, played), failed or undelivered.
-pub fn is_final_status(status: &str) -> bool {
-    Status::of(status).is_final()
-}
-
 /// Merges `updates` (all for `wamid`) into its message and history and adds `polls` to its
-/// poll counter. `None` if the ledger has no such message.
+/// poll counter; returns how many updates changed the merged status, and the merged status
+/// now. `None` if the ledger has no such message.
 pub(super) fn merge_statuses(
     conn: &Connection,
     wamid: &str,
     updates: &[StatusUpdate],
     polls: u32,
-) -> Result<Option<usize>, LedgerError> {
+) -> Result<Option<(usize, Option<String>)>, LedgerError> {
     let found = conn
         .prepare_cached("SELECT message_id, status FROM messages WHERE wamid = ?1")?
         .query_row([wamid], |r| {
@@ -151,14 +147,14 @@ pub(super) fn merge_statuses(
             status_at,
             u.error_code,
             u.error_title,
-            is_final_status(&u.status),
+            Status::of(&u.status).is_final(),
             polls
         ])?;
     } else if polls > 0 {
         conn.prepare_cached("UPDATE messages SET polls = polls + ?2 WHERE message_id = ?1")?
             .execute(params![message, polls])?;
     }
-    Ok(Some(changed))
+    Ok(Some((changed, current)))
 }
 
 #[cfg(test)]
@@ -213,10 +209,10 @@ mod tests {
         assert!(!merge_status(Some("failed"), "deleted"));
         assert!(merge_status(Some("deleted"), "sent"));
         assert!(merge_status(Some("Sent"), "READ"));
-        assert!(is_final_status("delivered") && is_final_status("read"));
-        assert!(is_final_status("failed") && is_final_status("undelivered"));
-        assert!(is_final_status("viewed") && is_final_status("played"));
-        assert!(!is_final_status("sent") && !is_final_status("deleted"));
+        assert!(Status::of("delivered").is_final() && Status::of("read").is_final());
+        assert!(Status::of("failed").is_final() && Status::of("undelivered").is_final());
+        assert!(Status::of("viewed").is_final() && Status::of("played").is_final());
+        assert!(!Status::of("sent").is_final() && !Status::of("deleted").is_final());
     }
 
     /// B2: a proof of delivery wins over a late failure, in either order.

@@ -34,25 +34,6 @@ impl Verdict {
             Verdict::Unknown => "unknown",
         }
     }
-
-    /// Reads the stored spelling back; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "send" => Verdict::Send,
-            "invalid" => Verdict::Invalid,
-            "duplicate" => Verdict::Duplicate,
-            "reused" => Verdict::Reused,
-            "skipped" => Verdict::Skipped,
-            "unknown" => Verdict::Unknown,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 impl ToSql for Verdict {
@@ -61,11 +42,21 @@ impl ToSql for Verdict {
     }
 }
 
+/// Reads the stored spelling back; anything else is an error.
 impl FromSql for Verdict {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let s = value.as_str()?;
-        Verdict::parse(s)
-            .ok_or_else(|| FromSqlError::Other(format!("unknown verdict `{s}`").into()))
+        Ok(match value.as_str()? {
+            "send" => Verdict::Send,
+            "invalid" => Verdict::Invalid,
+            "duplicate" => Verdict::Duplicate,
+            "reused" => Verdict::Reused,
+            "skipped" => Verdict::Skipped,
+            "unknown" => Verdict::Unknown,
+            other => {
+                let unknown = format!("unknown verdict `{other}`");
+                return Err(FromSqlError::Other(unknown.into()));
+            }
+        })
     }
 }
 
@@ -82,9 +73,9 @@ mod tests {
             Verdict::Reused,
             Verdict::Skipped,
         ] {
-            assert_eq!(Verdict::parse(v.as_str()), Some(v));
-            assert_eq!(v.to_string(), v.as_str());
+            let stored = ValueRef::Text(v.as_str().as_bytes());
+            assert_eq!(Verdict::column_result(stored).ok(), Some(v));
         }
-        assert_eq!(Verdict::parse("SEND"), None);
+        assert!(Verdict::column_result(ValueRef::Text(b"SEND")).is_err());
     }
 }

@@ -3,9 +3,9 @@
 //! by the next one.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::codec::ts;
+use super::codec::{encode_params, ts};
 use super::status::{Status, merge_statuses};
 use super::{Ledger, LedgerError, RunId, StatusUpdate};
 
@@ -19,11 +19,10 @@ pub struct AckMerged {
     pub status: Status,
 }
 
-/// A webhook registration not undone yet.
+/// A webhook registration not undone yet (on the channel it was asked for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub id: i64,
-    pub channel: String,
     pub our_url: String,
     /// The channel's list before we added ours.
     pub original_urls: Vec<String>,
@@ -41,14 +40,8 @@ impl Ledger {
         updates: &[StatusUpdate],
     ) -> Result<Option<AckMerged>, LedgerError> {
         self.atomically(|l| {
-            let Some(changed) = merge_statuses(&l.conn, wamid, updates, 0)? else {
-                return Ok(None);
-            };
-            let status: Option<String> = l
-                .conn
-                .prepare_cached("SELECT status FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| r.get(0))?;
-            Ok(Some(AckMerged {
+            let merged = merge_statuses(&l.conn, wamid, updates, 0)?;
+            Ok(merged.map(|(changed, status)| AckMerged {
                 changed: changed > 0,
                 status: status.map_or(Status::Other, |s| Status::of(&s)),
             }))
@@ -66,7 +59,6 @@ impl Ledger {
         turned_acks_on: bool,
         at: DateTime<Utc>,
     ) -> Result<i64, LedgerError> {
-        let urls = serde_json::to_string(original_urls).unwrap_or_else(|_| "[]".into());
         self.conn
             .prepare_cached(
                 "INSERT INTO webhook_registrations
@@ -77,7 +69,7 @@ impl Ledger {
                 run,
                 channel,
                 our_url,
-                urls,
+                encode_params(original_urls)?,
                 turned_acks_on,
                 ts(&at)
             ])?;
@@ -90,17 +82,16 @@ impl Ledger {
         channel: &str,
     ) -> Result<Vec<Registration>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, channel, our_url, original_urls, turned_acks_on
+            "SELECT id, our_url, original_urls, turned_acks_on
              FROM webhook_registrations WHERE channel = ?1 AND restored_at IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([channel], |r| {
-            let urls: String = r.get(3)?;
+            let urls: String = r.get(2)?;
             Ok(Registration {
                 id: r.get(0)?,
-                channel: r.get(1)?,
-                our_url: r.get(2)?,
+                our_url: r.get(1)?,
                 original_urls: serde_json::from_str(&urls).unwrap_or_default(),
-                turned_acks_on: r.get(4)?,
+                turned_acks_on: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -112,15 +103,6 @@ impl Ledger {
             .prepare_cached("UPDATE webhook_registrations SET restored_at = ?2 WHERE id = ?1")?
             .execute(params![id, ts(&at)])?;
         Ok(())
-    }
-
-    /// Whether `wamid` has a final status (for tests and the receiver's log).
-    pub fn is_final(&self, wamid: &str) -> Result<Option<bool>, LedgerError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT final FROM messages WHERE wamid = ?1")?
-            .query_row([wamid], |r| r.get(0))
-            .optional()?)
     }
 }
 

@@ -72,7 +72,6 @@ pub(crate) async fn register(
         .map_err(ledger)?;
     let registration = Registration {
         id,
-        channel: channel.to_string(),
         our_url: our_url.to_string(),
         original_urls: original.clone(),
         turned_acks_on: !acks_on,

@@ -9,23 +9,19 @@ use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
-/// through `messages_order_key` (one index probe per row).
+/// through `messages_order_key` (one index probe per row). `{STATUSES}` stands for
+/// [`STATUSES`].
 const REPORT_SQL: &str = "
-SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number,
-       d.product_name, d.delivery_note, d.verdict, d.reason, d.notes,
+SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_name,
+       d.delivery_note, d.verdict, d.reason, d.notes,
        COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
        la.attempt_id IS NOT NULL AND la.result IS NULL,
-       la.http_status, la.error_code, la.error_detail, s.first_intent_at,
-       m.wamid, m.run_id, m.accepted_at, m.status, m.status_at, m.error_code,
-       m.error_title, COALESCE(m.final, 0), d.extra,
+       la.http_status, la.error_code, la.error_detail,
+       m.wamid, m.run_id, m.accepted_at, m.status, m.error_code, m.error_title, d.extra,
        CASE WHEN m.wamid IS NOT NULL AND EXISTS (SELECT 1 FROM status_history h
                  WHERE h.message_id = m.message_id
                    AND lower(h.status) NOT IN ('sent', 'delivered', 'read', 'viewed', 'played'))
-            THEN (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title,
-                                                     h.status_at, h.seen_at))
-                  FROM (SELECT status, error_code, error_title, status_at, seen_at
-                        FROM status_history WHERE message_id = m.message_id
-                        ORDER BY COALESCE(status_at, seen_at), id) h)
+            THEN {STATUSES}
        END,
        d.problem,
        (SELECT MIN(h.status_at) FROM status_history h
@@ -36,8 +32,7 @@ SELECT d.row_no, d.line_no, d.order_key, d.partner_name, d.phone, d.order_number
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
        mr.channel, d.warnings
 FROM deliveries d
-LEFT JOIN (SELECT order_key, COUNT(*) AS n, MIN(intent_at) AS first_intent_at,
-                  MAX(attempt_id) AS last_id
+LEFT JOIN (SELECT order_key, COUNT(*) AS n, MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
        ON s.order_key = d.order_key
 LEFT JOIN attempts_sent la ON la.attempt_id = s.last_id
@@ -48,10 +43,19 @@ LEFT JOIN runs mr ON mr.run_id = m.run_id
 WHERE d.run_id = ?1
 ORDER BY d.row_no";
 
+/// The statuses of the message `m`, in the order they happened, as a JSON array of
+/// `[status, code, title, status_at, seen_at]` ([`history_of`] reads it).
+pub(super) const STATUSES: &str = "
+    (SELECT json_group_array(json_array(h.status, h.error_code, h.error_title, h.status_at,
+                                        h.seen_at))
+     FROM (SELECT status, error_code, error_title, status_at, seen_at
+           FROM status_history WHERE message_id = m.message_id
+           ORDER BY COALESCE(status_at, seen_at), id) h)";
+
 /// The history column: a JSON array of `[status, code, title, status_at, seen_at]`, in the
 /// order the statuses happened, of the message `wamid`. Unreadable JSON (which the query
 /// itself writes) reads as no history.
-fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<StatusUpdate> {
+pub(super) fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<StatusUpdate> {
     type Seen = (String, Option<i64>, Option<String>, Option<i64>, i64);
     let seen: Vec<Seen> = json
         .and_then(|j| serde_json::from_str(&j).ok())
@@ -82,8 +86,6 @@ pub struct ReportFacts {
     pub row: u64,
     /// 1-based physical line.
     pub line: u64,
-    /// The order key, if any.
-    pub order_key: Option<String>,
     /// Partner name.
     pub partner_name: String,
     /// Phone (normalised or raw).
@@ -114,8 +116,6 @@ pub struct ReportFacts {
     pub error_code: Option<i64>,
     /// Error detail of the latest attempt.
     pub error_detail: Option<String>,
-    /// When the first intent of this run was recorded.
-    pub first_intent_at: Option<DateTime<Utc>>,
     /// The order's latest accepted message, across all runs.
     pub wamid: Option<String>,
     /// The run that sent that message.
@@ -127,14 +127,10 @@ pub struct ReportFacts {
     pub accepted_at: Option<DateTime<Utc>>,
     /// Its latest merged status.
     pub status: Option<String>,
-    /// Provider timestamp of that status.
-    pub status_at: Option<DateTime<Utc>>,
     /// Error code of a failed status.
     pub msg_error_code: Option<i64>,
     /// Error title of a failed status.
     pub msg_error_title: Option<String>,
-    /// Whether the message's status is final (false without a message).
-    pub is_final: bool,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
     /// The message's status history, oldest first, when it holds more than the plain path
@@ -153,18 +149,6 @@ pub struct ReportFacts {
 }
 
 impl Ledger {
-    /// The facts for every row of a run, in row order, in one query, collected: for tests (a
-    /// run's report streams them with [`Ledger::each_report_row`]).
-    #[cfg(test)]
-    pub fn report_rows(&self, run: RunId) -> Result<Vec<ReportFacts>, LedgerError> {
-        let mut out = Vec::new();
-        self.each_report_row(run, |f| {
-            out.push(f);
-            Ok::<(), LedgerError>(())
-        })?;
-        Ok(out)
-    }
-
     /// Hands the facts of every row of a run to `f`, in row order, as the
     /// query yields them: a report of a million rows is written without
     /// holding it.
@@ -175,46 +159,42 @@ impl Ledger {
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
-            .prepare_cached(REPORT_SQL)
+            .prepare_cached(&REPORT_SQL.replace("{STATUSES}", STATUSES))
             .map_err(|e| E::from(e.into()))?;
         let rows = stmt
             .query_map([run], |r| {
-                let wamid: Option<String> = r.get(21)?;
+                let wamid: Option<String> = r.get(19)?;
                 Ok(ReportFacts {
-                    history: history_of(wamid.as_deref(), r.get(30)?),
+                    history: history_of(wamid.as_deref(), r.get(26)?),
                     row: r.get(0)?,
                     line: r.get(1)?,
-                    order_key: r.get(2)?,
-                    partner_name: r.get(3)?,
-                    phone: r.get(4)?,
-                    order_number: r.get(5)?,
-                    product_name: r.get(6)?,
-                    delivery_note: r.get(7)?,
-                    verdict: r.get(8)?,
-                    reason: r.get(9)?,
-                    notes: r.get(10)?,
-                    attempts: r.get(11)?,
-                    last_result: class_at(r, 12)?,
-                    unanswered: r.get(16)?,
-                    http_status: r.get(17)?,
-                    error_code: r.get(18)?,
-                    error_detail: r.get(19)?,
-                    first_intent_at: get_opt_ts(r, 20)?,
+                    partner_name: r.get(2)?,
+                    phone: r.get(3)?,
+                    order_number: r.get(4)?,
+                    product_name: r.get(5)?,
+                    delivery_note: r.get(6)?,
+                    verdict: r.get(7)?,
+                    reason: r.get(8)?,
+                    notes: r.get(9)?,
+                    attempts: r.get(10)?,
+                    last_result: class_at(r, 11)?,
+                    unanswered: r.get(15)?,
+                    http_status: r.get(16)?,
+                    error_code: r.get(17)?,
+                    error_detail: r.get(18)?,
                     wamid,
-                    message_run_id: r.get(22)?,
-                    accepted_at: get_opt_ts(r, 23)?,
-                    status: r.get(24)?,
-                    status_at: get_opt_ts(r, 25)?,
-                    msg_error_code: r.get(26)?,
-                    msg_error_title: r.get(27)?,
-                    is_final: r.get(28)?,
-                    extra: r.get(29)?,
-                    problem: r.get(31)?,
-                    delivered_at: get_opt_ts(r, 32)?,
-                    read_at: get_opt_ts(r, 33)?,
-                    failed_at: get_opt_ts(r, 34)?,
-                    message_channel: r.get(35)?,
-                    warnings: r.get(36)?,
+                    message_run_id: r.get(20)?,
+                    accepted_at: get_opt_ts(r, 21)?,
+                    status: r.get(22)?,
+                    msg_error_code: r.get(23)?,
+                    msg_error_title: r.get(24)?,
+                    extra: r.get(25)?,
+                    problem: r.get(27)?,
+                    delivered_at: get_opt_ts(r, 28)?,
+                    read_at: get_opt_ts(r, 29)?,
+                    failed_at: get_opt_ts(r, 30)?,
+                    message_channel: r.get(31)?,
+                    warnings: r.get(32)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -147,7 +147,7 @@ fn answers_recorded_before_their_class_was_typed_are_classified_once() {
         ));
     }
     let l = migrated_from(8, &sql);
-    let attempts = l.order_attempts("K").unwrap();
+    let attempts = l.order_history("K").unwrap().attempts;
     assert_eq!(attempts.len(), cases.len());
     for ((answer, want), got) in cases.iter().zip(attempts) {
         assert_eq!(&got.result, want, "{answer}");
@@ -323,7 +323,7 @@ fn compact_schema_keeps_every_fact_of_an_old_ledger() {
     );
     assert_eq!(m.params, p());
     assert_eq!(m.phone.as_deref(), Some("491711234567"));
-    let a1 = &l.order_attempts("A-1").unwrap()[0];
+    let a1 = &l.order_history("A-1").unwrap().attempts[0];
     assert_eq!((a1.intent_at, a1.answered_at), (t(10), Some(t(20))));
     assert_eq!(
         a1.result,
