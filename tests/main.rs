@@ -17,6 +17,7 @@ mod layout;
 mod ledger_commands;
 mod lifecycle;
 mod ops;
+mod people;
 mod phones;
 mod reading;
 mod rerun_rules;

@@ -18,6 +18,7 @@ use crate::report::{self, ReportRow, Summary};
 use crate::send::Stop;
 
 use super::deliver::{Delivered, deliver};
+use super::needs::Next;
 use super::record;
 use super::report::{Reconciling, write_run_report};
 use super::session::Session;
@@ -107,6 +108,8 @@ pub(super) async fn finish(
         }
     }
     drop(rows);
+    let (simulated, rerun) = (s.conn.target.simulated(), s.kind == "rerun");
+    let people = Written::of(out, output, &missing, &s.ledger_path, simulated, rerun);
     code = incomplete(code, &missing);
     let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
     if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
@@ -122,7 +125,14 @@ pub(super) async fn finish(
 
     // An interrupt during tracking (after the sends) still stops the run.
     let stopped = stop.as_ref().map(Stop::describe).or(interrupted);
-    let mut line = tell(&summary, code, stopped.as_deref(), &tracked, out, output);
+    let mut line = tell(
+        &summary,
+        code,
+        stopped.as_deref(),
+        &tracked,
+        &people,
+        output,
+    );
     // What the webhook receiver saw, and how many messages it made final
     // (none of them polled after); null without one.
     line["webhook"] = json!(webhook);
@@ -162,14 +172,50 @@ fn incomplete(code: u8, missing: &[Missing]) -> u8 {
 /// event with the outcomes as an object; the tracking problem, if any, was
 /// logged by the tracker already); and the JSON summary for stdout (its
 /// id, ledger and times are added).
+/// What the end of a run names for people: the files written and the
+/// commands that come next.
+struct Written<'a> {
+    out: &'a Path,
+    xlsx: Option<&'a Path>,
+    ledger: &'a Path,
+    next: Next,
+    /// List the rows this command sent (a rerun's few, not a night's).
+    list_sent: bool,
+}
+
+impl<'a> Written<'a> {
+    fn of(
+        out: &'a Path,
+        output: &'a OutputArgs,
+        missing: &[Missing],
+        ledger: &'a Path,
+        simulated: bool,
+        rerun: bool,
+    ) -> Self {
+        let unwritten = |path: &Path| {
+            missing
+                .iter()
+                .any(|m| m.error.contains(&path.display().to_string()))
+        };
+        Written {
+            out,
+            xlsx: output.xlsx.as_deref().filter(|x| !unwritten(x)),
+            ledger,
+            next: Next::new(out, ledger, output.ledger.is_some(), simulated),
+            list_sent: rerun,
+        }
+    }
+}
+
 fn tell(
     summary: &Summary,
     code: u8,
     stopped: Option<&str>,
     tracked: &crate::track::TrackSummary,
-    out: &Path,
+    people: &Written<'_>,
     output: &OutputArgs,
 ) -> serde_json::Value {
+    let out = people.out;
     info!(
         exit_code = code,
         rows = summary.rows,
@@ -188,7 +234,17 @@ fn tell(
         if let Some(problem) = &tracked.problem {
             eprintln!("tracking: {problem}");
         }
-        eprintln!("report: {}", out.display());
+        eprint!(
+            "{}",
+            super::needs::tell(&summary.needs, &people.next, people.list_sent)
+        );
+        let mut files = vec![out.display().to_string()];
+        files.extend(people.xlsx.map(|x| x.display().to_string()));
+        eprintln!(
+            "Written: {}; the ledger: {}",
+            files.join(", "),
+            people.ledger.display()
+        );
     }
     json!({
         "rows": summary.rows,

@@ -17,6 +17,7 @@ mod dry_run;
 mod finish;
 mod history;
 mod ledger;
+mod needs;
 mod preflight;
 mod prune;
 mod receive;

@@ -101,17 +101,18 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             .read(move |l| Deciding::new(l, resend_changed, daily, false))
             .await?;
         let decided = ingest(&s.recorder, &s.progress, s.run_id, rows, &how).await?;
-        let code = deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await?;
+        // Said when the rows are read, before the sends: the end of the run
+        // says who acts on them, row by row.
         if let Ok(summary) = problems.lock()
             && !summary.is_empty()
         {
             if crate::logging::is_json() {
                 tracing::warn!(rows = summary.total(), problems = %summary, "rows that will not be sent");
             } else {
-                eprint!("{summary}");
+                let _ = crate::progress::write_stderr(summary.to_string().as_bytes());
             }
         }
-        Ok(code)
+        deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await
     }
     .instrument(span)
     .await

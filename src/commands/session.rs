@@ -26,6 +26,8 @@ use crate::signal::{Interrupt, watch_signals};
 
 /// A sending command's open ledger and everything it shares.
 pub(super) struct Session {
+    /// `run`, `rerun` or `track`.
+    pub(super) kind: String,
     /// The target (with `--simulate` it owns the simulator, kept for the
     /// session's lifetime), its client and the checked template.
     pub(super) conn: Connection,
@@ -123,6 +125,7 @@ pub(super) async fn open_session(
     let interrupt_tx = Arc::new(interrupt_tx);
     tokio::spawn(watch_signals(Arc::clone(&interrupt_tx)));
     Ok(Session {
+        kind: kind.to_string(),
         conn,
         recorder,
         ledger_thread,

@@ -26,4 +26,4 @@ pub(crate) mod workbook;
 pub(crate) use self::atomic::write_atomic;
 pub(crate) use self::csv::{undo_neutralising, write_csv_from};
 pub(crate) use self::outcome::{Outcome, ReportRow, reconcile, untracked};
-pub(crate) use self::summary::Summary;
+pub(crate) use self::summary::{Listed, Needs, Summary};

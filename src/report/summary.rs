@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::outcome::{Outcome, ReportRow};
+use crate::codes::Actor;
 
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -18,6 +19,99 @@ pub(crate) struct Summary {
     /// with `reused` at 0 and many rows sent after a ledger change is the
     /// one to look at.
     pub reused: u64,
+    /// The rows people act on, for the end of the run.
+    #[serde(skip)]
+    pub needs: Needs,
+}
+
+/// How many rows of each group the end of a run lists: with three groups
+/// and the rows this run sent, a screenful; the report has them all.
+const LISTED: usize = 5;
+
+/// Some rows, how many there are and the first few, each as one line.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Listed {
+    pub rows: u64,
+    pub first: Vec<String>,
+}
+
+impl Listed {
+    fn add(&mut self, line: impl FnOnce() -> String) {
+        self.rows += 1;
+        if self.first.len() < LISTED {
+            self.first.push(line());
+        }
+    }
+}
+
+/// The rows a person acts on, by who acts (the order of [`Needs::ACTORS`]);
+/// the rows still pending, which `handoff track` follows; and the rows
+/// this run sent, so a rerun says what it sent and how each ended.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Needs {
+    pub by_actor: [Listed; 3],
+    /// The `unknown` rows among them (a look in the 1MSG cabinet first).
+    pub unknown: u64,
+    /// The suppressed phones among them, each once (`+…`), and their rows.
+    pub suppressed: Vec<String>,
+    pub suppressed_rows: u64,
+    pub pending: u64,
+    pub sent: Listed,
+}
+
+impl Needs {
+    pub(crate) const ACTORS: [Actor; 3] = [Actor::Partner, Actor::Data, Actor::Operations];
+
+    fn add(&mut self, r: &ReportRow, sent_here: bool) {
+        let line = || {
+            // An invalid row's own detail names its line, field and value.
+            let why = match (r.outcome, &r.error_detail) {
+                (Outcome::Invalid, Some(detail)) => detail,
+                _ => &r.reason,
+            };
+            format!(
+                "row {} ({}, order {}): {}: {why}",
+                r.row,
+                r.partner_name,
+                r.order_number,
+                r.outcome.as_str(),
+            )
+        };
+        if sent_here && r.reused_from_run.is_none() && r.wamid.is_some() {
+            self.sent.add(|| {
+                format!(
+                    "row {} ({}, order {}): {}",
+                    r.row,
+                    r.partner_name,
+                    r.order_number,
+                    r.outcome.as_str()
+                )
+            });
+        }
+        match r.outcome {
+            Outcome::Pending => self.pending += 1,
+            Outcome::Unknown => self.unknown += 1,
+            Outcome::Suppressed => {
+                self.suppressed_rows += 1;
+                let phone = format!("+{}", r.phone.trim_start_matches('+'));
+                if !self.suppressed.contains(&phone) {
+                    self.suppressed.push(phone);
+                }
+            }
+            _ => {}
+        }
+        if r.outcome == Outcome::Pending {
+            return;
+        }
+        if let Some(i) = Self::ACTORS.iter().position(|a| *a == r.actor) {
+            self.by_actor[i].add(line);
+        }
+    }
+
+    /// How many rows a person acts on.
+    pub(crate) fn rows(&self) -> u64 {
+        self.by_actor.iter().map(|g| g.rows).sum()
+    }
 }
 
 impl Summary {
@@ -30,6 +124,7 @@ impl Summary {
     /// one sending now (`track` rewrites an earlier run's report).
     pub(crate) fn add_row(&mut self, row: &ReportRow, sent_here: bool) {
         self.add(row.outcome);
+        self.needs.add(row, sent_here);
         if row.reused_from_run.is_some() {
             self.reused += 1;
         } else if sent_here && row.wamid.is_some() {
