@@ -57,9 +57,12 @@ pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
         if r.outcome.is_fine() {
             t.confirmed += 1;
         } else {
-            match reasons.iter_mut().find(|(reason, _)| *reason == r.reason) {
+            match reasons
+                .iter_mut()
+                .find(|(reason, _)| *reason == r.plain.reason)
+            {
                 Some((_, n)) => *n += 1,
-                None => reasons.push((r.reason.clone(), 1)),
+                None => reasons.push((r.plain.reason.clone(), 1)),
             }
         }
     }
@@ -126,7 +129,7 @@ mod tests {
         let mut r = reconcile(facts(Verdict::Invalid), 1);
         r.partner_name = partner.into();
         r.outcome = outcome;
-        r.reason = reason.into();
+        r.plain.reason = reason.into();
         r
     }
 
