@@ -202,12 +202,8 @@ pub(crate) fn undo_neutralising_cell(cell: &str) -> &str {
 /// formulas, so the partner reads the text as it was.
 pub(crate) fn undo_neutralising(fields: &mut RawFields) {
     for f in Field::ALL {
-        let cell = fields.get(f);
-        let undone = undo_neutralising_cell(cell);
-        if undone.len() != cell.len() {
-            let undone = undone.to_string();
-            fields.set(f, undone);
-        }
+        let undone = undo_neutralising_cell(fields.get(f)).to_string();
+        fields.set(f, undone);
     }
 }
 
