@@ -206,10 +206,7 @@ impl<R: Read> QuoteGuard<R> {
         let (mut i, mut bytes) = (0, 0);
         let mut row_at = None;
         let mut at_eof = false;
-        loop {
-            if row_at.is_some_and(|k| i > k + PAST_A_ROW) {
-                break;
-            }
+        while row_at.is_none_or(|k| i <= k + PAST_A_ROW) {
             if i == self.ahead.len() {
                 if i >= AHEAD_LINES || bytes >= AHEAD_BYTES {
                     break;
