@@ -34,7 +34,6 @@ pub(super) fn put(
     Ok(())
 }
 
-/// Writes the header line: `names`, neutralised, in the header format.
 /// How many lines `cell` takes wrapped in a column `width` characters wide
 /// (a spreadsheet's default width when `None`).
 pub(super) fn lines(cell: &Cell, width: Option<u16>) -> u32 {
@@ -58,6 +57,7 @@ pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(),
     Ok(())
 }
 
+/// Writes the header line: `names`, neutralised, in the header format.
 pub(super) fn header<'a>(
     sheet: &mut Worksheet,
     names: impl IntoIterator<Item = &'a str>,
