@@ -110,11 +110,8 @@ impl<R: Read> QuoteGuard<R> {
         while self.unclosed.front().is_some_and(|u| u.end < end) {
             self.unclosed.pop_front();
         }
-        if self.unclosed.front()?.end == end {
-            self.unclosed.pop_front()
-        } else {
-            None
-        }
+        self.unclosed.front().filter(|u| u.end == end)?;
+        self.unclosed.pop_front()
     }
 
     /// Reads the next line onto `line`, its end (CRLF, a lone CR or LF) made
