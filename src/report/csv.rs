@@ -232,8 +232,7 @@ pub(crate) fn write_csv_from(
             csv.write_record(cells.chain(kept).map(|c| neutralise(&c).into_owned()))?;
             Ok(())
         })?;
-        csv.flush()?;
-        Ok(())
+        csv.flush()
     })
 }
 

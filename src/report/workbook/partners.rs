@@ -94,8 +94,7 @@ pub(super) fn sheet(
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
     let tallies = tally(rows);
-    for (i, t) in tallies.iter().enumerate() {
-        let line = i as u32 + 1;
+    for (line, t) in (1..).zip(&tallies) {
         sheet.write_string_with_format(line, 0, neutralise(&t.partner), &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
         sheet.write_number(line, 2, t.confirmed as f64)?;

@@ -19,18 +19,12 @@ pub(super) fn put(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Text(s) if !s.is_empty() => {
-            sheet.write_string_with_format(row, col, neutralise(&s), &f.text)?;
+            sheet.write_string_with_format(row, col, neutralise(&s), &f.text)
         }
-        Cell::Number(Some(n)) => {
-            sheet.write_number_with_format(row, col, n, &f.number)?;
-        }
-        Cell::Date(Some(t)) => {
-            sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date)?;
-        }
-        _ => {
-            sheet.write_blank(row, col, &f.blank)?;
-        }
-    }
+        Cell::Number(Some(n)) => sheet.write_number_with_format(row, col, n, &f.number),
+        Cell::Date(Some(t)) => sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date),
+        _ => sheet.write_blank(row, col, &f.blank),
+    }?;
     Ok(())
 }
 
@@ -95,8 +89,7 @@ pub(super) fn sheet(
     let kept = kept_names(extra);
     let names = COLUMNS.iter().map(|(name, ..)| *name);
     header(sheet, names.chain(kept.iter().map(String::as_str)), styles)?;
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
+    for (row, r) in (1..).zip(rows) {
         let f = styles.of(r.outcome);
         let kept = r.extra.iter().take(extra.len());
         let cells = COLUMNS
