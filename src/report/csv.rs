@@ -118,20 +118,20 @@ pub(crate) fn is_ours(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The kept columns' names as the report writes them: `input_` before a
-/// name that clashes with ours (`Status`, `Row`, `wamid`), so no column
-/// appears twice and a rerun never takes the input's for ours.
-pub(crate) fn kept_names(extra: &[String]) -> Vec<String> {
-    extra
-        .iter()
-        .map(|name| {
-            if is_ours(name) {
-                format!("{KEPT_PREFIX}{}", name.trim())
-            } else {
-                name.clone()
-            }
-        })
-        .collect()
+/// The report's header, as the CSV and the workbook's rows write it: our
+/// columns, then the kept columns' names, with `input_` before a name that
+/// clashes with ours (`Status`, `Row`, `wamid`), so no column appears
+/// twice and a rerun never takes the input's for ours.
+pub(crate) fn header_names(extra: &[String]) -> Vec<String> {
+    let kept = extra.iter().map(|name| {
+        if is_ours(name) {
+            format!("{KEPT_PREFIX}{}", name.trim())
+        } else {
+            name.clone()
+        }
+    });
+    let ours = COLUMNS.iter().map(|(name, ..)| name.to_string());
+    ours.chain(kept).collect()
 }
 
 /// The first characters that make a spreadsheet evaluate a cell (OWASP CSV
@@ -218,14 +218,8 @@ pub(crate) fn write_csv_from(
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         // A kept column's name is the input's, as untrusted as its cells.
-        let kept = kept_names(extra);
-        csv.write_record(
-            COLUMNS
-                .iter()
-                .map(|(name, ..)| *name)
-                .chain(kept.iter().map(String::as_str))
-                .map(|name| neutralise(name).into_owned()),
-        )?;
+        let header = header_names(extra);
+        csv.write_record(header.iter().map(|name| neutralise(name).into_owned()))?;
         produce(&mut |r: &ReportRow| {
             let cells = COLUMNS.iter().map(|(_, _, cell)| cell(r).csv());
             let kept = r.extra.iter().take(extra.len()).cloned();
@@ -368,7 +362,7 @@ mod tests {
     fn kept_columns_named_like_ours_get_a_prefix() {
         let names = ["Status", " wamid ", "Row", "sent_at", "Cost Centre"].map(String::from);
         assert_eq!(
-            kept_names(&names),
+            header_names(&names)[COLUMNS.len()..],
             [
                 "input_Status",
                 "input_wamid",

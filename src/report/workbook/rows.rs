@@ -6,7 +6,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{COLUMNS, Cell, Column, kept_names, neutralise};
+use crate::report::csv::{COLUMNS, Cell, Column, header_names, neutralise};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -86,9 +86,8 @@ pub(super) fn sheet(
     night: &Night,
 ) -> Result<(), XlsxError> {
     sheet.set_name(super::ROWS_SHEET)?;
-    let kept = kept_names(extra);
-    let names = COLUMNS.iter().map(|(name, ..)| *name);
-    header(sheet, names.chain(kept.iter().map(String::as_str)), styles)?;
+    let names = header_names(extra);
+    header(sheet, names.iter().map(String::as_str), styles)?;
     for (row, r) in (1..).zip(rows) {
         let f = styles.of(r.outcome);
         let kept = r.extra.iter().take(extra.len());
