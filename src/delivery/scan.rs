@@ -42,10 +42,8 @@ pub(super) fn scan_phone(
     }
 
     let mut digits = String::with_capacity(t.len());
-    let (plus, mut rest) = match t.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
+    let plus = t.starts_with('+');
+    let mut rest = t.strip_prefix('+').unwrap_or(t);
     // "+49 (0)30 ..." is the usual way to show a trunk 0 that must be
     // dropped when dialling from abroad.
     let country_len = rest

@@ -27,10 +27,8 @@ pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
     if !d.is_ascii() || d == b'\n' || d == b'\r' || d == b'"' {
         return None;
     }
-    let mut i = 5 + usize::from(quoted);
-    if quoted && body.get(5) == Some(&b'"') {
-        i += 1;
-    }
+    let closing_quote = quoted && body.get(5) == Some(&b'"');
+    let i = 5 + usize::from(quoted) + usize::from(closing_quote);
     // `i` is now an index into `prefix` just after the (optional) quote.
     let rest = &prefix[i..];
     let term = match rest {

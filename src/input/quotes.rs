@@ -110,11 +110,8 @@ impl<R: Read> QuoteGuard<R> {
         while self.unclosed.front().is_some_and(|u| u.end < end) {
             self.unclosed.pop_front();
         }
-        if self.unclosed.front()?.end == end {
-            self.unclosed.pop_front()
-        } else {
-            None
-        }
+        self.unclosed.front().filter(|u| u.end == end)?;
+        self.unclosed.pop_front()
     }
 
     /// Reads the next line onto `line`, its end (CRLF, a lone CR or LF) made
@@ -206,10 +203,7 @@ impl<R: Read> QuoteGuard<R> {
         let (mut i, mut bytes) = (0, 0);
         let mut row_at = None;
         let mut at_eof = false;
-        loop {
-            if row_at.is_some_and(|k| i > k + PAST_A_ROW) {
-                break;
-            }
+        while row_at.is_none_or(|k| i <= k + PAST_A_ROW) {
             if i == self.ahead.len() {
                 if i >= AHEAD_LINES || bytes >= AHEAD_BYTES {
                     break;

@@ -117,10 +117,8 @@ impl InputReader {
         let Some(unclosed) = self.next_record()? else {
             return Ok(None);
         };
-        let mut line = record_start_line(&self.rdr, &self.record) + self.line_offset;
-        if let Some(sheet) = &self.sheet {
-            line = sheet.row_of(line);
-        }
+        let line = record_start_line(&self.rdr, &self.record) + self.line_offset;
+        let line = self.sheet.as_ref().map_or(line, |sheet| sheet.row_of(line));
         let column = |i: usize| format!("column {}", self.column_name(i));
         check_utf8(&self.path, line, &self.record, column, &self.sample)?;
         let mut fields = RawFields::default();

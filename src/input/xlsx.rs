@@ -158,9 +158,7 @@ fn as_csv(
 /// One CSV field, quoted when it holds a comma, a quote or a line break.
 fn push_field(out: &mut String, value: &str) {
     if value.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
+        out.push_str(&format!("\"{}\"", value.replace('"', "\"\"")));
     } else {
         out.push_str(value);
     }

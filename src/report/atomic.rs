@@ -27,11 +27,9 @@ pub(crate) fn write_atomic(
     ));
     let result = (|| {
         let file = File::create(&tmp)?;
-        {
-            let mut w = BufWriter::new(&file);
-            fill(&mut w)?;
-            w.flush()?;
-        }
+        let mut w = BufWriter::new(&file);
+        fill(&mut w)?;
+        w.flush()?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
         if let Ok(d) = File::open(&dir) {

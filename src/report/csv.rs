@@ -65,8 +65,8 @@ pub(crate) const COLUMNS: [Column; 25] = {
         ("product_name", Some(22), |r| Text(r.product_name.clone())),
         ("delivery_note", Some(24), |r| Text(r.delivery_note.clone())),
         ("outcome", None, |r| Text(r.outcome.as_str().to_string())),
-        ("reason", Some(40), |r| Text(r.reason.clone())),
-        ("next_step", Some(40), |r| Text(r.next_step.clone())),
+        ("reason", Some(40), |r| Text(r.plain.reason.clone())),
+        ("next_step", Some(40), |r| Text(r.plain.next_step())),
         ("whatsapp_status", None, |r| text(&r.status)),
         ("wamid", Some(36), |r| text(&r.wamid)),
         ("accepted_at", Some(19), |r| Date(r.sent_at)),
@@ -118,20 +118,20 @@ pub(crate) fn is_ours(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// The kept columns' names as the report writes them: `input_` before a
-/// name that clashes with ours (`Status`, `Row`, `wamid`), so no column
-/// appears twice and a rerun never takes the input's for ours.
-pub(crate) fn kept_names(extra: &[String]) -> Vec<String> {
-    extra
-        .iter()
-        .map(|name| {
-            if is_ours(name) {
-                format!("{KEPT_PREFIX}{}", name.trim())
-            } else {
-                name.clone()
-            }
-        })
-        .collect()
+/// The report's header, as the CSV and the workbook's rows write it: our
+/// columns, then the kept columns' names, with `input_` before a name that
+/// clashes with ours (`Status`, `Row`, `wamid`), so no column appears
+/// twice and a rerun never takes the input's for ours.
+pub(crate) fn header_names(extra: &[String]) -> Vec<String> {
+    let kept = extra.iter().map(|name| {
+        if is_ours(name) {
+            format!("{KEPT_PREFIX}{}", name.trim())
+        } else {
+            name.clone()
+        }
+    });
+    let ours = COLUMNS.iter().map(|(name, ..)| name.to_string());
+    ours.chain(kept).collect()
 }
 
 /// The first characters that make a spreadsheet evaluate a cell (OWASP CSV
@@ -202,12 +202,8 @@ pub(crate) fn undo_neutralising_cell(cell: &str) -> &str {
 /// formulas, so the partner reads the text as it was.
 pub(crate) fn undo_neutralising(fields: &mut RawFields) {
     for f in Field::ALL {
-        let cell = fields.get(f);
-        let undone = undo_neutralising_cell(cell);
-        if undone.len() != cell.len() {
-            let undone = undone.to_string();
-            fields.set(f, undone);
-        }
+        let undone = undo_neutralising_cell(fields.get(f)).to_string();
+        fields.set(f, undone);
     }
 }
 
@@ -222,22 +218,15 @@ pub(crate) fn write_csv_from(
     write_atomic(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         // A kept column's name is the input's, as untrusted as its cells.
-        let kept = kept_names(extra);
-        csv.write_record(
-            COLUMNS
-                .iter()
-                .map(|(name, ..)| *name)
-                .chain(kept.iter().map(String::as_str))
-                .map(|name| neutralise(name).into_owned()),
-        )?;
+        let header = header_names(extra);
+        csv.write_record(header.iter().map(|name| neutralise(name).into_owned()))?;
         produce(&mut |r: &ReportRow| {
             let cells = COLUMNS.iter().map(|(_, _, cell)| cell(r).csv());
             let kept = r.extra.iter().take(extra.len()).cloned();
             csv.write_record(cells.chain(kept).map(|c| neutralise(&c).into_owned()))?;
             Ok(())
         })?;
-        csv.flush()?;
-        Ok(())
+        csv.flush()
     })
 }
 
@@ -373,7 +362,7 @@ mod tests {
     fn kept_columns_named_like_ours_get_a_prefix() {
         let names = ["Status", " wamid ", "Row", "sent_at", "Cost Centre"].map(String::from);
         assert_eq!(
-            kept_names(&names),
+            header_names(&names)[COLUMNS.len()..],
             [
                 "input_Status",
                 "input_wamid",

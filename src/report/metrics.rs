@@ -11,7 +11,6 @@
 //! `time() - handoff_last_success_timestamp_seconds > 26*3600` fires only
 //! when nights really fail.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
@@ -37,58 +36,47 @@ impl RunMetrics {
 /// The exposition text; `last_success` is this run's time on success, the
 /// carried-over value otherwise, or left out when there is none.
 pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP handoff_last_run_timestamp_seconds When the last run finished (unix seconds).\n\
-         # TYPE handoff_last_run_timestamp_seconds gauge\n\
-         handoff_last_run_timestamp_seconds {}",
-        m.finished_at
-    );
-    if let Some(t) = last_success {
-        let _ = writeln!(
-            out,
+    let last_success = last_success.map_or(String::new(), |t| {
+        format!(
             "# HELP handoff_last_success_timestamp_seconds When a run last finished with a complete report (exit 0 or 10).\n\
              # TYPE handoff_last_success_timestamp_seconds gauge\n\
-             handoff_last_success_timestamp_seconds {t}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP handoff_duration_seconds How long the last run took.\n\
+             handoff_last_success_timestamp_seconds {t}\n"
+        )
+    });
+    let rows = Outcome::ALL
+        .map(|o| (o.as_str(), m.summary.count(o)))
+        .map(|(o, n)| format!("handoff_rows{{outcome=\"{o}\"}} {n}\n"))
+        .concat();
+    let requests: String = m
+        .requests
+        .iter()
+        .map(|(endpoint, result, n)| {
+            format!(
+                "handoff_http_requests_total{{endpoint=\"{endpoint}\",result=\"{result}\"}} {n}\n"
+            )
+        })
+        .collect();
+    format!(
+        "# HELP handoff_last_run_timestamp_seconds When the last run finished (unix seconds).\n\
+         # TYPE handoff_last_run_timestamp_seconds gauge\n\
+         handoff_last_run_timestamp_seconds {finished}\n\
+         {last_success}\
+         # HELP handoff_duration_seconds How long the last run took.\n\
          # TYPE handoff_duration_seconds gauge\n\
-         handoff_duration_seconds {:.3}\n\
+         handoff_duration_seconds {duration:.3}\n\
          # HELP handoff_rows Rows of the last run by reconciliation outcome.\n\
-         # TYPE handoff_rows gauge",
-        m.duration_seconds
-    );
-    for o in Outcome::ALL {
-        let _ = writeln!(
-            out,
-            "handoff_rows{{outcome=\"{}\"}} {}",
-            o.as_str(),
-            m.summary.count(o)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP handoff_http_requests_total HTTP requests of the last run by 1MSG endpoint and result (status, or error when no answer came).\n\
-         # TYPE handoff_http_requests_total counter"
-    );
-    for (endpoint, result, n) in &m.requests {
-        let _ = writeln!(
-            out,
-            "handoff_http_requests_total{{endpoint=\"{endpoint}\",result=\"{result}\"}} {n}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP handoff_exit_code The exit code of the last run (see the README).\n\
+         # TYPE handoff_rows gauge\n\
+         {rows}\
+         # HELP handoff_http_requests_total HTTP requests of the last run by 1MSG endpoint and result (status, or error when no answer came).\n\
+         # TYPE handoff_http_requests_total counter\n\
+         {requests}\
+         # HELP handoff_exit_code The exit code of the last run (see the README).\n\
          # TYPE handoff_exit_code gauge\n\
-         handoff_exit_code {}",
-        m.exit_code
-    );
-    out
+         handoff_exit_code {exit}\n",
+        finished = m.finished_at,
+        duration = m.duration_seconds,
+        exit = m.exit_code,
+    )
 }
 
 /// The last-success value in an existing metrics file.

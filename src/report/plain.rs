@@ -20,7 +20,7 @@ pub(crate) struct Plain {
 }
 
 impl Plain {
-    fn new(reason: impl Into<String>, actor: Actor, step: impl Into<String>) -> Self {
+    pub(super) fn new(reason: impl Into<String>, actor: Actor, step: impl Into<String>) -> Self {
         Plain {
             reason: reason.into(),
             actor,

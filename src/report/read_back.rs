@@ -113,13 +113,8 @@ pub(crate) struct BackCells {
 /// A kept column's own name: the report put `input_` before one that
 /// clashes with ours, and the rerun's report puts it there again.
 fn kept_name(header: &str) -> String {
-    let trimmed = header.trim();
-    match trimmed.get(..KEPT_PREFIX.len()) {
-        Some(p)
-            if p.eq_ignore_ascii_case(KEPT_PREFIX) && is_ours(&trimmed[KEPT_PREFIX.len()..]) =>
-        {
-            trimmed[KEPT_PREFIX.len()..].to_string()
-        }
+    match header.trim().split_at_checked(KEPT_PREFIX.len()) {
+        Some((p, rest)) if p.eq_ignore_ascii_case(KEPT_PREFIX) && is_ours(rest) => rest.to_string(),
         _ => header.to_string(),
     }
 }

@@ -38,12 +38,9 @@ pub(crate) struct ReportRow {
     pub notes: Option<String>,
     /// The input's other columns (`--keep-columns`), after ours.
     pub extra: Vec<String>,
-    /// One sentence a person in finance understands.
-    pub reason: String,
-    /// Who acts on the row (`next_step`'s first word).
-    pub actor: Actor,
-    /// What to do, starting with who does it (`partner: …`).
-    pub next_step: String,
+    /// The `reason` a person in finance understands, who acts on the row
+    /// and what to do (`next_step`, starting with who does it).
+    pub plain: Plain,
     /// What may be wrong with a row that went through (a number outside
     /// the numbering plan, conflicting statuses), apart from real problems.
     pub warnings: Option<String>,
@@ -54,13 +51,6 @@ pub(crate) struct ReportRow {
 }
 
 impl ReportRow {
-    /// Sets the plain-language columns.
-    pub(crate) fn set_plain(&mut self, plain: Plain) {
-        self.next_step = plain.next_step();
-        self.actor = plain.actor;
-        self.reason = plain.reason;
-    }
-
     /// Minutes from acceptance to the delivery 1MSG reported, to a tenth.
     /// 1MSG's times have whole seconds and ours milliseconds, so a delivery
     /// up to a second "before" acceptance took no time; `None` without both
@@ -106,9 +96,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         reused_from_run: None,
         reused_from_channel: None,
         notes,
-        reason: String::new(),
-        actor: Actor::Nobody,
-        next_step: String::new(),
+        plain: Plain::new("", Actor::Nobody, ""),
         warnings: plan_warnings,
         delivered_at: None,
         read_at: None,
@@ -141,7 +129,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         untracked: false,
         held: row.status.as_deref().map(Status::of) == Some(Status::Held),
     };
-    row.set_plain(explain(row.outcome, clues));
+    row.plain = explain(row.outcome, clues);
     row
 }
 
@@ -226,7 +214,7 @@ pub(crate) fn untracked(row: &mut ReportRow, why: &str) {
         untracked: true,
         ..Clues::default()
     };
-    row.set_plain(explain(Outcome::Pending, clues));
+    row.plain = explain(Outcome::Pending, clues);
 }
 
 #[cfg(test)]

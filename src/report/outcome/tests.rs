@@ -220,7 +220,7 @@ fn pending() -> ReportRow {
 #[test]
 fn a_pending_row_says_why_it_has_no_status() {
     let mut row = pending();
-    let before = row.reason.clone();
+    let before = row.plain.reason.clone();
     untracked(&mut row, "statuses unavailable: hookInfo answered 404");
     assert_eq!(
         row.error_detail.as_deref(),
@@ -228,13 +228,13 @@ fn a_pending_row_says_why_it_has_no_status() {
             "accepted; statuses unavailable: hookInfo answered 404, so no status is known (`handoff track` polls again)"
         )
     );
-    assert_ne!(row.reason, before, "the plain reason says it too");
+    assert_ne!(row.plain.reason, before, "the plain reason says it too");
     assert!(
-        row.reason.contains("could not be fetched"),
+        row.plain.reason.contains("could not be fetched"),
         "{}",
-        row.reason
+        row.plain.reason
     );
-    assert!(row.next_step.starts_with("operations: "));
+    assert!(row.plain.next_step().starts_with("operations: "));
     let mut read = pending();
     read.outcome = Outcome::Read;
     read.error_detail = None;

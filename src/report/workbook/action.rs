@@ -39,7 +39,7 @@ pub(super) fn sheet(
     let night = Night::default();
     let mut line = 1;
     for actor in ACTORS {
-        let group: Vec<&ReportRow> = rows.iter().filter(|r| r.actor == actor).collect();
+        let group: Vec<&ReportRow> = rows.iter().filter(|r| r.plain.actor == actor).collect();
         if group.is_empty() {
             continue;
         }

@@ -25,7 +25,7 @@ use std::io;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, Timelike, Utc};
-use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Workbook, XlsxError};
 
 use crate::ledger::RunInfo;
 use crate::report::{ReportRow, Summary};
@@ -100,8 +100,12 @@ pub(crate) fn write(
         action::sheet(book.add_worksheet(), rows, &styles)?;
         partners::sheet(book.add_worksheet(), rows, &styles)?;
         rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
+        // Every sheet prints as people read it: landscape, one page wide
+        // however many columns it has, its header row on every page.
         for sheet in book.worksheets_mut() {
-            printable(sheet)?;
+            sheet.set_landscape();
+            sheet.set_print_fit_to_pages(1, 0);
+            sheet.set_repeat_rows(0, 0)?;
         }
         book.save_to_buffer()
     };
@@ -112,15 +116,6 @@ pub(crate) fn write(
 /// The name of the sheet that holds one row per input row, the one
 /// `handoff rerun` reads back.
 pub(crate) const ROWS_SHEET: &str = "Reconciliation";
-
-/// Every sheet prints as people read it: landscape, one page wide however
-/// many columns it has, its header row on every page.
-fn printable(sheet: &mut Worksheet) -> Result<(), XlsxError> {
-    sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
-    sheet.set_repeat_rows(0, 0)?;
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::rows::header;
 use super::style::Styles;
+use crate::report::csv::neutralise;
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.
@@ -20,7 +21,7 @@ pub(super) const COLUMNS: [&str; 5] = [
 ];
 
 /// One partner's line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Tally {
     pub partner: String,
     /// Rows that are orders of their own (a duplicate line is not).
@@ -47,9 +48,7 @@ pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
             order.push(name.clone());
             let t = Tally {
                 partner: name,
-                orders: 0,
-                confirmed: 0,
-                main_reason: None,
+                ..Tally::default()
             };
             (t, Vec::new())
         });
@@ -57,9 +56,12 @@ pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
         if r.outcome.is_fine() {
             t.confirmed += 1;
         } else {
-            match reasons.iter_mut().find(|(reason, _)| *reason == r.reason) {
+            match reasons
+                .iter_mut()
+                .find(|(reason, _)| *reason == r.plain.reason)
+            {
                 Some((_, n)) => *n += 1,
-                None => reasons.push((r.reason.clone(), 1)),
+                None => reasons.push((r.plain.reason.clone(), 1)),
             }
         }
     }
@@ -92,14 +94,8 @@ pub(super) fn sheet(
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
     let tallies = tally(rows);
-    for (i, t) in tallies.iter().enumerate() {
-        let line = i as u32 + 1;
-        sheet.write_string_with_format(
-            line,
-            0,
-            crate::report::csv::neutralise(&t.partner),
-            &styles.plain.text,
-        )?;
+    for (line, t) in (1..).zip(&tallies) {
+        sheet.write_string_with_format(line, 0, neutralise(&t.partner), &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
         sheet.write_number(line, 2, t.confirmed as f64)?;
         sheet.write_number(line, 3, t.not_confirmed() as f64)?;
@@ -126,7 +122,7 @@ mod tests {
         let mut r = reconcile(facts(Verdict::Invalid), 1);
         r.partner_name = partner.into();
         r.outcome = outcome;
-        r.reason = reason.into();
+        r.plain.reason = reason.into();
         r
     }
 

@@ -6,7 +6,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{COLUMNS, Cell, Column, kept_names, neutralise};
+use crate::report::csv::{COLUMNS, Cell, Column, header_names, neutralise};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -19,22 +19,15 @@ pub(super) fn put(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Text(s) if !s.is_empty() => {
-            sheet.write_string_with_format(row, col, neutralise(&s), &f.text)?;
+            sheet.write_string_with_format(row, col, neutralise(&s), &f.text)
         }
-        Cell::Number(Some(n)) => {
-            sheet.write_number_with_format(row, col, n, &f.number)?;
-        }
-        Cell::Date(Some(t)) => {
-            sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date)?;
-        }
-        _ => {
-            sheet.write_blank(row, col, &f.blank)?;
-        }
-    }
+        Cell::Number(Some(n)) => sheet.write_number_with_format(row, col, n, &f.number),
+        Cell::Date(Some(t)) => sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date),
+        _ => sheet.write_blank(row, col, &f.blank),
+    }?;
     Ok(())
 }
 
-/// Writes the header line: `names`, neutralised, in the header format.
 /// How many lines `cell` takes wrapped in a column `width` characters wide
 /// (a spreadsheet's default width when `None`).
 pub(super) fn lines(cell: &Cell, width: Option<u16>) -> u32 {
@@ -58,6 +51,7 @@ pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(),
     Ok(())
 }
 
+/// Writes the header line: `names`, neutralised, in the header format.
 pub(super) fn header<'a>(
     sheet: &mut Worksheet,
     names: impl IntoIterator<Item = &'a str>,
@@ -92,11 +86,9 @@ pub(super) fn sheet(
     night: &Night,
 ) -> Result<(), XlsxError> {
     sheet.set_name(super::ROWS_SHEET)?;
-    let kept = kept_names(extra);
-    let names = COLUMNS.iter().map(|(name, ..)| *name);
-    header(sheet, names.chain(kept.iter().map(String::as_str)), styles)?;
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
+    let names = header_names(extra);
+    header(sheet, names.iter().map(String::as_str), styles)?;
+    for (row, r) in (1..).zip(rows) {
         let f = styles.of(r.outcome);
         let kept = r.extra.iter().take(extra.len());
         let cells = COLUMNS

@@ -157,11 +157,9 @@ fn latency_table(
 ) -> Result<u32, XlsxError> {
     s.write_string_with_format(top, 0, "minutes to delivery", &styles.header)?;
     s.write_string_with_format(top, 1, "messages", &styles.header)?;
-    let mut line = top + 1;
-    for ((name, _), n) in LATENCY.iter().zip(latency_counts(rows)) {
+    for ((line, (name, _)), n) in (top + 1..).zip(&LATENCY).zip(latency_counts(rows)) {
         s.write_string(line, 0, *name)?;
         s.write_number(line, 1, n as f64)?;
-        line += 1;
     }
-    Ok(line - 1)
+    Ok(top + LATENCY.len() as u32)
 }
