@@ -67,7 +67,7 @@ impl Needs {
             // An invalid row's own detail names its line, field and value.
             let why = match (r.outcome, &r.error_detail) {
                 (Outcome::Invalid, Some(detail)) => detail,
-                _ => &r.reason,
+                _ => &r.plain.reason,
             };
             format!(
                 "row {} ({}, order {}): {}: {why}",
@@ -103,7 +103,7 @@ impl Needs {
         if r.outcome == Outcome::Pending {
             return;
         }
-        if let Some(i) = Self::ACTORS.iter().position(|a| *a == r.actor) {
+        if let Some(i) = Self::ACTORS.iter().position(|a| *a == r.plain.actor) {
             self.by_actor[i].add(line);
         }
     }
