@@ -349,6 +349,21 @@ fn summary(book: &mut Book, report: &Report) {
             .clone()
     };
     assert!(matches!(row("started")[1], Data::DateTime(_)));
+    // Complete when written: the workbook is written before the run's end
+    // is recorded, and still says when it ended.
+    assert!(
+        matches!(row("finished")[1], Data::DateTime(_)),
+        "{:?}",
+        row("finished")
+    );
+    let sent = report.iter().filter(|r| !r["wamid"].is_empty()).count();
+    assert!(
+        row("messages sent")[1]
+            .to_string()
+            .starts_with(&format!("{sent} this run")),
+        "{:?}",
+        row("messages sent")
+    );
     assert_eq!(row("times shown in")[1].to_string(), ZONE);
     assert!(row("input file")[1].to_string().ends_with("deliveries.csv"));
     assert!(row("exit code")[1].to_string().starts_with("10: "));

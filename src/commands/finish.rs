@@ -93,9 +93,16 @@ pub(super) async fn finish(
         tracked.credentials_refused,
         summary.all_fine(),
     );
+    // One end for the run's record and for the workbook's Summary, which
+    // is written before the end is recorded.
+    let ended = Utc::now();
     if let Some(path) = &output.xlsx {
+        let mut run = s.recorder.read(move |l| l.run(report_run)).await?;
+        if let Some(r) = run.as_mut().filter(|r| r.run_id == s.run_id) {
+            r.finished_at.get_or_insert(ended);
+        }
         let night = report::workbook::Night {
-            run: s.recorder.read(move |l| l.run(report_run)).await?,
+            run,
             timezone: output.timezone,
         };
         if let Err(e) =
@@ -119,7 +126,7 @@ pub(super) async fn finish(
         });
         code = incomplete(code, &missing);
     }
-    s.recorder.finish_run(s.run_id, code, Utc::now()).await?;
+    s.recorder.finish_run(s.run_id, code, ended).await?;
     drop(s.recorder);
     let _ = tokio::task::spawn_blocking(move || s.ledger_thread.join()).await;
 

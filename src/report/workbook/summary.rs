@@ -77,6 +77,13 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
         ("input file", Text(neutralise(input).into_owned())),
         ("started", Date(run.map(|r| r.started_at))),
         ("finished", Date(run.and_then(|r| r.finished_at))),
+        (
+            "messages sent",
+            Text(format!(
+                "{} this run, {} sent by earlier runs",
+                f.summary.sent_this_run, f.summary.reused
+            )),
+        ),
         ("report written", Date(Some(Utc::now()))),
         ("times shown in", Text(night.zone_name())),
         ("exit code", Text(exit)),
