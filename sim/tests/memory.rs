@@ -108,3 +108,12 @@ async fn without_a_memory_a_simulator_starts_empty() {
     let second = Sim::start(scenario()).await;
     assert!(second.sim_messages().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_simulator_that_accepts_nothing_leaves_no_memory_file() {
+    let memory = Memory::new("untouched");
+    let sim = start(scenario(), &memory).await;
+    assert!(sim.sim_messages().await.is_empty());
+    sim.handle.stop().await.unwrap();
+    assert!(!memory.0.exists(), "a dry run's rehearsal writes nothing");
+}

@@ -97,14 +97,7 @@ pub(super) async fn finish(
     // is written before the end is recorded.
     let ended = Utc::now();
     if let Some(path) = &output.xlsx {
-        let mut run = s.recorder.read(move |l| l.run(report_run)).await?;
-        if let Some(r) = run.as_mut().filter(|r| r.run_id == s.run_id) {
-            r.finished_at.get_or_insert(ended);
-        }
-        let night = report::workbook::Night {
-            run,
-            timezone: output.timezone,
-        };
+        let night = night(&s, report_run, ended, output).await?;
         if let Err(e) =
             report::workbook::write(path, &rows, &extra, &summary, report_run, code, &night)
         {
@@ -164,6 +157,24 @@ pub(super) async fn finish(
     }
     crate::progress::print_summary(&format!("{line}\n"));
     Ok(code)
+}
+
+/// The night as the workbook's Summary tells it: the run, ended at `ended`
+/// when it is this command's own (its end is recorded after the workbook).
+async fn night(
+    s: &Session,
+    report_run: RunId,
+    ended: chrono::DateTime<Utc>,
+    output: &OutputArgs,
+) -> Result<report::workbook::Night, Failure> {
+    let mut run = s.recorder.read(move |l| l.run(report_run)).await?;
+    if let Some(r) = run.as_mut().filter(|r| r.run_id == s.run_id) {
+        r.finished_at.get_or_insert(ended);
+    }
+    Ok(report::workbook::Night {
+        run,
+        timezone: output.timezone,
+    })
 }
 
 /// A night with an output missing is not a complete one: a code that says

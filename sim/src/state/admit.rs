@@ -224,8 +224,8 @@ impl SimState {
         } else {
             (Vec::new(), Vec::new())
         };
-        if let Some(file) = &mut inner.memory {
-            super::memory::keep(file, &message);
+        if let Some(memory) = &mut inner.memory {
+            super::memory::keep(memory, &message);
         }
         let index = inner.messages.len();
         inner.by_wamid.insert(message.wamid.clone(), index);

@@ -13,7 +13,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -54,9 +54,17 @@ struct Kept {
     category: String,
 }
 
-/// The messages a memory file holds, and the file, opened to append (after
-/// a torn last line, on a line of its own).
-pub(super) fn open(path: &Path) -> io::Result<(Vec<Message>, File)> {
+/// The memory file, opened to append at its first message: a simulator
+/// that accepts nothing (a dry run's) leaves no file behind.
+pub(crate) struct Memory {
+    path: PathBuf,
+    /// The file ends in a torn line: the next one starts on a line of its own.
+    torn: bool,
+    file: Option<File>,
+}
+
+/// The messages a memory file holds, and the file to append to.
+pub(super) fn open(path: &Path) -> io::Result<(Vec<Message>, Memory)> {
     let text = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -69,16 +77,17 @@ pub(super) fn open(path: &Path) -> io::Result<(Vec<Message>, File)> {
             messages.push(kept.into_message(messages.len() as u64 + 1, now));
         }
     }
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-    if text.last().is_some_and(|&b| b != b'\n') {
-        file.write_all(b"\n")?;
-    }
-    Ok((messages, file))
+    let memory = Memory {
+        path: path.to_path_buf(),
+        torn: text.last().is_some_and(|&b| b != b'\n'),
+        file: None,
+    };
+    Ok((messages, memory))
 }
 
-/// Appends `m` to the memory file. A failed write is said once on stderr
-/// and otherwise ignored: a rehearsal goes on, forgetting.
-pub(super) fn keep(file: &mut File, m: &Message) {
+/// Appends `m` to the memory file. A failed write is said on stderr and
+/// otherwise ignored: a rehearsal goes on, forgetting.
+pub(super) fn keep(memory: &mut Memory, m: &Message) {
     let kept = Kept {
         wamid: m.wamid.clone(),
         phone: m.phone.clone(),
@@ -100,8 +109,27 @@ pub(super) fn keep(file: &mut File, m: &Message) {
     };
     let mut line = serde_json::to_string(&kept).unwrap_or_default();
     line.push('\n');
-    if let Err(e) = file.write_all(line.as_bytes()) {
-        eprintln!("simulator: could not remember a message: {e}");
+    if memory.torn {
+        line.insert(0, '\n');
+        memory.torn = false;
+    }
+    let written = match &mut memory.file {
+        Some(file) => file.write_all(line.as_bytes()),
+        None => OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&memory.path)
+            .and_then(|mut file| {
+                file.write_all(line.as_bytes())?;
+                memory.file = Some(file);
+                Ok(())
+            }),
+    };
+    if let Err(e) = written {
+        eprintln!(
+            "simulator: could not remember a message in {}: {e}",
+            memory.path.display()
+        );
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) struct Inner {
     pub stats: Stats,
     pub settings: Settings,
     /// The memory file, when the channel outlives its process.
-    memory: Option<std::fs::File>,
+    memory: Option<memory::Memory>,
 }
 
 /// The whole simulated channel.
