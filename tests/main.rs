@@ -11,6 +11,7 @@ mod deploy;
 mod edges;
 mod fate;
 mod finance;
+mod help;
 mod input;
 mod layout;
 mod ledger_commands;
