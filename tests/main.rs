@@ -12,6 +12,7 @@ mod edges;
 mod fate;
 mod finance;
 mod health;
+mod help;
 mod input;
 mod layout;
 mod ledger_commands;

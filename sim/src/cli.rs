@@ -59,63 +59,82 @@ pub enum RateModeArg {
     Meta130429,
 }
 
+/// The flags `handoff simulate -h` shows; `--help` shows every flag.
+const SHORT_HELP: [&str; 6] = ["listen", "scenario", "profile", "seed", "rate", "error_5xx"];
+
+/// Headings of `handoff simulate --help`.
+const CHANNEL: &str = "Channel";
+const LIMITS: &str = "Limits";
+const LATENCY: &str = "Latency";
+const WEBHOOKS: &str = "Webhooks";
+
 #[derive(Debug, Args)]
+#[command(mut_args(|a| {
+    let shown = SHORT_HELP.contains(&a.get_id().as_str());
+    a.hide_short_help(!shown)
+}))]
 pub struct SimulateArgs {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(help_heading = CHANNEL)]
     pub listen: SocketAddr,
-    /// A scenario file (TOML): templates, rules, limits, faults, answer
-    /// shapes. Flags below override its fields.
-    #[arg(long, conflicts_with = "profile")]
+    /// A scenario file (TOML); the flags override its fields.
+    ///
+    /// Templates, rules, limits, faults, answer shapes: the flags below
+    /// override its fields.
+    #[arg(long, conflicts_with = "profile", value_name = "FILE", help_heading = CHANNEL)]
     pub scenario: Option<PathBuf>,
-    /// A preset scenario: `default`, or `hostile` (every variant of the real
-    /// API at once; the same as sim/scenarios/hostile.toml).
-    #[arg(long, value_parser = ["default", "hostile"])]
+    /// A preset scenario: default, or hostile.
+    ///
+    /// `hostile` plays every variant of the real API at once (the same as
+    /// sim/scenarios/hostile.toml).
+    #[arg(long, value_parser = ["default", "hostile"], help_heading = CHANNEL)]
+    #[arg(value_name = "NAME", hide_possible_values = true)]
     pub profile: Option<String>,
     /// The channel (instance) id.
-    #[arg(long)]
+    #[arg(long, value_name = "ID", help_heading = CHANNEL)]
     pub channel: Option<String>,
     /// The channel's API token.
-    #[arg(long)]
+    #[arg(long, help_heading = CHANNEL)]
     pub token: Option<String>,
     /// Seed for every random draw.
-    #[arg(long)]
+    #[arg(long, value_name = "N", help_heading = CHANNEL)]
     pub seed: Option<u64>,
     /// Channel rate limit in accepted messages per second (0 = off).
-    #[arg(long)]
+    #[arg(long, value_name = "N", help_heading = LIMITS)]
     pub rate: Option<u32>,
     /// How the channel refuses sends beyond the rate.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "MODE", help_heading = LIMITS)]
     pub rate_mode: Option<RateModeArg>,
     /// Minimum spacing between two messages to one recipient (0 = off).
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = duration, value_name = "DURATION", help_heading = LIMITS)]
     pub pair_interval: Option<Duration>,
     /// 429 answers carry no Retry-After.
-    #[arg(long)]
+    #[arg(long, help_heading = LIMITS)]
     pub omit_retry_after: bool,
     /// sendTemplate response latency, fixed (`50ms`) or a range (`20ms..200ms`).
-    #[arg(long, value_parser = span)]
+    #[arg(long, value_parser = span, value_name = "SPAN", help_heading = LATENCY)]
     pub response_latency: Option<Span>,
     /// Acceptance → sent latency.
-    #[arg(long, value_parser = span)]
+    #[arg(long, value_parser = span, value_name = "SPAN", help_heading = LATENCY)]
     pub sent_latency: Option<Span>,
     /// Sent → delivered latency.
-    #[arg(long, value_parser = span)]
+    #[arg(long, value_parser = span, value_name = "SPAN", help_heading = LATENCY)]
     pub delivered_latency: Option<Span>,
     /// Delivered → read latency.
-    #[arg(long, value_parser = span)]
+    #[arg(long, value_parser = span, value_name = "SPAN", help_heading = LATENCY)]
     pub read_latency: Option<Span>,
     /// Share of delivered messages that are read (0..1).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P", help_heading = LATENCY)]
     pub read_ratio: Option<f64>,
     /// Share of status pushes (webhook acks) never sent (0..1).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P", help_heading = WEBHOOKS)]
     pub webhook_drop: Option<f64>,
     /// Push acks after a random extra delay, so they overtake each other.
-    #[arg(long)]
+    #[arg(long, help_heading = WEBHOOKS)]
     pub webhook_out_of_order: bool,
     /// Push every ack twice.
-    #[arg(long)]
+    #[arg(long, help_heading = WEBHOOKS)]
     pub webhook_duplicate: bool,
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -125,67 +144,69 @@ pub struct SimulateArgs {
 
 /// sendTemplate's faults: probabilities per request, their sum at most 1.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Faults (probabilities per sendTemplate, their sum at most 1)")]
 pub struct FaultArgs {
     /// Probability of an HTTP 500 on sendTemplate (nothing accepted).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub error_5xx: Option<f64>,
     /// Probability of closing the connection before processing.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub drop_before: Option<f64>,
     /// Probability of accepting the message and then closing the connection.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub drop_after: Option<f64>,
     /// Probability of answering an accepted send only after --slow-delay.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub slow: Option<f64>,
-    #[arg(long, value_parser = duration)]
+    /// How long a --slow answer is held back (60s unless the scenario says otherwise).
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub slow_delay: Option<Duration>,
     /// Probability of answering `{"sent":false,"jobId":"job-…"}` and sending later.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub queued: Option<f64>,
     /// How much later a queued message is sent.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub queued_delay: Option<Duration>,
     /// Probability of `{"sent":false,"jobId":17}` (a numeric jobId), sent later.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub queued_numeric_job: Option<f64>,
     /// Probability of accepting and answering `{"sent":true,"message":"Sent to …"}` (no id).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub sent_no_id: Option<f64>,
     /// Probability of accepting and answering `{"sent":true,"message":"<wamid>"}`.
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub id_in_message: Option<f64>,
     /// Probability of accepting and answering `{"id":…,"message":…}` (no `sent`).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub no_sent_field: Option<f64>,
     /// Probability of accepting and answering `"sent":"true"` (a string).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub sent_as_string: Option<f64>,
     /// Probability of accepting under a numeric id (`"id":1234…`).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub numeric_id: Option<f64>,
     /// Probability of a proxy's HTML 502 page (nothing accepted).
-    #[arg(long = "html-502", value_parser = probability)]
+    #[arg(long = "html-502", value_parser = probability, value_name = "P")]
     pub html_502: Option<f64>,
     /// Probability of a proxy's HTML 504 page after accepting the message.
-    #[arg(long = "html-504", value_parser = probability)]
+    #[arg(long = "html-504", value_parser = probability, value_name = "P")]
     pub html_504: Option<f64>,
     /// Probability of accepting and answering in the Cloud API's own shape
     /// (`messages[].id`, `message_status: accepted`, no `sent`).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub cloud_shape: Option<f64>,
     /// Probability of accepting and holding the message for Meta's quality
     /// check (`message_status: held_for_quality_assessment`).
-    #[arg(long, value_parser = probability)]
+    #[arg(long, value_parser = probability, value_name = "P")]
     pub held_for_quality: Option<f64>,
     /// How long a held message waits before its first status.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub held_delay: Option<Duration>,
     /// Probability of a 200 `{"sent":false,"message":"Too many requests. …"}` (nothing accepted).
-    #[arg(long = "overload-200", value_parser = probability)]
+    #[arg(long = "overload-200", value_parser = probability, value_name = "P")]
     pub overload_200: Option<f64>,
     /// Probability of an HTTP 503 page (nothing accepted).
-    #[arg(long = "error-503", value_parser = probability)]
+    #[arg(long = "error-503", value_parser = probability, value_name = "P")]
     pub error_503: Option<f64>,
     /// After this many accepted sends, the token stops working.
     #[arg(long)]
@@ -205,6 +226,7 @@ pub struct FaultArgs {
 
 /// The shapes of the channel's answers and its checks.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Answers")]
 pub struct AnswerArgs {
     /// What `/status` says; anything but `connected` makes sendTemplate
     /// answer `{"sent":false,"message":"Channel is not connected"}`.
@@ -227,7 +249,7 @@ pub struct AnswerArgs {
     #[arg(long, value_parser = word::<HistoryBody>)]
     pub history_body: Option<HistoryBody>,
     /// A message shows in history only this long after acceptance.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub history_lag: Option<Duration>,
     /// At most this many history messages per answer, even for limit=0.
     #[arg(long)]

@@ -7,6 +7,34 @@ use std::time::Duration;
 
 use clap::Args;
 
+/// The headings that group the flags in `-h` and `--help`, in the order
+/// they appear: where a flag is read, how it sends, how it follows the
+/// messages, who it talks to, what it writes, what it logs.
+pub(super) const INPUT: &str = "Input";
+pub(super) const SENDING: &str = "Sending";
+pub(super) const TRACKING: &str = "Tracking";
+pub(super) const API: &str = "API";
+pub(super) const OUTPUTS: &str = "Outputs";
+pub(super) const LOGS: &str = "Logs";
+
+/// `--ledger` on every command that reads or keeps the ledger without a
+/// report of its own beside it (`runs`, `report`, `history`, `ledger`,
+/// `backup`): the file `run` keeps beside a report in the current folder.
+pub(super) const LEDGER_HERE: &str = "handoff.ledger.sqlite";
+
+/// `-q` on every command that has it: one meaning everywhere.
+pub(super) const QUIET: &str = "Only warnings and errors on stderr";
+pub(super) const QUIET_LONG: &str = "Only warnings and errors on stderr: no progress, no summary \
+    table, no banner, and the log at warn unless a log level is given. stdout is never quieted: \
+    a command's JSON summary line is printed all the same.";
+
+/// `--log-format` and `--log-level`, the same on every command that logs.
+pub(super) const LOG_FORMAT: &str = "text, or json for log shippers";
+pub(super) const LOG_FORMAT_LONG: &str = "Log lines on stderr: `text` for people, `json` (one \
+    object a line) for journald, Kubernetes and log shippers.";
+pub(super) const LOG_LEVEL: &str =
+    "The least important log level shown: error, warn, info, debug, trace";
+
 /// `--map field="Header"`: which column holds a field.
 pub(super) fn mapping(s: &str) -> Result<(crate::input::Field, String), String> {
     let (field, header) = s
@@ -43,17 +71,20 @@ fn positive_rate(s: &str) -> Result<f64, String> {
 
 /// Where the messages go.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = API)]
 pub struct ApiArgs {
     /// 1MSG API base URL.
     #[arg(long, env = "ONEMSG_API_URL", default_value = "https://api.1msg.io")]
+    #[arg(value_name = "URL", hide_short_help = true)]
     pub api_url: String,
     /// The channel (instance) id.
-    #[arg(long, env = "ONEMSG_CHANNEL_ID")]
+    #[arg(long, env = "ONEMSG_CHANNEL_ID", value_name = "ID")]
     pub channel: Option<String>,
-    /// A file holding the API token (the token is never taken from a flag
-    /// value, which would show in `ps` and shell history). Else
-    /// `ONEMSG_TOKEN`.
-    #[arg(long)]
+    /// A file holding the API token; else ONEMSG_TOKEN.
+    ///
+    /// The token is never taken from a flag value, which would show in `ps`
+    /// and shell history.
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// The approved template's name.
     #[arg(
@@ -61,12 +92,14 @@ pub struct ApiArgs {
         env = "ONEMSG_TEMPLATE",
         default_value = "partner_delivery_confirmation"
     )]
+    #[arg(value_name = "NAME", hide_short_help = true)]
     pub template: String,
     /// The template namespace; by default the one `/templates` reports.
-    #[arg(long, env = "ONEMSG_NAMESPACE")]
+    #[arg(long, env = "ONEMSG_NAMESPACE", hide_short_help = true)]
     pub namespace: Option<String>,
     /// The template's language code.
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
+    #[arg(value_name = "CODE", hide_short_help = true)]
     pub language: String,
     /// Send even though Meta lists the template in this category (e.g.
     /// `marketing`): by default a template that is not UTILITY stops the
@@ -75,35 +108,42 @@ pub struct ApiArgs {
     pub allow_category: Vec<String>,
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_parser = crate::duration::parse_positive)]
+    #[arg(value_name = "DURATION", hide_short_help = true)]
     pub request_timeout: Duration,
     /// Where each request carries the token: `header` (Authorization:
     /// Bearer) or `query` (`?token=`, where the API's specs put it; for a
     /// channel whose hookInfo or messages refuse the header). A URL with
     /// the token is never logged or shown.
     #[arg(long, env = "ONEMSG_TOKEN_IN", value_enum, default_value = "header")]
+    #[arg(hide_short_help = true)]
     pub(crate) token_in: crate::api::client::TokenIn,
 }
 
 /// How fast and how persistently to send.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = SENDING)]
 pub struct SendArgs {
     /// Messages per second for the channel.
     #[arg(long, default_value = "20", value_parser = positive_rate)]
+    #[arg(value_name = "N", hide_short_help = true)]
     pub rate: f64,
     /// Minimum spacing between two messages to one recipient (Meta's pair
     /// rate is about one per 6 s).
     #[arg(long, default_value = "6s", value_parser = crate::duration::parse)]
+    #[arg(value_name = "DURATION", hide_short_help = true)]
     pub pair_interval: Duration,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(value_name = "N", hide_short_help = true)]
     pub concurrency: u16,
     /// Attempts per row for sends that provably did not go through.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(value_name = "N", hide_short_help = true)]
     pub max_attempts: u32,
     /// Send rows whose earlier send is `unknown` (may or may not have been
     /// accepted, and the API's history cannot tell), after you decided a
     /// second message is better than none.
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub resend_unknown: bool,
     /// At most this many distinct partners' phones messaged in any 24
     /// hours, counted from the ledger across runs (the channel's messaging
@@ -115,32 +155,39 @@ pub struct SendArgs {
     /// history; also the first pause between two look-ups of a doubt still
     /// open (then twice that, and so on, at most 30 s apart).
     #[arg(long, default_value = "5s", value_parser = crate::duration::parse_positive)]
+    #[arg(value_name = "DURATION", hide_short_help = true)]
     pub lookup_after: Duration,
     /// How long after the sends to keep looking uncertain sends up in the
     /// message history (the run ends later by up to this much while one is
     /// not found); `0s` looks each up once. A doubt still open then is
     /// `unknown`, with how often it was looked up.
     #[arg(long, default_value = "60s", value_parser = crate::duration::parse)]
+    #[arg(value_name = "DURATION", hide_short_help = true)]
     pub lookup_for: Duration,
-    /// Trust this channel's message history as complete: a send whose
-    /// answer was lost, and which the history does not show, is sent again
-    /// (never one the API accepted without an id). RISK: a partner messaged
-    /// twice. 1MSG says its history may be disabled or incomplete; it may be
-    /// paged, may lag behind a send, may ignore its time filters, and an
+    /// Trust this channel's message history as complete.
+    ///
+    /// RISK: a partner messaged twice. A send whose answer was lost, and
+    /// which the history does not show, is sent again (never one the API
+    /// accepted without an id).
+    ///
+    /// The history may lag behind a send, and 1MSG says it may be disabled
+    /// or incomplete; it may be paged, may ignore its time filters, and an
     /// outgoing template's text may not carry the order number we look for.
     /// Use it only once you checked on this channel that every message sent
     /// shows in the history, with its text, within --lookup-after. Without
     /// it such a row is `unknown`: check the 1MSG cabinet, then
     /// --resend-unknown sends it.
-    #[arg(long)]
+    #[arg(long, hide_short_help = true)]
     pub history_proves_absence: bool,
-    /// Send only before this local time (HH:MM): a run that starts later,
-    /// or reaches it, stops sending (the rest `skipped`, exit 75), so
-    /// partners are not woken at night.
-    #[arg(long, value_parser = clock)]
+    /// Send only before this local time.
+    ///
+    /// So partners are not woken at night: a run that starts later, or
+    /// reaches it, stops sending; the rest are `skipped`, exit 75.
+    #[arg(long, value_parser = clock, value_name = "HH:MM")]
     pub not_after: Option<chrono::NaiveTime>,
-    /// With --not-after: send only from this local time on (HH:MM).
+    /// With --not-after: send only from this local time on.
     #[arg(long, default_value = "06:00", value_parser = clock)]
+    #[arg(value_name = "HH:MM", hide_short_help = true)]
     pub not_before: chrono::NaiveTime,
 }
 
@@ -159,67 +206,79 @@ fn clock(s: &str) -> Result<chrono::NaiveTime, String> {
 
 /// How to follow statuses.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = TRACKING)]
 pub struct PollArgs {
     /// hookInfo calls per second.
     #[arg(long, default_value = "40", value_parser = positive_rate)]
+    #[arg(value_name = "N", hide_short_help = true)]
     pub poll_rate: f64,
     /// Delay from acceptance to a message's first status poll (then at
     /// about 1.5× that delay, 1.5² × …, at most a minute apart).
     #[arg(long, default_value = "3500ms", value_parser = crate::duration::parse_positive)]
+    #[arg(value_name = "DURATION", hide_short_help = true)]
     pub first_poll: Duration,
-    /// How long to keep polling statuses after the last send; messages not
-    /// final by then are `pending`.
+    /// Poll this long after the sends.
+    ///
+    /// How long to keep polling statuses after the last send. Messages not final by then are `pending`; `handoff track` follows
+    /// them later.
     #[arg(long, default_value = "10m", value_parser = crate::duration::parse)]
+    #[arg(value_name = "DURATION")]
     pub track_for: Duration,
 }
 
-/// Where results go.
+/// Where results go, and what is logged.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = OUTPUTS)]
 pub struct OutputArgs {
     /// A settings file (TOML) whose values sit between the environment and
     /// the defaults; default `handoff.toml` in the working directory, if
     /// there is one.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = None::<&str>)]
+    #[arg(hide_short_help = true)]
     pub config: Option<PathBuf>,
-    /// The ledger (SQLite) that remembers every send across runs. Keep the
-    /// same one every night: it is what stops an order being notified twice.
+    /// The ledger that remembers every send; keep one.
+    ///
+    /// Keep the same one every night.
+    /// The ledger (SQLite) is what stops an order being notified twice.
     /// Default: handoff.ledger.sqlite beside the report
     /// (handoff.rehearsal.ledger.sqlite for a rehearsal, --simulate).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
     /// Also write the JSON summary to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", hide_short_help = true)]
     pub summary_json: Option<PathBuf>,
-    /// Also write the reconciliation as an Excel workbook (phones, wamids
-    /// and order numbers as text; a summary sheet).
-    #[arg(long)]
+    /// Also write the reconciliation as an Excel workbook.
+    ///
+    /// Phones, wamids and order numbers are text in it; a summary sheet
+    /// comes with it.
+    #[arg(long, value_name = "FILE")]
     pub xlsx: Option<PathBuf>,
     /// Write Prometheus metrics to this file at the end (for node_exporter's
     /// textfile collector), atomically.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", hide_short_help = true)]
     pub metrics_file: Option<PathBuf>,
     /// Push the metrics to this Prometheus Pushgateway at the end (job
     /// `handoff`); the success timestamp is pushed only on success.
-    #[arg(long)]
+    #[arg(long, value_name = "URL", hide_short_help = true)]
     pub pushgateway: Option<String>,
     /// The time zone (an IANA name such as Europe/Berlin) of --not-after
     /// and --not-before and of the workbook's date cells; default the
     /// machine's.
-    #[arg(long)]
+    #[arg(long, value_name = "ZONE", hide_short_help = true)]
     pub timezone: Option<chrono_tz::Tz>,
-    /// No progress output, and only warnings in the log.
-    #[arg(long, short)]
+    #[arg(long, short, help = QUIET, long_help = QUIET_LONG, help_heading = LOGS)]
     pub quiet: bool,
-    /// Log lines on stderr: `text` for people, `json` (one object a line)
-    /// for journald, Kubernetes and log shippers.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "text", help_heading = LOGS)]
+    #[arg(value_name = "FORMAT", hide_possible_values = true)]
+    #[arg(help = LOG_FORMAT, long_help = LOG_FORMAT_LONG)]
     pub log_format: LogFormat,
-    /// The least important log level shown: error, warn, info, debug.
-    #[arg(long)]
+    #[arg(long, value_name = "LEVEL", help_heading = LOGS, hide_short_help = true)]
+    #[arg(help = LOG_LEVEL)]
     pub log_level: Option<tracing::Level>,
     /// Colours in the text log: `auto` (on a terminal, unless NO_COLOR is
     /// set), `always` or `never`.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = LOGS)]
+    #[arg(value_name = "WHEN", hide_short_help = true)]
     pub color: super::Color,
 }
 

@@ -1,15 +1,27 @@
 //! The flags of the commands that only read the ledger (`runs`, `report`,
-//! `history`): they send nothing and need no credentials.
+//! `history`): they send nothing and need no credentials. Their `--ledger`
+//! defaults to the one `run` keeps beside a report in the current folder,
+//! as on `ledger` and `backup`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use super::args::{LEDGER_HERE, OUTPUTS, QUIET, QUIET_LONG};
+
+/// `--ledger` on the commands that read or keep the ledger without a
+/// report of their own to find it beside.
+pub(super) const LEDGER_READ: &str = "The ledger the runs wrote";
+pub(super) const LEDGER_READ_LONG: &str = "The ledger (SQLite) the runs wrote. Default: \
+    handoff.ledger.sqlite in the current folder, where `handoff run` keeps it beside a report \
+    written there. A ledger that is not there is never created: the command says so and exits \
+    66.";
+
 /// Which ledger to read, and how to print.
 #[derive(Debug, Clone, Args)]
 pub struct LedgerReadArgs {
-    /// The ledger (SQLite) the runs wrote.
-    #[arg(long, default_value = "handoff.ledger.sqlite")]
+    #[arg(long, default_value = LEDGER_HERE, value_name = "FILE")]
+    #[arg(help = LEDGER_READ, long_help = LEDGER_READ_LONG)]
     pub ledger: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -26,24 +38,23 @@ pub struct RunsArgs {
 pub struct ReportArgs {
     /// The run whose reconciliation to write (see `handoff runs`); default
     /// the latest run or rerun.
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
+    #[arg(long, default_value = LEDGER_HERE, value_name = "FILE")]
+    #[arg(help = LEDGER_READ, long_help = LEDGER_READ_LONG)]
+    pub ledger: PathBuf,
     /// Where to write the reconciliation CSV; default
     /// `reconciliation-run-N.csv` here, so tonight's report is not replaced.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUTS)]
     pub out: Option<PathBuf>,
     /// Also write the workbook.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUTS)]
     pub xlsx: Option<PathBuf>,
-    /// The ledger (SQLite) the runs wrote.
-    #[arg(long, default_value = "handoff.ledger.sqlite")]
-    pub ledger: PathBuf,
     /// The time zone (an IANA name such as Europe/Berlin) of the workbook's
     /// date cells; default the machine's, as for `run`.
-    #[arg(long)]
+    #[arg(long, value_name = "ZONE", help_heading = OUTPUTS)]
     pub timezone: Option<chrono_tz::Tz>,
-    /// Print the summary only as JSON on stdout (no table on stderr).
-    #[arg(long, short)]
+    #[arg(long, short, help = QUIET, long_help = QUIET_LONG, help_heading = OUTPUTS)]
     pub quiet: bool,
 }
 

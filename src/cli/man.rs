@@ -70,6 +70,21 @@ fn tagged(out: &mut Vec<u8>, tag: &str, text: &str) {
     let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff(tag), roff(text));
 }
 
+/// EXAMPLES: the command's `--help` examples, line for line.
+fn examples(out: &mut Vec<u8>, cmd: &clap::Command) {
+    let Some(text) = cmd.get_after_long_help().or_else(|| cmd.get_after_help()) else {
+        return;
+    };
+    let text = text.to_string();
+    // The examples only: not the heading, nor the pointer to this page.
+    let body: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim_end() == "Examples:")
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    let _ = writeln!(out, ".SH EXAMPLES\n.nf\n{}\n.fi", roff(&body.join("\n")));
+}
+
 /// The sections clap_mangen does not write.
 fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) -> Result<(), String> {
     let said = sections()?;
@@ -145,7 +160,10 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
             // clap keeps 'static names; the page lives as long as the process.
             .name(&*String::leak(page_name(sub)))
             .bin_name(format!("handoff {name}"))
-            .version(env!("CARGO_PKG_VERSION")),
+            // The page says its version; the subcommand takes no -V, so
+            // its OPTIONS must not list one.
+            .version(env!("CARGO_PKG_VERSION"))
+            .disable_version_flag(true),
     };
     let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
@@ -160,6 +178,7 @@ pub fn page(sub: Option<&str>) -> Result<Vec<u8>, String> {
     if cmd.has_subcommands() {
         man.render_subcommands_section(&mut out).map_err(fail)?;
     }
+    examples(&mut out, &cmd);
     extra_sections(&mut out, &cmd, sub)?;
     man.render_version_section(&mut out).map_err(fail)?;
     Ok(out)
@@ -194,6 +213,8 @@ mod tests {
     fn the_run_page_has_its_options_exit_codes_environment_and_files() {
         let text = String::from_utf8(page(Some("run")).unwrap()).unwrap();
         assert!(text.contains(".TH handoff-run 1"), "{}", &text[..200]);
+        assert!(!text.contains("\\-\\-version"), "run takes no -V");
+        assert!(text.contains(".SH EXAMPLES"));
         for want in [
             "\\-\\-min\\-rows",
             ".SH \"EXIT STATUS\"",
