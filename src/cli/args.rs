@@ -101,10 +101,13 @@ pub struct ApiArgs {
     #[arg(long, env = "ONEMSG_LANGUAGE", default_value = "en")]
     #[arg(value_name = "CODE", hide_short_help = true)]
     pub language: String,
-    /// Send even though Meta lists the template in this category (e.g.
-    /// `marketing`): by default a template that is not UTILITY stops the
-    /// run, as Meta bills it otherwise and caps it per partner (131049).
+    /// Send even though Meta lists the template in this category.
+    ///
+    /// By default a template Meta does not list as UTILITY (e.g.
+    /// `marketing`) stops the run, as Meta bills it otherwise and caps it
+    /// per partner (131049); several with commas.
     #[arg(long, value_name = "CATEGORY", value_delimiter = ',')]
+    #[arg(hide_short_help = true)]
     pub allow_category: Vec<String>,
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_parser = crate::duration::parse_positive)]
@@ -145,11 +148,13 @@ pub struct SendArgs {
     /// second message is better than none.
     #[arg(long, hide_short_help = true)]
     pub resend_unknown: bool,
-    /// At most this many distinct partners' phones messaged in any 24
-    /// hours, counted from the ledger across runs (the channel's messaging
-    /// limit, shared by the business portfolio): rows to new recipients
-    /// past it are `skipped`, for a later run. Off by default.
+    /// At most N partners' phones messaged in any 24 hours; off by default.
+    ///
+    /// Counted from the ledger across runs (the channel's messaging limit,
+    /// shared by the business portfolio): rows to new recipients past it
+    /// are `skipped`, for a later run.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(hide_short_help = true)]
     pub daily_recipients: Option<u64>,
     /// How long after an uncertain send to look it up in 1MSG's message
     /// history; also the first pause between two look-ups of a doubt still
