@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use calamine::{Data, Reader, Xlsx, open_workbook};
+use calamine::{Data, DataType, Reader, Xlsx, open_workbook};
 use chrono::{DateTime, NaiveDate, Utc};
 use handoff_sim::scenario::{Fault, Rule};
 
@@ -318,8 +318,22 @@ fn partners(book: &mut Book, report: &Report) {
             e.1 += 1.0;
         }
     }
-    assert_eq!(partners.len() - 1, from_csv.len());
-    for p in &partners[1..] {
+    // The partners, then a blank line and the night's totals.
+    let lines: Vec<&Vec<Data>> = partners[1..]
+        .iter()
+        .take_while(|p| p[name] != Data::Empty)
+        .collect();
+    assert_eq!(lines.len(), from_csv.len());
+    let total = partners.last().unwrap();
+    assert_eq!(
+        total[name].to_string(),
+        format!("total ({} partners)", lines.len())
+    );
+    let sum = |col: usize| Data::Float(lines.iter().map(|p| p[col].as_f64().unwrap()).sum());
+    assert_eq!(total[orders], sum(orders));
+    assert_eq!(total[confirmed], sum(confirmed));
+    assert_eq!(total[not], sum(not));
+    for p in lines.iter().copied() {
         let (n, c) = from_csv[&p[name].to_string()];
         assert_eq!(p[orders], Data::Float(n), "{p:?}");
         assert_eq!(p[confirmed], Data::Float(c), "{p:?}");
@@ -334,7 +348,7 @@ fn partners(book: &mut Book, report: &Report) {
             );
         }
     }
-    let beta = partners[1..].iter().find(|p| p[name] == "Beta");
+    let beta = lines.iter().find(|p| p[name] == "Beta");
     assert_eq!(beta.map(|p| p[not].clone()), Some(Data::Float(2.0)));
 }
 

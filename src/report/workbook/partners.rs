@@ -103,6 +103,15 @@ pub(super) fn sheet(
             sheet.write_string(line, 4, reason)?;
         }
     }
+    // The night's totals, a line apart so a filter or a sort of the
+    // partners leaves them where they are.
+    let total = tallies.len() as u32 + 2;
+    let sum = |count: fn(&Tally) -> u64| tallies.iter().map(count).sum::<u64>() as f64;
+    let label = format!("total ({} partners)", tallies.len());
+    sheet.write_string_with_format(total, 0, label, &styles.header)?;
+    sheet.write_number_with_format(total, 1, sum(|t| t.orders), &styles.header)?;
+    sheet.write_number_with_format(total, 2, sum(|t| t.confirmed), &styles.header)?;
+    sheet.write_number_with_format(total, 3, sum(Tally::not_confirmed), &styles.header)?;
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, tallies.len() as u32, COLUMNS.len() as u16 - 1)?;
     sheet.set_column_width(0, 30)?;
