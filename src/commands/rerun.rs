@@ -5,6 +5,7 @@
 //! the ledger ([`plan`], [`crate::fate`]); `--dry-run` shows it without
 //! sending.
 
+mod encoding;
 mod plan;
 
 use std::path::Path;
@@ -40,6 +41,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     need_ledger(&ledger, file)?;
     let options =
         read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
+    let options = encoding::confirmed(file, options, &ledger);
     // Local before remote, as `run` does.
     let export = input::Export::resolve(file).map_err(super::unreadable)?;
     let mut reader = export.open(&options).map_err(super::unreadable)?;
