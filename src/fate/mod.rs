@@ -17,11 +17,11 @@ pub(crate) mod rerun;
 #[cfg(test)]
 mod tests;
 
-use crate::delivery::Delivery;
-use crate::input::echo;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::delivery::Delivery;
+use crate::input::echo;
 use crate::ledger::{AttemptInfo, Doubt, MessageInfo, Status, Suppression, Verdict};
 
 pub(crate) use budget::Budget;
@@ -211,11 +211,10 @@ pub(crate) struct Limits {
 /// can say.
 pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, limits: &Limits) -> Fate {
     let Some(d) = valid else { return fate };
-    match (&fate, &limits.budget) {
-        (Fate::Send { .. }, _) if limits.suppressed.contains_key(&d.phone) => {
-            Fate::Suppressed(limits.suppressed[&d.phone].clone())
-        }
-        (Fate::Send { .. } | Fate::LookUp, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
+    let suppressed = limits.suppressed.get(&d.phone);
+    match (&fate, suppressed, &limits.budget) {
+        (Fate::Send { .. }, Some(s), _) => Fate::Suppressed(s.clone()),
+        (Fate::Send { .. } | Fate::LookUp, _, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
             limit: b.counts().0,
         },
         _ => fate,
