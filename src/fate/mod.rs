@@ -204,19 +204,23 @@ pub(crate) struct Limits {
     pub budget: Option<Budget>,
 }
 
-/// Holds back a row the command would send to a suppressed phone, or (to
-/// be sent, or looked up and perhaps sent) to a phone beyond the daily
-/// budget; every other fate stands. A doubt is not held for a suppressed
-/// phone: its earlier send may have been accepted, and only the look-up
-/// can say.
+/// Holds back a row the command would send to a suppressed phone or to a
+/// phone beyond the daily budget; every other fate stands. A doubt is
+/// never held: its earlier send may have been accepted, and only the
+/// look-up can say (a held doubt would report `skipped` for an order the
+/// partner may have). It takes its place in the budget all the same.
 pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, limits: &Limits) -> Fate {
     let Some(d) = valid else { return fate };
     let suppressed = limits.suppressed.get(&d.phone);
     match (&fate, suppressed, &limits.budget) {
         (Fate::Send { .. }, Some(s), _) => Fate::Suppressed(s.clone()),
-        (Fate::Send { .. } | Fate::LookUp, _, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
+        (Fate::Send { .. }, _, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
             limit: b.counts().0,
         },
+        (Fate::LookUp, _, Some(b)) => {
+            b.admit(&d.phone);
+            fate
+        }
         _ => fate,
     }
 }
