@@ -73,8 +73,13 @@ pub(super) async fn finish(
             path.display()
         )
     };
+    // The files written, for the person reading the end of the run.
+    let mut written: Vec<&Path> = Vec::new();
     let (summary, rows) = match write_report(&s, report_run, Some(out), &extra, &how).await? {
-        Ok(done) => done,
+        Ok(done) => {
+            written.push(out);
+            done
+        }
         Err(e) => {
             missing.push(Missing {
                 error: format!("failed to write the report `{}`: {e}", out.display()),
@@ -98,18 +103,16 @@ pub(super) async fn finish(
     let ended = Utc::now();
     if let Some(path) = &output.xlsx {
         let night = night(&s, report_run, ended, output).await?;
-        if let Err(e) =
-            report::workbook::write(path, &rows, &extra, &summary, report_run, code, &night)
-        {
-            missing.push(Missing {
+        match report::workbook::write(path, &rows, &extra, &summary, report_run, code, &night) {
+            Ok(()) => written.push(path),
+            Err(e) => missing.push(Missing {
                 error: format!("failed to write the workbook `{}`: {e}", path.display()),
                 again: again("--xlsx", path),
-            });
+            }),
         }
     }
     drop(rows);
-    let (simulated, rerun) = (s.conn.target.simulated(), s.kind == "rerun");
-    let people = Written::of(out, output, &missing, &s.ledger_path, simulated, rerun);
+    let people = Written::of(&s, out, output, written);
     code = incomplete(code, &missing);
     let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
     if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
@@ -186,45 +189,35 @@ fn incomplete(code: u8, missing: &[Missing]) -> u8 {
     }
 }
 
-/// The end of the run for a person (the table) or a log shipper (one
-/// event with the outcomes as an object; the tracking problem, if any, was
-/// logged by the tracker already); and the JSON summary for stdout (its
-/// id, ledger and times are added).
 /// What the end of a run names for people: the files written and the
 /// commands that come next.
 struct Written<'a> {
     out: &'a Path,
-    xlsx: Option<&'a Path>,
-    ledger: &'a Path,
+    /// The report and the workbook, those that were written.
+    files: Vec<&'a Path>,
+    ledger: std::path::PathBuf,
     next: Next,
     /// List the rows this command sent (a rerun's few, not a night's).
     list_sent: bool,
 }
 
 impl<'a> Written<'a> {
-    fn of(
-        out: &'a Path,
-        output: &'a OutputArgs,
-        missing: &[Missing],
-        ledger: &'a Path,
-        simulated: bool,
-        rerun: bool,
-    ) -> Self {
-        let unwritten = |path: &Path| {
-            missing
-                .iter()
-                .any(|m| m.error.contains(&path.display().to_string()))
-        };
+    fn of(s: &Session, out: &'a Path, output: &OutputArgs, files: Vec<&'a Path>) -> Self {
+        let simulated = s.conn.target.simulated();
         Written {
             out,
-            xlsx: output.xlsx.as_deref().filter(|x| !unwritten(x)),
-            ledger,
-            next: Next::new(out, ledger, output.ledger.is_some(), simulated),
-            list_sent: rerun,
+            files,
+            ledger: s.ledger_path.clone(),
+            next: Next::new(out, &s.ledger_path, output.ledger.is_some(), simulated),
+            list_sent: s.kind == "rerun",
         }
     }
 }
 
+/// The end of the run for a person (the table) or a log shipper (one
+/// event with the outcomes as an object; the tracking problem, if any, was
+/// logged by the tracker already); and the JSON summary for stdout (its
+/// id, ledger and times are added).
 fn tell(
     summary: &Summary,
     code: u8,
@@ -256,8 +249,11 @@ fn tell(
             "{}",
             super::needs::tell(&summary.needs, &people.next, people.list_sent)
         );
-        let mut files = vec![out.display().to_string()];
-        files.extend(people.xlsx.map(|x| x.display().to_string()));
+        let files: Vec<String> = people
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
         eprintln!(
             "Written: {}; the ledger: {}",
             files.join(", "),
