@@ -66,10 +66,7 @@ pub(super) fn check_utf8(
 /// passing the flag, because a single-byte decoder never fails and a wrong
 /// code page would send mojibake.
 fn suggest_encoding(sample: &[u8], bad_value: &[u8]) -> String {
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(sample, false);
-    detector.feed(bad_value, true);
-    let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+    let guess = guess_encoding(&[sample, bad_value]);
     let what = match guess.name() {
         "windows-1252" => " (Western European Excel)",
         "windows-1251" => " (Cyrillic Excel)",
@@ -86,6 +83,16 @@ fn suggest_encoding(sample: &[u8], bad_value: &[u8]) -> String {
          `--encoding windows-1252` (Western Europe) and \
          `--encoding windows-1251` (Cyrillic)"
     )
+}
+
+/// What chardetng (Firefox's detector) makes of `parts`, read in order:
+/// a guess, never UTF-8, for a person or the ledger to confirm.
+pub(crate) fn guess_encoding(parts: &[&[u8]]) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    for (i, part) in parts.iter().enumerate() {
+        detector.feed(part, i + 1 == parts.len());
+    }
+    detector.guess(None, chardetng::Utf8Detection::Deny)
 }
 
 /// A file whose first line has a NUL every other byte is UTF-16 without a

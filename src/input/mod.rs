@@ -41,6 +41,7 @@ mod test_support;
 mod xlsx;
 
 pub use echo::{echo, shorten_quoted};
+pub(crate) use encoding::guess_encoding;
 pub use error::InputError;
 pub use export::Export;
 pub use open::{InputOptions, from_reader, open};

@@ -5,6 +5,7 @@
 //! send it; but the ledger holds the exact texts of the messages it sent,
 //! so the file's rows that carry them say whether the guess is right.
 
+use std::io::Read;
 use std::path::Path;
 
 use tracing::info;
@@ -13,7 +14,7 @@ use crate::input::{self, InputOptions};
 use crate::ledger::Ledger;
 
 /// How much of the file the guess reads.
-const SAMPLE: usize = 1 << 20;
+const SAMPLE: u64 = 1 << 20;
 
 /// `options` with the file's encoding, when none was given, the file is
 /// not UTF-8, and the ledger confirms the guess: at least one text with
@@ -24,18 +25,18 @@ pub(super) fn confirmed(file: &Path, options: InputOptions, ledger: &Path) -> In
     if options.encoding.is_some() {
         return options;
     }
-    let Ok(bytes) = std::fs::read(file) else {
-        return options;
+    let mut sample = Vec::new();
+    let read = std::fs::File::open(file).and_then(|f| f.take(SAMPLE).read_to_end(&mut sample));
+    // UTF-8 (a character cut at the sample's end is no evidence), a BOM, or
+    // a workbook or archive: nothing to guess.
+    let utf8 = match std::str::from_utf8(&sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
     };
-    let sample = &bytes[..bytes.len().min(SAMPLE)];
-    let workbook = bytes.starts_with(b"PK") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    if workbook || std::str::from_utf8(sample).is_ok() || sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if read.is_err() || utf8 || input::sniff_container(&sample).is_some() {
         return options;
     }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(sample, true);
-    let guess = detector
-        .guess(None, chardetng::Utf8Detection::Deny)
+    let guess = input::guess_encoding(&[&sample])
         .name()
         .to_ascii_lowercase();
     let guessed = InputOptions {
