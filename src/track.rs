@@ -98,6 +98,7 @@ pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Ve
                 .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)),
             error_code: h.error_code,
             error_title: h.error_title.clone(),
+            pricing: h.pricing.clone(),
             seen_at,
         })
         .collect()

@@ -381,7 +381,7 @@ fn summary(book: &mut Book, report: &Report) {
     assert_eq!(row("times shown in")[1].to_string(), ZONE);
     assert!(row("input file")[1].to_string().ends_with("deliveries.csv"));
     assert!(row("exit code")[1].to_string().starts_with("10: "));
-    assert_eq!(row("report schema")[1].to_string(), "version 3");
+    assert_eq!(row("report schema")[1].to_string(), "version 4");
     for o in [
         "delivered",
         "read",

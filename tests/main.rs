@@ -7,6 +7,7 @@ mod bad_input_corpus;
 mod binary;
 mod cells;
 mod channels;
+mod cost;
 mod deploy;
 mod edges;
 mod fate;

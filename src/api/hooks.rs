@@ -29,6 +29,20 @@ pub(crate) struct Hook {
     /// The error's human text: Meta's title or message, or the normalized
     /// ack's `error` text.
     pub error_title: Option<String>,
+    /// Meta's `pricing` object, when the hook carries one.
+    pub pricing: Option<Pricing>,
+}
+
+/// What Meta says a message is billed as (`pricing {billable, category,
+/// pricing_model, type}`): no amount, which only a rate card gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pricing {
+    /// Whether the message is charged (`type: regular`); a free one
+    /// (`free_customer_service`, `free_entry_point`) is not.
+    pub billable: Option<bool>,
+    /// The category it is billed as, lower case (`utility`, `marketing`,
+    /// `authentication`, `service`; before July 2025 `business_initiated`).
+    pub category: Option<String>,
 }
 
 /// What `hookInfo` said about one message: its hooks, and how many items
@@ -99,7 +113,23 @@ fn hook(v: &Value) -> Option<Hook> {
         unix_seconds,
         error_code,
         error_title,
+        pricing: v.get("pricing").and_then(pricing_of),
     })
+}
+
+/// A `pricing` object, read leniently: `billable` as a flag or a word,
+/// and a `type` that says it where `billable` is missing.
+fn pricing_of(p: &Value) -> Option<Pricing> {
+    let kind = loose::field(p, "type", loose::text).map(|t| t.to_ascii_lowercase());
+    let billable = loose::field(p, "billable", loose::flag).or(match kind.as_deref() {
+        Some("regular") => Some(true),
+        Some(t) if t.starts_with("free") => Some(false),
+        _ => None,
+    });
+    let category = loose::field(p, "category", loose::text)
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty());
+    (billable.is_some() || category.is_some()).then_some(Pricing { billable, category })
 }
 
 /// The error of a hook: Meta's `errors[0]` object, or 1MSG's `error`
@@ -161,8 +191,32 @@ mod tests {
                 unix_seconds: Some(1_654_864_094),
                 error_code: None,
                 error_title: None,
+                pricing: Some(Pricing {
+                    billable: Some(true),
+                    category: Some("business_initiated".into()),
+                }),
             }]
         );
+    }
+
+    #[test]
+    fn pricing_is_read_leniently() {
+        let h = read(
+            r#"{"hooks": [
+              {"id": "w", "status": "delivered", "pricing": {"billable": "true", "category": "UTILITY", "type": "regular"}},
+              {"id": "w", "status": "delivered", "pricing": {"category": "utility", "type": "free_customer_service"}},
+              {"id": "w", "status": "sent", "pricing": {}},
+              {"id": "w", "status": "sent"}
+            ]}"#,
+        );
+        let p: Vec<_> = h.hooks.iter().map(|h| h.pricing.clone()).collect();
+        let utility = |billable| {
+            Some(Pricing {
+                billable: Some(billable),
+                category: Some("utility".into()),
+            })
+        };
+        assert_eq!(p, [utility(true), utility(false), None, None]);
     }
 
     #[test]

@@ -21,6 +21,45 @@ const TEMPLATE_PAGE: usize = 100;
 const TEMPLATE_PAGES: usize = 20;
 
 impl Client {
+    /// The phones blocked on the channel (`GET blockedUsers`, 1MSG's newer
+    /// SDKs), as international digits; `None` where the route is not
+    /// offered. The item's shape is not documented, so a text, `wa_id`,
+    /// `phone` or `chatId` (`…@c.us`) is read.
+    pub(crate) async fn blocked_users(&self) -> Result<Option<Vec<String>>, ApiError> {
+        let v = match self.get_value("blockedUsers", &[]).await {
+            Ok(v) => v,
+            Err(ApiError::Status {
+                status: 404 | 405 | 501,
+                ..
+            }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let list = ["blockedUsers", "users", "data"]
+            .iter()
+            .find_map(|k| v.get(k))
+            .unwrap_or(&v);
+        let phone = |item: &Value| {
+            let raw = match item {
+                Value::Object(_) => loose::first(item, &["wa_id", "phone", "chatId"], loose::text),
+                other => loose::text(other),
+            }?;
+            let digits: String = raw
+                .split('@')
+                .next()?
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            (digits.len() >= 7).then_some(digits)
+        };
+        Ok(Some(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(phone)
+                .collect(),
+        ))
+    }
+
     /// The statuses received so far for one message.
     pub(crate) async fn hook_info(&self, wamid: &str) -> Result<HookInfo, ApiError> {
         match self

@@ -28,6 +28,10 @@ pub(super) const QUIET_LONG: &str = "Only warnings and errors on stderr: no prog
     table, no banner, and the log at warn unless a log level is given. stdout is never quieted: \
     a command's JSON summary line is printed all the same.";
 
+/// `--rate-card` on every command that writes a report.
+pub(super) const RATE_CARD: &str = "Prices (CSV: market, category, price, currency, valid_from) \
+    to estimate each delivered message's cost with";
+
 /// `--log-format` and `--log-level`, the same on every command that logs.
 pub(super) const LOG_FORMAT: &str = "text, or json for log shippers";
 pub(super) const LOG_FORMAT_LONG: &str = "Log lines on stderr: `text` for people, `json` (one \
@@ -258,6 +262,8 @@ pub struct OutputArgs {
     /// comes with it.
     #[arg(long, value_name = "FILE")]
     pub xlsx: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", hide_short_help = true, help = RATE_CARD)]
+    pub rate_card: Option<PathBuf>,
     /// Write Prometheus metrics to this file at the end (for node_exporter's
     /// textfile collector), atomically.
     #[arg(long, value_name = "FILE", hide_short_help = true)]

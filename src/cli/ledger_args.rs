@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{LEDGER_HERE, OUTPUTS, QUIET, QUIET_LONG};
+use super::args::{LEDGER_HERE, OUTPUTS, QUIET, QUIET_LONG, RATE_CARD};
 
 /// `--ledger` on the commands that read or keep the ledger without a
 /// report of their own to find it beside.
@@ -50,6 +50,8 @@ pub struct ReportArgs {
     /// Also write the workbook.
     #[arg(long, value_name = "FILE", help_heading = OUTPUTS)]
     pub xlsx: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", help_heading = OUTPUTS, help = RATE_CARD)]
+    pub rate_card: Option<PathBuf>,
     /// The time zone (an IANA name such as Europe/Berlin) of the workbook's
     /// date cells; default the machine's, as for `run`.
     #[arg(long, value_name = "ZONE", help_heading = OUTPUTS)]

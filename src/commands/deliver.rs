@@ -25,6 +25,9 @@ pub(super) struct Delivered {
     pub(super) tracked: track::TrackSummary,
     /// What the webhook receiver saw, when there was one.
     pub(super) webhook: Option<crate::webhook::Counts>,
+    /// The daily recipient budget (`--daily-recipients`), to say at the
+    /// end how much of it the window has used.
+    pub(super) daily_recipients: Option<usize>,
 }
 
 /// Starts the webhook receiver and registers it (if asked), delivers, and
@@ -172,6 +175,7 @@ async fn send_and_track(
         stop,
         tracked,
         webhook: None,
+        daily_recipients: args.send.daily_recipients(),
     })
 }
 

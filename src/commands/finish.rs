@@ -14,7 +14,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::Decided;
 use crate::ledger::RunId;
-use crate::report::{self, ReportRow, Summary};
+use crate::report::{self, DailyRecipients, ReportRow, Summary};
 use crate::send::Stop;
 
 use super::deliver::{Delivered, deliver};
@@ -56,14 +56,13 @@ pub(super) async fn finish(
     delivered: Delivered,
 ) -> Result<u8, Failure> {
     s.progress.finish();
-    let extra = s
-        .recorder
-        .read(move |l| l.extra_columns(report_run))
-        .await?;
+    let extra = s.recorder.read(move |l| l.extra_columns(report_run));
+    let extra = extra.await?;
     let how = Reconciling {
         sent_here: report_run == s.run_id,
         untracked: delivered.tracked.untracked.clone(),
         keep: output.xlsx.is_some(),
+        rates: s.rates.clone(),
     };
     let mut missing = Vec::new();
     let again = |flag: &str, path: &Path| {
@@ -75,7 +74,7 @@ pub(super) async fn finish(
     };
     // The files written, for the person reading the end of the run.
     let mut written: Vec<&Path> = Vec::new();
-    let (summary, rows) = match write_report(&s, report_run, Some(out), &extra, &how).await? {
+    let (mut summary, rows) = match write_report(&s, report_run, Some(out), &extra, &how).await? {
         Ok(done) => {
             written.push(out);
             done
@@ -90,6 +89,7 @@ pub(super) async fn finish(
                 .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))?
         }
     };
+    summary.daily_recipients = daily_recipients(&s, delivered.daily_recipients).await?;
     let (stop, tracked, webhook) = (delivered.stop, delivered.tracked, delivered.webhook);
     let interrupted = s.interrupt.borrow().clone();
     let mut code = exit::for_run(
@@ -265,6 +265,8 @@ fn tell(
         "outcomes": summary.outcomes,
         "sent_this_run": summary.sent_this_run,
         "reused": summary.reused,
+        "cost": summary.cost,
+        "daily_recipients": summary.daily_recipients,
         "exit_code": code,
         "stopped": stopped,
         "polls": tracked.polls,
@@ -273,6 +275,23 @@ fn tell(
         "tracking_problem": tracked.problem,
         "report": out.display().to_string(),
     })
+}
+
+/// How much of the daily recipient budget the last 24 hours used, this
+/// run's messages included.
+async fn daily_recipients(
+    s: &Session,
+    limit: Option<usize>,
+) -> Result<Option<DailyRecipients>, Failure> {
+    let Some(limit) = limit else {
+        return Ok(None);
+    };
+    let since = Utc::now() - crate::fate::budget::WINDOW;
+    let used = s.recorder.read(move |l| l.recipients_since(since)).await?;
+    Ok(Some(DailyRecipients {
+        limit,
+        used: used.len(),
+    }))
 }
 
 /// Writes the report of `report_run` on the ledger thread (see

@@ -5,6 +5,7 @@
 //! touching the API.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -12,6 +13,7 @@ use crate::cli::ReportArgs;
 use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{Ledger, LedgerError, RunId, RunInfo};
+use crate::report::cost::RateCard;
 use crate::report::{self, ReportRow, Summary};
 
 /// Opens a ledger that must exist, for every command that only reads or
@@ -72,6 +74,8 @@ pub(super) struct Reconciling {
     pub(super) untracked: Option<String>,
     /// Keep every row: a workbook needs them all at once, a CSV never does.
     pub(super) keep: bool,
+    /// The prices each row's cost is estimated with (`--rate-card`).
+    pub(super) rates: Option<Arc<RateCard>>,
 }
 
 /// A run's rows as its report would say them now, in order, each handed
@@ -83,12 +87,14 @@ pub(super) fn reconcile_run(
     mut emit: impl FnMut(&ReportRow) -> std::io::Result<()>,
 ) -> std::io::Result<(Summary, Vec<ReportRow>)> {
     let mut summary = Summary::default();
+    summary.cost.rated = how.rates.is_some();
     let mut kept = Vec::new();
     l.each_report_row(run, |f| -> std::io::Result<()> {
         let mut r = report::reconcile(f, run);
         if let Some(why) = &how.untracked {
             report::untracked(&mut r, why);
         }
+        report::estimate(&mut r, how.rates.as_deref());
         summary.add_row(&r, how.sent_here);
         emit(&r)?;
         if how.keep {
@@ -147,6 +153,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
     let extra = l.extra_columns(run.run_id).map_err(ledger)?;
     let how = Reconciling {
         keep: args.xlsx.is_some(),
+        rates: super::session::rate_card(args.rate_card.as_deref())?,
         ..Reconciling::default()
     };
     let (summary, kept) = write_run_report(&l, run.run_id, Some(&out), &extra, &how)
@@ -177,6 +184,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
         "run_id": run.run_id,
         "rows": summary.rows,
         "outcomes": summary.outcomes,
+        "cost": summary.cost,
         "exit_code": code,
         "report": out.display().to_string(),
         "workbook": args.xlsx.as_ref().map(|p| p.display().to_string()),

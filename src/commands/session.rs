@@ -22,6 +22,7 @@ use crate::input::InputReader;
 use crate::ledger::{Ledger, RunId, RunMeta};
 use crate::progress::{self, Progress};
 use crate::recorder::Recorder;
+use crate::report::cost::RateCard;
 use crate::signal::{Interrupt, watch_signals};
 
 /// A sending command's open ledger and everything it shares.
@@ -37,6 +38,8 @@ pub(super) struct Session {
     _lock: std::fs::File,
     /// This command's run in the ledger.
     pub(super) run_id: RunId,
+    /// The prices the report estimates the night's cost with.
+    pub(super) rates: Option<Arc<RateCard>>,
     pub(super) progress: Progress,
     pub(super) interrupt: Interrupt,
     /// Stops the run as a signal would (the sending window closing), with
@@ -102,6 +105,9 @@ pub(super) async fn open_session(
     conn: Connection,
     held: Held,
 ) -> Result<Session, Failure> {
+    if kind != "track" {
+        suppress_blocked(&conn.client, &held.ledger).await;
+    }
     let (recorder, ledger_thread) = Recorder::start(held.ledger);
     let meta = RunMeta {
         kind: kind.into(),
@@ -132,10 +138,38 @@ pub(super) async fn open_session(
         ledger_path: held.path,
         _lock: held.lock,
         run_id,
+        rates: held.rates,
         progress,
         interrupt,
         interrupt_tx,
     })
+}
+
+/// The phones the channel lists as blocked join the suppression list
+/// before any row is decided, so none is sent a message that cannot
+/// arrive and costs the number's quality; one already suppressed keeps
+/// its date. A list that cannot be read is said and changes nothing.
+async fn suppress_blocked(client: &Client, ledger: &Ledger) {
+    let blocked = match client.blocked_users().await {
+        Ok(list) => list.unwrap_or_default(),
+        Err(e) => return warn!("the channel's blocked users could not be read: {e}"),
+    };
+    let known = match ledger.suppressions(&crate::codes::REFUSALS) {
+        Ok(known) => known,
+        Err(e) => return warn!("the suppression list could not be read: {e}"),
+    };
+    let new: Vec<&String> = blocked.iter().filter(|p| !known.contains_key(*p)).collect();
+    for phone in &new {
+        if let Err(e) = ledger.suppress(phone, Utc::now()) {
+            return warn!("a blocked user could not be suppressed: {e}");
+        }
+    }
+    if !new.is_empty() {
+        info!(
+            phones = new.len(),
+            "the channel lists these phones as blocked: suppressed from now on"
+        );
+    }
 }
 
 /// A rehearsal's acceptance proves nothing about a partner, so a ledger
@@ -183,6 +217,7 @@ pub(super) struct Held {
     path: PathBuf,
     lock: std::fs::File,
     ledger: Ledger,
+    rates: Option<Arc<RateCard>>,
 }
 
 /// What a sending command checks and takes on this machine before the
@@ -211,6 +246,7 @@ pub(super) fn hold_ledger(
 ) -> Result<Held, Failure> {
     let path = ledger_path(output, out, simulated);
     check_outputs(out, output, &path)?;
+    let rates = rate_card(output.rate_card.as_deref())?;
     let lock = lock_ledger(&path)?;
     let new_ledger = !path.exists();
     let ledger = Ledger::open(&path).map_err(|e| Failure::of(exit::CONFIG, e))?;
@@ -218,7 +254,22 @@ pub(super) fn hold_ledger(
     if new_ledger {
         new_ledger_notice(&path, output.ledger.is_none());
     }
-    Ok(Held { path, lock, ledger })
+    Ok(Held {
+        path,
+        lock,
+        ledger,
+        rates,
+    })
+}
+
+/// The rate card (`--rate-card`), read before anything is sent: one that
+/// cannot be used stops the command (78) rather than leave finance a night
+/// without its estimate.
+pub(super) fn rate_card(path: Option<&Path>) -> Result<Option<Arc<RateCard>>, Failure> {
+    let card = path.map(RateCard::read).transpose();
+    Ok(card
+        .map_err(|e| Failure::of(exit::CONFIG, e))?
+        .map(Arc::new))
 }
 
 /// Every file the command writes at the end, checked before the first send.

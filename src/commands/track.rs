@@ -89,6 +89,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
         stop: None,
         tracked,
         webhook: None,
+        daily_recipients: None,
     };
     finish(s, report_run, &args.out, &args.output, delivered).await
 }

@@ -80,6 +80,7 @@ pub(super) fn st(wamid: &str, status: &str, ms: i64) -> StatusUpdate {
         status_at: Some(t(ms)),
         error_code: None,
         error_title: None,
+        pricing: None,
         seen_at: t(ms + 5),
     }
 }

@@ -22,7 +22,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_COMPACT,
     SCHEMA_WARNINGS,
     SCHEMA_SUPPRESSIONS,
+    SCHEMA_PRICING,
 ];
+
+/// What Meta says each message is billed as (its statuses' `pricing`), so finance can count
+/// billable messages and a rate card can estimate what a night cost. The latest status that
+/// carries pricing sets it.
+const SCHEMA_PRICING: &str = "
+ALTER TABLE messages ADD COLUMN billable INTEGER;
+ALTER TABLE messages ADD COLUMN pricing_category TEXT;";
 
 /// The phones a person suppressed or lifted by hand (`handoff suppressions`). A phone whose
 /// message failed with a partner's refusal (131050) is suppressed without a row here: that is

@@ -38,6 +38,7 @@ mod verdict;
 mod webhooks;
 
 pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
+pub use crate::api::hooks::Pricing;
 pub use connection::Ledger;
 pub use error::LedgerError;
 pub use history::{OrderHistory, OrderMessage, OrderRow};

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{SendClass, Taken, Verdict};
+use super::{Pricing, SendClass, Taken, Verdict};
 
 /// Identifies one invocation of the tool (`run`, `rerun` or `track`) in the ledger.
 pub type RunId = i64;
@@ -62,6 +62,8 @@ pub struct StatusUpdate {
     pub error_code: Option<i64>,
     /// The provider's error title (for `failed`).
     pub error_title: Option<String>,
+    /// What Meta says the message is billed as, when the status says it.
+    pub pricing: Option<Pricing>,
     /// When we saw it.
     pub seen_at: DateTime<Utc>,
 }

@@ -133,6 +133,16 @@ pub(super) fn merge_statuses(
             changed += 1;
         }
     }
+    // The latest pricing said stands (a delivered status's is Meta's last
+    // word), whether or not its status moved the message.
+    if let Some(p) = updates.iter().rev().find_map(|u| u.pricing.as_ref()) {
+        conn.prepare_cached(
+            "UPDATE messages SET billable = COALESCE(?2, billable),
+                 pricing_category = COALESCE(?3, pricing_category)
+             WHERE message_id = ?1",
+        )?
+        .execute(params![message, p.billable, p.category])?;
+    }
     // Only the last status merged stands, so one write does, and it
     // counts the poll too.
     if let Some((u, status_at)) = merged {

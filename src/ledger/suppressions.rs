@@ -141,6 +141,7 @@ mod tests {
             status_at: Some(at),
             error_code: Some(code),
             error_title: None,
+            pricing: None,
             seen_at: at,
         };
         l.record_poll(wamid, &[failed]).unwrap();

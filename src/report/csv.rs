@@ -15,11 +15,12 @@ use super::atomic::write_atomic;
 use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
-/// The version of the columns below, as docs/reconciliation.md documents it: 3 since
+/// The version of the columns below, as docs/reconciliation.md documents it: 4 since
+/// the cost (`pricing_category`, `estimated_cost`, `currency`); 3 since
 /// issue 21 (`reused_from_channel`); 2 since issue 13 (plain-language
 /// `reason`/`next_step`, `whatsapp_status`, `warnings`, the status times);
 /// 1 was the first schema.
-pub(crate) const SCHEMA_VERSION: u32 = 3;
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// One cell's value, typed as the workbook shows it; the CSV writes it as
 /// text.
@@ -54,7 +55,7 @@ fn text(v: &Option<String>) -> Cell {
 pub(crate) type Column = (&'static str, Option<u16>, fn(&ReportRow) -> Cell);
 
 /// The columns, in the order both files write them.
-pub(crate) const COLUMNS: [Column; 25] = {
+pub(crate) const COLUMNS: [Column; 28] = {
     use Cell::{Date, Number, Text};
     [
         ("row", None, |r| Number(Some(r.row as f64))),
@@ -90,6 +91,15 @@ pub(crate) const COLUMNS: [Column; 25] = {
             Number(r.error_code.map(|c| c as f64))
         }),
         ("error_detail", Some(32), |r| text(&r.error_detail)),
+        ("pricing_category", None, |r| {
+            text(&r.pricing.as_ref().and_then(|p| p.category.clone()))
+        }),
+        ("estimated_cost", None, |r| {
+            Number(r.cost.as_ref().map(|(m, _)| m.as_f64()))
+        }),
+        ("currency", None, |r| {
+            text(&r.cost.as_ref().map(|(_, c)| c.clone()))
+        }),
         ("warnings", Some(28), |r| text(&r.warnings)),
         ("notes", Some(28), |r| text(&r.notes)),
     ]

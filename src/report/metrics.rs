@@ -56,6 +56,34 @@ pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
             )
         })
         .collect();
+    let label = |v: &str| {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let cost = &m.summary.cost;
+    let billable: String = (cost.billable.iter())
+        .map(|(c, n)| {
+            format!(
+                "handoff_billable_messages{{category=\"{}\"}} {n}\n",
+                label(c)
+            )
+        })
+        .collect();
+    let estimated: String = (cost.estimated_cost.iter())
+        .map(|(c, v)| format!("handoff_estimated_cost{{currency=\"{}\"}} {v}\n", label(c)))
+        .collect();
+    let daily = m.summary.daily_recipients.map_or(String::new(), |d| {
+        format!(
+            "# HELP handoff_daily_recipients Distinct phones messaged in the last 24 hours, the last run included.\n\
+             # TYPE handoff_daily_recipients gauge\n\
+             handoff_daily_recipients {}\n\
+             # HELP handoff_daily_recipients_limit The daily recipient budget (--daily-recipients).\n\
+             # TYPE handoff_daily_recipients_limit gauge\n\
+             handoff_daily_recipients_limit {}\n",
+            d.used, d.limit
+        )
+    });
     format!(
         "# HELP handoff_last_run_timestamp_seconds When the last run finished (unix seconds).\n\
          # TYPE handoff_last_run_timestamp_seconds gauge\n\
@@ -70,6 +98,13 @@ pub(crate) fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
          # HELP handoff_http_requests_total HTTP requests of the last run by 1MSG endpoint and result (status, or error when no answer came).\n\
          # TYPE handoff_http_requests_total counter\n\
          {requests}\
+         # HELP handoff_billable_messages Delivered billable messages the last run sent, by the category Meta bills them as.\n\
+         # TYPE handoff_billable_messages gauge\n\
+         {billable}\
+         # HELP handoff_estimated_cost What the last run's messages cost by the rate card (--rate-card), by currency.\n\
+         # TYPE handoff_estimated_cost gauge\n\
+         {estimated}\
+         {daily}\
          # HELP handoff_exit_code The exit code of the last run (see the README).\n\
          # TYPE handoff_exit_code gauge\n\
          handoff_exit_code {exit}\n",

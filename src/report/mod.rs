@@ -13,6 +13,7 @@
 //! for `handoff rerun` (the inverse of the CSV writer).
 
 mod atomic;
+pub(crate) mod cost;
 mod csv;
 mod notes;
 pub(crate) mod outcome;
@@ -25,5 +26,5 @@ pub(crate) mod workbook;
 
 pub(crate) use self::atomic::write_atomic;
 pub(crate) use self::csv::{undo_neutralising, write_csv_from};
-pub(crate) use self::outcome::{Outcome, ReportRow, reconcile, untracked};
-pub(crate) use self::summary::{Listed, Needs, Summary};
+pub(crate) use self::outcome::{Outcome, ReportRow, estimate, reconcile, untracked};
+pub(crate) use self::summary::{DailyRecipients, Listed, Needs, Summary};

@@ -65,6 +65,7 @@ mod tests {
             status: status.into(),
             error_code: code,
             error_title: title.map(str::to_string),
+            pricing: None,
             ..StatusUpdate::default()
         }
     }

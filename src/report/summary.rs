@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::cost::Cost;
 use super::outcome::{Outcome, ReportRow};
 use crate::codes::Actor;
 
@@ -19,9 +20,22 @@ pub(crate) struct Summary {
     /// with `reused` at 0 and many rows sent after a ledger change is the
     /// one to look at.
     pub reused: u64,
+    /// The delivered billable messages this run sent, and their cost.
+    pub cost: Cost,
+    /// With `--daily-recipients`: how much of the budget the last 24 hours
+    /// used, this run included.
+    pub daily_recipients: Option<DailyRecipients>,
     /// The rows people act on, for the end of the run.
     #[serde(skip)]
     pub needs: Needs,
+}
+
+/// The daily recipient budget and the distinct phones messaged in the
+/// last 24 hours.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct DailyRecipients {
+    pub limit: usize,
+    pub used: usize,
 }
 
 /// How many rows of each group the end of a run lists: with three groups
@@ -125,6 +139,9 @@ impl Summary {
     pub(crate) fn add_row(&mut self, row: &ReportRow, sent_here: bool) {
         self.add(row.outcome);
         self.needs.add(row, sent_here);
+        if row.billed_here() {
+            self.cost.add(row.pricing.as_ref(), row.cost.as_ref());
+        }
         if row.reused_from_run.is_some() {
             self.reused += 1;
         } else if sent_here && row.wamid.is_some() {
@@ -151,6 +168,12 @@ impl Summary {
             }
         }
         out.push_str(&format!("{:<12} {:>5}\n", "total", self.rows));
+        out.push_str(&self.cost.lines());
+        if let Some(DailyRecipients { limit, used }) = self.daily_recipients {
+            out.push_str(&format!(
+                "daily recipients: {used} of {limit} in the last 24 hours\n"
+            ));
+        }
         out
     }
 }

@@ -222,6 +222,7 @@ mod tests {
                 unix_seconds: None,
                 error_code: None,
                 error_title: None,
+                pricing: None,
             })
             .collect()
     }

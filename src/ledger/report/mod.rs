@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::answer::class_at;
 use super::codec::get_opt_ts;
-use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
+use super::{Ledger, LedgerError, Pricing, RunId, SendClass, StatusUpdate, Verdict};
 
 /// The report query: one row per deliveries row of run `?1`, in row order. The latest attempt
 /// is the one with the highest attempt_id (insertion order); the latest message per key is found
@@ -30,7 +30,7 @@ SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_n
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
-       mr.channel, d.warnings
+       mr.channel, d.warnings, m.billable, m.pricing_category
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
@@ -68,6 +68,7 @@ pub(super) fn history_of(wamid: Option<&str>, json: Option<String>) -> Vec<Statu
                 status_at: status_at.and_then(DateTime::from_timestamp_millis),
                 error_code,
                 error_title,
+                pricing: None,
                 seen_at: DateTime::from_timestamp_millis(seen_at)?,
             })
         })
@@ -146,6 +147,16 @@ pub struct ReportFacts {
     pub read_at: Option<DateTime<Utc>>,
     /// When 1MSG said it failed.
     pub failed_at: Option<DateTime<Utc>>,
+    /// What Meta said the message is billed as, when a status said it.
+    pub pricing: Option<Pricing>,
+}
+
+/// The pricing kept in columns `i` (`billable`) and `i + 1` (its category), if any.
+fn pricing_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Pricing>> {
+    let (billable, category) = (r.get(i)?, r.get(i + 1)?);
+    Ok((billable, &category)
+        .ne(&(None, &None))
+        .then_some(Pricing { billable, category }))
 }
 
 impl Ledger {
@@ -195,6 +206,7 @@ impl Ledger {
                     failed_at: get_opt_ts(r, 30)?,
                     message_channel: r.get(31)?,
                     warnings: r.get(32)?,
+                    pricing: pricing_at(r, 33)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

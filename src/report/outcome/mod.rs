@@ -5,12 +5,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::cost::{Money, RateCard};
 use super::notes::{join, status_notes};
 use super::plain::{Clues, Plain, explain};
 use crate::codes::Actor;
 pub(crate) use crate::fate::Outcome;
 use crate::fate::outcome;
-use crate::ledger::{ReportFacts, RunId, SendClass, Status, Verdict};
+use crate::ledger::{Pricing, ReportFacts, RunId, SendClass, Status, Verdict};
 
 /// One line of the reconciliation.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,9 +49,19 @@ pub(crate) struct ReportRow {
     pub delivered_at: Option<DateTime<Utc>>,
     pub read_at: Option<DateTime<Utc>>,
     pub failed_at: Option<DateTime<Utc>>,
+    /// What Meta said the message is billed as, and what it cost by the
+    /// rate card (`--rate-card`, [`super::cost::estimate`]).
+    pub pricing: Option<Pricing>,
+    pub cost: Option<(Money, String)>,
 }
 
 impl ReportRow {
+    /// Whether the report's run delivered the message, and so paid for it
+    /// (an earlier run's message was counted on its own night).
+    pub(crate) fn billed_here(&self) -> bool {
+        self.outcome.is_fine() && self.reused_from_run.is_none()
+    }
+
     /// Minutes from acceptance to the delivery 1MSG reported, to a tenth.
     /// 1MSG's times have whole seconds and ours milliseconds, so a delivery
     /// up to a second "before" acceptance took no time; `None` without both
@@ -58,6 +69,36 @@ impl ReportRow {
     pub(crate) fn minutes_to_delivery(&self) -> Option<f64> {
         let ms = (self.delivered_at? - self.sent_at?).num_milliseconds();
         (ms >= -1000).then(|| (ms.max(0) as f64 / 6_000.0).round() / 10.0)
+    }
+}
+
+/// What the row's message cost: a price when it was delivered, billable and
+/// sent by the report's run (a reused message was paid for on its own
+/// night), nothing for a free one, and the reason in the row's warnings
+/// when the card has no rate for it.
+pub(crate) fn estimate(row: &mut ReportRow, card: Option<&RateCard>) {
+    let Some(card) = card else {
+        return;
+    };
+    if !row.billed_here() {
+        return;
+    }
+    let Some(pricing) = &row.pricing else {
+        let why = "no estimated cost: 1MSG's statuses said nothing of the message's pricing";
+        row.warnings = join(row.warnings.take(), Some(why.into()));
+        return;
+    };
+    let category = pricing.category.as_deref().unwrap_or("utility");
+    let day = row.delivered_at.or(row.sent_at).unwrap_or_else(Utc::now);
+    match card.rate(&row.phone, category, day.date_naive()) {
+        Ok(rate) if pricing.billable == Some(false) => {
+            row.cost = Some((Money(0), rate.currency.clone()));
+        }
+        Ok(rate) => row.cost = Some((rate.price, rate.currency.clone())),
+        Err(why) if pricing.billable != Some(false) => {
+            row.warnings = join(row.warnings.take(), Some(why));
+        }
+        Err(_) => {}
     }
 }
 
@@ -101,6 +142,8 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         delivered_at: None,
         read_at: None,
         failed_at: None,
+        pricing: None,
+        cost: None,
         extra: f
             .extra
             .as_deref()
@@ -140,6 +183,7 @@ fn of_message(row: &mut ReportRow, f: ReportFacts, run: RunId) {
     row.delivered_at = f.delivered_at;
     row.read_at = f.read_at;
     row.failed_at = f.failed_at;
+    row.pricing = f.pricing;
     if f.message_run_id != Some(run) {
         row.reused_from_run = f.message_run_id;
         row.reused_from_channel = f.message_channel;

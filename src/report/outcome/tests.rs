@@ -35,6 +35,7 @@ pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
         delivered_at: None,
         read_at: None,
         failed_at: None,
+        pricing: None,
     }
 }
 
@@ -112,6 +113,7 @@ fn conflicting_statuses_are_said_and_the_proof_stands() {
         status: status.into(),
         error_code: code,
         error_title: None,
+        pricing: None,
         ..StatusUpdate::default()
     };
     let mut f = facts(Verdict::Send);

@@ -98,7 +98,7 @@ pub(crate) fn write(
         summary::sheet(first, &facts, &styles)?;
         first.set_active(true);
         action::sheet(book.add_worksheet(), rows, &styles)?;
-        partners::sheet(book.add_worksheet(), rows, &styles)?;
+        partners::sheet(book.add_worksheet(), rows, &summary.cost, &styles)?;
         rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
         // Every sheet prints as people read it: landscape, one page wide
         // however many columns it has, its header row on every page.

@@ -8,16 +8,20 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::rows::header;
 use super::style::Styles;
-use crate::report::csv::neutralise;
+use crate::report::cost::Cost;
+use crate::report::csv::{Cell, neutralise};
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.
-pub(super) const COLUMNS: [&str; 5] = [
+pub(super) const COLUMNS: [&str; 8] = [
     "partner_name",
     "orders",
     "confirmed",
     "not_confirmed",
     "main_reason",
+    "billable",
+    "estimated_cost",
+    "currency",
 ];
 
 /// One partner's line.
@@ -30,6 +34,8 @@ pub(super) struct Tally {
     /// The most frequent reason of the orders not confirmed (the first
     /// seen of equally frequent ones).
     pub main_reason: Option<String>,
+    /// The partner's billable messages and their cost.
+    pub cost: Cost,
 }
 
 impl Tally {
@@ -39,20 +45,24 @@ impl Tally {
 }
 
 /// The partners, those with most orders not confirmed first, then by name.
-pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
+pub(super) fn tally(rows: &[ReportRow], rated: bool) -> Vec<Tally> {
     let mut order: Vec<String> = Vec::new();
     let mut by: HashMap<String, (Tally, Vec<(String, u64)>)> = HashMap::new();
     for r in rows.iter().filter(|r| r.outcome != Outcome::Duplicate) {
         let name = r.partner_name.trim().to_string();
         let (t, reasons) = by.entry(name.clone()).or_insert_with(|| {
             order.push(name.clone());
-            let t = Tally {
+            let mut t = Tally {
                 partner: name,
                 ..Tally::default()
             };
+            t.cost.rated = rated;
             (t, Vec::new())
         });
         t.orders += 1;
+        if r.billed_here() {
+            t.cost.add(r.pricing.as_ref(), r.cost.as_ref());
+        }
         if r.outcome.is_fine() {
             t.confirmed += 1;
         } else {
@@ -89,11 +99,12 @@ pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
 pub(super) fn sheet(
     sheet: &mut Worksheet,
     rows: &[ReportRow],
+    night: &Cost,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
-    let tallies = tally(rows);
+    let tallies = tally(rows, night.rated);
     for (line, t) in (1..).zip(&tallies) {
         sheet.write_string_with_format(line, 0, neutralise(&t.partner), &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
@@ -102,6 +113,7 @@ pub(super) fn sheet(
         if let Some(reason) = &t.main_reason {
             sheet.write_string(line, 4, reason)?;
         }
+        cost(sheet, line, &t.cost, None)?;
     }
     // The night's totals, a line apart so a filter or a sort of the
     // partners leaves them where they are.
@@ -112,11 +124,45 @@ pub(super) fn sheet(
     sheet.write_number_with_format(total, 1, sum(|t| t.orders), &styles.header)?;
     sheet.write_number_with_format(total, 2, sum(|t| t.confirmed), &styles.header)?;
     sheet.write_number_with_format(total, 3, sum(Tally::not_confirmed), &styles.header)?;
+    cost(sheet, total, night, Some(&styles.header))?;
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, tallies.len() as u32, COLUMNS.len() as u16 - 1)?;
     sheet.set_column_width(0, 30)?;
     sheet.set_column_width(3, 14)?;
     sheet.set_column_width(4, 60)?;
+    Ok(())
+}
+
+/// An estimate as a cell: a number to sum with when it is in one currency
+/// (the `currency` column says which), else each currency's.
+pub(super) fn cost_cell(cost: &Cost) -> Cell {
+    match cost.estimated_cost.len() {
+        _ if !cost.rated => Cell::Text(String::new()),
+        1 => Cell::Number(cost.estimated_cost.values().next().map(|m| m.as_f64())),
+        _ => Cell::Text(cost.total()),
+    }
+}
+
+/// A partner's (or the night's) billable messages and estimated cost, in
+/// the sheet's last three columns.
+fn cost(
+    sheet: &mut Worksheet,
+    line: u32,
+    cost: &Cost,
+    format: Option<&rust_xlsxwriter::Format>,
+) -> Result<(), XlsxError> {
+    let plain = rust_xlsxwriter::Format::new();
+    let format = format.unwrap_or(&plain);
+    let billable = cost.billable.values().sum::<u64>() as f64;
+    sheet.write_number_with_format(line, 5, billable, format)?;
+    match cost_cell(cost) {
+        Cell::Number(Some(n)) => sheet.write_number_with_format(line, 6, n, format)?,
+        Cell::Text(t) if !t.is_empty() => sheet.write_string_with_format(line, 6, t, format)?,
+        _ => sheet,
+    };
+    if let [currency] = cost.estimated_cost.keys().collect::<Vec<_>>()[..] {
+        sheet.write_string_with_format(line, 7, currency, format)?;
+    }
     Ok(())
 }
 
@@ -146,7 +192,7 @@ mod tests {
             row("Beta", Outcome::Invalid, "bad phone"),
             row("Zed", Outcome::Read, "ok"),
         ];
-        let t = tally(&rows);
+        let t = tally(&rows, false);
         let names: Vec<&str> = t.iter().map(|t| t.partner.as_str()).collect();
         assert_eq!(names, ["Beta", "Acme", "Zed"]);
         assert_eq!(

@@ -9,7 +9,8 @@ use rust_xlsxwriter::{Chart, ChartType, Worksheet, XlsxError};
 use super::Night;
 use super::style::Styles;
 use crate::exit;
-use crate::report::csv::Cell::{Date, Text};
+use crate::report::cost::Cost;
+use crate::report::csv::Cell::{self, Date, Number, Text};
 use crate::report::csv::{SCHEMA_VERSION, neutralise};
 use crate::report::{Outcome, ReportRow, Summary};
 
@@ -43,6 +44,29 @@ pub(super) fn latency_counts(rows: &[ReportRow]) -> [u64; LATENCY.len()] {
         }
     }
     counts
+}
+
+/// How much of the daily recipient budget the last 24 hours used.
+fn daily(summary: &Summary) -> Cell {
+    Text(
+        summary
+            .daily_recipients
+            .map_or("no budget (--daily-recipients)".into(), |d| {
+                format!(
+                    "{} of {} in the 24 hours before the report",
+                    d.used, d.limit
+                )
+            }),
+    )
+}
+
+/// The night's estimated cost, or why there is none.
+fn estimated(cost: &Cost) -> Cell {
+    match super::partners::cost_cell(cost) {
+        _ if !cost.rated => Text("no rate card given (--rate-card)".into()),
+        Number(None) | Text(_) if cost.estimated_cost.is_empty() => Text("nothing priced".into()),
+        cell => cell,
+    }
 }
 
 /// What an exit code tells a person (docs/exit-codes.md).
@@ -84,6 +108,9 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
                 f.summary.sent_this_run, f.summary.reused
             )),
         ),
+        ("billable messages", Text(f.summary.cost.counts())),
+        ("estimated cost", estimated(&f.summary.cost)),
+        ("daily recipients", daily(f.summary)),
         ("report written", Date(Some(Utc::now()))),
         ("times shown in", Text(night.zone_name())),
         ("exit code", Text(exit)),
@@ -97,6 +124,7 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
             Date(Some(t)) => {
                 s.write_datetime_with_format(line, 1, night.excel(t)?, &styles.plain.date)?
             }
+            Number(Some(n)) => s.write_number(line, 1, n)?,
             _ => s.write_string(line, 1, "-")?,
         };
     }
