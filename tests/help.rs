@@ -159,7 +159,7 @@ fn run_h_is_a_summary_with_headings_and_examples() {
     for rare in [
         "--history-proves-absence",
         "--pair-interval",
-        "--keep-columns",
+        "--drop-columns",
     ] {
         assert!(all.contains(rare) && !shown.contains(rare), "{rare}");
     }

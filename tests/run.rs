@@ -628,7 +628,7 @@ async fn an_order_sent_last_night_is_not_sent_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keep_columns_carries_the_other_columns_into_the_report() {
+async fn the_other_columns_follow_ours_unless_dropped() {
     let env = Env::start(fast()).await;
     let input = env.path("with-extra.csv");
     std::fs::write(
@@ -638,7 +638,7 @@ async fn keep_columns_carries_the_other_columns_into_the_report() {
          K2,DPD,South LLC,12,Chair,Dock 4,CC-8\n",
     )
     .unwrap();
-    let out = env.run(&input, &["--keep-columns"]).await;
+    let out = env.run(&input, &[]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let text = std::fs::read_to_string(env.path("reconciliation.csv")).unwrap();
     let header = text.lines().next().unwrap();
@@ -651,11 +651,12 @@ async fn keep_columns_carries_the_other_columns_into_the_report() {
     );
     assert_eq!(report[1]["Carrier"], "DPD", "invalid rows keep theirs too");
     assert_eq!(report[1]["outcome"], "invalid");
-    // Without the flag the report has our columns only.
+    // `--drop-columns`: our columns only.
+    let other = env.path("other.sqlite");
     let out = env
         .run(
             &input,
-            &["--ledger", env.path("other.sqlite").to_str().unwrap()],
+            &["--drop-columns", "--ledger", other.to_str().unwrap()],
         )
         .await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));

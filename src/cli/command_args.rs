@@ -32,9 +32,14 @@ pub struct RunArgs {
     /// With a workbook (.xlsx, .xls, .ods): the sheet to read (the first by default).
     #[arg(long, value_name = "NAME", help_heading = INPUT, hide_short_help = true)]
     pub sheet: Option<String>,
-    /// Carry the input's other columns (a delivery date, a carrier, a cost
-    /// centre) into the reconciliation and the workbook, after ours.
+    /// Leave the input's other columns (a delivery date, a carrier, a cost
+    /// centre) out of the reconciliation and the workbook; by default they
+    /// follow ours, so the clerk reads the night with the export's own facts.
     #[arg(long, help_heading = INPUT, hide_short_help = true)]
+    pub drop_columns: bool,
+    /// The default, kept for scripts that say it: the input's other columns
+    /// follow ours.
+    #[arg(long, hide = true, conflicts_with = "drop_columns")]
     pub keep_columns: bool,
     /// Refuse an input with more rows than this before sending anything (a
     /// runaway export).

@@ -45,7 +45,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     let ledger_path = ledger_path(&args.sending.output, &args.out, args.rehearsal.simulate);
     let simulate = rehearsal(args.rehearsal.profile(), &ledger_path);
     let conn = connect(&args.sending.api, simulate).await?;
-    if args.keep_columns {
+    if !args.drop_columns {
         reader.keep_extra_columns();
     }
     let rules = rules(&conn.template, &args.sending, &reader);
@@ -78,7 +78,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         held,
     )
     .await?;
-    if args.keep_columns {
+    if !args.drop_columns {
         s.recorder
             .set_extra_columns(s.run_id, reader.extra_headers())
             .await?;
