@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use crate::delivery::{Delivery, Rules, validate};
+use crate::delivery::{Contact, Delivery, Rules, validate};
 use crate::error::Failure;
 use crate::fate::{self, Ask, Fate, Known};
 use crate::input::{Field, RawRow, RowProblem, shorten_quoted};
@@ -29,6 +29,8 @@ pub(crate) struct Judged {
     /// What the command has to say about the row (a rerun: what the file
     /// changed that was not sent); it goes into the row's notes.
     pub note: Option<String>,
+    /// The partners file's contact the row is for (`--partners`).
+    pub contact: Option<Contact>,
 }
 
 impl Judged {
@@ -47,10 +49,19 @@ impl Judged {
 /// A problem's message quotes the value it judged; a long value (a 50 MB
 /// line) is cut there to a prefix and its length, so the report, the dry
 /// run and the summary stay readable.
-pub(crate) fn judge(raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
-    let result = match &raw.problem {
-        Some(p) => Err(p.clone()),
-        None => validate(&raw.fields, rules).map_err(|mut p| {
+///
+/// With a partners file the row's partner name and phone come from it
+/// first ([`Directory::resolve`](crate::delivery::Directory::resolve)),
+/// and where it disagrees with the row is among the row's warnings.
+pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
+    // A held row is never sent: it keeps what it was sent with.
+    let resolved = match (&raw.problem, &rules.directory, ask) {
+        (_, _, Ask::Hold(_)) | (Some(_), _, _) | (_, None, _) => None,
+        (None, Some(directory), _) => Some(directory.resolve(&mut raw.fields, rules)),
+    };
+    let result = match (&raw.problem, &resolved) {
+        (Some(p), _) | (None, Some(Err(p))) => Err(p.clone()),
+        (None, _) => validate(&raw.fields, rules).map_err(|mut p| {
             let values = Field::ALL.map(|f| raw.fields.get(f));
             if let Some(short) = shorten_quoted(&p.message, &values) {
                 p.message = short;
@@ -58,11 +69,19 @@ pub(crate) fn judge(raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
             p
         }),
     };
+    let (result, contact) = match (result, resolved) {
+        (Ok(mut d), Some(Ok(r))) => {
+            d.warnings.splice(0..0, r.warnings);
+            (Ok(d), r.contact)
+        }
+        (result, _) => (result, None),
+    };
     Judged {
         raw,
         result,
         ask,
         note: None,
+        contact,
     }
 }
 
@@ -355,5 +374,11 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
         warnings,
         extra: (!raw.extra.is_empty())
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
+        partner_id: Some(raw.fields.partner_id.trim().to_string()).filter(|id| !id.is_empty()),
+        contact: j.contact.as_ref().map(|c| c.label.clone()),
+        language: match judged {
+            Some(Ok(d)) => d.language.clone(),
+            _ => None,
+        },
     }
 }

@@ -22,7 +22,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_COMPACT,
     SCHEMA_WARNINGS,
     SCHEMA_SUPPRESSIONS,
+    SCHEMA_PARTNERS,
 ];
+
+/// A row read with a partners file (`--partners`): the partner id it names, the contact of
+/// the partners file it was written to (as the report names it) and the template language
+/// that contact is written in. All three are empty for a row read without one.
+const SCHEMA_PARTNERS: &str = "
+ALTER TABLE deliveries ADD COLUMN partner_id TEXT;
+ALTER TABLE deliveries ADD COLUMN contact TEXT;
+ALTER TABLE deliveries ADD COLUMN language TEXT;";
 
 /// The phones a person suppressed or lifted by hand (`handoff suppressions`). A phone whose
 /// message failed with a partner's refusal (131050) is suppressed without a row here: that is

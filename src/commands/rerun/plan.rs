@@ -221,7 +221,7 @@ fn sent_fields(m: &Sent<'_>, file: RawFields) -> RawFields {
         partner_name: param(0, file.partner_name),
         product_name: param(2, file.product_name),
         delivery_note: param(3, file.delivery_note),
-        country: file.country,
+        ..file
     }
 }
 

@@ -24,6 +24,7 @@ fn delivery(phone: &str, product: &str) -> Delivery {
         delivery_note: "Thanks".into(),
         notes: Vec::new(),
         warnings: Vec::new(),
+        language: None,
     }
 }
 

@@ -30,7 +30,7 @@ SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_n
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
-       mr.channel, d.warnings
+       mr.channel, d.warnings, d.partner_id, d.contact
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
@@ -146,6 +146,10 @@ pub struct ReportFacts {
     pub read_at: Option<DateTime<Utc>>,
     /// When 1MSG said it failed.
     pub failed_at: Option<DateTime<Utc>>,
+    /// The partner id the row names (`--partners`).
+    pub partner_id: Option<String>,
+    /// The partners file's contact the row was written to.
+    pub contact: Option<String>,
 }
 
 impl Ledger {
@@ -195,6 +199,8 @@ impl Ledger {
                     failed_at: get_opt_ts(r, 30)?,
                     message_channel: r.get(31)?,
                     warnings: r.get(32)?,
+                    partner_id: r.get(33)?,
+                    contact: r.get(34)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -35,6 +35,8 @@ pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
         delivered_at: None,
         read_at: None,
         failed_at: None,
+        partner_id: None,
+        contact: None,
     }
 }
 
