@@ -31,6 +31,8 @@ pub(crate) struct Judged {
     pub note: Option<String>,
     /// The partners file's contact the row is for (`--partners`).
     pub contact: Option<Contact>,
+    /// The phones of all that partner's contacts.
+    pub partner_phones: Vec<String>,
 }
 
 impl Judged {
@@ -69,12 +71,12 @@ pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
             p
         }),
     };
-    let (result, contact) = match (result, resolved) {
+    let (result, contact, partner_phones) = match (result, resolved) {
         (Ok(mut d), Some(Ok(r))) => {
             d.warnings.splice(0..0, r.warnings);
-            (Ok(d), r.contact)
+            (Ok(d), r.contact, r.phones)
         }
-        (result, _) => (result, None),
+        (result, _) => (result, None, Vec::new()),
     };
     Judged {
         raw,
@@ -82,6 +84,7 @@ pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
         ask,
         note: None,
         contact,
+        partner_phones,
     }
 }
 
@@ -125,6 +128,7 @@ pub(crate) fn known(
     Ok(Known {
         message,
         doubts,
+        contacts: j.partner_phones.clone(),
         ..Known::default()
     })
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use handoff_sim::scenario::TemplateSpec;
+use handoff_sim::scenario::{Rule, TemplateSpec};
 
 use crate::binary::*;
 
@@ -240,4 +240,107 @@ async fn a_night_needing_a_language_the_template_lacks_stops_at_preflight() {
         .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(languages(&env).await["4915110000001"], "de");
+}
+
+/// Acme's primary is not on WhatsApp (the simulator's `1555010…`), its
+/// backup is; Beta's primary is.
+const NOT_ON_WHATSAPP: &str = "\
+Partner ID,Partner Name,Phone,Role
+P1,Acme Pickup,+1 555 010 0001,primary
+P1,,+49 151 10000002,backup
+P2,Beta Kiosk,+49 151 20000001,
+";
+
+/// The night: one order for each partner.
+const NIGHT: &str = "Partner ID,Order Number,Product Name,Delivery Note\n\
+                     P1,A-1,Lamp,Thanks\nP2,A-2,Desk,Bye\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_not_on_whatsapp_falls_back_to_the_backup_once() {
+    let env = Env::start(fast()).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000002", "4915120000001"],
+        "the backup got one message, after the primary's failed"
+    );
+    let rows = by_order(&env);
+    let acme = &rows["A-1"];
+    assert!(
+        ["delivered", "read"].contains(&acme["outcome"].as_str()),
+        "{acme:?}"
+    );
+    assert_eq!(acme["contact"], "backup (line 3 of partners.csv)");
+    assert_eq!(acme["phone"], "4915110000002");
+    assert!(
+        acme["notes"].contains("the message to +15550100001 failed with code 131026"),
+        "{acme:?}"
+    );
+    assert_eq!(rows["A-2"]["contact"], "primary (line 4 of partners.csv)");
+
+    // The night again: every order has its message; nothing more is sent.
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.sim_messages().await.len(), 3, "nothing sent again");
+    let again = by_order(&env);
+    assert_eq!(again["A-1"]["outcome"], acme["outcome"], "{again:?}");
+    assert!(
+        !again["A-1"]["warnings"].contains("changed since"),
+        "the backup's phone is no change: {again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
+    // Without --fallback: the primary's failure is the row's outcome.
+    let env = Env::start(fast()).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let out = env
+        .run(&export, &["--partners", partners.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(phones(&env).await, ["15550100001", "4915120000001"]);
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(acme["outcome"], "failed", "{acme:?}");
+    assert_eq!(acme["contact"], "primary (line 2 of partners.csv)");
+
+    // A primary whose answer was lost is in doubt: never a backup, even
+    // though its message (found or not) could not arrive.
+    let mut s = fast();
+    s.rules = vec![Rule {
+        fault: Some(handoff_sim::scenario::Fault::DropAfter),
+        outcome: Some(handoff_sim::scenario::Outcome::Failed),
+        error: Some(131_026),
+        ..rule("15550100001")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_ne!(code(&out), 0, "{:?}", env.report());
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915120000001"],
+        "the backup was never messaged"
+    );
+    assert_eq!(
+        by_order(&env)["A-1"]["contact"],
+        "primary (line 2 of partners.csv)"
+    );
 }

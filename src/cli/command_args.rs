@@ -95,6 +95,12 @@ pub struct SendingArgs {
     /// partner id; the input then names its partner by partner_id.
     #[arg(long, value_name = "FILE", help_heading = INPUT, hide_short_help = true)]
     pub partners: Option<PathBuf>,
+    /// With --partners: write to the partner's backup contact when the
+    /// message to the one before provably cannot arrive (not on WhatsApp,
+    /// opted out); never after a doubt or a late status.
+    #[arg(long, value_enum, value_name = "CONTACT", requires = "partners")]
+    #[arg(help_heading = SENDING, hide_short_help = true)]
+    pub fallback: Option<Fallback>,
     #[command(flatten)]
     pub send: SendArgs,
     #[command(flatten)]
@@ -105,6 +111,13 @@ pub struct SendingArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Whom `--fallback` writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fallback {
+    /// The partner's next contact in the partners file.
+    Backup,
 }
 
 /// A rehearsal of the night and its morning: `run`, `rerun` and `track`

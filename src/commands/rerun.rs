@@ -67,7 +67,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let languages = languages(
         directory.as_deref(),
         export.open(&options).map_err(super::unreadable)?,
-        &args.sending.api,
+        &args.sending,
     );
     let conn = connect(&args.sending.api, simulate, &languages).await?;
     let rules = rules(&conn.template, &args.sending, &reader, directory);

@@ -44,7 +44,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     let languages = languages(
         directory.as_deref(),
         export.open(&options).map_err(super::unreadable)?,
-        &args.sending.api,
+        &args.sending,
     );
     let conn = connect(&args.sending.api, simulate, &languages).await?;
     if args.keep_columns {

@@ -127,17 +127,18 @@ pub(super) fn directory(sending: &SendingArgs) -> Result<Option<Arc<Directory>>,
 }
 
 /// The template languages the rows of `reader` need besides `--language`:
-/// their partners' contacts' (none without a partners file).
+/// their partners' contacts' (none without a partners file; every contact's
+/// with `--fallback`).
 pub(super) fn languages(
     directory: Option<&Directory>,
     reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
-    api: &ApiArgs,
+    sending: &SendingArgs,
 ) -> Vec<String> {
     let Some(directory) = directory else {
         return Vec::new();
     };
     let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
-    directory.languages(ids, &api.language)
+    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
 }
 
 /// Takes the lock, opens the ledger on its thread and records the run.

@@ -35,6 +35,8 @@ mod validate;
 
 pub use country::{Country, UnknownCountry};
 pub use directory::Directory;
+#[cfg(test)]
+pub(crate) use directory::Role;
 pub(crate) use directory::{Contact, load_directory};
 pub use phone::{normalize_phone_in, warm_up};
 pub use render::{Delivery, render};

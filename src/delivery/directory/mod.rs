@@ -91,6 +91,9 @@ pub(crate) struct Resolved {
     pub contact: Option<Contact>,
     /// Where the export and the directory disagree: the row's warnings.
     pub warnings: Vec<String>,
+    /// Every contact's phone of the partner: a message an order sent to
+    /// any of them went to the partner.
+    pub phones: Vec<String>,
 }
 
 impl Directory {
@@ -143,6 +146,7 @@ impl Directory {
             return Ok(Resolved {
                 contact: None,
                 warnings,
+                phones: Vec::new(),
             });
         };
         let own = fields.partner_phone.trim();
@@ -161,28 +165,39 @@ impl Directory {
         Ok(Resolved {
             contact: Some(contact.clone()),
             warnings,
+            phones: partner.contacts.iter().map(|c| c.phone.clone()).collect(),
         })
+    }
+
+    /// The contacts of partner `id`, in the order they are written to;
+    /// none for a partner the directory does not know.
+    pub(crate) fn contacts(&self, id: &str) -> &[Contact] {
+        self.partners
+            .get(id.trim())
+            .map_or(&[], |p| p.contacts.as_slice())
     }
 
     /// The template languages the contacts of `ids` are written in, other
     /// than `--language` (`default`), once each, in order: preflight checks
-    /// each before anything is sent.
+    /// each before anything is sent. With `fallback`, every contact of
+    /// theirs counts, not only the first.
     pub(crate) fn languages(
         &self,
         ids: impl IntoIterator<Item = String>,
         default: &str,
+        fallback: bool,
     ) -> Vec<String> {
         let mut seen = std::collections::BTreeSet::new();
         for id in ids {
-            let first = self
-                .partners
-                .get(id.trim())
-                .and_then(|p| p.contacts.first());
-            if let Some(language) = first.and_then(|c| c.language.as_deref())
-                && language != default
-                && !seen.contains(language)
-            {
-                seen.insert(language.to_string());
+            let contacts = self.contacts(&id);
+            let written = match fallback {
+                true => contacts,
+                false => &contacts[..contacts.len().min(1)],
+            };
+            for language in written.iter().filter_map(|c| c.language.as_deref()) {
+                if language != default {
+                    seen.insert(language.to_string());
+                }
             }
         }
         seen.into_iter().collect()

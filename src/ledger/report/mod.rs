@@ -12,7 +12,9 @@ use super::{Ledger, LedgerError, RunId, SendClass, StatusUpdate, Verdict};
 /// through `messages_order_key` (one index probe per row). `{STATUSES}` stands for
 /// [`STATUSES`].
 const REPORT_SQL: &str = "
-SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_name,
+SELECT d.row_no, d.line_no, d.partner_name,
+       CASE WHEN d.verdict = 'send' THEN COALESCE(la.phone, d.phone) ELSE d.phone END,
+       d.order_number, d.product_name,
        d.delivery_note, d.verdict, d.reason, d.notes,
        COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
        la.attempt_id IS NOT NULL AND la.result IS NULL,
@@ -88,7 +90,8 @@ pub struct ReportFacts {
     pub line: u64,
     /// Partner name.
     pub partner_name: String,
-    /// Phone (normalised or raw).
+    /// Phone (normalised or raw); of a row sent, the phone its latest attempt went to (a
+    /// partner's next contact, `--fallback backup`).
     pub phone: String,
     /// Order number.
     pub order_number: String,
