@@ -344,3 +344,38 @@ async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
         "primary (line 2 of partners.csv)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_reads_the_partners_file_again_and_sends_to_a_corrected_phone() {
+    let env = Env::start(fast()).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let out = env
+        .run(&export, &["--partners", partners.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(by_order(&env)["A-1"]["outcome"], "failed");
+
+    // The account manager corrects Acme's primary in the partners file.
+    write(
+        &env,
+        "partners.csv",
+        &NOT_ON_WHATSAPP.replace("+1 555 010 0001", "+49 151 10000009"),
+    );
+    let out = env
+        .rerun("rerun.csv", &["--partners", partners.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 0, "{:?}", env.read_csv("rerun.csv"));
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000009", "4915120000001"],
+        "the corrected phone got the order; the rest was not sent again"
+    );
+    let rerun: HashMap<String, HashMap<String, String>> = env
+        .read_csv("rerun.csv")
+        .into_iter()
+        .map(|r| (r["order_number"].clone(), r))
+        .collect();
+    assert_eq!(rerun["A-1"]["phone"], "4915110000009", "{rerun:?}");
+    assert_eq!(rerun["A-1"]["partner_id"], "P1");
+}
