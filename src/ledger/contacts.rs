@@ -47,6 +47,15 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The template language row `row` of `run` is written in, when not
+    /// `--language` (its contact's).
+    pub fn row_language(&self, run: RunId, row: u64) -> Result<Option<String>, LedgerError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT language FROM deliveries WHERE run_id = ?1 AND row_no = ?2")?
+            .query_row(params![run, row], |r| r.get(0))?)
+    }
+
     /// Every phone an attempt of `order_key` went to, in any run: the
     /// contacts already written to about the order.
     pub fn phones_tried(&self, order_key: &str) -> Result<Vec<String>, LedgerError> {
