@@ -379,3 +379,30 @@ async fn a_rerun_reads_the_partners_file_again_and_sends_to_a_corrected_phone() 
     assert_eq!(rerun["A-1"]["phone"], "4915110000009", "{rerun:?}");
     assert_eq!(rerun["A-1"]["partner_id"], "P1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_proved_unsent_goes_again_in_its_contacts_language() {
+    let mut s = in_languages(&["en", "de"]);
+    s.rules = vec![Rule {
+        fault: Some(handoff_sim::scenario::Fault::DropBefore),
+        times: Some(1),
+        ..rule("4915110000001")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(&env, "partners.csv", PARTNERS);
+    let export = write(
+        &env,
+        "orders.csv",
+        "Partner ID,Order Number,Product Name,Delivery Note\nP1,A-1,Lamp,Danke\n",
+    );
+    let partners = partners.to_str().unwrap();
+    let args = ["--partners", partners, "--history-proves-absence"];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(
+        acme["attempts"], "2",
+        "the dropped send, then the one: {acme:?}"
+    );
+    assert_eq!(languages(&env).await["4915110000001"], "de");
+}
