@@ -406,3 +406,24 @@ async fn a_send_proved_unsent_goes_again_in_its_contacts_language() {
     );
     assert_eq!(languages(&env).await["4915110000001"], "de");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_file_names_the_partners_file_beside_it() {
+    let env = Env::start(fast()).await;
+    std::fs::create_dir(env.path("conf")).unwrap();
+    write(&env, "conf/partners.csv", NOT_ON_WHATSAPP);
+    let settings = write(
+        &env,
+        "conf/handoff.toml",
+        "partners = \"partners.csv\"\nfallback = \"backup\"\n",
+    );
+    let export = write(&env, "orders.csv", NIGHT);
+    let out = env
+        .run(&export, &["--config", settings.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000002", "4915120000001"]
+    );
+}
