@@ -31,8 +31,8 @@ pub(crate) struct Judged {
     pub note: Option<String>,
     /// The partners file's contact the row is for (`--partners`).
     pub contact: Option<Contact>,
-    /// The phones of all that partner's contacts.
-    pub partner_phones: Vec<String>,
+    /// All that partner's contacts.
+    pub partner_contacts: Vec<Contact>,
 }
 
 impl Judged {
@@ -71,10 +71,10 @@ pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
             p
         }),
     };
-    let (result, contact, partner_phones) = match (result, resolved) {
+    let (result, contact, partner_contacts) = match (result, resolved) {
         (Ok(mut d), Some(Ok(r))) => {
             d.warnings.splice(0..0, r.warnings);
-            (Ok(d), r.contact, r.phones)
+            (Ok(d), r.contact, r.contacts)
         }
         (result, _) => (result, None, Vec::new()),
     };
@@ -84,7 +84,7 @@ pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
         ask,
         note: None,
         contact,
-        partner_phones,
+        partner_contacts,
     }
 }
 
@@ -128,7 +128,7 @@ pub(crate) fn known(
     Ok(Known {
         message,
         doubts,
-        contacts: j.partner_phones.clone(),
+        contacts: j.partner_contacts.iter().map(|c| c.phone.clone()).collect(),
         ..Known::default()
     })
 }
@@ -268,8 +268,9 @@ pub(crate) async fn record_batch(
                 .into_iter()
                 .map(|j| {
                     let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
+                    let contact = written_to(&j, &fate, &known).cloned();
                     decided.take(&j, &fate, known);
-                    Ok(row_record(&j, &fate))
+                    Ok(row_record(&j, &fate, contact.as_ref()))
                 })
                 .collect::<Result<Vec<_>, LedgerError>>()?;
             Ok((records, decided))
@@ -322,9 +323,23 @@ fn join(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
+/// The partners file's contact a row's message goes or went to: for a row
+/// reusing a message an earlier run sent to another of the partner's
+/// contacts (a fallback), that one; else the row's own.
+fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &Known) -> Option<&'a Contact> {
+    let reused_to = match fate {
+        Fate::Reused { .. } => known.message.as_ref().and_then(|m| m.phone.as_deref()),
+        _ => None,
+    };
+    reused_to
+        .and_then(|phone| j.partner_contacts.iter().find(|c| c.phone == phone))
+        .or(j.contact.as_ref())
+}
+
 /// The ledger's row: the fields as read, the normalised phone and order
-/// key when the row is valid, and the decision.
-fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
+/// key when the row is valid, and the decision; `contact`: the partners
+/// file's contact written to ([`written_to`]), whose phone it shows.
+fn row_record(j: &Judged, fate: &Fate, contact: Option<&Contact>) -> RowRecord {
     let raw = &j.raw;
     // Held rows were not judged by their cells: recorded as read.
     let judged = match j.ask {
@@ -343,7 +358,8 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = join(cleaning, notes);
             let warnings = (!d.warnings.is_empty()).then(|| d.warnings.join("; "));
-            (d.phone.clone(), Some(d.order_key.clone()), warnings)
+            let phone = contact.map_or(&d.phone, |c| &c.phone).clone();
+            (phone, Some(d.order_key.clone()), warnings)
         }
         _ => (
             raw.fields.partner_phone.clone(),
@@ -379,9 +395,10 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
         extra: (!raw.extra.is_empty())
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
         partner_id: Some(raw.fields.partner_id.trim().to_string()).filter(|id| !id.is_empty()),
-        contact: j.contact.as_ref().map(|c| c.label.clone()),
-        language: match judged {
-            Some(Ok(d)) => d.language.clone(),
+        contact: contact.map(|c| c.label.clone()),
+        language: match (judged, contact) {
+            (Some(Ok(_)), Some(c)) => c.language.clone(),
+            (Some(Ok(d)), None) => d.language.clone(),
             _ => None,
         },
     }

@@ -293,6 +293,14 @@ async fn a_primary_not_on_whatsapp_falls_back_to_the_backup_once() {
     assert_eq!(env.sim_messages().await.len(), 3, "nothing sent again");
     let again = by_order(&env);
     assert_eq!(again["A-1"]["outcome"], acme["outcome"], "{again:?}");
+    assert_eq!(
+        (
+            again["A-1"]["contact"].as_str(),
+            again["A-1"]["phone"].as_str()
+        ),
+        ("backup (line 3 of partners.csv)", "4915110000002"),
+        "the row names the contact its order's message went to"
+    );
     assert!(
         !again["A-1"]["warnings"].contains("changed since"),
         "the backup's phone is no change: {again:?}"

@@ -91,9 +91,9 @@ pub(crate) struct Resolved {
     pub contact: Option<Contact>,
     /// Where the export and the directory disagree: the row's warnings.
     pub warnings: Vec<String>,
-    /// Every contact's phone of the partner: a message an order sent to
-    /// any of them went to the partner.
-    pub phones: Vec<String>,
+    /// Every contact of the partner: a message an order sent to any of
+    /// them went to the partner.
+    pub contacts: Vec<Contact>,
 }
 
 impl Directory {
@@ -146,7 +146,7 @@ impl Directory {
             return Ok(Resolved {
                 contact: None,
                 warnings,
-                phones: Vec::new(),
+                contacts: Vec::new(),
             });
         };
         let own = fields.partner_phone.trim();
@@ -165,7 +165,7 @@ impl Directory {
         Ok(Resolved {
             contact: Some(contact.clone()),
             warnings,
-            phones: partner.contacts.iter().map(|c| c.phone.clone()).collect(),
+            contacts: partner.contacts.clone(),
         })
     }
 
