@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use crate::delivery::{Delivery, Rules, validate};
+use crate::delivery::{Contact, Delivery, Rules, validate};
 use crate::error::Failure;
 use crate::fate::{self, Ask, Fate, Known};
 use crate::input::{Field, RawRow, RowProblem, shorten_quoted};
@@ -29,6 +29,10 @@ pub(crate) struct Judged {
     /// What the command has to say about the row (a rerun: what the file
     /// changed that was not sent); it goes into the row's notes.
     pub note: Option<String>,
+    /// The partners file's contact the row is for (`--partners`).
+    pub contact: Option<Contact>,
+    /// All that partner's contacts.
+    pub partner_contacts: Vec<Contact>,
 }
 
 impl Judged {
@@ -47,10 +51,19 @@ impl Judged {
 /// A problem's message quotes the value it judged; a long value (a 50 MB
 /// line) is cut there to a prefix and its length, so the report, the dry
 /// run and the summary stay readable.
-pub(crate) fn judge(raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
-    let result = match &raw.problem {
-        Some(p) => Err(p.clone()),
-        None => validate(&raw.fields, rules).map_err(|mut p| {
+///
+/// With a partners file the row's partner name and phone come from it
+/// first ([`Directory::resolve`](crate::delivery::Directory::resolve)),
+/// and where it disagrees with the row is among the row's warnings.
+pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
+    // A held row is never sent: it keeps what it was sent with.
+    let resolved = match (&raw.problem, &rules.directory, ask) {
+        (_, _, Ask::Hold(_)) | (Some(_), _, _) | (_, None, _) => None,
+        (None, Some(directory), _) => Some(directory.resolve(&mut raw.fields, rules)),
+    };
+    let result = match (&raw.problem, &resolved) {
+        (Some(p), _) | (None, Some(Err(p))) => Err(p.clone()),
+        (None, _) => validate(&raw.fields, rules).map_err(|mut p| {
             let values = Field::ALL.map(|f| raw.fields.get(f));
             if let Some(short) = shorten_quoted(&p.message, &values) {
                 p.message = short;
@@ -58,11 +71,20 @@ pub(crate) fn judge(raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
             p
         }),
     };
+    let (result, contact, partner_contacts) = match (result, resolved) {
+        (Ok(mut d), Some(Ok(r))) => {
+            d.warnings.splice(0..0, r.warnings);
+            (Ok(d), r.contact, r.contacts)
+        }
+        (result, _) => (result, None, Vec::new()),
+    };
     Judged {
         raw,
         result,
         ask,
         note: None,
+        contact,
+        partner_contacts,
     }
 }
 
@@ -106,6 +128,7 @@ pub(crate) fn known(
     Ok(Known {
         message,
         doubts,
+        contacts: j.partner_contacts.iter().map(|c| c.phone.clone()).collect(),
         ..Known::default()
     })
 }
@@ -245,8 +268,9 @@ pub(crate) async fn record_batch(
                 .into_iter()
                 .map(|j| {
                     let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
+                    let contact = written_to(&j, &fate, &known).cloned();
                     decided.take(&j, &fate, known);
-                    Ok(row_record(&j, &fate))
+                    Ok(row_record(&j, &fate, contact.as_ref()))
                 })
                 .collect::<Result<Vec<_>, LedgerError>>()?;
             Ok((records, decided))
@@ -299,9 +323,23 @@ fn join(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
+/// The partners file's contact a row's message goes or went to: for a row
+/// reusing a message an earlier run sent to another of the partner's
+/// contacts (a fallback), that one; else the row's own.
+fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &Known) -> Option<&'a Contact> {
+    let reused_to = match fate {
+        Fate::Reused { .. } => known.message.as_ref().and_then(|m| m.phone.as_deref()),
+        _ => None,
+    };
+    reused_to
+        .and_then(|phone| j.partner_contacts.iter().find(|c| c.phone == phone))
+        .or(j.contact.as_ref())
+}
+
 /// The ledger's row: the fields as read, the normalised phone and order
-/// key when the row is valid, and the decision.
-fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
+/// key when the row is valid, and the decision; `contact`: the partners
+/// file's contact written to ([`written_to`]), whose phone it shows.
+fn row_record(j: &Judged, fate: &Fate, contact: Option<&Contact>) -> RowRecord {
     let raw = &j.raw;
     // Held rows were not judged by their cells: recorded as read.
     let judged = match j.ask {
@@ -320,7 +358,8 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = join(cleaning, notes);
             let warnings = (!d.warnings.is_empty()).then(|| d.warnings.join("; "));
-            (d.phone.clone(), Some(d.order_key.clone()), warnings)
+            let phone = contact.map_or(&d.phone, |c| &c.phone).clone();
+            (phone, Some(d.order_key.clone()), warnings)
         }
         _ => (
             raw.fields.partner_phone.clone(),
@@ -355,5 +394,12 @@ fn row_record(j: &Judged, fate: &Fate) -> RowRecord {
         warnings,
         extra: (!raw.extra.is_empty())
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
+        partner_id: Some(raw.fields.partner_id.trim().to_string()).filter(|id| !id.is_empty()),
+        contact: contact.map(|c| c.label.clone()),
+        language: match (judged, contact) {
+            (Some(Ok(_)), Some(c)) => c.language.clone(),
+            (Some(Ok(d)), None) => d.language.clone(),
+            _ => None,
+        },
     }
 }

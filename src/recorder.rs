@@ -255,6 +255,19 @@ impl Recorder {
             .await
     }
 
+    /// Names the contact a row of `run` is now written to, and why
+    /// (`--fallback backup`).
+    pub(crate) async fn set_contact(
+        &self,
+        run: RunId,
+        row: u64,
+        contact: String,
+        note: String,
+    ) -> Result<(), Failure> {
+        self.write(move |l| l.set_contact(run, row, &contact, &note))
+            .await
+    }
+
     /// Marks the rows to send that were never attempted `skipped`, with why.
     pub(crate) async fn skip_unattempted(
         &self,

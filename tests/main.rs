@@ -19,6 +19,7 @@ mod layout;
 mod ledger_commands;
 mod lifecycle;
 mod ops;
+mod partners;
 mod people;
 mod phones;
 mod reading;

@@ -19,7 +19,8 @@ pub struct RunArgs {
     ///
     /// For example --map order_number="Order No". Fields: partner_name, partner_phone, order_number, product_name,
     /// delivery_note, and country (each row's phone country, a region or a
-    /// calling code; read only when mapped, e.g. --map country="Country").
+    /// calling code; read only when mapped, e.g. --map country="Country"),
+    /// and with --partners partner_id.
     #[arg(long = "map", value_parser = mapping, value_name = "FIELD=COLUMN")]
     #[arg(help_heading = INPUT)]
     pub map: Vec<(crate::input::Field, String)>,
@@ -95,6 +96,16 @@ pub struct SendingArgs {
     /// invalid (ambiguous): write it with + .
     #[arg(long, value_name = "COUNTRY", help_heading = INPUT)]
     pub default_country: Option<crate::delivery::Country>,
+    /// The partners file (CSV or workbook): each partner's contacts, by
+    /// partner id; the input then names its partner by partner_id.
+    #[arg(long, value_name = "FILE", help_heading = INPUT, hide_short_help = true)]
+    pub partners: Option<PathBuf>,
+    /// With --partners: write to the partner's backup contact when the
+    /// message to the one before provably cannot arrive (not on WhatsApp,
+    /// opted out); never after a doubt or a late status.
+    #[arg(long, value_enum, value_name = "CONTACT", requires = "partners")]
+    #[arg(help_heading = SENDING, hide_short_help = true)]
+    pub fallback: Option<Fallback>,
     #[command(flatten)]
     pub send: SendArgs,
     #[command(flatten)]
@@ -105,6 +116,13 @@ pub struct SendingArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Whom `--fallback` writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fallback {
+    /// The partner's next contact in the partners file.
+    Backup,
 }
 
 /// A rehearsal of the night and its morning: `run`, `rerun` and `track`

@@ -56,9 +56,10 @@ fn locate(args: &[OsString]) -> Option<(PathBuf, bool)> {
 /// The settings whose values are paths: a relative one is read against
 /// the settings file's directory, as a person reading the file would (the
 /// nightly job's working directory is rarely the file's).
-const PATHS: [&str; 7] = [
+const PATHS: [&str; 8] = [
     "rate-card",
     "token-file",
+    "partners",
     "ledger",
     "out",
     "xlsx",

@@ -158,6 +158,12 @@ async fn send_and_track(
         };
         stop = settle_this_run(&mut settling, timing, &mut interrupt, found, resend).await?;
     }
+    // The partners' next contacts, where a message provably cannot arrive
+    // (`--fallback backup`); their messages are tracked as the others.
+    if args.fallback.is_some() && stop.is_none() && s.interrupt.borrow().is_none() {
+        let resend = |jobs: Vec<Job>| send(send::Work::Jobs(jobs));
+        stop = super::fallback::fall_back(s, rules, poll.track_for, resend).await?;
+    }
     if stop.is_some() {
         // The rows the stop kept from being sent (queued, or never fed)
         // say why.

@@ -183,6 +183,8 @@ impl Tally {
                     outcome.as_str()
                 ));
             }
+            // Decided after a send's outcome, which a dry run never has.
+            (Fate::Fallback { .. }, _) => {}
         }
     }
 

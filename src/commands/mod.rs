@@ -14,6 +14,7 @@
 mod backup;
 mod deliver;
 mod dry_run;
+mod fallback;
 mod finish;
 mod history;
 mod ledger;

@@ -50,6 +50,7 @@ pub(super) async fn preflight(
     client: &Client,
     api: &ApiArgs,
     channel: &str,
+    languages: &[String],
 ) -> Result<Template, Failure> {
     check_status(client, channel).await?;
     probe_routes(client, channel).await?;
@@ -63,7 +64,40 @@ pub(super) async fn preflight(
         api.namespace.as_deref(),
     )?;
     check_health(&template, &api.template, &api.allow_category)?;
+    check_languages(&templates, api, languages)?;
     Ok(template)
+}
+
+/// The template in every other language the night's contacts are written
+/// in (`--partners`): each translation passes the same checks as
+/// `--language`'s, and every missing one is named at once, so one night's
+/// fix covers them all.
+fn check_languages(
+    templates: &[TemplateInfo],
+    api: &ApiArgs,
+    languages: &[String],
+) -> Result<(), Failure> {
+    let name = &api.template;
+    let has = |l: &str| {
+        templates
+            .iter()
+            .any(|t| t.name == *name && t.language_code() == Some(l))
+    };
+    let missing: Vec<String> = languages
+        .iter()
+        .filter(|l| !has(l))
+        .map(|l| format!("`{l}`"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(misconfigured(format!(
+            "template `{name}` has no {} translation, which contacts in the partners file are              written in; add the translation, or change those contacts' language",
+            missing.join(", ")
+        )));
+    }
+    for language in languages {
+        check_template(templates, name, language, api.namespace.as_deref())?;
+    }
+    Ok(())
 }
 
 /// Meta's judgement of the template, forwarded in the list: a template Meta

@@ -21,7 +21,10 @@ use crate::report::read_back::{self, BackColumns};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{Session, check_local, connect, ledger_path, open_session, rehearsal, rules};
+use super::session::{
+    Session, check_local, connect, directory, languages, ledger_path, open_session, rehearsal,
+    rules,
+};
 use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.
@@ -39,8 +42,17 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     let simulated = args.rehearsal.simulate;
     let ledger = ledger_path(&args.sending.output, &out, simulated);
     need_ledger(&ledger, file)?;
-    let options =
+    // The partners file read again: a phone corrected there is a changed
+    // phone for the rerun's rules.
+    let directory = directory(&args.sending)?;
+    let mut options =
         read_back::input_options(args.delimiter, args.encoding.clone(), args.sheet.clone());
+    if directory.is_some() {
+        options.layout = input::Layout::ByPartner;
+        options
+            .column_map
+            .push((input::Field::PartnerId, "partner_id".into()));
+    }
     let options = encoding::confirmed(file, options, &ledger);
     // Local before remote, as `run` does.
     let export = input::Export::resolve(file).map_err(super::unreadable)?;
@@ -52,8 +64,13 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         false => Some(check_local(&out, &args.sending, simulated)?),
     };
     let simulate = rehearsal(args.rehearsal.profile(), &ledger);
-    let conn = connect(&args.sending.api, simulate).await?;
-    let rules = rules(&conn.template, &args.sending, &reader);
+    let languages = languages(
+        directory.as_deref(),
+        export.open(&options).map_err(super::unreadable)?,
+        &args.sending,
+    );
+    let conn = connect(&args.sending.api, simulate, &languages).await?;
+    let rules = rules(&conn.template, &args.sending, &reader, directory);
     let ask = plan::Asking {
         rules: &rules,
         asked: Asked {

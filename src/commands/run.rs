@@ -9,22 +9,19 @@ use crate::error::Failure;
 use crate::exit;
 use crate::fate::Ask;
 use crate::ingest::{Deciding, ingest, judge};
-use crate::input::{self, InputOptions, ProblemSummary};
+use crate::input::{self, InputOptions, Layout, ProblemSummary};
 
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{check_local, connect, ledger_path, open_session, rehearsal, rules};
+use super::session::{
+    check_local, connect, directory, languages, ledger_path, open_session, rehearsal, rules,
+};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     crate::delivery::warm_up();
-    let options = InputOptions {
-        delimiter: args.delimiter,
-        encoding: args.encoding.clone(),
-        column_map: args.map.clone(),
-        sheet: args.sheet.clone(),
-        preferred_sheet: None,
-    };
+    let directory = directory(&args.sending)?;
+    let options = input_options(&args, directory.is_some());
     // Local before remote: the export is read (once, if it is a stream) and
     // counted, and the outputs checked, before the first API request, so a
     // file that is not there, an empty export or a folder we cannot write
@@ -44,11 +41,16 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let ledger_path = ledger_path(&args.sending.output, &args.out, args.rehearsal.simulate);
     let simulate = rehearsal(args.rehearsal.profile(), &ledger_path);
-    let conn = connect(&args.sending.api, simulate).await?;
+    let languages = languages(
+        directory.as_deref(),
+        export.open(&options).map_err(super::unreadable)?,
+        &args.sending,
+    );
+    let conn = connect(&args.sending.api, simulate, &languages).await?;
     if !args.drop_columns {
         reader.keep_extra_columns();
     }
-    let rules = rules(&conn.template, &args.sending, &reader);
+    let rules = rules(&conn.template, &args.sending, &reader, directory);
     let problems = Mutex::new(ProblemSummary::new(reader.file_name()));
     // A dry run holds nothing: it reads the ledger and writes nothing.
     let Some(held) = held else {
@@ -116,6 +118,22 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     }
     .instrument(span)
     .await
+}
+
+/// How the export is read: with a partners file (`by_partner`), a row
+/// names its partner by id.
+fn input_options(args: &RunArgs, by_partner: bool) -> InputOptions {
+    InputOptions {
+        delimiter: args.delimiter,
+        encoding: args.encoding.clone(),
+        column_map: args.map.clone(),
+        sheet: args.sheet.clone(),
+        preferred_sheet: None,
+        layout: match by_partner {
+            true => Layout::ByPartner,
+            false => Layout::Export,
+        },
+    }
 }
 
 /// A first, cheap pass for `--max-rows` and `--min-rows`: a runaway or an

@@ -15,7 +15,7 @@ use super::preflight::{Template, preflight};
 use crate::api::client::Client;
 use crate::cli::config::{Rehearsal, Target, target};
 use crate::cli::{ApiArgs, OutputArgs, SendingArgs};
-use crate::delivery::Rules;
+use crate::delivery::{Directory, Rules};
 use crate::error::Failure;
 use crate::exit;
 use crate::input::InputReader;
@@ -54,16 +54,19 @@ pub(super) struct Connection {
     pub(super) template: Template,
 }
 
-/// Connects, checks the template, and warns about a missing namespace.
-/// `simulate`: the embedded simulator to run, if this is a rehearsal.
+/// Connects, checks the template (in `--language` and in each of
+/// `languages`, the partners file's contacts'), and warns about a missing
+/// namespace. `simulate`: the embedded simulator to run, if this is a
+/// rehearsal.
 pub(super) async fn connect(
     api: &ApiArgs,
     simulate: Option<Rehearsal<'_>>,
+    languages: &[String],
 ) -> Result<Connection, Failure> {
     let target = target(api, simulate).await?;
     let client = target.client(api)?;
     super::record::connected(&client);
-    let template = preflight(&client, api, &target.channel).await?;
+    let template = preflight(&client, api, &target.channel, languages).await?;
     if template.namespace.is_none() {
         warn!(
             template = %api.template,
@@ -85,14 +88,60 @@ pub(super) async fn connect(
 }
 
 /// The validation rules for this template's body, for rows read from
-/// `input` (`--default-country` for their national numbers).
-pub(super) fn rules(template: &Template, sending: &SendingArgs, input: &InputReader) -> Rules {
+/// `input` (`--default-country` for their national numbers, `directory`
+/// for their partners).
+pub(super) fn rules(
+    template: &Template,
+    sending: &SendingArgs,
+    input: &InputReader,
+    directory: Option<Arc<Directory>>,
+) -> Rules {
     Rules {
         body_template: template.body.clone(),
         max_body_chars: crate::delivery::MAX_BODY_CHARS,
         default_country: sending.default_country.clone(),
         origin: Some(input.origin()),
+        directory,
     }
+}
+
+/// The partners file (`--partners`), read before anything is sent: one
+/// that cannot be read, or has no partner id column, is a misconfiguration
+/// that stops the command. Its rows that cannot be used are said once,
+/// each with its line, and cost only their contact.
+pub(super) fn directory(sending: &SendingArgs) -> Result<Option<Arc<Directory>>, Failure> {
+    let Some(path) = &sending.partners else {
+        return Ok(None);
+    };
+    let (directory, problems) =
+        crate::delivery::load_directory(path, sending.default_country.as_ref()).map_err(|e| {
+            Failure::new(exit::CONFIG, format!("--partners: {e}; nothing was sent"))
+        })?;
+    for (line, p) in &problems {
+        let file = &directory.file;
+        if crate::logging::is_json() {
+            warn!(file = %file, line, problem = %p, "a partners row not used");
+        } else {
+            let said = format!("{file} line {line}: {p}; this contact is not used\n");
+            let _ = crate::progress::write_stderr(said.as_bytes());
+        }
+    }
+    Ok(Some(Arc::new(directory)))
+}
+
+/// The template languages the rows of `reader` need besides `--language`:
+/// their partners' contacts' (none without a partners file; every contact's
+/// with `--fallback`).
+pub(super) fn languages(
+    directory: Option<&Directory>,
+    reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
+    sending: &SendingArgs,
+) -> Vec<String> {
+    let Some(directory) = directory else {
+        return Vec::new();
+    };
+    let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
+    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
 }
 
 /// Takes the lock, opens the ledger on its thread and records the run.

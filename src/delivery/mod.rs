@@ -17,6 +17,7 @@
 
 mod choose;
 mod country;
+mod directory;
 mod national;
 mod phone;
 mod phone_error;
@@ -33,6 +34,10 @@ mod text;
 mod validate;
 
 pub use country::{Country, UnknownCountry};
+pub use directory::Directory;
+#[cfg(test)]
+pub(crate) use directory::Role;
+pub(crate) use directory::{Contact, load_directory};
 pub use phone::{normalize_phone_in, warm_up};
 pub use render::{Delivery, render};
 pub use rules::{DEFAULT_BODY, MAX_BODY_CHARS, Rules};

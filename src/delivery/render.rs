@@ -19,6 +19,9 @@ pub struct Delivery {
     /// What a person may want to check though nothing was changed (a phone
     /// outside the numbering plan's ranges): the report's `warnings`.
     pub warnings: Vec<String>,
+    /// The template language to send in, when not `--language`: the
+    /// partners file's contact's.
+    pub language: Option<String>,
 }
 
 impl Delivery {

@@ -4,6 +4,7 @@
 //! code change.
 
 use super::Country;
+use super::Directory;
 use crate::input::{Field, Origin};
 
 /// The approved template body; it must match what Meta approved so the
@@ -27,6 +28,9 @@ pub struct Rules {
     /// Where the values come from, so every problem names the file and the
     /// column as the user sees them; `None` names the field only.
     pub origin: Option<Origin>,
+    /// The partners file (`--partners`): a row's partner id names its
+    /// partner's name and phone there.
+    pub directory: Option<std::sync::Arc<Directory>>,
 }
 
 impl Rules {
@@ -36,10 +40,7 @@ impl Rules {
         match &self.origin {
             None => f.name().to_string(),
             Some(o) => {
-                let column = f
-                    .index()
-                    .map_or(o.country.as_deref(), |i| Some(&o.columns[i]));
-                let column = column.unwrap_or_default();
+                let column = o.column(f).unwrap_or_default();
                 format!("{f} (column {column:?} of {})", o.file)
             }
         }
@@ -53,6 +54,7 @@ impl Default for Rules {
             max_body_chars: MAX_BODY_CHARS,
             default_country: None,
             origin: None,
+            directory: None,
         }
     }
 }

@@ -11,7 +11,7 @@ pub(super) fn raw(name: &str, phone: &str, order: &str, product: &str, note: &st
         order_number: order.into(),
         product_name: product.into(),
         delivery_note: note.into(),
-        country: String::new(),
+        ..RawFields::default()
     }
 }
 

@@ -38,6 +38,7 @@ fn validate_with(raw: &RawFields, rules: &Rules, stored: bool) -> Result<Deliver
         delivery_note: text(Field::DeliveryNote)?,
         notes,
         warnings,
+        language: Some(raw.language.trim().to_string()).filter(|l| !l.is_empty()),
     };
     check_body_length(&delivery, rules)?;
     Ok(delivery)
@@ -191,8 +192,12 @@ mod tests {
     fn orders_csv() -> Origin {
         Origin {
             file: "orders.csv".into(),
-            columns: ["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz"].map(String::from),
-            country: Some("Land".into()),
+            columns: Field::ALL
+                .into_iter()
+                .chain([Field::Country])
+                .zip(["Kunde", "Mobil", "Auftrag", "Artikel", "Notiz", "Land"])
+                .map(|(f, h)| (f, h.to_string()))
+                .collect(),
         }
     }
 

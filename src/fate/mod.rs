@@ -12,6 +12,7 @@
 
 pub(crate) mod budget;
 pub(crate) mod doubt;
+pub(crate) mod fallback;
 pub(crate) mod outcome;
 pub(crate) mod rerun;
 #[cfg(test)]
@@ -55,6 +56,13 @@ pub(crate) struct Known {
     /// Sends of the order that may or may not have been accepted, while it
     /// has no accepted message.
     pub doubts: Vec<Doubt>,
+    /// The phones of the row's partner's contacts (`--partners`): a message
+    /// the order sent to any of them went to the partner (a fallback), so
+    /// the row's phone is no change against it.
+    pub contacts: Vec<String>,
+    /// An attempt of the order was once in doubt, settled since or not: what
+    /// its message does later proves nothing a fallback may follow.
+    pub was_in_doubt: bool,
 }
 
 impl Known {
@@ -109,6 +117,13 @@ pub(crate) enum Fate {
     /// Would be sent, but its phone is suppressed: the partner refused our
     /// messages, or a person said so (`handoff suppressions`).
     Suppressed(Suppression),
+    /// Sent in this run to the partner's next contact `to`: the order's
+    /// message to the contact before cannot arrive (`after`), and no run
+    /// has written to `to` about it (`--fallback backup`, [`fallback`]).
+    Fallback {
+        after: fallback::Proof,
+        to: crate::delivery::Contact,
+    },
 }
 
 /// Decides a row: `valid` is its delivery when it passed validation (a
@@ -137,7 +152,7 @@ pub(crate) fn decide(
             changes: Vec::new(),
         },
         Some(m) => {
-            let changes = changes(m, d);
+            let changes = changes(m, d, &known.contacts);
             if changes.is_empty() || !resend_changed {
                 reused(m, changes)
             } else {
@@ -162,10 +177,11 @@ fn reused(m: &MessageInfo, changed: Vec<String>) -> Fate {
 
 /// What changed between the message already accepted for an order and this
 /// row, if anything.
-fn changes(earlier: &MessageInfo, d: &Delivery) -> Vec<String> {
+fn changes(earlier: &MessageInfo, d: &Delivery, contacts: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(phone) = earlier.phone.as_deref()
         && phone != d.phone
+        && !contacts.iter().any(|c| c == phone)
     {
         // Both are normalised digits (the earlier one as the ledger kept it).
         out.push(format!("phone {phone} → {}", d.phone));
@@ -232,7 +248,7 @@ impl Fate {
             Fate::Invalid => Verdict::Invalid,
             Fate::Duplicate { .. } => Verdict::Duplicate,
             Fate::Reused { .. } => Verdict::Reused,
-            Fate::Send { .. } => Verdict::Send,
+            Fate::Send { .. } | Fate::Fallback { .. } => Verdict::Send,
             Fate::LookUp | Fate::Unknown { .. } => Verdict::Unknown,
             Fate::NotSelected(Outcome::Duplicate) => Verdict::Duplicate,
             Fate::NotSelected(Outcome::Unknown) => Verdict::Unknown,
@@ -283,6 +299,13 @@ impl Fate {
 
     /// What the row's notes say about a send that follows another message.
     pub(crate) fn note(&self) -> Option<String> {
+        if let Fate::Fallback { after, to } = self {
+            return Some(format!(
+                "{}; sent to the {} instead",
+                after.said(),
+                to.label
+            ));
+        }
         let Fate::Send {
             replaces: Some(wamid),
             changes,

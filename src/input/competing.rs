@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::headers::{aliases, column_number, normalize_header};
+use super::headers::{Columns, aliases, column_number, normalize_header};
 use super::{Field, InputError};
 
 /// The first field, in field order, that another column could also be:
@@ -19,7 +19,7 @@ pub(super) fn competing(
     path: &Path,
     line: u64,
     headers: &[String],
-    columns: &[usize],
+    columns: &Columns,
     column_map: &[(Field, String)],
 ) -> Result<(), InputError> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
@@ -30,7 +30,7 @@ pub(super) fn competing(
         columns: [(a, headers[a].clone()), (b, headers[b].clone())],
         same_name,
     };
-    for (f, &col) in Field::ALL.into_iter().zip(columns) {
+    for &(f, col) in columns {
         let mapped = column_map.iter().rev().find(|(mf, _)| *mf == f);
         let by_number = mapped.is_some_and(|(_, h)| {
             !normalized.contains(&normalize_header(h)) && column_number(h, headers.len()).is_some()
@@ -54,7 +54,7 @@ pub(super) fn competing(
         };
         let rival = (0..headers.len()).find(|&j| {
             j != col
-                && !columns.contains(&j)
+                && !columns.iter().any(|(_, c)| *c == j)
                 && !mapped_elsewhere(j)
                 && aliases(f).contains(&normalized[j].as_str())
         });
@@ -71,12 +71,12 @@ mod tests {
 
     use super::competing;
     use crate::input::headers::map_columns;
-    use crate::input::{Field, InputError};
+    use crate::input::{Field, InputError, Layout};
 
     fn check(headers: &str, map: &[(Field, &str)]) -> Option<(Field, [usize; 2], bool)> {
         let headers: Vec<String> = headers.split(',').map(String::from).collect();
         let map: Vec<(Field, String)> = map.iter().map(|(f, h)| (*f, h.to_string())).collect();
-        let columns = map_columns(&headers, &map).expect("every field found");
+        let columns = map_columns(&headers, &map, Layout::Export).expect("every field found");
         match competing(Path::new("in.csv"), 1, &headers, &columns, &map) {
             Ok(()) => None,
             Err(InputError::CompetingColumns {
@@ -127,8 +127,12 @@ mod tests {
                 .map(String::from)
                 .collect();
         let map = vec![(Field::PartnerPhone, "#6".to_string())];
-        assert_eq!(map_columns(&headers, &map).expect("found")[1], 5);
+        let columns = map_columns(&headers, &map, Layout::Export).expect("found");
+        assert_eq!(columns[1], (Field::PartnerPhone, 5));
         let map = vec![(Field::PartnerPhone, "#7".to_string())];
-        assert_eq!(map_columns(&headers, &map), Err(vec![Field::PartnerPhone]));
+        assert_eq!(
+            map_columns(&headers, &map, Layout::Export),
+            Err(vec![Field::PartnerPhone])
+        );
     }
 }

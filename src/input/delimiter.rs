@@ -2,8 +2,8 @@
 //! of Europe) and sometimes says so in a `sep=` first line; otherwise the
 //! header decides: the delimiter that makes it name every field wins.
 
-use super::Field;
 use super::headers::map_columns;
+use super::{Field, Layout};
 
 /// Delimiters tried, in order of preference when they do equally well.
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -44,14 +44,19 @@ pub(super) fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
 /// Picks the delimiter that makes the header name every required column.
 /// Several do: the one that splits the header into most columns. None does:
 /// the one that finds the most, so the error lists real header names.
-pub(super) fn detect_delimiter(prefix: &[u8], column_map: &[(Field, String)]) -> u8 {
+pub(super) fn detect_delimiter(
+    prefix: &[u8],
+    column_map: &[(Field, String)],
+    layout: Layout,
+) -> u8 {
+    let required = layout.required().len();
     // `max_by_key` keeps the last of equals: reversed, earlier candidates
     // win ties.
     let scored = CANDIDATE_DELIMITERS.into_iter().rev().filter_map(|d| {
         let headers = first_record(prefix, d)?;
-        let score = match map_columns(&headers, column_map) {
-            Ok(_) => (true, Field::ALL.len(), headers.len()),
-            Err(missing) => (false, Field::ALL.len() - missing.len(), 0),
+        let score = match map_columns(&headers, column_map, layout) {
+            Ok(_) => (true, required, headers.len()),
+            Err(missing) => (false, required.saturating_sub(missing.len()), 0),
         };
         Some((score, d))
     });

@@ -2,7 +2,11 @@
 //! TMS or a person can think of, so each field answers to a list of
 //! aliases, matched loosely, and `--map` overrides them.
 
-use super::Field;
+use super::{Field, Layout};
+
+/// The column of each field a file has, in the order the fields were
+/// found.
+pub(super) type Columns = Vec<(Field, usize)>;
 
 /// Header names each field answers to, best first. The canonical name comes
 /// first so an export that uses it is never misread through an alias.
@@ -26,8 +30,23 @@ pub(super) fn aliases(f: Field) -> &'static [&'static str] {
         Field::OrderNumber => &["order number", "order", "order no", "order #", "order id"],
         Field::ProductName => &["product name", "product", "item"],
         Field::DeliveryNote => &["delivery note", "note", "notes", "comment"],
-        // Only through --map: see `Field::Country`.
-        Field::Country => &[],
+        // In an export only through --map (see `Field::Country`), in a
+        // partners file by these.
+        Field::Country => &["country", "country code", "region"],
+        Field::PartnerId => &[
+            "partner id",
+            "partner code",
+            "partner no",
+            "partner number",
+            "pickup point",
+            "pickup point id",
+            "customer number",
+            "customer no",
+            "customer id",
+        ],
+        Field::Role => &["role", "contact role", "contact type"],
+        Field::Language => &["language", "lang", "locale", "template language"],
+        Field::Timezone => &["timezone", "time zone", "tz"],
     }
 }
 
@@ -45,60 +64,71 @@ pub(super) fn normalize_header(h: &str) -> String {
     spaced.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Column index per field, or the fields that have no column. `--map`
-/// entries are placed first so an alias cannot take a column the user
-/// assigned to another field.
+/// The column of each field `layout` reads, or the required fields that
+/// have no column (and those `--map` names a column for that is not
+/// there). `--map` entries are placed first so an alias cannot take a
+/// column the user assigned to another field. The fields read only
+/// through `--map` are [`map_optional`]'s.
 pub(super) fn map_columns(
     headers: &[String],
     column_map: &[(Field, String)],
-) -> Result<[usize; 5], Vec<Field>> {
+    layout: Layout,
+) -> Result<Columns, Vec<Field>> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut taken = vec![false; headers.len()];
-    let mut columns: [Option<usize>; 5] = [None; 5];
-    // A column --map gives an optional field is not for an alias either.
+    // A column --map gives a field read only through it is not for an
+    // alias either.
     for (_, header) in column_map
         .iter()
-        .filter(|(f, _)| Field::OPTIONAL.contains(f))
+        .filter(|(f, _)| layout.mapped().contains(f))
     {
         let want = normalize_header(header);
         if let Some(i) = normalized.iter().position(|h| *h == want) {
             taken[i] = true;
         }
     }
-
-    for (slot, f) in Field::ALL.into_iter().enumerate() {
+    let searched = || layout.required().iter().chain(layout.found()).copied();
+    let mapped = |f: Field| column_map.iter().rev().find(|(mf, _)| *mf == f);
+    let mut columns = Columns::new();
+    let mut missing = Vec::new();
+    for f in searched() {
         // The last --map for a field wins, as with repeated flags elsewhere.
-        if let Some((_, header)) = column_map.iter().rev().find(|(mf, _)| *mf == f) {
+        if let Some((_, header)) = mapped(f) {
             let want = normalize_header(header);
-            columns[slot] = (0..headers.len())
+            let found = (0..headers.len())
                 .find(|&i| !taken[i] && normalized[i] == want)
                 .or_else(|| column_number(header, headers.len()).filter(|&i| !taken[i]));
-            if let Some(i) = columns[slot] {
-                taken[i] = true;
+            match found {
+                Some(i) => {
+                    taken[i] = true;
+                    columns.push((f, i));
+                }
+                None => missing.push(f),
             }
         }
     }
-    for (slot, f) in Field::ALL.into_iter().enumerate() {
-        if columns[slot].is_some() || column_map.iter().any(|(mf, _)| *mf == f) {
-            continue;
-        }
-        columns[slot] = aliases(f)
+    for f in searched().filter(|&f| mapped(f).is_none()) {
+        let found = aliases(f)
             .iter()
             .find_map(|alias| (0..headers.len()).find(|&i| !taken[i] && normalized[i] == *alias));
-        if let Some(i) = columns[slot] {
-            taken[i] = true;
+        match found {
+            Some(i) => {
+                taken[i] = true;
+                columns.push((f, i));
+            }
+            None if layout.required().contains(&f) => missing.push(f),
+            None => {}
         }
     }
-
-    let missing: Vec<Field> = Field::ALL
-        .into_iter()
-        .zip(columns)
-        .filter_map(|(f, c)| c.is_none().then_some(f))
-        .collect();
     if !missing.is_empty() {
+        // In the layout's order, so the first missing is the first a user
+        // reads of.
+        missing.sort_by_key(|m| searched().position(|f| f == *m));
         return Err(missing);
     }
-    Ok(columns.map(Option::unwrap_or_default))
+    // In the layout's order, so problems are checked in reading order.
+    columns.sort_by_key(|(c, _)| searched().position(|f| f == *c));
+    Ok(columns)
 }
 
 /// `#3`: the third column, for `--map` when two columns have the same
@@ -115,14 +145,14 @@ pub(super) fn map_optional(
     headers: &[String],
     column_map: &[(Field, String)],
     field: Field,
-    required: &[usize],
+    required: &Columns,
 ) -> Result<Option<usize>, Field> {
     let Some((_, header)) = column_map.iter().rev().find(|(f, _)| *f == field) else {
         return Ok(None);
     };
     let want = normalize_header(header);
     (0..headers.len())
-        .find(|i| !required.contains(i) && normalize_header(&headers[*i]) == want)
+        .find(|i| !required.iter().any(|(_, c)| c == i) && normalize_header(&headers[*i]) == want)
         .map(Some)
         .ok_or(field)
 }
@@ -182,7 +212,7 @@ mod tests {
         // An export's own `Country` column is not taken unasked.
         let (r, rows) = read_all(&p, &InputOptions::default());
         assert_eq!(rows[0].fields.country, "");
-        assert_eq!(r.origin().country, None);
+        assert_eq!(r.origin().column(Field::Country), None);
         let opts = |header: &str| InputOptions {
             column_map: vec![(Field::Country, header.into())],
             ..InputOptions::default()
@@ -193,7 +223,7 @@ mod tests {
         let row = r.next().expect("a row").expect("readable");
         assert_eq!(row.fields.country, "IT");
         assert_eq!(row.extra, ["DE"]);
-        assert_eq!(r.origin().country.as_deref(), Some("Land"));
+        assert_eq!(r.origin().column(Field::Country), Some("Land"));
         assert_eq!(r.column_for(Field::Country), "Land");
         // A mapped column that is not there stops the file.
         match open(&p, &opts("Pays")).expect_err("no such column") {

@@ -47,5 +47,5 @@ pub use export::Export;
 pub use open::{InputOptions, from_reader, open};
 pub use problem::{ProblemKind, ProblemSummary, RowProblem};
 pub use reader::InputReader;
-pub use row::{Field, Origin, RawFields, RawRow, UnknownField};
+pub use row::{Field, Layout, Origin, RawFields, RawRow, UnknownField};
 pub use sniff::{Container, sniff_container};

@@ -19,7 +19,7 @@ use super::lines::record_start_line;
 use super::quotes::QuoteGuard;
 use super::reader::{Decoded, Records, text};
 use super::sniff::sniff_container;
-use super::{Field, InputError, InputReader};
+use super::{Field, InputError, InputReader, Layout};
 
 /// How much of the decoded start of the file is examined to find the
 /// delimiter. A header line longer than this is not a delivery export.
@@ -42,6 +42,8 @@ pub struct InputOptions {
     /// (a reconciliation workbook's rows, after its summary sheets), else
     /// the first.
     pub preferred_sheet: Option<&'static str>,
+    /// Which fields the file is read for.
+    pub layout: Layout,
 }
 
 /// Opens an export, settles encoding, delimiter and column mapping, and
@@ -89,7 +91,7 @@ pub fn from_reader<R: Read + Send + 'static>(
     let delimiter = opts
         .delimiter
         .or(sep.map(|(d, _)| d))
-        .unwrap_or_else(|| detect_delimiter(&prefix, &opts.column_map));
+        .unwrap_or_else(|| detect_delimiter(&prefix, &opts.column_map, opts.layout));
 
     let source: Decoded = Box::new(Cursor::new(prefix).chain(decoded));
     let mut rdr = csv_reader(delimiter, QuoteGuard::new(source, delimiter));
@@ -101,10 +103,15 @@ pub fn from_reader<R: Read + Send + 'static>(
         missing,
         found: headers.clone(),
     };
-    let columns = map_columns(&headers, &opts.column_map).map_err(missing)?;
+    let mut columns = map_columns(&headers, &opts.column_map, opts.layout).map_err(missing)?;
     competing(path, header_line, &headers, &columns, &opts.column_map)?;
-    let country_column = map_optional(&headers, &opts.column_map, Field::Country, &columns)
-        .map_err(|f| missing(vec![f]))?;
+    for &f in opts.layout.mapped() {
+        if let Some(c) =
+            map_optional(&headers, &opts.column_map, f, &columns).map_err(|f| missing(vec![f]))?
+        {
+            columns.push((f, c));
+        }
+    }
 
     Ok(InputReader {
         path: path.to_path_buf(),
@@ -112,7 +119,6 @@ pub fn from_reader<R: Read + Send + 'static>(
         encoding,
         headers,
         columns,
-        country_column,
         rdr,
         record,
         row: 0,

@@ -41,6 +41,15 @@ pub enum ProblemKind {
     AmbiguousPhone,
     /// A country cell that names no region or calling code.
     BadCountry,
+    /// A partner id the partners file does not know.
+    UnknownPartner,
+    /// A partner the partners file knows with no usable phone, and none in
+    /// the export.
+    NoContact,
+    /// A partners file's role that is neither primary nor backup.
+    BadRole,
+    /// A partners file's language that is no template language code.
+    BadLanguage,
 }
 
 impl ProblemKind {
@@ -57,6 +66,10 @@ impl ProblemKind {
             ProblemKind::ControlCharacter => "control_character",
             ProblemKind::AmbiguousPhone => "ambiguous_phone",
             ProblemKind::BadCountry => "bad_country",
+            ProblemKind::UnknownPartner => "unknown_partner",
+            ProblemKind::NoContact => "no_contact",
+            ProblemKind::BadRole => "bad_role",
+            ProblemKind::BadLanguage => "bad_language",
         }
     }
 }

@@ -13,6 +13,7 @@ use super::controls::visible;
 use super::echo::file_name;
 use super::encoding::check_utf8;
 use super::error::csv_error;
+use super::headers::Columns;
 use super::lines::record_start_line;
 use super::quotes::{QuoteGuard, Unclosed};
 use super::xlsx::SheetRows;
@@ -31,10 +32,9 @@ pub struct InputReader {
     pub(super) delimiter: u8,
     pub(super) encoding: &'static Encoding,
     pub(super) headers: Vec<String>,
-    /// Column index per field, in [`Field::ALL`] order.
-    pub(super) columns: [usize; 5],
-    /// The column of the row's country (`--map country=…`), if mapped.
-    pub(super) country_column: Option<usize>,
+    /// The column of each field read, in reading order (the row's
+    /// country, `--map country=…`, last).
+    pub(super) columns: Columns,
     pub(super) rdr: Records,
     pub(super) record: csv::ByteRecord,
     pub(super) row: u64,
@@ -78,8 +78,7 @@ impl InputReader {
     }
 
     fn extra_indices(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.headers.len())
-            .filter(|i| !self.columns.contains(i) && self.country_column != Some(*i))
+        (0..self.headers.len()).filter(|i| !self.columns.iter().any(|(_, c)| c == i))
     }
 
     /// The file's name without its directory, as messages show it (a
@@ -95,20 +94,20 @@ impl InputReader {
     pub fn origin(&self) -> Origin {
         Origin {
             file: self.file_name(),
-            columns: Field::ALL.map(|f| self.column_for(f).to_string()),
-            country: self
-                .country_column
-                .map(|_| self.column_for(Field::Country).to_string()),
+            columns: self
+                .columns
+                .iter()
+                .map(|&(f, _)| (f, self.column_for(f).to_string()))
+                .collect(),
         }
     }
 
     /// The header each field was read from, for a run summary that shows
     /// the user how their columns were understood.
     pub fn column_for(&self, field: Field) -> &str {
-        let column = field
-            .index()
-            .map_or(self.country_column, |i| Some(self.columns[i]));
-        column
+        self.columns
+            .iter()
+            .find_map(|&(f, c)| (f == field).then_some(c))
             .and_then(|c| self.headers.get(c))
             .map_or("", String::as_str)
     }
@@ -122,8 +121,7 @@ impl InputReader {
         let column = |i: usize| format!("column {}", self.column_name(i));
         check_utf8(&self.path, line, &self.record, column, &self.sample)?;
         let mut fields = RawFields::default();
-        let country = self.country_column.map(|c| (Field::Country, c));
-        for (f, col) in Field::ALL.into_iter().zip(self.columns).chain(country) {
+        for &(f, col) in &self.columns {
             if let Some(v) = self.record.get(col) {
                 fields.set(f, text(v));
             }

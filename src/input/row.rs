@@ -22,6 +22,16 @@ pub enum Field {
     /// column, so a `Country` column an export already has does not change
     /// how its phones are read unasked.
     Country,
+    /// The partner a row is for, looked up in the partners file
+    /// (`--partners`): read only with one, so an export without it reads as
+    /// it always did.
+    PartnerId,
+    /// A partners file's contact: `primary` or `backup`.
+    Role,
+    /// A partners file's contact: the template language to write in.
+    Language,
+    /// A partners file's contact: its time zone.
+    Timezone,
 }
 
 impl Field {
@@ -37,7 +47,7 @@ impl Field {
 
     /// The fields a file may have but need not: never required, never
     /// found through an alias, only through `--map`.
-    pub const OPTIONAL: [Field; 1] = [Field::Country];
+    pub const OPTIONAL: [Field; 2] = [Field::Country, Field::PartnerId];
 
     /// The canonical name: what `--map` accepts, what the default header is,
     /// and how reasons in the report refer to the field.
@@ -49,13 +59,11 @@ impl Field {
             Field::ProductName => "product_name",
             Field::DeliveryNote => "delivery_note",
             Field::Country => "country",
+            Field::PartnerId => "partner_id",
+            Field::Role => "role",
+            Field::Language => "language",
+            Field::Timezone => "timezone",
         }
-    }
-
-    /// The field's place in [`Field::ALL`] (and in the arrays that follow
-    /// its order); `None` for an optional field.
-    pub(crate) fn index(self) -> Option<usize> {
-        Field::ALL.iter().position(|&f| f == self)
     }
 }
 
@@ -69,7 +77,7 @@ impl fmt::Display for Field {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown field `{0}`; expected one of partner_name, partner_phone, \
-     order_number, product_name, delivery_note, country"
+     order_number, product_name, delivery_note, country, partner_id"
 )]
 pub struct UnknownField(pub String);
 
@@ -107,6 +115,15 @@ pub struct RawFields {
     /// Empty when the file has no country column or the cell is empty:
     /// then `--default-country` applies.
     pub country: String,
+    /// Empty unless the export is read with a partners file.
+    pub partner_id: String,
+    /// A partners file's row only (see [`Field::Role`]).
+    pub role: String,
+    /// A partners file's row only (see [`Field::Language`]); a row the
+    /// directory resolved carries its contact's.
+    pub language: String,
+    /// A partners file's row only (see [`Field::Timezone`]).
+    pub timezone: String,
 }
 
 impl RawFields {
@@ -118,6 +135,10 @@ impl RawFields {
             Field::ProductName => &self.product_name,
             Field::DeliveryNote => &self.delivery_note,
             Field::Country => &self.country,
+            Field::PartnerId => &self.partner_id,
+            Field::Role => &self.role,
+            Field::Language => &self.language,
+            Field::Timezone => &self.timezone,
         }
     }
 
@@ -129,6 +150,10 @@ impl RawFields {
             Field::ProductName => self.product_name = v,
             Field::DeliveryNote => self.delivery_note = v,
             Field::Country => self.country = v,
+            Field::PartnerId => self.partner_id = v,
+            Field::Role => self.role = v,
+            Field::Language => self.language = v,
+            Field::Timezone => self.timezone = v,
         }
     }
 
@@ -165,10 +190,74 @@ pub struct RawRow {
 pub struct Origin {
     /// The file name as the user knows it (no directory).
     pub file: String,
-    /// The header per field, in [`Field::ALL`] order.
-    pub columns: [String; 5],
-    /// The header of the country column (`--map country=…`), if any.
-    pub country: Option<String>,
+    /// The header of each field the file has a column for.
+    pub columns: Vec<(Field, String)>,
+}
+
+impl Origin {
+    /// The header `f` was read from, if the file has its column.
+    pub fn column(&self, f: Field) -> Option<&str> {
+        self.columns
+            .iter()
+            .find_map(|(cf, h)| (*cf == f).then_some(h.as_str()))
+    }
+}
+
+/// Which fields a file is read for: the columns it must have, those it
+/// may have (found by their aliases too) and those read only when `--map`
+/// names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// The export as it has always been read: every row names its partner
+    /// and phone.
+    #[default]
+    Export,
+    /// The export read with a partners file (`--partners`): a row names
+    /// its partner by id, and the directory gives the name and phone (the
+    /// export's own, when it has them, only where the directory has none).
+    ByPartner,
+    /// The partners file: a row per contact of a partner.
+    Partners,
+}
+
+impl Layout {
+    /// The fields whose column the file must have.
+    pub(crate) fn required(self) -> &'static [Field] {
+        match self {
+            Layout::Export => &Field::ALL,
+            Layout::ByPartner => &[
+                Field::PartnerId,
+                Field::OrderNumber,
+                Field::ProductName,
+                Field::DeliveryNote,
+            ],
+            Layout::Partners => &[Field::PartnerId],
+        }
+    }
+
+    /// The fields read when the file has a column for them.
+    pub(crate) fn found(self) -> &'static [Field] {
+        match self {
+            Layout::Export => &[],
+            Layout::ByPartner => &[Field::PartnerName, Field::PartnerPhone],
+            Layout::Partners => &[
+                Field::PartnerName,
+                Field::PartnerPhone,
+                Field::Role,
+                Field::Language,
+                Field::Country,
+                Field::Timezone,
+            ],
+        }
+    }
+
+    /// The fields read only from the column `--map` names.
+    pub(crate) fn mapped(self) -> &'static [Field] {
+        match self {
+            Layout::Export | Layout::ByPartner => &[Field::Country],
+            Layout::Partners => &[],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,10 +280,12 @@ mod tests {
     #[test]
     fn raw_fields_get_set() {
         let mut r = RawFields::default();
-        for (i, f) in Field::ALL.into_iter().chain(Field::OPTIONAL).enumerate() {
+        let more = [Field::Role, Field::Language, Field::Timezone];
+        let every = Field::ALL.into_iter().chain(Field::OPTIONAL).chain(more);
+        for (i, f) in every.clone().enumerate() {
             r.set(f, i.to_string());
         }
-        for (i, f) in Field::ALL.into_iter().chain(Field::OPTIONAL).enumerate() {
+        for (i, f) in every.enumerate() {
             assert_eq!(r.get(f), i.to_string());
         }
     }

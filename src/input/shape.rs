@@ -7,7 +7,7 @@ use super::controls::{first_refused, refusal};
 use super::delimiter::describe_delimiter;
 use super::lines::newlines;
 use super::quotes::Unclosed;
-use super::{Field, InputReader, ProblemKind, RowProblem};
+use super::{InputReader, ProblemKind, RowProblem};
 
 impl InputReader {
     /// The first problem of the shape of the record just read, which starts
@@ -52,10 +52,10 @@ impl InputReader {
             ),
         };
         RowProblem {
-            field: Field::ALL
-                .into_iter()
-                .zip(self.columns)
-                .find_map(|(f, c)| (c == column).then_some(f)),
+            field: self
+                .columns
+                .iter()
+                .find_map(|&(f, c)| (c == column).then_some(f)),
             kind: ProblemKind::UnclosedQuote,
             message: format!(
                 "the quote that opens the value of column {} on line \
@@ -97,23 +97,20 @@ impl InputReader {
 
     /// The first field, in field order, with a control character.
     fn control(&self, line: u64) -> Option<RowProblem> {
-        Field::ALL
-            .into_iter()
-            .zip(self.columns)
-            .find_map(|(f, col)| {
-                let value = std::str::from_utf8(self.record.get(col)?).ok()?;
-                let (index, c, newlines_in) = first_refused(value)?;
-                let before: u64 = self.record.iter().take(col).map(newlines).sum();
-                let at = format!(
-                    "{f} (column {} of {})",
-                    self.column_name(col),
-                    self.file_name()
-                );
-                Some(RowProblem {
-                    field: Some(f),
-                    kind: ProblemKind::ControlCharacter,
-                    message: refusal(&at, value, index, c, line + before + newlines_in),
-                })
+        self.columns.iter().find_map(|&(f, col)| {
+            let value = std::str::from_utf8(self.record.get(col)?).ok()?;
+            let (index, c, newlines_in) = first_refused(value)?;
+            let before: u64 = self.record.iter().take(col).map(newlines).sum();
+            let at = format!(
+                "{f} (column {} of {})",
+                self.column_name(col),
+                self.file_name()
+            );
+            Some(RowProblem {
+                field: Some(f),
+                kind: ProblemKind::ControlCharacter,
+                message: refusal(&at, value, index, c, line + before + newlines_in),
             })
+        })
     }
 }

@@ -18,7 +18,7 @@ use calamine::{Data, Range, Reader};
 use super::echo::file_name;
 use super::error::unopened;
 use super::headers::map_columns;
-use super::{Field, InputError, InputOptions};
+use super::{Field, InputError, InputOptions, Layout};
 
 /// The file endings read as workbooks (calamine reads each of them).
 const WORKBOOK_ENDINGS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -72,7 +72,7 @@ pub(super) fn read_sheet(
         .worksheet_range(&name)
         .map_err(|e| refused(format!("sheet {name:?}: {e}")))?;
     let shown_as = format!("sheet {name:?} of {}", file_name(path));
-    Ok(as_csv(&range, shown_as, &opts.column_map))
+    Ok(as_csv(&range, shown_as, &opts.column_map, opts.layout))
 }
 
 /// The sheet asked for, matched exactly, else ignoring case; by default
@@ -110,6 +110,7 @@ fn as_csv(
     range: &Range<Data>,
     shown_as: String,
     column_map: &[(Field, String)],
+    layout: Layout,
 ) -> (Vec<u8>, SheetRows) {
     let (top, _) = range.start().unwrap_or((0, 0));
     let mut csv = Vec::with_capacity(range.get_size().0 * range.get_size().1 * 8);
@@ -134,7 +135,10 @@ fn as_csv(
                 .collect();
             // The phone's column as the reader will map it; when the header
             // does not map, the reader says so and no row is read.
-            phone = map_columns(&names, column_map).ok().map(|c| c[1]);
+            phone = map_columns(&names, column_map, layout).ok().and_then(|c| {
+                c.iter()
+                    .find_map(|&(f, i)| (f == Field::PartnerPhone).then_some(i))
+            });
         }
         record.clear();
         for (col, cell) in cells.iter().enumerate() {

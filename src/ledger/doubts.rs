@@ -89,7 +89,8 @@ impl Ledger {
         };
         tx.prepare_cached(
             "UPDATE attempts SET result = 'accepted', error_detail = ?2,
-                 answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL
+                 answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL,
+                 settled = 1
              WHERE attempt_id = ?1",
         )?
         .execute(params![attempt, detail, at])?;

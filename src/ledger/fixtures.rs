@@ -44,6 +44,9 @@ pub(super) fn row(row: u64, key: Option<&str>, verdict: Verdict) -> RowRecord {
         notes: None,
         warnings: None,
         extra: None,
+        partner_id: None,
+        contact: None,
+        language: None,
     }
 }
 

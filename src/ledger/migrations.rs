@@ -23,6 +23,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_WARNINGS,
     SCHEMA_SUPPRESSIONS,
     SCHEMA_PRICING,
+    SCHEMA_PARTNERS,
 ];
 
 /// What Meta says each message is billed as (its statuses' `pricing`), so finance can count
@@ -31,6 +32,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
 const SCHEMA_PRICING: &str = "
 ALTER TABLE messages ADD COLUMN billable INTEGER;
 ALTER TABLE messages ADD COLUMN pricing_category TEXT;";
+
+/// A row read with a partners file (`--partners`): the partner id it names, the contact of
+/// the partners file it was written to (as the report names it) and the template language
+/// that contact is written in. All three are empty for a row read without one.
+///
+/// `attempts.settled`: the attempt was in doubt and its message was found later, so its
+/// `accepted` does not say the send was answered: a fallback to the partner's next contact
+/// never follows an order that was once in doubt. Attempts settled before this step are not
+/// marked (nothing typed said so); their orders were sent without partners files.
+const SCHEMA_PARTNERS: &str = "
+ALTER TABLE deliveries ADD COLUMN partner_id TEXT;
+ALTER TABLE deliveries ADD COLUMN contact TEXT;
+ALTER TABLE deliveries ADD COLUMN language TEXT;
+ALTER TABLE attempts ADD COLUMN settled INTEGER;";
 
 /// The phones a person suppressed or lifted by hand (`handoff suppressions`). A phone whose
 /// message failed with a partner's refusal (131050) is suppressed without a row here: that is

@@ -17,6 +17,7 @@ mod attempts;
 mod budget;
 mod codec;
 mod connection;
+mod contacts;
 mod doubts;
 mod error;
 #[cfg(test)]
@@ -40,6 +41,7 @@ mod webhooks;
 pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 pub use crate::api::hooks::Pricing;
 pub use connection::Ledger;
+pub use contacts::ContactRow;
 pub use error::LedgerError;
 pub use history::{OrderHistory, OrderMessage, OrderRow};
 pub use prune::Pruned;

@@ -189,4 +189,11 @@ pub struct RowRecord {
     pub warnings: Option<String>,
     /// The input's other columns (`--keep-columns`), as a JSON array.
     pub extra: Option<String>,
+    /// The partner id the row names (`--partners`).
+    pub partner_id: Option<String>,
+    /// The partners file's contact written to, as the report names it.
+    pub contact: Option<String>,
+    /// The template language that contact is written in, when not
+    /// `--language`.
+    pub language: Option<String>,
 }

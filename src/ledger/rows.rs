@@ -12,8 +12,9 @@ impl Ledger {
             let mut stmt = l.conn.prepare_cached(
                 "INSERT INTO deliveries (run_id, row_no, line_no, order_key, partner_name, phone,
                      order_number, product_name, delivery_note, verdict, reason, notes, extra, problem,
-                     warnings)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     warnings, partner_id, contact, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -31,7 +32,10 @@ impl Ledger {
                     r.notes,
                     r.extra,
                     r.problem,
-                    r.warnings
+                    r.warnings,
+                    r.partner_id,
+                    r.contact,
+                    r.language
                 ])?;
             }
             Ok(())
@@ -79,7 +83,8 @@ impl Ledger {
         limit: u32,
     ) -> Result<Vec<(u64, crate::input::RawFields)>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note
+            "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note,
+                    language
              FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
              ORDER BY row_no LIMIT ?3",
         )?;
@@ -92,8 +97,9 @@ impl Ledger {
                     order_number: r.get(3)?,
                     product_name: r.get(4)?,
                     delivery_note: r.get(5)?,
+                    language: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
                     // Not kept: the phone is already the normalised digits.
-                    country: String::new(),
+                    ..crate::input::RawFields::default()
                 },
             ))
         })?;

@@ -16,8 +16,8 @@ use super::outcome::ReportRow;
 use crate::input::{Field, RawFields};
 
 /// The version of the columns below, as docs/reconciliation.md documents it: 4 since
-/// the cost (`pricing_category`, `estimated_cost`, `currency`); 3 since
-/// issue 21 (`reused_from_channel`); 2 since issue 13 (plain-language
+/// the partners file and the cost (`partner_id`, `contact`, `pricing_category`,
+/// `estimated_cost`, `currency`); 3 since issue 21 (`reused_from_channel`); 2 since issue 13 (plain-language
 /// `reason`/`next_step`, `whatsapp_status`, `warnings`, the status times);
 /// 1 was the first schema.
 pub(crate) const SCHEMA_VERSION: u32 = 4;
@@ -55,14 +55,16 @@ fn text(v: &Option<String>) -> Cell {
 pub(crate) type Column = (&'static str, Option<u16>, fn(&ReportRow) -> Cell);
 
 /// The columns, in the order both files write them.
-pub(crate) const COLUMNS: [Column; 28] = {
+pub(crate) const COLUMNS: [Column; 30] = {
     use Cell::{Date, Number, Text};
     [
         ("row", None, |r| Number(Some(r.row as f64))),
         ("line", None, |r| Number(Some(r.line as f64))),
         ("order_number", Some(14), |r| Text(r.order_number.clone())),
         ("partner_name", Some(24), |r| Text(r.partner_name.clone())),
+        ("partner_id", Some(14), |r| text(&r.partner_id)),
         ("phone", Some(16), |r| Text(r.phone.clone())),
+        ("contact", Some(24), |r| text(&r.contact)),
         ("product_name", Some(22), |r| Text(r.product_name.clone())),
         ("delivery_note", Some(24), |r| Text(r.delivery_note.clone())),
         ("outcome", None, |r| Text(r.outcome.as_str().to_string())),

@@ -212,6 +212,26 @@ pub(crate) const PROBLEMS: &[(ProblemKind, &str, &str)] = &[
         "The country column names no country we know.",
         "Correct the row's country in the export, then rerun the row.",
     ),
+    (
+        ProblemKind::UnknownPartner,
+        "The partner id is not in the partners file.",
+        "Add the partner to the partners file, or correct the partner id in the export, then rerun the row.",
+    ),
+    (
+        ProblemKind::NoContact,
+        "The partners file has no usable phone for the partner, and the export has none.",
+        "Correct the partner's phone in the partners file, then rerun the row.",
+    ),
+    (
+        ProblemKind::BadRole,
+        "The contact's role in the partners file is neither primary nor backup.",
+        "Correct the role in the partners file, then rerun the row.",
+    ),
+    (
+        ProblemKind::BadLanguage,
+        "The contact's language in the partners file is not a template language code.",
+        "Correct the language in the partners file, then rerun the row.",
+    ),
 ];
 
 fn invalid(problem: Option<&str>) -> Plain {
@@ -323,6 +343,10 @@ mod tests {
             K::ControlCharacter,
             K::AmbiguousPhone,
             K::BadCountry,
+            K::UnknownPartner,
+            K::NoContact,
+            K::BadRole,
+            K::BadLanguage,
         ];
         assert_eq!(kinds.len(), PROBLEMS.len());
         let generic = invalid(None);

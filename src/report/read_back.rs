@@ -87,6 +87,7 @@ pub(crate) fn input_options(
             (Field::ProductName, "product_name".into()),
             (Field::DeliveryNote, "delivery_note".into()),
         ],
+        layout: crate::input::Layout::Export,
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) async fn attempt(
         &d.phone,
         &s.template,
         s.namespace.as_deref(),
-        &s.language,
+        d.language.as_deref().unwrap_or(&s.language),
         &texts,
     );
     let answer = ctx.client.send_template(&request).await;

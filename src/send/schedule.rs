@@ -176,6 +176,7 @@ mod tests {
             delivery_note: "Note".into(),
             notes: Vec::new(),
             warnings: Vec::new(),
+            language: None,
         };
         Job {
             row,

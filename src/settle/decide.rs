@@ -28,6 +28,7 @@ pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
         delivery_note: delivery_note.clone(),
         notes: Vec::new(),
         warnings: Vec::new(),
+        language: None,
     })
 }
 

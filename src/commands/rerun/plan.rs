@@ -161,6 +161,13 @@ pub(super) fn judge_back(mut row: BackRow, known: &Known, ask: &Asking<'_>) -> J
         row.cells.outcome,
         last_phone(known),
     );
+    // The partners file read again (`--partners`): its phone and name are
+    // the row's before the resend rule compares them with what was sent, so
+    // a phone corrected there is a changed phone. What it cannot resolve
+    // is the row's problem when the row is judged.
+    if let (Some(directory), None) = (&ask.rules.directory, &row.raw.problem) {
+        let _ = directory.resolve(&mut row.raw.fields, ask.rules);
+    }
     // Only a failed message's row is judged by its cells before it is
     // taken: the resend rule compares them with what was sent.
     let valid = (known.failed() && row.raw.problem.is_none())
@@ -221,7 +228,7 @@ fn sent_fields(m: &Sent<'_>, file: RawFields) -> RawFields {
         partner_name: param(0, file.partner_name),
         product_name: param(2, file.product_name),
         delivery_note: param(3, file.delivery_note),
-        country: file.country,
+        ..file
     }
 }
 

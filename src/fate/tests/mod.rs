@@ -4,6 +4,8 @@
 // Only ever compiled under test, as its parent is; said again so that a
 // line counter reading files one at a time knows it too.
 #[cfg(test)]
+mod fallback;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod resend;
@@ -24,6 +26,7 @@ fn delivery(phone: &str, product: &str) -> Delivery {
         delivery_note: "Thanks".into(),
         notes: Vec::new(),
         warnings: Vec::new(),
+        language: None,
     }
 }
 

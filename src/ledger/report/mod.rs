@@ -12,7 +12,9 @@ use super::{Ledger, LedgerError, Pricing, RunId, SendClass, StatusUpdate, Verdic
 /// through `messages_order_key` (one index probe per row). `{STATUSES}` stands for
 /// [`STATUSES`].
 const REPORT_SQL: &str = "
-SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_name,
+SELECT d.row_no, d.line_no, d.partner_name,
+       CASE WHEN d.verdict = 'send' THEN COALESCE(la.phone, d.phone) ELSE d.phone END,
+       d.order_number, d.product_name,
        d.delivery_note, d.verdict, d.reason, d.notes,
        COALESCE(s.n, 0), la.result, la.kind, la.named_id, la.wamid,
        la.attempt_id IS NOT NULL AND la.result IS NULL,
@@ -30,7 +32,7 @@ SELECT d.row_no, d.line_no, d.partner_name, d.phone, d.order_number, d.product_n
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('read', 'viewed', 'played')),
        (SELECT MIN(h.status_at) FROM status_history h
         WHERE h.message_id = m.message_id AND lower(h.status) IN ('failed', 'undelivered')),
-       mr.channel, d.warnings, m.billable, m.pricing_category
+       mr.channel, d.warnings, m.billable, m.pricing_category, d.partner_id, d.contact
 FROM deliveries d
 LEFT JOIN (SELECT order_key, COUNT(*) AS n, MAX(attempt_id) AS last_id
            FROM attempts WHERE run_id = ?1 GROUP BY order_key) s
@@ -89,7 +91,8 @@ pub struct ReportFacts {
     pub line: u64,
     /// Partner name.
     pub partner_name: String,
-    /// Phone (normalised or raw).
+    /// Phone (normalised or raw); of a row sent, the phone its latest attempt went to (a
+    /// partner's next contact, `--fallback backup`).
     pub phone: String,
     /// Order number.
     pub order_number: String,
@@ -147,6 +150,10 @@ pub struct ReportFacts {
     pub read_at: Option<DateTime<Utc>>,
     /// When 1MSG said it failed.
     pub failed_at: Option<DateTime<Utc>>,
+    /// The partner id the row names (`--partners`).
+    pub partner_id: Option<String>,
+    /// The partners file's contact the row was written to.
+    pub contact: Option<String>,
     /// What Meta said the message is billed as, when a status said it.
     pub pricing: Option<Pricing>,
 }
@@ -207,6 +214,8 @@ impl Ledger {
                     message_channel: r.get(31)?,
                     warnings: r.get(32)?,
                     pricing: pricing_at(r, 33)?,
+                    partner_id: r.get(35)?,
+                    contact: r.get(36)?,
                 })
             })
             .map_err(|e| E::from(e.into()))?;

@@ -19,6 +19,10 @@ pub(crate) struct ReportRow {
     pub row: u64,
     pub line: u64,
     pub order_number: String,
+    /// The partner id the row names, and the contact of the partners file
+    /// written to (`--partners`).
+    pub partner_id: Option<String>,
+    pub contact: Option<String>,
     pub partner_name: String,
     pub phone: String,
     pub product_name: String,
@@ -122,6 +126,8 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         row: f.row,
         line: f.line,
         order_number: take(&mut f.order_number),
+        partner_id: f.partner_id.take(),
+        contact: f.contact.take(),
         partner_name: take(&mut f.partner_name),
         phone: take(&mut f.phone),
         product_name: take(&mut f.product_name),

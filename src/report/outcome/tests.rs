@@ -36,6 +36,8 @@ pub(crate) fn facts(verdict: Verdict) -> ReportFacts {
         read_at: None,
         failed_at: None,
         pricing: None,
+        partner_id: None,
+        contact: None,
     }
 }
 

@@ -44,14 +44,17 @@ impl Tally {
     }
 }
 
-/// The partners, those with most orders not confirmed first, then by name.
+/// The partners (by partner id when the rows have one), those with most
+/// orders not confirmed first, then by name.
 pub(super) fn tally(rows: &[ReportRow], rated: bool) -> Vec<Tally> {
     let mut order: Vec<String> = Vec::new();
     let mut by: HashMap<String, (Tally, Vec<(String, u64)>)> = HashMap::new();
     for r in rows.iter().filter(|r| r.outcome != Outcome::Duplicate) {
         let name = r.partner_name.trim().to_string();
-        let (t, reasons) = by.entry(name.clone()).or_insert_with(|| {
-            order.push(name.clone());
+        // A partners file's id is the partner (`--partners`); else its name.
+        let key = r.partner_id.clone().unwrap_or_else(|| name.clone());
+        let (t, reasons) = by.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
             let mut t = Tally {
                 partner: name,
                 ..Tally::default()
@@ -77,7 +80,7 @@ pub(super) fn tally(rows: &[ReportRow], rated: bool) -> Vec<Tally> {
     }
     let mut out: Vec<Tally> = order
         .into_iter()
-        .filter_map(|name| by.remove(&name))
+        .filter_map(|key| by.remove(&key))
         .map(|(mut t, reasons)| {
             // `max_by_key` keeps the last of equals: reversed, the first.
             t.main_reason = reasons
@@ -207,5 +210,21 @@ mod tests {
         );
         assert_eq!(t[1].main_reason.as_deref(), Some("opted out"));
         assert_eq!(t[2].main_reason, None);
+    }
+
+    #[test]
+    fn with_a_partners_file_a_partner_is_its_id() {
+        let with_id = |id: &str, name: &str, outcome| ReportRow {
+            partner_id: Some(id.into()),
+            ..row(name, outcome, "why")
+        };
+        let rows = [
+            with_id("P1", "Acme", Outcome::Delivered),
+            with_id("P1", "", Outcome::Invalid),
+            with_id("P2", "Acme", Outcome::Read),
+        ];
+        let t = tally(&rows, false);
+        let seen: Vec<(&str, u64)> = t.iter().map(|t| (t.partner.as_str(), t.orders)).collect();
+        assert_eq!(seen, [("Acme", 2), ("Acme", 1)], "two partners named alike");
     }
 }

@@ -1,0 +1,79 @@
+//! Whether an order's message goes to the partner's next contact
+//! (`--fallback backup`): only on positive proof that the message to the
+//! contact before it cannot arrive. A doubt, a status still to come or a
+//! message delivered or read is no proof, so the partner is never messaged
+//! twice for one order by mistake; and no contact is written to twice for
+//! one order, whatever the runs.
+
+use crate::codes::{self, Actor, Retry};
+use crate::delivery::Contact;
+use crate::ledger::{AttemptInfo, MessageInfo, SendClass};
+
+use super::{Fate, Known, failed};
+
+/// What proves that an order's message to a phone cannot arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Proof {
+    /// The message was accepted and then failed for good with `code`.
+    Failed { phone: String, code: i64 },
+    /// The API refused the send to the phone with `code`.
+    Refused { phone: String, code: i64 },
+}
+
+impl Proof {
+    /// What the proof is, for people: the row's notes say it beside the
+    /// contact written to instead.
+    pub(crate) fn said(&self) -> String {
+        let (phone, code, how) = match self {
+            Proof::Failed { phone, code } => (phone, code, "failed"),
+            Proof::Refused { phone, code } => (phone, code, "was refused"),
+        };
+        let why = codes::lookup(*code).map_or("", |c| c.reason);
+        format!("the message to +{phone} {how} with code {code} ({why})")
+    }
+}
+
+/// A code that proves the contact cannot be reached: one the code table
+/// says never passes, and that is the contact's (not on WhatsApp, opted
+/// out). A code that is the message's (too long, a bad value) would fail
+/// the next contact the same way, so it proves nothing about the first.
+pub(crate) fn cannot_arrive(code: i64) -> bool {
+    codes::lookup(code).is_some_and(|c| c.retry == Retry::Never && c.actor == Actor::Partner)
+}
+
+/// The fate of an order of this run whose row names a partner's contacts
+/// (`contacts`, in the order they are written to): [`Fate::Fallback`] to
+/// the first contact no run has sent this order to (`tried`: every phone
+/// an attempt of the order went to), when what the ledger knows of the
+/// order proves its last message cannot arrive; `None` otherwise.
+pub(crate) fn fallback(known: &Known, tried: &[String], contacts: &[Contact]) -> Option<Fate> {
+    if known.was_in_doubt || !known.doubts.is_empty() {
+        return None;
+    }
+    let proof = proof(known.message.as_ref(), known.last.as_ref()?)?;
+    let next = contacts.iter().find(|c| !tried.contains(&c.phone))?;
+    Some(Fate::Fallback {
+        after: proof,
+        to: next.clone(),
+    })
+}
+
+/// The proof the order's last attempt gives, if any: its synchronous
+/// refusal, or the final failure of the message it made (`message`, the
+/// order's latest).
+fn proof(message: Option<&MessageInfo>, last: &AttemptInfo) -> Option<Proof> {
+    match (&last.result, last.error_code, message) {
+        (Some(SendClass::Rejected), Some(code), _) if cannot_arrive(code) => Some(Proof::Refused {
+            phone: last.phone.clone(),
+            code,
+        }),
+        (Some(SendClass::Accepted { wamid }), _, Some(m)) if *wamid == m.wamid && failed(m) => {
+            let code = m.error_code.filter(|c| cannot_arrive(*c))?;
+            Some(Proof::Failed {
+                phone: m.phone.clone().unwrap_or_else(|| last.phone.clone()),
+                code,
+            })
+        }
+        _ => None,
+    }
+}

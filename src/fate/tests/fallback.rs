@@ -1,0 +1,120 @@
+//! [`fallback`]: a partner's next contact only on positive proof that the
+//! message to the one before cannot arrive.
+
+use super::*;
+use crate::delivery::{Contact, Role};
+use crate::fate::fallback::{Proof, fallback};
+
+fn contact(phone: &str, role: Role) -> Contact {
+    Contact {
+        line: 2,
+        role,
+        phone: phone.into(),
+        language: None,
+        label: format!("{role} (line 2 of partners.csv)"),
+    }
+}
+
+const PRIMARY: &str = "491510000001";
+const BACKUP: &str = "491510000002";
+
+/// The order sent to the primary, its message in `status` with `code`.
+fn sent(status: Option<&str>, code: Option<i64>) -> Known {
+    let mut m = message(status);
+    m.error_code = code;
+    let mut last = attempt(
+        false,
+        Some(SendClass::Accepted {
+            wamid: m.wamid.clone(),
+        }),
+    );
+    last.http_status = Some(200);
+    Known {
+        message: Some(m),
+        last: Some(last),
+        ..Known::default()
+    }
+}
+
+/// The order's send to the primary refused with `code`.
+fn refused(code: i64) -> Known {
+    let mut last = attempt(true, Some(SendClass::Rejected));
+    last.error_code = Some(code);
+    Known {
+        last: Some(last),
+        ..Known::default()
+    }
+}
+
+#[test]
+fn a_contact_that_cannot_be_reached_is_followed_by_the_next_one_once() {
+    let contacts = [
+        contact(PRIMARY, Role::Primary),
+        contact(BACKUP, Role::Backup),
+    ];
+    let tried = [PRIMARY.to_string()];
+    for (known, code) in [
+        (sent(Some("failed"), Some(131_026)), 131_026),
+        (sent(Some("failed"), Some(131_050)), 131_050),
+        (refused(131_026), 131_026),
+    ] {
+        let fate = fallback(&known, &tried, &contacts).expect("proof");
+        let Fate::Fallback { after, to } = &fate else {
+            panic!("{fate:?}");
+        };
+        assert_eq!(to.phone, BACKUP);
+        let phone = PRIMARY.to_string();
+        assert!(
+            *after
+                == Proof::Failed {
+                    phone: phone.clone(),
+                    code
+                }
+                || *after == Proof::Refused { phone, code },
+            "{after:?}"
+        );
+        assert_eq!(fate.verdict(), Verdict::Send);
+        assert!(fate.note().is_some_and(|n| n.contains("backup (line 2")));
+        // Every contact written to already: nobody is written to twice.
+        let both = [PRIMARY.to_string(), BACKUP.to_string()];
+        assert_eq!(fallback(&known, &both, &contacts), None);
+    }
+}
+
+#[test]
+fn no_proof_no_fallback() {
+    let contacts = [
+        contact(PRIMARY, Role::Primary),
+        contact(BACKUP, Role::Backup),
+    ];
+    let tried = [PRIMARY.to_string()];
+    let in_doubt = Known {
+        doubts: vec![doubt()],
+        ..Known::default()
+    };
+    let once_in_doubt = Known {
+        was_in_doubt: true,
+        ..sent(Some("failed"), Some(131_026))
+    };
+    let cases = [
+        ("delivered", sent(Some("delivered"), None)),
+        ("read", sent(Some("read"), None)),
+        ("a status still to come", sent(None, None)),
+        ("a late sent", sent(Some("sent"), None)),
+        (
+            "a failure that may pass",
+            sent(Some("failed"), Some(131_049)),
+        ),
+        (
+            "a failure of the message's text",
+            sent(Some("failed"), Some(132_005)),
+        ),
+        ("a refusal of the text", refused(132_018)),
+        ("a doubt", in_doubt),
+        ("a doubt settled since", once_in_doubt),
+        ("nothing sent", Known::default()),
+    ];
+    for (case, known) in cases {
+        assert_eq!(fallback(&known, &tried, &contacts), None, "{case}");
+    }
+}
