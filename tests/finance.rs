@@ -525,3 +525,35 @@ async fn rerun_reads_both_schemas() {
     assert!(!rows[0].contains_key("input_status"), "{:?}", rows[0]);
     assert!(rows[0]["next_step"].starts_with("data: "));
 }
+
+/// The workbook is the file people open, so a run writes it beside its
+/// report without being asked; `--no-xlsx` (here from a settings file)
+/// writes none, and a later `--xlsx` wins over that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbook_is_written_beside_the_report_unless_told_not_to() {
+    let env = Env::start(fast()).await;
+    let input = env.path("deliveries.csv");
+    let header = "partner_name,partner_phone,order_number,product_name,delivery_note";
+    let line = "Acme,491520000001,F-1,Chair,Gate 2";
+    std::fs::write(&input, format!("{header}\n{line}\n")).unwrap();
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let beside = env.path("reconciliation.xlsx");
+    let mut book: Book = open_workbook(&beside).unwrap();
+    let rows = sheet(&mut book, "Reconciliation");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][column(&rows, "order_number")], "F-1");
+    std::fs::remove_file(&beside).unwrap();
+
+    let settings = env.path("handoff.toml");
+    std::fs::write(&settings, "no_xlsx = true\n").unwrap();
+    let config = ["--config", settings.to_str().unwrap()];
+    let out = env.run(&input, &config).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!beside.exists(), "no workbook with no_xlsx");
+    let elsewhere = env.path("night.xlsx");
+    let named = [&config[..], &["--xlsx", elsewhere.to_str().unwrap()]].concat();
+    let out = env.run(&input, &named).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!beside.exists() && elsewhere.exists(), "--xlsx wins");
+}

@@ -22,7 +22,9 @@ use crate::input::{Field, RawFields};
 pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// One cell's value, typed as the workbook shows it; the CSV writes it as
-/// text.
+/// text. Serialised only while the workbook holds a `Needs action` row in a
+/// temporary file.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Cell {
     Text(String),
     Number(Option<f64>),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
-use super::rows::header;
+use super::rows::{fitted, header};
 use super::style::Styles;
 use crate::report::csv::neutralise;
 use crate::report::{Outcome, ReportRow};
@@ -38,20 +38,33 @@ impl Tally {
     }
 }
 
-/// The partners, those with most orders not confirmed first, then by name.
-pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by: HashMap<String, (Tally, Vec<(String, u64)>)> = HashMap::new();
-    for r in rows.iter().filter(|r| r.outcome != Outcome::Duplicate) {
-        let name = r.partner_name.trim().to_string();
-        let (t, reasons) = by.entry(name.clone()).or_insert_with(|| {
-            order.push(name.clone());
+/// The partners counted as the rows go by: memory grows with the partners,
+/// not with their rows.
+#[derive(Default)]
+pub(super) struct Tallies {
+    /// The partners in the order first seen, so equal ones keep it.
+    order: Vec<String>,
+    /// Each partner's line and its reasons not confirmed, with how often.
+    by: HashMap<String, (Tally, Vec<(String, u64)>)>,
+}
+
+impl Tallies {
+    pub(super) fn add(&mut self, r: &ReportRow) {
+        if r.outcome == Outcome::Duplicate {
+            return;
+        }
+        let name = r.partner_name.trim();
+        if !self.by.contains_key(name) {
+            self.order.push(name.to_string());
             let t = Tally {
-                partner: name,
+                partner: name.to_string(),
                 ..Tally::default()
             };
-            (t, Vec::new())
-        });
+            self.by.insert(name.to_string(), (t, Vec::new()));
+        }
+        let Some((t, reasons)) = self.by.get_mut(name) else {
+            return;
+        };
         t.orders += 1;
         if r.outcome.is_fine() {
             t.confirmed += 1;
@@ -65,37 +78,42 @@ pub(super) fn tally(rows: &[ReportRow]) -> Vec<Tally> {
             }
         }
     }
-    let mut out: Vec<Tally> = order
-        .into_iter()
-        .filter_map(|name| by.remove(&name))
-        .map(|(mut t, reasons)| {
-            // `max_by_key` keeps the last of equals: reversed, the first.
-            t.main_reason = reasons
-                .into_iter()
-                .rev()
-                .max_by_key(|(_, n)| *n)
-                .map(|(reason, _)| reason);
-            t
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.not_confirmed()
-            .cmp(&a.not_confirmed())
-            .then_with(|| a.partner.to_lowercase().cmp(&b.partner.to_lowercase()))
-    });
-    out
+
+    /// The partners, those with most orders not confirmed first, then by
+    /// name.
+    pub(super) fn done(mut self) -> Vec<Tally> {
+        let mut out: Vec<Tally> = std::mem::take(&mut self.order)
+            .into_iter()
+            .filter_map(|name| self.by.remove(&name))
+            .map(|(mut t, reasons)| {
+                // `max_by_key` keeps the last of equals: reversed, the first.
+                t.main_reason = reasons
+                    .into_iter()
+                    .rev()
+                    .max_by_key(|(_, n)| *n)
+                    .map(|(reason, _)| reason);
+                t
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.not_confirmed()
+                .cmp(&a.not_confirmed())
+                .then_with(|| a.partner.to_lowercase().cmp(&b.partner.to_lowercase()))
+        });
+        out
+    }
 }
 
 pub(super) fn sheet(
     sheet: &mut Worksheet,
-    rows: &[ReportRow],
+    tallies: &[Tally],
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
-    let tallies = tally(rows);
-    for (line, t) in (1..).zip(&tallies) {
-        sheet.write_string_with_format(line, 0, neutralise(&t.partner), &styles.plain.text)?;
+    for (line, t) in (1..).zip(tallies) {
+        let partner = fitted(neutralise(&t.partner));
+        sheet.write_string_with_format(line, 0, partner, &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
         sheet.write_number(line, 2, t.confirmed as f64)?;
         sheet.write_number(line, 3, t.not_confirmed() as f64)?;
@@ -146,7 +164,9 @@ mod tests {
             row("Beta", Outcome::Invalid, "bad phone"),
             row("Zed", Outcome::Read, "ok"),
         ];
-        let t = tally(&rows);
+        let mut tallies = Tallies::default();
+        rows.iter().for_each(|r| tallies.add(r));
+        let t = tallies.done();
         let names: Vec<&str> = t.iter().map(|t| t.partner.as_str()).collect();
         assert_eq!(names, ["Beta", "Acme", "Zed"]);
         assert_eq!(

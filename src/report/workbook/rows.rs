@@ -1,6 +1,8 @@
 //! The `Reconciliation` sheet: the CSV's columns, one row per input row,
 //! coloured by outcome, with the times as date cells in the night's zone.
 
+use std::borrow::Cow;
+
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
@@ -19,13 +21,32 @@ pub(super) fn put(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Text(s) if !s.is_empty() => {
-            sheet.write_string_with_format(row, col, neutralise(&s), &f.text)
+            sheet.write_string_with_format(row, col, fitted(neutralise(&s)), &f.text)
         }
         Cell::Number(Some(n)) => sheet.write_number_with_format(row, col, n, &f.number),
         Cell::Date(Some(t)) => sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date),
         _ => sheet.write_blank(row, col, &f.blank),
     }?;
     Ok(())
+}
+
+/// The most a cell holds, in UTF-16 units (Excel's limit).
+const CELL_HOLDS: usize = 32_767;
+
+/// `text` as a cell holds it: a longer one (a 5 MB phone echoed as it was
+/// read) is cut to end in `…` where the cell is full; the CSV has it whole.
+pub(super) fn fitted(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.encode_utf16().nth(CELL_HOLDS).is_none() {
+        return text;
+    }
+    let mut units = 0;
+    let kept = text.chars().take_while(|c| {
+        units += c.len_utf16();
+        units < CELL_HOLDS
+    });
+    let mut cut: String = kept.collect();
+    cut.push('…');
+    cut.into()
 }
 
 /// How many lines `cell` takes wrapped in a column `width` characters wide
@@ -46,7 +67,8 @@ const DEFAULT_WIDTH: u16 = 8;
 /// would print over the rows around it.
 pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(), XlsxError> {
     if lines > 1 {
-        sheet.set_row_height(row, 15.0 * f64::from(lines))?;
+        // 409 points is the tallest row Excel opens.
+        sheet.set_row_height(row, (15.0 * f64::from(lines)).min(409.0))?;
     }
     Ok(())
 }
@@ -58,7 +80,7 @@ pub(super) fn header<'a>(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     for (col, name) in names.into_iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, neutralise(name), &styles.header)?;
+        sheet.write_string_with_format(0, col as u16, fitted(neutralise(name)), &styles.header)?;
     }
     Ok(())
 }
@@ -78,36 +100,62 @@ pub(super) fn widths<'a>(
     Ok(())
 }
 
-pub(super) fn sheet(
+/// Names the rows sheet and writes its header.
+pub(super) fn start(
     sheet: &mut Worksheet,
-    rows: &[ReportRow],
     extra: &[String],
     styles: &Styles,
-    night: &Night,
 ) -> Result<(), XlsxError> {
     sheet.set_name(super::ROWS_SHEET)?;
     let names = header_names(extra);
     header(sheet, names.iter().map(String::as_str), styles)?;
-    for (row, r) in (1..).zip(rows) {
-        let f = styles.of(r.outcome);
-        let kept = r.extra.iter().take(extra.len());
-        let cells = COLUMNS
-            .iter()
-            .map(|(_, width, cell)| (cell(r), *width))
-            .chain(kept.map(|v| (Cell::Text(v.clone()), None)));
-        let mut tallest = 1;
-        for (col, (cell, width)) in cells.enumerate() {
-            tallest = tallest.max(lines(&cell, width));
-            put(sheet, row, col as u16, cell, f, night)?;
-        }
-        fit_row(sheet, row, tallest)?;
-    }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(
-        0,
-        0,
-        rows.len() as u32,
-        (COLUMNS.len() + extra.len()) as u16 - 1,
-    )?;
     widths(sheet, 0, &COLUMNS)
+}
+
+/// Writes `r` at line `line`, with its first `extra` kept columns.
+pub(super) fn row(
+    sheet: &mut Worksheet,
+    line: u32,
+    r: &ReportRow,
+    extra: usize,
+    styles: &Styles,
+    night: &Night,
+) -> Result<(), XlsxError> {
+    let f = styles.of(r.outcome);
+    let kept = r.extra.iter().take(extra);
+    let cells = COLUMNS
+        .iter()
+        .map(|(_, width, cell)| (cell(r), *width))
+        .chain(kept.map(|v| (Cell::Text(v.clone()), None)));
+    let mut tallest = 1;
+    for (col, (cell, width)) in cells.enumerate() {
+        tallest = tallest.max(lines(&cell, width));
+        put(sheet, line, col as u16, cell, f, night)?;
+    }
+    fit_row(sheet, line, tallest)
+}
+
+/// The filter over the header and the `rows` lines written.
+pub(super) fn end(sheet: &mut Worksheet, rows: u32, extra: usize) -> Result<(), XlsxError> {
+    sheet.autofilter(0, 0, rows, (COLUMNS.len() + extra) as u16 - 1)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_longer_than_a_cell_is_cut_to_fit() {
+        assert_eq!(fitted("ok".into()), "ok");
+        let whole = "9".repeat(CELL_HOLDS);
+        assert_eq!(fitted(whole.as_str().into()), whole, "exactly full");
+        let cut = fitted("9".repeat(5_000_000).into());
+        assert_eq!(cut.encode_utf16().count(), CELL_HOLDS);
+        assert!(cut.ends_with("9…"));
+        // A character of two UTF-16 units is never split.
+        let cut = fitted("😀".repeat(CELL_HOLDS).into());
+        assert!(cut.encode_utf16().count() <= CELL_HOLDS && cut.ends_with("😀…"));
+    }
 }
