@@ -190,6 +190,20 @@ pub(crate) fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A text as the workbook writes it: in a string cell, which no spreadsheet
+/// runs, so without the `'` the CSV needs (`+46 70 123 45 67` is the
+/// partner's value, `'+46 70 123 45 67` is not). Only a text that starts
+/// with a `'` of its own before a formula keeps the CSV's form, so that
+/// [`undo_neutralising_cell`] reads every text back as it was, from these
+/// workbooks and from those of earlier versions, which had the `'` wherever
+/// the CSV does.
+pub(crate) fn for_workbook(cell: &str) -> Cow<'_, str> {
+    match cell.starts_with('\'') {
+        true => neutralise(cell),
+        false => cell.into(),
+    }
+}
+
 /// The cell as it was before [`neutralise`]: without the `'` it put there,
 /// and unchanged where it put none. The one inverse, for every cell a rerun
 /// reads back from the CSV or the workbook, headers included.
@@ -270,6 +284,26 @@ mod tests {
     }
 
     #[test]
+    fn the_workbook_keeps_the_partners_text() {
+        for cell in [
+            "+46 70 123 45 67",
+            "-5 left at the dock",
+            "=1+1",
+            "@x",
+            "'quoted",
+        ] {
+            assert_eq!(for_workbook(cell), cell);
+        }
+        // Its own `'` before a formula: the one form read back both ways.
+        assert_eq!(for_workbook("'=x"), "''=x");
+        // An earlier version's workbook had the CSV's `'`: read back the same.
+        assert_eq!(
+            undo_neutralising_cell("'+46 70 123 45 67"),
+            "+46 70 123 45 67"
+        );
+    }
+
+    #[test]
     fn numbers_phones_and_text_stay_as_they_are() {
         for cell in [
             "",
@@ -319,6 +353,8 @@ mod tests {
         ) {
             let written = neutralise(&cell);
             proptest::prop_assert_eq!(undo_neutralising_cell(&written), cell.as_str());
+            let in_workbook = for_workbook(&cell);
+            proptest::prop_assert_eq!(undo_neutralising_cell(&in_workbook), cell.as_str());
             proptest::prop_assert!(!runs_as_formula(&written), "{:?} runs", written);
             if written != cell {
                 proptest::prop_assert_eq!(written.as_ref(), format!("'{cell}"));

@@ -11,9 +11,11 @@
 //! landscape, one page wide, its header row on every page, long texts
 //! wrapped in rows tall enough to hold them.
 //!
-//! Its text cells are written as strings, never formulas, and carry the
-//! CSV's own neutralising `'` too: a person who saves the sheet as CSV
-//! keeps the guard, and rerun reads both files with the one inverse.
+//! Its text cells are written as strings, which no spreadsheet runs as a
+//! formula, so they carry no `'`: `+46 70 123 45 67` is written as the
+//! partner's value (the CSV, which a spreadsheet does evaluate, keeps its
+//! `'`). `handoff rerun` reads both files, and this workbook's older form
+//! with the `'`, with the one inverse (`csv::for_workbook`).
 
 mod action;
 mod partners;

@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::rows::{fitted, header};
 use super::style::Styles;
-use crate::report::csv::neutralise;
+use crate::report::csv::for_workbook;
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.
@@ -112,7 +112,7 @@ pub(super) fn sheet(
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
     for (line, t) in (1..).zip(tallies) {
-        let partner = fitted(neutralise(&t.partner));
+        let partner = fitted(for_workbook(&t.partner));
         sheet.write_string_with_format(line, 0, partner, &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
         sheet.write_number(line, 2, t.confirmed as f64)?;

@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{COLUMNS, Cell, Column, header_names, neutralise};
+use crate::report::csv::{COLUMNS, Cell, Column, for_workbook, header_names};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -21,7 +21,7 @@ pub(super) fn put(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Text(s) if !s.is_empty() => {
-            sheet.write_string_with_format(row, col, fitted(neutralise(&s)), &f.text)
+            sheet.write_string_with_format(row, col, fitted(for_workbook(&s)), &f.text)
         }
         Cell::Number(Some(n)) => sheet.write_number_with_format(row, col, n, &f.number),
         Cell::Date(Some(t)) => sheet.write_datetime_with_format(row, col, night.excel(t)?, &f.date),
@@ -73,14 +73,20 @@ pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(),
     Ok(())
 }
 
-/// Writes the header line: `names`, neutralised, in the header format.
+/// Writes the header line: `names`, as the workbook writes texts, in the
+/// header format.
 pub(super) fn header<'a>(
     sheet: &mut Worksheet,
     names: impl IntoIterator<Item = &'a str>,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     for (col, name) in names.into_iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, fitted(neutralise(name)), &styles.header)?;
+        sheet.write_string_with_format(
+            0,
+            col as u16,
+            fitted(for_workbook(name)),
+            &styles.header,
+        )?;
     }
     Ok(())
 }

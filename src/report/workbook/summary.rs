@@ -10,7 +10,7 @@ use super::Night;
 use super::style::Styles;
 use crate::exit;
 use crate::report::csv::Cell::{Date, Text};
-use crate::report::csv::{SCHEMA_VERSION, neutralise};
+use crate::report::csv::{SCHEMA_VERSION, for_workbook};
 use crate::report::{Outcome, ReportRow, Summary};
 
 const NAME: &str = "Summary";
@@ -82,7 +82,7 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     let exit = format!("{}: {}", f.exit_code, exit_meaning(f.exit_code));
     let facts = [
         ("run", Text(format!("{} (handoff {kind})", f.run_id))),
-        ("input file", Text(neutralise(input).into_owned())),
+        ("input file", Text(for_workbook(input).into_owned())),
         ("started", Date(run.map(|r| r.started_at))),
         ("finished", Date(run.and_then(|r| r.finished_at))),
         (
