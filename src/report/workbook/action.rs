@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
-use super::rows::{fit_row, header, lines, put, widths};
+use super::rows::{Heights, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
 use crate::report::csv::{Cell, Column, column};
@@ -88,6 +88,7 @@ pub(super) fn sheet(
     let names = shown().map(|(name, ..)| *name);
     header(sheet, std::iter::once("who_acts").chain(names), styles)?;
     let night = Night::default();
+    let mut heights = Heights::default();
     let mut line = 1;
     for g in groups.groups.into_iter().filter(|g| g.rows > 0) {
         let heading = format!(
@@ -96,6 +97,7 @@ pub(super) fn sheet(
             g.rows,
             if g.rows == 1 { "" } else { "s" }
         );
+        heights.next(sheet, line, 1)?;
         sheet.write_string_with_format(line, 0, heading, &styles.title)?;
         line += 1;
         let mut file = g.file.into_inner().map_err(|e| e.into_error())?;
@@ -104,13 +106,14 @@ pub(super) fn sheet(
             let (outcome, cells): (Outcome, Vec<Cell>) =
                 serde_json::from_str(&spilled?).map_err(io::Error::from)?;
             let f = styles.of(outcome);
+            let tallest = shown()
+                .zip(&cells)
+                .map(|((_, width, _), c)| lines(c, *width));
+            heights.next(sheet, line, tallest.max().unwrap_or(1))?;
             put(sheet, line, 0, Cell::Text(g.actor.word().into()), f, &night)?;
-            let mut tallest = 1;
-            for (col, ((_, width, _), cell)) in (1..).zip(shown().zip(cells)) {
-                tallest = tallest.max(lines(&cell, *width));
+            for (col, cell) in (1..).zip(cells) {
                 put(sheet, line, col, cell, f, &night)?;
             }
-            fit_row(sheet, line, tallest)?;
             line += 1;
         }
         line += 1;

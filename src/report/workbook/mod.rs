@@ -98,6 +98,7 @@ struct Sheets {
     extra: usize,
     /// The next line of the rows sheet.
     line: u32,
+    heights: rows::Heights,
     needs: action::Groups,
     partners: partners::Tallies,
     latency: summary::Latency,
@@ -162,6 +163,7 @@ impl Sheets {
             night,
             extra: extra.len(),
             line: 1,
+            heights: rows::Heights::default(),
             needs: action::Groups::new(dir)?,
             partners: partners::Tallies::default(),
             latency: summary::Latency::default(),
@@ -170,7 +172,16 @@ impl Sheets {
 
     fn add(&mut self, r: &ReportRow) -> Result<(), XlsxError> {
         let sheet = self.book.worksheet_from_index(ROWS)?;
-        rows::row(sheet, self.line, r, self.extra, &self.styles, &self.night)?;
+        let heights = &mut self.heights;
+        rows::row(
+            sheet,
+            self.line,
+            r,
+            self.extra,
+            &self.styles,
+            heights,
+            &self.night,
+        )?;
         self.line += 1;
         self.needs.add(r)?;
         self.partners.add(r);

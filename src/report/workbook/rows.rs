@@ -62,15 +62,40 @@ pub(super) fn lines(cell: &Cell, width: Option<u16>) -> u32 {
 /// A spreadsheet's default column width, in characters.
 const DEFAULT_WIDTH: u16 = 8;
 
-/// Gives row `row` the height its tallest wrapped cell needs: a spreadsheet
-/// program does not grow a row when it opens the file, so a taller text
-/// would print over the rows around it.
-pub(super) fn fit_row(sheet: &mut Worksheet, row: u32, lines: u32) -> Result<(), XlsxError> {
-    if lines > 1 {
-        // 409 points is the tallest row Excel opens.
-        sheet.set_row_height(row, (15.0 * f64::from(lines)).min(409.0))?;
+/// How many of a streamed sheet's rows get the height their tallest
+/// wrapped cell needs: LibreOffice does not grow a row when it opens the
+/// file (Excel grows one whose height was not set), so a taller text would
+/// show only its first line. Not every row: rust_xlsxwriter 0.102 keeps
+/// each row height of a constant-memory sheet in memory to the end (a
+/// `Format` each, about 560 bytes), which would make the workbook's memory
+/// grow with the rows again.
+const TALL_ROWS: u32 = 1_000;
+
+/// The heights of a streamed sheet's rows, each set a row late, when the
+/// next row begins: rust_xlsxwriter 0.102 writes a constant-memory sheet's
+/// last row twice if it has a height (a file Excel would repair), so the
+/// last row keeps the default one, which Excel grows to fit.
+#[derive(Default)]
+pub(super) struct Heights {
+    pending: Option<(u32, u32)>,
+}
+
+impl Heights {
+    /// Row `row`, about to be written, needs `lines` lines; the row before
+    /// it gets its height now.
+    pub(super) fn next(
+        &mut self,
+        sheet: &mut Worksheet,
+        row: u32,
+        lines: u32,
+    ) -> Result<(), XlsxError> {
+        if let Some((before, lines)) = self.pending.take() {
+            // 409 points is the tallest row Excel opens.
+            sheet.set_row_height(before, (15.0 * f64::from(lines)).min(409.0))?;
+        }
+        self.pending = (lines > 1 && row <= TALL_ROWS).then_some((row, lines));
+        Ok(())
     }
-    Ok(())
 }
 
 /// Writes the header line: `names`, as the workbook writes texts, in the
@@ -126,20 +151,22 @@ pub(super) fn row(
     r: &ReportRow,
     extra: usize,
     styles: &Styles,
+    heights: &mut Heights,
     night: &Night,
 ) -> Result<(), XlsxError> {
     let f = styles.of(r.outcome);
     let kept = r.extra.iter().take(extra);
-    let cells = COLUMNS
+    let cells: Vec<(Cell, Option<u16>)> = COLUMNS
         .iter()
         .map(|(_, width, cell)| (cell(r), *width))
-        .chain(kept.map(|v| (Cell::Text(v.clone()), None)));
-    let mut tallest = 1;
-    for (col, (cell, width)) in cells.enumerate() {
-        tallest = tallest.max(lines(&cell, width));
+        .chain(kept.map(|v| (Cell::Text(v.clone()), None)))
+        .collect();
+    let tallest = cells.iter().map(|(c, width)| lines(c, *width)).max();
+    heights.next(sheet, line, tallest.unwrap_or(1))?;
+    for (col, (cell, _)) in cells.into_iter().enumerate() {
         put(sheet, line, col as u16, cell, f, night)?;
     }
-    fit_row(sheet, line, tallest)
+    Ok(())
 }
 
 /// The filter over the header and the `rows` lines written.
