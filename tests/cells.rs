@@ -191,9 +191,20 @@ async fn injection_payloads_reach_the_partner_and_no_cell_runs() {
              the CSV was checked by our own rule only"
         ),
     }
+    let step = col("next_step");
     let in_workbook: Vec<Vec<String>> = csv
         .iter()
-        .map(|row| row.iter().map(|c| without_our_quote(c)).collect())
+        .enumerate()
+        .map(|(i, row)| {
+            let mut row: Vec<String> = row.iter().map(|c| without_our_quote(c)).collect();
+            let (who, next) = match i {
+                0 => ("who_acts".to_string(), "next_step".to_string()),
+                _ => crate::finance::for_people(&row[step]),
+            };
+            row[step] = next;
+            row.insert(step, who);
+            row
+        })
         .collect();
     assert_same_cells(&xlsx, &in_workbook, false);
     rerun_reads_the_workbook_back(&env, &xlsx, &csv).await;

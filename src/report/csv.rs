@@ -97,9 +97,31 @@ pub(crate) const COLUMNS: [Column; 25] = {
     ]
 };
 
-/// The column called `name`.
+/// Who acts, in the words of the people who read the workbook.
+const WHO_ACTS: Column = ("who_acts", Some(20), |r| {
+    Cell::Text(r.plain.actor.person().to_string())
+});
+
+/// The next step without who acts, which the workbook shows before it.
+const STEP: Column = ("next_step", Some(40), |r| Cell::Text(r.plain.step.clone()));
+
+/// The workbook's columns, for the people who read it: the CSV's, with
+/// who acts in their words before `next_step`, which then says only the
+/// step (the CSV's starts with the machine word, which scripts and reruns
+/// read).
+pub(crate) fn workbook_columns() -> impl Iterator<Item = &'static Column> {
+    COLUMNS
+        .iter()
+        .flat_map(|c| match c.0 {
+            "next_step" => [Some(&WHO_ACTS), Some(&STEP)],
+            _ => [Some(c), None],
+        })
+        .flatten()
+}
+
+/// The workbook's column called `name`.
 pub(crate) fn column(name: &str) -> Option<&'static Column> {
-    COLUMNS.iter().find(|(n, ..)| *n == name)
+    workbook_columns().find(|(n, ..)| *n == name)
 }
 
 /// Columns of schema 1 that schema 2 renamed or dropped: still ours when a
@@ -113,8 +135,7 @@ pub(crate) const KEPT_PREFIX: &str = "input_";
 /// Whether `name` is (or was) one of our columns, case and blanks aside.
 pub(crate) fn is_ours(name: &str) -> bool {
     let name = name.trim();
-    COLUMNS
-        .iter()
+    workbook_columns()
         .map(|(h, ..)| h)
         .chain(&OLD_HEADER)
         .any(|h| h.eq_ignore_ascii_case(name))

@@ -1,6 +1,6 @@
 //! The `Needs action` sheet: only the rows someone has to act on, grouped
-//! by who acts (the partner, whoever keeps the export, operations), so each
-//! person reads their own list and nothing else.
+//! by who acts (the partner's account manager, whoever keeps the export,
+//! operations), so each person reads their own list and nothing else.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -15,8 +15,9 @@ use crate::codes::Actor;
 use crate::report::csv::{Cell, Column, column};
 use crate::report::{Outcome, ReportRow};
 
-/// The reconciliation's columns the sheet shows, after `who_acts`.
-const SHOWN: [&str; 9] = [
+/// The workbook's columns the sheet shows.
+const SHOWN: [&str; 10] = [
+    "who_acts",
     "next_step",
     "reason",
     "order_number",
@@ -85,15 +86,14 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Needs action")?;
-    let names = shown().map(|(name, ..)| *name);
-    header(sheet, std::iter::once("who_acts").chain(names), styles)?;
+    header(sheet, shown().map(|(name, ..)| *name), styles)?;
     let night = Night::default();
     let mut heights = Heights::default();
     let mut line = 1;
     for g in groups.groups.into_iter().filter(|g| g.rows > 0) {
         let heading = format!(
             "{} — {} row{}",
-            g.actor.word(),
+            g.actor.person(),
             g.rows,
             if g.rows == 1 { "" } else { "s" }
         );
@@ -110,8 +110,7 @@ pub(super) fn sheet(
                 .zip(&cells)
                 .map(|((_, width, _), c)| lines(c, *width));
             heights.next(sheet, line, tallest.max().unwrap_or(1))?;
-            put(sheet, line, 0, Cell::Text(g.actor.word().into()), f, &night)?;
-            for (col, cell) in (1..).zip(cells) {
+            for (col, cell) in (0..).zip(cells) {
                 put(sheet, line, col, cell, f, &night)?;
             }
             line += 1;
@@ -122,8 +121,7 @@ pub(super) fn sheet(
         sheet.write_string(1, 0, "Nothing to do: every row went through.")?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.set_column_width(0, 12)?;
-    widths(sheet, 1, shown())
+    widths(sheet, 0, shown())
 }
 
 #[cfg(test)]

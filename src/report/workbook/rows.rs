@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{COLUMNS, Cell, Column, for_workbook, header_names};
+use crate::report::csv::{COLUMNS, Cell, Column, for_workbook, header_names, workbook_columns};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -139,9 +139,11 @@ pub(super) fn start(
 ) -> Result<(), XlsxError> {
     sheet.set_name(super::ROWS_SHEET)?;
     let names = header_names(extra);
-    header(sheet, names.iter().map(String::as_str), styles)?;
+    let kept = names[COLUMNS.len()..].iter().map(String::as_str);
+    let ours = workbook_columns().map(|(name, ..)| *name);
+    header(sheet, ours.chain(kept), styles)?;
     sheet.set_freeze_panes(1, 0)?;
-    widths(sheet, 0, &COLUMNS)
+    widths(sheet, 0, workbook_columns())
 }
 
 /// Writes `r` at line `line`, with its first `extra` kept columns.
@@ -156,8 +158,7 @@ pub(super) fn row(
 ) -> Result<(), XlsxError> {
     let f = styles.of(r.outcome);
     let kept = r.extra.iter().take(extra);
-    let cells: Vec<(Cell, Option<u16>)> = COLUMNS
-        .iter()
+    let cells: Vec<(Cell, Option<u16>)> = workbook_columns()
         .map(|(_, width, cell)| (cell(r), *width))
         .chain(kept.map(|v| (Cell::Text(v.clone()), None)))
         .collect();
@@ -171,7 +172,8 @@ pub(super) fn row(
 
 /// The filter over the header and the `rows` lines written.
 pub(super) fn end(sheet: &mut Worksheet, rows: u32, extra: usize) -> Result<(), XlsxError> {
-    sheet.autofilter(0, 0, rows, (COLUMNS.len() + extra) as u16 - 1)?;
+    let columns = workbook_columns().count() + extra;
+    sheet.autofilter(0, 0, rows, columns as u16 - 1)?;
     Ok(())
 }
 
