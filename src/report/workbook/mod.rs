@@ -1,21 +1,23 @@
-//! The finance workbook (beside the CSV, or `--xlsx`): the reconciliation as an Excel file in
-//! which phones, wamids and order numbers are text cells, so Excel never
-//! drops a leading zero or turns `4915123456701` into `4.91512E+12`, and
-//! times are real date cells in the night's time zone. The CSV stays the
-//! machine format; this is the one people open, so it also answers their
-//! questions: what needs whom (`Needs action`), how each partner fared
-//! (`Partners`) and how the night went (`Summary`, with charts).
+//! The finance workbook (beside the CSV unless `--no-xlsx`, or `--xlsx`):
+//! the reconciliation as an Excel file in which phones, wamids and order
+//! numbers are text cells, so Excel never drops a leading zero or turns
+//! `4915123456701` into `4.91512E+12`, and times are real date cells in the
+//! night's time zone. The CSV stays the machine format; this is the one
+//! people open, so it also answers their questions: what needs whom
+//! (`Needs action`), how each partner fared (`Partners`) and how the night
+//! went (`Summary`, with charts).
 //!
 //! Its sheets come in the order a person reads and prints them (Summary,
 //! Needs action, Partners, then the rows), and every sheet prints: in
 //! landscape, one page wide, its header row on every page, long texts
-//! wrapped in rows tall enough to hold them.
+//! wrapped (in rows tall enough to hold them in a sheet's first rows, see
+//! `rows::Heights`).
 //!
 //! Its text cells are written as strings, which no spreadsheet runs as a
 //! formula, so they carry no `'`: `+46 70 123 45 67` is written as the
 //! partner's value (the CSV, which a spreadsheet does evaluate, keeps its
 //! `'`). `handoff rerun` reads both files, and this workbook's older form
-//! with the `'`, with the one inverse (`csv::for_workbook`).
+//! with the `'`, with the one inverse (see `csv::for_workbook`).
 
 mod action;
 mod partners;

@@ -1,5 +1,6 @@
-//! The `Reconciliation` sheet: the CSV's columns, one row per input row,
-//! coloured by outcome, with the times as date cells in the night's zone.
+//! The `Reconciliation` sheet: the CSV's columns (who acts in people's
+//! words, see `csv::workbook_columns`), one row per input row, coloured by
+//! outcome, with the times as date cells in the night's zone.
 
 use std::borrow::Cow;
 
