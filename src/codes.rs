@@ -31,6 +31,17 @@ impl Actor {
             Actor::Nobody => "none",
         }
     }
+
+    /// Who acts, in the words of the people who read the workbook and the
+    /// end of a run ([`Actor::word`] is the CSV's, for scripts and reruns).
+    pub(crate) fn person(self) -> &'static str {
+        match self {
+            Actor::Partner => "The partner's account manager",
+            Actor::Data => "Whoever keeps the TMS/OMS export",
+            Actor::Operations => "Operations",
+            Actor::Nobody => "Nobody",
+        }
+    }
 }
 
 /// Whether `handoff rerun` may send an unchanged row that failed with a code.

@@ -273,31 +273,48 @@ async fn the_workbook_has_dates_in_the_zone_partners_and_charts() {
 
 type Book = Xlsx<std::io::BufReader<std::fs::File>>;
 
+/// Who acts as the workbook says it, for the CSV's word, in the order
+/// the groups are listed.
+const PEOPLE: [(&str, &str); 4] = [
+    ("partner", "The partner's account manager"),
+    ("data", "Whoever keeps the TMS/OMS export"),
+    ("operations", "Operations"),
+    ("none", "Nobody"),
+];
+
+/// The CSV's `next_step` as the workbook shows it: who acts in people's
+/// words, and the step without the CSV's word before it.
+pub(crate) fn for_people(next_step: &str) -> (String, String) {
+    let (word, step) = next_step.split_once(": ").expect("word: step");
+    let who = PEOPLE.iter().find(|(w, _)| *w == word).expect(word).1;
+    (who.to_string(), step.to_string())
+}
+
 /// Needs action: the rows whose next step is not `none`, by who acts.
 fn needs_action(book: &mut Book, report: &Report) {
     let action = sheet(book, "Needs action");
-    let who = column(&action, "who_acts");
-    let order = column(&action, "order_number");
-    let listed: Vec<(String, String)> = action[1..]
+    let at = |name| column(&action, name);
+    let listed: Vec<[String; 3]> = action[1..]
         .iter()
-        .filter(|r| !r[order].to_string().is_empty())
-        .map(|r| (r[who].to_string(), r[order].to_string()))
+        .filter(|r| !r[at("order_number")].to_string().is_empty())
+        .map(|r| ["who_acts", "next_step", "order_number"].map(|c| r[at(c)].to_string()))
         .collect();
-    let mut want: Vec<(String, String)> = report
+    let mut want: Vec<[String; 3]> = report
         .iter()
         .filter(|r| !r["next_step"].starts_with("none: "))
         .map(|r| {
-            let actor = r["next_step"].split(':').next().unwrap().to_string();
-            (actor, r["order_number"].clone())
+            let (who, step) = for_people(&r["next_step"]);
+            [who, step, r["order_number"].clone()]
         })
         .collect();
-    let rank = |a: &str| {
-        ["partner", "data", "operations"]
-            .iter()
-            .position(|x| *x == a)
-    };
-    want.sort_by_key(|(a, _)| rank(a));
+    let rank = |who: &str| PEOPLE.iter().position(|(_, p)| *p == who);
+    want.sort_by_key(|[who, ..]| rank(who));
     assert_eq!(listed, want, "grouped by who acts, in row order");
+    for (_, who) in &PEOPLE[..3] {
+        let heading = action.iter().any(|r| r[0].to_string().starts_with(who));
+        let listed = want.iter().any(|[w, ..]| w == who);
+        assert_eq!(heading, listed, "a heading for {who} if it has rows");
+    }
 }
 
 /// Partners: the counts are the CSV's.
@@ -429,9 +446,14 @@ async fn libreoffice_opens_the_workbook() {
     assert_eq!(rows.len(), report.len());
     let at = |name: &str| header.iter().position(|h| h == name).unwrap();
     for (cells, want) in rows.iter().zip(&report) {
-        for name in ["order_number", "outcome", "reason", "next_step", "wamid"] {
+        for name in ["order_number", "outcome", "reason", "wamid"] {
             assert_eq!(&cells[at(name)], want[name].as_str(), "{name}");
         }
+        let (who, step) = for_people(&want["next_step"]);
+        assert_eq!(
+            (&cells[at("who_acts")], &cells[at("next_step")]),
+            (&*who, &*step)
+        );
         // A date cell shows as a date in the zone, not as a serial number.
         if !want["accepted_at"].is_empty() {
             let shown = &cells[at("accepted_at")];
@@ -524,4 +546,36 @@ async fn rerun_reads_both_schemas() {
     assert_eq!(rows[0]["Cost Centre"], "CC-9");
     assert!(!rows[0].contains_key("input_status"), "{:?}", rows[0]);
     assert!(rows[0]["next_step"].starts_with("data: "));
+}
+
+/// The workbook is the file people open, so a run writes it beside its
+/// report without being asked; `--no-xlsx` (here from a settings file)
+/// writes none, and a later `--xlsx` wins over that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbook_is_written_beside_the_report_unless_told_not_to() {
+    let env = Env::start(fast()).await;
+    let input = env.path("deliveries.csv");
+    let header = "partner_name,partner_phone,order_number,product_name,delivery_note";
+    let line = "Acme,491520000001,F-1,Chair,Gate 2";
+    std::fs::write(&input, format!("{header}\n{line}\n")).unwrap();
+    let out = env.run(&input, &[]).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let beside = env.path("reconciliation.xlsx");
+    let mut book: Book = open_workbook(&beside).unwrap();
+    let rows = sheet(&mut book, "Reconciliation");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][column(&rows, "order_number")], "F-1");
+    std::fs::remove_file(&beside).unwrap();
+
+    let settings = env.path("handoff.toml");
+    std::fs::write(&settings, "no_xlsx = true\n").unwrap();
+    let config = ["--config", settings.to_str().unwrap()];
+    let out = env.run(&input, &config).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!beside.exists(), "no workbook with no_xlsx");
+    let elsewhere = env.path("night.xlsx");
+    let named = [&config[..], &["--xlsx", elsewhere.to_str().unwrap()]].concat();
+    let out = env.run(&input, &named).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!beside.exists() && elsewhere.exists(), "--xlsx wins");
 }

@@ -49,8 +49,8 @@ async fn the_workbook_keeps_phones_wamids_and_order_numbers_as_text() {
     assert_eq!(first[col("phone")], Data::String("491810000001".into()));
     assert_eq!(
         first[col("partner_name")],
-        Data::String("'=Formula Co".into()),
-        "text, not a formula, neutralised like the CSV"
+        Data::String("=Formula Co".into()),
+        "the partner's text, in a string cell (which never runs), without the CSV's quote"
     );
     assert!(matches!(&first[col("wamid")], Data::String(w) if w.starts_with("wamid.")));
     assert_eq!(first[col("row")], Data::Float(1.0));

@@ -2,7 +2,7 @@
 //! output). Each `///` comment is the `--help` text. Nothing downstream
 //! sees clap: [`crate::app`] turns these into validated settings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
@@ -256,12 +256,17 @@ pub struct OutputArgs {
     /// Also write the JSON summary to this file.
     #[arg(long, value_name = "FILE", hide_short_help = true)]
     pub summary_json: Option<PathBuf>,
-    /// Also write the reconciliation as an Excel workbook.
+    /// Where to write the workbook; default beside the report (.xlsx).
     ///
-    /// Phones, wamids and order numbers are text in it; a summary sheet
-    /// comes with it.
-    #[arg(long, value_name = "FILE")]
+    /// The reconciliation as an Excel workbook, the file people open:
+    /// phones, wamids and order numbers are text in it, times are dates in
+    /// --timezone, and sheets say how the night went, what needs whom and
+    /// how each partner fared. Default: the report's name with .xlsx.
+    #[arg(long, value_name = "FILE", overrides_with = "no_xlsx")]
     pub xlsx: Option<PathBuf>,
+    /// Write no workbook, only the CSV report.
+    #[arg(long, overrides_with = "xlsx", hide_short_help = true)]
+    pub no_xlsx: bool,
     #[arg(long, value_name = "FILE", hide_short_help = true, help = RATE_CARD)]
     pub rate_card: Option<PathBuf>,
     /// Write Prometheus metrics to this file at the end (for node_exporter's
@@ -291,6 +296,18 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value = "auto", help_heading = LOGS)]
     #[arg(value_name = "WHEN", hide_short_help = true)]
     pub color: super::Color,
+}
+
+impl OutputArgs {
+    /// The workbook a command that writes the report `out` writes: `--xlsx`,
+    /// else `out` with `.xlsx` (not `out` itself), none with `--no-xlsx`.
+    pub fn workbook(&self, out: &Path) -> Option<PathBuf> {
+        if self.no_xlsx {
+            return None;
+        }
+        let beside = || Some(out.with_extension("xlsx")).filter(|w| w != out);
+        self.xlsx.clone().or_else(beside)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

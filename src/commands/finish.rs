@@ -14,7 +14,9 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ingest::Decided;
 use crate::ledger::RunId;
-use crate::report::{self, DailyRecipients, ReportRow, Summary};
+use crate::ledger::RunInfo;
+use crate::report::workbook::Book;
+use crate::report::{DailyRecipients, Summary};
 use crate::send::Stop;
 
 use super::deliver::{Delivered, deliver};
@@ -61,34 +63,30 @@ pub(super) async fn finish(
     let how = Reconciling {
         sent_here: report_run == s.run_id,
         untracked: delivered.tracked.untracked.clone(),
-        keep: output.xlsx.is_some(),
         rates: s.rates.clone(),
     };
+    let workbook = output.workbook(out);
     let mut missing = Vec::new();
-    let again = |flag: &str, path: &Path| {
-        format!(
-            "handoff report --run {report_run} --ledger {} {flag} {}",
-            s.ledger_path.display(),
-            path.display()
-        )
-    };
+    let again = |flag: &str, path: &Path| rewrite(&s, report_run, flag, path);
     // The files written, for the person reading the end of the run.
     let mut written: Vec<&Path> = Vec::new();
-    let (mut summary, rows) = match write_report(&s, report_run, Some(out), &extra, &how).await? {
-        Ok(done) => {
-            written.push(out);
-            done
-        }
-        Err(e) => {
-            missing.push(Missing {
-                error: format!("failed to write the report `{}`: {e}", out.display()),
-                again: again("--out", out),
-            });
-            write_report(&s, report_run, None, &extra, &how)
-                .await?
-                .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))?
-        }
-    };
+    let (mut summary, book, failed) = report_rows(
+        &s,
+        report_run,
+        out,
+        &extra,
+        &how,
+        workbook.as_deref(),
+        output,
+    )
+    .await?;
+    match failed {
+        None => written.push(out),
+        Some(e) => missing.push(Missing {
+            error: format!("failed to write the report `{}`: {e}", out.display()),
+            again: again("--out", out),
+        }),
+    }
     summary.daily_recipients = daily_recipients(&s, delivered.daily_recipients).await?;
     let (stop, tracked, webhook) = (delivered.stop, delivered.tracked, delivered.webhook);
     let interrupted = s.interrupt.borrow().clone();
@@ -101,9 +99,9 @@ pub(super) async fn finish(
     // One end for the run's record and for the workbook's Summary, which
     // is written before the end is recorded.
     let ended = Utc::now();
-    if let Some(path) = &output.xlsx {
-        let night = night(&s, report_run, ended, output).await?;
-        match report::workbook::write(path, &rows, &extra, &summary, report_run, code, &night) {
+    if let (Some(path), Some(book)) = (&workbook, book) {
+        let run = ended_run(&s, report_run, ended).await?;
+        match book.write(path, &summary, report_run, code, run) {
             Ok(()) => written.push(path),
             Err(e) => missing.push(Missing {
                 error: format!("failed to write the workbook `{}`: {e}", path.display()),
@@ -111,7 +109,6 @@ pub(super) async fn finish(
             }),
         }
     }
-    drop(rows);
     let people = Written::of(&s, out, output, written);
     code = incomplete(code, &missing);
     let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
@@ -162,22 +159,18 @@ pub(super) async fn finish(
     Ok(code)
 }
 
-/// The night as the workbook's Summary tells it: the run, ended at `ended`
-/// when it is this command's own (its end is recorded after the workbook).
-async fn night(
+/// The run as the workbook's Summary tells it: ended at `ended` when it is
+/// this command's own (its end is recorded after the workbook).
+async fn ended_run(
     s: &Session,
     report_run: RunId,
     ended: chrono::DateTime<Utc>,
-    output: &OutputArgs,
-) -> Result<report::workbook::Night, Failure> {
+) -> Result<Option<RunInfo>, Failure> {
     let mut run = s.recorder.read(move |l| l.run(report_run)).await?;
     if let Some(r) = run.as_mut().filter(|r| r.run_id == s.run_id) {
         r.finished_at.get_or_insert(ended);
     }
-    Ok(report::workbook::Night {
-        run,
-        timezone: output.timezone,
-    })
+    Ok(run)
 }
 
 /// A night with an output missing is not a complete one: a code that says
@@ -294,26 +287,78 @@ async fn daily_recipients(
     }))
 }
 
-/// Writes the report of `report_run` on the ledger thread (see
-/// [`write_run_report`]); the outer error is the recorder's, the inner the
-/// file's.
+/// The command that writes an output of `report_run` again.
+fn rewrite(s: &Session, report_run: RunId, flag: &str, path: &Path) -> String {
+    format!(
+        "handoff report --run {report_run} --ledger {} {flag} {}",
+        s.ledger_path.display(),
+        path.display()
+    )
+}
+
+/// The report and the workbook's rows, in one pass over the ledger; when
+/// the report cannot be written (its error is returned), the rows are
+/// counted and the workbook's read again, whole, in a second pass.
+async fn report_rows(
+    s: &Session,
+    report_run: RunId,
+    out: &Path,
+    extra: &[String],
+    how: &Reconciling,
+    workbook: Option<&Path>,
+    output: &OutputArgs,
+) -> Result<(Summary, Option<Book>, Option<std::io::Error>), Failure> {
+    let book = |path: &Path| Book::new(path, extra, output.timezone);
+    let first = Pass {
+        out: Some(out),
+        book: workbook.map(book),
+    };
+    match write_report(s, report_run, extra, how, first).await? {
+        (Ok(summary), book) => Ok((summary, book, None)),
+        (Err(e), _) => {
+            let count = Pass {
+                out: None,
+                book: workbook.map(book),
+            };
+            let (summary, book) = write_report(s, report_run, extra, how, count).await?;
+            let summary = summary
+                .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))?;
+            Ok((summary, book, Some(e)))
+        }
+    }
+}
+
+/// One pass over a run's rows: the report (`None`: only counted, the
+/// report could not be written) and the workbook's rows.
+struct Pass<'a> {
+    out: Option<&'a Path>,
+    book: Option<Book>,
+}
+
+/// Writes the report of `report_run` and the rows of the pass's book on
+/// the ledger thread (see [`write_run_report`]); the outer error is the
+/// recorder's, the inner the file's. The book comes back to be finished
+/// once the run's exit code is known.
 async fn write_report(
     s: &Session,
     report_run: RunId,
-    out: Option<&Path>,
     extra: &[String],
     how: &Reconciling,
-) -> Result<std::io::Result<(Summary, Vec<ReportRow>)>, Failure> {
-    let (path, columns, how) = (out.map(Path::to_path_buf), extra.to_vec(), how.clone());
+    pass: Pass<'_>,
+) -> Result<(std::io::Result<Summary>, Option<Book>), Failure> {
+    let (path, columns, how) = (pass.out.map(Path::to_path_buf), extra.to_vec(), how.clone());
+    let mut book = pass.book;
     s.recorder
         .read(move |l| {
-            Ok(write_run_report(
+            let summary = write_run_report(
                 l,
                 report_run,
                 path.as_deref(),
                 &columns,
                 &how,
-            ))
+                book.as_mut(),
+            );
+            Ok((summary, book))
         })
         .await
 }

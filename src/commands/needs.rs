@@ -53,15 +53,6 @@ fn quoted(path: &Path) -> String {
     }
 }
 
-/// Who acts, in the words of the people who read the end of a run.
-fn who(actor: Actor) -> &'static str {
-    match actor {
-        Actor::Partner => "The partner's account manager",
-        Actor::Data => "Whoever keeps the TMS/OMS export",
-        Actor::Operations | Actor::Nobody => "Operations",
-    }
-}
-
 fn rows(n: u64) -> String {
     match n {
         1 => "1 row".into(),
@@ -79,7 +70,7 @@ pub(super) fn tell(needs: &Needs, next: &Next, list_sent: bool) -> String {
             if group.rows == 0 {
                 continue;
             }
-            let _ = writeln!(out, "  {} ({}):", who(*actor), rows(group.rows));
+            let _ = writeln!(out, "  {} ({}):", actor.person(), rows(group.rows));
             list(&mut out, group, &next.out);
             for step in steps(*actor, group, needs, next) {
                 let _ = writeln!(out, "    Next: {step}");

@@ -14,6 +14,7 @@ use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{Ledger, LedgerError, RunId, RunInfo};
 use crate::report::cost::RateCard;
+use crate::report::workbook::Book;
 use crate::report::{self, ReportRow, Summary};
 
 /// Opens a ledger that must exist, for every command that only reads or
@@ -72,23 +73,20 @@ pub(super) struct Reconciling {
     pub(super) sent_here: bool,
     /// Why tracking could not work, said in each pending row.
     pub(super) untracked: Option<String>,
-    /// Keep every row: a workbook needs them all at once, a CSV never does.
-    pub(super) keep: bool,
     /// The prices each row's cost is estimated with (`--rate-card`).
     pub(super) rates: Option<Arc<RateCard>>,
 }
 
 /// A run's rows as its report would say them now, in order, each handed
-/// to `emit`; their counts by outcome, and the rows if kept.
+/// to `emit`; their counts by outcome.
 pub(super) fn reconcile_run(
     l: &Ledger,
     run: RunId,
     how: &Reconciling,
     mut emit: impl FnMut(&ReportRow) -> std::io::Result<()>,
-) -> std::io::Result<(Summary, Vec<ReportRow>)> {
+) -> std::io::Result<Summary> {
     let mut summary = Summary::default();
     summary.cost.rated = how.rates.is_some();
-    let mut kept = Vec::new();
     l.each_report_row(run, |f| -> std::io::Result<()> {
         let mut r = report::reconcile(f, run);
         if let Some(why) = &how.untracked {
@@ -96,28 +94,30 @@ pub(super) fn reconcile_run(
         }
         report::estimate(&mut r, how.rates.as_deref());
         summary.add_row(&r, how.sent_here);
-        emit(&r)?;
-        if how.keep {
-            kept.push(r);
-        }
-        Ok(())
+        emit(&r)
     })?;
-    Ok((summary, kept))
+    Ok(summary)
 }
 
-/// Writes a run's report to `out` as the query yields its rows, so a
-/// million-row night is never held whole (unless kept); without a path it
-/// only counts (the report could not be written, the rest can).
+/// Writes a run's report to `out` and its rows to `book` as the query
+/// yields them, so a million-row night is never held whole; without a path
+/// it only counts (the report could not be written, the rest can).
 pub(super) fn write_run_report(
     l: &Ledger,
     run: RunId,
     out: Option<&Path>,
     extra: &[String],
     how: &Reconciling,
-) -> std::io::Result<(Summary, Vec<ReportRow>)> {
-    let mut done = (Summary::default(), Vec::new());
+    mut book: Option<&mut Book>,
+) -> std::io::Result<Summary> {
+    let mut done = Summary::default();
     let mut produce = |emit: &mut dyn FnMut(&ReportRow) -> std::io::Result<()>| {
-        done = reconcile_run(l, run, how, emit)?;
+        done = reconcile_run(l, run, how, |r| {
+            if let Some(book) = book.as_deref_mut() {
+                book.add(r);
+            }
+            emit(r)
+        })?;
         Ok(())
     };
     match out {
@@ -151,29 +151,29 @@ pub(crate) fn report(args: &ReportArgs) -> Result<u8, Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reconciliation-run-{}.csv", run.run_id)));
     let extra = l.extra_columns(run.run_id).map_err(ledger)?;
+    let mut book = args
+        .xlsx
+        .as_deref()
+        .map(|path| Book::new(path, &extra, args.timezone));
     let how = Reconciling {
-        keep: args.xlsx.is_some(),
         rates: super::session::rate_card(args.rate_card.as_deref())?,
         ..Reconciling::default()
     };
-    let (summary, kept) = write_run_report(&l, run.run_id, Some(&out), &extra, &how)
+    let summary = write_run_report(&l, run.run_id, Some(&out), &extra, &how, book.as_mut())
         .map_err(unwritten("report", &out))?;
     let code = if summary.all_fine() {
         exit::OK
     } else {
         exit::NEEDS_ATTENTION
     };
-    if let Some(path) = &args.xlsx {
+    if let (Some(path), Some(book)) = (&args.xlsx, book) {
         // The workbook's summary names how the run ended, as it ended.
         let ended = run
             .exit_code
             .and_then(|c| u8::try_from(c).ok())
             .unwrap_or(code);
-        let night = report::workbook::Night {
-            run: l.run(run.run_id).map_err(ledger)?,
-            timezone: args.timezone,
-        };
-        report::workbook::write(path, &kept, &extra, &summary, run.run_id, ended, &night)
+        let info = l.run(run.run_id).map_err(ledger)?;
+        book.write(path, &summary, run.run_id, ended, info)
             .map_err(unwritten("workbook", path))?;
     }
     if !args.quiet {

@@ -60,7 +60,7 @@ pub(crate) fn runs(args: &RunsArgs) -> Result<u8, Failure> {
     let runs = l.runs().map_err(|e| Failure::of(exit::CONFIG, e))?;
     let mut listed = Vec::with_capacity(runs.len());
     for r in runs {
-        let (summary, _) = reconcile_run(&l, r.run_id, &Reconciling::default(), |_| Ok(()))
+        let summary = reconcile_run(&l, r.run_id, &Reconciling::default(), |_| Ok(()))
             .map_err(|e| Failure::because(exit::CONFIG, "failed to read the ledger", e))?;
         listed.push((r, summary));
     }

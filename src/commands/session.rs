@@ -323,10 +323,11 @@ pub(super) fn rate_card(path: Option<&Path>) -> Result<Option<Arc<RateCard>>, Fa
 
 /// Every file the command writes at the end, checked before the first send.
 fn check_outputs(out: &Path, output: &OutputArgs, ledger: &Path) -> Result<(), Failure> {
+    let workbook = output.workbook(out);
     outputs::check(&[
         ("report", Some(out), "--out"),
         ("ledger", Some(ledger), "--ledger"),
-        ("workbook", output.xlsx.as_deref(), "--xlsx"),
+        ("workbook", workbook.as_deref(), "--xlsx"),
         (
             "metrics file",
             output.metrics_file.as_deref(),

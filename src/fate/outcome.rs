@@ -1,12 +1,12 @@
 //! The outcome vocabulary that the report, the exit code, the workbook
 //! and `handoff rerun --only` share, with what each word means to a reader.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ledger::{ReportFacts, RetryKind, RunId, SendClass, Status, Verdict};
 
 /// The verdict of the reconciliation for one row (docs/reconciliation.md, "The outcomes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Delivered,

@@ -23,7 +23,9 @@ use crate::input::{Field, RawFields};
 pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// One cell's value, typed as the workbook shows it; the CSV writes it as
-/// text.
+/// text. Serialised only while the workbook holds a `Needs action` row in a
+/// temporary file.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Cell {
     Text(String),
     Number(Option<f64>),
@@ -107,9 +109,31 @@ pub(crate) const COLUMNS: [Column; 30] = {
     ]
 };
 
-/// The column called `name`.
+/// Who acts, in the words of the people who read the workbook.
+const WHO_ACTS: Column = ("who_acts", Some(20), |r| {
+    Cell::Text(r.plain.actor.person().to_string())
+});
+
+/// The next step without who acts, which the workbook shows before it.
+const STEP: Column = ("next_step", Some(40), |r| Cell::Text(r.plain.step.clone()));
+
+/// The workbook's columns, for the people who read it: the CSV's, with
+/// who acts in their words before `next_step`, which then says only the
+/// step (the CSV's starts with the machine word, which scripts and reruns
+/// read).
+pub(crate) fn workbook_columns() -> impl Iterator<Item = &'static Column> {
+    COLUMNS
+        .iter()
+        .flat_map(|c| match c.0 {
+            "next_step" => [Some(&WHO_ACTS), Some(&STEP)],
+            _ => [Some(c), None],
+        })
+        .flatten()
+}
+
+/// The workbook's column called `name`.
 pub(crate) fn column(name: &str) -> Option<&'static Column> {
-    COLUMNS.iter().find(|(n, ..)| *n == name)
+    workbook_columns().find(|(n, ..)| *n == name)
 }
 
 /// Columns of schema 1 that schema 2 renamed or dropped: still ours when a
@@ -123,8 +147,7 @@ pub(crate) const KEPT_PREFIX: &str = "input_";
 /// Whether `name` is (or was) one of our columns, case and blanks aside.
 pub(crate) fn is_ours(name: &str) -> bool {
     let name = name.trim();
-    COLUMNS
-        .iter()
+    workbook_columns()
         .map(|(h, ..)| h)
         .chain(&OLD_HEADER)
         .any(|h| h.eq_ignore_ascii_case(name))
@@ -197,6 +220,20 @@ pub(crate) fn neutralise(cell: &str) -> Cow<'_, str> {
         format!("'{cell}").into()
     } else {
         cell.into()
+    }
+}
+
+/// A text as the workbook writes it: in a string cell, which no spreadsheet
+/// runs, so without the `'` the CSV needs (`+46 70 123 45 67` is the
+/// partner's value, `'+46 70 123 45 67` is not). Only a text that starts
+/// with a `'` of its own before a formula keeps the CSV's form, so that
+/// [`undo_neutralising_cell`] reads every text back as it was, from these
+/// workbooks and from those of earlier versions, which had the `'` wherever
+/// the CSV does.
+pub(crate) fn for_workbook(cell: &str) -> Cow<'_, str> {
+    match cell.starts_with('\'') {
+        true => neutralise(cell),
+        false => cell.into(),
     }
 }
 
@@ -280,6 +317,26 @@ mod tests {
     }
 
     #[test]
+    fn the_workbook_keeps_the_partners_text() {
+        for cell in [
+            "+46 70 123 45 67",
+            "-5 left at the dock",
+            "=1+1",
+            "@x",
+            "'quoted",
+        ] {
+            assert_eq!(for_workbook(cell), cell);
+        }
+        // Its own `'` before a formula: the one form read back both ways.
+        assert_eq!(for_workbook("'=x"), "''=x");
+        // An earlier version's workbook had the CSV's `'`: read back the same.
+        assert_eq!(
+            undo_neutralising_cell("'+46 70 123 45 67"),
+            "+46 70 123 45 67"
+        );
+    }
+
+    #[test]
     fn numbers_phones_and_text_stay_as_they_are() {
         for cell in [
             "",
@@ -329,6 +386,8 @@ mod tests {
         ) {
             let written = neutralise(&cell);
             proptest::prop_assert_eq!(undo_neutralising_cell(&written), cell.as_str());
+            let in_workbook = for_workbook(&cell);
+            proptest::prop_assert_eq!(undo_neutralising_cell(&in_workbook), cell.as_str());
             proptest::prop_assert!(!runs_as_formula(&written), "{:?} runs", written);
             if written != cell {
                 proptest::prop_assert_eq!(written.as_ref(), format!("'{cell}"));

@@ -111,9 +111,12 @@ pub(crate) struct BackCells {
     pub wamid: Option<String>,
 }
 
-/// A kept column's own name: the report put `input_` before one that
-/// clashes with ours, and the rerun's report puts it there again.
+/// A kept column's own name: without the `'` the CSV (and an earlier
+/// version's workbook) put before a formula, and without the `input_` the
+/// report put before one that clashes with ours; the rerun's report puts
+/// both there again.
 fn kept_name(header: &str) -> String {
+    let header = undo_neutralising_cell(header);
     match header.trim().split_at_checked(KEPT_PREFIX.len()) {
         Some((p, rest)) if p.eq_ignore_ascii_case(KEPT_PREFIX) && is_ours(rest) => rest.to_string(),
         _ => header.to_string(),

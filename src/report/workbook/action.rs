@@ -1,18 +1,23 @@
 //! The `Needs action` sheet: only the rows someone has to act on, grouped
-//! by who acts (the partner, whoever keeps the export, operations), so each
-//! person reads their own list and nothing else.
+//! by who acts (the partner's account manager, whoever keeps the export,
+//! operations), so each person reads their own list and nothing else.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::Night;
-use super::rows::{fit_row, header, lines, put, widths};
+use super::rows::{Heights, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
-use crate::report::ReportRow;
 use crate::report::csv::{Cell, Column, column};
+use crate::report::{Outcome, ReportRow};
 
-/// The reconciliation's columns the sheet shows, after `who_acts`.
-const SHOWN: [&str; 9] = [
+/// The workbook's columns the sheet shows.
+const SHOWN: [&str; 10] = [
+    "who_acts",
     "next_step",
     "reason",
     "order_number",
@@ -27,40 +32,87 @@ const SHOWN: [&str; 9] = [
 /// The groups, in the order they are listed.
 pub(super) const ACTORS: [Actor; 3] = [Actor::Partner, Actor::Data, Actor::Operations];
 
+/// The rows of each group, waiting in a temporary file for their turn (the
+/// sheet lists the groups one after the other, the report's rows come in
+/// input order), so a night of rows that need a person is not held either.
+#[derive(Default)]
+pub(super) struct Groups {
+    groups: Vec<Group>,
+}
+
+/// One group's rows: its outcome and the cells of [`SHOWN`], a JSON line
+/// each.
+struct Group {
+    actor: Actor,
+    rows: u64,
+    file: BufWriter<File>,
+}
+
+impl Groups {
+    pub(super) fn new(dir: &Path) -> Result<Groups, XlsxError> {
+        let groups = ACTORS.into_iter().map(|actor| {
+            Ok(Group {
+                actor,
+                rows: 0,
+                file: BufWriter::new(tempfile::tempfile_in(dir)?),
+            })
+        });
+        let groups = groups
+            .collect::<io::Result<_>>()
+            .map_err(XlsxError::IoError)?;
+        Ok(Groups { groups })
+    }
+
+    pub(super) fn add(&mut self, r: &ReportRow) -> Result<(), XlsxError> {
+        let Some(g) = self.groups.iter_mut().find(|g| g.actor == r.plain.actor) else {
+            return Ok(());
+        };
+        let cells: Vec<Cell> = shown().map(|(_, _, cell)| cell(r)).collect();
+        serde_json::to_writer(&mut g.file, &(r.outcome, cells)).map_err(io::Error::from)?;
+        g.file.write_all(b"\n")?;
+        g.rows += 1;
+        Ok(())
+    }
+}
+
+fn shown() -> impl Iterator<Item = &'static Column> {
+    SHOWN.iter().filter_map(|name| column(name))
+}
+
+/// Writes the sheet, each group's rows read back from its file.
 pub(super) fn sheet(
     sheet: &mut Worksheet,
-    rows: &[ReportRow],
+    groups: Groups,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Needs action")?;
-    let columns: Vec<&Column> = SHOWN.iter().filter_map(|name| column(name)).collect();
-    let names = columns.iter().map(|(name, ..)| *name);
-    header(sheet, std::iter::once("who_acts").chain(names), styles)?;
+    header(sheet, shown().map(|(name, ..)| *name), styles)?;
     let night = Night::default();
+    let mut heights = Heights::default();
     let mut line = 1;
-    for actor in ACTORS {
-        let group: Vec<&ReportRow> = rows.iter().filter(|r| r.plain.actor == actor).collect();
-        if group.is_empty() {
-            continue;
-        }
+    for g in groups.groups.into_iter().filter(|g| g.rows > 0) {
         let heading = format!(
             "{} — {} row{}",
-            actor.word(),
-            group.len(),
-            if group.len() == 1 { "" } else { "s" }
+            g.actor.person(),
+            g.rows,
+            if g.rows == 1 { "" } else { "s" }
         );
+        heights.next(sheet, line, 1)?;
         sheet.write_string_with_format(line, 0, heading, &styles.title)?;
         line += 1;
-        for r in group {
-            let f = styles.of(r.outcome);
-            put(sheet, line, 0, Cell::Text(actor.word().into()), f, &night)?;
-            let mut tallest = 1;
-            for (col, (_, width, cell)) in (1..).zip(&columns) {
-                let cell = cell(r);
-                tallest = tallest.max(lines(&cell, *width));
+        let mut file = g.file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        for spilled in BufReader::new(file).lines() {
+            let (outcome, cells): (Outcome, Vec<Cell>) =
+                serde_json::from_str(&spilled?).map_err(io::Error::from)?;
+            let f = styles.of(outcome);
+            let tallest = shown()
+                .zip(&cells)
+                .map(|((_, width, _), c)| lines(c, *width));
+            heights.next(sheet, line, tallest.max().unwrap_or(1))?;
+            for (col, cell) in (0..).zip(cells) {
                 put(sheet, line, col, cell, f, &night)?;
             }
-            fit_row(sheet, line, tallest)?;
             line += 1;
         }
         line += 1;
@@ -69,8 +121,7 @@ pub(super) fn sheet(
         sheet.write_string(1, 0, "Nothing to do: every row went through.")?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.set_column_width(0, 12)?;
-    widths(sheet, 1, columns)
+    widths(sheet, 0, shown())
 }
 
 #[cfg(test)]

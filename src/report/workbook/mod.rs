@@ -1,19 +1,23 @@
-//! The finance workbook (`--xlsx`): the reconciliation as an Excel file in
-//! which phones, wamids and order numbers are text cells, so Excel never
-//! drops a leading zero or turns `4915123456701` into `4.91512E+12`, and
-//! times are real date cells in the night's time zone. The CSV stays the
-//! machine format; this is the one people open, so it also answers their
-//! questions: what needs whom (`Needs action`), how each partner fared
-//! (`Partners`) and how the night went (`Summary`, with charts).
+//! The finance workbook (beside the CSV unless `--no-xlsx`, or `--xlsx`):
+//! the reconciliation as an Excel file in which phones, wamids and order
+//! numbers are text cells, so Excel never drops a leading zero or turns
+//! `4915123456701` into `4.91512E+12`, and times are real date cells in the
+//! night's time zone. The CSV stays the machine format; this is the one
+//! people open, so it also answers their questions: what needs whom
+//! (`Needs action`), how each partner fared (`Partners`) and how the night
+//! went (`Summary`, with charts).
 //!
 //! Its sheets come in the order a person reads and prints them (Summary,
 //! Needs action, Partners, then the rows), and every sheet prints: in
 //! landscape, one page wide, its header row on every page, long texts
-//! wrapped in rows tall enough to hold them.
+//! wrapped (in rows tall enough to hold them in a sheet's first rows, see
+//! `rows::Heights`).
 //!
-//! Its text cells are written as strings, never formulas, and carry the
-//! CSV's own neutralising `'` too: a person who saves the sheet as CSV
-//! keeps the guard, and rerun reads both files with the one inverse.
+//! Its text cells are written as strings, which no spreadsheet runs as a
+//! formula, so they carry no `'`: `+46 70 123 45 67` is written as the
+//! partner's value (the CSV, which a spreadsheet does evaluate, keeps its
+//! `'`). `handoff rerun` reads both files, and this workbook's older form
+//! with the `'`, with the one inverse (see `csv::for_workbook`).
 
 mod action;
 mod partners;
@@ -71,46 +75,148 @@ impl Night {
     }
 }
 
-/// Writes the rows and the finance sheets to `path`, atomically.
-pub(crate) fn write(
-    path: &Path,
-    rows: &[ReportRow],
-    extra: &[String],
-    summary: &Summary,
-    run_id: i64,
-    exit_code: u8,
-    night: &Night,
-) -> io::Result<()> {
-    let build = || -> Result<Vec<u8>, XlsxError> {
+/// The sheets, in the order a person reads (and prints) them: how the
+/// night went, what needs whom, each partner, then every row. `handoff
+/// rerun` finds the rows by the sheet's name.
+const SUMMARY: usize = 0;
+const ACTION: usize = 1;
+const PARTNERS: usize = 2;
+const ROWS: usize = 3;
+
+/// A workbook written as the report's rows stream from the ledger, so a
+/// night of a million rows is never held: the two sheets with a line per
+/// row are in constant-memory mode (each row goes to a temporary file as
+/// the next begins), the `Needs action` rows wait in temporary files of
+/// their own until their group's turn, and only the totals (by partner, by
+/// latency) stay in memory. A failure is kept, not returned, so the CSV
+/// written in the same pass goes on; [`Book::write`] reports it.
+pub(crate) struct Book(Result<Sheets, XlsxError>);
+
+/// The workbook while its rows arrive.
+struct Sheets {
+    book: Workbook,
+    styles: style::Styles,
+    night: Night,
+    extra: usize,
+    /// The next line of the rows sheet.
+    line: u32,
+    heights: rows::Heights,
+    needs: action::Groups,
+    partners: partners::Tallies,
+    latency: summary::Latency,
+}
+
+impl Book {
+    /// A workbook to be written at `path`, with `extra` kept columns after
+    /// ours. Its temporary files go beside it, so a `/tmp` in memory does
+    /// not hold the night.
+    pub(crate) fn new(path: &Path, extra: &[String], timezone: Option<chrono_tz::Tz>) -> Book {
+        let night = Night {
+            run: None,
+            timezone,
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Book(Sheets::new(dir, extra, night))
+    }
+
+    /// Adds the report's next row.
+    pub(crate) fn add(&mut self, r: &ReportRow) {
+        if let Ok(sheets) = &mut self.0
+            && let Err(e) = sheets.add(r)
+        {
+            self.0 = Err(e);
+        }
+    }
+
+    /// Writes the finance sheets and the file, atomically: `run` is what
+    /// the Summary tells of the run (`None` if the ledger has no such run).
+    pub(crate) fn write(
+        self,
+        path: &Path,
+        summary: &Summary,
+        run_id: i64,
+        exit_code: u8,
+        run: Option<RunInfo>,
+    ) -> io::Result<()> {
+        let fail = |e: XlsxError| io::Error::other(e.to_string());
+        let mut sheets = self.0.map_err(fail)?;
+        sheets.night.run = run;
+        sheets.finish(summary, run_id, exit_code).map_err(fail)?;
+        crate::report::write_atomic(path, |w| sheets.book.save_to_writer(w).map_err(fail))
+    }
+}
+
+impl Sheets {
+    fn new(dir: &Path, extra: &[String], night: Night) -> Result<Sheets, XlsxError> {
         let mut book = Workbook::new();
+        book.set_tempdir(dir)?;
+        book.add_worksheet().set_active(true);
+        book.add_worksheet_with_constant_memory()?;
+        book.add_worksheet();
+        book.add_worksheet_with_constant_memory()?;
         let styles = style::Styles::new();
-        // In the order a person reads (and prints) them: how the night went,
-        // what needs whom, each partner, then every row. `handoff rerun`
-        // finds the rows by the sheet's name.
+        rows::start(book.worksheet_from_index(ROWS)?, extra, &styles)?;
+        Ok(Sheets {
+            book,
+            styles,
+            night,
+            extra: extra.len(),
+            line: 1,
+            heights: rows::Heights::default(),
+            needs: action::Groups::new(dir)?,
+            partners: partners::Tallies::default(),
+            latency: summary::Latency::default(),
+        })
+    }
+
+    fn add(&mut self, r: &ReportRow) -> Result<(), XlsxError> {
+        let sheet = self.book.worksheet_from_index(ROWS)?;
+        let heights = &mut self.heights;
+        rows::row(
+            sheet,
+            self.line,
+            r,
+            self.extra,
+            &self.styles,
+            heights,
+            &self.night,
+        )?;
+        self.line += 1;
+        self.needs.add(r)?;
+        self.partners.add(r);
+        self.latency.add(r);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary, run_id: i64, exit_code: u8) -> Result<(), XlsxError> {
+        let styles = &self.styles;
+        let rows = self.line - 1;
+        rows::end(self.book.worksheet_from_index(ROWS)?, rows, self.extra)?;
+        let needs = std::mem::take(&mut self.needs);
+        action::sheet(self.book.worksheet_from_index(ACTION)?, needs, styles)?;
+        let tallies = std::mem::take(&mut self.partners).done();
+        let partners = self.book.worksheet_from_index(PARTNERS)?;
+        partners::sheet(partners, &tallies, &summary.cost, styles)?;
         let facts = summary::Facts {
             summary,
-            rows,
+            latency: self.latency.counts,
             run_id,
             exit_code,
-            night,
+            night: &self.night,
         };
-        let first = book.add_worksheet();
-        summary::sheet(first, &facts, &styles)?;
-        first.set_active(true);
-        action::sheet(book.add_worksheet(), rows, &styles)?;
-        partners::sheet(book.add_worksheet(), rows, &summary.cost, &styles)?;
-        rows::sheet(book.add_worksheet(), rows, extra, &styles, night)?;
+        summary::sheet(self.book.worksheet_from_index(SUMMARY)?, &facts, styles)?;
         // Every sheet prints as people read it: landscape, one page wide
         // however many columns it has, its header row on every page.
-        for sheet in book.worksheets_mut() {
+        for sheet in self.book.worksheets_mut() {
             sheet.set_landscape();
             sheet.set_print_fit_to_pages(1, 0);
             sheet.set_repeat_rows(0, 0)?;
         }
-        book.save_to_buffer()
-    };
-    let bytes = build().map_err(|e| io::Error::other(e.to_string()))?;
-    crate::report::write_atomic(path, |w| io::Write::write_all(w, &bytes))
+        Ok(())
+    }
 }
 
 /// The name of the sheet that holds one row per input row, the one

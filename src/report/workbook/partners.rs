@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
-use super::rows::header;
+use super::rows::{fitted, header};
 use super::style::Styles;
 use crate::report::cost::Cost;
-use crate::report::csv::{Cell, neutralise};
+use crate::report::csv::{Cell, for_workbook};
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.
@@ -44,24 +44,35 @@ impl Tally {
     }
 }
 
-/// The partners (by partner id when the rows have one), those with most
-/// orders not confirmed first, then by name.
-pub(super) fn tally(rows: &[ReportRow], rated: bool) -> Vec<Tally> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by: HashMap<String, (Tally, Vec<(String, u64)>)> = HashMap::new();
-    for r in rows.iter().filter(|r| r.outcome != Outcome::Duplicate) {
-        let name = r.partner_name.trim().to_string();
+/// The partners counted as the rows go by: memory grows with the partners,
+/// not with their rows.
+#[derive(Default)]
+pub(super) struct Tallies {
+    /// The partners in the order first seen, so equal ones keep it.
+    order: Vec<String>,
+    /// Each partner's line and its reasons not confirmed, with how often.
+    by: HashMap<String, (Tally, Vec<(String, u64)>)>,
+}
+
+impl Tallies {
+    pub(super) fn add(&mut self, r: &ReportRow) {
+        if r.outcome == Outcome::Duplicate {
+            return;
+        }
+        let name = r.partner_name.trim();
         // A partners file's id is the partner (`--partners`); else its name.
-        let key = r.partner_id.clone().unwrap_or_else(|| name.clone());
-        let (t, reasons) = by.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            let mut t = Tally {
-                partner: name,
+        let key = r.partner_id.as_deref().unwrap_or(name);
+        if !self.by.contains_key(key) {
+            self.order.push(key.to_string());
+            let t = Tally {
+                partner: name.to_string(),
                 ..Tally::default()
             };
-            t.cost.rated = rated;
-            (t, Vec::new())
-        });
+            self.by.insert(key.to_string(), (t, Vec::new()));
+        }
+        let Some((t, reasons)) = self.by.get_mut(key) else {
+            return;
+        };
         t.orders += 1;
         if r.billed_here() {
             t.cost.add(r.pricing.as_ref(), r.cost.as_ref());
@@ -78,38 +89,43 @@ pub(super) fn tally(rows: &[ReportRow], rated: bool) -> Vec<Tally> {
             }
         }
     }
-    let mut out: Vec<Tally> = order
-        .into_iter()
-        .filter_map(|key| by.remove(&key))
-        .map(|(mut t, reasons)| {
-            // `max_by_key` keeps the last of equals: reversed, the first.
-            t.main_reason = reasons
-                .into_iter()
-                .rev()
-                .max_by_key(|(_, n)| *n)
-                .map(|(reason, _)| reason);
-            t
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.not_confirmed()
-            .cmp(&a.not_confirmed())
-            .then_with(|| a.partner.to_lowercase().cmp(&b.partner.to_lowercase()))
-    });
-    out
+
+    /// The partners, those with most orders not confirmed first, then by
+    /// name.
+    pub(super) fn done(mut self) -> Vec<Tally> {
+        let mut out: Vec<Tally> = std::mem::take(&mut self.order)
+            .into_iter()
+            .filter_map(|name| self.by.remove(&name))
+            .map(|(mut t, reasons)| {
+                // `max_by_key` keeps the last of equals: reversed, the first.
+                t.main_reason = reasons
+                    .into_iter()
+                    .rev()
+                    .max_by_key(|(_, n)| *n)
+                    .map(|(reason, _)| reason);
+                t
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.not_confirmed()
+                .cmp(&a.not_confirmed())
+                .then_with(|| a.partner.to_lowercase().cmp(&b.partner.to_lowercase()))
+        });
+        out
+    }
 }
 
 pub(super) fn sheet(
     sheet: &mut Worksheet,
-    rows: &[ReportRow],
+    tallies: &[Tally],
     night: &Cost,
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
     header(sheet, COLUMNS, styles)?;
-    let tallies = tally(rows, night.rated);
-    for (line, t) in (1..).zip(&tallies) {
-        sheet.write_string_with_format(line, 0, neutralise(&t.partner), &styles.plain.text)?;
+    for (line, t) in (1..).zip(tallies) {
+        let partner = fitted(for_workbook(&t.partner));
+        sheet.write_string_with_format(line, 0, partner, &styles.plain.text)?;
         sheet.write_number(line, 1, t.orders as f64)?;
         sheet.write_number(line, 2, t.confirmed as f64)?;
         sheet.write_number(line, 3, t.not_confirmed() as f64)?;
@@ -140,7 +156,7 @@ pub(super) fn sheet(
 /// (the `currency` column says which), else each currency's.
 pub(super) fn cost_cell(cost: &Cost) -> Cell {
     match cost.estimated_cost.len() {
-        _ if !cost.rated => Cell::Text(String::new()),
+        0 => Cell::Text(String::new()),
         1 => Cell::Number(cost.estimated_cost.values().next().map(|m| m.as_f64())),
         _ => Cell::Text(cost.total()),
     }
@@ -195,7 +211,9 @@ mod tests {
             row("Beta", Outcome::Invalid, "bad phone"),
             row("Zed", Outcome::Read, "ok"),
         ];
-        let t = tally(&rows, false);
+        let mut tallies = Tallies::default();
+        rows.iter().for_each(|r| tallies.add(r));
+        let t = tallies.done();
         let names: Vec<&str> = t.iter().map(|t| t.partner.as_str()).collect();
         assert_eq!(names, ["Beta", "Acme", "Zed"]);
         assert_eq!(
@@ -223,7 +241,9 @@ mod tests {
             with_id("P1", "", Outcome::Invalid),
             with_id("P2", "Acme", Outcome::Read),
         ];
-        let t = tally(&rows, false);
+        let mut tallies = Tallies::default();
+        rows.iter().for_each(|r| tallies.add(r));
+        let t = tallies.done();
         let seen: Vec<(&str, u64)> = t.iter().map(|t| (t.partner.as_str(), t.orders)).collect();
         assert_eq!(seen, [("Acme", 2), ("Acme", 1)], "two partners named alike");
     }

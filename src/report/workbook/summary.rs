@@ -11,7 +11,7 @@ use super::style::Styles;
 use crate::exit;
 use crate::report::cost::Cost;
 use crate::report::csv::Cell::{self, Date, Number, Text};
-use crate::report::csv::{SCHEMA_VERSION, neutralise};
+use crate::report::csv::{SCHEMA_VERSION, for_workbook};
 use crate::report::{Outcome, ReportRow, Summary};
 
 const NAME: &str = "Summary";
@@ -19,7 +19,8 @@ const NAME: &str = "Summary";
 /// Everything the sheet tells.
 pub(super) struct Facts<'a> {
     pub summary: &'a Summary,
-    pub rows: &'a [ReportRow],
+    /// How many delivered rows fall in each bucket of [`LATENCY`].
+    pub latency: [u64; LATENCY.len()],
     pub run_id: i64,
     pub exit_code: u8,
     pub night: &'a Night,
@@ -35,15 +36,22 @@ pub(super) const LATENCY: [(&str, f64); 6] = [
     ("over 6 hours", f64::INFINITY),
 ];
 
-/// How many delivered rows fall in each bucket of [`LATENCY`].
-pub(super) fn latency_counts(rows: &[ReportRow]) -> [u64; LATENCY.len()] {
-    let mut counts = [0; LATENCY.len()];
-    for m in rows.iter().filter_map(ReportRow::minutes_to_delivery) {
-        if let Some(i) = LATENCY.iter().position(|(_, upper)| m < *upper) {
-            counts[i] += 1;
+/// How many delivered rows fall in each bucket of [`LATENCY`], counted as
+/// the rows go by.
+#[derive(Default)]
+pub(super) struct Latency {
+    pub counts: [u64; LATENCY.len()],
+}
+
+impl Latency {
+    pub(super) fn add(&mut self, r: &ReportRow) {
+        let bucket = r
+            .minutes_to_delivery()
+            .and_then(|m| LATENCY.iter().position(|(_, upper)| m < *upper));
+        if let Some(i) = bucket {
+            self.counts[i] += 1;
         }
     }
-    counts
 }
 
 /// How much of the daily recipient budget the last 24 hours used.
@@ -98,7 +106,7 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
     let exit = format!("{}: {}", f.exit_code, exit_meaning(f.exit_code));
     let facts = [
         ("run", Text(format!("{} (handoff {kind})", f.run_id))),
-        ("input file", Text(neutralise(input).into_owned())),
+        ("input file", Text(for_workbook(input).into_owned())),
         ("started", Date(run.map(|r| r.started_at))),
         ("finished", Date(run.and_then(|r| r.finished_at))),
         (
@@ -131,7 +139,7 @@ pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result
 
     let outcomes = outcome_table(s, f.summary, top, styles)?;
     let latency_top = outcomes + 2;
-    let latency_end = latency_table(s, f.rows, latency_top, styles)?;
+    let latency_end = latency_table(s, &f.latency, latency_top, styles)?;
 
     let outcomes_end = top + Outcome::ALL.len() as u32;
     let chart = column_chart("rows", "Rows by outcome", top + 1, outcomes_end);
@@ -186,15 +194,15 @@ fn outcome_table(
 /// The delivery latency from `top`; returns the table's last line.
 fn latency_table(
     s: &mut Worksheet,
-    rows: &[ReportRow],
+    counts: &[u64; LATENCY.len()],
     top: u32,
     styles: &Styles,
 ) -> Result<u32, XlsxError> {
     s.write_string_with_format(top, 0, "minutes to delivery", &styles.header)?;
     s.write_string_with_format(top, 1, "messages", &styles.header)?;
-    for ((line, (name, _)), n) in (top + 1..).zip(&LATENCY).zip(latency_counts(rows)) {
+    for ((line, (name, _)), n) in (top + 1..).zip(&LATENCY).zip(counts) {
         s.write_string(line, 0, *name)?;
-        s.write_number(line, 1, n as f64)?;
+        s.write_number(line, 1, *n as f64)?;
     }
     Ok(top + LATENCY.len() as u32)
 }
