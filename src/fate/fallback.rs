@@ -11,24 +11,27 @@ use crate::ledger::{AttemptInfo, MessageInfo, SendClass};
 
 use super::{Fate, Known, failed};
 
-/// What proves that an order's message to a phone cannot arrive.
+/// What proves that an order's message to a phone cannot arrive: the
+/// code it failed with for good, or (`refused`) the code the API refused
+/// its send with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Proof {
-    /// The message was accepted and then failed for good with `code`.
-    Failed { phone: String, code: i64 },
-    /// The API refused the send to the phone with `code`.
-    Refused { phone: String, code: i64 },
+pub(crate) struct Proof {
+    pub phone: String,
+    pub code: i64,
+    pub refused: bool,
 }
 
 impl Proof {
     /// What the proof is, for people: the row's notes say it beside the
     /// contact written to instead.
     pub(crate) fn said(&self) -> String {
-        let (phone, code, how) = match self {
-            Proof::Failed { phone, code } => (phone, code, "failed"),
-            Proof::Refused { phone, code } => (phone, code, "was refused"),
+        let how = if self.refused {
+            "was refused"
+        } else {
+            "failed"
         };
-        let why = codes::lookup(*code).map_or("", |c| c.reason);
+        let (phone, code) = (&self.phone, self.code);
+        let why = codes::lookup(code).map_or("", |c| c.reason);
         format!("the message to +{phone} {how} with code {code} ({why})")
     }
 }
@@ -63,15 +66,17 @@ pub(crate) fn fallback(known: &Known, tried: &[String], contacts: &[Contact]) ->
 /// order's latest).
 fn proof(message: Option<&MessageInfo>, last: &AttemptInfo) -> Option<Proof> {
     match (&last.result, last.error_code, message) {
-        (Some(SendClass::Rejected), Some(code), _) if cannot_arrive(code) => Some(Proof::Refused {
+        (Some(SendClass::Rejected), Some(code), _) if cannot_arrive(code) => Some(Proof {
             phone: last.phone.clone(),
             code,
+            refused: true,
         }),
         (Some(SendClass::Accepted { wamid }), _, Some(m)) if *wamid == m.wamid && failed(m) => {
             let code = m.error_code.filter(|c| cannot_arrive(*c))?;
-            Some(Proof::Failed {
+            Some(Proof {
                 phone: m.phone.clone().unwrap_or_else(|| last.phone.clone()),
                 code,
+                refused: false,
             })
         }
         _ => None,
