@@ -435,3 +435,46 @@ async fn the_settings_file_names_the_partners_file_beside_it() {
         ["15550100001", "4915110000002", "4915120000001"]
     );
 }
+
+/// A contact the partners file marks as opted out joins the suppression
+/// list: its orders are `suppressed`, nothing is sent to it, `handoff
+/// suppressions` lists it; an opt-out cell that says neither yes nor no
+/// costs that contact, named with its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_opted_out_in_the_partners_file_is_suppressed() {
+    let env = Env::start(fast()).await;
+    let partners = write(
+        &env,
+        "partners.csv",
+        "Partner ID,Partner Name,Phone,Opt Out\n\
+         P1,Acme Pickup,+49 151 30000001,yes\n\
+         P2,Beta Kiosk,+49 151 30000002,no\n\
+         P3,Gamma Shop,+49 151 30000003,maybe\n",
+    );
+    let export = write(
+        &env,
+        "orders.csv",
+        "Partner ID,Order Number,Product Name,Delivery Note\n\
+         P1,O-1,Lamp,Thanks\nP2,O-2,Desk,Bye\nP3,O-3,Chair,Hi\n",
+    );
+    let out = env
+        .run(&export, &["--partners", partners.to_str().unwrap()])
+        .await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(phones(&env).await, ["4915130000002"], "only Beta");
+    let rows = by_order(&env);
+    assert_eq!(rows["O-1"]["outcome"], "suppressed", "{:?}", rows["O-1"]);
+    assert_eq!(rows["O-3"]["outcome"], "invalid", "{:?}", rows["O-3"]);
+    assert!(
+        stderr(&out).contains("line 4") && stderr(&out).contains("`maybe` is neither yes nor no"),
+        "{}",
+        stderr(&out)
+    );
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["suppressions", "--json", "--ledger"])
+        .arg(env.path("ledger.sqlite"))
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(listed["suppressions"][0]["phone"], "+4915130000001", "{listed}");
+}

@@ -23,7 +23,7 @@ use super::dry_run;
 use super::finish::deliver_and_finish;
 use super::session::{
     Session, check_local, connect, directory, languages, ledger_path, open_session, rehearsal,
-    rules,
+    rules, suppress_opted_out,
 };
 use crate::fate::rerun::Asked;
 
@@ -106,6 +106,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         };
         return dry_run::dry_run(reader, judged, &ledger, &preview);
     };
+    suppress_opted_out(&held, &rules)?;
     let s = open_session(
         "rerun",
         file,

@@ -15,6 +15,7 @@ use super::dry_run;
 use super::finish::deliver_and_finish;
 use super::session::{
     check_local, connect, directory, languages, ledger_path, open_session, rehearsal, rules,
+    suppress_opted_out,
 };
 
 /// `handoff run`: the nightly job.
@@ -70,6 +71,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
         return dry_run::dry_run(reader, judged, &ledger, &preview);
     };
+    suppress_opted_out(&held, &rules)?;
     let s = open_session(
         "run",
         &args.input,

@@ -194,6 +194,25 @@ pub(super) async fn open_session(
     })
 }
 
+/// The contacts the partners file says opted out join the suppression
+/// list before any row is decided, as a phone suppressed by hand: a
+/// partner who asked for no more messages gets none, for every order and
+/// every partner that uses the phone, until a person lifts it (`handoff
+/// suppressions remove`), whatever later files say. One already suppressed
+/// keeps its date.
+pub(super) fn suppress_opted_out(held: &Held, rules: &Rules) -> Result<(), Failure> {
+    let Some(directory) = rules.directory.as_deref() else {
+        return Ok(());
+    };
+    let ledger = |e| Failure::of(exit::CONFIG, e);
+    let known = held.ledger.suppressions(&crate::codes::REFUSALS);
+    let known = known.map_err(ledger)?;
+    for phone in directory.opted_out().filter(|p| !known.contains_key(*p)) {
+        held.ledger.suppress(phone, Utc::now()).map_err(ledger)?;
+    }
+    Ok(())
+}
+
 /// The phones the channel lists as blocked join the suppression list
 /// before any row is decided, so none is sent a message that cannot
 /// arrive and costs the number's quality; one already suppressed keeps

@@ -47,6 +47,13 @@ pub(super) fn aliases(f: Field) -> &'static [&'static str] {
         Field::Role => &["role", "contact role", "contact type"],
         Field::Language => &["language", "lang", "locale", "template language"],
         Field::Timezone => &["timezone", "time zone", "tz"],
+        Field::OptOut => &[
+            "opt_out",
+            "opt out",
+            "opted out",
+            "do not message",
+            "unsubscribed",
+        ],
     }
 }
 

@@ -50,6 +50,8 @@ pub enum ProblemKind {
     BadRole,
     /// A partners file's language that is no template language code.
     BadLanguage,
+    /// A partners file's opt-out cell that says neither yes nor no.
+    BadOptOut,
 }
 
 impl ProblemKind {
@@ -70,6 +72,7 @@ impl ProblemKind {
             ProblemKind::NoContact => "no_contact",
             ProblemKind::BadRole => "bad_role",
             ProblemKind::BadLanguage => "bad_language",
+            ProblemKind::BadOptOut => "bad_opt_out",
         }
     }
 }

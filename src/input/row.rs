@@ -32,6 +32,9 @@ pub enum Field {
     Language,
     /// A partners file's contact: its time zone.
     Timezone,
+    /// A partners file's contact: opted out of our messages (`yes`), so its
+    /// phone is suppressed.
+    OptOut,
 }
 
 impl Field {
@@ -63,6 +66,7 @@ impl Field {
             Field::Role => "role",
             Field::Language => "language",
             Field::Timezone => "timezone",
+            Field::OptOut => "opt_out",
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct RawFields {
     pub language: String,
     /// A partners file's row only (see [`Field::Timezone`]).
     pub timezone: String,
+    /// A partners file's row only (see [`Field::OptOut`]).
+    pub opt_out: String,
 }
 
 impl RawFields {
@@ -139,6 +145,7 @@ impl RawFields {
             Field::Role => &self.role,
             Field::Language => &self.language,
             Field::Timezone => &self.timezone,
+            Field::OptOut => &self.opt_out,
         }
     }
 
@@ -154,6 +161,7 @@ impl RawFields {
             Field::Role => self.role = v,
             Field::Language => self.language = v,
             Field::Timezone => self.timezone = v,
+            Field::OptOut => self.opt_out = v,
         }
     }
 
@@ -247,6 +255,7 @@ impl Layout {
                 Field::Language,
                 Field::Country,
                 Field::Timezone,
+                Field::OptOut,
             ],
         }
     }
@@ -280,7 +289,7 @@ mod tests {
     #[test]
     fn raw_fields_get_set() {
         let mut r = RawFields::default();
-        let more = [Field::Role, Field::Language, Field::Timezone];
+        let more = [Field::Role, Field::Language, Field::Timezone, Field::OptOut];
         let every = Field::ALL.into_iter().chain(Field::OPTIONAL).chain(more);
         for (i, f) in every.clone().enumerate() {
             r.set(f, i.to_string());

@@ -232,6 +232,11 @@ pub(crate) const PROBLEMS: &[(ProblemKind, &str, &str)] = &[
         "The contact's language in the partners file is not a template language code.",
         "Correct the language in the partners file, then rerun the row.",
     ),
+    (
+        ProblemKind::BadOptOut,
+        "The contact's opt-out cell in the partners file says neither yes nor no, so it is not written to.",
+        "Write yes or no in the partners file's opt-out column, then rerun the row.",
+    ),
 ];
 
 fn invalid(problem: Option<&str>) -> Plain {
@@ -347,6 +352,7 @@ mod tests {
             K::NoContact,
             K::BadRole,
             K::BadLanguage,
+            K::BadOptOut,
         ];
         assert_eq!(kinds.len(), PROBLEMS.len());
         let generic = invalid(None);

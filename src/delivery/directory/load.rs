@@ -95,6 +95,14 @@ fn contact(row: &RawRow, rules: &Rules) -> Result<Option<Contact>, RowProblem> {
         );
         return Err(problem(Field::Language, ProblemKind::BadLanguage, why));
     }
+    let opt_out = match f.opt_out.trim().to_ascii_lowercase().as_str() {
+        "" | "no" | "n" | "false" | "0" => false,
+        "yes" | "y" | "true" | "1" | "x" => true,
+        other => {
+            let why = format!("`{other}` is neither yes nor no");
+            return Err(problem(Field::OptOut, ProblemKind::BadOptOut, why));
+        }
+    };
     if f.partner_phone.trim().is_empty() {
         return Ok(None);
     }
@@ -119,6 +127,7 @@ fn contact(row: &RawRow, rules: &Rules) -> Result<Option<Contact>, RowProblem> {
         role,
         phone,
         language: (!language.is_empty()).then(|| language.to_string()),
+        opt_out,
         label: format!("{role} (line {} of {})", row.line, file_of(rules)),
     }))
 }

@@ -59,6 +59,9 @@ pub(crate) struct Contact {
     pub phone: String,
     /// The template language to write to it in; `None`: `--language`.
     pub language: Option<String>,
+    /// The partners file says it opted out of our messages: its phone is
+    /// suppressed (`handoff suppressions`) before any row is decided.
+    pub opt_out: bool,
     /// How the report names it: its role and its line in the file.
     pub label: String,
 }
@@ -97,6 +100,12 @@ pub(crate) struct Resolved {
 }
 
 impl Directory {
+    /// The phones of the contacts the file says opted out of our messages.
+    pub(crate) fn opted_out(&self) -> impl Iterator<Item = &str> {
+        let contacts = self.partners.values().flat_map(|p| &p.contacts);
+        contacts.filter(|c| c.opt_out).map(|c| c.phone.as_str())
+    }
+
     /// Fills in the row's partner name and phone from the directory: the
     /// directory's win; the export's are used only where the directory has
     /// none, and a disagreement is a warning, never a silent choice. A

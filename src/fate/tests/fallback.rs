@@ -11,6 +11,7 @@ fn contact(phone: &str, role: Role) -> Contact {
         role,
         phone: phone.into(),
         language: None,
+        opt_out: false,
         label: format!("{role} (line 2 of partners.csv)"),
     }
 }
