@@ -237,8 +237,11 @@ async fn the_workbook_has_dates_in_the_zone_partners_and_charts() {
     let rows = sheet(&mut book, "Reconciliation");
     assert_eq!(rows.len(), report.len() + 1);
     let tz: chrono_tz::Tz = ZONE.parse().unwrap();
-    for name in ["accepted_at", "delivered_at"] {
-        let col = column(&rows, name);
+    for (header, name) in [
+        ("Accepted at", "accepted_at"),
+        ("Delivered at", "delivered_at"),
+    ] {
+        let col = column(&rows, header);
         for (cells, r) in rows[1..].iter().zip(&report) {
             if r[name].is_empty() {
                 assert_eq!(cells[col], Data::Empty, "{name}: {r:?}");
@@ -257,7 +260,7 @@ async fn the_workbook_has_dates_in_the_zone_partners_and_charts() {
             );
         }
     }
-    let outcome = column(&rows, "outcome");
+    let outcome = column(&rows, "Outcome");
     for (cells, r) in rows[1..].iter().zip(&report) {
         assert_eq!(cells[outcome].to_string(), r["outcome"]);
     }
@@ -296,8 +299,8 @@ fn needs_action(book: &mut Book, report: &Report) {
     let at = |name| column(&action, name);
     let listed: Vec<[String; 3]> = action[1..]
         .iter()
-        .filter(|r| !r[at("order_number")].to_string().is_empty())
-        .map(|r| ["who_acts", "next_step", "order_number"].map(|c| r[at(c)].to_string()))
+        .filter(|r| !r[at("Order number")].to_string().is_empty())
+        .map(|r| ["Who acts", "Next step", "Order number"].map(|c| r[at(c)].to_string()))
         .collect();
     let mut want: Vec<[String; 3]> = report
         .iter()
@@ -321,12 +324,12 @@ fn needs_action(book: &mut Book, report: &Report) {
 fn partners(book: &mut Book, report: &Report) {
     let partners = sheet(book, "Partners");
     let (name, orders, confirmed, not) = (
-        column(&partners, "partner_name"),
-        column(&partners, "orders"),
-        column(&partners, "confirmed"),
-        column(&partners, "not_confirmed"),
+        column(&partners, "Partner name"),
+        column(&partners, "Orders"),
+        column(&partners, "Confirmed"),
+        column(&partners, "Not confirmed"),
     );
-    let reason = column(&partners, "main_reason");
+    let reason = column(&partners, "Main reason");
     let mut from_csv: HashMap<String, (f64, f64)> = HashMap::new();
     for r in report.iter().filter(|r| r["outcome"] != "duplicate") {
         let e = from_csv.entry(r["partner_name"].clone()).or_default();
@@ -446,17 +449,24 @@ async fn libreoffice_opens_the_workbook() {
     assert_eq!(rows.len(), report.len());
     let at = |name: &str| header.iter().position(|h| h == name).unwrap();
     for (cells, want) in rows.iter().zip(&report) {
-        for name in ["order_number", "outcome", "reason", "wamid"] {
-            assert_eq!(&cells[at(name)], want[name].as_str(), "{name}");
+        // The workbook's headers are the clerk's words for the CSV's.
+        let same = [
+            ("Order number", "order_number"),
+            ("Outcome", "outcome"),
+            ("Reason", "reason"),
+            ("WhatsApp message id", "wamid"),
+        ];
+        for (header, name) in same {
+            assert_eq!(&cells[at(header)], want[name].as_str(), "{name}");
         }
         let (who, step) = for_people(&want["next_step"]);
         assert_eq!(
-            (&cells[at("who_acts")], &cells[at("next_step")]),
+            (&cells[at("Who acts")], &cells[at("Next step")]),
             (&*who, &*step)
         );
         // A date cell shows as a date in the zone, not as a serial number.
         if !want["accepted_at"].is_empty() {
-            let shown = &cells[at("accepted_at")];
+            let shown = &cells[at("Accepted at")];
             let tz: chrono_tz::Tz = ZONE.parse().unwrap();
             let local = DateTime::parse_from_rfc3339(&want["accepted_at"])
                 .unwrap()
@@ -564,7 +574,7 @@ async fn the_workbook_is_written_beside_the_report_unless_told_not_to() {
     let mut book: Book = open_workbook(&beside).unwrap();
     let rows = sheet(&mut book, "Reconciliation");
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert_eq!(rows[1][column(&rows, "order_number")], "F-1");
+    assert_eq!(rows[1][column(&rows, "Order number")], "F-1");
     std::fs::remove_file(&beside).unwrap();
 
     let settings = env.path("handoff.toml");

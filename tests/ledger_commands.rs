@@ -148,7 +148,7 @@ async fn report_rewrites_a_past_run_from_the_ledger_without_asking_the_api() {
     let outcomes: Vec<Data> = sheet
         .rows()
         .skip(1)
-        .map(|r| r[col("outcome")].clone())
+        .map(|r| r[col("Outcome")].clone())
         .collect();
     let in_csv: Vec<Data> = env
         .read_csv("again.csv")

@@ -45,17 +45,19 @@ async fn the_workbook_keeps_phones_wamids_and_order_numbers_as_text() {
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let first = sheet.rows().nth(1).unwrap();
-    assert_eq!(first[col("order_number")], Data::String("000123".into()));
-    assert_eq!(first[col("phone")], Data::String("491810000001".into()));
+    assert_eq!(first[col("Order number")], Data::String("000123".into()));
+    assert_eq!(first[col("Phone")], Data::String("491810000001".into()));
     assert_eq!(
-        first[col("partner_name")],
+        first[col("Partner name")],
         Data::String("=Formula Co".into()),
         "the partner's text, in a string cell (which never runs), without the CSV's quote"
     );
-    assert!(matches!(&first[col("wamid")], Data::String(w) if w.starts_with("wamid.")));
-    assert_eq!(first[col("row")], Data::Float(1.0));
+    assert!(
+        matches!(&first[col("WhatsApp message id")], Data::String(w) if w.starts_with("wamid."))
+    );
+    assert_eq!(first[col("Row")], Data::Float(1.0));
     let second = sheet.rows().nth(2).unwrap();
-    assert_eq!(second[col("outcome")], Data::String("invalid".into()));
+    assert_eq!(second[col("Outcome")], Data::String("invalid".into()));
     let summary = book.worksheet_range("Summary").unwrap();
     let counts: HashMap<String, String> = summary
         .rows()

@@ -476,5 +476,8 @@ async fn a_contact_opted_out_in_the_partners_file_is_suppressed() {
         .output()
         .unwrap();
     let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
-    assert_eq!(listed["suppressions"][0]["phone"], "+4915130000001", "{listed}");
+    assert_eq!(
+        listed["suppressions"][0]["phone"], "+4915130000001",
+        "{listed}"
+    );
 }

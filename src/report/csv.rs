@@ -136,6 +136,64 @@ pub(crate) fn column(name: &str) -> Option<&'static Column> {
     workbook_columns().find(|(n, ..)| *n == name)
 }
 
+/// Our columns' headers in the workbook, in the words of the people who
+/// read it (the CSV keeps the machine names, which scripts read); the
+/// five the export has are the names its reader knows them by, so a rerun
+/// of the workbook finds them. The Partners sheet's come last.
+const WORDS: [(&str, &str); 36] = [
+    ("row", "Row"),
+    ("line", "Line"),
+    ("order_number", "Order number"),
+    ("partner_name", "Partner name"),
+    ("partner_id", "Partner id"),
+    ("phone", "Phone"),
+    ("contact", "Contact"),
+    ("product_name", "Product name"),
+    ("delivery_note", "Delivery note"),
+    ("outcome", "Outcome"),
+    ("reason", "Reason"),
+    ("who_acts", "Who acts"),
+    ("next_step", "Next step"),
+    ("whatsapp_status", "WhatsApp status"),
+    ("wamid", "WhatsApp message id"),
+    ("accepted_at", "Accepted at"),
+    ("delivered_at", "Delivered at"),
+    ("read_at", "Read at"),
+    ("failed_at", "Failed at"),
+    ("minutes_to_delivery", "Minutes to delivery"),
+    ("attempts", "Send attempts"),
+    ("reused_from_run", "Sent by run"),
+    ("reused_from_channel", "Sent on channel"),
+    ("http_status", "HTTP status"),
+    ("error_code", "Error code"),
+    ("error_detail", "Error detail"),
+    ("pricing_category", "Billed as"),
+    ("estimated_cost", "Estimated cost"),
+    ("currency", "Currency"),
+    ("warnings", "Warnings"),
+    ("notes", "Notes"),
+    ("orders", "Orders"),
+    ("confirmed", "Confirmed"),
+    ("not_confirmed", "Not confirmed"),
+    ("main_reason", "Main reason"),
+    ("billable", "Billable messages"),
+];
+
+/// The workbook's header of our column `name`.
+pub(crate) fn words(name: &str) -> &str {
+    WORDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(name, |(_, w)| w)
+}
+
+/// Whether `header` names our column `name`, by its name or by the
+/// workbook's words for it, case and blanks aside.
+pub(crate) fn names(header: &str, name: &str) -> bool {
+    let header = header.trim();
+    header.eq_ignore_ascii_case(name) || header.eq_ignore_ascii_case(words(name))
+}
+
 /// Columns of schema 1 that schema 2 renamed or dropped: still ours when a
 /// rerun reads an old reconciliation, and a kept column of these names is
 /// prefixed too, so that `status` in any file is always ours.
@@ -146,11 +204,8 @@ pub(crate) const KEPT_PREFIX: &str = "input_";
 
 /// Whether `name` is (or was) one of our columns, case and blanks aside.
 pub(crate) fn is_ours(name: &str) -> bool {
-    let name = name.trim();
-    workbook_columns()
-        .map(|(h, ..)| h)
-        .chain(&OLD_HEADER)
-        .any(|h| h.eq_ignore_ascii_case(name))
+    let ours = workbook_columns().map(|(h, ..)| h);
+    ours.chain(&OLD_HEADER).any(|h| names(name, h))
 }
 
 /// The report's header, as the CSV and the workbook's rows write it: our

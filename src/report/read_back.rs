@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::csv::{KEPT_PREFIX, is_ours, undo_neutralising_cell};
+use super::csv::{KEPT_PREFIX, is_ours, names, undo_neutralising_cell};
 use crate::error::Failure;
 use crate::exit;
 use crate::input::{Field, InputOptions};
@@ -127,11 +127,7 @@ impl BackColumns {
     /// `extra_headers` are the headers of the columns no field uses, in
     /// file order ([`crate::input::InputReader::extra_headers`]).
     pub(crate) fn new(file: &Path, extra_headers: &[String]) -> Result<Self, Failure> {
-        let at = |name: &str| {
-            extra_headers
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(name))
-        };
+        let at = |name: &str| extra_headers.iter().position(|h| names(h, name));
         let Some(outcome) = at("outcome") else {
             return Err(Failure::new(
                 exit::DATA,

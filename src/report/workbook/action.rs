@@ -12,7 +12,7 @@ use super::Night;
 use super::rows::{Heights, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
-use crate::report::csv::{Cell, Column, column};
+use crate::report::csv::{Cell, Column, column, words};
 use crate::report::{Outcome, ReportRow};
 
 /// The workbook's columns the sheet shows.
@@ -86,7 +86,7 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Needs action")?;
-    header(sheet, shown().map(|(name, ..)| *name), styles)?;
+    header(sheet, shown().map(|(name, ..)| words(name)), styles)?;
     let night = Night::default();
     let mut heights = Heights::default();
     let mut line = 1;

@@ -9,7 +9,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::rows::{fitted, header};
 use super::style::Styles;
 use crate::report::cost::Cost;
-use crate::report::csv::{Cell, for_workbook};
+use crate::report::csv::{Cell, for_workbook, words};
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.
@@ -122,7 +122,7 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
-    header(sheet, COLUMNS, styles)?;
+    header(sheet, COLUMNS.map(words), styles)?;
     for (line, t) in (1..).zip(tallies) {
         let partner = fitted(for_workbook(&t.partner));
         sheet.write_string_with_format(line, 0, partner, &styles.plain.text)?;

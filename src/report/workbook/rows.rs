@@ -9,7 +9,9 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{COLUMNS, Cell, Column, for_workbook, header_names, workbook_columns};
+use crate::report::csv::{
+    COLUMNS, Cell, Column, for_workbook, header_names, words, workbook_columns,
+};
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(
@@ -141,7 +143,7 @@ pub(super) fn start(
     sheet.set_name(super::ROWS_SHEET)?;
     let names = header_names(extra);
     let kept = names[COLUMNS.len()..].iter().map(String::as_str);
-    let ours = workbook_columns().map(|(name, ..)| *name);
+    let ours = workbook_columns().map(|(name, ..)| words(name));
     header(sheet, ours.chain(kept), styles)?;
     sheet.set_freeze_panes(1, 0)?;
     widths(sheet, 0, workbook_columns())
