@@ -118,3 +118,66 @@ async fn the_end_of_a_run_says_who_acts_on_which_rows_and_how() {
         );
     }
 }
+
+/// The machine's JSON line is for schedulers and pipes: on a person's
+/// terminal (here a pseudo-terminal made by `script`, util-linux) stdout
+/// holds none, while the end of the run in words is there; without a
+/// terminal the same run prints it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_gets_words_and_a_pipe_gets_the_json_line() {
+    let Ok(script) = which("script") else {
+        // As with LibreOffice: .ci/run installs it, a newcomer needs nothing.
+        eprintln!("notice: no `script` (util-linux) here; the terminal check is skipped");
+        return;
+    };
+    let env = Env::start(fast()).await;
+    let input = env.csv(&[["Acme", "+491520000901", "T-1", "Lamp", "Dock"]]);
+    let ledger = env.path("ledger.sqlite");
+    let handoff = format!(
+        "{} run {} --out {} --ledger {} --api-url {} --channel SIM0001 \
+         --pair-interval 0 --first-poll 50ms --track-for 5s",
+        env!("CARGO_BIN_EXE_handoff"),
+        input.display(),
+        env.path("reconciliation.csv").display(),
+        ledger.display(),
+        env.base,
+    );
+    let mut cmd = tokio::process::Command::new(script);
+    cmd.args(["-q", "-e", "-c", &handoff, "/dev/null"])
+        .env("ONEMSG_TOKEN", "sim-token")
+        .env("TERM", "dumb")
+        .env_remove("ONEMSG_API_URL")
+        .env_remove("ONEMSG_CHANNEL_ID")
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("finishes")
+        .unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 0, "{seen}");
+    assert!(seen.contains("Written: "), "the end in words: {seen}");
+    assert!(
+        !seen.lines().any(|l| l.trim_start().starts_with("{\"")),
+        "no JSON line on a terminal: {seen}"
+    );
+    // The same run into a pipe: the line is there.
+    let report = env.path("reconciliation.csv");
+    let run = [
+        "run",
+        input.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ];
+    let out = person(&env, &run).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(summary(&out)["rows"], 1);
+}
+
+/// The path of `program` on `PATH`.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
