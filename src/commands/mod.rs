@@ -13,6 +13,7 @@
 
 mod backup;
 mod deliver;
+mod directory;
 mod dry_run;
 mod fallback;
 mod finish;

@@ -19,12 +19,10 @@ use crate::ingest::{Decided, Deciding, Judged, record_batch};
 use crate::input::{self, InputReader};
 use crate::report::read_back::{self, BackColumns};
 
+use super::directory::{directory, languages, suppress_opted_out};
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{
-    Session, check_local, connect, directory, languages, ledger_path, open_session, rehearsal,
-    rules, suppress_opted_out,
-};
+use super::session::{Session, check_local, connect, ledger_path, open_session, rehearsal, rules};
 use crate::fate::rerun::Asked;
 
 /// How many rows are looked up and recorded together.

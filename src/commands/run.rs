@@ -11,12 +11,10 @@ use crate::fate::Ask;
 use crate::ingest::{Deciding, ingest, judge};
 use crate::input::{self, InputOptions, Layout, ProblemSummary};
 
+use super::directory::{directory, languages, suppress_opted_out};
 use super::dry_run;
 use super::finish::deliver_and_finish;
-use super::session::{
-    check_local, connect, directory, languages, ledger_path, open_session, rehearsal, rules,
-    suppress_opted_out,
-};
+use super::session::{check_local, connect, ledger_path, open_session, rehearsal, rules};
 
 /// `handoff run`: the nightly job.
 pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {

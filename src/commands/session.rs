@@ -105,45 +105,6 @@ pub(super) fn rules(
     }
 }
 
-/// The partners file (`--partners`), read before anything is sent: one
-/// that cannot be read, or has no partner id column, is a misconfiguration
-/// that stops the command. Its rows that cannot be used are said once,
-/// each with its line, and cost only their contact.
-pub(super) fn directory(sending: &SendingArgs) -> Result<Option<Arc<Directory>>, Failure> {
-    let Some(path) = &sending.partners else {
-        return Ok(None);
-    };
-    let (directory, problems) =
-        crate::delivery::load_directory(path, sending.default_country.as_ref()).map_err(|e| {
-            Failure::new(exit::CONFIG, format!("--partners: {e}; nothing was sent"))
-        })?;
-    for (line, p) in &problems {
-        let file = &directory.file;
-        if crate::logging::is_json() {
-            warn!(file = %file, line, problem = %p, "a partners row not used");
-        } else {
-            let said = format!("{file} line {line}: {p}; this contact is not used\n");
-            let _ = crate::progress::write_stderr(said.as_bytes());
-        }
-    }
-    Ok(Some(Arc::new(directory)))
-}
-
-/// The template languages the rows of `reader` need besides `--language`:
-/// their partners' contacts' (none without a partners file; every contact's
-/// with `--fallback`).
-pub(super) fn languages(
-    directory: Option<&Directory>,
-    reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
-    sending: &SendingArgs,
-) -> Vec<String> {
-    let Some(directory) = directory else {
-        return Vec::new();
-    };
-    let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
-    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
-}
-
 /// Takes the lock, opens the ledger on its thread and records the run.
 pub(super) async fn open_session(
     kind: &str,
@@ -194,25 +155,6 @@ pub(super) async fn open_session(
     })
 }
 
-/// The contacts the partners file says opted out join the suppression
-/// list before any row is decided, as a phone suppressed by hand: a
-/// partner who asked for no more messages gets none, for every order and
-/// every partner that uses the phone, until a person lifts it (`handoff
-/// suppressions remove`), whatever later files say. One already suppressed
-/// keeps its date.
-pub(super) fn suppress_opted_out(held: &Held, rules: &Rules) -> Result<(), Failure> {
-    let Some(directory) = rules.directory.as_deref() else {
-        return Ok(());
-    };
-    let ledger = |e| Failure::of(exit::CONFIG, e);
-    let known = held.ledger.suppressions(&crate::codes::REFUSALS);
-    let known = known.map_err(ledger)?;
-    for phone in directory.opted_out().filter(|p| !known.contains_key(*p)) {
-        held.ledger.suppress(phone, Utc::now()).map_err(ledger)?;
-    }
-    Ok(())
-}
-
 /// The phones the channel lists as blocked join the suppression list
 /// before any row is decided, so none is sent a message that cannot
 /// arrive and costs the number's quality; one already suppressed keeps
@@ -222,21 +164,14 @@ async fn suppress_blocked(client: &Client, ledger: &Ledger) {
         Ok(list) => list.unwrap_or_default(),
         Err(e) => return warn!("the channel's blocked users could not be read: {e}"),
     };
-    let known = match ledger.suppressions(&crate::codes::REFUSALS) {
-        Ok(known) => known,
-        Err(e) => return warn!("the suppression list could not be read: {e}"),
-    };
-    let new: Vec<&String> = blocked.iter().filter(|p| !known.contains_key(*p)).collect();
-    for phone in &new {
-        if let Err(e) = ledger.suppress(phone, Utc::now()) {
-            return warn!("a blocked user could not be suppressed: {e}");
-        }
-    }
-    if !new.is_empty() {
-        info!(
-            phones = new.len(),
-            "the channel lists these phones as blocked: suppressed from now on"
-        );
+    let phones = blocked.iter().map(String::as_str);
+    match ledger.suppress_new(phones, &crate::codes::REFUSALS, Utc::now()) {
+        Ok(0) => {}
+        Ok(phones) => info!(
+            phones,
+            "the channel lists these phones as blocked: suppressed"
+        ),
+        Err(e) => warn!("the channel's blocked users could not be suppressed: {e}"),
     }
 }
 
@@ -286,6 +221,13 @@ pub(super) struct Held {
     lock: std::fs::File,
     ledger: Ledger,
     rates: Option<Arc<RateCard>>,
+}
+
+impl Held {
+    /// The ledger, before the recorder takes it.
+    pub(super) fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
 }
 
 /// What a sending command checks and takes on this machine before the

@@ -75,6 +75,24 @@ impl Ledger {
         Ok(out)
     }
 
+    /// Suppresses each of `phones` from `at` on that is not suppressed now
+    /// (refused with one of `codes`, or by hand), so one already on the
+    /// list keeps its date; how many were added.
+    pub fn suppress_new<'a>(
+        &self,
+        phones: impl IntoIterator<Item = &'a str>,
+        codes: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<usize, LedgerError> {
+        let known = self.suppressions(codes)?;
+        let mut added = 0;
+        for phone in phones.into_iter().filter(|p| !known.contains_key(*p)) {
+            self.suppress(phone, at)?;
+            added += 1;
+        }
+        Ok(added)
+    }
+
     /// Suppresses `phone` by hand from `at` on.
     pub fn suppress(&self, phone: &str, at: DateTime<Utc>) -> Result<(), LedgerError> {
         self.conn.execute(

@@ -13,6 +13,7 @@
 //! for `handoff rerun` (the inverse of the CSV writer).
 
 mod atomic;
+pub(crate) mod columns;
 pub(crate) mod cost;
 mod csv;
 mod notes;

@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::csv::{KEPT_PREFIX, is_ours, names, undo_neutralising_cell};
+use super::columns::{KEPT_PREFIX, is_ours, names};
+use super::csv::undo_neutralising_cell;
 use crate::error::Failure;
 use crate::exit;
 use crate::input::{Field, InputOptions};

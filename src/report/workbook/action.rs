@@ -12,7 +12,7 @@ use super::Night;
 use super::rows::{Heights, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
-use crate::report::csv::{Cell, Column, column, words};
+use crate::report::columns::{Cell, Column, column, words};
 use crate::report::{Outcome, ReportRow};
 
 /// The workbook's columns the sheet shows.

@@ -8,8 +8,9 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::rows::{fitted, header};
 use super::style::Styles;
+use crate::report::columns::{Cell, words};
 use crate::report::cost::Cost;
-use crate::report::csv::{Cell, for_workbook, words};
+use crate::report::csv::for_workbook;
 use crate::report::{Outcome, ReportRow};
 
 /// The sheet's columns.

@@ -9,9 +9,8 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::csv::{
-    COLUMNS, Cell, Column, for_workbook, header_names, words, workbook_columns,
-};
+use crate::report::columns::{COLUMNS, Cell, Column, header_names, words, workbook_columns};
+use crate::report::csv::for_workbook;
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
 pub(super) fn put(

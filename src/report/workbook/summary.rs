@@ -9,9 +9,10 @@ use rust_xlsxwriter::{Chart, ChartType, Worksheet, XlsxError};
 use super::Night;
 use super::style::Styles;
 use crate::exit;
+use crate::report::columns::Cell::{self, Date, Number, Text};
+use crate::report::columns::SCHEMA_VERSION;
 use crate::report::cost::Cost;
-use crate::report::csv::Cell::{self, Date, Number, Text};
-use crate::report::csv::{SCHEMA_VERSION, for_workbook};
+use crate::report::csv::for_workbook;
 use crate::report::{Outcome, ReportRow, Summary};
 
 const NAME: &str = "Summary";
