@@ -162,7 +162,8 @@ async fn send_and_track(
     // (`--fallback backup`); their messages are tracked as the others.
     if args.fallback.is_some() && stop.is_none() && s.interrupt.borrow().is_none() {
         let resend = |jobs: Vec<Job>| send(send::Work::Jobs(jobs));
-        stop = super::fallback::fall_back(s, rules, poll.track_for, resend).await?;
+        let daily = args.send.daily_recipients();
+        stop = super::fallback::fall_back(s, rules, poll.track_for, daily, resend).await?;
     }
     if stop.is_some() {
         // The rows the stop kept from being sent (queued, or never fed)

@@ -33,6 +33,7 @@ pub(super) async fn fall_back<F, Fut>(
     s: &Session,
     rules: &Rules,
     wait: Duration,
+    daily: Option<usize>,
     send: F,
 ) -> Result<Option<Stop>, Failure>
 where
@@ -45,7 +46,7 @@ where
     let deadline = Instant::now() + wait;
     loop {
         let (run, d, r) = (s.run_id, directory.clone(), rules.clone());
-        let (due, waiting) = s.recorder.read(move |l| due(l, run, &d, &r)).await?;
+        let (due, waiting) = s.recorder.read(move |l| due(l, run, &d, &r, daily)).await?;
         if !due.is_empty() {
             let mut jobs = Vec::with_capacity(due.len());
             for f in due {
@@ -73,8 +74,19 @@ fn due(
     run: RunId,
     directory: &Directory,
     rules: &Rules,
+    daily: Option<usize>,
 ) -> Result<(Vec<Fallback>, usize), LedgerError> {
     let (mut due, mut waiting) = (Vec::new(), 0);
+    // The suppression list and the daily budget hold a next contact back
+    // as they hold any row ([`fate::within`]).
+    let since = chrono::Utc::now() - fate::budget::WINDOW;
+    let limits = fate::Limits {
+        suppressed: std::sync::Arc::new(l.suppressions(&crate::codes::REFUSALS)?),
+        budget: match daily {
+            Some(limit) => Some(fate::Budget::new(limit, l.recipients_since(since)?)),
+            None => None,
+        },
+    };
     for row in l.contact_rows(run)? {
         let contacts = directory.contacts(&row.partner_id);
         let tried = l.phones_tried(&row.order_key)?;
@@ -98,6 +110,12 @@ fn due(
         };
         delivery.phone.clone_from(&to.phone);
         delivery.language.clone_from(&to.language);
+        if !matches!(
+            fate::within(fate.clone(), Some(&delivery), &limits),
+            Fate::Fallback { .. }
+        ) {
+            continue;
+        }
         let attempts = known
             .last
             .filter(|a| a.run_id == run)

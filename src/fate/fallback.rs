@@ -7,7 +7,7 @@
 
 use crate::codes::{self, Actor, Retry};
 use crate::delivery::Contact;
-use crate::ledger::{AttemptInfo, MessageInfo, SendClass};
+use crate::ledger::{AttemptInfo, MessageInfo, SendClass, Status};
 
 use super::{Fate, Known, failed};
 
@@ -50,7 +50,13 @@ pub(crate) fn cannot_arrive(code: i64) -> bool {
 /// an attempt of the order went to), when what the ledger knows of the
 /// order proves its last message cannot arrive; `None` otherwise.
 pub(crate) fn fallback(known: &Known, tried: &[String], contacts: &[Contact]) -> Option<Fate> {
-    if known.was_in_doubt || !known.doubts.is_empty() {
+    // A doubt, or a message the partner's phone got (an earlier one, say,
+    // whose correction was then refused), is no proof.
+    let delivered = known.message.as_ref().and_then(|m| m.status.as_deref());
+    if known.was_in_doubt
+        || !known.doubts.is_empty()
+        || delivered.is_some_and(|s| Status::of(s).proves_delivery())
+    {
         return None;
     }
     let proof = proof(known.message.as_ref(), known.last.as_ref()?)?;

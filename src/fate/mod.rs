@@ -220,7 +220,8 @@ pub(crate) struct Limits {
     pub budget: Option<Budget>,
 }
 
-/// Holds back a row the command would send to a suppressed phone or to a
+/// Holds back a row the command would send (or fall back with, `valid`
+/// then holding the next contact's phone) to a suppressed phone or to a
 /// phone beyond the daily budget; every other fate stands. A doubt is
 /// never held: its earlier send may have been accepted, and only the
 /// look-up can say (a held doubt would report `skipped` for an order the
@@ -229,10 +230,12 @@ pub(crate) fn within(fate: Fate, valid: Option<&Delivery>, limits: &Limits) -> F
     let Some(d) = valid else { return fate };
     let suppressed = limits.suppressed.get(&d.phone);
     match (&fate, suppressed, &limits.budget) {
-        (Fate::Send { .. }, Some(s), _) => Fate::Suppressed(s.clone()),
-        (Fate::Send { .. }, _, Some(b)) if !b.admit(&d.phone) => Fate::OverBudget {
-            limit: b.counts().0,
-        },
+        (Fate::Send { .. } | Fate::Fallback { .. }, Some(s), _) => Fate::Suppressed(s.clone()),
+        (Fate::Send { .. } | Fate::Fallback { .. }, _, Some(b)) if !b.admit(&d.phone) => {
+            Fate::OverBudget {
+                limit: b.counts().0,
+            }
+        }
         (Fate::LookUp, _, Some(b)) => {
             b.admit(&d.phone);
             fate

@@ -139,7 +139,9 @@ pub(super) fn merge_statuses(
         conn.prepare_cached(
             "UPDATE messages SET billable = COALESCE(?2, billable),
                  pricing_category = COALESCE(?3, pricing_category)
-             WHERE message_id = ?1",
+             WHERE message_id = ?1
+               AND (billable IS NOT COALESCE(?2, billable)
+                    OR pricing_category IS NOT COALESCE(?3, pricing_category))",
         )?
         .execute(params![message, p.billable, p.category])?;
     }

@@ -112,3 +112,39 @@ fn no_proof_no_fallback() {
         assert_eq!(fallback(&known, &tried, &contacts), None, "{case}");
     }
 }
+
+/// The next contact is held like any row: a suppressed phone (opted out in
+/// the partners file, refused, blocked) or one past the daily budget gets
+/// no fallback; and a message the partner's phone got is no proof, even
+/// when a later send of the order was refused.
+#[test]
+fn a_suppressed_or_over_budget_backup_and_a_delivered_order_get_no_fallback() {
+    let contacts = [
+        contact(PRIMARY, Role::Primary),
+        contact(BACKUP, Role::Backup),
+    ];
+    let tried = [PRIMARY.to_string()];
+    let fate = fallback(&sent(Some("failed"), Some(131_026)), &tried, &contacts).expect("proof");
+    let to_backup = crate::fate::tests::delivery(BACKUP, "Lamp");
+    let opted_out = crate::ledger::Suppression {
+        phone: BACKUP.into(),
+        since: chrono::Utc::now(),
+        refused: None,
+    };
+    let suppressed = crate::fate::Limits {
+        suppressed: std::sync::Arc::new([(BACKUP.to_string(), opted_out.clone())].into()),
+        budget: None,
+    };
+    let held = crate::fate::within(fate.clone(), Some(&to_backup), &suppressed);
+    assert_eq!(held, Fate::Suppressed(opted_out));
+    let full = crate::fate::Limits {
+        budget: Some(crate::fate::Budget::new(1, [PRIMARY.to_string()].into())),
+        ..crate::fate::Limits::default()
+    };
+    let held = crate::fate::within(fate, Some(&to_backup), &full);
+    assert!(matches!(held, Fate::OverBudget { limit: 1 }), "{held:?}");
+
+    let mut delivered_then_refused = refused(131_026);
+    delivered_then_refused.message = sent(Some("delivered"), None).message;
+    assert_eq!(fallback(&delivered_then_refused, &tried, &contacts), None);
+}
