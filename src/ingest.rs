@@ -29,9 +29,8 @@ pub(crate) struct Judged {
     /// What the command has to say about the row (a rerun: what the file
     /// changed that was not sent); it goes into the row's notes.
     pub note: Option<String>,
-    /// The partners file's contact the row is for (`--partners`).
-    pub contact: Option<Contact>,
-    /// All that partner's contacts.
+    /// The contacts of the row's partner (`--partners`), in the order
+    /// they are written to: the row is for the first.
     pub partner_contacts: Vec<Contact>,
 }
 
@@ -71,19 +70,18 @@ pub(crate) fn judge(mut raw: RawRow, rules: &Rules, ask: Ask) -> Judged {
             p
         }),
     };
-    let (result, contact, partner_contacts) = match (result, resolved) {
+    let (result, partner_contacts) = match (result, resolved) {
         (Ok(mut d), Some(Ok(r))) => {
             d.warnings.splice(0..0, r.warnings);
-            (Ok(d), r.contact, r.contacts)
+            (Ok(d), r.contacts)
         }
-        (result, _) => (result, None, Vec::new()),
+        (result, _) => (result, Vec::new()),
     };
     Judged {
         raw,
         result,
         ask,
         note: None,
-        contact,
         partner_contacts,
     }
 }
@@ -104,7 +102,8 @@ pub(crate) trait FirstRows {
 
 /// What the ledger holds for the row's order: only what the decision can
 /// use (a duplicate's order is not looked up further, a message makes the
-/// doubts moot, a held row is never looked up in the history).
+/// doubts moot unless it failed and a send to the partner's next contact
+/// followed, a held row is never looked up in the history).
 pub(crate) fn known(
     l: &Ledger,
     seen: &mut impl FirstRows,
@@ -123,6 +122,7 @@ pub(crate) fn known(
     let message = l.accepted_message(key)?;
     let doubts = match (&message, j.ask) {
         (None, Ask::Send | Ask::Again) => l.doubts(key)?,
+        (Some(m), Ask::Send | Ask::Again) if crate::fate::failed(m) => l.doubts(key)?,
         _ => Vec::new(),
     };
     Ok(Known {
@@ -269,7 +269,7 @@ pub(crate) async fn record_batch(
                 .map(|j| {
                     let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
                     let contact = written_to(&j, &fate, &known).cloned();
-                    decided.take(&j, &fate, known);
+                    decided.take(&j, &fate, known, contact.as_ref());
                     Ok(row_record(&j, &fate, contact.as_ref()))
                 })
                 .collect::<Result<Vec<_>, LedgerError>>()?;
@@ -300,14 +300,22 @@ impl FirstRows for InRun {
 
 impl Decided {
     /// What the stages after this one do with a row's fate: send it, track
-    /// its message, or settle its doubts first.
-    fn take(&mut self, j: &Judged, fate: &Fate, known: Known) {
+    /// its message, or settle its doubts first (looked up, and sent again,
+    /// at the `contact` the doubtful send went to).
+    fn take(&mut self, j: &Judged, fate: &Fate, known: Known, contact: Option<&Contact>) {
         match (fate, &j.result) {
             (Fate::Send { .. }, Ok(_)) => self.to_send += 1,
             (Fate::Reused { wamid, open, .. }, _) if *open => self.open.push(wamid.clone()),
             (Fate::LookUp, Ok(d)) => self.doubts.push(DoubtRow {
                 row: j.raw.row,
-                delivery: d.clone(),
+                delivery: match contact {
+                    Some(c) => Delivery {
+                        phone: c.phone.clone(),
+                        language: c.language.clone(),
+                        ..d.clone()
+                    },
+                    None => d.clone(),
+                },
                 doubts: known.doubts,
             }),
             _ => {}
@@ -325,15 +333,17 @@ fn join(a: Option<String>, b: Option<String>) -> Option<String> {
 
 /// The partners file's contact a row's message goes or went to: for a row
 /// reusing a message an earlier run sent to another of the partner's
-/// contacts (a fallback), that one; else the row's own.
+/// contacts (a fallback), or looking up such a send in doubt (and sending
+/// it again there if it proves unsent), that one; else the row's own.
 fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &Known) -> Option<&'a Contact> {
-    let reused_to = match fate {
+    let went_to = match fate {
         Fate::Reused { .. } => known.message.as_ref().and_then(|m| m.phone.as_deref()),
+        Fate::LookUp => known.doubts.last().map(|d| d.attempt.phone.as_str()),
         _ => None,
     };
-    reused_to
+    went_to
         .and_then(|phone| j.partner_contacts.iter().find(|c| c.phone == phone))
-        .or(j.contact.as_ref())
+        .or(j.partner_contacts.first())
 }
 
 /// The ledger's row: the fields as read, the normalised phone and order

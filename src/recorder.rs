@@ -27,18 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::Failure;
 use crate::exit;
 use crate::ledger::{
-    Answer, AttemptId, Ledger, LedgerError, RowRecord, RunId, RunMeta, StatusUpdate, Verdict,
+    Answer, AttemptId, Intent, Ledger, LedgerError, RowRecord, RunId, RunMeta, StatusUpdate,
+    Verdict,
 };
-
-/// An attempt about to be sent, as its intent is recorded.
-pub(crate) struct Intent {
-    pub run: RunId,
-    pub order_key: String,
-    pub attempt_no: u32,
-    pub phone: String,
-    pub params: Vec<String>,
-    pub at: DateTime<Utc>,
-}
 
 /// The most jobs one group commit takes.
 const MAX_GROUP: usize = 512;
@@ -167,17 +158,7 @@ impl Recorder {
     /// Records the intent of an attempt, durable before this returns, so
     /// its request never leaves ahead of it.
     pub(crate) async fn record_intent(&self, intent: Intent) -> Result<AttemptId, Failure> {
-        self.write_grouped(move |l| {
-            l.record_intent(
-                intent.run,
-                &intent.order_key,
-                intent.attempt_no,
-                &intent.phone,
-                &intent.params,
-                intent.at,
-            )
-        })
-        .await
+        self.write_grouped(move |l| l.record_intent(&intent)).await
     }
 
     /// Records the API's answer to an attempt.
@@ -252,19 +233,6 @@ impl Recorder {
         reason: Option<String>,
     ) -> Result<(), Failure> {
         self.write(move |l| l.set_verdict(run, row, verdict, reason.as_deref()))
-            .await
-    }
-
-    /// Names the contact a row of `run` is now written to, and why
-    /// (`--fallback backup`).
-    pub(crate) async fn set_contact(
-        &self,
-        run: RunId,
-        row: u64,
-        contact: String,
-        note: String,
-    ) -> Result<(), Failure> {
-        self.write(move |l| l.set_contact(run, row, &contact, &note))
             .await
     }
 
@@ -362,14 +330,16 @@ mod tests {
             let r = recorder.clone();
             calls.push(tokio::spawn(async move {
                 r.grouped(move |l| {
-                    l.record_intent(
+                    l.record_intent(&crate::ledger::Intent {
                         run,
-                        &format!("K{i}"),
-                        1,
-                        "4915100000",
-                        &[],
-                        chrono::Utc::now(),
-                    )
+                        order_key: format!("K{i}"),
+                        attempt_no: 1,
+                        phone: "4915100000".into(),
+                        params: Vec::new(),
+                        at: chrono::Utc::now(),
+                        language: None,
+                        contact: None,
+                    })
                 })
                 .await
             }));

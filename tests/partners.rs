@@ -416,6 +416,56 @@ async fn a_send_proved_unsent_goes_again_in_its_contacts_language() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_send_proved_unsent_the_next_night_goes_again_to_the_backup_in_its_language() {
+    // The backup's first send never reaches the API: the night ends with
+    // it in doubt, the row naming the backup it may have gone to.
+    let mut s = in_languages(&["en", "de"]);
+    s.rules = vec![Rule {
+        fault: Some(handoff_sim::scenario::Fault::DropBefore),
+        times: Some(1),
+        ..rule("4915110000002")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(
+        &env,
+        "partners.csv",
+        "Partner ID,Partner Name,Phone,Role,Language\n\
+         P1,Acme Pickup,+1 555 010 0001,primary,en\n\
+         P1,,+49 151 10000002,backup,de\n\
+         P2,Beta Kiosk,+49 151 20000001,,\n",
+    );
+    let export = write(&env, "orders.csv", NIGHT);
+    let partners = partners.to_str().unwrap();
+    let args = ["--partners", partners, "--fallback", "backup"];
+    let out = env.run(&export, &args).await;
+    assert_ne!(code(&out), 0, "{:?}", env.report());
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(acme["outcome"], "unknown", "{acme:?}");
+    assert_eq!(acme["contact"], "backup (line 3 of partners.csv)");
+
+    // The next night proves it unsent and sends it once more: to the
+    // backup, in the backup's language, never to the primary again.
+    let args = [&args[..], &["--history-proves-absence"]].concat();
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{} {:?}", stderr(&out), env.report());
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000002", "4915120000001"]
+    );
+    assert_eq!(languages(&env).await["4915110000002"], "de");
+    let acme = &by_order(&env)["A-1"];
+    assert!(
+        ["delivered", "read"].contains(&acme["outcome"].as_str()),
+        "{acme:?}"
+    );
+    assert_eq!(
+        (acme["contact"].as_str(), acme["phone"].as_str()),
+        ("backup (line 3 of partners.csv)", "4915110000002"),
+        "{acme:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_file_names_the_partners_file_beside_it() {
     let env = Env::start(fast()).await;
     std::fs::create_dir(env.path("conf")).unwrap();

@@ -4,6 +4,8 @@
 //! judge; this waits for it (a status still to come is no proof, and no
 //! reason either) while tracking lasts, and sends what it decides.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -11,20 +13,13 @@ use tokio::time::Instant;
 use crate::delivery::{Directory, Rules, revalidate};
 use crate::error::Failure;
 use crate::fate::{self, Fate, Known};
-use crate::ledger::{Ledger, LedgerError, RunId};
+use crate::ledger::{Ledger, LedgerError, NewContact, RunId};
 use crate::send::{Job, Stop};
 
 use super::session::Session;
 
 /// How often the ledger is read again for the proofs tracking brings.
 const RECHECK: Duration = Duration::from_millis(200);
-
-/// A send to a partner's next contact, with what the row now says.
-struct Fallback {
-    job: Job,
-    contact: String,
-    note: String,
-}
 
 /// Writes to the next contact of every order of this run whose message
 /// cannot arrive, while tracking may still bring such proofs (`wait`, from
@@ -44,16 +39,24 @@ where
         return Ok(None);
     };
     let deadline = Instant::now() + wait;
+    // Rows whose fate no later status can change: not read again.
+    let settled = Arc::new(Mutex::new(HashSet::new()));
     loop {
-        let (run, d, r) = (s.run_id, directory.clone(), rules.clone());
-        let (due, waiting) = s.recorder.read(move |l| due(l, run, &d, &r, daily)).await?;
-        if !due.is_empty() {
-            let mut jobs = Vec::with_capacity(due.len());
-            for f in due {
-                let (row, contact, note) = (f.job.row, f.contact, f.note);
-                s.recorder.set_contact(run, row, contact, note).await?;
-                jobs.push(f.job);
-            }
+        let (run, d, r, done) = (s.run_id, directory.clone(), rules.clone(), settled.clone());
+        let (jobs, waiting) = s
+            .recorder
+            .read(move |l| {
+                due(
+                    l,
+                    run,
+                    &d,
+                    &r,
+                    daily,
+                    &mut done.lock().expect("not poisoned"),
+                )
+            })
+            .await?;
+        if !jobs.is_empty() {
             s.progress.will_send(jobs.len() as u64);
             if let Some(stop) = send(jobs).await {
                 return Ok(Some(stop));
@@ -68,29 +71,39 @@ where
 }
 
 /// The fallbacks [`fate::fallback`] decides for the rows of `run` now, and
-/// how many rows may still get one (their message not final yet).
+/// how many rows may still get one (their message not final yet). A row
+/// with no fallback and no message still open goes into `settled`.
 fn due(
     l: &Ledger,
     run: RunId,
     directory: &Directory,
     rules: &Rules,
     daily: Option<usize>,
-) -> Result<(Vec<Fallback>, usize), LedgerError> {
+    settled: &mut HashSet<u64>,
+) -> Result<(Vec<Job>, usize), LedgerError> {
     let (mut due, mut waiting) = (Vec::new(), 0);
     // The suppression list and the daily budget hold a next contact back
     // as they hold any row ([`fate::within`]).
     let since = chrono::Utc::now() - fate::budget::WINDOW;
     let limits = fate::Limits {
-        suppressed: std::sync::Arc::new(l.suppressions(&crate::codes::REFUSALS)?),
+        suppressed: Arc::new(l.suppressions(&crate::codes::REFUSALS)?),
         budget: match daily {
             Some(limit) => Some(fate::Budget::new(limit, l.recipients_since(since)?)),
             None => None,
         },
     };
     for row in l.contact_rows(run)? {
+        if settled.contains(&row.row) {
+            continue;
+        }
         let contacts = directory.contacts(&row.partner_id);
         let tried = l.phones_tried(&row.order_key)?;
         if contacts.iter().all(|c| tried.contains(&c.phone)) {
+            settled.insert(row.row);
+            continue;
+        }
+        if row.open {
+            waiting += 1;
             continue;
         }
         let known = Known {
@@ -100,35 +113,38 @@ fn due(
             was_in_doubt: l.ever_in_doubt(&row.order_key)?,
             ..Known::default()
         };
-        let Some(fate) = fate::fallback::fallback(&known, &tried, contacts) else {
-            waiting += usize::from(known.message.as_ref().is_some_and(|m| !m.is_final));
-            continue;
-        };
-        let (Fate::Fallback { to, .. }, Ok(mut delivery)) = (&fate, revalidate(&row.fields, rules))
-        else {
-            continue;
-        };
-        delivery.phone.clone_from(&to.phone);
-        delivery.language.clone_from(&to.language);
-        if !matches!(
-            fate::within(fate.clone(), Some(&delivery), &limits),
-            Fate::Fallback { .. }
-        ) {
-            continue;
+        let job = fate::fallback::fallback(&known, &tried, contacts)
+            .zip(revalidate(&row.fields, rules).ok())
+            .and_then(|(fate, mut delivery)| {
+                let Fate::Fallback { to, .. } = &fate else {
+                    return None;
+                };
+                delivery.phone.clone_from(&to.phone);
+                delivery.language.clone_from(&to.language);
+                let contact = NewContact {
+                    row: row.row,
+                    label: to.label.clone(),
+                    note: fate.note().unwrap_or_default(),
+                };
+                let held = fate::within(fate, Some(&delivery), &limits);
+                matches!(held, Fate::Fallback { .. }).then(|| Job {
+                    row: row.row,
+                    delivery,
+                    // Numbered on from this run's attempts to the order.
+                    attempts: known
+                        .last
+                        .filter(|a| a.run_id == run)
+                        .map_or(0, |a| a.attempt_no),
+                    contact: Some(contact),
+                })
+            });
+        match job {
+            Some(job) => due.push(job),
+            // Nothing a later status could change: its message is final.
+            None => {
+                settled.insert(row.row);
+            }
         }
-        let attempts = known
-            .last
-            .filter(|a| a.run_id == run)
-            .map_or(0, |a| a.attempt_no);
-        due.push(Fallback {
-            contact: to.label.clone(),
-            note: fate.note().unwrap_or_default(),
-            job: Job {
-                row: row.row,
-                delivery,
-                attempts,
-            },
-        });
     }
     Ok((due, waiting))
 }

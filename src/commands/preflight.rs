@@ -90,7 +90,8 @@ fn check_languages(
         .collect();
     if !missing.is_empty() {
         return Err(misconfigured(format!(
-            "template `{name}` has no {} translation, which contacts in the partners file are              written in; add the translation, or change those contacts' language",
+            "template `{name}` has no {} translation, which contacts in the partners file are \
+             written in; add the translation, or change those contacts' language",
             missing.join(", ")
         )));
     }

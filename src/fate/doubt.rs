@@ -181,6 +181,7 @@ mod tests {
     fn doubtful(result: Option<SendClass>) -> Doubt {
         Doubt {
             attempt: AttemptInfo {
+                language: None,
                 attempt_id: 1,
                 run_id: 1,
                 order_key: "7".into(),

@@ -53,8 +53,9 @@ pub(crate) struct Known {
     /// The order's latest attempt, answered or not (a rerun's file asks
     /// about it).
     pub last: Option<AttemptInfo>,
-    /// Sends of the order that may or may not have been accepted, while it
-    /// has no accepted message.
+    /// Sends of the order that may or may not have been accepted, and that
+    /// no accepted message came from or after (a send to the partner's next
+    /// contact may follow a message that failed).
     pub doubts: Vec<Doubt>,
     /// The phones of the row's partner's contacts (`--partners`): a message
     /// the order sent to any of them went to the partner (a fallback), so
@@ -147,6 +148,7 @@ pub(crate) fn decide(
         return Fate::Invalid;
     };
     match &known.message {
+        _ if !known.doubts.is_empty() => Fate::LookUp,
         Some(m) if ask == Ask::Again && failed(m) => Fate::Send {
             replaces: Some(m.wamid.clone()),
             changes: Vec::new(),
@@ -162,7 +164,6 @@ pub(crate) fn decide(
                 }
             }
         }
-        None if !known.doubts.is_empty() => Fate::LookUp,
         None => Fate::send(),
     }
 }

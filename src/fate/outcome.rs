@@ -90,7 +90,7 @@ pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
         Verdict::Skipped if f.problem.as_deref() == Some(super::SUPPRESSED) => Outcome::Suppressed,
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Unknown => Outcome::Unknown,
-        Verdict::Send | Verdict::Reused if message_counts(f, run) => {
+        Verdict::Send | Verdict::Reused if message_counts(f, run) && !fell_back(f) => {
             match f.status.as_deref().map(Status::of) {
                 Some(Status::Read) => Outcome::Read,
                 Some(Status::Delivered) => Outcome::Delivered,
@@ -110,6 +110,16 @@ pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
             Some(SendClass::Accepted { .. }) => Outcome::Pending,
         },
     }
+}
+
+/// Whether this run wrote to the partner's next contact after the row's
+/// message failed (`--fallback backup`): the row's outcome is then that
+/// later attempt's (in doubt, refused), not the failure it followed. A
+/// failed message is sent again in no other way within a run.
+fn fell_back(f: &ReportFacts) -> bool {
+    let failed = f.status.as_deref().map(Status::of) == Some(Status::Failed);
+    let its_own = matches!(&f.last_result, Some(SendClass::Accepted { wamid }) if f.wamid.as_ref() == Some(wamid));
+    f.verdict == Verdict::Send && failed && f.attempts > 1 && !its_own
 }
 
 /// Whether the row's outcome is its message's: a message this run sent,

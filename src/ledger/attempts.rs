@@ -1,18 +1,17 @@
 //! Send attempts: the intent committed before a request leaves and the answer written once
 //! after, so a crash in between is seen as a doubt and never resent silently.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::answer::{class_at, kind_of, named_id_of, wamid_of};
 use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
-use super::{Answer, AttemptId, AttemptInfo, Ledger, LedgerError, RunId};
+use super::{Answer, AttemptId, AttemptInfo, Intent, Ledger, LedgerError, RunId};
 
 /// An attempt's columns (of the view `attempts_sent`, which fills in what the attempt shares
 /// with its row and its message), as [`attempt_from_row`] reads them.
 pub(super) const ATTEMPT_COLUMNS: &str = "attempt_id, run_id, order_key, attempt_no, phone,
     params, intent_at, answered_at, result, kind, named_id, wamid, http_status, error_code,
-    error_detail";
+    error_detail, language";
 
 pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
     Ok(AttemptInfo {
@@ -29,6 +28,7 @@ pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
         http_status: r.get(12)?,
         error_code: r.get(13)?,
         error_detail: r.get(14)?,
+        language: r.get(15)?,
     })
 }
 
@@ -62,60 +62,66 @@ impl Ledger {
     /// Commits the intent to send, before the HTTP request leaves; returns the attempt id that
     /// the answer must be recorded against. A crash after this leaves an unanswered intent.
     ///
-    /// When the run's input row for `order_key` holds exactly this recipient and these
-    /// parameters (as it does unless cleaning changed a field), the attempt names that row
-    /// instead of copying them: the copy was an eighth of the ledger (BENCHMARKS.md, "Ledger
+    /// When the run's input row for `order_key` holds exactly this recipient, these
+    /// parameters and this `language` (as it does unless cleaning changed a field or the row
+    /// moved to a partner's next contact), the attempt names that row instead of copying them: the copy was an eighth of the ledger (BENCHMARKS.md, "Ledger
     /// size"). The view `attempts_sent` reads them back either way.
-    pub fn record_intent(
-        &mut self,
-        run: RunId,
-        order_key: &str,
-        attempt_no: u32,
-        phone: &str,
-        params: &[String],
-        at: DateTime<Utc>,
-    ) -> Result<AttemptId, LedgerError> {
-        let row_no = self.row_sending(run, order_key, phone, params)?;
-        let (phone, params_json) = match row_no {
-            Some(_) => (None, None),
-            None => (Some(phone), Some(encode_params(params)?)),
+    ///
+    /// A fallback's intent (`contact`) moves its row to the partner's next contact in the same
+    /// commit ([`Ledger::switch_contact`]).
+    pub fn record_intent(&mut self, i: &Intent) -> Result<AttemptId, LedgerError> {
+        if let Some(c) = &i.contact {
+            self.switch_contact(i.run, c)?;
+        }
+        let language = i.language.as_deref();
+        let row_no = self.row_sending(i.run, &i.order_key, &i.phone, &i.params, language)?;
+        let (phone, params_json, language) = match row_no {
+            Some(_) => (None, None, None),
+            None => (Some(&i.phone), Some(encode_params(&i.params)?), language),
         };
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO attempts (run_id, order_key, attempt_no, row_no, phone, params, intent_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO attempts (run_id, order_key, attempt_no, row_no, phone, params, intent_at,
+                                   language)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         stmt.execute(params![
-            run,
-            order_key,
-            attempt_no,
+            i.run,
+            i.order_key,
+            i.attempt_no,
             row_no,
             phone,
             params_json,
-            ts(&at)
+            ts(&i.at),
+            language
         ])?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// The first input row of `run` for `order_key` whose phone and four fields are `phone` and
-    /// `params`, if one is.
+    /// The first input row of `run` for `order_key` whose phone, four fields and language are
+    /// `phone`, `params` and `language`, if one is.
     fn row_sending(
         &self,
         run: RunId,
         order_key: &str,
         phone: &str,
         params: &[String],
+        language: Option<&str>,
     ) -> Result<Option<i64>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             // INDEXED BY: without statistics SQLite prefers the primary key's run_id prefix
             // for the row order, which reads the whole run for every intent.
-            "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note
+            "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note,
+                    language
              FROM deliveries INDEXED BY deliveries_run_order
              WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
         )?;
         let mut rows = stmt.query(params![run, order_key])?;
         while let Some(r) = rows.next()? {
             let fields: [String; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
-            if r.get::<_, String>(1)? == phone && fields[..] == *params {
+            if r.get::<_, String>(1)? == phone
+                && fields[..] == *params
+                && r.get::<_, Option<String>>(6)?.as_deref() == language
+            {
                 return Ok(Some(r.get(0)?));
             }
         }
@@ -200,6 +206,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{accepted, answer, p, t, with_intent, with_message};
     use crate::ledger::{RetryKind, SendClass};
 
@@ -269,7 +276,7 @@ mod tests {
         ));
         // The same attempt number twice in one run is refused.
         assert!(
-            l.record_intent(run, "A-1", 1, "491711234567", &p(), t(50))
+            l.record_intent(&intent(run, "A-1", 1, "491711234567", &p(), t(50)))
                 .is_err()
         );
     }
@@ -287,7 +294,7 @@ mod tests {
         )
         .unwrap();
         let a2 = l
-            .record_intent(run, "A-1", 2, "491711234567", &p(), t(500))
+            .record_intent(&intent(run, "A-1", 2, "491711234567", &p(), t(500)))
             .unwrap();
         l.record_answer(a2, &accepted("w2", t(510))).unwrap();
 
@@ -304,7 +311,7 @@ mod tests {
         assert_eq!(l.message("w2").unwrap().unwrap().attempt_id, Some(a2));
         // A wamid is unique: a second attempt reporting the same one is refused, atomically.
         let a3 = l
-            .record_intent(run, "A-1", 3, "491711234567", &p(), t(600))
+            .record_intent(&intent(run, "A-1", 3, "491711234567", &p(), t(600)))
             .unwrap();
         assert!(matches!(
             l.record_answer(a3, &accepted("w2", t(610))),

@@ -84,6 +84,7 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use crate::ledger::fixtures::intent;
     use rusqlite::Connection;
 
     use super::*;
@@ -127,10 +128,10 @@ mod tests {
             l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
                 .unwrap();
             let a = l
-                .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+                .record_intent(&intent(run, "A-1", 1, "491711234567", &p(), t(10)))
                 .unwrap();
             l.record_answer(a, &accepted("w1", t(20))).unwrap();
-            l.record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            l.record_intent(&intent(run, "B-2", 1, "491711234568", &p(), t(30)))
                 .unwrap();
             run
         };

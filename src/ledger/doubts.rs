@@ -8,26 +8,34 @@ use super::attempts::{ATTEMPT_COLUMNS, attempt_from_row};
 use super::codec::ts;
 use super::{AttemptId, Doubt, Ledger, LedgerError, RunId, SendClass, Verdict};
 
+/// An attempt `a` still in doubt: unanswered or ambiguous, and no accepted message of its
+/// order came from it or after it (its own, found later, or a later attempt's). A message
+/// before it (one that failed, say, before a fallback to the partner's next contact) settles
+/// nothing about it. A message with no attempt (a ledger older than the link) is taken as
+/// after, as before.
+pub(super) const UNSETTLED: &str = "(a.result IS NULL OR a.result = 'ambiguous')
+    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key
+                    AND (m.attempt_id IS NULL OR m.attempt_id >= a.attempt_id))";
+
 impl Ledger {
-    /// The doubtful attempts of an order with no accepted message, across all
-    /// runs, oldest first (see [`Doubt`]).
+    /// The doubtful attempts of an order no accepted message settled, across
+    /// all runs, oldest first (see [`Doubt`], [`UNSETTLED`]).
     pub fn doubts(&self, order_key: &str) -> Result<Vec<Doubt>, LedgerError> {
         self.doubts_where("order_key", &order_key)
     }
 
-    /// The doubtful attempts recorded by one run, for orders with no
-    /// accepted message, oldest first.
+    /// The doubtful attempts recorded by one run that no accepted message
+    /// settled, oldest first.
     pub fn run_doubts(&self, run: RunId) -> Result<Vec<Doubt>, LedgerError> {
         self.doubts_where("run_id", &run)
     }
 
-    /// The doubtful attempts whose `column` is `value`, for orders with no accepted message,
+    /// The doubtful attempts whose `column` is `value` that no accepted message settled,
     /// oldest first.
     fn doubts_where(&self, column: &str, value: &dyn ToSql) -> Result<Vec<Doubt>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
-             WHERE {column} = ?1 AND (result IS NULL OR result = 'ambiguous')
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)
+             WHERE a.{column} = ?1 AND {UNSETTLED}
              ORDER BY attempt_id"
         ))?;
         let rows = stmt.query_map([value], |r| {
@@ -37,18 +45,17 @@ impl Ledger {
     }
 
     /// The rows of one run whose order is in doubt (a send that may or may
-    /// not have been accepted, and no accepted message): what `track`
-    /// looks up again the morning after. Row number, order key and the
-    /// row's verdict, in row order.
+    /// not have been accepted, that no accepted message settled): what
+    /// `track` looks up again the morning after. Row number, order key and
+    /// the row's verdict, in row order.
     pub fn doubtful_rows(&self, run: RunId) -> Result<Vec<(u64, String, Verdict)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT d.row_no, d.order_key, d.verdict FROM deliveries d
              WHERE d.run_id = ?1 AND d.verdict IN ('send', 'unknown') AND d.order_key IS NOT NULL
                AND EXISTS (SELECT 1 FROM attempts a WHERE a.order_key = d.order_key
-                             AND (a.result IS NULL OR a.result = 'ambiguous'))
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = d.order_key)
-             ORDER BY d.row_no",
-        )?;
+                             AND {UNSETTLED})
+             ORDER BY d.row_no"
+        ))?;
         let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -109,6 +116,7 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::ledger::SendClass;
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{answer, p, t, with_intent};
 
     #[test]
@@ -138,7 +146,7 @@ mod tests {
         );
         // Only doubts can be resolved.
         let b = l
-            .record_intent(run, "B-2", 1, "491711234568", &p(), t(40))
+            .record_intent(&intent(run, "B-2", 1, "491711234568", &p(), t(40)))
             .unwrap();
         l.record_answer(b, &answer(SendClass::Rejected, Some(400), t(41)))
             .unwrap();

@@ -6,8 +6,8 @@ use rusqlite::OptionalExtension;
 
 use super::status::merge_statuses;
 use super::{
-    Answer, AttemptId, Ledger, LedgerError, ReportFacts, RowRecord, RunId, RunMeta, SendClass,
-    StatusUpdate, Verdict,
+    Answer, AttemptId, Intent, Ledger, LedgerError, ReportFacts, RowRecord, RunId, RunMeta,
+    SendClass, StatusUpdate, Verdict,
 };
 
 pub(super) fn t(ms: i64) -> DateTime<Utc> {
@@ -88,6 +88,27 @@ pub(super) fn st(wamid: &str, status: &str, ms: i64) -> StatusUpdate {
     }
 }
 
+/// The intent of attempt `n` of `key` in `run`, in the run's language.
+pub(super) fn intent(
+    run: RunId,
+    key: &str,
+    n: u32,
+    phone: &str,
+    params: &[String],
+    at: DateTime<Utc>,
+) -> Intent {
+    Intent {
+        run,
+        order_key: key.to_owned(),
+        attempt_no: n,
+        phone: phone.to_owned(),
+        params: params.to_vec(),
+        language: None,
+        at,
+        contact: None,
+    }
+}
+
 /// A ledger with one run, its row 1 (order `A-1`) to send, and the intent
 /// of attempt 1 at `t(10)`, not answered yet.
 pub(super) fn with_intent() -> (Ledger, RunId, AttemptId) {
@@ -96,7 +117,7 @@ pub(super) fn with_intent() -> (Ledger, RunId, AttemptId) {
     l.record_rows(run, &[row(1, Some("A-1"), Verdict::Send)])
         .unwrap();
     let a = l
-        .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+        .record_intent(&intent(run, "A-1", 1, "491711234567", &p(), t(10)))
         .unwrap();
     (l, run, a)
 }

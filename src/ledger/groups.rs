@@ -57,6 +57,7 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::ledger::Verdict;
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{accepted, meta, p, row, t};
 
     #[test]
@@ -73,10 +74,10 @@ mod tests {
         .unwrap();
         l.begin_group().unwrap();
         let a1 = l
-            .record_intent(run, "A-1", 1, "491711234567", &p(), t(10))
+            .record_intent(&intent(run, "A-1", 1, "491711234567", &p(), t(10)))
             .unwrap();
         let a2 = l
-            .record_intent(run, "A-2", 1, "491711234567", &p(), t(11))
+            .record_intent(&intent(run, "A-2", 1, "491711234567", &p(), t(11)))
             .unwrap();
         l.record_answer(a1, &accepted("w1", t(20))).unwrap();
         // A refused write inside the group (its savepoint is rolled back)

@@ -124,6 +124,7 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{meta, p, row, st, t, with_message};
     use crate::ledger::{Answer, SendClass, Verdict};
 
@@ -137,7 +138,7 @@ mod tests {
         l.record_rows(run2, &[row(4, Some("A-1"), Verdict::Send)])
             .unwrap();
         let a = l
-            .record_intent(run2, "A-1", 1, "491711234999", &p(), t(1_010))
+            .record_intent(&intent(run2, "A-1", 1, "491711234999", &p(), t(1_010)))
             .unwrap();
         let refused = Answer {
             result: SendClass::Rejected,
@@ -171,7 +172,7 @@ mod tests {
         assert_eq!(l.last_attempt("nope").unwrap(), None);
         // An unanswered intent is in the history, and is the last attempt.
         let _ = l
-            .record_intent(run2, "A-1", 2, "4917", &p(), t(2_000))
+            .record_intent(&intent(run2, "A-1", 2, "4917", &p(), t(2_000)))
             .unwrap();
         assert_eq!(l.order_history("A-1").unwrap().attempts.len(), 3);
         let last = l.last_attempt("A-1").unwrap().unwrap();

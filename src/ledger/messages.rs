@@ -84,6 +84,7 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{accepted, history, p, st, t, with_message};
 
     #[test]
@@ -127,7 +128,7 @@ mod tests {
         // a proof of delivery after it replaces it in turn.
         let (mut l, run) = with_message();
         let a = l
-            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .record_intent(&intent(run, "B-2", 1, "491711234568", &p(), t(30)))
             .unwrap();
         l.record_answer(a, &accepted("w2", t(40))).unwrap();
         failed.wamid = "w2".into();
@@ -184,7 +185,7 @@ mod tests {
     fn unknown_status_kept_verbatim() {
         let (mut l, run) = with_message();
         let a = l
-            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .record_intent(&intent(run, "B-2", 1, "491711234568", &p(), t(30)))
             .unwrap();
         l.record_answer(a, &accepted("w2", t(40))).unwrap();
         // On a message without status, an unknown value is taken as the merged status.
@@ -212,11 +213,11 @@ mod tests {
     fn open_messages_excludes_finals_and_counts_polls() {
         let (mut l, run) = with_message();
         let a = l
-            .record_intent(run, "B-2", 1, "491711234568", &p(), t(30))
+            .record_intent(&intent(run, "B-2", 1, "491711234568", &p(), t(30)))
             .unwrap();
         l.record_answer(a, &accepted("w2", t(40))).unwrap();
         let a = l
-            .record_intent(run, "C-3", 1, "491711234569", &p(), t(50))
+            .record_intent(&intent(run, "C-3", 1, "491711234569", &p(), t(50)))
             .unwrap();
         l.record_answer(a, &accepted("w3", t(60))).unwrap();
         l.record_statuses(&[

@@ -24,7 +24,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SCHEMA_SUPPRESSIONS,
     SCHEMA_PRICING,
     SCHEMA_PARTNERS,
+    SCHEMA_ATTEMPT_LANGUAGE,
 ];
+
+/// The template language of an attempt that does not name its row (it went to a partner's
+/// next contact, `--fallback backup`), so a send proved unsent goes again in the language it
+/// was first written in, whatever run resends it. An attempt that names its row reads the
+/// row's, as before.
+const SCHEMA_ATTEMPT_LANGUAGE: &str = "
+ALTER TABLE attempts ADD COLUMN language TEXT;
+DROP VIEW attempts_sent;
+CREATE VIEW attempts_sent AS
+SELECT a.attempt_id, a.run_id, a.order_key, a.attempt_no, a.intent_at, a.answered_at, a.result,
+    a.http_status, a.error_code, a.error_detail, a.kind, a.named_id,
+    COALESCE(a.phone, (SELECT d.phone FROM deliveries d
+                       WHERE d.run_id = a.run_id AND d.row_no = a.row_no)) AS phone,
+    COALESCE(a.params, (SELECT json_array(d.partner_name, d.order_number, d.product_name,
+                                          d.delivery_note)
+                        FROM deliveries d WHERE d.run_id = a.run_id AND d.row_no = a.row_no))
+        AS params,
+    (SELECT m.wamid FROM messages m WHERE m.attempt_id = a.attempt_id) AS wamid,
+    CASE WHEN a.row_no IS NULL THEN a.language
+         ELSE (SELECT d.language FROM deliveries d
+               WHERE d.run_id = a.run_id AND d.row_no = a.row_no)
+    END AS language
+FROM attempts a;";
 
 /// What Meta says each message is billed as (its statuses' `pricing`), so finance can count
 /// billable messages and a rate card can estimate what a night cost. The latest status that

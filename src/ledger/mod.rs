@@ -41,12 +41,13 @@ mod webhooks;
 pub use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 pub use crate::api::hooks::Pricing;
 pub use connection::Ledger;
-pub use contacts::ContactRow;
+pub use contacts::{ContactRow, NewContact};
 pub use error::LedgerError;
 pub use history::{OrderHistory, OrderMessage, OrderRow};
 pub use prune::Pruned;
 pub use records::{
-    Answer, AttemptId, AttemptInfo, Doubt, MessageInfo, RowRecord, RunId, RunMeta, StatusUpdate,
+    Answer, AttemptId, AttemptInfo, Doubt, Intent, MessageInfo, RowRecord, RunId, RunMeta,
+    StatusUpdate,
 };
 pub use report::ReportFacts;
 pub use runs::RunInfo;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Transaction, TransactionBehavior};
 
 use super::codec::ts;
+use super::doubts::UNSETTLED;
 use super::size::number;
 use super::{Ledger, LedgerError, RunId};
 
@@ -42,11 +43,6 @@ const NOT_NEWEST: &str =
     "m.rowid <> (SELECT m2.rowid FROM messages m2 WHERE m2.order_key = m.order_key
                  ORDER BY m2.accepted_at DESC, m2.rowid DESC LIMIT 1)";
 
-/// An attempt needed after the prune: a remaining message's, or an unsettled doubt.
-const NEEDED_ATTEMPT: &str = "(EXISTS (SELECT 1 FROM messages m WHERE m.attempt_id = a.attempt_id)
-        OR ((a.result IS NULL OR a.result = 'ambiguous')
-            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.order_key = a.order_key)))";
-
 /// Cuts one old run down to what dedup needs; adds what it deleted and kept to `n`.
 fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), LedgerError> {
     n.statuses += tx.execute(
@@ -63,15 +59,18 @@ fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), Led
         ),
         [run],
     )? as u64;
+    // An attempt needed after the prune: a remaining message's, or an unsettled doubt.
     n.attempts += tx.execute(
         &format!(
             "DELETE FROM attempts WHERE attempt_id IN
-                 (SELECT a.attempt_id FROM attempts a WHERE a.run_id = ?1 AND NOT {NEEDED_ATTEMPT})"
+                 (SELECT a.attempt_id FROM attempts a WHERE a.run_id = ?1 AND NOT
+                  (EXISTS (SELECT 1 FROM messages m WHERE m.attempt_id = a.attempt_id)
+                   OR ({UNSETTLED})))"
         ),
         [run],
     )? as u64;
-    // A kept attempt that names its input row takes a copy of the row's recipient and
-    // parameters before the row goes.
+    // A kept attempt that names its input row takes a copy of the row's recipient,
+    // parameters and language before the row goes.
     tx.execute(
         "UPDATE attempts SET
              phone = (SELECT d.phone FROM deliveries d
@@ -80,6 +79,8 @@ fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), Led
                                          d.delivery_note)
                        FROM deliveries d
                        WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
+             language = (SELECT d.language FROM deliveries d
+                         WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
              row_no = NULL
          WHERE run_id = ?1 AND row_no IS NOT NULL",
         [run],
@@ -139,13 +140,14 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{accepted, answer, meta, p, row, st, t};
     use crate::ledger::{SendClass, Verdict};
 
     /// Sends `key` in `run` and returns its attempt.
     fn send(l: &mut Ledger, run: RunId, key: &str, wamid: &str, at: i64) {
         let a = l
-            .record_intent(run, key, 1, "491711234567", &p(), t(at))
+            .record_intent(&intent(run, key, 1, "491711234567", &p(), t(at)))
             .unwrap();
         l.record_answer(a, &accepted(wamid, t(at + 1))).unwrap();
         l.record_statuses(&[st(wamid, "sent", at + 2), st(wamid, "read", at + 3)])
@@ -172,10 +174,10 @@ mod tests {
         send(&mut l, old1, "A-1", "w1", 10);
         send(&mut l, old1, "B-2", "w2", 20);
         // C-3 died with the request on the wire; D-4 was refused.
-        l.record_intent(old1, "C-3", 1, "491711234569", &p(), t(30))
+        l.record_intent(&intent(old1, "C-3", 1, "491711234569", &p(), t(30)))
             .unwrap();
         let d = l
-            .record_intent(old1, "D-4", 1, "491711234560", &p(), t(40))
+            .record_intent(&intent(old1, "D-4", 1, "491711234560", &p(), t(40)))
             .unwrap();
         l.record_answer(d, &answer(SendClass::Rejected, Some(400), t(41)))
             .unwrap();

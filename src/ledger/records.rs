@@ -32,6 +32,23 @@ pub struct RunMeta {
     pub started_at: DateTime<Utc>,
 }
 
+/// An attempt about to be sent, committed before its request leaves (see
+/// [`Ledger::record_intent`](super::Ledger::record_intent)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub run: RunId,
+    pub order_key: String,
+    /// 1-based within its run.
+    pub attempt_no: u32,
+    pub phone: String,
+    pub params: Vec<String>,
+    /// The template language; `None`: `--language`.
+    pub language: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The row moves to this contact in the same commit (a fallback).
+    pub contact: Option<super::NewContact>,
+}
+
 /// The answer to one attempt, written after the HTTP call returned (or gave up).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -117,6 +134,8 @@ pub struct AttemptInfo {
     pub phone: String,
     /// The template parameters.
     pub params: Vec<String>,
+    /// The template language it was written in; `None`: `--language`.
+    pub language: Option<String>,
     /// When the intent was committed.
     pub intent_at: DateTime<Utc>,
     /// When the answer came.

@@ -4,6 +4,7 @@
 use rusqlite::params;
 
 use super::{Ledger, LedgerError, RowRecord, RunId, Verdict};
+use crate::input::RawFields;
 
 impl Ledger {
     /// Records input rows of a run in one transaction, so every input row has a report row.
@@ -81,7 +82,7 @@ impl Ledger {
         run: RunId,
         after: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, crate::input::RawFields)>, LedgerError> {
+    ) -> Result<Vec<(u64, RawFields)>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note,
                     language
@@ -89,19 +90,7 @@ impl Ledger {
              ORDER BY row_no LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![run, after, limit], |r| {
-            Ok((
-                r.get::<_, u64>(0)?,
-                crate::input::RawFields {
-                    partner_name: r.get(1)?,
-                    partner_phone: r.get(2)?,
-                    order_number: r.get(3)?,
-                    product_name: r.get(4)?,
-                    delivery_note: r.get(5)?,
-                    language: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                    // Not kept: the phone is already the normalised digits.
-                    ..crate::input::RawFields::default()
-                },
-            ))
+            Ok((r.get(0)?, fields_at(r, 1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -145,9 +134,25 @@ impl Ledger {
     }
 }
 
+/// A recorded row's fields, from column `at` on (`partner_name, phone, order_number,
+/// product_name, delivery_note, language`), as the send stage revalidates them.
+pub(super) fn fields_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RawFields> {
+    Ok(RawFields {
+        partner_name: r.get(at)?,
+        partner_phone: r.get(at + 1)?,
+        order_number: r.get(at + 2)?,
+        product_name: r.get(at + 3)?,
+        delivery_note: r.get(at + 4)?,
+        language: r.get::<_, Option<String>>(at + 5)?.unwrap_or_default(),
+        // Not kept: the phone is already the normalised digits.
+        ..RawFields::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::fixtures::intent;
     use crate::ledger::fixtures::{meta, row, t};
 
     #[test]
@@ -281,7 +286,7 @@ mod tests {
         let once = answered.into_iter().map(|(key, class)| (1, key, class));
         for (attempt_no, key, class) in once.chain(gave_up) {
             let id = l
-                .record_intent(run, key, attempt_no, "491711234567", &p(), t(1))
+                .record_intent(&intent(run, key, attempt_no, "491711234567", &p(), t(1)))
                 .unwrap();
             if let Some(class) = class {
                 l.record_answer(id, &answer(class, None, t(2))).unwrap();

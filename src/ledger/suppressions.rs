@@ -131,6 +131,7 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use crate::ledger::fixtures::intent;
     use chrono::Duration;
 
     use super::*;
@@ -151,7 +152,9 @@ mod tests {
         r.phone = phone.into();
         l.record_rows(run, &[r]).unwrap();
         let params = ["Partner 1", key, "Widget", "DN-1"].map(String::from);
-        let a = l.record_intent(run, key, 1, phone, &params, at).unwrap();
+        let a = l
+            .record_intent(&intent(run, key, 1, phone, &params, at))
+            .unwrap();
         l.record_answer(a, &accepted(wamid, at)).unwrap();
         let failed = StatusUpdate {
             wamid: wamid.into(),

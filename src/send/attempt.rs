@@ -9,8 +9,8 @@ use super::dispatcher::Context;
 use super::{Accepted, Job};
 use crate::api::client::{SendAnswer, SendClass};
 use crate::api::wire::SendTemplateRequest;
+use crate::ledger::Intent;
 use crate::ledger::{Answer, HELD, StatusUpdate};
-use crate::recorder::Intent;
 
 /// One attempt: intent (committed), request, answer (committed).
 pub(super) async fn attempt(
@@ -36,6 +36,8 @@ pub(super) async fn attempt(
             phone: d.phone.clone(),
             params: params.clone(),
             at: Utc::now(),
+            language: d.language.clone(),
+            contact: job.contact.clone(),
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::delivery::Delivery;
-use crate::ledger::RunId;
+use crate::ledger::{NewContact, RunId};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SendSettings {
@@ -31,6 +31,9 @@ pub(crate) struct Job {
     pub delivery: Delivery,
     /// Attempts already made in this run.
     pub attempts: u32,
+    /// A fallback's next contact: the row moves to it with the intent of
+    /// the first attempt, not before.
+    pub contact: Option<NewContact>,
 }
 
 /// The deliveries a send stage works through.

@@ -28,7 +28,7 @@ pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
         delivery_note: delivery_note.clone(),
         notes: Vec::new(),
         warnings: Vec::new(),
-        language: None,
+        language: a.language.clone(),
     })
 }
 
@@ -75,12 +75,27 @@ pub(crate) async fn settle(
         lookups,
         "an uncertain send looked up in the message history"
     );
+    // A message the ledger already holds is an earlier send (one that
+    // failed before a fallback, say), not this one's: the search stopped at
+    // it, so nothing is proved either way.
+    let finding = match finding {
+        Finding::Sent { wamid, .. } if known(recorder, &wamid).await? => Finding::Failed(format!(
+            "the history's message for this order ({wamid}) is an earlier send the ledger holds"
+        )),
+        other => other,
+    };
     if let Finding::Sent { wamid, at } = &finding {
         recorder
             .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
             .await?;
     }
     Ok(looked_up(finding, doubts, policy, lookups))
+}
+
+/// Whether the ledger holds a message with this id.
+async fn known(recorder: &Recorder, wamid: &str) -> Result<bool, Failure> {
+    let wamid = wamid.to_string();
+    Ok(recorder.read(move |l| l.message(&wamid)).await?.is_some())
 }
 
 /// The first id a doubtful answer named that `hookInfo` knows: a status

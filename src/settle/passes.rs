@@ -159,7 +159,7 @@ impl<'a> Settling<'a> {
             {
                 continue;
             }
-            let Some(mut delivery) = delivery_from_attempt(&latest.attempt) else {
+            let Some(delivery) = delivery_from_attempt(&latest.attempt) else {
                 continue;
             };
             let k = key.clone();
@@ -170,11 +170,6 @@ impl<'a> Settling<'a> {
             else {
                 continue;
             };
-            // Sent once more in the language its row was (its contact's).
-            delivery.language = self
-                .recorder
-                .read(move |l| l.row_language(run, row))
-                .await?;
             self.resent.remove(key);
             self.entries.push(Entry {
                 key: key.clone(),
@@ -275,6 +270,7 @@ impl<'a> Settling<'a> {
                         row: e.row,
                         delivery: e.delivery,
                         attempts,
+                        contact: None,
                     });
                 }
                 _ => {

@@ -33,13 +33,15 @@ async fn ledger_with_intent() -> (tempfile::TempDir, Recorder, crate::ledger::At
         .await
         .unwrap();
     let attempt = recorder
-        .record_intent(crate::recorder::Intent {
+        .record_intent(crate::ledger::Intent {
             run,
             order_key: "A-1".into(),
             attempt_no: 1,
             phone: "4915100000".into(),
             params: Vec::new(),
             at: Utc::now(),
+            language: None,
+            contact: None,
         })
         .await
         .unwrap();

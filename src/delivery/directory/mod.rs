@@ -89,13 +89,12 @@ pub struct Directory {
 /// What the directory made of an export row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Resolved {
-    /// The contact written to; `None` when the export's own phone is used
-    /// (the directory has none for the partner).
-    pub contact: Option<Contact>,
     /// Where the export and the directory disagree: the row's warnings.
     pub warnings: Vec<String>,
-    /// Every contact of the partner: a message an order sent to any of
-    /// them went to the partner.
+    /// Every contact of the partner, the one written to first; none when
+    /// the export's own phone is used (the directory has none for the
+    /// partner). A message an order sent to any of them went to the
+    /// partner.
     pub contacts: Vec<Contact>,
 }
 
@@ -153,7 +152,6 @@ impl Directory {
                 return Err(self.no_contact(id, partner));
             }
             return Ok(Resolved {
-                contact: None,
                 warnings,
                 contacts: Vec::new(),
             });
@@ -172,7 +170,6 @@ impl Directory {
         // column is not for it.
         fields.country.clear();
         Ok(Resolved {
-            contact: Some(contact.clone()),
             warnings,
             contacts: partner.contacts.clone(),
         })

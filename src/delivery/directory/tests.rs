@@ -79,7 +79,7 @@ fn a_row_takes_the_directorys_name_and_phone_and_says_where_they_differ() {
         ("Acme", "+4915123456789")
     );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    assert_eq!(r.contact.map(|c| c.line), Some(2));
+    assert_eq!(r.contacts.first().map(|c| c.line), Some(2));
 
     // The same phone written otherwise is no conflict; another name is.
     let mut f = row("P1", "ACME GmbH", "0049 151 23456789");
@@ -95,7 +95,7 @@ fn a_row_takes_the_directorys_name_and_phone_and_says_where_they_differ() {
     let mut f = row("P3", "", "+49 151 99999999");
     let r = d.resolve(&mut f, &rules).expect("known");
     assert_eq!(
-        (r.contact, f.partner_phone.as_str()),
+        (r.contacts.first(), f.partner_phone.as_str()),
         (None, "+49 151 99999999")
     );
     let p = d

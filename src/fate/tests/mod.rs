@@ -54,6 +54,7 @@ fn attempt(after_message: bool, result: Option<SendClass>) -> AttemptInfo {
     let m = message(None);
     let minutes = if after_message { 30 } else { -1 };
     AttemptInfo {
+        language: None,
         attempt_id: 7,
         run_id: 2,
         order_key: "R-1".into(),
@@ -96,6 +97,12 @@ fn known(name: &str) -> Known {
             doubts: vec![doubt()],
             ..Known::default()
         },
+        // A send to the partner's next contact, in doubt, after the
+        // message to the first one failed (`--fallback backup`).
+        "failed, then in doubt" => Known {
+            doubts: vec![doubt()],
+            ..with(message(Some("failed")))
+        },
         other => panic!("no facts named {other}"),
     }
 }
@@ -137,12 +144,15 @@ fn every_ask_against_every_state_of_the_order() {
         (Ask::Send,     true,  "failed",     reused(false),                    Verdict::Reused),
         (Ask::Send,     true,  "in doubt",   Fate::LookUp,                     Verdict::Unknown),
         (Ask::Send,     false, "in doubt",   Fate::Invalid,                    Verdict::Invalid),
+        (Ask::Send,     true,  "failed, then in doubt", Fate::LookUp,          Verdict::Unknown),
         (Ask::Again,    true,  "nothing",    new_send(),                       Verdict::Send),
         (Ask::Again,    false, "failed",     Fate::Invalid,                    Verdict::Invalid),
         (Ask::Again,    true,  "failed",     send_again,                       Verdict::Send),
         (Ask::Again,    true,  "delivered",  reused(false),                    Verdict::Reused),
         (Ask::Again,    true,  "accepted",   reused(true),                     Verdict::Reused),
         (Ask::Again,    true,  "in doubt",   Fate::LookUp,                     Verdict::Unknown),
+        // Never sent again while the later send may have been accepted.
+        (Ask::Again,    true,  "failed, then in doubt", Fate::LookUp,          Verdict::Unknown),
         (Ask::Again,    true,  "duplicate",  dup.clone(),                      Verdict::Duplicate),
         // A held row is never judged by its cells, nor looked up.
         (held,          false, "nothing",    Fate::NotSelected(Outcome::Skipped), Verdict::Skipped),
@@ -401,6 +411,11 @@ fn a_rows_outcome_from_its_verdict_its_message_and_its_answer() {
         (Verdict::Send, 3, false, Some(SendClass::Retry(RetryKind::TooManyRequests)), None, Outcome::Rejected),
         (Verdict::Send, 3, false, Some(SendClass::Retry(RetryKind::Connect)), None, Outcome::Skipped),
         (Verdict::Send, 1, false, Some(accepted()), None, Outcome::Pending),
+        // A send to the partner's next contact after this run's message
+        // failed (`--fallback backup`): that send's answer, not the failure.
+        (Verdict::Send, 2, true,  None, Some((RUN, Some("failed"))), Outcome::Unknown),
+        (Verdict::Send, 2, false, Some(SendClass::Rejected), Some((RUN, Some("failed"))), Outcome::Rejected),
+        (Verdict::Send, 2, false, Some(accepted()), Some((RUN, Some("failed"))), Outcome::Failed),
     ];
     for (i, (verdict, attempts, unanswered, last, message, want)) in table.into_iter().enumerate() {
         let mut f = facts(verdict);

@@ -4,7 +4,7 @@ use rusqlite::params;
 
 use super::*;
 use crate::ledger::codec::ts;
-use crate::ledger::fixtures::{accepted, meta, p, row, st, t, with_message};
+use crate::ledger::fixtures::{accepted, intent, meta, p, row, st, t, with_message};
 
 #[test]
 fn accepted_message_and_report_across_runs() {
@@ -17,7 +17,7 @@ fn accepted_message_and_report_across_runs() {
     l.record_rows(run2, &[row(1, Some("A-1"), Verdict::Send)])
         .unwrap();
     let a = l
-        .record_intent(run2, "A-1", 1, "491711234567", &p(), t(86_400_010))
+        .record_intent(&intent(run2, "A-1", 1, "491711234567", &p(), t(86_400_010)))
         .unwrap();
     l.record_answer(a, &accepted("w1b", t(86_400_020))).unwrap();
     l.finish_run(run2, 10, t(86_401_000)).unwrap();

@@ -229,7 +229,16 @@ fn messages_are_found_by_order_number_then_by_wamid() {
         .unwrap();
     let params = message(None, false).params;
     let a = l
-        .record_intent(run, "12", 1, "4915123456701", &params, now)
+        .record_intent(&crate::ledger::Intent {
+            run,
+            order_key: "12".into(),
+            attempt_no: 1,
+            phone: "4915123456701".into(),
+            params: params.clone(),
+            at: now,
+            language: None,
+            contact: None,
+        })
         .unwrap();
     let accepted = SendClass::Accepted { wamid: "w1".into() };
     l.record_answer(
@@ -265,6 +274,7 @@ fn messages_are_found_by_order_number_then_by_wamid() {
 fn an_edit_to_an_unknown_row_is_reported_beside_the_send_in_doubt() {
     let m = message(None, false);
     let attempt = AttemptInfo {
+        language: None,
         attempt_id: 1,
         run_id: 1,
         order_key: m.order_key.clone(),
@@ -313,6 +323,7 @@ fn a_failed_message_whose_resend_is_in_doubt_is_not_sent_a_third_time() {
     let mut m = message(Some("failed"), true);
     m.accepted_at = chrono::Utc::now() - chrono::Duration::hours(1);
     let resend = |result: Option<crate::ledger::SendClass>, after: bool| AttemptInfo {
+        language: None,
         attempt_id: 2,
         run_id: 2,
         order_key: m.order_key.clone(),
