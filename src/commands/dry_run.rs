@@ -24,7 +24,6 @@ const LISTED: usize = 30;
 pub(super) struct Preview<'a> {
     pub(super) rules: &'a Rules,
     pub(super) template: &'a Template,
-    /// `run --resend-changed`.
     /// How the rows are decided (`--resend-changed`, the daily budget).
     pub(super) deciding: Deciding,
     /// `--resend-unknown`: a doubt the history does not find is sent.
