@@ -9,7 +9,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::columns::{COLUMNS, Cell, Column, header_names, words, workbook_columns};
+use crate::report::columns::{COLUMNS, Cell, Column, header_names, workbook_columns};
 use crate::report::csv::for_workbook;
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
@@ -125,7 +125,7 @@ pub(super) fn widths<'a>(
     first: u16,
     columns: impl IntoIterator<Item = &'a Column>,
 ) -> Result<(), XlsxError> {
-    for (col, (_, width, _)) in (first..).zip(columns) {
+    for (col, (_, _, width, _)) in (first..).zip(columns) {
         if let Some(w) = width {
             sheet.set_column_width(col, *w)?;
         }
@@ -142,7 +142,7 @@ pub(super) fn start(
     sheet.set_name(super::ROWS_SHEET)?;
     let names = header_names(extra);
     let kept = names[COLUMNS.len()..].iter().map(String::as_str);
-    let ours = workbook_columns().map(|(name, ..)| words(name));
+    let ours = workbook_columns().map(|(_, words, ..)| *words);
     header(sheet, ours.chain(kept), styles)?;
     sheet.set_freeze_panes(1, 0)?;
     widths(sheet, 0, workbook_columns())
@@ -161,7 +161,7 @@ pub(super) fn row(
     let f = styles.of(r.outcome);
     let kept = r.extra.iter().take(extra);
     let cells: Vec<(Cell, Option<u16>)> = workbook_columns()
-        .map(|(_, width, cell)| (cell(r), *width))
+        .map(|(.., width, cell)| (cell(r), *width))
         .chain(kept.map(|v| (Cell::Text(v.clone()), None)))
         .collect();
     let tallest = cells.iter().map(|(c, width)| lines(c, *width)).max();
