@@ -57,16 +57,13 @@ impl Latency {
 
 /// How much of the daily recipient budget the last 24 hours used.
 fn daily(summary: &Summary) -> Cell {
-    Text(
-        summary
-            .daily_recipients
-            .map_or("no budget (--daily-recipients)".into(), |d| {
-                format!(
-                    "{} of {} in the 24 hours before the report",
-                    d.used, d.limit
-                )
-            }),
-    )
+    Text(match summary.daily_recipients {
+        Some(d) => format!(
+            "{} of {} in the 24 hours before the report",
+            d.used, d.limit
+        ),
+        None => "no budget (--daily-recipients)".into(),
+    })
 }
 
 /// The night's estimated cost, or why there is none.
