@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rust_xlsxwriter::{Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
 
 use super::rows::{fitted, header};
 use super::style::Styles;
@@ -133,7 +133,7 @@ pub(super) fn sheet(
         if let Some(reason) = &t.main_reason {
             sheet.write_string(line, 4, reason)?;
         }
-        cost(sheet, line, &t.cost, None)?;
+        cost(sheet, line, &t.cost, &Format::new())?;
     }
     // The night's totals, a line apart so a filter or a sort of the
     // partners leaves them where they are.
@@ -144,7 +144,7 @@ pub(super) fn sheet(
     sheet.write_number_with_format(total, 1, sum(|t| t.orders), &styles.header)?;
     sheet.write_number_with_format(total, 2, sum(|t| t.confirmed), &styles.header)?;
     sheet.write_number_with_format(total, 3, sum(Tally::not_confirmed), &styles.header)?;
-    cost(sheet, total, night, Some(&styles.header))?;
+    cost(sheet, total, night, &styles.header)?;
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, tallies.len() as u32, HEADER.len() as u16 - 1)?;
     sheet.set_column_width(0, 30)?;
@@ -165,14 +165,7 @@ pub(super) fn cost_cell(cost: &Cost) -> Cell {
 
 /// A partner's (or the night's) billable messages and estimated cost, in
 /// the sheet's last three columns.
-fn cost(
-    sheet: &mut Worksheet,
-    line: u32,
-    cost: &Cost,
-    format: Option<&rust_xlsxwriter::Format>,
-) -> Result<(), XlsxError> {
-    let plain = rust_xlsxwriter::Format::new();
-    let format = format.unwrap_or(&plain);
+fn cost(sheet: &mut Worksheet, line: u32, cost: &Cost, format: &Format) -> Result<(), XlsxError> {
     let billable = cost.billable.values().sum::<u64>() as f64;
     sheet.write_number_with_format(line, 5, billable, format)?;
     match cost_cell(cost) {
