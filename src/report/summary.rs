@@ -104,10 +104,9 @@ impl Needs {
             }
             _ => {}
         }
-        if r.outcome == Outcome::Pending {
-            return;
-        }
-        if let Some(i) = Self::ACTORS.iter().position(|a| *a == r.plain.actor) {
+        if r.outcome != Outcome::Pending
+            && let Some(i) = Self::ACTORS.iter().position(|a| *a == r.plain.actor)
+        {
             self.by_actor[i].add(|| format!("{}: {why}", head()));
         }
     }
