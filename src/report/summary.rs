@@ -79,10 +79,8 @@ impl Needs {
     fn add(&mut self, r: &ReportRow, sent_here: bool) {
         let head = || {
             let (row, partner, order) = (r.row, &r.partner_name, &r.order_number);
-            format!(
-                "row {row} ({partner}, order {order}): {}",
-                r.outcome.as_str()
-            )
+            let outcome = r.outcome.as_str();
+            format!("row {row} ({partner}, order {order}): {outcome}")
         };
         // An invalid row's own detail names its line, field and value.
         let why = match (r.outcome, &r.error_detail) {

@@ -88,12 +88,8 @@ pub(super) fn sheet(
     let mut heights = Heights::default();
     let mut line = 1;
     for g in groups.groups.into_iter().filter(|g| g.rows > 0) {
-        let heading = format!(
-            "{} — {} row{}",
-            g.actor.person(),
-            g.rows,
-            if g.rows == 1 { "" } else { "s" }
-        );
+        let plural = if g.rows == 1 { "" } else { "s" };
+        let heading = format!("{} — {} row{plural}", g.actor.person(), g.rows);
         heights.next(sheet, line, 1)?;
         sheet.write_string_with_format(line, 0, heading, &styles.title)?;
         line += 1;

@@ -108,12 +108,8 @@ pub(super) fn header<'a>(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     for (col, name) in names.into_iter().enumerate() {
-        sheet.write_string_with_format(
-            0,
-            col as u16,
-            fitted(for_workbook(name)),
-            &styles.header,
-        )?;
+        let name = fitted(for_workbook(name));
+        sheet.write_string_with_format(0, col as u16, name, &styles.header)?;
     }
     Ok(())
 }

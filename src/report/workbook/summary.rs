@@ -91,12 +91,8 @@ fn exit_meaning(code: u8) -> &'static str {
 
 pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result<(), XlsxError> {
     s.set_name(NAME)?;
-    s.write_string_with_format(
-        0,
-        0,
-        "Delivery confirmations: the night's reconciliation",
-        &styles.title,
-    )?;
+    let title = "Delivery confirmations: the night's reconciliation";
+    s.write_string_with_format(0, 0, title, &styles.title)?;
     let night = f.night;
     let run = night.run.as_ref();
     let kind = run.map_or("run", |r| r.kind.as_str());
