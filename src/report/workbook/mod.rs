@@ -100,7 +100,8 @@ struct Sheets {
     rows: rows::Rows,
     needs: action::Groups,
     partners: partners::Tallies,
-    latency: summary::Latency,
+    /// How many delivered rows fall in each bucket of `summary::LATENCY`.
+    latency: [u64; summary::LATENCY.len()],
 }
 
 impl Book {
@@ -163,7 +164,7 @@ impl Sheets {
             rows,
             needs: action::Groups::new(dir)?,
             partners: partners::Tallies::default(),
-            latency: summary::Latency::default(),
+            latency: [0; summary::LATENCY.len()],
         })
     }
 
@@ -172,7 +173,9 @@ impl Sheets {
         self.rows.add(sheet, r, &self.styles, &self.night)?;
         self.needs.add(r)?;
         self.partners.add(r);
-        self.latency.add(r);
+        if let Some(i) = summary::bucket(r) {
+            self.latency[i] += 1;
+        }
         Ok(())
     }
 
@@ -186,7 +189,7 @@ impl Sheets {
         partners::sheet(partners, &tallies, &summary.cost, styles)?;
         let facts = summary::Facts {
             summary,
-            latency: self.latency.counts,
+            latency: self.latency,
             run_id,
             exit_code,
             night: &self.night,

@@ -37,22 +37,10 @@ pub(super) const LATENCY: [(&str, f64); 6] = [
     ("over 6 hours", f64::INFINITY),
 ];
 
-/// How many delivered rows fall in each bucket of [`LATENCY`], counted as
-/// the rows go by.
-#[derive(Default)]
-pub(super) struct Latency {
-    pub counts: [u64; LATENCY.len()],
-}
-
-impl Latency {
-    pub(super) fn add(&mut self, r: &ReportRow) {
-        let bucket = r
-            .minutes_to_delivery()
-            .and_then(|m| LATENCY.iter().position(|(_, upper)| m < *upper));
-        if let Some(i) = bucket {
-            self.counts[i] += 1;
-        }
-    }
+/// The bucket of [`LATENCY`] a delivered row falls in.
+pub(super) fn bucket(r: &ReportRow) -> Option<usize> {
+    let minutes = r.minutes_to_delivery()?;
+    LATENCY.iter().position(|(_, upper)| minutes < *upper)
 }
 
 /// How much of the daily recipient budget the last 24 hours used.
