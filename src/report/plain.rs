@@ -84,7 +84,22 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             Operations,
             "Run handoff track later to fetch the final status.",
         ),
-        Outcome::Rejected => rejected(c.http_status),
+        // 1MSG refused the send and gave no code: told by its HTTP status.
+        Outcome::Rejected if matches!(c.http_status, Some(401 | 403)) => Plain::new(
+            "1MSG refused our access token, so the message was not sent.",
+            Operations,
+            "Check the API token and the channel with 1MSG, then rerun the row.",
+        ),
+        Outcome::Rejected if c.http_status == Some(429) => Plain::new(
+            "1MSG kept asking us to slow down, and the row was given up after several tries.",
+            Operations,
+            "Rerun the row; lower --rate if it happens often.",
+        ),
+        Outcome::Rejected => Plain::new(
+            "1MSG refused to send the message.",
+            Operations,
+            "Ask 1MSG support with the error detail, then rerun the row.",
+        ),
         Outcome::Invalid => invalid(c.problem),
         Outcome::Duplicate => Plain::new(
             "The same order number appears earlier in the file, so the order was sent once, from that row.",
@@ -127,27 +142,6 @@ pub(crate) fn of_code(code: i64) -> Plain {
             codes::unknown_reason(code),
             Actor::Operations,
             codes::UNKNOWN_NEXT_STEP,
-        ),
-    }
-}
-
-/// 1MSG refused the send and gave no code: told by its HTTP status.
-fn rejected(http_status: Option<u16>) -> Plain {
-    match http_status {
-        Some(401 | 403) => Plain::new(
-            "1MSG refused our access token, so the message was not sent.",
-            Actor::Operations,
-            "Check the API token and the channel with 1MSG, then rerun the row.",
-        ),
-        Some(429) => Plain::new(
-            "1MSG kept asking us to slow down, and the row was given up after several tries.",
-            Actor::Operations,
-            "Rerun the row; lower --rate if it happens often.",
-        ),
-        _ => Plain::new(
-            "1MSG refused to send the message.",
-            Actor::Operations,
-            "Ask 1MSG support with the error detail, then rerun the row.",
         ),
     }
 }
