@@ -42,72 +42,106 @@ fn text(v: &Option<String>) -> Cell {
     Cell::Text(v.clone().unwrap_or_default())
 }
 
-/// A reconciliation column: its name, its width in the workbook (`None`:
-/// the sheet's default) and its cell of a row. The CSV, the workbook's
+/// A reconciliation column: its name, its header in the workbook (in the
+/// words of the people who read it; the CSV keeps the machine names, which
+/// scripts read, and the five the export has are the names its reader
+/// knows them by, so a rerun of the workbook finds them), its width in the
+/// workbook (`None`: the sheet's default) and its cell of a row. The CSV, the workbook's
 /// `Reconciliation` and `Needs action` sheets all take their columns from
 /// here, so they cannot disagree.
-pub(crate) type Column = (&'static str, Option<u16>, fn(&ReportRow) -> Cell);
+pub(crate) type Column = (
+    &'static str,
+    &'static str,
+    Option<u16>,
+    fn(&ReportRow) -> Cell,
+);
 
 /// The columns, in the order both files write them.
 pub(crate) const COLUMNS: [Column; 30] = {
     use Cell::{Date, Number, Text};
     [
-        ("row", None, |r| Number(Some(r.row as f64))),
-        ("line", None, |r| Number(Some(r.line as f64))),
-        ("order_number", Some(14), |r| Text(r.order_number.clone())),
-        ("partner_name", Some(24), |r| Text(r.partner_name.clone())),
-        ("partner_id", Some(14), |r| text(&r.partner_id)),
-        ("phone", Some(16), |r| Text(r.phone.clone())),
-        ("contact", Some(24), |r| text(&r.contact)),
-        ("product_name", Some(22), |r| Text(r.product_name.clone())),
-        ("delivery_note", Some(24), |r| Text(r.delivery_note.clone())),
-        ("outcome", None, |r| Text(r.outcome.as_str().to_string())),
-        ("reason", Some(40), |r| Text(r.plain.reason.clone())),
-        ("next_step", Some(40), |r| Text(r.plain.next_step())),
-        ("whatsapp_status", None, |r| text(&r.status)),
-        ("wamid", Some(36), |r| text(&r.wamid)),
-        ("accepted_at", Some(19), |r| Date(r.sent_at)),
-        ("delivered_at", Some(19), |r| Date(r.delivered_at)),
-        ("read_at", Some(19), |r| Date(r.read_at)),
-        ("failed_at", Some(19), |r| Date(r.failed_at)),
-        ("minutes_to_delivery", None, |r| {
+        ("row", "Row", None, |r| Number(Some(r.row as f64))),
+        ("line", "Line", None, |r| Number(Some(r.line as f64))),
+        ("order_number", "Order number", Some(14), |r| {
+            Text(r.order_number.clone())
+        }),
+        ("partner_name", "Partner name", Some(24), |r| {
+            Text(r.partner_name.clone())
+        }),
+        ("partner_id", "Partner id", Some(14), |r| {
+            text(&r.partner_id)
+        }),
+        ("phone", "Phone", Some(16), |r| Text(r.phone.clone())),
+        ("contact", "Contact", Some(24), |r| text(&r.contact)),
+        ("product_name", "Product name", Some(22), |r| {
+            Text(r.product_name.clone())
+        }),
+        ("delivery_note", "Delivery note", Some(24), |r| {
+            Text(r.delivery_note.clone())
+        }),
+        ("outcome", "Outcome", None, |r| {
+            Text(r.outcome.as_str().to_string())
+        }),
+        ("reason", "Reason", Some(40), |r| {
+            Text(r.plain.reason.clone())
+        }),
+        ("next_step", "Next step", Some(40), |r| {
+            Text(r.plain.next_step())
+        }),
+        ("whatsapp_status", "WhatsApp status", None, |r| {
+            text(&r.status)
+        }),
+        ("wamid", "WhatsApp message id", Some(36), |r| text(&r.wamid)),
+        ("accepted_at", "Accepted at", Some(19), |r| Date(r.sent_at)),
+        ("delivered_at", "Delivered at", Some(19), |r| {
+            Date(r.delivered_at)
+        }),
+        ("read_at", "Read at", Some(19), |r| Date(r.read_at)),
+        ("failed_at", "Failed at", Some(19), |r| Date(r.failed_at)),
+        ("minutes_to_delivery", "Minutes to delivery", None, |r| {
             Number(r.minutes_to_delivery())
         }),
-        ("attempts", None, |r| Number(Some(f64::from(r.attempts)))),
-        ("reused_from_run", None, |r| {
+        ("attempts", "Send attempts", None, |r| {
+            Number(Some(f64::from(r.attempts)))
+        }),
+        ("reused_from_run", "Sent by run", None, |r| {
             Number(r.reused_from_run.map(|n| n as f64))
         }),
-        ("reused_from_channel", None, |r| {
+        ("reused_from_channel", "Sent on channel", None, |r| {
             text(&r.reused_from_channel)
         }),
-        ("http_status", None, |r| {
+        ("http_status", "HTTP status", None, |r| {
             Number(r.http_status.map(f64::from))
         }),
-        ("error_code", None, |r| {
+        ("error_code", "Error code", None, |r| {
             Number(r.error_code.map(|c| c as f64))
         }),
-        ("error_detail", Some(32), |r| text(&r.error_detail)),
-        ("pricing_category", None, |r| {
+        ("error_detail", "Error detail", Some(32), |r| {
+            text(&r.error_detail)
+        }),
+        ("pricing_category", "Billed as", None, |r| {
             text(&r.pricing.as_ref().and_then(|p| p.category.clone()))
         }),
-        ("estimated_cost", None, |r| {
+        ("estimated_cost", "Estimated cost", None, |r| {
             Number(r.cost.as_ref().map(|(m, _)| m.as_f64()))
         }),
-        ("currency", None, |r| {
+        ("currency", "Currency", None, |r| {
             text(&r.cost.as_ref().map(|(_, c)| c.clone()))
         }),
-        ("warnings", Some(28), |r| text(&r.warnings)),
-        ("notes", Some(28), |r| text(&r.notes)),
+        ("warnings", "Warnings", Some(28), |r| text(&r.warnings)),
+        ("notes", "Notes", Some(28), |r| text(&r.notes)),
     ]
 };
 
 /// Who acts, in the words of the people who read the workbook.
-const WHO_ACTS: Column = ("who_acts", Some(20), |r| {
+const WHO_ACTS: Column = ("who_acts", "Who acts", Some(20), |r| {
     Cell::Text(r.plain.actor.person().to_string())
 });
 
 /// The next step without who acts, which the workbook shows before it.
-const STEP: Column = ("next_step", Some(40), |r| Cell::Text(r.plain.step.clone()));
+const STEP: Column = ("next_step", "Next step", Some(40), |r| {
+    Cell::Text(r.plain.step.clone())
+});
 
 /// The workbook's columns, for the people who read it: the CSV's, with
 /// who acts in their words before `next_step`, which then says only the
@@ -128,55 +162,9 @@ pub(crate) fn column(name: &str) -> Option<&'static Column> {
     workbook_columns().find(|(n, ..)| *n == name)
 }
 
-/// Our columns' headers in the workbook, in the words of the people who
-/// read it (the CSV keeps the machine names, which scripts read); the
-/// five the export has are the names its reader knows them by, so a rerun
-/// of the workbook finds them. The Partners sheet's come last.
-const WORDS: [(&str, &str); 36] = [
-    ("row", "Row"),
-    ("line", "Line"),
-    ("order_number", "Order number"),
-    ("partner_name", "Partner name"),
-    ("partner_id", "Partner id"),
-    ("phone", "Phone"),
-    ("contact", "Contact"),
-    ("product_name", "Product name"),
-    ("delivery_note", "Delivery note"),
-    ("outcome", "Outcome"),
-    ("reason", "Reason"),
-    ("who_acts", "Who acts"),
-    ("next_step", "Next step"),
-    ("whatsapp_status", "WhatsApp status"),
-    ("wamid", "WhatsApp message id"),
-    ("accepted_at", "Accepted at"),
-    ("delivered_at", "Delivered at"),
-    ("read_at", "Read at"),
-    ("failed_at", "Failed at"),
-    ("minutes_to_delivery", "Minutes to delivery"),
-    ("attempts", "Send attempts"),
-    ("reused_from_run", "Sent by run"),
-    ("reused_from_channel", "Sent on channel"),
-    ("http_status", "HTTP status"),
-    ("error_code", "Error code"),
-    ("error_detail", "Error detail"),
-    ("pricing_category", "Billed as"),
-    ("estimated_cost", "Estimated cost"),
-    ("currency", "Currency"),
-    ("warnings", "Warnings"),
-    ("notes", "Notes"),
-    ("orders", "Orders"),
-    ("confirmed", "Confirmed"),
-    ("not_confirmed", "Not confirmed"),
-    ("main_reason", "Main reason"),
-    ("billable", "Billable messages"),
-];
-
 /// The workbook's header of our column `name`.
 pub(crate) fn words(name: &str) -> &str {
-    WORDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(name, |(_, w)| w)
+    column(name).map_or(name, |(_, words, ..)| words)
 }
 
 /// Whether `header` names our column `name`, by its name or by the

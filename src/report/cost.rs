@@ -29,11 +29,8 @@ impl Money {
         {
             return None;
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
+        // Padded with zeros: `.5` is 0 and 500000 millionths.
+        let whole: i64 = format!("0{whole}").parse().ok()?;
         let frac: i64 = format!("{frac:0<6}").parse().ok()?;
         whole.checked_mul(1_000_000)?.checked_add(frac).map(Money)
     }

@@ -116,7 +116,7 @@ pub(crate) fn write_csv_from(
         let header = header_names(extra);
         csv.write_record(header.iter().map(|name| neutralise(name).into_owned()))?;
         produce(&mut |r: &ReportRow| {
-            let cells = COLUMNS.iter().map(|(_, _, cell)| cell(r).csv());
+            let cells = COLUMNS.iter().map(|(.., cell)| cell(r).csv());
             let kept = r.extra.iter().take(extra.len()).cloned();
             csv.write_record(cells.chain(kept).map(|c| neutralise(&c).into_owned()))?;
             Ok(())

@@ -45,14 +45,12 @@ pub(crate) fn conflicting(history: &[StatusUpdate]) -> bool {
 
 /// `failed (131026 Message undeliverable)`, or the bare status.
 fn describe(h: &StatusUpdate) -> String {
-    match (
-        h.error_code,
-        h.error_title.as_deref().filter(|t| !t.is_empty()),
-    ) {
-        (Some(code), Some(title)) => format!("{} ({code} {title})", h.status),
-        (Some(code), None) => format!("{} ({code})", h.status),
-        (None, Some(title)) => format!("{} ({title})", h.status),
-        (None, None) => h.status.clone(),
+    let code = h.error_code.map(|c| c.to_string());
+    let title = h.error_title.as_deref().filter(|t| !t.is_empty());
+    let detail: Vec<&str> = [code.as_deref(), title].into_iter().flatten().collect();
+    match detail.join(" ") {
+        detail if detail.is_empty() => h.status.clone(),
+        detail => format!("{} ({detail})", h.status),
     }
 }
 

@@ -53,6 +53,10 @@ pub(crate) struct Clues<'a> {
 /// The reason and next step of a row.
 pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
     use Actor::{Nobody, Operations, Partner};
+    // A failure or a refusal with a Meta/1MSG code is told by the code.
+    if let (Outcome::Failed | Outcome::Rejected, Some(code)) = (outcome, c.error_code) {
+        return of_code(code);
+    }
     match outcome {
         Outcome::Delivered => Plain::new(
             "WhatsApp delivered the message to the partner's phone.",
@@ -60,14 +64,11 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             "Nothing to do.",
         ),
         Outcome::Read => Plain::new("The partner opened the message.", Nobody, "Nothing to do."),
-        Outcome::Failed => match c.error_code {
-            Some(code) => of_code(code),
-            None => Plain::new(
-                "WhatsApp could not deliver the message and gave no reason.",
-                Operations,
-                "Ask 1MSG support with the wamid, then rerun the row.",
-            ),
-        },
+        Outcome::Failed => Plain::new(
+            "WhatsApp could not deliver the message and gave no reason.",
+            Operations,
+            "Ask 1MSG support with the wamid, then rerun the row.",
+        ),
         Outcome::Pending if c.untracked => Plain::new(
             "WhatsApp accepted the message, but its delivery status could not be fetched.",
             Operations,
@@ -83,7 +84,22 @@ pub(crate) fn explain(outcome: Outcome, c: Clues<'_>) -> Plain {
             Operations,
             "Run handoff track later to fetch the final status.",
         ),
-        Outcome::Rejected => rejected(c),
+        // 1MSG refused the send and gave no code: told by its HTTP status.
+        Outcome::Rejected if matches!(c.http_status, Some(401 | 403)) => Plain::new(
+            "1MSG refused our access token, so the message was not sent.",
+            Operations,
+            "Check the API token and the channel with 1MSG, then rerun the row.",
+        ),
+        Outcome::Rejected if c.http_status == Some(429) => Plain::new(
+            "1MSG kept asking us to slow down, and the row was given up after several tries.",
+            Operations,
+            "Rerun the row; lower --rate if it happens often.",
+        ),
+        Outcome::Rejected => Plain::new(
+            "1MSG refused to send the message.",
+            Operations,
+            "Ask 1MSG support with the error detail, then rerun the row.",
+        ),
         Outcome::Invalid => invalid(c.problem),
         Outcome::Duplicate => Plain::new(
             "The same order number appears earlier in the file, so the order was sent once, from that row.",
@@ -126,30 +142,6 @@ pub(crate) fn of_code(code: i64) -> Plain {
             codes::unknown_reason(code),
             Actor::Operations,
             codes::UNKNOWN_NEXT_STEP,
-        ),
-    }
-}
-
-/// 1MSG refused the send: its code when it gave one, else its HTTP status.
-fn rejected(c: Clues<'_>) -> Plain {
-    if let Some(code) = c.error_code {
-        return of_code(code);
-    }
-    match c.http_status {
-        Some(401 | 403) => Plain::new(
-            "1MSG refused our access token, so the message was not sent.",
-            Actor::Operations,
-            "Check the API token and the channel with 1MSG, then rerun the row.",
-        ),
-        Some(429) => Plain::new(
-            "1MSG kept asking us to slow down, and the row was given up after several tries.",
-            Actor::Operations,
-            "Rerun the row; lower --rate if it happens often.",
-        ),
-        _ => Plain::new(
-            "1MSG refused to send the message.",
-            Actor::Operations,
-            "Ask 1MSG support with the error detail, then rerun the row.",
         ),
     }
 }

@@ -77,30 +77,18 @@ impl Needs {
     pub(crate) const ACTORS: [Actor; 3] = [Actor::Partner, Actor::Data, Actor::Operations];
 
     fn add(&mut self, r: &ReportRow, sent_here: bool) {
-        let line = || {
-            // An invalid row's own detail names its line, field and value.
-            let why = match (r.outcome, &r.error_detail) {
-                (Outcome::Invalid, Some(detail)) => detail,
-                _ => &r.plain.reason,
-            };
-            format!(
-                "row {} ({}, order {}): {}: {why}",
-                r.row,
-                r.partner_name,
-                r.order_number,
-                r.outcome.as_str(),
-            )
+        let head = || {
+            let (row, partner, order) = (r.row, &r.partner_name, &r.order_number);
+            let outcome = r.outcome.as_str();
+            format!("row {row} ({partner}, order {order}): {outcome}")
+        };
+        // An invalid row's own detail names its line, field and value.
+        let why = match (r.outcome, &r.error_detail) {
+            (Outcome::Invalid, Some(detail)) => detail,
+            _ => &r.plain.reason,
         };
         if sent_here && r.reused_from_run.is_none() && r.wamid.is_some() {
-            self.sent.add(|| {
-                format!(
-                    "row {} ({}, order {}): {}",
-                    r.row,
-                    r.partner_name,
-                    r.order_number,
-                    r.outcome.as_str()
-                )
-            });
+            self.sent.add(head);
         }
         match r.outcome {
             Outcome::Pending => self.pending += 1,
@@ -114,11 +102,10 @@ impl Needs {
             }
             _ => {}
         }
-        if r.outcome == Outcome::Pending {
-            return;
-        }
-        if let Some(i) = Self::ACTORS.iter().position(|a| *a == r.plain.actor) {
-            self.by_actor[i].add(line);
+        if r.outcome != Outcome::Pending
+            && let Some(i) = Self::ACTORS.iter().position(|a| *a == r.plain.actor)
+        {
+            self.by_actor[i].add(|| format!("{}: {why}", head()));
         }
     }
 

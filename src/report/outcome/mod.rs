@@ -132,7 +132,7 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
         phone: take(&mut f.phone),
         product_name: take(&mut f.product_name),
         delivery_note: take(&mut f.delivery_note),
-        outcome: Outcome::Skipped,
+        outcome,
         status: None,
         wamid: None,
         http_status: None,
@@ -156,7 +156,6 @@ pub(crate) fn reconcile(mut f: ReportFacts, run: RunId) -> ReportRow {
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default(),
     };
-    row.outcome = outcome;
     if matches!(f.verdict, Verdict::Send | Verdict::Reused) {
         row.attempts = f.attempts;
         if f.verdict == Verdict::Reused {

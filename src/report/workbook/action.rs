@@ -12,8 +12,8 @@ use super::Night;
 use super::rows::{Heights, header, lines, put, widths};
 use super::style::Styles;
 use crate::codes::Actor;
-use crate::report::columns::{Cell, Column, column, words};
-use crate::report::{Outcome, ReportRow};
+use crate::report::columns::{Cell, Column, column};
+use crate::report::{Needs, Outcome, ReportRow};
 
 /// The workbook's columns the sheet shows.
 const SHOWN: [&str; 10] = [
@@ -28,9 +28,6 @@ const SHOWN: [&str; 10] = [
     "error_detail",
     "row",
 ];
-
-/// The groups, in the order they are listed.
-pub(super) const ACTORS: [Actor; 3] = [Actor::Partner, Actor::Data, Actor::Operations];
 
 /// The rows of each group, waiting in a temporary file for their turn (the
 /// sheet lists the groups one after the other, the report's rows come in
@@ -50,7 +47,7 @@ struct Group {
 
 impl Groups {
     pub(super) fn new(dir: &Path) -> Result<Groups, XlsxError> {
-        let groups = ACTORS.into_iter().map(|actor| {
+        let groups = Needs::ACTORS.into_iter().map(|actor| {
             Ok(Group {
                 actor,
                 rows: 0,
@@ -67,7 +64,7 @@ impl Groups {
         let Some(g) = self.groups.iter_mut().find(|g| g.actor == r.plain.actor) else {
             return Ok(());
         };
-        let cells: Vec<Cell> = shown().map(|(_, _, cell)| cell(r)).collect();
+        let cells: Vec<Cell> = shown().map(|(.., cell)| cell(r)).collect();
         serde_json::to_writer(&mut g.file, &(r.outcome, cells)).map_err(io::Error::from)?;
         g.file.write_all(b"\n")?;
         g.rows += 1;
@@ -86,17 +83,13 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Needs action")?;
-    header(sheet, shown().map(|(name, ..)| words(name)), styles)?;
+    header(sheet, shown().map(|(_, words, ..)| *words), styles)?;
     let night = Night::default();
     let mut heights = Heights::default();
     let mut line = 1;
     for g in groups.groups.into_iter().filter(|g| g.rows > 0) {
-        let heading = format!(
-            "{} — {} row{}",
-            g.actor.person(),
-            g.rows,
-            if g.rows == 1 { "" } else { "s" }
-        );
+        let plural = if g.rows == 1 { "" } else { "s" };
+        let heading = format!("{} — {} row{plural}", g.actor.person(), g.rows);
         heights.next(sheet, line, 1)?;
         sheet.write_string_with_format(line, 0, heading, &styles.title)?;
         line += 1;
@@ -108,7 +101,7 @@ pub(super) fn sheet(
             let f = styles.of(outcome);
             let tallest = shown()
                 .zip(&cells)
-                .map(|((_, width, _), c)| lines(c, *width));
+                .map(|((_, _, width, _), c)| lines(c, *width));
             heights.next(sheet, line, tallest.max().unwrap_or(1))?;
             for (col, cell) in (0..).zip(cells) {
                 put(sheet, line, col, cell, f, &night)?;

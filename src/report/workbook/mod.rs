@@ -97,13 +97,11 @@ struct Sheets {
     book: Workbook,
     styles: style::Styles,
     night: Night,
-    extra: usize,
-    /// The next line of the rows sheet.
-    line: u32,
-    heights: rows::Heights,
+    rows: rows::Rows,
     needs: action::Groups,
     partners: partners::Tallies,
-    latency: summary::Latency,
+    /// How many delivered rows fall in each bucket of `summary::LATENCY`.
+    latency: [u64; summary::LATENCY.len()],
 }
 
 impl Book {
@@ -158,43 +156,32 @@ impl Sheets {
         book.add_worksheet();
         book.add_worksheet_with_constant_memory()?;
         let styles = style::Styles::new();
-        rows::start(book.worksheet_from_index(ROWS)?, extra, &styles)?;
+        let rows = rows::Rows::start(book.worksheet_from_index(ROWS)?, extra, &styles)?;
         Ok(Sheets {
             book,
             styles,
             night,
-            extra: extra.len(),
-            line: 1,
-            heights: rows::Heights::default(),
+            rows,
             needs: action::Groups::new(dir)?,
             partners: partners::Tallies::default(),
-            latency: summary::Latency::default(),
+            latency: [0; summary::LATENCY.len()],
         })
     }
 
     fn add(&mut self, r: &ReportRow) -> Result<(), XlsxError> {
         let sheet = self.book.worksheet_from_index(ROWS)?;
-        let heights = &mut self.heights;
-        rows::row(
-            sheet,
-            self.line,
-            r,
-            self.extra,
-            &self.styles,
-            heights,
-            &self.night,
-        )?;
-        self.line += 1;
+        self.rows.add(sheet, r, &self.styles, &self.night)?;
         self.needs.add(r)?;
         self.partners.add(r);
-        self.latency.add(r);
+        if let Some(i) = summary::bucket(r) {
+            self.latency[i] += 1;
+        }
         Ok(())
     }
 
     fn finish(&mut self, summary: &Summary, run_id: i64, exit_code: u8) -> Result<(), XlsxError> {
         let styles = &self.styles;
-        let rows = self.line - 1;
-        rows::end(self.book.worksheet_from_index(ROWS)?, rows, self.extra)?;
+        self.rows.end(self.book.worksheet_from_index(ROWS)?)?;
         let needs = std::mem::take(&mut self.needs);
         action::sheet(self.book.worksheet_from_index(ACTION)?, needs, styles)?;
         let tallies = std::mem::take(&mut self.partners).done();
@@ -202,7 +189,7 @@ impl Sheets {
         partners::sheet(partners, &tallies, &summary.cost, styles)?;
         let facts = summary::Facts {
             summary,
-            latency: self.latency.counts,
+            latency: self.latency,
             run_id,
             exit_code,
             night: &self.night,

@@ -4,25 +4,25 @@
 
 use std::collections::HashMap;
 
-use rust_xlsxwriter::{Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
 
 use super::rows::{fitted, header};
 use super::style::Styles;
-use crate::report::columns::{Cell, words};
+use crate::report::columns::Cell;
 use crate::report::cost::Cost;
 use crate::report::csv::for_workbook;
 use crate::report::{Outcome, ReportRow};
 
-/// The sheet's columns.
-pub(super) const COLUMNS: [&str; 8] = [
-    "partner_name",
-    "orders",
-    "confirmed",
-    "not_confirmed",
-    "main_reason",
-    "billable",
-    "estimated_cost",
-    "currency",
+/// The sheet's headers.
+const HEADER: [&str; 8] = [
+    "Partner name",
+    "Orders",
+    "Confirmed",
+    "Not confirmed",
+    "Main reason",
+    "Billable messages",
+    "Estimated cost",
+    "Currency",
 ];
 
 /// One partner's line.
@@ -63,17 +63,17 @@ impl Tallies {
         let name = r.partner_name.trim();
         // A partners file's id is the partner (`--partners`); else its name.
         let key = r.partner_id.as_deref().unwrap_or(name);
-        if !self.by.contains_key(key) {
+        let (t, reasons) = self.by.entry(key.to_string()).or_insert_with(|| {
             self.order.push(key.to_string());
-            let t = Tally {
-                partner: name.to_string(),
-                ..Tally::default()
-            };
-            self.by.insert(key.to_string(), (t, Vec::new()));
-        }
-        let Some((t, reasons)) = self.by.get_mut(key) else {
-            return;
-        };
+            let partner = name.to_string();
+            (
+                Tally {
+                    partner,
+                    ..Tally::default()
+                },
+                Vec::new(),
+            )
+        });
         t.orders += 1;
         if r.billed_here() {
             t.cost.add(r.pricing.as_ref(), r.cost.as_ref());
@@ -123,7 +123,7 @@ pub(super) fn sheet(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Partners")?;
-    header(sheet, COLUMNS.map(words), styles)?;
+    header(sheet, HEADER, styles)?;
     for (line, t) in (1..).zip(tallies) {
         let partner = fitted(for_workbook(&t.partner));
         sheet.write_string_with_format(line, 0, partner, &styles.plain.text)?;
@@ -133,7 +133,7 @@ pub(super) fn sheet(
         if let Some(reason) = &t.main_reason {
             sheet.write_string(line, 4, reason)?;
         }
-        cost(sheet, line, &t.cost, None)?;
+        cost(sheet, line, &t.cost, &Format::new())?;
     }
     // The night's totals, a line apart so a filter or a sort of the
     // partners leaves them where they are.
@@ -144,9 +144,9 @@ pub(super) fn sheet(
     sheet.write_number_with_format(total, 1, sum(|t| t.orders), &styles.header)?;
     sheet.write_number_with_format(total, 2, sum(|t| t.confirmed), &styles.header)?;
     sheet.write_number_with_format(total, 3, sum(Tally::not_confirmed), &styles.header)?;
-    cost(sheet, total, night, Some(&styles.header))?;
+    cost(sheet, total, night, &styles.header)?;
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, tallies.len() as u32, COLUMNS.len() as u16 - 1)?;
+    sheet.autofilter(0, 0, tallies.len() as u32, HEADER.len() as u16 - 1)?;
     sheet.set_column_width(0, 30)?;
     sheet.set_column_width(3, 14)?;
     sheet.set_column_width(4, 60)?;
@@ -165,14 +165,7 @@ pub(super) fn cost_cell(cost: &Cost) -> Cell {
 
 /// A partner's (or the night's) billable messages and estimated cost, in
 /// the sheet's last three columns.
-fn cost(
-    sheet: &mut Worksheet,
-    line: u32,
-    cost: &Cost,
-    format: Option<&rust_xlsxwriter::Format>,
-) -> Result<(), XlsxError> {
-    let plain = rust_xlsxwriter::Format::new();
-    let format = format.unwrap_or(&plain);
+fn cost(sheet: &mut Worksheet, line: u32, cost: &Cost, format: &Format) -> Result<(), XlsxError> {
     let billable = cost.billable.values().sum::<u64>() as f64;
     sheet.write_number_with_format(line, 5, billable, format)?;
     match cost_cell(cost) {

@@ -9,7 +9,7 @@ use rust_xlsxwriter::{Worksheet, XlsxError};
 use super::Night;
 use super::style::{Cells, Styles};
 use crate::report::ReportRow;
-use crate::report::columns::{COLUMNS, Cell, Column, header_names, words, workbook_columns};
+use crate::report::columns::{COLUMNS, Cell, Column, header_names, workbook_columns};
 use crate::report::csv::for_workbook;
 
 /// Writes `cell` at (`row`, `col`) in the formats `f`.
@@ -108,12 +108,8 @@ pub(super) fn header<'a>(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     for (col, name) in names.into_iter().enumerate() {
-        sheet.write_string_with_format(
-            0,
-            col as u16,
-            fitted(for_workbook(name)),
-            &styles.header,
-        )?;
+        let name = fitted(for_workbook(name));
+        sheet.write_string_with_format(0, col as u16, name, &styles.header)?;
     }
     Ok(())
 }
@@ -125,7 +121,7 @@ pub(super) fn widths<'a>(
     first: u16,
     columns: impl IntoIterator<Item = &'a Column>,
 ) -> Result<(), XlsxError> {
-    for (col, (_, width, _)) in (first..).zip(columns) {
+    for (col, (_, _, width, _)) in (first..).zip(columns) {
         if let Some(w) = width {
             sheet.set_column_width(col, *w)?;
         }
@@ -133,50 +129,65 @@ pub(super) fn widths<'a>(
     Ok(())
 }
 
-/// Names the rows sheet and writes its header.
-pub(super) fn start(
-    sheet: &mut Worksheet,
-    extra: &[String],
-    styles: &Styles,
-) -> Result<(), XlsxError> {
-    sheet.set_name(super::ROWS_SHEET)?;
-    let names = header_names(extra);
-    let kept = names[COLUMNS.len()..].iter().map(String::as_str);
-    let ours = workbook_columns().map(|(name, ..)| words(name));
-    header(sheet, ours.chain(kept), styles)?;
-    sheet.set_freeze_panes(1, 0)?;
-    widths(sheet, 0, workbook_columns())
-}
-
-/// Writes `r` at line `line`, with its first `extra` kept columns.
-pub(super) fn row(
-    sheet: &mut Worksheet,
+/// The rows sheet while its rows arrive.
+pub(super) struct Rows {
+    /// The next line.
     line: u32,
-    r: &ReportRow,
+    /// How many kept columns follow ours.
     extra: usize,
-    styles: &Styles,
-    heights: &mut Heights,
-    night: &Night,
-) -> Result<(), XlsxError> {
-    let f = styles.of(r.outcome);
-    let kept = r.extra.iter().take(extra);
-    let cells: Vec<(Cell, Option<u16>)> = workbook_columns()
-        .map(|(_, width, cell)| (cell(r), *width))
-        .chain(kept.map(|v| (Cell::Text(v.clone()), None)))
-        .collect();
-    let tallest = cells.iter().map(|(c, width)| lines(c, *width)).max();
-    heights.next(sheet, line, tallest.unwrap_or(1))?;
-    for (col, (cell, _)) in cells.into_iter().enumerate() {
-        put(sheet, line, col as u16, cell, f, night)?;
-    }
-    Ok(())
+    heights: Heights,
 }
 
-/// The filter over the header and the `rows` lines written.
-pub(super) fn end(sheet: &mut Worksheet, rows: u32, extra: usize) -> Result<(), XlsxError> {
-    let columns = workbook_columns().count() + extra;
-    sheet.autofilter(0, 0, rows, columns as u16 - 1)?;
-    Ok(())
+impl Rows {
+    /// Names the rows sheet and writes its header.
+    pub(super) fn start(
+        sheet: &mut Worksheet,
+        extra: &[String],
+        styles: &Styles,
+    ) -> Result<Rows, XlsxError> {
+        sheet.set_name(super::ROWS_SHEET)?;
+        let names = header_names(extra);
+        let kept = names[COLUMNS.len()..].iter().map(String::as_str);
+        let ours = workbook_columns().map(|(_, words, ..)| *words);
+        header(sheet, ours.chain(kept), styles)?;
+        sheet.set_freeze_panes(1, 0)?;
+        widths(sheet, 0, workbook_columns())?;
+        Ok(Rows {
+            line: 1,
+            extra: extra.len(),
+            heights: Heights::default(),
+        })
+    }
+
+    /// Writes `r` at the next line, with its kept columns.
+    pub(super) fn add(
+        &mut self,
+        sheet: &mut Worksheet,
+        r: &ReportRow,
+        styles: &Styles,
+        night: &Night,
+    ) -> Result<(), XlsxError> {
+        let f = styles.of(r.outcome);
+        let kept = r.extra.iter().take(self.extra);
+        let cells: Vec<(Cell, Option<u16>)> = workbook_columns()
+            .map(|(.., width, cell)| (cell(r), *width))
+            .chain(kept.map(|v| (Cell::Text(v.clone()), None)))
+            .collect();
+        let tallest = cells.iter().map(|(c, width)| lines(c, *width)).max();
+        self.heights.next(sheet, self.line, tallest.unwrap_or(1))?;
+        for (col, (cell, _)) in cells.into_iter().enumerate() {
+            put(sheet, self.line, col as u16, cell, f, night)?;
+        }
+        self.line += 1;
+        Ok(())
+    }
+
+    /// The filter over the header and the lines written.
+    pub(super) fn end(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
+        let columns = workbook_columns().count() + self.extra;
+        sheet.autofilter(0, 0, self.line - 1, columns as u16 - 1)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -42,16 +42,21 @@ impl Cells {
     }
 }
 
+/// The fills by kind of outcome, in the order of [`Styles::of`]'s arms.
+const FILLS: [u32; 5] = [
+    0x00C6_EFCE,
+    0x00FF_EB9C,
+    0x00FF_C7CE,
+    0x00F8_CBAD,
+    0x00EE_EEEE,
+];
+
 /// Every format the sheets use.
 pub(super) struct Styles {
     pub header: Format,
     pub title: Format,
     pub plain: Cells,
-    good: Cells,
-    open: Cells,
-    bad: Cells,
-    doubt: Cells,
-    quiet: Cells,
+    fills: [Cells; FILLS.len()],
 }
 
 impl Styles {
@@ -63,22 +68,18 @@ impl Styles {
                 .set_border_bottom(FormatBorder::Thin),
             title: Format::new().set_bold().set_font_size(14),
             plain: Cells::new(None),
-            good: Cells::new(Some(Color::RGB(0x00C6_EFCE))),
-            open: Cells::new(Some(Color::RGB(0x00FF_EB9C))),
-            bad: Cells::new(Some(Color::RGB(0x00FF_C7CE))),
-            doubt: Cells::new(Some(Color::RGB(0x00F8_CBAD))),
-            quiet: Cells::new(Some(Color::RGB(0x00EE_EEEE))),
+            fills: FILLS.map(|rgb| Cells::new(Some(Color::RGB(rgb)))),
         }
     }
 
     /// The cells of a row of this outcome.
     pub(super) fn of(&self, outcome: Outcome) -> &Cells {
-        match outcome {
-            Outcome::Delivered | Outcome::Read => &self.good,
-            Outcome::Pending => &self.open,
-            Outcome::Failed | Outcome::Rejected | Outcome::Invalid => &self.bad,
-            Outcome::Unknown => &self.doubt,
-            Outcome::Duplicate | Outcome::Skipped | Outcome::Suppressed => &self.quiet,
-        }
+        &self.fills[match outcome {
+            Outcome::Delivered | Outcome::Read => 0,
+            Outcome::Pending => 1,
+            Outcome::Failed | Outcome::Rejected | Outcome::Invalid => 2,
+            Outcome::Unknown => 3,
+            Outcome::Duplicate | Outcome::Skipped | Outcome::Suppressed => 4,
+        }]
     }
 }

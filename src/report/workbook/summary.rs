@@ -37,36 +37,21 @@ pub(super) const LATENCY: [(&str, f64); 6] = [
     ("over 6 hours", f64::INFINITY),
 ];
 
-/// How many delivered rows fall in each bucket of [`LATENCY`], counted as
-/// the rows go by.
-#[derive(Default)]
-pub(super) struct Latency {
-    pub counts: [u64; LATENCY.len()],
-}
-
-impl Latency {
-    pub(super) fn add(&mut self, r: &ReportRow) {
-        let bucket = r
-            .minutes_to_delivery()
-            .and_then(|m| LATENCY.iter().position(|(_, upper)| m < *upper));
-        if let Some(i) = bucket {
-            self.counts[i] += 1;
-        }
-    }
+/// The bucket of [`LATENCY`] a delivered row falls in.
+pub(super) fn bucket(r: &ReportRow) -> Option<usize> {
+    let minutes = r.minutes_to_delivery()?;
+    LATENCY.iter().position(|(_, upper)| minutes < *upper)
 }
 
 /// How much of the daily recipient budget the last 24 hours used.
 fn daily(summary: &Summary) -> Cell {
-    Text(
-        summary
-            .daily_recipients
-            .map_or("no budget (--daily-recipients)".into(), |d| {
-                format!(
-                    "{} of {} in the 24 hours before the report",
-                    d.used, d.limit
-                )
-            }),
-    )
+    Text(match summary.daily_recipients {
+        Some(d) => format!(
+            "{} of {} in the 24 hours before the report",
+            d.used, d.limit
+        ),
+        None => "no budget (--daily-recipients)".into(),
+    })
 }
 
 /// The night's estimated cost, or why there is none.
@@ -94,12 +79,8 @@ fn exit_meaning(code: u8) -> &'static str {
 
 pub(super) fn sheet(s: &mut Worksheet, f: &Facts<'_>, styles: &Styles) -> Result<(), XlsxError> {
     s.set_name(NAME)?;
-    s.write_string_with_format(
-        0,
-        0,
-        "Delivery confirmations: the night's reconciliation",
-        &styles.title,
-    )?;
+    let title = "Delivery confirmations: the night's reconciliation";
+    s.write_string_with_format(0, 0, title, &styles.title)?;
     let night = f.night;
     let run = night.run.as_ref();
     let kind = run.map_or("run", |r| r.kind.as_str());
