@@ -8,11 +8,11 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::fate::doubt::looked_up;
-use crate::fate::{Fate, Finding, Policy};
+use crate::fate::{Fate, Finding};
 use crate::ledger::{AttemptInfo, Doubt};
-use crate::recorder::Recorder;
 
-use super::history::look_up;
+use super::history::{PAGE, look_up};
+use super::passes::Settling;
 
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
 pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
@@ -32,55 +32,60 @@ pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
     })
 }
 
-/// Looks up one order's doubtful sends, records a message found, and
-/// returns the order's fate. `lookups` counts this look-up and the ones
-/// before it in this run, for the reason.
-pub(crate) async fn settle(
-    client: &Client,
-    recorder: &Recorder,
-    template: &str,
-    d: &Delivery,
-    doubts: &[Doubt],
-    policy: Policy,
-    lookups: u32,
-) -> Result<Fate, Failure> {
-    let Some(latest) = doubts.last() else {
-        return Ok(looked_up(Finding::NotFound, doubts, policy, lookups));
-    };
-    let first = doubts
-        .first()
-        .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let hints: Vec<String> = doubts
-        .iter()
-        .filter_map(|x| x.taken().1.map(str::to_string))
-        .collect();
-    let (finding, how) = match confirmed_by_hooks(client, &hints).await {
-        Some((wamid, at)) => (
-            Finding::Sent {
-                wamid,
-                at: at.unwrap_or(latest.attempt.intent_at),
-            },
-            "resolved: the id the API named for it has statuses in hookInfo",
-        ),
-        None => (
-            look_up(client, &d.phone, (&d.order_key, template), first, hints).await,
-            "resolved: found in 1MSG's message history",
-        ),
-    };
-    // One line per order only at debug: the passes log one per round.
-    tracing::debug!(
-        order = %d.order_key,
-        phone = %crate::logging::mask_phone(&d.phone),
-        finding = ?finding,
-        lookups,
-        "an uncertain send looked up in the message history"
-    );
-    if let Finding::Sent { wamid, at } = &finding {
-        recorder
-            .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
-            .await?;
+impl Settling<'_> {
+    /// Looks up one order's doubtful sends, records a message found, and
+    /// returns the order's fate. `lookups` counts this look-up and the ones
+    /// before it in this run, for the reason.
+    pub(super) async fn settle(
+        &self,
+        d: &Delivery,
+        doubts: &[Doubt],
+        lookups: u32,
+    ) -> Result<Fate, Failure> {
+        let (client, policy) = (self.client, self.policy);
+        let Some(latest) = doubts.last() else {
+            return Ok(looked_up(Finding::NotFound, doubts, policy, lookups));
+        };
+        let first = doubts[0].attempt.intent_at;
+        let hints: Vec<String> = doubts
+            .iter()
+            .filter_map(|x| x.taken().1.map(str::to_string))
+            .collect();
+        let (finding, how) = match confirmed_by_hooks(client, &hints).await {
+            Some((wamid, at)) => (
+                Finding::Sent {
+                    wamid,
+                    at: at.unwrap_or(latest.attempt.intent_at),
+                },
+                "resolved: the id the API named for it has statuses in hookInfo",
+            ),
+            None => (
+                look_up(
+                    client,
+                    &d.phone,
+                    (&d.order_key, self.template),
+                    first,
+                    (PAGE, hints),
+                )
+                .await,
+                "resolved: found in 1MSG's message history",
+            ),
+        };
+        // One line per order only at debug: the passes log one per round.
+        tracing::debug!(
+            order = %d.order_key,
+            phone = %crate::logging::mask_phone(&d.phone),
+            finding = ?finding,
+            lookups,
+            "an uncertain send looked up in the message history"
+        );
+        if let Finding::Sent { wamid, at } = &finding {
+            self.recorder
+                .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
+                .await?;
+        }
+        Ok(looked_up(finding, doubts, policy, lookups))
     }
-    Ok(looked_up(finding, doubts, policy, lookups))
 }
 
 /// The first id a doubtful answer named that `hookInfo` knows: a status

@@ -21,7 +21,7 @@ use crate::recorder::Recorder;
 use crate::send::Job;
 use crate::signal::Interrupt;
 
-use super::decide::{delivery_from_attempt, settle};
+use super::decide::delivery_from_attempt;
 use crate::fate::{Fate, Policy};
 
 /// The longest pause between two passes: the history is asked again at
@@ -60,11 +60,11 @@ struct Entry {
 
 /// The doubts of one sending command, from its first pass to its last.
 pub(crate) struct Settling<'a> {
-    client: &'a Client,
-    recorder: &'a Recorder,
+    pub(super) client: &'a Client,
+    pub(super) recorder: &'a Recorder,
     run: RunId,
-    template: &'a str,
-    policy: Policy,
+    pub(super) template: &'a str,
+    pub(super) policy: Policy,
     /// Look-ups made in this run, by order key.
     lookups: HashMap<String, u32>,
     /// The orders still in doubt, in the order they were first seen.
@@ -105,16 +105,7 @@ impl<'a> Settling<'a> {
         for doubt in doubts {
             let key = doubt.delivery.order_key.clone();
             let lookups = self.count(&key);
-            let settled = settle(
-                self.client,
-                self.recorder,
-                self.template,
-                &doubt.delivery,
-                &doubt.doubts,
-                self.policy,
-                lookups,
-            )
-            .await?;
+            let settled = self.settle(&doubt.delivery, &doubt.doubts, lookups).await?;
             // Back to `send`, the send stage's feed reads it from the ledger.
             let (verdict, reason) = settled.of_doubt(true);
             round.count(&settled);
@@ -227,66 +218,53 @@ impl<'a> Settling<'a> {
             } else {
                 0
             };
-            let e = &self.entries[i];
-            let settling = settle(
-                self.client,
-                self.recorder,
-                self.template,
-                &e.delivery,
-                &doubts,
-                self.policy,
-                lookups,
-            );
             let settled = tokio::select! {
-                settled = settling => settled?,
+                settled = self.settle(&self.entries[i].delivery, &doubts, lookups) => settled?,
                 () = interrupted(interrupt) => break,
             };
             let (verdict, reason) = settled.of_doubt(self.entries[i].earlier);
-            match settled {
+            let resend = match settled {
                 Fate::Reused { wamid, .. } => {
                     round.found += 1;
                     found(wamid);
-                    let e = self.entries.remove(i);
-                    if e.earlier {
-                        self.recorder
-                            .set_verdict(self.run, e.row, verdict, reason)
-                            .await?;
-                    }
-                }
-                Fate::Unknown { reason, again } => {
-                    round.in_doubt += 1;
-                    let e = &mut self.entries[i];
-                    e.reason = Some(reason);
-                    e.open = again;
-                    i += 1;
+                    false
                 }
                 Fate::Send { .. } if attempts < timing.max_attempts => {
                     round.to_send += 1;
-                    let e = self.entries.remove(i);
-                    if e.earlier {
-                        // The attempt it gets is this run's: the row reports it.
-                        self.recorder
-                            .set_verdict(self.run, e.row, verdict, reason)
-                            .await?;
-                    }
-                    self.resent.insert(key, attempts + 1);
-                    // Sent once more, as attempt `attempts + 1` of this run.
-                    again.push(Job {
-                        row: e.row,
-                        delivery: e.delivery,
-                        attempts,
-                    });
+                    true
                 }
-                _ => {
+                still => {
                     round.in_doubt += 1;
                     let e = &mut self.entries[i];
-                    e.reason = Some(format!(
-                        "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
-                        timing.max_attempts
-                    ));
-                    e.open = false;
+                    (e.reason, e.open) = match still {
+                        Fate::Unknown { reason, again } => (Some(reason), again),
+                        _ => (
+                            Some(format!(
+                                "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
+                                timing.max_attempts
+                            )),
+                            false,
+                        ),
+                    };
                     i += 1;
+                    continue;
                 }
+            };
+            let e = self.entries.remove(i);
+            if e.earlier {
+                // A resent one's attempt is this run's: the row reports it.
+                self.recorder
+                    .set_verdict(self.run, e.row, verdict, reason)
+                    .await?;
+            }
+            if resend {
+                self.resent.insert(key, attempts + 1);
+                // Sent once more, as attempt `attempts + 1` of this run.
+                again.push(Job {
+                    row: e.row,
+                    delivery: e.delivery,
+                    attempts,
+                });
             }
         }
         round.log("uncertain sends looked up in the message history");
@@ -419,12 +397,13 @@ async fn interrupted(interrupt: &mut Interrupt) {
 
 /// The doubts grouped by order, in the order each order first appears.
 fn by_order(doubts: Vec<Doubt>) -> Vec<Vec<Doubt>> {
-    let mut grouped: Vec<(String, Vec<Doubt>)> = Vec::new();
+    let mut grouped: Vec<Vec<Doubt>> = Vec::new();
     for d in doubts {
-        match grouped.iter_mut().find(|(k, _)| *k == d.attempt.order_key) {
-            Some((_, list)) => list.push(d),
-            None => grouped.push((d.attempt.order_key.clone(), vec![d])),
+        let key = &d.attempt.order_key;
+        match grouped.iter_mut().find(|g| &g[0].attempt.order_key == key) {
+            Some(list) => list.push(d),
+            None => grouped.push(vec![d]),
         }
     }
-    grouped.into_iter().map(|(_, list)| list).collect()
+    grouped
 }
