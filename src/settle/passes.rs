@@ -45,9 +45,10 @@ pub(crate) struct Timing {
 
 /// One order in doubt, while settling it.
 struct Entry {
-    key: String,
     /// The row of this run that holds the order.
     row: u64,
+    /// What is sent again if it is proved unsent; its `order_key` names
+    /// the entry.
     delivery: Delivery,
     /// An earlier run's doubt: the row's verdict is `unknown` (not `send`)
     /// until it is found or sent again.
@@ -103,8 +104,7 @@ impl<'a> Settling<'a> {
         let mut found = Vec::new();
         let mut round = Round::default();
         for doubt in doubts {
-            let key = doubt.delivery.order_key.clone();
-            let lookups = self.count(&key);
+            let lookups = self.count(&doubt.delivery.order_key);
             let settled = self.settle(&doubt.delivery, &doubt.doubts, lookups).await?;
             // Back to `send`, the send stage's feed reads it from the ledger.
             let (verdict, reason) = settled.of_doubt(true);
@@ -112,7 +112,6 @@ impl<'a> Settling<'a> {
             match settled {
                 Fate::Reused { wamid, .. } => found.push(wamid),
                 Fate::Unknown { reason, again } => self.entries.push(Entry {
-                    key,
                     row: doubt.row,
                     delivery: doubt.delivery,
                     earlier: true,
@@ -142,7 +141,7 @@ impl<'a> Settling<'a> {
         for list in by_order(doubts) {
             let Some(latest) = list.last() else { continue };
             let key = &latest.attempt.order_key;
-            if self.entries.iter().any(|e| &e.key == key)
+            if self.entries.iter().any(|e| &e.delivery.order_key == key)
                 || self
                     .resent
                     .get(key)
@@ -168,7 +167,6 @@ impl<'a> Settling<'a> {
                 .await?;
             self.resent.remove(key);
             self.entries.push(Entry {
-                key: key.clone(),
                 row,
                 delivery,
                 earlier: false,
@@ -198,7 +196,7 @@ impl<'a> Settling<'a> {
                 i += 1;
                 continue;
             }
-            let key = self.entries[i].key.clone();
+            let key = self.entries[i].delivery.order_key.clone();
             let k = key.clone();
             let doubts = self.recorder.read(move |l| l.doubts(&k)).await?;
             let Some(latest) = doubts.last() else {
@@ -269,11 +267,6 @@ impl<'a> Settling<'a> {
         }
         round.log("uncertain sends looked up in the message history");
         Ok(again)
-    }
-
-    /// How many doubts another look-up may still settle.
-    fn open(&self) -> usize {
-        self.entries.iter().filter(|e| e.open).count()
     }
 
     /// Records why each order still in doubt is: on an earlier run's row as
@@ -357,7 +350,8 @@ where
                 None => continue,
             }
         }
-        let open = settling.open();
+        // Doubts another look-up may still settle.
+        let open = settling.entries.iter().filter(|e| e.open).count();
         if open == 0 || interrupt.borrow().is_some() || Instant::now() >= ends {
             break None;
         }
