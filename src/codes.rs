@@ -22,25 +22,25 @@ pub(crate) enum Actor {
 }
 
 impl Actor {
+    /// The actor's [`Actor::word`] and [`Actor::person`].
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Actor::Partner => ("partner", "The partner's account manager"),
+            Actor::Data => ("data", "Whoever keeps the TMS/OMS export"),
+            Actor::Operations => ("operations", "Operations"),
+            Actor::Nobody => ("none", "Nobody"),
+        }
+    }
+
     /// The word the report's `next_step` column starts with.
     pub(crate) fn word(self) -> &'static str {
-        match self {
-            Actor::Partner => "partner",
-            Actor::Data => "data",
-            Actor::Operations => "operations",
-            Actor::Nobody => "none",
-        }
+        self.names().0
     }
 
     /// Who acts, in the words of the people who read the workbook and the
     /// end of a run ([`Actor::word`] is the CSV's, for scripts and reruns).
     pub(crate) fn person(self) -> &'static str {
-        match self {
-            Actor::Partner => "The partner's account manager",
-            Actor::Data => "Whoever keeps the TMS/OMS export",
-            Actor::Operations => "Operations",
-            Actor::Nobody => "Nobody",
-        }
+        self.names().1
     }
 }
 

@@ -205,12 +205,11 @@ impl Drop for LineWriter {
 /// `•••••••6701`: enough to tell partners apart in a log, not enough to
 /// call them.
 pub(crate) fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().collect();
-    let keep = digits.len().min(4);
-    let hidden = digits.len() - keep;
-    let mut out = "•".repeat(hidden);
-    out.extend(&digits[hidden..]);
-    out
+    let hidden = phone.chars().count().saturating_sub(4);
+    let masked = phone.chars().enumerate();
+    masked
+        .map(|(i, c)| if i < hidden { '•' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

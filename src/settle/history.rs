@@ -80,6 +80,7 @@ fn hides_its_order(m: &HistoryMessage, template: &str) -> bool {
 }
 
 /// A search through the pages of one chat, oldest first.
+#[derive(Default)]
 struct Search<'a> {
     order: &'a str,
     template: &'a str,
@@ -116,13 +117,8 @@ impl<'a> Search<'a> {
             order,
             template,
             window,
-            seen: HashSet::new(),
-            cursor: None,
-            pages: 0,
-            untimed: None,
-            unreadable_mentions: 0,
             hints,
-            hidden: 0,
+            ..Search::default()
         }
     }
 

@@ -152,21 +152,18 @@ impl Due {
         None
     }
 
-    fn pop_entry(&mut self) -> Option<(Watch, bool)> {
+    fn pop_entry(&mut self) -> Option<Watch> {
         let Reverse((_, _, watch)) = self.heap.pop()?;
         self.queued.remove(&watch.wamid);
-        let cancelled = self.cancelled.remove(&watch.wamid);
-        Some((watch, cancelled))
+        self.cancelled.remove(&watch.wamid);
+        Some(watch)
     }
 
-    /// The message due first.
+    /// The message due first ([`Due::next`] drops the cancelled ones above
+    /// it).
     pub(super) fn pop(&mut self) -> Option<Watch> {
-        loop {
-            let (watch, cancelled) = self.pop_entry()?;
-            if !cancelled {
-                return Some(watch);
-            }
-        }
+        self.next()?;
+        self.pop_entry()
     }
 
     /// Takes `wamid` off the schedule; `Some(was_open)` if it was waiting.
