@@ -9,28 +9,10 @@ use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::fate::doubt::looked_up;
 use crate::fate::{Fate, Finding};
-use crate::ledger::{AttemptInfo, Doubt};
+use crate::ledger::Doubt;
 
 use super::history::{PAGE, look_up};
 use super::passes::Settling;
-
-/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
-pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
-    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
-        return None;
-    };
-    Some(Delivery {
-        order_key: a.order_key.clone(),
-        partner_name: partner_name.clone(),
-        phone: a.phone.clone(),
-        order_number: order_number.clone(),
-        product_name: product_name.clone(),
-        delivery_note: delivery_note.clone(),
-        notes: Vec::new(),
-        warnings: Vec::new(),
-        language: None,
-    })
-}
 
 impl Settling<'_> {
     /// Looks up one order's doubtful sends, records a message found, and

@@ -12,8 +12,7 @@ use crate::error::Failure;
 use crate::ledger::{RunId, Verdict};
 use crate::recorder::Recorder;
 
-use super::decide::delivery_from_attempt;
-use super::passes::{Round, Settling};
+use super::passes::{Round, Settling, delivery_from_attempt};
 use crate::fate::{Fate, Policy};
 
 /// Looks up every doubt of `run`'s rows once and records what it found: a

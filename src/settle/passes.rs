@@ -16,13 +16,30 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::ingest::DoubtRow;
-use crate::ledger::{Doubt, RunId};
+use crate::ledger::{AttemptInfo, Doubt, RunId};
 use crate::recorder::Recorder;
 use crate::send::Job;
 use crate::signal::Interrupt;
 
-use super::decide::delivery_from_attempt;
 use crate::fate::{Fate, Policy};
+
+/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
+pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
+    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
+        return None;
+    };
+    Some(Delivery {
+        order_key: a.order_key.clone(),
+        partner_name: partner_name.clone(),
+        phone: a.phone.clone(),
+        order_number: order_number.clone(),
+        product_name: product_name.clone(),
+        delivery_note: delivery_note.clone(),
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        language: None,
+    })
+}
 
 /// The longest pause between two passes: the history is asked again at
 /// least this often while the budget lasts.
