@@ -22,25 +22,25 @@ pub(crate) enum Actor {
 }
 
 impl Actor {
+    /// The actor's [`Actor::word`] and [`Actor::person`].
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Actor::Partner => ("partner", "The partner's account manager"),
+            Actor::Data => ("data", "Whoever keeps the TMS/OMS export"),
+            Actor::Operations => ("operations", "Operations"),
+            Actor::Nobody => ("none", "Nobody"),
+        }
+    }
+
     /// The word the report's `next_step` column starts with.
     pub(crate) fn word(self) -> &'static str {
-        match self {
-            Actor::Partner => "partner",
-            Actor::Data => "data",
-            Actor::Operations => "operations",
-            Actor::Nobody => "none",
-        }
+        self.names().0
     }
 
     /// Who acts, in the words of the people who read the workbook and the
     /// end of a run ([`Actor::word`] is the CSV's, for scripts and reruns).
     pub(crate) fn person(self) -> &'static str {
-        match self {
-            Actor::Partner => "The partner's account manager",
-            Actor::Data => "Whoever keeps the TMS/OMS export",
-            Actor::Operations => "Operations",
-            Actor::Nobody => "Nobody",
-        }
+        self.names().1
     }
 }
 
@@ -75,224 +75,110 @@ pub(crate) struct Code {
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-macro_rules! code {
-    ($code:expr, $actor:ident, $retry:expr, $reason:expr, $next:expr) => {
-        Code {
+/// Rows of `code, actor, retry, reason, next step;` as [`Code`]s. A brace
+/// macro, so rustfmt keeps each row as the table shows it.
+macro_rules! codes {
+    ($($code:literal, $actor:ident, $retry:expr, $reason:literal, $next:literal;)*) => {
+        [$(Code {
             code: $code,
             reason: $reason,
             next_step: $next,
             actor: Actor::$actor,
             retry: $retry,
-        }
+        }),*]
     };
 }
 
 /// Every code we know, in numeric order.
-pub(crate) const CODES: &[Code] = &[
-    code!(
-        470,
-        Partner,
-        Retry::May,
+pub(crate) const CODES: &[Code] = &codes! {
+    470, Partner, Retry::May,
         "WhatsApp refused the message because the partner has not written to us in the last 24 hours.",
-        "Ask the partner to send any message to our WhatsApp number, then rerun the row."
-    ),
-    code!(
-        1013,
-        Partner,
-        Retry::Never,
+        "Ask the partner to send any message to our WhatsApp number, then rerun the row.";
+    1013, Partner, Retry::Never,
         "The phone number is not a valid WhatsApp user.",
-        "Check the phone number with the partner; rerun with the corrected number."
-    ),
-    code!(
-        130429,
-        Operations,
-        Retry::May,
+        "Check the phone number with the partner; rerun with the corrected number.";
+    130429, Operations, Retry::May,
         "Too many messages were sent in a short time, so WhatsApp held this one back.",
-        "Rerun the row; lower --rate if it happens often."
-    ),
-    code!(
-        130472,
-        Nobody,
-        Retry::NotBefore(DAY),
+        "Rerun the row; lower --rate if it happens often.";
+    130472, Nobody, Retry::NotBefore(DAY),
         "WhatsApp did not deliver the message because the partner's number is part of a Meta experiment.",
-        "Nothing to fix; a rerun on a later day may pass."
-    ),
-    code!(
-        131000,
-        Operations,
-        Retry::May,
+        "Nothing to fix; a rerun on a later day may pass.";
+    131000, Operations, Retry::May,
         "WhatsApp had an internal error and did not send the message.",
-        "Rerun the row; tell 1MSG support if it keeps happening."
-    ),
-    code!(
-        131005,
-        Operations,
-        Retry::May,
+        "Rerun the row; tell 1MSG support if it keeps happening.";
+    131005, Operations, Retry::May,
         "The WhatsApp account is not allowed to send this message.",
-        "Check the channel's permissions with 1MSG, then rerun."
-    ),
-    code!(
-        131008,
-        Operations,
-        Retry::May,
+        "Check the channel's permissions with 1MSG, then rerun.";
+    131008, Operations, Retry::May,
         "The message was missing a required part.",
-        "Check the template's parameters with the integrator, then rerun."
-    ),
-    code!(
-        131009,
-        Data,
-        Retry::Never,
+        "Check the template's parameters with the integrator, then rerun.";
+    131009, Data, Retry::Never,
         "One of the message's values was not accepted by WhatsApp.",
-        "Correct the row's text or phone in the export and rerun."
-    ),
-    code!(
-        131016,
-        Operations,
-        Retry::May,
+        "Correct the row's text or phone in the export and rerun.";
+    131016, Operations, Retry::May,
         "WhatsApp was temporarily unavailable.",
-        "Rerun the row later."
-    ),
-    code!(
-        131021,
-        Data,
-        Retry::Never,
+        "Rerun the row later.";
+    131021, Data, Retry::Never,
         "The message was addressed to our own WhatsApp number.",
-        "Correct the partner's phone number in the export and rerun."
-    ),
-    code!(
-        131026,
-        Partner,
-        Retry::Never,
+        "Correct the partner's phone number in the export and rerun.";
+    131026, Partner, Retry::Never,
         "The message could not be delivered: the number is not on WhatsApp, uses an old app, or has blocked us.",
-        "Confirm the partner's WhatsApp number; rerun once the phone is corrected."
-    ),
-    code!(
-        131031,
-        Operations,
-        Retry::May,
+        "Confirm the partner's WhatsApp number; rerun once the phone is corrected.";
+    131031, Operations, Retry::May,
         "Our WhatsApp account is locked.",
-        "Ask 1MSG and Meta to unlock the account, then rerun."
-    ),
-    code!(
-        131042,
-        Operations,
-        Retry::May,
+        "Ask 1MSG and Meta to unlock the account, then rerun.";
+    131042, Operations, Retry::May,
         "Our WhatsApp account has a payment problem.",
-        "Fix the payment method in Meta Business Manager, then rerun."
-    ),
-    code!(
-        131047,
-        Partner,
-        Retry::May,
+        "Fix the payment method in Meta Business Manager, then rerun.";
+    131047, Partner, Retry::May,
         "WhatsApp refused the message because the partner has not written to us in the last 24 hours.",
-        "Ask the partner to send any message to our WhatsApp number, then rerun the row."
-    ),
-    code!(
-        131048,
-        Operations,
-        Retry::NotBefore(DAY),
+        "Ask the partner to send any message to our WhatsApp number, then rerun the row.";
+    131048, Operations, Retry::NotBefore(DAY),
         "WhatsApp limited our number because recipients blocked or reported it.",
-        "Pause sending and review the template's quality; rerun after a day."
-    ),
-    code!(
-        131049,
-        Nobody,
-        Retry::NotBefore(DAY),
+        "Pause sending and review the template's quality; rerun after a day.";
+    131049, Nobody, Retry::NotBefore(DAY),
         "WhatsApp chose not to deliver this message to keep the partner from getting too many business messages.",
-        "Nothing to fix; rerun the row after 24 hours."
-    ),
-    code!(
-        131050,
-        Partner,
-        Retry::Never,
+        "Nothing to fix; rerun the row after 24 hours.";
+    131050, Partner, Retry::Never,
         "The partner has stopped business messages from us on WhatsApp.",
-        "Reach the partner another way; they must opt in again before we can message them."
-    ),
-    code!(
-        131051,
-        Operations,
-        Retry::May,
+        "Reach the partner another way; they must opt in again before we can message them.";
+    131051, Operations, Retry::May,
         "WhatsApp does not support this type of message.",
-        "Check the template with the integrator, then rerun."
-    ),
-    code!(
-        131056,
-        Nobody,
-        Retry::May,
+        "Check the template with the integrator, then rerun.";
+    131056, Nobody, Retry::May,
         "Too many messages were sent to this partner in a short time.",
-        "Rerun the row later."
-    ),
-    code!(
-        131057,
-        Operations,
-        Retry::May,
+        "Rerun the row later.";
+    131057, Operations, Retry::May,
         "Our WhatsApp account was in maintenance.",
-        "Rerun the row later."
-    ),
-    code!(
-        132000,
-        Operations,
-        Retry::May,
+        "Rerun the row later.";
+    132000, Operations, Retry::May,
         "The message did not match the approved template (wrong number of values).",
-        "Check the template set-up with the integrator, then rerun."
-    ),
-    code!(
-        132001,
-        Operations,
-        Retry::May,
+        "Check the template set-up with the integrator, then rerun.";
+    132001, Operations, Retry::May,
         "The message template does not exist or is not approved in this language.",
-        "Check the template name and language in the settings, then rerun."
-    ),
-    code!(
-        132005,
-        Data,
-        Retry::Never,
+        "Check the template name and language in the settings, then rerun.";
+    132005, Data, Retry::Never,
         "The filled-in message is longer than WhatsApp allows.",
-        "Shorten the product name or delivery note in the export and rerun."
-    ),
-    code!(
-        132007,
-        Data,
-        Retry::Never,
+        "Shorten the product name or delivery note in the export and rerun.";
+    132007, Data, Retry::Never,
         "The message text breaks WhatsApp's formatting rules.",
-        "Remove unusual characters from the row's text in the export and rerun."
-    ),
-    code!(
-        132012,
-        Operations,
-        Retry::May,
+        "Remove unusual characters from the row's text in the export and rerun.";
+    132012, Operations, Retry::May,
         "A value did not have the format the approved template expects.",
-        "Check the template set-up with the integrator, then rerun."
-    ),
-    code!(
-        132015,
-        Operations,
-        Retry::May,
+        "Check the template set-up with the integrator, then rerun.";
+    132015, Operations, Retry::May,
         "The message template is paused by WhatsApp for low quality.",
-        "Wait for the template to be reactivated or approve another one, then rerun."
-    ),
-    code!(
-        132016,
-        Operations,
-        Retry::May,
+        "Wait for the template to be reactivated or approve another one, then rerun.";
+    132016, Operations, Retry::May,
         "The message template was disabled by WhatsApp for low quality.",
-        "Approve a new template and set it in the settings, then rerun."
-    ),
-    code!(
-        132018,
-        Data,
-        Retry::Never,
+        "Approve a new template and set it in the settings, then rerun.";
+    132018, Data, Retry::Never,
         "A value in the message has line breaks, tabs or too many spaces.",
-        "Clean the row's text in the export and rerun."
-    ),
-    code!(
-        133010,
-        Operations,
-        Retry::May,
+        "Clean the row's text in the export and rerun.";
+    133010, Operations, Retry::May,
         "Our WhatsApp number is not registered.",
-        "Register the number with 1MSG, then rerun."
-    ),
-];
+        "Register the number with 1MSG, then rerun.";
+};
 
 /// The entry for `code`, if we know it.
 pub(crate) fn lookup(code: i64) -> Option<&'static Code> {

@@ -154,22 +154,18 @@ impl Fields {
     }
 }
 
+/// `Visit` methods that keep a field's own JSON type.
+macro_rules! record_typed {
+    ($($record:ident: $t:ty),*) => {$(
+        fn $record(&mut self, field: &Field, value: $t) {
+            self.put(field, value.into());
+        }
+    )*};
+}
+
 impl Visit for Fields {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, value.into());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, value.into());
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, value.into());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, value.into());
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, value.into());
-    }
+    record_typed!(record_i64: i64, record_u64: u64, record_f64: f64);
+    record_typed!(record_bool: bool, record_str: &str);
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.put(field, value.to_string().into());
     }
@@ -209,12 +205,11 @@ impl Drop for LineWriter {
 /// `•••••••6701`: enough to tell partners apart in a log, not enough to
 /// call them.
 pub(crate) fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().collect();
-    let keep = digits.len().min(4);
-    let hidden = digits.len() - keep;
-    let mut out = "•".repeat(hidden);
-    out.extend(&digits[hidden..]);
-    out
+    let hidden = phone.chars().count().saturating_sub(4);
+    let masked = phone.chars().enumerate();
+    masked
+        .map(|(i, c)| if i < hidden { '•' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

@@ -80,10 +80,8 @@ pub(crate) struct TrackSummary {
     pub untracked: Option<String>,
 }
 
-struct Polled {
-    watch: Watch,
-    result: Result<HookInfo, ApiError>,
-}
+/// A message polled, and the answer.
+type Polled = (Watch, Result<HookInfo, ApiError>);
 
 /// Turns hooks into ledger updates.
 pub(crate) fn updates(wamid: &str, hooks: &[Hook], seen_at: DateTime<Utc>) -> Vec<StatusUpdate> {
@@ -199,8 +197,7 @@ pub(crate) async fn run(
     summary.open = (t.due.open() + t.in_flight_open) as u64;
     // Fewer polls than the threshold, all 404: still worth saying once.
     if summary.problem.is_none() && interrupt.borrow().is_none() && t.route.all_not_found(1) {
-        summary.statuses_unavailable = true;
-        summary.give_up(unavailable(t.route.not_found), UNAVAILABLE_ROW.into());
+        summary.unavailable(t.route.not_found);
     }
     Ok(summary)
 }
@@ -230,7 +227,7 @@ impl Tracking {
     /// poll, if any.
     fn polled(
         &mut self,
-        Polled { watch, result }: Polled,
+        (watch, result): Polled,
         settings: &TrackSettings,
         client: &Client,
         progress: &Progress,
@@ -302,6 +299,12 @@ impl TrackSummary {
         self.untracked = Some(untracked);
     }
 
+    /// Stops tracking: `hookInfo` answered 404 to all its `polls`.
+    fn unavailable(&mut self, polls: u64) {
+        self.statuses_unavailable = true;
+        self.give_up(unavailable(polls), UNAVAILABLE_ROW.into());
+    }
+
     /// Notes what one answer says about the route: a 404 for every message
     /// so far (stop at [`NOT_FOUND_POLLS`]), and its unreadable items (the
     /// first logged as a warning, later ones at debug level: one per poll
@@ -309,8 +312,7 @@ impl TrackSummary {
     fn watch(&mut self, route: &mut Route, wamid: &str, info: &HookInfo) {
         route.saw(info);
         if route.all_not_found(NOT_FOUND_POLLS) {
-            self.statuses_unavailable = true;
-            self.give_up(unavailable(route.not_found), UNAVAILABLE_ROW.into());
+            self.unavailable(route.not_found);
         }
         let skipped = info.skipped;
         if skipped > 0 && self.unreadable_hooks == 0 {
@@ -358,7 +360,7 @@ fn start_poll(
         let result = client.hook_info(&watch.wamid).await;
         drop(slot);
         watch.polls += 1;
-        let _ = done.send(Polled { watch, result });
+        let _ = done.send((watch, result));
     });
 }
 

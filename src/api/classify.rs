@@ -224,6 +224,7 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn of(v: &'a Value) -> Self {
         let sent_raw = v.get("sent").filter(|s| !s.is_null());
+        let cloud = v.get("messages").and_then(|m| m.get(0));
         Fields {
             sent_raw,
             sent: sent_raw.and_then(loose::flag),
@@ -234,13 +235,8 @@ impl<'a> Fields<'a> {
                 .and_then(Value::as_str)
                 .map(str::trim)
                 .filter(|m| !m.is_empty()),
-            cloud_id: v
-                .get("messages")
-                .and_then(|m| m.get(0))
-                .and_then(|m| loose::field(m, "id", loose::text)),
-            cloud_status: v
-                .get("messages")
-                .and_then(|m| m.get(0))
+            cloud_id: cloud.and_then(|m| loose::field(m, "id", loose::text)),
+            cloud_status: cloud
                 .and_then(|m| m.get("message_status"))
                 .and_then(Value::as_str),
         }
@@ -302,11 +298,11 @@ pub(crate) fn classify(
     body: &[u8],
 ) -> SendAnswer {
     let code = status.as_u16();
-    let answer = |class, error_code, detail: String| SendAnswer {
+    let answer = |class, error_code, detail: Option<String>| SendAnswer {
         class,
         http_status: Some(code),
         error_code,
-        detail: Some(detail),
+        detail,
         retry_after,
         held: false,
     };
@@ -323,7 +319,7 @@ pub(crate) fn classify(
             ),
             _ => error_text(body),
         };
-        return answer(classify_status_only(status), None, detail);
+        return answer(classify_status_only(status), None, Some(detail));
     }
     let v = match serde_json::from_slice::<Value>(body) {
         Ok(v) if v.is_object() => v,
@@ -331,20 +327,17 @@ pub(crate) fn classify(
             return answer(
                 SendClass::UNSAID,
                 None,
-                format!("HTTP {code} with an unreadable body: {}", error_text(body)),
+                Some(format!(
+                    "HTTP {code} with an unreadable body: {}",
+                    error_text(body)
+                )),
             );
         }
     };
     let f = Fields::of(&v);
-    let accepted = |wamid: &String| SendAnswer {
-        class: SendClass::Accepted {
-            wamid: wamid.clone(),
-        },
-        http_status: Some(code),
-        error_code: None,
-        detail: None,
-        retry_after,
-        held: false,
+    let accepted = |wamid: &String| {
+        let wamid = wamid.clone();
+        answer(SendClass::Accepted { wamid }, None, None)
     };
     if f.sent != Some(false)
         && let Some(id) = &f.cloud_id
@@ -360,7 +353,10 @@ pub(crate) fn classify(
             None => answer(
                 f.doubt(Taken::WithoutId),
                 None,
-                format!("sent:true: accepted without a message id{}", f.also(false)),
+                Some(format!(
+                    "sent:true: accepted without a message id{}",
+                    f.also(false)
+                )),
             ),
         },
         None => {
@@ -381,11 +377,11 @@ pub(crate) fn classify(
             } else {
                 Taken::Unsaid
             };
-            answer(f.doubt(taken), None, detail)
+            answer(f.doubt(taken), None, Some(detail))
         }
         Some(false) => {
             let (class, error_code, detail) = sent_false(&v, &f);
-            answer(class, error_code, detail)
+            answer(class, error_code, Some(detail))
         }
     }
 }

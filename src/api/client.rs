@@ -101,9 +101,7 @@ fn method_url(channel_url: &reqwest::Url, method: &str) -> reqwest::Url {
 /// `--token-in query`) and with its cause chain.
 fn describe(e: &reqwest::Error) -> String {
     use std::error::Error;
-    let mut text = String::new();
-    let mut source: Option<&dyn Error> = e.source();
-    let head = if e.is_timeout() {
+    let mut text = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
@@ -111,15 +109,14 @@ fn describe(e: &reqwest::Error) -> String {
         "the answer was cut off"
     } else {
         "the request failed"
-    };
-    text.push_str(head);
-    while let Some(s) = source {
-        let part = s.to_string();
+    }
+    .to_string();
+    for cause in std::iter::successors(e.source(), |s| (*s).source()) {
+        let part = cause.to_string();
         if !text.contains(&part) {
             text.push_str(": ");
             text.push_str(&part);
         }
-        source = s.source();
     }
     text
 }
@@ -278,30 +275,16 @@ impl Client {
         }
     }
 
-    /// GETs `method` and returns its JSON. A 401/403 is `Credentials`
-    /// (naming the route), any other error status `Status`; every text is
-    /// redacted.
-    pub(super) async fn get_value(
+    /// GETs `method` and returns its JSON (also the preflight's probes). A
+    /// 401/403 is `Credentials` (naming the route), any other error status
+    /// `Status`; every text is redacted.
+    pub(crate) async fn get_value(
         &self,
         method: &'static str,
         query: &[(&str, String)],
     ) -> Result<serde_json::Value, ApiError> {
         let builder = self.request(reqwest::Method::GET, method).query(query);
-        self.answer_of(method, builder)
-            .await
-            .map_err(|e| self.clean_error(e))
-    }
-
-    /// `e` without the token.
-    fn clean_error(&self, mut e: ApiError) -> ApiError {
-        match &mut e {
-            ApiError::Status { detail: text, .. }
-            | ApiError::Credentials { said: text, .. }
-            | ApiError::Transport(text)
-            | ApiError::Body(text)
-            | ApiError::Answered(text) => *text = self.clean(text),
-        }
-        e
+        self.answer_of(method, builder).await
     }
 
     /// A POST of a JSON body to `method`, read like a GET's answer (the
@@ -312,12 +295,30 @@ impl Client {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
         let builder = self.request(reqwest::Method::POST, method).json(body);
-        self.answer_of(method, builder)
-            .await
-            .map_err(|e| self.clean_error(e))
+        self.answer_of(method, builder).await
     }
 
+    /// The JSON of an answer, or its error without the token.
     async fn answer_of(
+        &self,
+        method: &'static str,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<serde_json::Value, ApiError> {
+        let mut result = self.read_answer(method, builder).await;
+        if let Err(
+            ApiError::Status { detail: text, .. }
+            | ApiError::Credentials { said: text, .. }
+            | ApiError::Transport(text)
+            | ApiError::Body(text)
+            | ApiError::Answered(text),
+        ) = &mut result
+        {
+            *text = self.clean(text);
+        }
+        result
+    }
+
+    async fn read_answer(
         &self,
         method: &'static str,
         builder: reqwest::RequestBuilder,

@@ -26,13 +26,11 @@ pub(super) fn error_text(body: &[u8]) -> String {
     shorten(text.trim(), 300)
 }
 
+/// `s` cut after `max` characters, with `…` where it was cut.
 pub(super) fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
     }
 }
 

@@ -77,21 +77,17 @@ fn list_of(v: &Value, depth: usize) -> Option<&[Value]> {
     match v {
         Value::Array(a) => Some(a),
         Value::Object(o) if depth < 2 => {
-            let mut found: Option<&[Value]> = None;
-            for key in ["messages", "data"] {
-                match o.get(key) {
-                    Some(Value::Null) => found = found.or(Some(&[])),
-                    Some(inner) => {
-                        if let Some(list) = list_of(inner, depth + 1)
-                            && (found.is_none_or(<[Value]>::is_empty))
-                        {
-                            found = Some(list);
-                        }
-                    }
-                    None => {}
-                }
-            }
-            found
+            // The first list that is not empty, else the first (a `null` is
+            // an empty one).
+            let lists: Vec<&[Value]> = ["messages", "data"]
+                .iter()
+                .filter_map(|key| match o.get(*key)? {
+                    Value::Null => Some(&[][..]),
+                    inner => list_of(inner, depth + 1),
+                })
+                .collect();
+            let full = lists.iter().find(|l| !l.is_empty());
+            full.or(lists.first()).copied()
         }
         _ => None,
     }

@@ -1,7 +1,7 @@
-//! The read-only endpoints: `hookInfo`, `templates`, `messages`, `status`,
-//! and the preflight's probes. Each answer is read leniently (`hooks.rs`,
-//! `history.rs`, `templates.rs`); an unreadable item is counted, never
-//! fatal.
+//! The read-only endpoints: `hookInfo`, `templates`, `messages`, `status`
+//! (the preflight probes routes with `get_value` itself). Each answer is
+//! read leniently (`hooks.rs`, `history.rs`, `templates.rs`); an unreadable
+//! item is counted, never fatal.
 
 use std::collections::HashSet;
 
@@ -147,15 +147,5 @@ impl Client {
     pub(crate) async fn status(&self) -> Result<Option<String>, ApiError> {
         let v = self.get_value("status", &[]).await?;
         Ok(loose::field(&v, "status", loose::text))
-    }
-
-    /// A GET of `method` with the configured auth, for the preflight's
-    /// probes: the answer's JSON, or why there is none.
-    pub(crate) async fn probe(
-        &self,
-        method: &'static str,
-        query: &[(&str, String)],
-    ) -> Result<Value, ApiError> {
-        self.get_value(method, query).await
     }
 }

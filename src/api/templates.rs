@@ -126,10 +126,6 @@ impl TemplateInfo {
         }
     }
 
-    pub(crate) fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
-    }
-
     /// The components as an array, decoding the stringified form.
     pub(crate) fn component_list(&self) -> Vec<Value> {
         match &self.components {
@@ -156,7 +152,7 @@ impl TemplateInfo {
 /// only the siblings of a template carry it (the n8n node's rule: used only
 /// when all listed namespaces are the same).
 pub(crate) fn shared_namespace(templates: &[TemplateInfo]) -> Option<&str> {
-    let mut found = templates.iter().filter_map(TemplateInfo::namespace);
+    let mut found = templates.iter().filter_map(|t| t.namespace.as_deref());
     let first = found.next()?;
     found.all(|n| n == first).then_some(first)
 }
@@ -179,15 +175,15 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(t.language_code(), Some("en_US"));
-        assert_eq!(t.namespace(), Some("ns1"));
+        assert_eq!(t.namespace.as_deref(), Some("ns1"));
         assert_eq!(t.body_text().as_deref(), Some("Hi {{1}}"));
         let camel =
             TemplateInfo::from_value(&json!({"name": "t", "messageTemplateNamespace": "ns2"}));
-        assert_eq!(camel.unwrap().namespace(), Some("ns2"));
+        assert_eq!(camel.unwrap().namespace.as_deref(), Some("ns2"));
         let empty = TemplateInfo::from_value(
             &json!({"name": "t", "namespace": "", "messageTemplateNamespace": "ns3"}),
         );
-        assert_eq!(empty.unwrap().namespace(), Some("ns3"));
+        assert_eq!(empty.unwrap().namespace.as_deref(), Some("ns3"));
     }
 
     #[test]

@@ -218,7 +218,7 @@ async fn probe_routes(client: &Client, channel: &str) -> Result<(), Failure> {
         ),
     ];
     for (route, (key, value), consequence) in probes {
-        match client.probe(route, &[(key, value.to_string())]).await {
+        match client.get_value(route, &[(key, value.to_string())]).await {
             Ok(v) => {
                 if route == "messages" && read_page(&v).is_ok_and(|p| p.no_history) {
                     info!(
@@ -364,7 +364,7 @@ pub(super) fn check_template(
             .map(str::to_string)
     });
     let namespace = namespace.map(str::to_string).or_else(|| {
-        t.namespace().map(str::to_string).or_else(|| {
+        t.namespace.clone().or_else(|| {
             let shared = shared_namespace(templates).map(str::to_string);
             if let Some(ns) = &shared {
                 info!(namespace = %ns, "the template names no namespace; using the one its sibling templates share");

@@ -8,94 +8,85 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::fate::doubt::looked_up;
-use crate::fate::{Fate, Finding, Policy};
-use crate::ledger::{AttemptInfo, Doubt};
-use crate::recorder::Recorder;
+use crate::fate::{Fate, Finding};
+use crate::ledger::Doubt;
 
-use super::history::look_up;
+use super::history::{PAGE, look_up};
+use super::passes::Settling;
 
-/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
-pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
-    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
-        return None;
-    };
-    Some(Delivery {
-        order_key: a.order_key.clone(),
-        partner_name: partner_name.clone(),
-        phone: a.phone.clone(),
-        order_number: order_number.clone(),
-        product_name: product_name.clone(),
-        delivery_note: delivery_note.clone(),
-        notes: Vec::new(),
-        warnings: Vec::new(),
-        language: a.language.clone(),
-    })
-}
-
-/// Looks up one order's doubtful sends, records a message found, and
-/// returns the order's fate. `lookups` counts this look-up and the ones
-/// before it in this run, for the reason.
-pub(crate) async fn settle(
-    client: &Client,
-    recorder: &Recorder,
-    template: &str,
-    d: &Delivery,
-    doubts: &[Doubt],
-    policy: Policy,
-    lookups: u32,
-) -> Result<Fate, Failure> {
-    let Some(latest) = doubts.last() else {
-        return Ok(looked_up(Finding::NotFound, doubts, policy, lookups));
-    };
-    let first = doubts
-        .first()
-        .map_or(latest.attempt.intent_at, |x| x.attempt.intent_at);
-    let hints: Vec<String> = doubts
-        .iter()
-        .filter_map(|x| x.taken().1.map(str::to_string))
-        .collect();
-    let (finding, how) = match confirmed_by_hooks(client, &hints).await {
-        Some((wamid, at)) => (
-            Finding::Sent {
-                wamid,
-                at: at.unwrap_or(latest.attempt.intent_at),
-            },
-            "resolved: the id the API named for it has statuses in hookInfo",
-        ),
-        None => (
-            look_up(client, &d.phone, (&d.order_key, template), first, hints).await,
-            "resolved: found in 1MSG's message history",
-        ),
-    };
-    // One line per order only at debug: the passes log one per round.
-    tracing::debug!(
-        order = %d.order_key,
-        phone = %crate::logging::mask_phone(&d.phone),
-        finding = ?finding,
-        lookups,
-        "an uncertain send looked up in the message history"
-    );
-    // A message the ledger already holds is an earlier send (one that
-    // failed before a fallback, say), not this one's: the search stopped at
-    // it, so nothing is proved either way.
-    let finding = match finding {
-        Finding::Sent { wamid, .. } if known(recorder, &wamid).await? => Finding::Failed(format!(
-            "the history's message for this order ({wamid}) is an earlier send the ledger holds"
-        )),
-        other => other,
-    };
-    if let Finding::Sent { wamid, at } = &finding {
-        recorder
-            .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
-            .await?;
+impl Settling<'_> {
+    /// Looks up one order's doubtful sends, records a message found, and
+    /// returns the order's fate. `lookups` counts this look-up and the ones
+    /// before it in this run, for the reason.
+    pub(super) async fn settle(
+        &self,
+        d: &Delivery,
+        doubts: &[Doubt],
+        lookups: u32,
+    ) -> Result<Fate, Failure> {
+        let (client, policy) = (self.client, self.policy);
+        let Some(latest) = doubts.last() else {
+            return Ok(looked_up(Finding::NotFound, doubts, policy, lookups));
+        };
+        let first = doubts[0].attempt.intent_at;
+        let hints: Vec<String> = doubts
+            .iter()
+            .filter_map(|x| x.taken().1.map(str::to_string))
+            .collect();
+        let (finding, how) = match confirmed_by_hooks(client, &hints).await {
+            Some((wamid, at)) => (
+                Finding::Sent {
+                    wamid,
+                    at: at.unwrap_or(latest.attempt.intent_at),
+                },
+                "resolved: the id the API named for it has statuses in hookInfo",
+            ),
+            None => (
+                look_up(
+                    client,
+                    &d.phone,
+                    (&d.order_key, self.template),
+                    first,
+                    (PAGE, hints),
+                )
+                .await,
+                "resolved: found in 1MSG's message history",
+            ),
+        };
+        // One line per order only at debug: the passes log one per round.
+        tracing::debug!(
+            order = %d.order_key,
+            phone = %crate::logging::mask_phone(&d.phone),
+            finding = ?finding,
+            lookups,
+            "an uncertain send looked up in the message history"
+        );
+        // A message the ledger already holds is an earlier send (one that
+        // failed before a fallback, say), not this one's: the search
+        // stopped at it, so nothing is proved either way.
+        let finding = match finding {
+            Finding::Sent { wamid, .. } if self.holds(&wamid).await? => Finding::Failed(format!(
+                "the history's message for this order ({wamid}) is an earlier send the ledger holds"
+            )),
+            other => other,
+        };
+        if let Finding::Sent { wamid, at } = &finding {
+            self.recorder
+                .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
+                .await?;
+        }
+        Ok(looked_up(finding, doubts, policy, lookups))
     }
-    Ok(looked_up(finding, doubts, policy, lookups))
-}
 
-/// Whether the ledger holds a message with this id.
-async fn known(recorder: &Recorder, wamid: &str) -> Result<bool, Failure> {
-    let wamid = wamid.to_string();
-    Ok(recorder.read(move |l| l.message(&wamid)).await?.is_some())
+    /// Whether the ledger holds a message with this id.
+    async fn holds(&self, wamid: &str) -> Result<bool, Failure> {
+        let wamid = wamid.to_string();
+        Ok(self
+            .recorder
+            .read(move |l| l.message(&wamid))
+            .await?
+            .is_some())
+    }
 }
 
 /// The first id a doubtful answer named that `hookInfo` knows: a status

@@ -24,7 +24,7 @@ use crate::fate::Finding;
 /// How far around the intent and now the history is searched (clock skew).
 const BEFORE: i64 = 120;
 /// Messages asked for per page (the API's documented default).
-const PAGE: usize = 100;
+pub(super) const PAGE: usize = 100;
 /// Pages read at most before the search is called incomplete.
 const MAX_PAGES: usize = 50;
 
@@ -32,25 +32,12 @@ const MAX_PAGES: usize = 50;
 /// `#104821` does not).
 pub(crate) fn carries_order(body: &str, order: &str) -> bool {
     let order = order.trim();
-    if order.is_empty() {
-        return false;
-    }
-    let mut from = 0;
-    while let Some(i) = body[from..].find(order) {
-        let start = from + i;
-        let end = start + order.len();
-        let before = body[..start].chars().next_back();
-        let after = body[end..].chars().next();
-        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-        if boundary(before) && boundary(after) {
-            return true;
-        }
-        from = start + order.len().max(1);
-        if from >= body.len() {
-            break;
-        }
-    }
-    false
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    !order.is_empty()
+        && body.match_indices(order).any(|(start, _)| {
+            let end = start + order.len();
+            boundary(body[..start].chars().next_back()) && boundary(body[end..].chars().next())
+        })
 }
 
 /// Whether a history entry is outgoing (`fromMe` says so, or, when `fromMe`
@@ -93,6 +80,7 @@ fn hides_its_order(m: &HistoryMessage, template: &str) -> bool {
 }
 
 /// A search through the pages of one chat, oldest first.
+#[derive(Default)]
 struct Search<'a> {
     order: &'a str,
     template: &'a str,
@@ -124,24 +112,14 @@ enum Step {
 }
 
 impl<'a> Search<'a> {
-    fn new(order: &'a str, template: &'a str, window: (i64, i64)) -> Self {
+    fn new(order: &'a str, template: &'a str, window: (i64, i64), hints: Vec<String>) -> Self {
         Search {
             order,
             template,
             window,
-            seen: HashSet::new(),
-            cursor: None,
-            pages: 0,
-            untimed: None,
-            unreadable_mentions: 0,
-            hints: Vec::new(),
-            hidden: 0,
+            hints,
+            ..Search::default()
         }
-    }
-
-    fn with_hints(mut self, hints: Vec<String>) -> Self {
-        self.hints = hints;
-        self
     }
 
     fn take(&mut self, page: HistoryPage, limit: usize) -> Step {
@@ -246,19 +224,8 @@ impl<'a> Search<'a> {
 
 /// Looks for our message about `order` to `phone` sent since `since`, or
 /// for an outgoing message with one of the ids the doubtful answers named
-/// (`hints`).
+/// (`hints`), `limit` messages a page ([`PAGE`] but in tests).
 pub(crate) async fn look_up(
-    client: &Client,
-    phone: &str,
-    (order, template): (&str, &str),
-    since: DateTime<Utc>,
-    hints: Vec<String>,
-) -> Finding {
-    search(client, phone, (order, template), since, (PAGE, hints)).await
-}
-
-/// [`look_up`] with `limit` messages a page.
-async fn search(
     client: &Client,
     phone: &str,
     (order, template): (&str, &str),
@@ -266,7 +233,7 @@ async fn search(
     (limit, hints): (usize, Vec<String>),
 ) -> Finding {
     let window = (since.timestamp() - BEFORE, Utc::now().timestamp() + BEFORE);
-    let mut search = Search::new(order, template, window).with_hints(hints);
+    let mut search = Search::new(order, template, window, hints);
     let mut after = None;
     loop {
         match client.messages_page(phone, window, after, limit).await {

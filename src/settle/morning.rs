@@ -12,8 +12,7 @@ use crate::error::Failure;
 use crate::ledger::{RunId, Verdict};
 use crate::recorder::Recorder;
 
-use super::decide::{delivery_from_attempt, settle};
-use super::passes::Round;
+use super::passes::{Round, Settling, delivery_from_attempt};
 use crate::fate::{Fate, Policy};
 
 /// Looks up every doubt of `run`'s rows once and records what it found: a
@@ -25,6 +24,9 @@ pub(crate) async fn look_again(
     template: &str,
 ) -> Result<(), Failure> {
     let rows = recorder.read(move |l| l.doubtful_rows(run)).await?;
+    // Only what the history finds counts: a policy that would send is no
+    // business of track's.
+    let settling = Settling::new(client, recorder, run, template, Policy::default());
     let mut round = Round::default();
     for (row, key, verdict) in rows {
         let doubts = recorder.read(move |l| l.doubts(&key)).await?;
@@ -35,18 +37,7 @@ pub(crate) async fn look_again(
             continue;
         };
         let since = first.attempt.intent_at;
-        // Only what the history finds counts: a policy that would send is
-        // no business of track's.
-        let settled = settle(
-            client,
-            recorder,
-            template,
-            &delivery,
-            &doubts,
-            Policy::default(),
-            1,
-        )
-        .await?;
+        let settled = settling.settle(&delivery, &doubts, 1).await?;
         round.count(&settled);
         let earlier = verdict == Verdict::Unknown;
         let fate = match settled {

@@ -16,13 +16,30 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::ingest::DoubtRow;
-use crate::ledger::{Doubt, RunId};
+use crate::ledger::{AttemptInfo, Doubt, RunId};
 use crate::recorder::Recorder;
 use crate::send::Job;
 use crate::signal::Interrupt;
 
-use super::decide::{delivery_from_attempt, settle};
 use crate::fate::{Fate, Policy};
+
+/// The delivery an attempt sent, rebuilt from what the ledger kept of it.
+pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
+    let [partner_name, order_number, product_name, delivery_note] = a.params.as_slice() else {
+        return None;
+    };
+    Some(Delivery {
+        order_key: a.order_key.clone(),
+        partner_name: partner_name.clone(),
+        phone: a.phone.clone(),
+        order_number: order_number.clone(),
+        product_name: product_name.clone(),
+        delivery_note: delivery_note.clone(),
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        language: a.language.clone(),
+    })
+}
 
 /// The longest pause between two passes: the history is asked again at
 /// least this often while the budget lasts.
@@ -45,9 +62,10 @@ pub(crate) struct Timing {
 
 /// One order in doubt, while settling it.
 struct Entry {
-    key: String,
     /// The row of this run that holds the order.
     row: u64,
+    /// What is sent again if it is proved unsent; its `order_key` names
+    /// the entry.
     delivery: Delivery,
     /// An earlier run's doubt: the row's verdict is `unknown` (not `send`)
     /// until it is found or sent again.
@@ -60,11 +78,11 @@ struct Entry {
 
 /// The doubts of one sending command, from its first pass to its last.
 pub(crate) struct Settling<'a> {
-    client: &'a Client,
-    recorder: &'a Recorder,
+    pub(super) client: &'a Client,
+    pub(super) recorder: &'a Recorder,
     run: RunId,
-    template: &'a str,
-    policy: Policy,
+    pub(super) template: &'a str,
+    pub(super) policy: Policy,
     /// Look-ups made in this run, by order key.
     lookups: HashMap<String, u32>,
     /// The orders still in doubt, in the order they were first seen.
@@ -103,25 +121,14 @@ impl<'a> Settling<'a> {
         let mut found = Vec::new();
         let mut round = Round::default();
         for doubt in doubts {
-            let key = doubt.delivery.order_key.clone();
-            let lookups = self.count(&key);
-            let settled = settle(
-                self.client,
-                self.recorder,
-                self.template,
-                &doubt.delivery,
-                &doubt.doubts,
-                self.policy,
-                lookups,
-            )
-            .await?;
+            let lookups = self.count(&doubt.delivery.order_key);
+            let settled = self.settle(&doubt.delivery, &doubt.doubts, lookups).await?;
             // Back to `send`, the send stage's feed reads it from the ledger.
             let (verdict, reason) = settled.of_doubt(true);
             round.count(&settled);
             match settled {
                 Fate::Reused { wamid, .. } => found.push(wamid),
                 Fate::Unknown { reason, again } => self.entries.push(Entry {
-                    key,
                     row: doubt.row,
                     delivery: doubt.delivery,
                     earlier: true,
@@ -151,7 +158,7 @@ impl<'a> Settling<'a> {
         for list in by_order(doubts) {
             let Some(latest) = list.last() else { continue };
             let key = &latest.attempt.order_key;
-            if self.entries.iter().any(|e| &e.key == key)
+            if self.entries.iter().any(|e| &e.delivery.order_key == key)
                 || self
                     .resent
                     .get(key)
@@ -172,7 +179,6 @@ impl<'a> Settling<'a> {
             };
             self.resent.remove(key);
             self.entries.push(Entry {
-                key: key.clone(),
                 row,
                 delivery,
                 earlier: false,
@@ -202,7 +208,7 @@ impl<'a> Settling<'a> {
                 i += 1;
                 continue;
             }
-            let key = self.entries[i].key.clone();
+            let key = self.entries[i].delivery.order_key.clone();
             let k = key.clone();
             let doubts = self.recorder.read(move |l| l.doubts(&k)).await?;
             let Some(latest) = doubts.last() else {
@@ -222,76 +228,58 @@ impl<'a> Settling<'a> {
             } else {
                 0
             };
-            let e = &self.entries[i];
-            let settling = settle(
-                self.client,
-                self.recorder,
-                self.template,
-                &e.delivery,
-                &doubts,
-                self.policy,
-                lookups,
-            );
             let settled = tokio::select! {
-                settled = settling => settled?,
+                settled = self.settle(&self.entries[i].delivery, &doubts, lookups) => settled?,
                 () = interrupted(interrupt) => break,
             };
             let (verdict, reason) = settled.of_doubt(self.entries[i].earlier);
-            match settled {
+            let resend = match settled {
                 Fate::Reused { wamid, .. } => {
                     round.found += 1;
                     found(wamid);
-                    let e = self.entries.remove(i);
-                    if e.earlier {
-                        self.recorder
-                            .set_verdict(self.run, e.row, verdict, reason)
-                            .await?;
-                    }
-                }
-                Fate::Unknown { reason, again } => {
-                    round.in_doubt += 1;
-                    let e = &mut self.entries[i];
-                    e.reason = Some(reason);
-                    e.open = again;
-                    i += 1;
+                    false
                 }
                 Fate::Send { .. } if attempts < timing.max_attempts => {
                     round.to_send += 1;
-                    let e = self.entries.remove(i);
-                    if e.earlier {
-                        // The attempt it gets is this run's: the row reports it.
-                        self.recorder
-                            .set_verdict(self.run, e.row, verdict, reason)
-                            .await?;
-                    }
-                    self.resent.insert(key, attempts + 1);
-                    // Sent once more, as attempt `attempts + 1` of this run.
-                    again.push(Job {
-                        row: e.row,
-                        delivery: e.delivery,
-                        attempts,
-                        contact: None,
-                    });
+                    true
                 }
-                _ => {
+                still => {
                     round.in_doubt += 1;
                     let e = &mut self.entries[i];
-                    e.reason = Some(format!(
-                        "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
-                        timing.max_attempts
-                    ));
-                    e.open = false;
+                    (e.reason, e.open) = match still {
+                        Fate::Unknown { reason, again } => (Some(reason), again),
+                        _ => (
+                            Some(format!(
+                                "not found in 1MSG's message history, which --history-proves-absence trusts, but its {} attempts (--max-attempts) are used up in this run; the next run sends it",
+                                timing.max_attempts
+                            )),
+                            false,
+                        ),
+                    };
                     i += 1;
+                    continue;
                 }
+            };
+            let e = self.entries.remove(i);
+            if e.earlier {
+                // A resent one's attempt is this run's: the row reports it.
+                self.recorder
+                    .set_verdict(self.run, e.row, verdict, reason)
+                    .await?;
+            }
+            if resend {
+                self.resent.insert(key, attempts + 1);
+                // Sent once more, as attempt `attempts + 1` of this run.
+                again.push(Job {
+                    row: e.row,
+                    delivery: e.delivery,
+                    attempts,
+                    contact: None,
+                });
             }
         }
         round.log("uncertain sends looked up in the message history");
         Ok(again)
-    }
-
-    /// How many doubts another look-up may still settle.
-    fn open(&self) -> usize {
-        self.entries.iter().filter(|e| e.open).count()
     }
 
     /// Records why each order still in doubt is: on an earlier run's row as
@@ -375,7 +363,8 @@ where
                 None => continue,
             }
         }
-        let open = settling.open();
+        // Doubts another look-up may still settle.
+        let open = settling.entries.iter().filter(|e| e.open).count();
         if open == 0 || interrupt.borrow().is_some() || Instant::now() >= ends {
             break None;
         }
@@ -415,12 +404,13 @@ async fn interrupted(interrupt: &mut Interrupt) {
 
 /// The doubts grouped by order, in the order each order first appears.
 fn by_order(doubts: Vec<Doubt>) -> Vec<Vec<Doubt>> {
-    let mut grouped: Vec<(String, Vec<Doubt>)> = Vec::new();
+    let mut grouped: Vec<Vec<Doubt>> = Vec::new();
     for d in doubts {
-        match grouped.iter_mut().find(|(k, _)| *k == d.attempt.order_key) {
-            Some((_, list)) => list.push(d),
-            None => grouped.push((d.attempt.order_key.clone(), vec![d])),
+        let key = &d.attempt.order_key;
+        match grouped.iter_mut().find(|g| &g[0].attempt.order_key == key) {
+            Some(list) => list.push(d),
+            None => grouped.push(vec![d]),
         }
     }
-    grouped.into_iter().map(|(_, list)| list).collect()
+    grouped
 }

@@ -87,31 +87,23 @@ pub(super) struct Next {
 /// The message's next step after `heard` on its poll number `watch.polls`.
 pub(super) fn after(mut watch: Watch, heard: Status) -> Next {
     let was_open = watch.is_open();
-    match (heard, watch.after_failure) {
-        (proof, _) if proof.proves_delivery() => Next {
-            again: None,
-            became_final: was_open,
-        },
-        (Status::Failed, None) => {
-            watch.after_failure = Some(FOLLOW_UPS_AFTER_FAILURE);
-            Next {
-                again: (FOLLOW_UPS_AFTER_FAILURE > 0).then_some(watch),
-                became_final: true,
-            }
-        }
-        (_, None) => Next {
-            again: Some(watch),
-            became_final: false,
-        },
-        // A follow-up that brought no proof (or no answer) uses one up.
-        (_, Some(left)) => {
-            let left = left.saturating_sub(1);
-            watch.after_failure = Some(left);
-            Next {
-                again: (left > 0).then_some(watch),
+    let left = match (heard, watch.after_failure) {
+        (proof, _) if proof.proves_delivery() => None,
+        (Status::Failed, None) => Some(FOLLOW_UPS_AFTER_FAILURE),
+        (_, None) => {
+            return Next {
+                again: Some(watch),
                 became_final: false,
-            }
+            };
         }
+        // A follow-up that brought no proof (or no answer) uses one up.
+        (_, Some(left)) => Some(left.saturating_sub(1)),
+    };
+    // The first failure or proof makes an open message final.
+    watch.after_failure = left;
+    Next {
+        again: left.filter(|n| *n > 0).map(|_| watch),
+        became_final: was_open,
     }
 }
 
@@ -152,21 +144,18 @@ impl Due {
         None
     }
 
-    fn pop_entry(&mut self) -> Option<(Watch, bool)> {
+    fn pop_entry(&mut self) -> Option<Watch> {
         let Reverse((_, _, watch)) = self.heap.pop()?;
         self.queued.remove(&watch.wamid);
-        let cancelled = self.cancelled.remove(&watch.wamid);
-        Some((watch, cancelled))
+        self.cancelled.remove(&watch.wamid);
+        Some(watch)
     }
 
-    /// The message due first.
+    /// The message due first ([`Due::next`] drops the cancelled ones above
+    /// it).
     pub(super) fn pop(&mut self) -> Option<Watch> {
-        loop {
-            let (watch, cancelled) = self.pop_entry()?;
-            if !cancelled {
-                return Some(watch);
-            }
-        }
+        self.next()?;
+        self.pop_entry()
     }
 
     /// Takes `wamid` off the schedule; `Some(was_open)` if it was waiting.

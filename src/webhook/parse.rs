@@ -34,18 +34,20 @@ pub(super) fn read(body: &[u8]) -> Result<Pushed, Refused> {
     let Value::Object(o) = &v else {
         return Err(Refused::UnknownShape);
     };
+    if !["ack", "messages", "entry"]
+        .iter()
+        .any(|k| o.contains_key(*k))
+    {
+        return Err(Refused::UnknownShape);
+    }
     let mut out = Pushed::default();
-    let mut known = false;
     if let Some(ack) = o.get("ack") {
-        known = true;
         each(ack, &mut |item| status_item(item, &mut out));
     }
     if let Some(messages) = o.get("messages") {
-        known = true;
         out.messages += messages.as_array().map_or(1, |a| a.len() as u64);
     }
     if let Some(entry) = o.get("entry") {
-        known = true;
         each(entry, &mut |e| {
             each(e.get("changes").unwrap_or(&Value::Null), &mut |c| {
                 let value = c.get("value").unwrap_or(&Value::Null);
@@ -58,11 +60,7 @@ pub(super) fn read(body: &[u8]) -> Result<Pushed, Refused> {
             });
         });
     }
-    if known {
-        Ok(out)
-    } else {
-        Err(Refused::UnknownShape)
-    }
+    Ok(out)
 }
 
 /// Calls `f` on each item of an array, or on a lone object.

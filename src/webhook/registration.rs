@@ -9,7 +9,7 @@
 //! killed with SIGKILL cannot clean up, so every run first undoes the
 //! registrations on its channel that no run has undone yet.
 
-use crate::api::client::Client;
+use crate::api::client::{ApiError, Client};
 use crate::api::webhook::MAX_WEBHOOK_URLS;
 use crate::ledger::{Registration, RunId};
 use crate::recorder::Recorder;
@@ -20,14 +20,10 @@ use crate::recorder::Recorder;
 pub(crate) enum RegistrationError {
     #[error("the channel already has {0} webhook URLs, the most it takes; ours was not added")]
     Full(usize),
-    #[error("{0}")]
-    Api(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
     #[error("the ledger: {0}")]
     Ledger(String),
-}
-
-fn api(e: impl std::fmt::Display) -> RegistrationError {
-    RegistrationError::Api(e.to_string())
 }
 
 fn ledger(e: impl std::fmt::Display) -> RegistrationError {
@@ -53,12 +49,12 @@ pub(crate) async fn register(
     channel: &str,
     our_url: &str,
 ) -> Result<Registration, RegistrationError> {
-    let original = client.webhook_urls().await.map_err(api)?;
+    let original = client.webhook_urls().await?;
     let present = original.iter().any(|u| u == our_url);
     if !present && original.len() >= MAX_WEBHOOK_URLS {
         return Err(RegistrationError::Full(original.len()));
     }
-    let acks_on = client.ack_notifications().await.map_err(api)? == Some(true);
+    let acks_on = client.ack_notifications().await? == Some(true);
     let id = recorder
         .record_webhook_registration(
             run,
@@ -79,10 +75,10 @@ pub(crate) async fn register(
     if !present {
         let mut urls = original;
         urls.push(our_url.to_string());
-        client.set_webhook_urls(&urls).await.map_err(api)?;
+        client.set_webhook_urls(&urls).await?;
     }
     if !acks_on {
-        client.set_ack_notifications(true).await.map_err(api)?;
+        client.set_ack_notifications(true).await?;
     }
     tracing::info!(
         url = %shown(our_url),
@@ -104,14 +100,14 @@ pub(crate) async fn restore(
     let ours = &registration.our_url;
     // Ours was there before we came: not ours to take off.
     if !registration.original_urls.contains(ours) {
-        let current = client.webhook_urls().await.map_err(api)?;
+        let current = client.webhook_urls().await?;
         if current.contains(ours) {
             let kept: Vec<String> = current.into_iter().filter(|u| u != ours).collect();
-            client.set_webhook_urls(&kept).await.map_err(api)?;
+            client.set_webhook_urls(&kept).await?;
         }
     }
     if registration.turned_acks_on {
-        client.set_ack_notifications(false).await.map_err(api)?;
+        client.set_ack_notifications(false).await?;
     }
     recorder
         .webhook_restored(registration.id)

@@ -23,7 +23,7 @@ fn other(number: u64) -> Value {
 }
 
 fn fresh() -> Search<'static> {
-    Search::new("7", "t", (T0 - 120, T0 + 3600))
+    Search::new("7", "t", (T0 - 120, T0 + 3600), Vec::new())
 }
 
 #[test]
@@ -223,13 +223,13 @@ async fn the_simulators_history_is_paged_and_searched() {
         wamids.push(wamid);
     }
     let what = ("A-5", handoff_sim::scenario::DEFAULT_TEMPLATE);
-    let found = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
+    let found = look_up(&client, "4915112345678", what, since, (2, Vec::new())).await;
     let Finding::Sent { wamid, .. } = found else {
         panic!("{found:?}");
     };
     assert_eq!(wamid, wamids[4]);
     let what = ("A-6", handoff_sim::scenario::DEFAULT_TEMPLATE);
-    let missing = search(&client, "4915112345678", what, since, (2, Vec::new())).await;
+    let missing = look_up(&client, "4915112345678", what, since, (2, Vec::new())).await;
     assert_eq!(missing, Finding::NotFound);
     assert_eq!(
         look_up(
@@ -237,7 +237,7 @@ async fn the_simulators_history_is_paged_and_searched() {
             "4915112345678",
             ("A-1", "other_template"),
             since,
-            Vec::new()
+            (PAGE, Vec::new())
         )
         .await,
         Finding::NotFound
@@ -252,7 +252,7 @@ async fn a_channel_without_history_and_an_unreachable_one() {
         "4915112345678",
         ("A-1", "t"),
         Utc::now(),
-        Vec::new(),
+        (PAGE, Vec::new()),
     )
     .await;
     assert_eq!(finding, Finding::NoHistory);
@@ -262,7 +262,7 @@ async fn a_channel_without_history_and_an_unreachable_one() {
         "4915112345678",
         ("A-1", "t"),
         Utc::now(),
-        Vec::new(),
+        (PAGE, Vec::new()),
     )
     .await;
     assert!(matches!(finding, Finding::Failed(_)), "{finding:?}");
@@ -299,7 +299,10 @@ fn a_message_of_ours_that_hides_its_order_makes_absence_unprovable() {
 
 #[test]
 fn an_id_the_answer_named_is_ours_whatever_its_text() {
-    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    let mut s = Search {
+        hints: vec!["wamid.named".into()],
+        ..fresh()
+    };
     let mut named = ours(2, "wamid.named", "7", T0 + 1);
     named["body"] = json!("t");
     assert_eq!(
@@ -311,12 +314,18 @@ fn an_id_the_answer_named_is_ours_whatever_its_text() {
     );
     // Without a time too; but never an inbound message with that id.
     named.as_object_mut().unwrap().remove("time");
-    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    let mut s = Search {
+        hints: vec!["wamid.named".into()],
+        ..fresh()
+    };
     assert!(matches!(
         s.take(page(json!([named.clone()])), 5),
         Step::Done(Finding::Sent { .. })
     ));
     named["fromMe"] = json!(false);
-    let mut s = fresh().with_hints(vec!["wamid.named".into()]);
+    let mut s = Search {
+        hints: vec!["wamid.named".into()],
+        ..fresh()
+    };
     assert_eq!(s.take(page(json!([named])), 5), Step::More(2));
 }
