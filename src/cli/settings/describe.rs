@@ -49,11 +49,7 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         let values: Vec<_> = run.get_raw(id).into_iter().flatten().collect();
         let value = match values.as_slice() {
             [] => "-".to_string(),
-            v => v
-                .iter()
-                .map(|x| x.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(", "),
+            v => v.join(", ".as_ref()).to_string_lossy().into_owned(),
         };
         let flag = format!("--{long}");
         let typed = |u: &String| *u == flag || u.starts_with(&format!("{flag}="));
