@@ -157,9 +157,9 @@ pub struct SendArgs {
     /// Counted from the ledger across runs (the channel's messaging limit,
     /// shared by the business portfolio): rows to new recipients past it
     /// are `skipped`, for a later run.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    #[arg(hide_short_help = true)]
-    pub daily_recipients: Option<u64>,
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    #[arg(value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub daily_recipients: Option<usize>,
     /// How long after an uncertain send to look it up in 1MSG's message
     /// history; also the first pause between two look-ups of a doubt still
     /// open (then twice that, and so on, at most 30 s apart).
@@ -198,14 +198,6 @@ pub struct SendArgs {
     #[arg(long, default_value = "06:00", value_parser = clock)]
     #[arg(value_name = "HH:MM", hide_short_help = true)]
     pub not_before: chrono::NaiveTime,
-}
-
-impl SendArgs {
-    /// `--daily-recipients` as a count.
-    pub fn daily_recipients(&self) -> Option<usize> {
-        self.daily_recipients
-            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
-    }
 }
 
 fn clock(s: &str) -> Result<chrono::NaiveTime, String> {

@@ -78,11 +78,8 @@ fn read_token(file: Option<&Path>, rehearse: &str) -> Result<Token, Failure> {
     if let Some(path) = file {
         return read_token_file(path);
     }
-    if let Ok(dir) = std::env::var("CREDENTIALS_DIRECTORY") {
-        let path = Path::new(&dir).join("onemsg_token");
-        if path.exists() {
-            return read_token_file(&path);
-        }
+    if let Some(path) = credential() {
+        return read_token_file(&path);
     }
     match std::env::var("ONEMSG_TOKEN") {
         Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim_end_matches(['\n', '\r']))),
@@ -93,6 +90,13 @@ fn read_token(file: Option<&Path>, rehearse: &str) -> Result<Token, Failure> {
             ),
         )),
     }
+}
+
+/// systemd's credential `$CREDENTIALS_DIRECTORY/onemsg_token`, when there
+/// is one.
+pub(super) fn credential() -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    Some(Path::new(&dir).join("onemsg_token")).filter(|p| p.exists())
 }
 
 fn read_token_file(path: &Path) -> Result<Token, Failure> {

@@ -16,22 +16,17 @@ use crate::exit;
 /// The sections clap cannot write, as `man.toml` says them.
 #[derive(serde::Deserialize)]
 struct Sections {
-    exit: Vec<Code>,
-    environment: Vec<Said>,
-    files: Vec<Said>,
+    exit: Vec<Said<u8>>,
+    environment: Vec<Said<String>>,
+    files: Vec<Said<String>>,
 }
 
-/// An exit code and what it means for the night.
+/// An exit code (`code` in `man.toml`) and what it means for the night,
+/// or an environment variable or a file and what it is to the command.
 #[derive(serde::Deserialize)]
-struct Code {
-    code: u8,
-    meaning: String,
-}
-
-/// An environment variable or a file, and what it is to the command.
-#[derive(serde::Deserialize)]
-struct Said {
-    name: String,
+struct Said<T> {
+    #[serde(alias = "code")]
+    name: T,
     meaning: String,
 }
 
@@ -89,8 +84,8 @@ fn examples(out: &mut Vec<u8>, cmd: &clap::Command) {
 fn extra_sections(out: &mut Vec<u8>, cmd: &clap::Command, sub: Option<&str>) -> Result<(), String> {
     let said = sections()?;
     let _ = writeln!(out, ".SH \"EXIT STATUS\"");
-    for c in said.exit.iter().filter(|c| ends_with(sub, c.code)) {
-        tagged(out, &c.code.to_string(), &c.meaning);
+    for c in said.exit.iter().filter(|c| ends_with(sub, c.name)) {
+        tagged(out, &c.name.to_string(), &c.meaning);
     }
     let sending = sub.is_none_or(|s| super::settings::READERS.contains(&s));
     let mut vars: Vec<(String, String)> = cmd
@@ -234,7 +229,7 @@ mod tests {
 
     #[test]
     fn every_exit_code_has_its_meaning() {
-        let codes: Vec<u8> = sections().unwrap().exit.iter().map(|c| c.code).collect();
+        let codes: Vec<u8> = sections().unwrap().exit.iter().map(|c| c.name).collect();
         use exit::*;
         let all = [
             OK,

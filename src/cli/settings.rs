@@ -67,16 +67,10 @@ const PATHS: [&str; 8] = [
     "summary-json",
 ];
 
-/// One setting of the file: its flag name, its key as written (with its
-/// table, `send.rate`), and its value.
-struct Entry {
-    name: String,
-    key: String,
-    value: Value,
-}
-
-/// Flattens `[table] key = value` into entries.
-fn flatten(table: &toml::Table, prefix: &str, out: &mut Vec<Entry>) {
+/// Flattens `[table] key = value` into the file's settings, each as its
+/// flag name, its key as written (with its table, `send.rate`), and its
+/// value.
+fn flatten(table: &toml::Table, prefix: &str, out: &mut Vec<(String, String, Value)>) {
     for (k, v) in table {
         let key = if prefix.is_empty() {
             k.clone()
@@ -87,11 +81,7 @@ fn flatten(table: &toml::Table, prefix: &str, out: &mut Vec<Entry>) {
             // `map` is a table of field → column; every other table is a
             // group of settings.
             Value::Table(t) if k != "map" => flatten(t, &key, out),
-            _ => out.push(Entry {
-                name: k.replace('_', "-"),
-                key,
-                value: v.clone(),
-            }),
+            _ => out.push((k.replace('_', "-"), key, v.clone())),
         }
     }
 }
@@ -154,7 +144,7 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
     };
     let mut out = Vec::new();
     let mut origins = Vec::new();
-    for Entry { name, key, value } in entries {
+    for (name, key, value) in entries {
         if name == "token" {
             let why = format!(
                 "`{}` holds a token: keep it in a token file (--token-file, mode 600) or a systemd credential instead",
@@ -200,7 +190,14 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
                 .collect(),
             other => as_arg(other).map(|v| vec![v]),
         };
-        for mut v in values.ok_or_else(|| bad(path, &key))? {
+        let not_a_value = || {
+            let why = format!(
+                "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
+                path.display()
+            );
+            Failure::new(exit::CONFIG, why)
+        };
+        for mut v in values.ok_or_else(not_a_value)? {
             if let Some(dir) = dir
                 && PATHS.contains(&name.as_str())
                 && Path::new(&v).is_relative()
@@ -218,14 +215,6 @@ pub(super) fn file_args(path: &Path, sub: &str) -> Result<(Vec<OsString>, Vec<Or
         }
     }
     Ok((out, origins))
-}
-
-fn bad(path: &Path, key: &str) -> Failure {
-    let why = format!(
-        "the settings file `{}`: the value of `{key}` is not a string, number or true/false",
-        path.display()
-    );
-    Failure::new(exit::CONFIG, why)
 }
 
 /// Says clap's complaint about a value that came from the settings file

@@ -162,7 +162,7 @@ async fn send_and_track(
     // (`--fallback backup`); their messages are tracked as the others.
     if args.fallback.is_some() && stop.is_none() && s.interrupt.borrow().is_none() {
         let resend = |jobs: Vec<Job>| send(send::Work::Jobs(jobs));
-        let daily = args.send.daily_recipients();
+        let daily = args.send.daily_recipients;
         stop = super::fallback::fall_back(s, rules, poll.track_for, daily, resend).await?;
     }
     if stop.is_some() {
@@ -182,7 +182,7 @@ async fn send_and_track(
         stop,
         tracked,
         webhook: None,
-        daily_recipients: args.send.daily_recipients(),
+        daily_recipients: args.send.daily_recipients,
     })
 }
 

@@ -87,7 +87,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             deciding: Deciding::new(
                 &ledger,
                 false,
-                args.sending.send.daily_recipients(),
+                args.sending.send.daily_recipients,
                 args.force,
             )
             .map_err(|e| Failure::of(exit::CONFIG, e))?,
@@ -122,7 +122,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
     }
     let span = tracing::info_span!("rerun", run_id = s.run_id);
     async {
-        let (daily, forced) = (args.sending.send.daily_recipients(), args.force);
+        let (daily, forced) = (args.sending.send.daily_recipients, args.force);
         let how = s
             .recorder
             .read(move |l| Deciding::new(l, false, daily, forced))

@@ -60,7 +60,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             deciding: Deciding::new(
                 &ledger,
                 args.resend_changed,
-                args.sending.send.daily_recipients(),
+                args.sending.send.daily_recipients,
                 false,
             )
             .map_err(|e| Failure::of(exit::CONFIG, e))?,
@@ -97,7 +97,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             })
             .map_err(super::unreadable)
         });
-        let (resend_changed, daily) = (args.resend_changed, args.sending.send.daily_recipients());
+        let (resend_changed, daily) = (args.resend_changed, args.sending.send.daily_recipients);
         let how = s
             .recorder
             .read(move |l| Deciding::new(l, resend_changed, daily, false))

@@ -39,25 +39,19 @@ impl Export {
     pub fn resolve(path: &Path) -> Result<Export, InputError> {
         if path == Path::new("-") {
             let shown = PathBuf::from(STDIN_NAME);
-            let spool = spool(&shown, io::stdin().lock())?;
-            return Ok(Export {
-                shown,
-                spool: Some(spool),
-            });
+            let spool = Some(spool(&shown, io::stdin().lock())?);
+            return Ok(Export { shown, spool });
         }
         let meta = std::fs::metadata(path).map_err(|e| unopened(path, e))?;
-        if meta.is_file() || meta.is_dir() {
-            // A directory is refused by the reader, with its own message.
-            return Ok(Export {
-                shown: path.to_path_buf(),
-                spool: None,
-            });
-        }
-        let file = File::open(path).map_err(|e| unopened(path, e))?;
-        Ok(Export {
-            shown: path.to_path_buf(),
-            spool: Some(spool(path, file)?),
-        })
+        // A directory is refused by the reader, with its own message.
+        let spool = if meta.is_file() || meta.is_dir() {
+            None
+        } else {
+            let file = File::open(path).map_err(|e| unopened(path, e))?;
+            Some(spool(path, file)?)
+        };
+        let shown = path.to_path_buf();
+        Ok(Export { shown, spool })
     }
 
     /// Opens one pass over the export.

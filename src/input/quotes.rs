@@ -230,32 +230,21 @@ impl<R: Read> QuoteGuard<R> {
                 _ => None,
             });
             if let Some(fields) = ended {
-                let sound = sim.clean && self.expected.is_none_or(|n| n == fields);
-                if sound || row_at.is_none() {
-                    // A value with line breaks, or a bad record with no row
-                    // in it to save: csv reads it as it is.
-                    return Ok(Plan {
-                        left: i,
-                        close: false,
-                        at_eof: false,
-                    });
+                if sim.clean && self.expected.is_none_or(|n| n == fields) {
+                    // A value with line breaks: csv reads it as it is.
+                    row_at = None;
                 }
+                // Else a bad record: cut before its row, if it has one.
                 break;
             }
         }
         // Cut before the line that reads as a row; with none, close at the
         // end of the file, or (the look ahead ran out) leave it to csv.
-        Ok(match row_at {
-            Some(k) => Plan {
-                left: k,
-                close: true,
-                at_eof: false,
-            },
-            None => Plan {
-                left: i,
-                close: at_eof,
-                at_eof,
-            },
+        let (left, close) = row_at.map_or((i, at_eof), |k| (k, true));
+        Ok(Plan {
+            left,
+            close,
+            at_eof: close && row_at.is_none(),
         })
     }
 

@@ -17,7 +17,7 @@ use super::headers::Columns;
 use super::lines::record_start_line;
 use super::quotes::{QuoteGuard, Unclosed};
 use super::xlsx::SheetRows;
-use super::{Field, InputError, Origin, RawFields, RawRow};
+use super::{InputError, Origin, RawFields, RawRow};
 
 /// The decoded file, as UTF-8 bytes.
 pub(super) type Decoded = Box<dyn Read + Send>;
@@ -97,19 +97,9 @@ impl InputReader {
             columns: self
                 .columns
                 .iter()
-                .map(|&(f, _)| (f, self.column_for(f).to_string()))
+                .map(|&(f, c)| (f, self.headers[c].clone()))
                 .collect(),
         }
-    }
-
-    /// The header each field was read from, for a run summary that shows
-    /// the user how their columns were understood.
-    pub fn column_for(&self, field: Field) -> &str {
-        self.columns
-            .iter()
-            .find_map(|&(f, c)| (f == field).then_some(c))
-            .and_then(|c| self.headers.get(c))
-            .map_or("", String::as_str)
     }
 
     fn next_row(&mut self) -> Result<Option<RawRow>, InputError> {
@@ -270,6 +260,9 @@ mod tests {
         let (r, rows, _t) = read_str(&format!("{HEADER}\nA,1,O,P,N\n"));
         assert_send(&r);
         assert_eq!(rows.len(), 1);
-        assert_eq!(r.column_for(Field::DeliveryNote), "delivery_note");
+        assert_eq!(
+            r.origin().column(Field::DeliveryNote),
+            Some("delivery_note")
+        );
     }
 }

@@ -132,37 +132,34 @@ pub struct RawFields {
     pub opt_out: String,
 }
 
+/// The field `f` of a [`RawFields`] as a place, borrowed as `$fields`
+/// says (`&self`, `&mut self`): the one table [`RawFields::get`] and
+/// [`RawFields::set`] share.
+macro_rules! slot {
+    ($f:expr, $($fields:tt)+) => {
+        match $f {
+            Field::PartnerName => $($fields)+.partner_name,
+            Field::PartnerPhone => $($fields)+.partner_phone,
+            Field::OrderNumber => $($fields)+.order_number,
+            Field::ProductName => $($fields)+.product_name,
+            Field::DeliveryNote => $($fields)+.delivery_note,
+            Field::Country => $($fields)+.country,
+            Field::PartnerId => $($fields)+.partner_id,
+            Field::Role => $($fields)+.role,
+            Field::Language => $($fields)+.language,
+            Field::Timezone => $($fields)+.timezone,
+            Field::OptOut => $($fields)+.opt_out,
+        }
+    };
+}
+
 impl RawFields {
     pub fn get(&self, f: Field) -> &str {
-        match f {
-            Field::PartnerName => &self.partner_name,
-            Field::PartnerPhone => &self.partner_phone,
-            Field::OrderNumber => &self.order_number,
-            Field::ProductName => &self.product_name,
-            Field::DeliveryNote => &self.delivery_note,
-            Field::Country => &self.country,
-            Field::PartnerId => &self.partner_id,
-            Field::Role => &self.role,
-            Field::Language => &self.language,
-            Field::Timezone => &self.timezone,
-            Field::OptOut => &self.opt_out,
-        }
+        slot!(f, &self)
     }
 
     pub fn set(&mut self, f: Field, v: String) {
-        match f {
-            Field::PartnerName => self.partner_name = v,
-            Field::PartnerPhone => self.partner_phone = v,
-            Field::OrderNumber => self.order_number = v,
-            Field::ProductName => self.product_name = v,
-            Field::DeliveryNote => self.delivery_note = v,
-            Field::Country => self.country = v,
-            Field::PartnerId => self.partner_id = v,
-            Field::Role => self.role = v,
-            Field::Language => self.language = v,
-            Field::Timezone => self.timezone = v,
-            Field::OptOut => self.opt_out = v,
-        }
+        *slot!(f, &mut self) = v;
     }
 
     /// The order key exactly as [`Delivery::order_key`](crate::delivery::Delivery::order_key) computes it, so the

@@ -49,11 +49,7 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         let values: Vec<_> = run.get_raw(id).into_iter().flatten().collect();
         let value = match values.as_slice() {
             [] => "-".to_string(),
-            v => v
-                .iter()
-                .map(|x| x.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(", "),
+            v => v.join(", ".as_ref()).to_string_lossy().into_owned(),
         };
         let flag = format!("--{long}");
         let typed = |u: &String| *u == flag || u.starts_with(&format!("{flag}="));
@@ -73,14 +69,8 @@ pub fn describe(config: Option<PathBuf>, flags: &[String]) -> Result<String, Fai
         .map(|v| v.to_string_lossy().into_owned());
     let token = if let Some(f) = token_file {
         format!("[REDACTED] from the token file {f}")
-    } else if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY")
-        .map(PathBuf::from)
-        .filter(|d| d.join("onemsg_token").exists())
-    {
-        format!(
-            "[REDACTED] from the systemd credential {}",
-            dir.join("onemsg_token").display()
-        )
+    } else if let Some(path) = crate::cli::config::credential() {
+        format!("[REDACTED] from the systemd credential {}", path.display())
     } else if std::env::var_os("ONEMSG_TOKEN").is_some_and(|v| !v.is_empty()) {
         "[REDACTED] from the environment ONEMSG_TOKEN".to_string()
     } else {

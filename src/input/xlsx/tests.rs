@@ -110,7 +110,7 @@ fn problems_name_the_sheet_row_and_column() {
             .starts_with("partner_phone (column \"Phone\" of sheet \"Orders\" of orders.xlsx)"),
         "{p}"
     );
-    assert_eq!(r.column_for(Field::PartnerPhone), "Phone");
+    assert_eq!(r.origin().column(Field::PartnerPhone), Some("Phone"));
 }
 
 #[test]
