@@ -107,25 +107,21 @@ impl Ledger {
         params: &[String],
         language: Option<&str>,
     ) -> Result<Option<i64>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        // A row holds exactly four parameters.
+        let [name, number, product, note] = params else {
+            return Ok(None);
+        };
+        self.first(
             // INDEXED BY: without statistics SQLite prefers the primary key's run_id prefix
             // for the row order, which reads the whole run for every intent.
-            "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note,
-                    language
-             FROM deliveries INDEXED BY deliveries_run_order
-             WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
-        )?;
-        let mut rows = stmt.query(params![run, order_key])?;
-        while let Some(r) = rows.next()? {
-            let fields: [String; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
-            if r.get::<_, String>(1)? == phone
-                && fields[..] == *params
-                && r.get::<_, Option<String>>(6)?.as_deref() == language
-            {
-                return Ok(Some(r.get(0)?));
-            }
-        }
-        Ok(None)
+            "SELECT row_no FROM deliveries INDEXED BY deliveries_run_order
+             WHERE run_id = ?1 AND order_key = ?2 AND phone = ?3 AND partner_name = ?4
+               AND order_number = ?5 AND product_name = ?6 AND delivery_note = ?7
+               AND language IS ?8
+             ORDER BY row_no LIMIT 1",
+            params![run, order_key, phone, name, number, product, note, language],
+            |r| r.get(0),
+        )
     }
 
     /// Records the answer to an attempt; an accepted answer also creates its message (same

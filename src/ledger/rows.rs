@@ -83,16 +83,14 @@ impl Ledger {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, RawFields)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note,
                     language
              FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
              ORDER BY row_no LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![run, after, limit], |r| {
-            Ok((r.get(0)?, fields_at(r, 1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![run, after, limit],
+            |r| Ok((r.get(0)?, fields_at(r, 1)?)),
+        )
     }
 
     /// How many rows of `run` are to be sent, and how many of them go to its busiest

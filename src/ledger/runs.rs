@@ -105,11 +105,11 @@ impl Ledger {
 
     /// The runs `filter` (SQL after `FROM runs r`) selects, in its order.
     fn runs_where(&self, filter: &str, value: impl Params) -> Result<Vec<RunInfo>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"))?;
-        let rows = stmt.query_map(value, run_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.all(
+            &format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"),
+            value,
+            run_from_row,
+        )
     }
 
     /// Every run, oldest first.

@@ -109,10 +109,8 @@ impl Ledger {
                         std::thread::sleep(std::time::Duration::from_millis(50));
                     }
                     other => {
-                        return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                            Some(format!("the backup did not finish ({other:?})")),
-                        )));
+                        let unfinished = format!("the backup did not finish ({other:?})");
+                        return Err(LedgerError::sqlite(rusqlite::ffi::SQLITE_BUSY, unfinished));
                     }
                 }
             }
@@ -121,10 +119,8 @@ impl Ledger {
         copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
         let check: String = copy.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
-            return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-                Some(format!("the copy fails its check: {check}")),
-            )));
+            let failed = format!("the copy fails its check: {check}");
+            return Err(LedgerError::sqlite(rusqlite::ffi::SQLITE_CORRUPT, failed));
         }
         copy.close().map_err(|(_, e)| LedgerError::Sqlite(e))?;
         Ok(())

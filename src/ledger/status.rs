@@ -72,13 +72,11 @@ pub(super) fn merge_status(current: Option<&str>, new: &str) -> bool {
     let Some(current) = current else {
         return true;
     };
-    let rank = |s: Status| match s {
-        Status::Held => Some(0),
-        Status::Sent => Some(1),
-        Status::Failed => Some(2),
-        Status::Delivered => Some(3),
-        Status::Read => Some(4),
-        Status::Other => None,
+    use Status::*;
+    let rank = |s| {
+        [Held, Sent, Failed, Delivered, Read]
+            .iter()
+            .position(|&r| r == s)
     };
     match (rank(Status::of(current)), rank(Status::of(new))) {
         (_, None) => false,
