@@ -57,29 +57,16 @@ stored_as_words!(Fatal:
     Unavailable => "unavailable",
 );
 
-/// The `kind` column of an answer of class `class`: why it is retried, stopped or in doubt.
-pub(super) fn kind_of(class: &SendClass) -> Option<&dyn ToSql> {
+/// The `kind`, `named_id` and `wamid` columns of an answer of class `class`: why it is
+/// retried, stopped or in doubt; the id a doubtful answer named; the wamid an accepted one
+/// carries.
+pub(super) fn columns_of(class: &SendClass) -> (Option<&dyn ToSql>, Option<&str>, Option<&str>) {
     match class {
-        SendClass::Retry(kind) => Some(kind),
-        SendClass::Ambiguous { taken, .. } => Some(taken),
-        SendClass::Fatal(kind) => Some(kind),
-        SendClass::Accepted { .. } | SendClass::Rejected => None,
-    }
-}
-
-/// The `named_id` column: the id a doubtful answer named.
-pub(super) fn named_id_of(class: &SendClass) -> Option<&str> {
-    match class {
-        SendClass::Ambiguous { named_id, .. } => named_id.as_deref(),
-        _ => None,
-    }
-}
-
-/// The wamid an accepted answer carries.
-pub(super) fn wamid_of(class: &SendClass) -> Option<&str> {
-    match class {
-        SendClass::Accepted { wamid } => Some(wamid),
-        _ => None,
+        SendClass::Retry(kind) => (Some(kind), None, None),
+        SendClass::Ambiguous { taken, named_id } => (Some(taken), named_id.as_deref(), None),
+        SendClass::Fatal(kind) => (Some(kind), None, None),
+        SendClass::Accepted { wamid } => (None, None, Some(wamid)),
+        SendClass::Rejected => (None, None, None),
     }
 }
 

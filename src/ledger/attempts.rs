@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::answer::{class_at, kind_of, named_id_of, wamid_of};
+use super::answer::{class_at, columns_of};
 use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
 use super::{Answer, AttemptId, AttemptInfo, Intent, Ledger, LedgerError, RunId};
 
@@ -135,7 +135,7 @@ impl Ledger {
         attempt: AttemptId,
         answer: &Answer,
     ) -> Result<(), LedgerError> {
-        let wamid = wamid_of(&answer.result);
+        let (kind, named_id, wamid) = columns_of(&answer.result);
         let at = ts(&answer.at);
         // No savepoint: inside a group its statement journal copied every
         // page the answer touched (a third of this method's time). Instead
@@ -172,8 +172,8 @@ impl Ledger {
                         answer.http_status,
                         answer.error_code,
                         answer.error_detail,
-                        kind_of(&answer.result),
-                        named_id_of(&answer.result)
+                        kind,
+                        named_id
                     ])
                 });
             match answered {

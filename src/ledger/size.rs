@@ -100,12 +100,10 @@ impl Ledger {
             // -1: every page in one step. Busy or locked only while another connection holds
             // a lock a reader must wait for (a checkpoint's moment); `More` would mean a step
             // ended early. Either way the next step starts the copy again, consistently.
-            let mut tries = 0;
-            loop {
+            for tries in 0.. {
                 match backup.step(-1)? {
                     StepResult::Done => break,
                     _ if tries < BACKUP_TRIES => {
-                        tries += 1;
                         std::thread::sleep(std::time::Duration::from_millis(50));
                     }
                     other => {
