@@ -1,7 +1,7 @@
 //! Send attempts: the intent committed before a request leaves and the answer written once
 //! after, so a crash in between is seen as a doubt and never resent silently.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use super::answer::{class_at, columns_of};
 use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
@@ -35,23 +35,23 @@ pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
 /// Why an answer to `attempt` was refused: no such attempt, answered already, or (given
 /// `wamid`) a wamid another message already has.
 fn answer_refused(
-    conn: &Connection,
+    l: &Ledger,
     attempt: AttemptId,
     wamid: Option<&str>,
 ) -> Result<LedgerError, LedgerError> {
-    let result = conn
-        .prepare_cached("SELECT result FROM attempts WHERE attempt_id = ?1")?
-        .query_row([attempt], |r| r.get::<_, Option<String>>(0))
-        .optional()?;
+    let sql = "SELECT result FROM attempts WHERE attempt_id = ?1";
+    let result: Option<Option<String>> = l.first(sql, [attempt], |r| r.get(0))?;
     Ok(match (result, wamid) {
         (None, _) => LedgerError::UnknownAttempt(attempt),
         (Some(Some(result)), _) => LedgerError::AlreadyAnswered { attempt, result },
         (Some(None), Some(wamid)) => LedgerError::DuplicateWamid {
             wamid: wamid.to_owned(),
-            existing: conn
-                .prepare_cached("SELECT attempt_id FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| r.get::<_, Option<AttemptId>>(0))
-                .optional()?
+            existing: l
+                .first(
+                    "SELECT attempt_id FROM messages WHERE wamid = ?1",
+                    [wamid],
+                    |r| r.get(0),
+                )?
                 .flatten(),
         },
         (Some(None), None) => LedgerError::UnknownAttempt(attempt),
@@ -155,7 +155,7 @@ impl Ledger {
                     )?
                     .execute(params![wamid, attempt, at])?;
                 if inserted == 0 {
-                    return Err(answer_refused(conn, attempt, Some(wamid))?);
+                    return Err(answer_refused(l, attempt, Some(wamid))?);
                 }
             }
             let answered = conn
@@ -191,7 +191,7 @@ impl Ledger {
                     }
                     match outcome {
                         Err(e) => Err(e.into()),
-                        Ok(_) => Err(answer_refused(conn, attempt, None)?),
+                        Ok(_) => Err(answer_refused(l, attempt, None)?),
                     }
                 }
             }

@@ -50,7 +50,7 @@ impl Ledger {
         wamid: &str,
         updates: &[StatusUpdate],
     ) -> Result<usize, LedgerError> {
-        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.map_or(0, |(n, _)| n)))
+        self.atomically(|l| Ok(merge_statuses(l, wamid, updates, 1)?.map_or(0, |(n, _)| n)))
     }
 
     /// Messages without a final status, oldest first: what `track` polls.

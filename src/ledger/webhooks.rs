@@ -40,7 +40,7 @@ impl Ledger {
         updates: &[StatusUpdate],
     ) -> Result<Option<AckMerged>, LedgerError> {
         self.atomically(|l| {
-            let merged = merge_statuses(&l.conn, wamid, updates, 0)?;
+            let merged = merge_statuses(l, wamid, updates, 0)?;
             Ok(merged.map(|(changed, status)| AckMerged {
                 changed: changed > 0,
                 status: status.map_or(Status::Other, |s| Status::of(&s)),
