@@ -2,28 +2,37 @@
 //! columns (`result`, its `kind`, the `named_id` of a doubt) beside `wamid`, so what an answer
 //! proved is read back as the same type, never out of `error_detail`'s words.
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Row, ToSql};
 
 use crate::api::classify::{Fatal, RetryKind, SendClass, Taken};
 
-/// `ToSql`/`FromSql` for a fieldless enum through one table of its words, so the writer and
-/// the reader of a column cannot spell a value two ways.
+/// `as_str` (the stored spelling), `ToSql` and `FromSql` for a fieldless enum through one
+/// table of its words, so the writer and the reader of a column cannot spell a value two ways
+/// (and an unknown word is an error).
 macro_rules! stored_as_words {
     ($ty:ident: $($value:ident => $word:literal),+ $(,)?) => {
-        impl ToSql for $ty {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(match self {
+        impl $ty {
+            /// The spelling stored in the ledger.
+            pub fn as_str(self) -> &'static str {
+                match self {
                     $($ty::$value => $word,)+
-                }))
+                }
             }
         }
 
-        impl FromSql for $ty {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        impl rusqlite::ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $ty {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
                 match value.as_str()? {
                     $($word => Ok($ty::$value),)+
-                    other => Err(FromSqlError::Other(
+                    other => Err(rusqlite::types::FromSqlError::Other(
                         format!("unknown {} `{other}`", stringify!($ty)).into(),
                     )),
                 }
@@ -31,6 +40,7 @@ macro_rules! stored_as_words {
         }
     };
 }
+pub(super) use stored_as_words;
 
 stored_as_words!(Taken: Unsaid => "unsaid", NamedId => "named_id", WithoutId => "without_id");
 stored_as_words!(RetryKind:
@@ -47,29 +57,16 @@ stored_as_words!(Fatal:
     Unavailable => "unavailable",
 );
 
-/// The `kind` column of an answer of class `class`: why it is retried, stopped or in doubt.
-pub(super) fn kind_of(class: &SendClass) -> Option<&dyn ToSql> {
+/// The `kind`, `named_id` and `wamid` columns of an answer of class `class`: why it is
+/// retried, stopped or in doubt; the id a doubtful answer named; the wamid an accepted one
+/// carries.
+pub(super) fn columns_of(class: &SendClass) -> (Option<&dyn ToSql>, Option<&str>, Option<&str>) {
     match class {
-        SendClass::Retry(kind) => Some(kind),
-        SendClass::Ambiguous { taken, .. } => Some(taken),
-        SendClass::Fatal(kind) => Some(kind),
-        SendClass::Accepted { .. } | SendClass::Rejected => None,
-    }
-}
-
-/// The `named_id` column: the id a doubtful answer named.
-pub(super) fn named_id_of(class: &SendClass) -> Option<&str> {
-    match class {
-        SendClass::Ambiguous { named_id, .. } => named_id.as_deref(),
-        _ => None,
-    }
-}
-
-/// The wamid an accepted answer carries.
-pub(super) fn wamid_of(class: &SendClass) -> Option<&str> {
-    match class {
-        SendClass::Accepted { wamid } => Some(wamid),
-        _ => None,
+        SendClass::Retry(kind) => (Some(kind), None, None),
+        SendClass::Ambiguous { taken, named_id } => (Some(taken), named_id.as_deref(), None),
+        SendClass::Fatal(kind) => (Some(kind), None, None),
+        SendClass::Accepted { wamid } => (None, None, Some(wamid)),
+        SendClass::Rejected => (None, None, None),
     }
 }
 

@@ -1,9 +1,9 @@
 //! Send attempts: the intent committed before a request leaves and the answer written once
 //! after, so a crash in between is seen as a doubt and never resent silently.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
-use super::answer::{class_at, kind_of, named_id_of, wamid_of};
+use super::answer::{class_at, columns_of};
 use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
 use super::{Answer, AttemptId, AttemptInfo, Intent, Ledger, LedgerError, RunId};
 
@@ -35,23 +35,23 @@ pub(super) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptInfo> {
 /// Why an answer to `attempt` was refused: no such attempt, answered already, or (given
 /// `wamid`) a wamid another message already has.
 fn answer_refused(
-    conn: &Connection,
+    l: &Ledger,
     attempt: AttemptId,
     wamid: Option<&str>,
 ) -> Result<LedgerError, LedgerError> {
-    let result = conn
-        .prepare_cached("SELECT result FROM attempts WHERE attempt_id = ?1")?
-        .query_row([attempt], |r| r.get::<_, Option<String>>(0))
-        .optional()?;
+    let sql = "SELECT result FROM attempts WHERE attempt_id = ?1";
+    let result: Option<Option<String>> = l.first(sql, [attempt], |r| r.get(0))?;
     Ok(match (result, wamid) {
         (None, _) => LedgerError::UnknownAttempt(attempt),
         (Some(Some(result)), _) => LedgerError::AlreadyAnswered { attempt, result },
         (Some(None), Some(wamid)) => LedgerError::DuplicateWamid {
             wamid: wamid.to_owned(),
-            existing: conn
-                .prepare_cached("SELECT attempt_id FROM messages WHERE wamid = ?1")?
-                .query_row([wamid], |r| r.get::<_, Option<AttemptId>>(0))
-                .optional()?
+            existing: l
+                .first(
+                    "SELECT attempt_id FROM messages WHERE wamid = ?1",
+                    [wamid],
+                    |r| r.get(0),
+                )?
                 .flatten(),
         },
         (Some(None), None) => LedgerError::UnknownAttempt(attempt),
@@ -107,25 +107,21 @@ impl Ledger {
         params: &[String],
         language: Option<&str>,
     ) -> Result<Option<i64>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        // A row holds exactly four parameters.
+        let [name, number, product, note] = params else {
+            return Ok(None);
+        };
+        self.first(
             // INDEXED BY: without statistics SQLite prefers the primary key's run_id prefix
             // for the row order, which reads the whole run for every intent.
-            "SELECT row_no, phone, partner_name, order_number, product_name, delivery_note,
-                    language
-             FROM deliveries INDEXED BY deliveries_run_order
-             WHERE run_id = ?1 AND order_key = ?2 ORDER BY row_no",
-        )?;
-        let mut rows = stmt.query(params![run, order_key])?;
-        while let Some(r) = rows.next()? {
-            let fields: [String; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
-            if r.get::<_, String>(1)? == phone
-                && fields[..] == *params
-                && r.get::<_, Option<String>>(6)?.as_deref() == language
-            {
-                return Ok(Some(r.get(0)?));
-            }
-        }
-        Ok(None)
+            "SELECT row_no FROM deliveries INDEXED BY deliveries_run_order
+             WHERE run_id = ?1 AND order_key = ?2 AND phone = ?3 AND partner_name = ?4
+               AND order_number = ?5 AND product_name = ?6 AND delivery_note = ?7
+               AND language IS ?8
+             ORDER BY row_no LIMIT 1",
+            params![run, order_key, phone, name, number, product, note, language],
+            |r| r.get(0),
+        )
     }
 
     /// Records the answer to an attempt; an accepted answer also creates its message (same
@@ -139,7 +135,7 @@ impl Ledger {
         attempt: AttemptId,
         answer: &Answer,
     ) -> Result<(), LedgerError> {
-        let wamid = wamid_of(&answer.result);
+        let (kind, named_id, wamid) = columns_of(&answer.result);
         let at = ts(&answer.at);
         // No savepoint: inside a group its statement journal copied every
         // page the answer touched (a third of this method's time). Instead
@@ -159,7 +155,7 @@ impl Ledger {
                     )?
                     .execute(params![wamid, attempt, at])?;
                 if inserted == 0 {
-                    return Err(answer_refused(conn, attempt, Some(wamid))?);
+                    return Err(answer_refused(l, attempt, Some(wamid))?);
                 }
             }
             let answered = conn
@@ -176,8 +172,8 @@ impl Ledger {
                         answer.http_status,
                         answer.error_code,
                         answer.error_detail,
-                        kind_of(&answer.result),
-                        named_id_of(&answer.result)
+                        kind,
+                        named_id
                     ])
                 });
             match answered {
@@ -195,7 +191,7 @@ impl Ledger {
                     }
                     match outcome {
                         Err(e) => Err(e.into()),
-                        Ok(_) => Err(answer_refused(conn, attempt, None)?),
+                        Ok(_) => Err(answer_refused(l, attempt, None)?),
                     }
                 }
             }

@@ -16,12 +16,12 @@ impl Ledger {
     /// have been accepted, so it may count). A send the API refused counts
     /// for nothing.
     pub fn recipients_since(&self, since: DateTime<Utc>) -> Result<HashSet<String>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT DISTINCT phone FROM attempts_sent
              WHERE intent_at >= ?1 AND phone IS NOT NULL
                AND (result IS NULL OR result IN ('accepted', 'ambiguous'))",
-        )?;
-        let phones = stmt.query_map([ts(&since)], |r| r.get(0))?;
-        Ok(phones.collect::<Result<_, _>>()?)
+            [ts(&since)],
+            |r| r.get(0),
+        )
     }
 }

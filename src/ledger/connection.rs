@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, Params, Row};
 
 use super::LedgerError;
 use super::schema::{migrate, supported};
@@ -63,6 +63,30 @@ impl Ledger {
 
     /// Configures `conn`, opened at `path`, for durability (see [`Ledger::open`]) and migrates
     /// it.
+    /// Every row `sql` yields with `params`, as `read` reads it: the one place a query's rows
+    /// are collected (into a `Vec`, a set, …).
+    pub(super) fn all<T, C: FromIterator<T>>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<C, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, read)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The first row `sql` yields with `params`, as `read` reads it, if there is one.
+    pub(super) fn first<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        read: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        Ok(stmt.query_row(params, read).optional()?)
+    }
+
     fn configured(path: &Path, conn: rusqlite::Result<Connection>) -> Result<Self, LedgerError> {
         let configured = conn.and_then(|conn| {
             conn.busy_timeout(BUSY_TIMEOUT)?;

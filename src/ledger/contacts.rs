@@ -34,17 +34,15 @@ pub struct NewContact {
 impl Ledger {
     /// The rows `run` sent to a partners file's contact, in row order.
     pub fn contact_rows(&self, run: RunId) -> Result<Vec<ContactRow>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT row_no, order_key, partner_id, partner_name, phone, order_number,
+        let sql = "SELECT row_no, order_key, partner_id, partner_name, phone, order_number,
                     product_name, delivery_note, language,
                     EXISTS (SELECT 1 FROM messages m
                             WHERE m.order_key = d.order_key AND m.final = 0)
              FROM deliveries d
              WHERE run_id = ?1 AND verdict = 'send' AND contact IS NOT NULL
                AND partner_id IS NOT NULL AND order_key IS NOT NULL
-             ORDER BY row_no",
-        )?;
-        let rows = stmt.query_map([run], |r| {
+             ORDER BY row_no";
+        self.all(sql, [run], |r| {
             Ok(ContactRow {
                 row: r.get(0)?,
                 order_key: r.get(1)?,
@@ -52,18 +50,17 @@ impl Ledger {
                 fields: fields_at(r, 3)?,
                 open: r.get(9)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Every phone an attempt of `order_key` went to, in any run: the
     /// contacts already written to about the order.
     pub fn phones_tried(&self, order_key: &str) -> Result<Vec<String>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT DISTINCT phone FROM attempts_sent WHERE order_key = ?1 AND phone IS NOT NULL",
-        )?;
-        let phones = stmt.query_map([order_key], |r| r.get(0))?;
-        Ok(phones.collect::<Result<_, _>>()?)
+            [order_key],
+            |r| r.get(0),
+        )
     }
 
     /// Whether an attempt of `order_key` was ever in doubt (unanswered, an

@@ -33,15 +33,14 @@ impl Ledger {
     /// The doubtful attempts whose `column` is `value` that no accepted message settled,
     /// oldest first.
     fn doubts_where(&self, column: &str, value: &dyn ToSql) -> Result<Vec<Doubt>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent a
              WHERE a.{column} = ?1 AND {UNSETTLED}
              ORDER BY attempt_id"
-        ))?;
-        let rows = stmt.query_map([value], |r| {
+        );
+        self.all(&sql, [value], |r| {
             attempt_from_row(r).map(|attempt| Doubt { attempt })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// The rows of one run whose order is in doubt (a send that may or may
@@ -49,15 +48,14 @@ impl Ledger {
     /// `track` looks up again the morning after. Row number, order key and
     /// the row's verdict, in row order.
     pub fn doubtful_rows(&self, run: RunId) -> Result<Vec<(u64, String, Verdict)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT d.row_no, d.order_key, d.verdict FROM deliveries d
              WHERE d.run_id = ?1 AND d.verdict IN ('send', 'unknown') AND d.order_key IS NOT NULL
                AND EXISTS (SELECT 1 FROM attempts a WHERE a.order_key = d.order_key
                              AND {UNSETTLED})
              ORDER BY d.row_no"
-        ))?;
-        let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.all(&sql, [run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
     }
 
     /// Settles a doubtful attempt with the wamid found in the API's message
@@ -90,10 +88,9 @@ impl Ledger {
             });
         }
         let at = ts(&accepted_at);
-        let detail = match found.error_detail {
-            Some(d) => format!("{d}; {note}"),
-            None => note.to_string(),
-        };
+        let detail = found
+            .error_detail
+            .map_or_else(|| note.to_string(), |d| format!("{d}; {note}"));
         tx.prepare_cached(
             "UPDATE attempts SET result = 'accepted', error_detail = ?2,
                  answered_at = COALESCE(answered_at, ?3), kind = NULL, named_id = NULL,

@@ -93,6 +93,14 @@ pub enum LedgerError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl LedgerError {
+    /// A failure the ledger found itself, reported as SQLite's `code` with `message`.
+    pub(super) fn sqlite(code: std::ffi::c_int, message: String) -> Self {
+        let code = rusqlite::ffi::Error::new(code);
+        LedgerError::Sqlite(rusqlite::Error::SqliteFailure(code, Some(message)))
+    }
+}
+
 impl From<LedgerError> for std::io::Error {
     fn from(e: LedgerError) -> Self {
         std::io::Error::other(e)

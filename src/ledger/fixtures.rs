@@ -155,7 +155,7 @@ impl Ledger {
         self.atomically(|l| {
             let mut changed = 0;
             for same in updates.chunk_by(|a, b| a.wamid == b.wamid) {
-                let merged = merge_statuses(&l.conn, &same[0].wamid, same, 0)?;
+                let merged = merge_statuses(l, &same[0].wamid, same, 0)?;
                 changed += merged.map_or(0, |(n, _)| n);
             }
             Ok(changed)

@@ -20,10 +20,11 @@ impl Ledger {
         if self.conn.is_autocommit() {
             // A statement's error already rolled the group back, and with it every write made
             // before that error: report it, so no caller believes a write is durable.
-            return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("the group's transaction was rolled back".into()),
-            )));
+            let rolled_back = "the group's transaction was rolled back".into();
+            return Err(LedgerError::sqlite(
+                rusqlite::ffi::SQLITE_ABORT,
+                rolled_back,
+            ));
         }
         let committed = self.conn.execute_batch("COMMIT");
         if committed.is_err() && !self.conn.is_autocommit() {

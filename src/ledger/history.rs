@@ -55,7 +55,7 @@ impl OrderHistory {
 impl Ledger {
     /// The whole story of `order_key` (the order number, trimmed).
     pub fn order_history(&self, order_key: &str) -> Result<OrderHistory, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        let rows = self.all(
             // The numbering-plan warning is shown with the notes, as it was when it was one.
             "SELECT d.run_id, r.kind, r.started_at, d.row_no, d.line_no, d.phone, d.verdict,
                     d.reason,
@@ -65,9 +65,8 @@ impl Ledger {
                     r.channel
              FROM deliveries d JOIN runs r ON r.run_id = d.run_id
              WHERE d.order_key = ?1 ORDER BY d.run_id, d.row_no",
-        )?;
-        let rows = stmt
-            .query_map([order_key], |r| {
+            [order_key],
+            |r| {
                 Ok(OrderRow {
                     run_id: r.get(0)?,
                     kind: r.get(1)?,
@@ -80,29 +79,25 @@ impl Ledger {
                     notes: r.get(8)?,
                     channel: r.get(9)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
+            },
+        )?;
+        let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE order_key = ?1 ORDER BY attempt_id"
-        ))?;
-        let attempts = stmt
-            .query_map([order_key], attempt_from_row)?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
+        );
+        let attempts = self.all(&sql, [order_key], attempt_from_row)?;
+        let sql = format!(
             "SELECT {MESSAGE_COLUMNS}, r.channel, {STATUSES}
              FROM {MESSAGE_FROM} JOIN runs r ON r.run_id = m.run_id
              WHERE m.order_key = ?1 ORDER BY m.accepted_at, m.rowid"
-        ))?;
-        let messages = stmt
-            .query_map([order_key], |r| {
-                let message = message_from_row(r)?;
-                Ok(OrderMessage {
-                    statuses: history_of(Some(&message.wamid), r.get(14)?),
-                    channel: r.get(13)?,
-                    message,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        );
+        let messages = self.all(&sql, [order_key], |r| {
+            let message = message_from_row(r)?;
+            Ok(OrderMessage {
+                statuses: history_of(Some(&message.wamid), r.get(14)?),
+                channel: r.get(13)?,
+                message,
+            })
+        })?;
         Ok(OrderHistory {
             rows,
             attempts,
@@ -113,12 +108,11 @@ impl Ledger {
     /// The latest attempt for `order_key`, across runs, answered or not:
     /// what the API was last asked to send.
     pub fn last_attempt(&self, order_key: &str) -> Result<Option<AttemptInfo>, LedgerError> {
-        use rusqlite::OptionalExtension;
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM attempts_sent WHERE order_key = ?1
              ORDER BY attempt_id DESC LIMIT 1"
-        ))?;
-        Ok(stmt.query_row([order_key], attempt_from_row).optional()?)
+        );
+        self.first(&sql, [order_key], attempt_from_row)
     }
 }
 

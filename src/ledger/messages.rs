@@ -1,7 +1,7 @@
 //! Accepted messages and the statuses reported for them: what `track` polls, and what decides
 //! whether an order was already sent.
 
-use rusqlite::{OptionalExtension, Row};
+use rusqlite::Row;
 
 use super::codec::{get_opt_ts, get_params, get_ts};
 use super::status::merge_statuses;
@@ -50,35 +50,32 @@ impl Ledger {
         wamid: &str,
         updates: &[StatusUpdate],
     ) -> Result<usize, LedgerError> {
-        self.atomically(|l| Ok(merge_statuses(&l.conn, wamid, updates, 1)?.map_or(0, |(n, _)| n)))
+        self.atomically(|l| Ok(merge_statuses(l, wamid, updates, 1)?.map_or(0, |(n, _)| n)))
     }
 
     /// Messages without a final status, oldest first: what `track` polls.
     pub fn open_messages(&self) -> Result<Vec<MessageInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM}
              WHERE m.final = 0 ORDER BY m.accepted_at, m.wamid"
-        ))?;
-        let rows = stmt.query_map([], message_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.all(&sql, [], message_from_row)
     }
 
     /// The latest accepted message for an order key across all runs, if any: decides whether a
     /// row was already sent (resume after a crash, or the same order in a later night's file).
     pub fn accepted_message(&self, order_key: &str) -> Result<Option<MessageInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.order_key = ?1
              ORDER BY m.accepted_at DESC, m.rowid DESC LIMIT 1"
-        ))?;
-        Ok(stmt.query_row([order_key], message_from_row).optional()?)
+        );
+        self.first(&sql, [order_key], message_from_row)
     }
 
     /// One message by wamid: the one a rerun's row names when its order has none.
     pub fn message(&self, wamid: &str) -> Result<Option<MessageInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.wamid = ?1"
-        ))?;
-        Ok(stmt.query_row([wamid], message_from_row).optional()?)
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.wamid = ?1");
+        self.first(&sql, [wamid], message_from_row)
     }
 }
 

@@ -45,33 +45,26 @@ const NOT_NEWEST: &str =
 
 /// Cuts one old run down to what dedup needs; adds what it deleted and kept to `n`.
 fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), LedgerError> {
-    n.statuses += tx.execute(
-        &format!(
-            "DELETE FROM status_history WHERE message_id IN
-                 (SELECT m.message_id FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
-        ),
-        [run],
-    )? as u64;
-    n.messages += tx.execute(
-        &format!(
-            "DELETE FROM messages WHERE rowid IN
-                 (SELECT m.rowid FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
-        ),
-        [run],
-    )? as u64;
+    // How many rows `sql`, run on this run (`?1`), changed.
+    let changed = |sql: &str| tx.execute(sql, [run]).map(|k| k as u64);
+    n.statuses += changed(&format!(
+        "DELETE FROM status_history WHERE message_id IN
+             (SELECT m.message_id FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
+    ))?;
+    n.messages += changed(&format!(
+        "DELETE FROM messages WHERE rowid IN
+             (SELECT m.rowid FROM messages m WHERE m.run_id = ?1 AND {NOT_NEWEST})"
+    ))?;
     // An attempt needed after the prune: a remaining message's, or an unsettled doubt.
-    n.attempts += tx.execute(
-        &format!(
-            "DELETE FROM attempts WHERE attempt_id IN
-                 (SELECT a.attempt_id FROM attempts a WHERE a.run_id = ?1 AND NOT
-                  (EXISTS (SELECT 1 FROM messages m WHERE m.attempt_id = a.attempt_id)
-                   OR ({UNSETTLED})))"
-        ),
-        [run],
-    )? as u64;
+    n.attempts += changed(&format!(
+        "DELETE FROM attempts WHERE attempt_id IN
+             (SELECT a.attempt_id FROM attempts a WHERE a.run_id = ?1 AND NOT
+              (EXISTS (SELECT 1 FROM messages m WHERE m.attempt_id = a.attempt_id)
+               OR ({UNSETTLED})))"
+    ))?;
     // A kept attempt that names its input row takes a copy of the row's recipient,
     // parameters and language before the row goes.
-    tx.execute(
+    changed(
         "UPDATE attempts SET
              phone = (SELECT d.phone FROM deliveries d
                       WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
@@ -83,19 +76,17 @@ fn prune_run(tx: &Transaction<'_>, run: RunId, n: &mut Pruned) -> Result<(), Led
                          WHERE d.run_id = attempts.run_id AND d.row_no = attempts.row_no),
              row_no = NULL
          WHERE run_id = ?1 AND row_no IS NOT NULL",
-        [run],
     )?;
-    n.rows += tx.execute("DELETE FROM deliveries WHERE run_id = ?1", [run])? as u64;
+    n.rows += changed("DELETE FROM deliveries WHERE run_id = ?1")?;
     n.kept_messages += number(tx, "SELECT COUNT(*) FROM messages WHERE run_id = ?1", [run])?;
     n.kept_attempts += number(tx, "SELECT COUNT(*) FROM attempts WHERE run_id = ?1", [run])?;
-    let deleted = tx.execute(
+    let deleted = changed(
         "DELETE FROM runs WHERE run_id = ?1
            AND NOT EXISTS (SELECT 1 FROM messages WHERE run_id = ?1)
            AND NOT EXISTS (SELECT 1 FROM attempts WHERE run_id = ?1)",
-        [run],
     );
     match deleted {
-        Ok(k) => n.runs += k as u64,
+        Ok(k) => n.runs += k,
         // A table this module does not know still names the run: keep it.
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation => {}
@@ -111,13 +102,11 @@ impl Ledger {
     /// One short write transaction per run, so a run writing the ledger at the same time waits
     /// for one old run's deletes at most, well inside its busy timeout, never for the whole prune.
     pub fn prune(&mut self, cut: DateTime<Utc>, dry_run: bool) -> Result<Pruned, LedgerError> {
-        let old: Vec<RunId> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT run_id FROM runs WHERE started_at < ?1 ORDER BY run_id")?;
-            stmt.query_map([ts(&cut)], |r| r.get(0))?
-                .collect::<Result<_, _>>()?
-        };
+        let old: Vec<RunId> = self.all(
+            "SELECT run_id FROM runs WHERE started_at < ?1 ORDER BY run_id",
+            [ts(&cut)],
+            |r| r.get(0),
+        )?;
         let mut n = Pruned {
             old_runs: old.len() as u64,
             ..Pruned::default()

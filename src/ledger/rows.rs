@@ -63,15 +63,13 @@ impl Ledger {
     /// The first row of `run` that holds a valid delivery with this order
     /// key, if one was recorded: the row a later one duplicates.
     pub fn first_valid_row(&self, run: RunId, order_key: &str) -> Result<Option<u64>, LedgerError> {
+        // INDEXED BY: without statistics SQLite prefers the primary
+        // key's run_id prefix, which scans the whole run per row.
+        let sql = "SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
+                   WHERE run_id = ?1 AND order_key = ?2 AND verdict != 'invalid'";
         Ok(self
-            .conn
-            .prepare_cached(
-                // INDEXED BY: without statistics SQLite prefers the primary
-                // key's run_id prefix, which scans the whole run per row.
-                "SELECT MIN(row_no) FROM deliveries INDEXED BY deliveries_run_order
-                 WHERE run_id = ?1 AND order_key = ?2 AND verdict != 'invalid'",
-            )?
-            .query_row(params![run, order_key], |r| r.get::<_, Option<u64>>(0))?)
+            .first(sql, params![run, order_key], |r| r.get(0))?
+            .flatten())
     }
 
     /// Up to `limit` rows of `run` to send, after row `after`, in row order:
@@ -83,16 +81,14 @@ impl Ledger {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, RawFields)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT row_no, partner_name, phone, order_number, product_name, delivery_note,
                     language
              FROM deliveries WHERE run_id = ?1 AND verdict = 'send' AND row_no > ?2
              ORDER BY row_no LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![run, after, limit], |r| {
-            Ok((r.get(0)?, fields_at(r, 1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![run, after, limit],
+            |r| Ok((r.get(0)?, fields_at(r, 1)?)),
+        )
     }
 
     /// How many rows of `run` are to be sent, and how many of them go to its busiest

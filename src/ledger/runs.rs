@@ -1,7 +1,7 @@
 //! Runs: each invocation's start, end and settings, which every other record hangs off.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Params, Row, params};
+use rusqlite::{Params, Row, params};
 
 use super::codec::{encode_params, get_opt_ts, get_params, get_ts, ts};
 use super::{Ledger, LedgerError, RunId, RunMeta};
@@ -95,21 +95,19 @@ impl Ledger {
 
     /// The headers of the other columns a run kept (none by default).
     pub fn extra_columns(&self, run: RunId) -> Result<Vec<String>, LedgerError> {
+        let sql = "SELECT extra_columns FROM runs WHERE run_id = ?1";
         Ok(self
-            .conn
-            .prepare_cached("SELECT extra_columns FROM runs WHERE run_id = ?1")?
-            .query_row([run], |r| get_params(r, 0))
-            .optional()?
+            .first(sql, [run], |r| get_params(r, 0))?
             .unwrap_or_default())
     }
 
     /// The runs `filter` (SQL after `FROM runs r`) selects, in its order.
     fn runs_where(&self, filter: &str, value: impl Params) -> Result<Vec<RunInfo>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"))?;
-        let rows = stmt.query_map(value, run_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.all(
+            &format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"),
+            value,
+            run_from_row,
+        )
     }
 
     /// Every run, oldest first.
@@ -132,10 +130,8 @@ impl Ledger {
     /// The latest run that sent (`run` or `rerun`), whose report `handoff
     /// track` rewrites by default.
     pub fn last_send_run(&self) -> Result<Option<RunId>, LedgerError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT MAX(run_id) FROM runs WHERE kind IN ('run', 'rerun')")?
-            .query_row([], |r| r.get::<_, Option<RunId>>(0))?)
+        let sql = "SELECT MAX(run_id) FROM runs WHERE kind IN ('run', 'rerun')";
+        Ok(self.first(sql, [], |r| r.get(0))?.flatten())
     }
 }
 

@@ -100,19 +100,15 @@ impl Ledger {
             // -1: every page in one step. Busy or locked only while another connection holds
             // a lock a reader must wait for (a checkpoint's moment); `More` would mean a step
             // ended early. Either way the next step starts the copy again, consistently.
-            let mut tries = 0;
-            loop {
+            for tries in 0.. {
                 match backup.step(-1)? {
                     StepResult::Done => break,
                     _ if tries < BACKUP_TRIES => {
-                        tries += 1;
                         std::thread::sleep(std::time::Duration::from_millis(50));
                     }
                     other => {
-                        return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                            Some(format!("the backup did not finish ({other:?})")),
-                        )));
+                        let unfinished = format!("the backup did not finish ({other:?})");
+                        return Err(LedgerError::sqlite(rusqlite::ffi::SQLITE_BUSY, unfinished));
                     }
                 }
             }
@@ -121,10 +117,8 @@ impl Ledger {
         copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
         let check: String = copy.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
-            return Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-                Some(format!("the copy fails its check: {check}")),
-            )));
+            let failed = format!("the copy fails its check: {check}");
+            return Err(LedgerError::sqlite(rusqlite::ffi::SQLITE_CORRUPT, failed));
         }
         copy.close().map_err(|(_, e)| LedgerError::Sqlite(e))?;
         Ok(())

@@ -1,10 +1,10 @@
 //! The status merge: late, repeated and out-of-order `hookInfo` answers never move a message's
 //! status backwards, and a proof of delivery is never overwritten by a failure.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 
 use super::codec::ts;
-use super::{LedgerError, StatusUpdate};
+use super::{Ledger, LedgerError, StatusUpdate};
 pub use crate::api::classify::HELD;
 
 /// A status as 1MSG reports it, classified in this one place (ASCII case
@@ -72,13 +72,11 @@ pub(super) fn merge_status(current: Option<&str>, new: &str) -> bool {
     let Some(current) = current else {
         return true;
     };
-    let rank = |s: Status| match s {
-        Status::Held => Some(0),
-        Status::Sent => Some(1),
-        Status::Failed => Some(2),
-        Status::Delivered => Some(3),
-        Status::Read => Some(4),
-        Status::Other => None,
+    use Status::*;
+    let rank = |s| {
+        [Held, Sent, Failed, Delivered, Read]
+            .iter()
+            .position(|&r| r == s)
     };
     match (rank(Status::of(current)), rank(Status::of(new))) {
         (_, None) => false,
@@ -91,20 +89,18 @@ pub(super) fn merge_status(current: Option<&str>, new: &str) -> bool {
 /// poll counter; returns how many updates changed the merged status, and the merged status
 /// now. `None` if the ledger has no such message.
 pub(super) fn merge_statuses(
-    conn: &Connection,
+    l: &Ledger,
     wamid: &str,
     updates: &[StatusUpdate],
     polls: u32,
 ) -> Result<Option<(usize, Option<String>)>, LedgerError> {
-    let found = conn
-        .prepare_cached("SELECT message_id, status FROM messages WHERE wamid = ?1")?
-        .query_row([wamid], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-        })
-        .optional()?;
+    let sql = "SELECT message_id, status FROM messages WHERE wamid = ?1";
+    let found: Option<(i64, Option<String>)> =
+        l.first(sql, [wamid], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let Some((message, mut current)) = found else {
         return Ok(None);
     };
+    let conn = &l.conn;
     let mut hist = conn.prepare_cached(
         // `id`: the order of arrival among the message's statuses (schema 11 keys the history
         // by message and status alone).

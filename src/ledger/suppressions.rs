@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::codec::{get_opt_ts, get_ts, ts};
 use super::{Ledger, LedgerError};
@@ -111,15 +111,8 @@ impl Ledger {
         phone: &str,
         at: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, LedgerError> {
-        let before = self
-            .conn
-            .query_row(
-                "SELECT lifted FROM suppressions WHERE phone = ?1",
-                [phone],
-                |r| get_opt_ts(r, 0),
-            )
-            .optional()?
-            .flatten();
+        let sql = "SELECT lifted FROM suppressions WHERE phone = ?1";
+        let before = self.first(sql, [phone], |r| get_opt_ts(r, 0))?.flatten();
         self.conn.execute(
             "INSERT INTO suppressions (phone, since, lifted) VALUES (?1, NULL, ?2)
              ON CONFLICT (phone) DO UPDATE SET since = NULL, lifted = excluded.lifted",

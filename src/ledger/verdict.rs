@@ -1,8 +1,7 @@
 //! A row's verdict and its stored spelling: the one enum the ledger writes to and reads from
 //! SQL directly, so the CHECK constraint and the code agree on the words.
 
-use rusqlite::ToSql;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use super::answer::stored_as_words;
 
 /// What the input stage decided about one row; drives whether it is sent and its outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,47 +21,19 @@ pub enum Verdict {
     Unknown,
 }
 
-impl Verdict {
-    /// The spelling stored in the ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Send => "send",
-            Verdict::Invalid => "invalid",
-            Verdict::Duplicate => "duplicate",
-            Verdict::Reused => "reused",
-            Verdict::Skipped => "skipped",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-impl ToSql for Verdict {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-/// Reads the stored spelling back; anything else is an error.
-impl FromSql for Verdict {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Ok(match value.as_str()? {
-            "send" => Verdict::Send,
-            "invalid" => Verdict::Invalid,
-            "duplicate" => Verdict::Duplicate,
-            "reused" => Verdict::Reused,
-            "skipped" => Verdict::Skipped,
-            "unknown" => Verdict::Unknown,
-            other => {
-                let unknown = format!("unknown verdict `{other}`");
-                return Err(FromSqlError::Other(unknown.into()));
-            }
-        })
-    }
-}
+stored_as_words!(Verdict:
+    Send => "send",
+    Invalid => "invalid",
+    Duplicate => "duplicate",
+    Reused => "reused",
+    Skipped => "skipped",
+    Unknown => "unknown",
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::types::{FromSql, ValueRef};
 
     #[test]
     fn verdict_round_trips() {

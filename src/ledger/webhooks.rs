@@ -40,7 +40,7 @@ impl Ledger {
         updates: &[StatusUpdate],
     ) -> Result<Option<AckMerged>, LedgerError> {
         self.atomically(|l| {
-            let merged = merge_statuses(&l.conn, wamid, updates, 0)?;
+            let merged = merge_statuses(l, wamid, updates, 0)?;
             Ok(merged.map(|(changed, status)| AckMerged {
                 changed: changed > 0,
                 status: status.map_or(Status::Other, |s| Status::of(&s)),
@@ -81,11 +81,9 @@ impl Ledger {
         &self,
         channel: &str,
     ) -> Result<Vec<Registration>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, our_url, original_urls, turned_acks_on
-             FROM webhook_registrations WHERE channel = ?1 AND restored_at IS NULL ORDER BY id",
-        )?;
-        let rows = stmt.query_map([channel], |r| {
+        let sql = "SELECT id, our_url, original_urls, turned_acks_on
+             FROM webhook_registrations WHERE channel = ?1 AND restored_at IS NULL ORDER BY id";
+        self.all(sql, [channel], |r| {
             let urls: String = r.get(2)?;
             Ok(Registration {
                 id: r.get(0)?,
@@ -93,8 +91,7 @@ impl Ledger {
                 original_urls: serde_json::from_str(&urls).unwrap_or_default(),
                 turned_acks_on: r.get(3)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Marks a registration undone.
