@@ -65,7 +65,7 @@ pub(super) fn suppress_opted_out(held: &Held, rules: &Rules) -> Result<(), Failu
         return Ok(());
     };
     let added = held
-        .ledger()
+        .ledger
         .suppress_new(directory.opted_out(), &REFUSALS, Utc::now());
     added.map(drop).map_err(|e| Failure::of(exit::CONFIG, e))
 }
