@@ -65,7 +65,7 @@ pub(super) async fn connect(
     rows: InputReader,
 ) -> Result<Connection, Failure> {
     let api = &sending.api;
-    let languages = super::directory::languages(directory, rows, sending);
+    let languages = languages(directory, rows, sending);
     let target = target(api, simulate).await?;
     let client = target.client(api)?;
     super::record::connected(&client);
@@ -88,6 +88,21 @@ pub(super) async fn connect(
         client,
         template,
     })
+}
+
+/// The template languages the rows of `reader` need besides `--language`:
+/// their partners' contacts' (none without a partners file; every contact's
+/// with `--fallback`).
+fn languages(
+    directory: Option<&Directory>,
+    reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
+    sending: &SendingArgs,
+) -> Vec<String> {
+    let Some(directory) = directory else {
+        return Vec::new();
+    };
+    let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
+    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
 }
 
 /// The validation rules for this template's body, for rows read from
