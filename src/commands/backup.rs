@@ -2,21 +2,12 @@
 //! and that a crash during the copy never leaves half-written at PATH.
 
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
 
 use super::ledger::internal;
 use super::report::open_ledger;
 use crate::cli::BackupArgs;
 use crate::error::Failure;
 use crate::exit;
-
-fn beside(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(
-        || "ledger-backup".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
-}
 
 /// Copies the ledger to a temporary file beside PATH with SQLite's online backup, fsyncs it
 /// and renames it over PATH.
@@ -29,7 +20,13 @@ pub(crate) fn backup(args: &BackupArgs) -> Result<u8, Failure> {
         );
         return Err(Failure::new(exit::CONFIG, why));
     }
-    let tmp = beside(&args.path);
+    let name = args.path.file_name().map_or_else(
+        || "ledger-backup".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let tmp = args
+        .path
+        .with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = fs::remove_file(&tmp);
     l.backup_to(&tmp).map_err(|e| {
         let _ = fs::remove_file(&tmp);

@@ -1,7 +1,7 @@
 //! The partners file of a sending command (`--partners`): read before
-//! anything is sent, the template languages its contacts need, and its
-//! opted-out contacts put on the suppression list before any row is
-//! decided.
+//! anything is sent (the template languages its contacts need are
+//! `session::connect`'s to check), and its opted-out
+//! contacts put on the suppression list before any row is decided.
 
 use std::sync::Arc;
 
@@ -39,21 +39,6 @@ pub(super) fn directory(sending: &SendingArgs) -> Result<Option<Arc<Directory>>,
     Ok(Some(Arc::new(directory)))
 }
 
-/// The template languages the rows of `reader` need besides `--language`:
-/// their partners' contacts' (none without a partners file; every contact's
-/// with `--fallback`).
-pub(super) fn languages(
-    directory: Option<&Directory>,
-    reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
-    sending: &SendingArgs,
-) -> Vec<String> {
-    let Some(directory) = directory else {
-        return Vec::new();
-    };
-    let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
-    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
-}
-
 /// The contacts the partners file says opted out join the suppression
 /// list before any row is decided, as a phone suppressed by hand: a
 /// partner who asked for no more messages gets none, for every order and
@@ -65,7 +50,7 @@ pub(super) fn suppress_opted_out(held: &Held, rules: &Rules) -> Result<(), Failu
         return Ok(());
     };
     let added = held
-        .ledger()
+        .ledger
         .suppress_new(directory.opted_out(), &REFUSALS, Utc::now());
     added.map(drop).map_err(|e| Failure::of(exit::CONFIG, e))
 }

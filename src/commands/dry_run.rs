@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::preflight::Template;
+use crate::cli::SendArgs;
 use crate::delivery::Rules;
 use crate::error::Failure;
 use crate::exit;
@@ -24,10 +25,13 @@ const LISTED: usize = 30;
 pub(super) struct Preview<'a> {
     pub(super) rules: &'a Rules,
     pub(super) template: &'a Template,
-    /// How the rows are decided (`--resend-changed`, the daily budget).
-    pub(super) deciding: Deciding,
-    /// `--resend-unknown`: a doubt the history does not find is sent.
-    pub(super) resend_unknown: bool,
+    /// The daily budget, and `--resend-unknown`: a doubt the history does
+    /// not find is sent.
+    pub(super) send: &'a SendArgs,
+    /// How the rows are decided besides: `run --resend-changed`, `rerun
+    /// --force`.
+    pub(super) resend_changed: bool,
+    pub(super) force: bool,
 }
 
 /// What the dry run found.
@@ -72,15 +76,18 @@ pub(super) fn dry_run(
 ) -> Result<u8, Failure> {
     let mut seen = SeenKeys::new()
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
+    let daily = preview.send.daily_recipients;
+    let deciding = Deciding::new(ledger, preview.resend_changed, daily, preview.force)
+        .map_err(|e| Failure::of(exit::CONFIG, e))?;
     let mut t = Tally::default();
     let mut summary = ProblemSummary::new(reader.file_name());
     for raw in reader {
         let j = judged(raw.map_err(super::unreadable)?)?;
-        let (fate, _) = fate_of(ledger, &mut seen, &j, &preview.deciding)
-            .map_err(|e| Failure::of(exit::CONFIG, e))?;
+        let (fate, _) =
+            fate_of(ledger, &mut seen, &j, &deciding).map_err(|e| Failure::of(exit::CONFIG, e))?;
         t.take(&j, &fate, preview, &mut summary);
     }
-    t.print(preview.resend_unknown);
+    t.print(preview.send.resend_unknown);
     eprint!("{summary}");
     Ok(if t.invalid == 0 {
         exit::OK
@@ -155,7 +162,7 @@ impl Tally {
             }
             (Fate::LookUp | Fate::Unknown { .. }, _) => {
                 self.in_doubt += 1;
-                let then = if p.resend_unknown {
+                let then = if p.send.resend_unknown {
                     "sent unless it is found there (--resend-unknown)"
                 } else {
                     "sent only if that shows it was not accepted"

@@ -8,36 +8,20 @@ use chrono::Utc;
 use serde_json::json;
 use tracing::info;
 
-use crate::cli::{OutputArgs, SendingArgs};
-use crate::delivery::Rules;
+use crate::cli::OutputArgs;
 use crate::error::Failure;
 use crate::exit;
-use crate::ingest::Decided;
 use crate::ledger::RunId;
 use crate::ledger::RunInfo;
 use crate::report::workbook::Book;
 use crate::report::{DailyRecipients, Summary};
 use crate::send::Stop;
 
-use super::deliver::{Delivered, deliver};
+use super::deliver::Delivered;
 use super::needs::Next;
 use super::record;
 use super::report::{Reconciling, write_run_report};
 use super::session::Session;
-
-/// The rest of a sending command once its rows are recorded: settle, send
-/// and track, then the report of this run and its exit code.
-pub(super) async fn deliver_and_finish(
-    s: Session,
-    decided: Decided,
-    rules: &Rules,
-    args: &SendingArgs,
-    out: &Path,
-) -> Result<u8, Failure> {
-    let delivered = deliver(&s, decided, rules, args).await?;
-    let run_id = s.run_id;
-    finish(s, run_id, out, &args.output, delivered).await
-}
 
 /// An output that could not be written after the sends: the rest are
 /// written, and the command that writes this one again is named.
@@ -58,13 +42,6 @@ pub(super) async fn finish(
     delivered: Delivered,
 ) -> Result<u8, Failure> {
     s.progress.finish();
-    let extra = s.recorder.read(move |l| l.extra_columns(report_run));
-    let extra = extra.await?;
-    let how = Reconciling {
-        sent_here: report_run == s.run_id,
-        untracked: delivered.tracked.untracked.clone(),
-        rates: s.rates.clone(),
-    };
     let workbook = output.workbook(out);
     let mut missing = Vec::new();
     let again = |flag: &str, path: &Path| rewrite(&s, report_run, flag, path);
@@ -74,8 +51,7 @@ pub(super) async fn finish(
         &s,
         report_run,
         out,
-        &extra,
-        &how,
+        delivered.tracked.untracked.clone(),
         workbook.as_deref(),
         output,
     )
@@ -109,7 +85,18 @@ pub(super) async fn finish(
             }),
         }
     }
-    let people = Written::of(&s, out, output, written);
+    let people = Written {
+        out,
+        files: written,
+        ledger: s.ledger_path.clone(),
+        next: Next::new(
+            out,
+            &s.ledger_path,
+            output.ledger.is_some(),
+            s.conn.target.simulated(),
+        ),
+        list_sent: s.kind == "rerun",
+    };
     code = incomplete(code, &missing);
     let metrics = record::run_metrics(code, &summary, Some(&s.conn.client));
     if let Err(error) = record::write_metrics(&record::Sinks::of(output), &metrics).await {
@@ -132,15 +119,9 @@ pub(super) async fn finish(
         &tracked,
         &people,
         output,
+        webhook,
     );
-    // What the webhook receiver saw, and how many messages it made final
-    // (none of them polled after); null without one.
-    line["webhook"] = json!(webhook);
-    if webhook.is_some() {
-        line["webhook"]["pushed_finals"] = tracked.pushed_finals.into();
-    }
     line["run_id"] = s.run_id.into();
-    line["ledger"] = s.ledger_path.display().to_string().into();
     record::stamp(&mut line);
     line["unwritten"] = missing.iter().map(|m| m.error.clone()).collect();
     if let Err(error) = record::write_summary(&record::Sinks::of(output), &line) {
@@ -194,19 +175,6 @@ struct Written<'a> {
     list_sent: bool,
 }
 
-impl<'a> Written<'a> {
-    fn of(s: &Session, out: &'a Path, output: &OutputArgs, files: Vec<&'a Path>) -> Self {
-        let simulated = s.conn.target.simulated();
-        Written {
-            out,
-            files,
-            ledger: s.ledger_path.clone(),
-            next: Next::new(out, &s.ledger_path, output.ledger.is_some(), simulated),
-            list_sent: s.kind == "rerun",
-        }
-    }
-}
-
 /// The end of the run for a person (the table) or a log shipper (one
 /// event with the outcomes as an object; the tracking problem, if any, was
 /// logged by the tracker already); and the JSON summary for stdout (its
@@ -218,6 +186,7 @@ fn tell(
     tracked: &crate::track::TrackSummary,
     people: &Written<'_>,
     output: &OutputArgs,
+    webhook: Option<crate::webhook::Counts>,
 ) -> serde_json::Value {
     let out = people.out;
     info!(
@@ -267,6 +236,14 @@ fn tell(
         "unreadable_hooks": tracked.unreadable_hooks,
         "tracking_problem": tracked.problem,
         "report": out.display().to_string(),
+        "ledger": people.ledger.display().to_string(),
+        // What the webhook receiver saw, and how many messages it made
+        // final (none of them polled after); null without one.
+        "webhook": webhook.map(|w| {
+            let mut w = json!(w);
+            w["pushed_finals"] = tracked.pushed_finals.into();
+            w
+        }),
     })
 }
 
@@ -296,31 +273,33 @@ fn rewrite(s: &Session, report_run: RunId, flag: &str, path: &Path) -> String {
     )
 }
 
-/// The report and the workbook's rows, in one pass over the ledger; when
+/// The report and the workbook's rows (the run's extra columns in both,
+/// each pending row saying why it is `untracked`, if tracking could not
+/// work), in one pass over the ledger; when
 /// the report cannot be written (its error is returned), the rows are
 /// counted and the workbook's read again, whole, in a second pass.
 async fn report_rows(
     s: &Session,
     report_run: RunId,
     out: &Path,
-    extra: &[String],
-    how: &Reconciling,
+    untracked: Option<String>,
     workbook: Option<&Path>,
     output: &OutputArgs,
 ) -> Result<(Summary, Option<Book>, Option<std::io::Error>), Failure> {
-    let book = |path: &Path| Book::new(path, extra, output.timezone);
-    let first = Pass {
-        out: Some(out),
-        book: workbook.map(book),
+    let extra = &s
+        .recorder
+        .read(move |l| l.extra_columns(report_run))
+        .await?;
+    let how = &Reconciling {
+        sent_here: report_run == s.run_id,
+        untracked,
+        rates: s.rates.clone(),
     };
-    match write_report(s, report_run, extra, how, first).await? {
+    let book = || workbook.map(|path| Book::new(path, extra, output.timezone));
+    match write_report(s, report_run, extra, how, Some(out), book()).await? {
         (Ok(summary), book) => Ok((summary, book, None)),
         (Err(e), _) => {
-            let count = Pass {
-                out: None,
-                book: workbook.map(book),
-            };
-            let (summary, book) = write_report(s, report_run, extra, how, count).await?;
+            let (summary, book) = write_report(s, report_run, extra, how, None, book()).await?;
             let summary = summary
                 .map_err(|e| Failure::because(exit::INTERNAL, "failed to count the report", e))?;
             Ok((summary, book, Some(e)))
@@ -328,26 +307,20 @@ async fn report_rows(
     }
 }
 
-/// One pass over a run's rows: the report (`None`: only counted, the
-/// report could not be written) and the workbook's rows.
-struct Pass<'a> {
-    out: Option<&'a Path>,
-    book: Option<Book>,
-}
-
-/// Writes the report of `report_run` and the rows of the pass's book on
-/// the ledger thread (see [`write_run_report`]); the outer error is the
-/// recorder's, the inner the file's. The book comes back to be finished
-/// once the run's exit code is known.
+/// One pass over a run's rows on the ledger thread (see
+/// [`write_run_report`]): the report to `out` (`None`: only counted, the
+/// report could not be written) and the rows of `book`; the outer error is
+/// the recorder's, the inner the file's. The book comes back to be
+/// finished once the run's exit code is known.
 async fn write_report(
     s: &Session,
     report_run: RunId,
     extra: &[String],
     how: &Reconciling,
-    pass: Pass<'_>,
+    out: Option<&Path>,
+    mut book: Option<Book>,
 ) -> Result<(std::io::Result<Summary>, Option<Book>), Failure> {
-    let (path, columns, how) = (pass.out.map(Path::to_path_buf), extra.to_vec(), how.clone());
-    let mut book = pass.book;
+    let (path, columns, how) = (out.map(Path::to_path_buf), extra.to_vec(), how.clone());
     s.recorder
         .read(move |l| {
             let summary = write_run_report(

@@ -130,8 +130,17 @@ fn check_health(t: &Template, name: &str, allowed: &[String]) -> Result<(), Fail
     Ok(())
 }
 
-/// A refused token on `route`: exit 77, with the way out.
-fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenIn) -> Failure {
+/// A refused token on any route stops the run: exit 77, with the way out;
+/// every other error is handed back for the caller to weigh.
+fn refused(e: ApiError, channel: &str, token_in: TokenIn) -> Result<ApiError, Failure> {
+    let ApiError::Credentials {
+        route,
+        status,
+        said,
+    } = e
+    else {
+        return Ok(e);
+    };
     let hint = match token_in {
         TokenIn::Header => {
             "; if they are right, this route may want the token in the query: try --token-in query"
@@ -141,7 +150,7 @@ fn refused(route: &str, status: u16, said: &str, channel: &str, token_in: TokenI
     let why = format!(
         "the API refused our credentials on {route} for channel {channel} (HTTP {status}){said}: check the token and the channel id{hint}; nothing was sent"
     );
-    Failure::new(exit::NO_PERM, why)
+    Err(Failure::new(exit::NO_PERM, why))
 }
 
 /// A misconfiguration found before the first send: exit 78, and `why`.
@@ -187,12 +196,8 @@ async fn check_status(client: &Client, channel: &str) -> Result<(), Failure> {
             warn!(channel, "GET status named no channel status; going on");
             Ok(())
         }
-        Err(ApiError::Credentials {
-            route,
-            status,
-            said,
-        }) => Err(refused(route, status, &said, channel, client.token_in())),
         Err(e) => {
+            let e = refused(e, channel, client.token_in())?;
             warn!(channel, error = %e, "the channel's status could not be read; going on");
             Ok(())
         }
@@ -227,12 +232,10 @@ async fn probe_routes(client: &Client, channel: &str) -> Result<(), Failure> {
                     );
                 }
             }
-            Err(ApiError::Credentials {
-                route,
-                status,
-                said,
-            }) => return Err(refused(route, status, &said, channel, client.token_in())),
-            Err(e) => warn!(channel, route, error = %e, "preflight probe failed: {consequence}"),
+            Err(e) => {
+                let e = refused(e, channel, client.token_in())?;
+                warn!(channel, route, error = %e, "preflight probe failed: {consequence}");
+            }
         }
     }
     Ok(())
@@ -270,12 +273,11 @@ where
 
 /// Why the template list could not be read, as the run's failure.
 fn templates_failure(e: ApiError, channel: &str, token_in: TokenIn) -> Failure {
+    let e = match refused(e, channel, token_in) {
+        Ok(e) => e,
+        Err(refusal) => return refusal,
+    };
     match e {
-        ApiError::Credentials {
-            route,
-            status,
-            said,
-        } => refused(route, status, &said, channel, token_in),
         ApiError::Status { status, .. } if status < 500 && status != 429 => misconfigured(format!(
             "failed to list the channel's templates: {e}; check --api-url and --channel"
         )),

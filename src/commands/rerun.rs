@@ -19,9 +19,10 @@ use crate::ingest::{Decided, Deciding, Judged, record_batch};
 use crate::input::{self, InputReader};
 use crate::report::read_back::{self, BackColumns};
 
-use super::directory::{directory, languages, suppress_opted_out};
+use super::deliver::deliver;
+use super::directory::{directory, suppress_opted_out};
 use super::dry_run;
-use super::finish::deliver_and_finish;
+use super::finish::finish;
 use super::session::{Session, check_local, connect, ledger_path, open_session, rehearsal, rules};
 use crate::fate::rerun::Asked;
 
@@ -62,12 +63,8 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         false => Some(check_local(&out, &args.sending, simulated)?),
     };
     let simulate = rehearsal(args.rehearsal.profile(), &ledger);
-    let languages = languages(
-        directory.as_deref(),
-        export.open(&options).map_err(super::unreadable)?,
-        &args.sending,
-    );
-    let conn = connect(&args.sending.api, simulate, &languages).await?;
+    let rows = export.open(&options).map_err(super::unreadable)?;
+    let conn = connect(&args.sending, simulate, directory.as_deref(), rows).await?;
     let rules = rules(&conn.template, &args.sending, &reader, directory);
     let ask = plan::Asking {
         rules: &rules,
@@ -84,14 +81,9 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,
-            deciding: Deciding::new(
-                &ledger,
-                false,
-                args.sending.send.daily_recipients,
-                args.force,
-            )
-            .map_err(|e| Failure::of(exit::CONFIG, e))?,
-            resend_unknown: args.sending.send.resend_unknown,
+            send: &args.sending.send,
+            resend_changed: false,
+            force: args.force,
         };
         let judged = |raw| {
             let row = plan::back_row(raw, &columns);
@@ -128,7 +120,9 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             .read(move |l| Deciding::new(l, false, daily, forced))
             .await?;
         let decided = record(&s, reader, &columns, &ask, &how).await?;
-        deliver_and_finish(s, decided, &rules, &args.sending, &out).await
+        let delivered = deliver(&s, decided, &rules, &args.sending).await?;
+        let run_id = s.run_id;
+        finish(s, run_id, &out, &args.sending.output, delivered).await
     }
     .instrument(span)
     .await

@@ -11,9 +11,10 @@ use crate::fate::Ask;
 use crate::ingest::{Deciding, ingest, judge};
 use crate::input::{self, InputOptions, Layout, ProblemSummary};
 
-use super::directory::{directory, languages, suppress_opted_out};
+use super::deliver::deliver;
+use super::directory::{directory, suppress_opted_out};
 use super::dry_run;
-use super::finish::deliver_and_finish;
+use super::finish::finish;
 use super::session::{check_local, connect, ledger_path, open_session, rehearsal, rules};
 
 /// `handoff run`: the nightly job.
@@ -40,12 +41,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let ledger_path = ledger_path(&args.sending.output, &args.out, args.rehearsal.simulate);
     let simulate = rehearsal(args.rehearsal.profile(), &ledger_path);
-    let languages = languages(
-        directory.as_deref(),
-        export.open(&options).map_err(super::unreadable)?,
-        &args.sending,
-    );
-    let conn = connect(&args.sending.api, simulate, &languages).await?;
+    let rows = export.open(&options).map_err(super::unreadable)?;
+    let conn = connect(&args.sending, simulate, directory.as_deref(), rows).await?;
     if !args.drop_columns {
         reader.keep_extra_columns();
     }
@@ -57,14 +54,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
         let preview = dry_run::Preview {
             rules: &rules,
             template: &conn.template,
-            deciding: Deciding::new(
-                &ledger,
-                args.resend_changed,
-                args.sending.send.daily_recipients,
-                false,
-            )
-            .map_err(|e| Failure::of(exit::CONFIG, e))?,
-            resend_unknown: args.sending.send.resend_unknown,
+            send: &args.sending.send,
+            resend_changed: args.resend_changed,
+            force: false,
         };
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
         return dry_run::dry_run(reader, judged, &ledger, &preview);
@@ -114,7 +106,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
                 let _ = crate::progress::write_stderr(summary.to_string().as_bytes());
             }
         }
-        deliver_and_finish(s, decided, &rules, &args.sending, &args.out).await
+        let delivered = deliver(&s, decided, &rules, &args.sending).await?;
+        let run_id = s.run_id;
+        finish(s, run_id, &args.out, &args.sending.output, delivered).await
     }
     .instrument(span)
     .await

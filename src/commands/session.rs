@@ -54,19 +54,22 @@ pub(super) struct Connection {
     pub(super) template: Template,
 }
 
-/// Connects, checks the template (in `--language` and in each of
-/// `languages`, the partners file's contacts'), and warns about a missing
-/// namespace. `simulate`: the embedded simulator to run, if this is a
-/// rehearsal.
+/// Connects, checks the template (in `--language` and in each language
+/// the contacts of `rows`' partners in `directory` are written in), and
+/// warns about a missing namespace. `simulate`: the embedded simulator to
+/// run, if this is a rehearsal.
 pub(super) async fn connect(
-    api: &ApiArgs,
+    sending: &SendingArgs,
     simulate: Option<Rehearsal<'_>>,
-    languages: &[String],
+    directory: Option<&Directory>,
+    rows: InputReader,
 ) -> Result<Connection, Failure> {
+    let api = &sending.api;
+    let languages = languages(directory, rows, sending);
     let target = target(api, simulate).await?;
     let client = target.client(api)?;
     super::record::connected(&client);
-    let template = preflight(&client, api, &target.channel, languages).await?;
+    let template = preflight(&client, api, &target.channel, &languages).await?;
     if template.namespace.is_none() {
         warn!(
             template = %api.template,
@@ -85,6 +88,21 @@ pub(super) async fn connect(
         client,
         template,
     })
+}
+
+/// The template languages the rows of `reader` need besides `--language`:
+/// their partners' contacts' (none without a partners file; every contact's
+/// with `--fallback`).
+fn languages(
+    directory: Option<&Directory>,
+    reader: impl Iterator<Item = Result<crate::input::RawRow, crate::input::InputError>>,
+    sending: &SendingArgs,
+) -> Vec<String> {
+    let Some(directory) = directory else {
+        return Vec::new();
+    };
+    let ids = reader.map_while(Result::ok).map(|r| r.fields.partner_id);
+    directory.languages(ids, &sending.api.language, sending.fallback.is_some())
 }
 
 /// The validation rules for this template's body, for rows read from
@@ -219,15 +237,9 @@ pub(super) fn one_kind_of_run(
 pub(super) struct Held {
     path: PathBuf,
     lock: std::fs::File,
-    ledger: Ledger,
-    rates: Option<Arc<RateCard>>,
-}
-
-impl Held {
     /// The ledger, before the recorder takes it.
-    pub(super) fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
+    pub(super) ledger: Ledger,
+    rates: Option<Arc<RateCard>>,
 }
 
 /// What a sending command checks and takes on this machine before the
@@ -277,9 +289,8 @@ pub(super) fn hold_ledger(
 /// without its estimate.
 pub(super) fn rate_card(path: Option<&Path>) -> Result<Option<Arc<RateCard>>, Failure> {
     let card = path.map(RateCard::read).transpose();
-    Ok(card
-        .map_err(|e| Failure::of(exit::CONFIG, e))?
-        .map(Arc::new))
+    card.map(|c| c.map(Arc::new))
+        .map_err(|e| Failure::of(exit::CONFIG, e))
 }
 
 /// Every file the command writes at the end, checked before the first send.
