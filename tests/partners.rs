@@ -507,6 +507,18 @@ async fn a_contact_opted_out_in_the_partners_file_is_suppressed() {
         "Partner ID,Order Number,Product Name,Delivery Note\n\
          P1,O-1,Lamp,Thanks\nP2,O-2,Desk,Bye\nP3,O-3,Chair,Hi\n",
     );
+    // The preview holds back what the run will: Acme is not "to send".
+    let dry = env
+        .run(
+            &export,
+            &["--partners", partners.to_str().unwrap(), "--dry-run"],
+        )
+        .await;
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        said.contains("3 rows: 1 to send, 1 invalid, 0 duplicate, 1 to suppressed phones."),
+        "{said}"
+    );
     let out = env
         .run(&export, &["--partners", partners.to_str().unwrap()])
         .await;

@@ -5,6 +5,9 @@
 //! will send is what the command then sends, given the same ledger.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
 
 use super::preflight::Template;
 use crate::cli::SendArgs;
@@ -14,7 +17,7 @@ use crate::exit;
 use crate::fate::Fate;
 use crate::ingest::{Deciding, FirstRows, Judged, fate_of, reason};
 use crate::input::{InputReader, ProblemSummary, RawRow};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, Suppression};
 
 /// How many rendered messages a dry run shows.
 const PREVIEW: usize = 3;
@@ -77,8 +80,23 @@ pub(super) fn dry_run(
     let mut seen = SeenKeys::new()
         .map_err(|e| Failure::because(exit::INTERNAL, "failed to start the dry run", e))?;
     let daily = preview.send.daily_recipients;
-    let deciding = Deciding::new(ledger, preview.resend_changed, daily, preview.force)
+    let mut deciding = Deciding::new(ledger, preview.resend_changed, daily, preview.force)
         .map_err(|e| Failure::of(exit::CONFIG, e))?;
+    // The command puts the partners file's opted-out contacts on the
+    // suppression list before it decides; a dry run writes nothing, so it
+    // holds them back here, as the command will.
+    if let (Some(directory), false) = (preview.rules.directory.as_deref(), preview.force) {
+        let suppressed = Arc::make_mut(&mut deciding.limits.suppressed);
+        for phone in directory.opted_out() {
+            suppressed
+                .entry(phone.to_string())
+                .or_insert_with(|| Suppression {
+                    phone: phone.to_string(),
+                    since: Utc::now(),
+                    refused: None,
+                });
+        }
+    }
     let mut t = Tally::default();
     let mut summary = ProblemSummary::new(reader.file_name());
     for raw in reader {
