@@ -196,6 +196,13 @@ async fn the_channels_blocked_users_are_suppressed_before_anything_is_sent() {
         ["Blocked", "+49 152 0000401", "K-1", "Item", "Note"],
         ["Open", "+49 152 0000402", "K-2", "Item", "Note"],
     ]);
+    // The preview holds the blocked phone back as the run will.
+    let dry = env.run(&input, &["--dry-run"]).await;
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        said.contains("2 rows: 1 to send, 0 invalid, 0 duplicate, 1 to suppressed phones."),
+        "{said}"
+    );
     let out = env.run(&input, &[]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let report = env.report();

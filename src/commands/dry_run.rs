@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::preflight::Template;
+use crate::api::client::Client;
 use crate::cli::SendArgs;
 use crate::delivery::Rules;
 use crate::error::Failure;
@@ -35,6 +36,8 @@ pub(super) struct Preview<'a> {
     /// --force`.
     pub(super) resend_changed: bool,
     pub(super) force: bool,
+    /// The phones the channel lists as blocked (none when it cannot say).
+    pub(super) blocked: Vec<String>,
 }
 
 /// What the dry run found.
@@ -69,6 +72,17 @@ pub(super) fn read_ledger(path: &Path, simulated: bool) -> Result<Ledger, Failur
     Ok(ledger)
 }
 
+/// The phones the channel lists as blocked, which the command will
+/// suppress before it decides; none when the channel cannot say.
+pub(super) async fn blocked(client: &Client) -> Vec<String> {
+    client
+        .blocked_users()
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// Takes every row of `reader` as the command would (`judged`), decides
 /// it, and prints what it would do; `0` when no row is invalid, else `10`.
 pub(super) fn dry_run(
@@ -82,12 +96,15 @@ pub(super) fn dry_run(
     let daily = preview.send.daily_recipients;
     let mut deciding = Deciding::new(ledger, preview.resend_changed, daily, preview.force)
         .map_err(|e| Failure::of(exit::CONFIG, e))?;
-    // The command puts the partners file's opted-out contacts on the
-    // suppression list before it decides; a dry run writes nothing, so it
-    // holds them back here, as the command will.
-    if let (Some(directory), false) = (preview.rules.directory.as_deref(), preview.force) {
+    // The command puts the partners file's opted-out contacts and the
+    // channel's blocked users on the suppression list before it decides; a
+    // dry run writes nothing, so it holds them back here, as the command
+    // will (`--force` sets the list aside in both).
+    if !preview.force {
+        let opted_out = preview.rules.directory.iter().flat_map(|d| d.opted_out());
+        let blocked = preview.blocked.iter().map(String::as_str);
         let suppressed = Arc::make_mut(&mut deciding.limits.suppressed);
-        for phone in directory.opted_out() {
+        for phone in opted_out.chain(blocked) {
             suppressed
                 .entry(phone.to_string())
                 .or_insert_with(|| Suppression {

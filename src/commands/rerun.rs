@@ -84,6 +84,7 @@ pub(crate) async fn rerun(args: RerunArgs) -> Result<u8, Failure> {
             send: &args.sending.send,
             resend_changed: false,
             force: args.force,
+            blocked: dry_run::blocked(&conn.client).await,
         };
         let judged = |raw| {
             let row = plan::back_row(raw, &columns);

@@ -57,6 +57,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<u8, Failure> {
             send: &args.sending.send,
             resend_changed: args.resend_changed,
             force: false,
+            blocked: dry_run::blocked(&conn.client).await,
         };
         let judged = |raw| Ok(judge(raw, &rules, Ask::Send));
         return dry_run::dry_run(reader, judged, &ledger, &preview);
