@@ -39,10 +39,10 @@ where
         return Ok(None);
     };
     let deadline = Instant::now() + wait;
-    // Rows whose fate no later status can change: not read again.
-    let settled = Arc::new(Mutex::new(HashSet::new()));
+    // What earlier rounds learnt of each row.
+    let seen = Arc::new(Mutex::new(Seen::default()));
     loop {
-        let (run, d, r, done) = (s.run_id, directory.clone(), rules.clone(), settled.clone());
+        let (run, d, r, done) = (s.run_id, directory.clone(), rules.clone(), seen.clone());
         let (jobs, waiting) = s
             .recorder
             .read(move |l| {
@@ -70,16 +70,26 @@ where
     }
 }
 
+/// What the rounds of the fallback wait learnt of the rows of a run, so a
+/// round reads the ledger only for rows that may have changed.
+#[derive(Default)]
+struct Seen {
+    /// Rows whose fate no later status can change: not read again.
+    settled: HashSet<u64>,
+    /// Rows with a contact still untried whose message was open when last
+    /// read: while it stays open, nothing is read of them.
+    waiting: HashSet<u64>,
+}
+
 /// The fallbacks [`fate::fallback`] decides for the rows of `run` now, and
-/// how many rows may still get one (their message not final yet). A row
-/// with no fallback and no message still open goes into `settled`.
+/// how many rows may still get one (their message not final yet).
 fn due(
     l: &Ledger,
     run: RunId,
     directory: &Directory,
     rules: &Rules,
     daily: Option<usize>,
-    settled: &mut HashSet<u64>,
+    seen: &mut Seen,
 ) -> Result<(Vec<Job>, usize), LedgerError> {
     let (mut due, mut waiting) = (Vec::new(), 0);
     // The suppression list and the daily budget hold a next contact back
@@ -93,19 +103,25 @@ fn due(
         },
     };
     for row in l.contact_rows(run)? {
-        if settled.contains(&row.row) {
+        if seen.settled.contains(&row.row) {
+            continue;
+        }
+        if row.open && seen.waiting.contains(&row.row) {
+            waiting += 1;
             continue;
         }
         let contacts = directory.contacts(&row.partner_id);
         let tried = l.phones_tried(&row.order_key)?;
         if contacts.iter().all(|c| tried.contains(&c.phone)) {
-            settled.insert(row.row);
+            seen.settled.insert(row.row);
             continue;
         }
         if row.open {
+            seen.waiting.insert(row.row);
             waiting += 1;
             continue;
         }
+        seen.waiting.remove(&row.row);
         let known = Known {
             message: l.accepted_message(&row.order_key)?,
             last: l.last_attempt(&row.order_key)?,
@@ -142,7 +158,7 @@ fn due(
             Some(job) => due.push(job),
             // Nothing a later status could change: its message is final.
             None => {
-                settled.insert(row.row);
+                seen.settled.insert(row.row);
             }
         }
     }
