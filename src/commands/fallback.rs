@@ -92,16 +92,8 @@ fn due(
     seen: &mut Seen,
 ) -> Result<(Vec<Job>, usize), LedgerError> {
     let (mut due, mut waiting) = (Vec::new(), 0);
-    // The suppression list and the daily budget hold a next contact back
-    // as they hold any row ([`fate::within`]).
-    let since = chrono::Utc::now() - fate::budget::WINDOW;
-    let limits = fate::Limits {
-        suppressed: Arc::new(l.suppressions(&crate::codes::REFUSALS)?),
-        budget: match daily {
-            Some(limit) => Some(fate::Budget::new(limit, l.recipients_since(since)?)),
-            None => None,
-        },
-    };
+    // Read only once a row has a fallback to hold back.
+    let mut limits = None;
     for row in l.contact_rows(run)? {
         if seen.settled.contains(&row.row) {
             continue;
@@ -129,38 +121,56 @@ fn due(
             was_in_doubt: l.ever_in_doubt(&row.order_key)?,
             ..Known::default()
         };
-        let job = fate::fallback::fallback(&known, &tried, contacts)
-            .zip(revalidate(&row.fields, rules).ok())
-            .and_then(|(fate, mut delivery)| {
-                let Fate::Fallback { to, .. } = &fate else {
-                    return None;
-                };
-                delivery.phone.clone_from(&to.phone);
-                delivery.language.clone_from(&to.language);
-                let contact = NewContact {
-                    row: row.row,
-                    label: to.label.clone(),
-                    note: fate.note().unwrap_or_default(),
-                };
-                let held = fate::within(fate, Some(&delivery), &limits);
-                matches!(held, Fate::Fallback { .. }).then(|| Job {
-                    row: row.row,
-                    delivery,
-                    // Numbered on from this run's attempts to the order.
-                    attempts: known
-                        .last
-                        .filter(|a| a.run_id == run)
-                        .map_or(0, |a| a.attempt_no),
-                    contact: Some(contact),
-                })
-            });
-        match job {
-            Some(job) => due.push(job),
-            // Nothing a later status could change: its message is final.
-            None => {
-                seen.settled.insert(row.row);
-            }
+        // Nothing a later status could change: its message is final.
+        let (Some(fate), Ok(mut delivery)) = (
+            fate::fallback::fallback(&known, &tried, contacts),
+            revalidate(&row.fields, rules),
+        ) else {
+            seen.settled.insert(row.row);
+            continue;
+        };
+        let Fate::Fallback { to, .. } = &fate else {
+            continue; // fate::fallback decides nothing else
+        };
+        delivery.phone.clone_from(&to.phone);
+        delivery.language.clone_from(&to.language);
+        let contact = NewContact {
+            row: row.row,
+            label: to.label.clone(),
+            note: fate.note().unwrap_or_default(),
+        };
+        let limits = match &mut limits {
+            Some(read) => read,
+            unread => unread.insert(limits_now(l, daily)?),
+        };
+        let held = fate::within(fate, Some(&delivery), limits);
+        if !matches!(held, Fate::Fallback { .. }) {
+            seen.settled.insert(row.row);
+            continue;
         }
+        due.push(Job {
+            row: row.row,
+            delivery,
+            // Numbered on from this run's attempts to the order.
+            attempts: known
+                .last
+                .filter(|a| a.run_id == run)
+                .map_or(0, |a| a.attempt_no),
+            contact: Some(contact),
+        });
     }
     Ok((due, waiting))
+}
+
+/// The suppression list and the daily budget now: they hold a next
+/// contact back as they hold any row ([`fate::within`]).
+fn limits_now(l: &Ledger, daily: Option<usize>) -> Result<fate::Limits, LedgerError> {
+    let since = chrono::Utc::now() - fate::budget::WINDOW;
+    Ok(fate::Limits {
+        suppressed: Arc::new(l.suppressions(&crate::codes::REFUSALS)?),
+        budget: match daily {
+            Some(limit) => Some(fate::Budget::new(limit, l.recipients_since(since)?)),
+            None => None,
+        },
+    })
 }
