@@ -5,7 +5,7 @@
 //! twice for one order by mistake; and no contact is written to twice for
 //! one order, whatever the runs.
 
-use crate::codes::{self, Actor, Retry};
+use crate::codes::{self, Actor};
 use crate::delivery::Contact;
 use crate::ledger::{AttemptInfo, MessageInfo, SendClass, Status};
 
@@ -41,7 +41,7 @@ impl Proof {
 /// out). A code that is the message's (too long, a bad value) would fail
 /// the next contact the same way, so it proves nothing about the first.
 pub(crate) fn cannot_arrive(code: i64) -> bool {
-    codes::lookup(code).is_some_and(|c| c.retry == Retry::Never && c.actor == Actor::Partner)
+    codes::lookup(code).is_some_and(|c| c.retry.is_none() && c.actor == Actor::Partner)
 }
 
 /// The fate of an order of this run whose row names a partner's contacts

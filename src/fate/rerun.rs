@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Known, Outcome, failed};
-use crate::codes::{self, Retry};
+use crate::codes;
 use crate::delivery::Delivery;
 use crate::ledger::{AttemptInfo, MessageInfo, SendClass};
 
@@ -30,71 +30,94 @@ pub(crate) struct Asked<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// How the rerun takes a row of its file.
+/// A row the rerun holds: the outcome it shows, `why` when a rule held it,
+/// and what was sent for its order that the row shows instead of the file
+/// (the order's message, or its last attempt when that is in doubt; none:
+/// the row shows the file as read).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Take {
-    /// Asked for again, with the file's data; the note says why when there
-    /// is more to say than that the row was selected (`--force`).
-    Again(Option<String>),
-    /// Held, showing what the order's message carried; `why` when a rule
-    /// held it.
-    Message {
-        outcome: Outcome,
-        why: Option<String>,
-    },
-    /// Held, showing what the order's last attempt (in doubt) carried.
-    Attempt {
-        outcome: Outcome,
-        why: Option<String>,
-    },
-    /// Held, as the file has it.
-    AsRead(Outcome),
+pub(crate) struct Held<'a> {
+    pub outcome: Outcome,
+    pub why: Option<String>,
+    pub sent: Option<Sent<'a>>,
+}
+
+/// What the API was asked to send for an order, and what to call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent<'a> {
+    pub order_key: &'a str,
+    pub phone: Option<&'a str>,
+    pub params: &'a [String],
+    /// `the message wamid.… (run 3)`.
+    pub what: String,
+}
+
+impl<'a> Sent<'a> {
+    fn message(m: &'a MessageInfo) -> Self {
+        Sent {
+            order_key: &m.order_key,
+            phone: m.phone.as_deref(),
+            params: &m.params,
+            what: format!("the message {} (run {})", m.wamid, m.run_id),
+        }
+    }
+
+    fn attempt(a: &'a AttemptInfo) -> Self {
+        Sent {
+            order_key: &a.order_key,
+            phone: Some(&a.phone),
+            params: &a.params,
+            what: format!(
+                "the send in doubt (run {}, attempt {})",
+                a.run_id, a.attempt_no
+            ),
+        }
+    }
 }
 
 /// Takes a row whose file outcome is `outcome` (`None`: unreadable), with
 /// `valid` its delivery as the file has it now (when it validates) and
-/// `known` what the ledger holds for its order.
-pub(crate) fn take(
+/// `known` what the ledger holds for its order: `Ok` asks for it again,
+/// with a note when there is more to say than that it was selected
+/// (`--force`); `Err` holds it.
+pub(crate) fn take<'a>(
     outcome: Option<Outcome>,
     valid: Option<&Delivery>,
-    known: &Known,
+    known: &'a Known,
     asked: Asked<'_>,
-) -> Take {
+) -> Result<Option<String>, Held<'a>> {
     let wanted = outcome.is_some_and(|o| {
         asked.selected.contains(&o) || (o == Outcome::Unknown && asked.resend_unknown)
     });
     let outcome = outcome.unwrap_or(Outcome::Unknown);
+    let held = |why, sent| Held { outcome, why, sent };
+    let message = || known.message.as_ref().map(Sent::message);
     match &known.message {
         // The failed message was sent again and that send is in doubt: it
         // stays unknown until a person or the history settles it, whichever
         // report the rerun is given.
         Some(m) if wanted && failed(m) => match doubt_after(m, known.last.as_ref()) {
-            Some(a) => Take::Attempt {
+            Some(a) => Err(Held {
                 outcome: Outcome::Unknown,
                 why: Some(format!(
                     "not sent again: the message failed, but a later send of it (run {}, attempt {}) \
                      may have been accepted (its answer was lost); look it up in the 1MSG cabinet",
                     a.run_id, a.attempt_no
                 )),
-            },
-            None => match valid.map(|d| resend(d, m, asked)) {
-                Some(Err(why)) => Take::Message {
-                    outcome,
-                    why: Some(why),
-                },
-                Some(Ok(note)) => Take::Again(note),
-                // Invalid now: reported as such, never sent.
-                None => Take::Again(None),
-            },
+                sent: Some(Sent::attempt(a)),
+            }),
+            // Invalid now: reported as such, never sent.
+            None => valid.map_or(Ok(None), |d| {
+                resend(d, m, asked).map_err(|why| held(Some(why), message()))
+            }),
         },
-        Some(_) => Take::Message { outcome, why: None },
+        Some(_) => Err(held(None, message())),
         // An `unknown` row: its send may have reached the partner, with the
         // data of that attempt, which the report keeps showing.
         None if outcome == Outcome::Unknown && !wanted && known.last.is_some() => {
-            Take::Attempt { outcome, why: None }
+            Err(held(None, known.last.as_ref().map(Sent::attempt)))
         }
-        None if wanted => Take::Again(None),
-        None => Take::AsRead(outcome),
+        None if wanted => Ok(None),
+        None => Err(held(None, None)),
     }
 }
 
@@ -141,7 +164,7 @@ pub(crate) fn resend(
         // and the row was asked for.
         return Ok(None);
     };
-    let retry = codes::lookup(code).map_or(Retry::May, |c| c.retry);
+    let retry = codes::lookup(code).map_or(codes::MAY, |c| c.retry);
     let held = |text: String| {
         if asked.force {
             Ok(Some(format!(
@@ -153,15 +176,15 @@ pub(crate) fn resend(
         }
     };
     match retry {
-        Retry::May => Ok(None),
-        Retry::Never => held(format!(
+        Some(wait) if wait.is_zero() => Ok(None),
+        None => held(format!(
             "not sent again: {} The phone and text are unchanged since {} failed (code {code}), \
              so it would fail the same way; correct the row, or rerun with --force to send it \
              anyway.",
             why(code),
             failed.wamid
         )),
-        Retry::NotBefore(wait) => {
+        Some(wait) => {
             let failed_at = failed.status_at.unwrap_or(failed.accepted_at);
             let from = Duration::from_std(wait)
                 .ok()

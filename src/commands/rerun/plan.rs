@@ -7,11 +7,11 @@
 //! file changed in it is said, not sent.
 
 use crate::delivery::{Rules, validate};
-use crate::fate::rerun::{Asked, Take, take};
+use crate::fate::rerun::{Asked, Held, Sent, take};
 use crate::fate::{Ask, Known};
 use crate::ingest::{Judged, judge};
 use crate::input::{Field, RawFields, RawRow};
-use crate::ledger::{AttemptInfo, Ledger, LedgerError, MessageInfo};
+use crate::ledger::{Ledger, LedgerError};
 use crate::report::Outcome;
 use crate::report::read_back::{BackCells, BackColumns};
 
@@ -29,38 +29,6 @@ fn last_phone(known: &Known) -> Option<&str> {
         .as_ref()
         .map(|a| a.phone.as_str())
         .or_else(|| known.message.as_ref().and_then(|m| m.phone.as_deref()))
-}
-
-/// What the API was asked to send for an order, and what to call it.
-struct Sent<'a> {
-    order_key: &'a str,
-    phone: Option<&'a str>,
-    params: &'a [String],
-    /// `the message wamid.… (run 3)`.
-    what: String,
-}
-
-impl<'a> Sent<'a> {
-    fn message(m: &'a MessageInfo) -> Self {
-        Sent {
-            order_key: &m.order_key,
-            phone: m.phone.as_deref(),
-            params: &m.params,
-            what: format!("the message {} (run {})", m.wamid, m.run_id),
-        }
-    }
-
-    fn attempt(a: &'a AttemptInfo, order_key: &'a str) -> Self {
-        Sent {
-            order_key,
-            phone: Some(&a.phone),
-            params: &a.params,
-            what: format!(
-                "the send in doubt (run {}, attempt {})",
-                a.run_id, a.attempt_no
-            ),
-        }
-    }
 }
 
 /// A row of the file as read back: its five fields without the report's
@@ -173,29 +141,17 @@ pub(super) fn judge_back(mut row: BackRow, known: &Known, ask: &Asking<'_>) -> J
     let valid = (known.failed() && row.raw.problem.is_none())
         .then(|| validate(&row.raw.fields, ask.rules).ok())
         .flatten();
-    let key = row.raw.fields.order_key().to_string();
-    let shown = |outcome, why, sent: Option<Sent<'_>>, raw: RawRow| match sent {
-        Some(sent) => held(raw, &sent, outcome, ask.rules, why),
-        None => judge(raw, ask.rules, Ask::Hold(outcome)),
-    };
     match take(row.cells.outcome, valid.as_ref(), known, ask.asked) {
-        Take::Again(note) => Judged {
+        Ok(note) => Judged {
             note,
             ..judge(row.raw, ask.rules, Ask::Again)
         },
-        Take::Message { outcome, why } => shown(
+        Err(Held {
             outcome,
             why,
-            known.message.as_ref().map(Sent::message),
-            row.raw,
-        ),
-        Take::Attempt { outcome, why } => shown(
-            outcome,
-            why,
-            known.last.as_ref().map(|a| Sent::attempt(a, &key)),
-            row.raw,
-        ),
-        Take::AsRead(outcome) => judge(row.raw, ask.rules, Ask::Hold(outcome)),
+            sent: Some(sent),
+        }) => held(row.raw, &sent, outcome, ask.rules, why),
+        Err(h) => judge(row.raw, ask.rules, Ask::Hold(h.outcome)),
     }
 }
 

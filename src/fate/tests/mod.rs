@@ -12,7 +12,7 @@ mod resend;
 
 use chrono::{Duration, Utc};
 
-use super::rerun::{Asked, Take, take};
+use super::rerun::{Asked, Held, take};
 use super::*;
 use crate::ledger::SendClass;
 
@@ -253,8 +253,29 @@ type Case<'a> = (
     Option<&'a Delivery>,
     Known,
     Asked<'a>,
-    Take,
+    Took,
 );
+
+/// How the rerun takes a row, as the table says it: `Ok` asked for again
+/// (with its note), `Err` held with its outcome, why, and what it shows
+/// ([`MESSAGE`], [`ATTEMPT`] or [`FILE`]).
+type Took = Result<Option<String>, (Outcome, Option<String>, &'static str)>;
+
+const MESSAGE: &str = "the order's message";
+const ATTEMPT: &str = "the send in doubt";
+const FILE: &str = "the file";
+
+/// What [`take`] decided, as the table says it.
+fn took(r: Result<Option<String>, Held<'_>>) -> Took {
+    r.map_err(|h| {
+        let shows = match h.sent.map(|s| s.what) {
+            Some(w) if w.starts_with("the message") => MESSAGE,
+            Some(_) => ATTEMPT,
+            None => FILE,
+        };
+        (h.outcome, h.why, shows)
+    })
+}
 
 #[test]
 fn what_a_rerun_file_asks_of_each_row() {
@@ -268,43 +289,40 @@ fn what_a_rerun_file_asks_of_each_row() {
         k.last = Some(a);
         k
     };
-    let held = |o| Take::Message {
-        outcome: o,
-        why: None,
-    };
+    let held = |o| Err((o, None, MESSAGE));
     use Outcome::*;
     #[rustfmt::skip]
     let table: Vec<Case<'_>> = vec![
         // A failed message goes again when selected and its data changed,
         // or its code may pass; an opted-out one with the same data only
         // with --force.
-        (Some(Failed),    Some(&same),  known("failed"), asked(&RESENDABLE, false, false), Take::Again(None)),
-        (Some(Failed),    Some(&fixed), opted_out.clone(), asked(&RESENDABLE, false, false), Take::Again(None)),
-        (Some(Failed),    None,         opted_out.clone(), asked(&RESENDABLE, false, false), Take::Again(None)),
+        (Some(Failed),    Some(&same),  known("failed"), asked(&RESENDABLE, false, false), Ok(None)),
+        (Some(Failed),    Some(&fixed), opted_out.clone(), asked(&RESENDABLE, false, false), Ok(None)),
+        (Some(Failed),    None,         opted_out.clone(), asked(&RESENDABLE, false, false), Ok(None)),
         (Some(Failed),    Some(&same),  known("failed"), asked(&[Rejected], false, false), held(Failed)),
         // A message that did not fail is held, whatever the file says.
         (Some(Skipped),   Some(&fixed), known("read"),   asked(&RESENDABLE, false, true),  held(Skipped)),
         (Some(Delivered), None,         known("delivered"), asked(&RESENDABLE, false, false), held(Delivered)),
         // No message: the file's outcome decides; an unreadable one holds.
-        (None,            Some(&same),  known("nothing"), asked(&RESENDABLE, false, false), Take::AsRead(Unknown)),
-        (Some(Invalid),   None,         known("nothing"), asked(&[Invalid], false, false),  Take::Again(None)),
-        (Some(Rejected),  None,         known("nothing"), asked(&[Invalid], false, false),  Take::AsRead(Rejected)),
+        (None,            Some(&same),  known("nothing"), asked(&RESENDABLE, false, false), Err((Unknown, None, FILE))),
+        (Some(Invalid),   None,         known("nothing"), asked(&[Invalid], false, false),  Ok(None)),
+        (Some(Rejected),  None,         known("nothing"), asked(&[Invalid], false, false),  Err((Rejected, None, FILE))),
         // `unknown`: held with its attempt's data, unless --resend-unknown
         // asks for it; then it is decided as a doubt (looked up first).
         (Some(Unknown),   None,         with_last(known("in doubt"), attempt(true, None)), asked(&RESENDABLE, false, false),
-            Take::Attempt { outcome: Unknown, why: None }),
-        (Some(Unknown),   None,         known("nothing"), asked(&RESENDABLE, false, false), Take::AsRead(Unknown)),
+            Err((Unknown, None, ATTEMPT))),
+        (Some(Unknown),   None,         known("nothing"), asked(&RESENDABLE, false, false), Err((Unknown, None, FILE))),
         (Some(Unknown),   None,         with_last(known("in doubt"), attempt(true, None)), asked(&RESENDABLE, true, false),
-            Take::Again(None)),
+            Ok(None)),
         (Some(Unknown),   None,         known("delivered"), asked(&RESENDABLE, true, false), held(Unknown)),
         // The failed message's own attempt (before it was accepted) is no
         // doubt about a later send.
         (Some(Failed),    Some(&same),  with_last(known("failed"), attempt(false, None)), asked(&RESENDABLE, false, false),
-            Take::Again(None)),
+            Ok(None)),
     ];
     for (i, (outcome, valid, facts, asked, want)) in table.into_iter().enumerate() {
         assert_eq!(
-            take(outcome, valid, &facts, asked),
+            took(take(outcome, valid, &facts, asked)),
             want,
             "case {i}: {outcome:?}"
         );
@@ -318,23 +336,19 @@ fn an_opted_out_row_is_held_unless_forced_and_says_why() {
     if let Some(m) = k.message.as_mut() {
         m.error_code = Some(131_050);
     }
-    let Take::Message {
-        outcome: Outcome::Failed,
-        why: Some(why),
-    } = take(
+    let Err((Outcome::Failed, Some(why), MESSAGE)) = took(take(
         Some(Outcome::Failed),
         Some(&same),
         &k,
         asked(&RESENDABLE, false, false),
-    )
-    else {
+    )) else {
         panic!("held");
     };
     assert!(
         why.starts_with("not sent again:") && why.contains("131050"),
         "{why}"
     );
-    let Take::Again(Some(note)) = take(
+    let Ok(Some(note)) = take(
         Some(Outcome::Failed),
         Some(&same),
         &k,
@@ -351,16 +365,12 @@ fn a_failed_message_whose_resend_is_in_doubt_is_held_even_with_force() {
     for result in [None, Some(SendClass::UNSAID)] {
         let mut k = known("failed");
         k.last = Some(attempt(true, result.clone()));
-        let Take::Attempt {
-            outcome: Outcome::Unknown,
-            why: Some(why),
-        } = take(
+        let Err((Outcome::Unknown, Some(why), ATTEMPT)) = took(take(
             Some(Outcome::Failed),
             Some(&same),
             &k,
             asked(&RESENDABLE, true, true),
-        )
-        else {
+        )) else {
             panic!("held as unknown: {result:?}");
         };
         assert!(why.contains("run 2, attempt 1"), "{why}");

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::input::Origin;
+use crate::ledger::{AttemptInfo, MessageInfo};
 
 fn message(status: Option<&str>, is_final: bool) -> MessageInfo {
     MessageInfo {
