@@ -75,14 +75,16 @@ impl<'a> SendTemplateRequest<'a> {
     }
 }
 
-/// Counts the distinct `{{n}}` placeholders in a template text.
+/// Counts the distinct `{{n}}` placeholders in a template text. An
+/// unclosed `{{` before one (`{{1 {{2}}`) is text: the placeholder is the
+/// last `{{` before the `}}`, as Meta reads it.
 pub(crate) fn count_variables(text: &str) -> usize {
     let mut seen = std::collections::BTreeSet::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         rest = &rest[start + 2..];
         if let Some(end) = rest.find("}}") {
-            let inner = rest[..end].trim();
+            let inner = rest[..end].rsplit("{{").next().unwrap_or_default().trim();
             if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit()) {
                 seen.insert(inner.to_string());
             }
@@ -109,5 +111,6 @@ mod tests {
         assert_eq!(count_variables("{{1}} and {{1}}"), 1);
         assert_eq!(count_variables("no variables"), 0);
         assert_eq!(count_variables("{{ 2 }} {{x}} {{3"), 1);
+        assert_eq!(count_variables("{{1 {{2}} and {{3}}"), 2);
     }
 }
