@@ -307,6 +307,50 @@ async fn a_primary_not_on_whatsapp_falls_back_to_the_backup_once() {
     );
 }
 
+/// The backup has `--max-attempts` of its own: the primary's attempt does
+/// not use up one of its tries. With two attempts, the primary's one
+/// (its message failed), and a 429 on the backup's first, the backup's
+/// second try is still made, and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_has_its_own_attempts() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        phones: vec!["4915110000002".into()],
+        fault: Some(handoff_sim::scenario::Fault::TooManyRequests),
+        times: Some(1),
+        ..Rule::default()
+    }];
+    let env = Env::start(s).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+        "--max-attempts",
+        "2",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let acme = &by_order(&env)["A-1"];
+    assert!(
+        ["delivered", "read"].contains(&acme["outcome"].as_str()),
+        "{acme:?}"
+    );
+    assert_eq!(acme["phone"], "4915110000002");
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000002", "4915120000001"],
+        "one message to the backup, after its 429"
+    );
+    assert_eq!(
+        send_requests(&env.stats().await),
+        4,
+        "primary, 429, backup, P2"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
     // Without --fallback: the primary's failure is the row's outcome.

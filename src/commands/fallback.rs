@@ -148,14 +148,17 @@ fn due(
             seen.settled.insert(row.row);
             continue;
         }
+        // Numbered on from this run's attempts to the order, which were
+        // the contact's before: the next contact has --max-attempts of its own.
+        let before = known
+            .last
+            .filter(|a| a.run_id == run)
+            .map_or(0, |a| a.attempt_no);
         due.push(Job {
             row: row.row,
             delivery,
-            // Numbered on from this run's attempts to the order.
-            attempts: known
-                .last
-                .filter(|a| a.run_id == run)
-                .map_or(0, |a| a.attempt_no),
+            attempts: before,
+            before,
             contact: Some(contact),
         });
     }

@@ -118,12 +118,13 @@ impl Dispatcher {
             }
             SendClass::Retry(kind) => {
                 let job = f.job;
-                if job.attempts < self.ctx.settings.max_attempts {
+                let tries = job.attempts - job.before;
+                if tries < self.ctx.settings.max_attempts {
                     let wait = match kind {
                         RetryKind::TooManyRequests | RetryKind::Unavailable => {
                             let wait = answer
                                 .retry_after
-                                .unwrap_or_else(|| full_jitter(job.attempts))
+                                .unwrap_or_else(|| full_jitter(tries))
                                 .min(MAX_RETRY_AFTER);
                             self.pause(now + wait);
                             wait
@@ -133,12 +134,12 @@ impl Dispatcher {
                             // pause everyone and go slower from now on.
                             self.rate = (self.rate * 0.9).max(1.0);
                             self.ctx.gate().limiter = Arc::new(limiter(self.rate));
-                            let wait = full_jitter(job.attempts);
+                            let wait = full_jitter(tries);
                             self.pause(now + wait);
                             wait
                         }
                         RetryKind::PairRate => self.pair_interval.max(Duration::from_secs(1)),
-                        RetryKind::Connect | RetryKind::Transient => full_jitter(job.attempts),
+                        RetryKind::Connect | RetryKind::Transient => full_jitter(tries),
                     };
                     due = due.max(now + wait);
                     self.schedule.retry(job);

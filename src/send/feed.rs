@@ -39,6 +39,7 @@ pub(crate) fn feed(recorder: Recorder, run_id: RunId, rules: Rules) -> mpsc::Rec
                             row,
                             delivery,
                             attempts: 0,
+                            before: 0,
                             contact: None,
                         };
                         if tx.send(job).await.is_err() {

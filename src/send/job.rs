@@ -29,8 +29,13 @@ pub(crate) struct SendSettings {
 pub(crate) struct Job {
     pub row: u64,
     pub delivery: Delivery,
-    /// Attempts already made in this run.
+    /// Attempts of the order already made in this run: the next is
+    /// numbered on from them.
     pub attempts: u32,
+    /// Of those, the ones made before this job, to a contact before the
+    /// fallback's (`--fallback backup`): they do not count against this
+    /// contact's `--max-attempts`.
+    pub before: u32,
     /// A fallback's next contact: the row moves to it with the intent of
     /// the first attempt, not before.
     pub contact: Option<NewContact>,

@@ -182,6 +182,7 @@ mod tests {
             row,
             delivery,
             attempts: 0,
+            before: 0,
             contact: None,
         }
     }

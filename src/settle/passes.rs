@@ -274,6 +274,7 @@ impl<'a> Settling<'a> {
                     row: e.row,
                     delivery: e.delivery,
                     attempts,
+                    before: 0,
                     contact: None,
                 });
             }
