@@ -20,7 +20,7 @@ mod route;
 mod watch;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -55,6 +55,25 @@ pub(crate) struct TrackSettings {
     pub track_for: Duration,
     /// Poll `hookInfo` at all (`--no-poll` trusts the webhook alone).
     pub poll: bool,
+}
+
+/// The failed messages the tracker still follows up, wamids: a `read` may
+/// yet come after their `failed` ([`watch`]), so the failure is no proof
+/// yet that they cannot arrive. Shared with the fallback
+/// (`--fallback backup`), which waits for them; empty once tracking ends.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FollowUps(Arc<Mutex<HashSet<String>>>);
+
+impl FollowUps {
+    pub(crate) fn contains(&self, wamid: &str) -> bool {
+        self.lock().contains(wamid)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// What the track stage saw.
@@ -113,6 +132,7 @@ struct Tracking {
     in_flight_open: usize,
     /// Wamids whose final status arrived by webhook: never polled again.
     pushed: HashSet<String>,
+    follow_ups: FollowUps,
 }
 
 /// Polls every message that arrives on `accepted` (and every wamid in
@@ -130,11 +150,15 @@ pub(crate) async fn run(
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
     mut pushed: Option<mpsc::UnboundedReceiver<String>>,
     mut interrupt: Interrupt,
+    follow_ups: FollowUps,
 ) -> Result<TrackSummary, String> {
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
-    let mut t = Tracking::default();
+    let mut t = Tracking {
+        follow_ups,
+        ..Tracking::default()
+    };
     let mut deadline: Option<Instant> = None;
     let mut sending = true;
     let mut records: JoinSet<Result<(), String>> = JoinSet::new();
@@ -189,6 +213,8 @@ pub(crate) async fn run(
             }
         }
     }
+    // Nothing more is learnt of a failure: it stands.
+    t.follow_ups.lock().clear();
     // Every status seen is in the ledger before the report reads it.
     while let Some(recorded) = records.join_next().await {
         recorded.map_err(|e| e.to_string())??;
@@ -205,6 +231,7 @@ pub(crate) async fn run(
 impl Tracking {
     /// A message became final by webhook.
     fn pushed_final(&mut self, wamid: String, progress: &Progress) {
+        self.follow_ups.lock().remove(&wamid);
         if let Some(was_open) = self.due.cancel(&wamid) {
             self.summary.pushed(was_open, progress);
         }
@@ -262,11 +289,22 @@ impl Tracking {
             self.summary.pushed(watch.is_open(), progress);
             return record;
         }
-        let polls = watch.polls;
+        let (polls, wamid) = (watch.polls, watch.wamid.clone());
         let next = after(watch, heard);
         if next.became_final {
             self.summary.finals += 1;
             progress.final_status();
+        }
+        // Marked before its `failed` is recorded, so the fallback never
+        // reads the failure without knowing it is followed up.
+        match &next.again {
+            Some(w) if w.after_failure.is_some() => {
+                self.follow_ups.lock().insert(w.wamid.clone());
+            }
+            Some(_) => {}
+            None => {
+                self.follow_ups.lock().remove(&wamid);
+            }
         }
         if let Some(again) = next.again {
             self.due

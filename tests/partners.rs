@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use handoff_sim::duration::Span;
 use handoff_sim::scenario::{Rule, TemplateSpec};
 
 use crate::binary::*;
@@ -349,6 +351,47 @@ async fn the_backup_has_its_own_attempts() {
         4,
         "primary, 429, backup, P2"
     );
+}
+
+/// A `failed` that a `read` follows (the real API says `sent, failed,
+/// read` at times) is no proof while tracking still follows it up: the
+/// primary read the order, so the backup is never written to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
+    let mut s = fast();
+    s.latency.read = Span::fixed(Duration::from_millis(400));
+    s.rules = vec![Rule {
+        outcome: Some(handoff_sim::scenario::Outcome::FailedThenRead),
+        error: Some(131_026),
+        ..rule("4915110000001")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(
+        &env,
+        "partners.csv",
+        &NOT_ON_WHATSAPP.replace("+1 555 010 0001", "+49 151 10000001"),
+    );
+    let export = write(&env, "orders.csv", NIGHT);
+    // Polls at 300, 450, 675 and 1012 ms after acceptance: the failure is
+    // seen first, the read at a follow-up.
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+        "--first-poll",
+        "300ms",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        phones(&env).await,
+        ["4915110000001", "4915120000001"],
+        "the primary read it: no backup"
+    );
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(acme["outcome"], "read", "{acme:?}");
+    assert_eq!(acme["contact"], "primary (line 2 of partners.csv)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,6 +106,7 @@ async fn send_and_track(
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
+    let follow_ups = track::FollowUps::default();
     let tracker = tokio::spawn(track::run(
         track_settings(poll, !args.webhook.no_poll),
         s.conn.client.clone(),
@@ -115,6 +116,7 @@ async fn send_and_track(
         accepted_rx,
         pushed,
         s.interrupt.clone(),
+        follow_ups.clone(),
     ));
     let send_settings = SendSettings {
         run: run_id,
@@ -163,7 +165,9 @@ async fn send_and_track(
     if args.fallback.is_some() && stop.is_none() && s.interrupt.borrow().is_none() {
         let resend = |jobs: Vec<Job>| send(send::Work::Jobs(jobs));
         let daily = args.send.daily_recipients;
-        stop = super::fallback::fall_back(s, rules, poll.track_for, daily, resend).await?;
+        let follow_ups = follow_ups.clone();
+        stop =
+            super::fallback::fall_back(s, rules, poll.track_for, daily, follow_ups, resend).await?;
     }
     if stop.is_some() {
         // The rows the stop kept from being sent (queued, or never fed)

@@ -15,6 +15,7 @@ use crate::error::Failure;
 use crate::fate::{self, Fate, Known};
 use crate::ledger::{Ledger, LedgerError, NewContact, RunId};
 use crate::send::{Job, Stop};
+use crate::track::FollowUps;
 
 use super::session::Session;
 
@@ -29,6 +30,7 @@ pub(super) async fn fall_back<F, Fut>(
     rules: &Rules,
     wait: Duration,
     daily: Option<usize>,
+    follow_ups: FollowUps,
     send: F,
 ) -> Result<Option<Stop>, Failure>
 where
@@ -40,7 +42,10 @@ where
     };
     let deadline = Instant::now() + wait;
     // What earlier rounds learnt of each row.
-    let seen = Arc::new(Mutex::new(Seen::default()));
+    let seen = Arc::new(Mutex::new(Seen {
+        follow_ups,
+        ..Seen::default()
+    }));
     loop {
         let (run, d, r, done) = (s.run_id, directory.clone(), rules.clone(), seen.clone());
         let (jobs, waiting) = s
@@ -79,6 +84,9 @@ struct Seen {
     /// Rows with a contact still untried whose message was open when last
     /// read: while it stays open, nothing is read of them.
     waiting: HashSet<u64>,
+    /// The failed messages tracking still follows up: a `read` may follow
+    /// their `failed`, so they prove nothing yet.
+    follow_ups: FollowUps,
 }
 
 /// The fallbacks [`fate::fallback`] decides for the rows of `run` now, and
@@ -121,6 +129,13 @@ fn due(
             was_in_doubt: l.ever_in_doubt(&row.order_key)?,
             ..Known::default()
         };
+        // Its `failed` is still followed up: read again next round.
+        if let Some(m) = &known.message
+            && seen.follow_ups.contains(&m.wamid)
+        {
+            waiting += 1;
+            continue;
+        }
         // Nothing a later status could change: its message is final.
         let (Some(fate), Ok(mut delivery)) = (
             fate::fallback::fallback(&known, &tried, contacts),
