@@ -268,9 +268,10 @@ pub(crate) async fn record_batch(
                 .into_iter()
                 .map(|j| {
                     let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
-                    let contact = written_to(&j, &fate, &known).cloned();
-                    decided.take(&j, &fate, known, contact.as_ref());
-                    Ok(row_record(&j, &fate, contact.as_ref()))
+                    let to = written_to(&j, &fate, &known);
+                    let (record, to) = (row_record(&j, &fate, &to), to.send_to());
+                    decided.take(&j, &fate, known, to);
+                    Ok(record)
                 })
                 .collect::<Result<Vec<_>, LedgerError>>()?;
             Ok((records, decided))
@@ -301,17 +302,23 @@ impl FirstRows for InRun {
 impl Decided {
     /// What the stages after this one do with a row's fate: send it, track
     /// its message, or settle its doubts first (looked up, and sent again,
-    /// at the `contact` the doubtful send went to).
-    fn take(&mut self, j: &Judged, fate: &Fate, known: Known, contact: Option<&Contact>) {
+    /// at `to`: the phone and language the doubtful send went to).
+    fn take(
+        &mut self,
+        j: &Judged,
+        fate: &Fate,
+        known: Known,
+        to: Option<(String, Option<String>)>,
+    ) {
         match (fate, &j.result) {
             (Fate::Send { .. }, Ok(_)) => self.to_send += 1,
             (Fate::Reused { wamid, open, .. }, _) if *open => self.open.push(wamid.clone()),
             (Fate::LookUp, Ok(d)) => self.doubts.push(DoubtRow {
                 row: j.raw.row,
-                delivery: match contact {
-                    Some(c) => Delivery {
-                        phone: c.phone.clone(),
-                        language: c.language.clone(),
+                delivery: match to {
+                    Some((phone, language)) => Delivery {
+                        phone,
+                        language,
                         ..d.clone()
                     },
                     None => d.clone(),
@@ -331,25 +338,56 @@ fn join(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// The partners file's contact a row's message goes or went to: for a row
-/// reusing a message an earlier run sent to another of the partner's
-/// contacts (a fallback), or looking up such a send in doubt (and sending
-/// it again there if it proves unsent), that one; else the row's own.
-fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &Known) -> Option<&'a Contact> {
-    let went_to = match fate {
-        Fate::Reused { .. } => known.message.as_ref().and_then(|m| m.phone.as_deref()),
-        Fate::LookUp => known.doubts.last().map(|d| d.attempt.phone.as_str()),
+/// Where a row's message goes or went, when not to the row's own phone.
+struct WrittenTo<'a> {
+    /// The partners file's contact of that phone.
+    contact: Option<&'a Contact>,
+    /// A send in doubt's phone and language: it is looked up there, and
+    /// sent again there if it proves unsent, whatever the row or the
+    /// partners file says now (the history of another chat proves
+    /// nothing about it).
+    doubt: Option<(&'a str, Option<&'a str>)>,
+}
+
+impl WrittenTo<'_> {
+    /// The phone and language a look-up and its resend go to.
+    fn send_to(&self) -> Option<(String, Option<String>)> {
+        let (phone, language) = match (self.doubt, self.contact) {
+            (Some(d), _) => d,
+            (None, Some(c)) => (c.phone.as_str(), c.language.as_deref()),
+            (None, None) => return None,
+        };
+        Some((phone.to_string(), language.map(str::to_string)))
+    }
+}
+
+/// Where a row's message goes or went: for a row reusing a message an
+/// earlier run sent to another of the partner's contacts (a fallback), that
+/// contact; for one looking up a send in doubt, that send's phone (and its
+/// contact, if the partners file still has it); else the row's own contact.
+fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &'a Known) -> WrittenTo<'a> {
+    let doubt = match fate {
+        Fate::LookUp => known.doubts.last().map(|d| &d.attempt),
         _ => None,
     };
-    went_to
-        .and_then(|phone| j.partner_contacts.iter().find(|c| c.phone == phone))
-        .or(j.partner_contacts.first())
+    let went_to = match fate {
+        Fate::Reused { .. } => known.message.as_ref().and_then(|m| m.phone.as_deref()),
+        _ => doubt.map(|a| a.phone.as_str()),
+    };
+    WrittenTo {
+        contact: match went_to {
+            Some(phone) => j.partner_contacts.iter().find(|c| c.phone == phone),
+            None => j.partner_contacts.first(),
+        },
+        doubt: doubt.map(|a| (a.phone.as_str(), a.language.as_deref())),
+    }
 }
 
 /// The ledger's row: the fields as read, the normalised phone and order
-/// key when the row is valid, and the decision; `contact`: the partners
-/// file's contact written to ([`written_to`]), whose phone it shows.
-fn row_record(j: &Judged, fate: &Fate, contact: Option<&Contact>) -> RowRecord {
+/// key when the row is valid, and the decision; `to`: where its message
+/// goes or went ([`written_to`]), whose phone it shows.
+fn row_record(j: &Judged, fate: &Fate, to: &WrittenTo<'_>) -> RowRecord {
+    let contact = to.contact;
     let raw = &j.raw;
     // Held rows were not judged by their cells: recorded as read.
     let judged = match j.ask {
@@ -368,7 +406,9 @@ fn row_record(j: &Judged, fate: &Fate, contact: Option<&Contact>) -> RowRecord {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = join(cleaning, notes);
             let warnings = (!d.warnings.is_empty()).then(|| d.warnings.join("; "));
-            let phone = contact.map_or(&d.phone, |c| &c.phone).clone();
+            let phone = to
+                .send_to()
+                .map_or_else(|| d.phone.clone(), |(phone, _)| phone);
             (phone, Some(d.order_key.clone()), warnings)
         }
         _ => (
@@ -406,8 +446,8 @@ fn row_record(j: &Judged, fate: &Fate, contact: Option<&Contact>) -> RowRecord {
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
         partner_id: Some(raw.fields.partner_id.trim().to_string()).filter(|id| !id.is_empty()),
         contact: contact.map(|c| c.label.clone()),
-        language: match (judged, contact) {
-            (Some(Ok(_)), Some(c)) => c.language.clone(),
+        language: match (judged, to.send_to()) {
+            (Some(Ok(_)), Some((_, language))) => language,
             (Some(Ok(d)), None) => d.language.clone(),
             _ => None,
         },

@@ -394,6 +394,55 @@ async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
     assert_eq!(acme["contact"], "primary (line 2 of partners.csv)");
 }
 
+/// A send in doubt is looked up, and sent again, only at the phone it
+/// went to: the history of another chat proves nothing about it. Night 1:
+/// the primary is not on WhatsApp, and the backup's send is accepted but
+/// its answer lost. Then both phones change in the partners file. Night 2,
+/// trusting the history's silence: the backup's chat holds the message, so
+/// nothing is sent, to the new phones or the old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doubt_is_looked_up_where_it_went_whatever_the_partners_file_says_now() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        fault: Some(handoff_sim::scenario::Fault::DropAfter),
+        times: Some(1),
+        ..rule("4915110000002")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let p = partners.to_str().unwrap();
+    let args = [
+        "--partners",
+        p,
+        "--fallback",
+        "backup",
+        "--lookup-for",
+        "0s",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(by_order(&env)["A-1"]["outcome"], "unknown");
+    let moved = NOT_ON_WHATSAPP
+        .replace("+1 555 010 0001", "+49 151 10000009")
+        .replace("+49 151 10000002", "+49 151 10000003");
+    write(&env, "partners.csv", &moved);
+    let night2 = [&args[..], &["--history-proves-absence"]].concat();
+    let out = env.run(&export, &night2).await;
+    assert_eq!(code(&out), 0, "{}\n{:?}", stderr(&out), by_order(&env));
+    assert_eq!(
+        phones(&env).await,
+        ["15550100001", "4915110000002", "4915120000001"],
+        "nothing sent on night 2"
+    );
+    let acme = &by_order(&env)["A-1"];
+    assert!(
+        ["delivered", "read"].contains(&acme["outcome"].as_str()),
+        "found in the backup's chat: {acme:?}"
+    );
+    assert_eq!(acme["phone"], "4915110000002", "{acme:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
     // Without --fallback: the primary's failure is the row's outcome.

@@ -71,8 +71,12 @@ impl Settling<'_> {
             other => other,
         };
         if let Finding::Sent { wamid, at } = &finding {
+            // Accepted no earlier than its intent: the history's time is in
+            // whole seconds, and a message the order had before this send
+            // (one that failed before a fallback) must stay the older.
+            let at = (*at).max(latest.attempt.intent_at);
             self.recorder
-                .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), *at, how)
+                .resolve_doubt(latest.attempt.attempt_id, wamid.clone(), at, how)
                 .await?;
         }
         Ok(looked_up(finding, doubts, policy, lookups))
