@@ -209,6 +209,10 @@ pub(crate) struct Decided {
     pub open: Vec<String>,
     /// Orders whose earlier send is in doubt: settle before sending.
     pub doubts: Vec<DoubtRow>,
+    /// The phones suppressed when the rows were decided. A doubt is never
+    /// held back before its look-up; one the look-up lets go is held back
+    /// by them, as any row.
+    pub suppressed: std::sync::Arc<HashMap<String, crate::ledger::Suppression>>,
 }
 
 /// A row whose order has a doubtful earlier send and no accepted message.
@@ -226,7 +230,10 @@ pub(crate) async fn ingest(
     rows: impl Iterator<Item = Result<Judged, Failure>>,
     how: &Deciding,
 ) -> Result<Decided, Failure> {
-    let mut decided = Decided::default();
+    let mut decided = Decided {
+        suppressed: how.limits.suppressed.clone(),
+        ..Decided::default()
+    };
     let mut batch = Vec::with_capacity(ROW_BATCH);
     let mut rows = rows.peekable();
     while let Some(row) = rows.next() {
@@ -435,10 +442,7 @@ fn row_record(j: &Judged, fate: &Fate, to: &WrittenTo<'_>) -> RowRecord {
         // Held rows were not judged: no problem class, whatever the cells.
         problem: match (judged, fate) {
             (Some(Err(p)), Fate::Invalid) => Some(p.kind.name().to_string()),
-            (_, Fate::NotSelected(_)) => Some(fate::NOT_SELECTED.to_string()),
-            (_, Fate::OverBudget { .. }) => Some(fate::OVER_BUDGET.to_string()),
-            (_, Fate::Suppressed(_)) => Some(fate::SUPPRESSED.to_string()),
-            _ => None,
+            _ => fate.problem().map(str::to_string),
         },
         notes,
         warnings,

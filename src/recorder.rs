@@ -231,8 +231,9 @@ impl Recorder {
         row: u64,
         verdict: Verdict,
         reason: Option<String>,
+        problem: Option<&'static str>,
     ) -> Result<(), Failure> {
-        self.write(move |l| l.set_verdict(run, row, verdict, reason.as_deref()))
+        self.write(move |l| l.set_verdict(run, row, verdict, reason.as_deref(), problem))
             .await
     }
 

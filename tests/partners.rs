@@ -626,6 +626,51 @@ async fn the_settings_file_names_the_partners_file_beside_it() {
 /// list: its orders are `suppressed`, nothing is sent to it, `handoff
 /// suppressions` lists it; an opt-out cell that says neither yes nor no
 /// costs that contact, named with its line.
+/// A send in doubt is never held back before its look-up (it may have
+/// been accepted); once the history proves it unsent, a phone suppressed
+/// since holds it back as any row. Night 1: the send is lost before the
+/// API took it. Then the partner opts out. Night 2: nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doubt_proved_unsent_is_not_sent_to_a_phone_suppressed_since() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        fault: Some(handoff_sim::scenario::Fault::DropBefore),
+        times: Some(1),
+        ..rule("4915130000001")
+    }];
+    let env = Env::start(s).await;
+    let directory = |opt_out: &str| {
+        format!(
+            "Partner ID,Partner Name,Phone,Opt Out\nP1,Acme Pickup,+49 151 30000001,{opt_out}\n"
+        )
+    };
+    let partners = write(&env, "partners.csv", &directory("no"));
+    let export = write(
+        &env,
+        "orders.csv",
+        "Partner ID,Order Number,Product Name,Delivery Note\nP1,O-1,Lamp,Thanks\n",
+    );
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--lookup-for",
+        "0s",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(by_order(&env)["O-1"]["outcome"], "unknown");
+    write(&env, "partners.csv", &directory("yes"));
+    let night2 = [&args[..], &["--history-proves-absence"]].concat();
+    let out = env.run(&export, &night2).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert!(
+        phones(&env).await.is_empty(),
+        "nothing sent to the opted-out phone"
+    );
+    let row = &by_order(&env)["O-1"];
+    assert_eq!(row["outcome"], "suppressed", "{row:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_opted_out_in_the_partners_file_is_suppressed() {
     let env = Env::start(fast()).await;

@@ -86,14 +86,13 @@ async fn send_and_track(
 ) -> Result<Delivered, Failure> {
     let (api, send_args, poll) = (&args.api, &args.send, &args.poll);
     let run_id = s.run_id;
-    let Decided { open, doubts, .. } = decided;
     let policy = Policy {
         resend_unknown: send_args.resend_unknown,
         history_proves_absence: send_args.history_proves_absence,
     };
     let mut settling = Settling::new(&s.conn.client, &s.recorder, run_id, &api.template, policy);
-    let mut tracked_open = open;
-    tracked_open.extend(settling.earlier(doubts).await?);
+    let mut tracked_open = decided.open;
+    tracked_open.extend(settling.earlier(decided.doubts, decided.suppressed).await?);
     if let Some(not_after) = send_args.not_after {
         let window = Window {
             not_before: send_args.not_before,

@@ -106,8 +106,8 @@ impl Fate {
         };
         let reason = match self {
             Fate::Reused { .. } => Some(FOUND.to_string()),
-            Fate::Unknown { reason, .. } => Some(reason.clone()),
-            _ => None,
+            // No duplicate is in doubt: its line and key say nothing.
+            _ => self.reason(0, ""),
         };
         (verdict, reason)
     }

@@ -262,6 +262,17 @@ impl Fate {
         }
     }
 
+    /// The problem class the row is recorded with, so the report tells a
+    /// held row from one a stopped run skipped without reading its reason.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        match self {
+            Fate::NotSelected(_) => Some(NOT_SELECTED),
+            Fate::OverBudget { .. } => Some(OVER_BUDGET),
+            Fate::Suppressed(_) => Some(SUPPRESSED),
+            _ => None,
+        }
+    }
+
     /// Why the row is not sent as it is, for people (the report's detail,
     /// the dry run's list); `line` and `key` place it.
     pub(crate) fn reason(&self, line: u64, key: &str) -> Option<String> {

@@ -50,11 +50,13 @@ impl Ledger {
         row: u64,
         verdict: Verdict,
         reason: Option<&str>,
+        problem: Option<&str>,
     ) -> Result<(), LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "UPDATE deliveries SET verdict = ?3, reason = ?4 WHERE run_id = ?1 AND row_no = ?2",
+            "UPDATE deliveries SET verdict = ?3, reason = ?4, problem = ?5
+             WHERE run_id = ?1 AND row_no = ?2",
         )?;
-        match stmt.execute(params![run, row, verdict, reason])? {
+        match stmt.execute(params![run, row, verdict, reason, problem])? {
             0 => Err(LedgerError::UnknownRow { run, row }),
             _ => Ok(()),
         }
@@ -205,13 +207,13 @@ mod tests {
                 .all(|f| f.attempts == 0 && f.wamid.is_none() && !f.unanswered)
         );
 
-        l.set_verdict(run, 1, Verdict::Skipped, Some("stopped"))
+        l.set_verdict(run, 1, Verdict::Skipped, Some("stopped"), None)
             .unwrap();
         let facts = l.report_rows(run).unwrap();
         assert_eq!(facts[0].verdict, Verdict::Skipped);
         assert_eq!(facts[0].reason.as_deref(), Some("stopped"));
         assert!(matches!(
-            l.set_verdict(run, 42, Verdict::Skipped, None),
+            l.set_verdict(run, 42, Verdict::Skipped, None, None),
             Err(LedgerError::UnknownRow { row: 42, .. })
         ));
     }

@@ -60,7 +60,9 @@ pub(crate) async fn look_again(
             }
         };
         let (verdict, reason) = fate.of_doubt(earlier);
-        recorder.set_verdict(run, row, verdict, reason).await?;
+        recorder
+            .set_verdict(run, row, verdict, reason, fate.problem())
+            .await?;
     }
     round.log("the night's uncertain sends looked up again");
     Ok(())

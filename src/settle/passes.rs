@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,12 +17,12 @@ use crate::api::client::Client;
 use crate::delivery::Delivery;
 use crate::error::Failure;
 use crate::ingest::DoubtRow;
-use crate::ledger::{AttemptInfo, Doubt, RunId};
+use crate::ledger::{AttemptInfo, Doubt, RunId, Suppression};
 use crate::recorder::Recorder;
 use crate::send::Job;
 use crate::signal::Interrupt;
 
-use crate::fate::{Fate, Policy};
+use crate::fate::{self, Fate, Policy};
 
 /// The delivery an attempt sent, rebuilt from what the ledger kept of it.
 pub(crate) fn delivery_from_attempt(a: &AttemptInfo) -> Option<Delivery> {
@@ -90,6 +91,10 @@ pub(crate) struct Settling<'a> {
     /// Orders sent again by a pass, with the attempt number of that send:
     /// only a doubt of that attempt or a later one brings them back.
     resent: HashMap<String, u32>,
+    /// The phones suppressed when the rows were decided: an earlier run's
+    /// doubt is never held back before its look-up, and one the look-up
+    /// lets go is held back by them, as any row.
+    held: fate::Limits,
 }
 
 impl<'a> Settling<'a> {
@@ -109,6 +114,7 @@ impl<'a> Settling<'a> {
             lookups: HashMap::new(),
             entries: Vec::new(),
             resent: HashMap::new(),
+            held: fate::Limits::default(),
         }
     }
 
@@ -117,15 +123,22 @@ impl<'a> Settling<'a> {
     /// be tracked), back to `send` (proved unsent, or the user said so), or
     /// `unknown` with the reason. Those a later look-up may settle are kept
     /// for the passes after the sends.
-    pub(crate) async fn earlier(&mut self, doubts: Vec<DoubtRow>) -> Result<Vec<String>, Failure> {
+    pub(crate) async fn earlier(
+        &mut self,
+        doubts: Vec<DoubtRow>,
+        suppressed: Arc<HashMap<String, Suppression>>,
+    ) -> Result<Vec<String>, Failure> {
+        self.held.suppressed = suppressed;
         let mut found = Vec::new();
         let mut round = Round::default();
         for doubt in doubts {
             let lookups = self.count(&doubt.delivery.order_key);
             let settled = self.settle(&doubt.delivery, &doubt.doubts, lookups).await?;
+            round.count(&settled);
+            let settled = fate::within(settled, Some(&doubt.delivery), &self.held);
             // Back to `send`, the send stage's feed reads it from the ledger.
             let (verdict, reason) = settled.of_doubt(true);
-            round.count(&settled);
+            let problem = settled.problem();
             match settled {
                 Fate::Reused { wamid, .. } => found.push(wamid),
                 Fate::Unknown { reason, again } => self.entries.push(Entry {
@@ -138,7 +151,7 @@ impl<'a> Settling<'a> {
                 _ => {}
             }
             self.recorder
-                .set_verdict(self.run, doubt.row, verdict, reason)
+                .set_verdict(self.run, doubt.row, verdict, reason, problem)
                 .await?;
         }
         round.log("earlier runs' uncertain sends looked up before sending");
@@ -232,7 +245,12 @@ impl<'a> Settling<'a> {
                 settled = self.settle(&self.entries[i].delivery, &doubts, lookups) => settled?,
                 () = interrupted(interrupt) => break,
             };
+            let settled = match self.entries[i].earlier {
+                true => fate::within(settled, Some(&self.entries[i].delivery), &self.held),
+                false => settled,
+            };
             let (verdict, reason) = settled.of_doubt(self.entries[i].earlier);
+            let problem = settled.problem();
             let resend = match settled {
                 Fate::Reused { wamid, .. } => {
                     round.found += 1;
@@ -242,6 +260,10 @@ impl<'a> Settling<'a> {
                 Fate::Send { .. } if attempts < timing.max_attempts => {
                     round.to_send += 1;
                     true
+                }
+                Fate::Suppressed(_) => {
+                    round.to_send += 1;
+                    false
                 }
                 still => {
                     round.in_doubt += 1;
@@ -264,7 +286,7 @@ impl<'a> Settling<'a> {
             if e.earlier {
                 // A resent one's attempt is this run's: the row reports it.
                 self.recorder
-                    .set_verdict(self.run, e.row, verdict, reason)
+                    .set_verdict(self.run, e.row, verdict, reason, problem)
                     .await?;
             }
             if resend {
@@ -296,7 +318,7 @@ impl<'a> Settling<'a> {
             }
             .of_doubt(e.earlier);
             self.recorder
-                .set_verdict(self.run, e.row, verdict, reason)
+                .set_verdict(self.run, e.row, verdict, reason, None)
                 .await?;
         }
         Ok(())
