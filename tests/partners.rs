@@ -443,6 +443,49 @@ async fn a_doubt_is_looked_up_where_it_went_whatever_the_partners_file_says_now(
     assert_eq!(acme["phone"], "4915110000002", "{acme:?}");
 }
 
+/// A backup that refuses the order: the row reports the backup's refusal,
+/// its code and detail, and none of the failed primary message's facts
+/// (wamid, status, cost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_backup_reports_its_refusal_not_the_primarys_message() {
+    let mut s = fast();
+    s.rules = vec![Rule {
+        reject: Some(131_050),
+        ..rule("4915110000002")
+    }];
+    let env = Env::start(s).await;
+    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
+    let export = write(&env, "orders.csv", NIGHT);
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(acme["outcome"], "rejected", "{acme:?}");
+    assert_eq!(acme["error_code"], "131050", "{acme:?}");
+    assert_eq!(
+        (acme["phone"].as_str(), acme["contact"].as_str()),
+        ("4915110000002", "backup (line 3 of partners.csv)")
+    );
+    for column in [
+        "wamid",
+        "whatsapp_status",
+        "accepted_at",
+        "failed_at",
+        "pricing_category",
+    ] {
+        assert_eq!(acme[column], "", "{column}: {acme:?}");
+    }
+    assert!(
+        acme["notes"].contains("written to the backup (line 3 of partners.csv) instead"),
+        "{acme:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
     // Without --fallback: the primary's failure is the row's outcome.

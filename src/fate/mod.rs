@@ -316,7 +316,7 @@ impl Fate {
     pub(crate) fn note(&self) -> Option<String> {
         if let Fate::Fallback { after, to } = self {
             return Some(format!(
-                "{}; sent to the {} instead",
+                "{}; written to the {} instead",
                 after.said(),
                 to.label
             ));

@@ -90,7 +90,7 @@ pub(crate) fn of(f: &ReportFacts, run: RunId) -> Outcome {
         Verdict::Skipped if f.problem.as_deref() == Some(super::SUPPRESSED) => Outcome::Suppressed,
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Unknown => Outcome::Unknown,
-        Verdict::Send | Verdict::Reused if message_counts(f, run) && !fell_back(f) => {
+        Verdict::Send | Verdict::Reused if message_counts(f, run) => {
             match f.status.as_deref().map(Status::of) {
                 Some(Status::Read) => Outcome::Read,
                 Some(Status::Delivered) => Outcome::Delivered,
@@ -123,7 +123,11 @@ fn fell_back(f: &ReportFacts) -> bool {
 }
 
 /// Whether the row's outcome is its message's: a message this run sent,
-/// or the earlier one a reused row reports.
+/// or the earlier one a reused row reports; not a failed one this run fell
+/// back from, whose row reports the later attempt (its wamid, status and
+/// cost are not the row's).
 pub(crate) fn message_counts(f: &ReportFacts, run: RunId) -> bool {
-    f.wamid.is_some() && (f.verdict == Verdict::Reused || f.message_run_id == Some(run))
+    f.wamid.is_some()
+        && (f.verdict == Verdict::Reused || f.message_run_id == Some(run))
+        && !fell_back(f)
 }
