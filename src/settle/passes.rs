@@ -3,7 +3,9 @@
 //! resends too) and the earlier ones still open, pass after pass with
 //! growing pauses, until each is settled or the look-up budget
 //! (`--lookup-for`) ends. A row never ends `unknown` while the history
-//! could still settle it within the budget.
+//! could still settle it within the budget, except a send to a partner's
+//! next contact (`--fallback backup`): it is made after these passes, and
+//! the next run or `handoff track` looks it up (docs/partners.md).
 
 use std::collections::HashMap;
 use std::future::Future;
