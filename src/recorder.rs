@@ -237,6 +237,11 @@ impl Recorder {
             .await
     }
 
+    /// Adds a note to a row of `run`.
+    pub(crate) async fn add_note(&self, run: RunId, row: u64, note: String) -> Result<(), Failure> {
+        self.write(move |l| l.add_note(run, row, &note)).await
+    }
+
     /// Marks the rows to send that were never attempted `skipped`, with why.
     pub(crate) async fn skip_unattempted(
         &self,

@@ -486,6 +486,42 @@ async fn a_refused_backup_reports_its_refusal_not_the_primarys_message() {
     );
 }
 
+/// A next contact the suppression list holds back is not written to, and
+/// the row says so: its outcome stays the primary's failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_held_back_is_said_in_the_rows_notes() {
+    let env = Env::start(fast()).await;
+    let partners = write(
+        &env,
+        "partners.csv",
+        "Partner ID,Partner Name,Phone,Role,Opt Out\n\
+         P1,Acme Pickup,+1 555 010 0001,primary,no\n\
+         P1,,+49 151 10000002,backup,yes\n\
+         P2,Beta Kiosk,+49 151 20000001,,no\n",
+    );
+    let export = write(&env, "orders.csv", NIGHT);
+    let args = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+    ];
+    let out = env.run(&export, &args).await;
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    assert_eq!(phones(&env).await, ["15550100001", "4915120000001"]);
+    let acme = &by_order(&env)["A-1"];
+    assert_eq!(acme["outcome"], "failed", "{acme:?}");
+    assert_eq!(acme["contact"], "primary (line 2 of partners.csv)");
+    assert!(
+        acme["notes"].contains(
+            "failed with code 131026 (The message could not be delivered: the number is not on \
+             WhatsApp, uses an old app, or has blocked us.); the backup (line 3 of partners.csv) \
+             was not written to: its phone is suppressed"
+        ),
+        "{acme:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
     // Without --fallback: the primary's failure is the row's outcome.

@@ -61,6 +61,10 @@ where
                 )
             })
             .await?;
+        let held = std::mem::take(&mut seen.lock().expect("not poisoned").held);
+        for (row, note) in held {
+            s.recorder.add_note(s.run_id, row, note).await?;
+        }
         if !jobs.is_empty() {
             s.progress.will_send(jobs.len() as u64);
             if let Some(stop) = send(jobs).await {
@@ -87,6 +91,9 @@ struct Seen {
     /// The failed messages tracking still follows up: a `read` may follow
     /// their `failed`, so they prove nothing yet.
     follow_ups: FollowUps,
+    /// Rows whose next contact the suppression list or the daily budget
+    /// held back, with the note that says so, to be written.
+    held: Vec<(u64, String)>,
 }
 
 /// The fallbacks [`fate::fallback`] decides for the rows of `run` now, and
@@ -144,7 +151,7 @@ fn due(
             seen.settled.insert(row.row);
             continue;
         };
-        let Fate::Fallback { to, .. } = &fate else {
+        let Fate::Fallback { to, after } = &fate else {
             continue; // fate::fallback decides nothing else
         };
         delivery.phone.clone_from(&to.phone);
@@ -154,12 +161,23 @@ fn due(
             label: to.label.clone(),
             note: fate.note().unwrap_or_default(),
         };
+        let proof = after.said();
         let limits = match &mut limits {
             Some(read) => read,
             unread => unread.insert(limits_now(l, daily)?),
         };
-        let held = fate::within(fate, Some(&delivery), limits);
-        if !matches!(held, Fate::Fallback { .. }) {
+        let why = match fate::within(fate, Some(&delivery), limits) {
+            Fate::Fallback { .. } => None,
+            Fate::Suppressed(_) => Some("its phone is suppressed".to_string()),
+            Fate::OverBudget { limit } => Some(format!(
+                "{limit} partners were messaged in the last 24 hours, the daily budget \
+                 (--daily-recipients {limit})"
+            )),
+            _ => Some("it was held back".to_string()),
+        };
+        if let Some(why) = why {
+            let note = format!("{proof}; the {} was not written to: {why}", contact.label);
+            seen.held.push((row.row, note));
             seen.settled.insert(row.row);
             continue;
         }

@@ -90,6 +90,18 @@ impl Ledger {
         stmt.execute(params![run, c.row, c.label, c.note])?;
         Ok(())
     }
+
+    /// Adds `note` to the notes of row `row` of `run` (a next contact held
+    /// back, which the row would not tell otherwise).
+    pub fn add_note(&mut self, run: RunId, row: u64, note: &str) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE deliveries
+             SET notes = CASE WHEN notes IS NULL OR notes = '' THEN ?3 ELSE notes || '; ' || ?3 END
+             WHERE run_id = ?1 AND row_no = ?2",
+        )?;
+        stmt.execute(params![run, row, note])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
