@@ -57,16 +57,21 @@ pub(crate) struct TrackSettings {
     pub poll: bool,
 }
 
-/// The failed messages the tracker still follows up, wamids: a `read` may
-/// yet come after their `failed` ([`watch`]), so the failure is no proof
-/// yet that they cannot arrive. Shared with the fallback
-/// (`--fallback backup`), which waits for them; empty once tracking ends.
+/// The messages the tracker still polls, wamids. A failure among them is
+/// no proof yet that the message cannot arrive: a `read` may follow it
+/// ([`watch`]), and a `failed` a webhook brought is polled for that too.
+/// Shared with the fallback (`--fallback backup`), which waits for them;
+/// empty when tracking does not poll (`--no-poll`) and once it ends.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FollowUps(Arc<Mutex<HashSet<String>>>);
+pub(crate) struct Watched(Arc<Mutex<HashSet<String>>>);
 
-impl FollowUps {
+impl Watched {
     pub(crate) fn contains(&self, wamid: &str) -> bool {
         self.lock().contains(wamid)
+    }
+
+    fn remove(&self, wamid: &str) {
+        self.lock().remove(wamid);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -132,7 +137,8 @@ struct Tracking {
     in_flight_open: usize,
     /// Wamids whose final status arrived by webhook: never polled again.
     pushed: HashSet<String>,
-    follow_ups: FollowUps,
+    /// Shared with the fallback when there is one and messages are polled.
+    watched: Option<Watched>,
 }
 
 /// Polls every message that arrives on `accepted` (and every wamid in
@@ -150,13 +156,14 @@ pub(crate) async fn run(
     mut accepted: mpsc::UnboundedReceiver<Accepted>,
     mut pushed: Option<mpsc::UnboundedReceiver<String>>,
     mut interrupt: Interrupt,
-    follow_ups: FollowUps,
+    watched: Option<Watched>,
 ) -> Result<TrackSummary, String> {
     let limiter = Pacer::new(settings.poll_rate);
     let slots = Arc::new(Semaphore::new(POLLS_IN_FLIGHT));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Polled>();
     let mut t = Tracking {
-        follow_ups,
+        // None when nothing is polled: no poll will follow a failure.
+        watched: watched.filter(|_| settings.poll),
         ..Tracking::default()
     };
     let mut deadline: Option<Instant> = None;
@@ -166,6 +173,7 @@ pub(crate) async fn run(
     let now = Instant::now();
     progress.will_track(initial.len() as u64);
     for wamid in initial {
+        t.watch(&wamid);
         t.due.push(now, Watch::new(wamid));
     }
 
@@ -181,8 +189,9 @@ pub(crate) async fn run(
             biased;
             polled = done_rx.recv() => {
                 let Some(polled) = polled else { break };
-                if let Some((wamid, ups)) = t.polled(polled, &settings, &client, &progress) {
-                    record_in_background(&mut records, &recorder, wamid, ups);
+                if let Some((wamid, ups, leaves)) = t.polled(polled, &settings, &client, &progress) {
+                    let unwatch = t.watched.clone().filter(|_| leaves);
+                    record_in_background(&mut records, &recorder, wamid, ups, unwatch);
                 }
             }
             wamid = async { pushed.as_mut()?.recv().await }, if pushed.is_some() => match wamid {
@@ -214,7 +223,9 @@ pub(crate) async fn run(
         }
     }
     // Nothing more is learnt of a failure: it stands.
-    t.follow_ups.lock().clear();
+    if let Some(w) = &t.watched {
+        w.lock().clear();
+    }
     // Every status seen is in the ledger before the report reads it.
     while let Some(recorded) = records.join_next().await {
         recorded.map_err(|e| e.to_string())??;
@@ -229,9 +240,21 @@ pub(crate) async fn run(
 }
 
 impl Tracking {
+    fn watch(&self, wamid: &str) {
+        if let Some(w) = &self.watched {
+            w.lock().insert(wamid.to_string());
+        }
+    }
+
+    fn unwatch(&self, wamid: &str) {
+        if let Some(w) = &self.watched {
+            w.remove(wamid);
+        }
+    }
+
     /// A message became final by webhook.
     fn pushed_final(&mut self, wamid: String, progress: &Progress) {
-        self.follow_ups.lock().remove(&wamid);
+        self.unwatch(&wamid);
         if let Some(was_open) = self.due.cancel(&wamid) {
             self.summary.pushed(was_open, progress);
         }
@@ -246,19 +269,20 @@ impl Tracking {
             self.summary.pushed(true, progress);
             return;
         }
+        self.watch(&wamid);
         self.due
             .push(Instant::now() + first_poll, Watch::new(wamid));
     }
 
-    /// One poll's answer: the statuses to record, and the message's next
-    /// poll, if any.
+    /// One poll's answer: the statuses to record, and whether the message
+    /// leaves the schedule with them; its next poll, if any, is scheduled.
     fn polled(
         &mut self,
         (watch, result): Polled,
         settings: &TrackSettings,
         client: &Client,
         progress: &Progress,
-    ) -> Option<(String, Vec<StatusUpdate>)> {
+    ) -> Option<(String, Vec<StatusUpdate>, bool)> {
         self.in_flight -= 1;
         self.in_flight_open -= usize::from(watch.is_open());
         self.summary.polls += 1;
@@ -287,7 +311,7 @@ impl Tracking {
         if self.pushed.contains(&watch.wamid) {
             // Final by webhook while this poll was out: no further poll.
             self.summary.pushed(watch.is_open(), progress);
-            return record;
+            return record.map(|(w, ups)| (w, ups, false));
         }
         let (polls, wamid) = (watch.polls, watch.wamid.clone());
         let next = after(watch, heard);
@@ -295,22 +319,21 @@ impl Tracking {
             self.summary.finals += 1;
             progress.final_status();
         }
-        // Marked before its `failed` is recorded, so the fallback never
-        // reads the failure without knowing it is followed up.
-        match &next.again {
-            Some(w) if w.after_failure.is_some() => {
-                self.follow_ups.lock().insert(w.wamid.clone());
-            }
-            Some(_) => {}
-            None => {
-                self.follow_ups.lock().remove(&wamid);
-            }
-        }
+        let leaves = next.again.is_none();
         if let Some(again) = next.again {
             self.due
                 .push(Instant::now() + backoff(settings.first_poll, polls), again);
         }
-        record
+        match record {
+            Some((w, ups)) => Some((w, ups, leaves)),
+            // Leaving on a failed poll: its statuses are recorded already.
+            None => {
+                if leaves {
+                    self.unwatch(&wamid);
+                }
+                None
+            }
+        }
     }
 }
 
@@ -373,14 +396,18 @@ fn record_in_background(
     recorder: &Recorder,
     wamid: String,
     ups: Vec<StatusUpdate>,
+    unwatch: Option<Watched>,
 ) {
     let recorder = recorder.clone();
     records.spawn(async move {
-        recorder
-            .record_poll(wamid, ups)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+        let recorded = recorder.record_poll(wamid.clone(), ups).await;
+        // Off the watch only once its last statuses are in the ledger, so
+        // the fallback never reads a failure the tracker is done with
+        // without the `read` that ended it.
+        if let Some(w) = unwatch {
+            w.remove(&wamid);
+        }
+        recorded.map(drop).map_err(|e| e.to_string())
     });
 }
 

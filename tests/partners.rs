@@ -353,11 +353,8 @@ async fn the_backup_has_its_own_attempts() {
     );
 }
 
-/// A `failed` that a `read` follows (the real API says `sent, failed,
-/// read` at times) is no proof while tracking still follows it up: the
-/// primary read the order, so the backup is never written to.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
+/// The primary's messages fail (131026), and then, 400 ms later, are read.
+fn with_read_after_failed() -> handoff_sim::Scenario {
     let mut s = fast();
     s.latency.read = Span::fixed(Duration::from_millis(400));
     s.rules = vec![Rule {
@@ -365,7 +362,15 @@ async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
         error: Some(131_026),
         ..rule("4915110000001")
     }];
-    let env = Env::start(s).await;
+    s
+}
+
+/// A `failed` that a `read` follows (the real API says `sent, failed,
+/// read` at times) is no proof while tracking still follows it up: the
+/// primary read the order, so the backup is never written to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
+    let env = Env::start(with_read_after_failed()).await;
     let partners = write(
         &env,
         "partners.csv",
@@ -392,6 +397,44 @@ async fn a_failure_the_primary_then_read_sends_nothing_to_the_backup() {
     let acme = &by_order(&env)["A-1"];
     assert_eq!(acme["outcome"], "read", "{acme:?}");
     assert_eq!(acme["contact"], "primary (line 2 of partners.csv)");
+
+    // The same night with the channel's webhook on as well (its acks are
+    // recorded as they come; the fallback still waits for the polls).
+    let env = Env::start(with_read_after_failed()).await;
+    let partners = write(
+        &env,
+        "partners.csv",
+        &NOT_ON_WHATSAPP.replace("+1 555 010 0001", "+49 151 10000001"),
+    );
+    let export = write(&env, "orders.csv", NIGHT);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (listen, url) = (
+        format!("127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}/hook"),
+    );
+    let hooked = [
+        "--partners",
+        partners.to_str().unwrap(),
+        "--fallback",
+        "backup",
+        "--first-poll",
+        "300ms",
+        "--webhook-listen",
+        &listen,
+        "--webhook-url",
+        &url,
+    ];
+    let out = env.run(&export, &hooked).await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        phones(&env).await,
+        ["4915110000001", "4915120000001"],
+        "with the webhook too, the primary read it: no backup"
+    );
 }
 
 /// A send in doubt is looked up, and sent again, only at the phone it

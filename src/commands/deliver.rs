@@ -105,7 +105,8 @@ async fn send_and_track(
     let feed = send::feed(s.recorder.clone(), run_id, rules.clone());
 
     let (accepted_tx, accepted_rx) = mpsc::unbounded_channel();
-    let follow_ups = track::FollowUps::default();
+    // The messages the tracker still polls, for the fallback to wait on.
+    let watched = track::Watched::default();
     let tracker = tokio::spawn(track::run(
         track_settings(poll, !args.webhook.no_poll),
         s.conn.client.clone(),
@@ -115,7 +116,7 @@ async fn send_and_track(
         accepted_rx,
         pushed,
         s.interrupt.clone(),
-        follow_ups.clone(),
+        args.fallback.is_some().then(|| watched.clone()),
     ));
     let send_settings = SendSettings {
         run: run_id,
@@ -164,9 +165,8 @@ async fn send_and_track(
     if args.fallback.is_some() && stop.is_none() && s.interrupt.borrow().is_none() {
         let resend = |jobs: Vec<Job>| send(send::Work::Jobs(jobs));
         let daily = args.send.daily_recipients;
-        let follow_ups = follow_ups.clone();
-        stop =
-            super::fallback::fall_back(s, rules, poll.track_for, daily, follow_ups, resend).await?;
+        let watched = watched.clone();
+        stop = super::fallback::fall_back(s, rules, poll.track_for, daily, watched, resend).await?;
     }
     if stop.is_some() {
         // The rows the stop kept from being sent (queued, or never fed)

@@ -15,7 +15,7 @@ use crate::error::Failure;
 use crate::fate::{self, Fate, Known};
 use crate::ledger::{Ledger, LedgerError, NewContact, RunId};
 use crate::send::{Job, Stop};
-use crate::track::FollowUps;
+use crate::track::Watched;
 
 use super::session::Session;
 
@@ -30,7 +30,7 @@ pub(super) async fn fall_back<F, Fut>(
     rules: &Rules,
     wait: Duration,
     daily: Option<usize>,
-    follow_ups: FollowUps,
+    watched: Watched,
     send: F,
 ) -> Result<Option<Stop>, Failure>
 where
@@ -43,7 +43,7 @@ where
     let deadline = Instant::now() + wait;
     // What earlier rounds learnt of each row.
     let seen = Arc::new(Mutex::new(Seen {
-        follow_ups,
+        watched,
         ..Seen::default()
     }));
     loop {
@@ -88,9 +88,9 @@ struct Seen {
     /// Rows with a contact still untried whose message was open when last
     /// read: while it stays open, nothing is read of them.
     waiting: HashSet<u64>,
-    /// The failed messages tracking still follows up: a `read` may follow
-    /// their `failed`, so they prove nothing yet.
-    follow_ups: FollowUps,
+    /// The messages tracking still polls: a `read` may follow a `failed`
+    /// among them, so it proves nothing yet.
+    watched: Watched,
     /// Rows whose next contact the suppression list or the daily budget
     /// held back, with the note that says so, to be written.
     held: Vec<(u64, String)>,
@@ -136,9 +136,9 @@ fn due(
             was_in_doubt: l.ever_in_doubt(&row.order_key)?,
             ..Known::default()
         };
-        // Its `failed` is still followed up: read again next round.
+        // Still polled, its `failed` proves nothing yet: read again next round.
         if let Some(m) = &known.message
-            && seen.follow_ups.contains(&m.wamid)
+            && seen.watched.contains(&m.wamid)
         {
             waiting += 1;
             continue;

@@ -82,7 +82,7 @@ pub(crate) async fn track(args: TrackArgs) -> Result<u8, Failure> {
         accepted_rx,
         None,
         s.interrupt.clone(),
-        crate::track::FollowUps::default(),
+        None,
     )
     .await
     .map_err(|e| Failure::new(exit::INTERNAL, format!("the tracker failed: {e}")))?;
