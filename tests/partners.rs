@@ -257,18 +257,21 @@ P2,Beta Kiosk,+49 151 20000001,
 const NIGHT: &str = "Partner ID,Order Number,Product Name,Delivery Note\n\
                      P1,A-1,Lamp,Thanks\nP2,A-2,Desk,Bye\n";
 
+/// The night (the partners file `partners`, the export [`NIGHT`]) with
+/// `--fallback backup` and `extra`; a second call runs it again, with the
+/// partners file as it says then.
+async fn fallback_night(env: &Env, partners: &str, extra: &[&str]) -> std::process::Output {
+    let partners = write(env, "partners.csv", partners);
+    let export = write(env, "orders.csv", NIGHT);
+    let p = partners.to_str().unwrap();
+    let args = [&["--partners", p, "--fallback", "backup"][..], extra].concat();
+    env.run(&export, &args).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_primary_not_on_whatsapp_falls_back_to_the_backup_once() {
     let env = Env::start(fast()).await;
-    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
-    let export = write(&env, "orders.csv", NIGHT);
-    let args = [
-        "--partners",
-        partners.to_str().unwrap(),
-        "--fallback",
-        "backup",
-    ];
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &[]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(
         phones(&env).await,
@@ -290,7 +293,7 @@ async fn a_primary_not_on_whatsapp_falls_back_to_the_backup_once() {
     assert_eq!(rows["A-2"]["contact"], "primary (line 4 of partners.csv)");
 
     // The night again: every order has its message; nothing more is sent.
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &[]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.sim_messages().await.len(), 3, "nothing sent again");
     let again = by_order(&env);
@@ -323,17 +326,7 @@ async fn the_backup_has_its_own_attempts() {
         ..Rule::default()
     }];
     let env = Env::start(s).await;
-    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
-    let export = write(&env, "orders.csv", NIGHT);
-    let args = [
-        "--partners",
-        partners.to_str().unwrap(),
-        "--fallback",
-        "backup",
-        "--max-attempts",
-        "2",
-    ];
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &["--max-attempts", "2"]).await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let acme = &by_order(&env)["A-1"];
     assert!(
@@ -452,26 +445,14 @@ async fn a_doubt_is_looked_up_where_it_went_whatever_the_partners_file_says_now(
         ..rule("4915110000002")
     }];
     let env = Env::start(s).await;
-    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
-    let export = write(&env, "orders.csv", NIGHT);
-    let p = partners.to_str().unwrap();
-    let args = [
-        "--partners",
-        p,
-        "--fallback",
-        "backup",
-        "--lookup-for",
-        "0s",
-    ];
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &["--lookup-for", "0s"]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     assert_eq!(by_order(&env)["A-1"]["outcome"], "unknown");
     let moved = NOT_ON_WHATSAPP
         .replace("+1 555 010 0001", "+49 151 10000009")
         .replace("+49 151 10000002", "+49 151 10000003");
-    write(&env, "partners.csv", &moved);
-    let night2 = [&args[..], &["--history-proves-absence"]].concat();
-    let out = env.run(&export, &night2).await;
+    let night2 = ["--lookup-for", "0s", "--history-proves-absence"];
+    let out = fallback_night(&env, &moved, &night2).await;
     assert_eq!(code(&out), 0, "{}\n{:?}", stderr(&out), by_order(&env));
     assert_eq!(
         phones(&env).await,
@@ -497,15 +478,7 @@ async fn a_refused_backup_reports_its_refusal_not_the_primarys_message() {
         ..rule("4915110000002")
     }];
     let env = Env::start(s).await;
-    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
-    let export = write(&env, "orders.csv", NIGHT);
-    let args = [
-        "--partners",
-        partners.to_str().unwrap(),
-        "--fallback",
-        "backup",
-    ];
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &[]).await;
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let acme = &by_order(&env)["A-1"];
     assert_eq!(acme["outcome"], "rejected", "{acme:?}");
@@ -590,15 +563,7 @@ async fn without_the_flag_or_after_a_doubt_no_backup_is_messaged() {
         ..rule("15550100001")
     }];
     let env = Env::start(s).await;
-    let partners = write(&env, "partners.csv", NOT_ON_WHATSAPP);
-    let export = write(&env, "orders.csv", NIGHT);
-    let args = [
-        "--partners",
-        partners.to_str().unwrap(),
-        "--fallback",
-        "backup",
-    ];
-    let out = env.run(&export, &args).await;
+    let out = fallback_night(&env, NOT_ON_WHATSAPP, &[]).await;
     assert_ne!(code(&out), 0, "{:?}", env.report());
     assert_eq!(
         phones(&env).await,
