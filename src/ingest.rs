@@ -276,7 +276,10 @@ pub(crate) async fn record_batch(
                 .map(|j| {
                     let (fate, known) = fate_of(l, &mut seen, &j, &how)?;
                     let to = written_to(&j, &fate, &known);
-                    let (record, to) = (row_record(&j, &fate, &to), to.send_to());
+                    let record = row_record(&j, &fate, &to);
+                    let to = to
+                        .send_to()
+                        .map(|(p, l)| (p.to_string(), l.map(str::to_string)));
                     decided.take(&j, &fate, known, to);
                     Ok(record)
                 })
@@ -357,14 +360,14 @@ struct WrittenTo<'a> {
 }
 
 impl WrittenTo<'_> {
-    /// The phone and language a look-up and its resend go to.
-    fn send_to(&self) -> Option<(String, Option<String>)> {
-        let (phone, language) = match (self.doubt, self.contact) {
-            (Some(d), _) => d,
-            (None, Some(c)) => (c.phone.as_str(), c.language.as_deref()),
-            (None, None) => return None,
-        };
-        Some((phone.to_string(), language.map(str::to_string)))
+    /// The phone and language the row's message, or its look-up and
+    /// resend, go to; `None`: the row's own.
+    fn send_to(&self) -> Option<(&str, Option<&str>)> {
+        match (self.doubt, self.contact) {
+            (Some(d), _) => Some(d),
+            (None, Some(c)) => Some((c.phone.as_str(), c.language.as_deref())),
+            (None, None) => None,
+        }
     }
 }
 
@@ -394,7 +397,7 @@ fn written_to<'a>(j: &'a Judged, fate: &Fate, known: &'a Known) -> WrittenTo<'a>
 /// key when the row is valid, and the decision; `to`: where its message
 /// goes or went ([`written_to`]), whose phone it shows.
 fn row_record(j: &Judged, fate: &Fate, to: &WrittenTo<'_>) -> RowRecord {
-    let contact = to.contact;
+    let (contact, sent) = (to.contact, to.send_to());
     let raw = &j.raw;
     // Held rows were not judged by their cells: recorded as read.
     let judged = match j.ask {
@@ -413,9 +416,9 @@ fn row_record(j: &Judged, fate: &Fate, to: &WrittenTo<'_>) -> RowRecord {
             let cleaning = (!d.notes.is_empty()).then(|| d.notes.join("; "));
             notes = join(cleaning, notes);
             let warnings = (!d.warnings.is_empty()).then(|| d.warnings.join("; "));
-            let phone = to
-                .send_to()
-                .map_or_else(|| d.phone.clone(), |(phone, _)| phone);
+            let phone = sent
+                .map_or(d.phone.as_str(), |(phone, _)| phone)
+                .to_string();
             (phone, Some(d.order_key.clone()), warnings)
         }
         _ => (
@@ -450,8 +453,8 @@ fn row_record(j: &Judged, fate: &Fate, to: &WrittenTo<'_>) -> RowRecord {
             .then(|| serde_json::to_string(&raw.extra).unwrap_or_default()),
         partner_id: Some(raw.fields.partner_id.trim().to_string()).filter(|id| !id.is_empty()),
         contact: contact.map(|c| c.label.clone()),
-        language: match (judged, to.send_to()) {
-            (Some(Ok(_)), Some((_, language))) => language,
+        language: match (judged, sent) {
+            (Some(Ok(_)), Some((_, language))) => language.map(str::to_string),
             (Some(Ok(d)), None) => d.language.clone(),
             _ => None,
         },

@@ -313,7 +313,12 @@ impl Tracking {
             self.summary.pushed(watch.is_open(), progress);
             return record.map(|(w, ups)| (w, ups, false));
         }
-        let (polls, wamid) = (watch.polls, watch.wamid.clone());
+        // Kept only to take it off the watch: no copy on the poll loop
+        // without a fallback.
+        let (polls, wamid) = (
+            watch.polls,
+            self.watched.as_ref().map(|_| watch.wamid.clone()),
+        );
         let next = after(watch, heard);
         if next.became_final {
             self.summary.finals += 1;
@@ -328,7 +333,7 @@ impl Tracking {
             Some((w, ups)) => Some((w, ups, leaves)),
             // Leaving on a failed poll: its statuses are recorded already.
             None => {
-                if leaves {
+                if let Some(wamid) = wamid.filter(|_| leaves) {
                     self.unwatch(&wamid);
                 }
                 None
@@ -399,12 +404,13 @@ fn record_in_background(
     unwatch: Option<Watched>,
 ) {
     let recorder = recorder.clone();
+    let unwatch = unwatch.map(|w| (w, wamid.clone()));
     records.spawn(async move {
-        let recorded = recorder.record_poll(wamid.clone(), ups).await;
+        let recorded = recorder.record_poll(wamid, ups).await;
         // Off the watch only once its last statuses are in the ledger, so
         // the fallback never reads a failure the tracker is done with
         // without the `read` that ended it.
-        if let Some(w) = unwatch {
+        if let Some((w, wamid)) = unwatch {
             w.remove(&wamid);
         }
         recorded.map(drop).map_err(|e| e.to_string())

@@ -161,22 +161,12 @@ fn due(
             label: to.label.clone(),
             note: fate.note().unwrap_or_default(),
         };
-        let proof = after.said();
         let limits = match &mut limits {
             Some(read) => read,
             unread => unread.insert(limits_now(l, daily)?),
         };
-        let why = match fate::within(fate, Some(&delivery), limits) {
-            Fate::Fallback { .. } => None,
-            Fate::Suppressed(_) => Some("its phone is suppressed".to_string()),
-            Fate::OverBudget { limit } => Some(format!(
-                "{limit} partners were messaged in the last 24 hours, the daily budget \
-                 (--daily-recipients {limit})"
-            )),
-            _ => Some("it was held back".to_string()),
-        };
-        if let Some(why) = why {
-            let note = format!("{proof}; the {} was not written to: {why}", contact.label);
+        let held = fate::within(fate.clone(), Some(&delivery), limits);
+        if let Some(note) = fate::fallback::held_note(&held, after, to) {
             seen.held.push((row.row, note));
             seen.settled.insert(row.row);
             continue;

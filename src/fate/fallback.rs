@@ -44,6 +44,26 @@ pub(crate) fn cannot_arrive(code: i64) -> bool {
     codes::lookup(code).is_some_and(|c| c.retry.is_none() && c.actor == Actor::Partner)
 }
 
+/// What the row's notes say when the suppression list or the daily budget
+/// ([`super::within`]) held back the next contact `to` (`held`: the fate
+/// after them) that the message before `after` proved it needs; `None`
+/// when nothing held it back.
+pub(crate) fn held_note(held: &Fate, after: &Proof, to: &Contact) -> Option<String> {
+    let why = match held {
+        Fate::Suppressed(_) => "its phone is suppressed".to_string(),
+        Fate::OverBudget { limit } => format!(
+            "{limit} partners were messaged in the last 24 hours, the daily budget \
+             (--daily-recipients {limit})"
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "{}; the {} was not written to: {why}",
+        after.said(),
+        to.label
+    ))
+}
+
 /// The fate of an order of this run whose row names a partner's contacts
 /// (`contacts`, in the order they are written to): [`Fate::Fallback`] to
 /// the first contact no run has sent this order to (`tried`: every phone

@@ -148,3 +148,31 @@ fn a_suppressed_or_over_budget_backup_and_a_delivered_order_get_no_fallback() {
     delivered_then_refused.message = sent(Some("delivered"), None).message;
     assert_eq!(fallback(&delivered_then_refused, &tried, &contacts), None);
 }
+
+#[test]
+fn a_next_contact_held_back_is_said_with_the_proof_and_why() {
+    use crate::fate::fallback::held_note;
+    let backup = contact(BACKUP, Role::Backup);
+    let Some(Fate::Fallback { after, to }) = fallback(
+        &sent(Some("failed"), Some(131_026)),
+        &[PRIMARY.to_string()],
+        &[contact(PRIMARY, Role::Primary), backup.clone()],
+    ) else {
+        panic!("a fallback");
+    };
+    let over = held_note(&Fate::OverBudget { limit: 7 }, &after, &to).unwrap();
+    assert!(over.starts_with(&after.said()), "{over}");
+    assert!(
+        over.ends_with(&format!(
+            "the {} was not written to: 7 partners were messaged in the last 24 hours, the daily \
+             budget (--daily-recipients 7)",
+            backup.label
+        )),
+        "{over}"
+    );
+    let not_held = Fate::Fallback {
+        after: after.clone(),
+        to: to.clone(),
+    };
+    assert_eq!(held_note(&not_held, &after, &to), None);
+}
